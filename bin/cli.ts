@@ -1,0 +1,47 @@
+/**
+ * `shipgate` command line. Each sub-command lives in `src/cli/<name>.ts` and exports
+ * `run(args: string[]): Promise<number>` (the exit code); this file only dispatches.
+ */
+const COMMANDS: Record<string, { module: string; summary: string }> = {
+  dev: { module: '../src/cli/dev', summary: 'run the local sandbox in the foreground (npm start)' },
+  demo: {
+    module: '../src/cli/demo',
+    summary: 'push an image, send a pipeline webhook, print approval links',
+  },
+  gitlab: { module: '../src/cli/gitlab', summary: 'gitlab hooks: create or update the project webhooks' },
+  rollback: {
+    module: '../src/cli/rollback',
+    summary: 'roll a service back to the previously released digest',
+  },
+  config: { module: '../src/cli/config', summary: 'config check: validate shipgate.config.yaml' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: shipgate <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`shipgate: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const mod = (await import(command.module)) as { run(args: string[]): Promise<number> };
+  return mod.run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`shipgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,33 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ShipgateError } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { approvalRoutes } from './routes/approvals';
+import { releaseRoutes } from './routes/releases';
+import { slackRoutes } from './routes/slack';
+import { webhookRoutes } from './routes/webhooks';
+
+/**
+ * Shipgate's one HTTP app: the same instance runs in Lambda (`handler.ts`) and in the sandbox
+ * (`@hono/node-server`). Routes are split with `app.route()`; errors are mapped to statuses here only.
+ */
+export const app = new Hono();
+
+app.get('/healthz', (c) => c.json({ ok: true }));
+app.route('/webhooks', webhookRoutes);
+app.route('/approvals', approvalRoutes);
+app.route('/slack', slackRoutes);
+app.route('/api/releases', releaseRoutes);
+
+app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+
+app.onError((err, c) => {
+  if (err instanceof HTTPException) {
+    return err.getResponse();
+  }
+  if (err instanceof ShipgateError && err.status < 500) {
+    return c.json({ error: err.message }, err.status as 400);
+  }
+  logger.error('Unhandled error', { error: err, path: c.req.path });
+  return c.json({ error: 'Internal error; the delivery can be retried safely.' }, 500);
+});

@@ -1,0 +1,4 @@
+import { Hono } from 'hono';
+
+/** Routes under /slack (being built; see the issue tracker). */
+export const slackRoutes = new Hono();

@@ -1,0 +1,400 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { durationSchema } from './duration';
+import { ConfigError } from './errors';
+
+/**
+ * The one Shipgate configuration file (`shipgate.config.yaml`, path overridable with `SHIPGATE_CONFIG`).
+ * It drives CDK synth, the Lambdas and the sandbox alike. Secrets never live here: see `secrets.ts`.
+ */
+
+const nameSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'expected a lower-case name of letters, digits and "-" (max 40 characters)',
+  );
+
+const severitySchema = z.enum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED']);
+/** Severity levels Shipgate understands, most severe first. */
+export const SEVERITIES = severitySchema.options;
+export type Severity = z.infer<typeof severitySchema>;
+
+const strategySchema = z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY', 'CODEDEPLOY']);
+export type DeploymentStrategy = z.infer<typeof strategySchema>;
+
+const regexSchema = z.string().refine(
+  (v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a valid regular expression' },
+);
+
+const approverSchema = z
+  .object({
+    /** Display name used on buttons ("Review as Alice"). Defaults to the approver key. */
+    name: z.string().min(1).optional(),
+    /** Slack user id (U…) used to map Slack button clicks to this approver. */
+    slack: z
+      .string()
+      .regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as "U012AB3CD"')
+      .optional(),
+    /** GitLab username, used to detect self-approval. */
+    gitlab: z.string().min(1).optional(),
+    email: z.email().optional(),
+  })
+  .strict();
+
+const approvalPolicySchema = z
+  .object({
+    /** Keys of `approvers`; each may vote once. */
+    approvers: z.array(z.string().min(1)).min(1, 'expected at least one approver'),
+    /** Distinct approvals needed. */
+    quorum: z.number().int().min(1).default(1),
+    /** How long the request stays open; on expiry the gate fails closed. */
+    timeout: durationSchema.default(24 * 3600),
+    /** Whether the person who triggered the release may approve it. */
+    allowSelfApproval: z.boolean().default(false),
+  })
+  .strict();
+
+const severityLimitsSchema = z.partialRecord(severitySchema, z.number().int().min(0));
+
+const scanPolicySchema = z
+  .object({
+    /** Maximum findings allowed per severity; severities not listed are unlimited. */
+    maxFindings: severityLimitsSchema.default({ CRITICAL: 0, HIGH: 0 }),
+  })
+  .strict();
+
+const rolloutOverridesSchema = z
+  .object({
+    strategy: strategySchema.optional(),
+    /** CANARY: percentage of traffic shifted first. */
+    canaryPercent: z.number().min(0.1).max(100).optional(),
+    /** LINEAR: percentage shifted per step. */
+    linearStepPercent: z.number().min(3).max(100).optional(),
+    /** Time to watch the new revision before finishing (ECS bake time). */
+    bakeTime: durationSchema.optional(),
+    /** CodeDeploy deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes. */
+    codeDeployConfig: z.string().min(1).optional(),
+  })
+  .strict();
+
+const freezeWindowSchema = z
+  .object({
+    /** Human label shown when a release waits. */
+    name: z.string().min(1).optional(),
+    /** Cron expression (5 fields) when the freeze starts, as in GitLab's Freeze Periods API. */
+    start: z.string().min(1),
+    /** Cron expression (5 fields) when the freeze ends. */
+    end: z.string().min(1),
+    /** IANA time zone for both cron expressions. */
+    timezone: z.string().min(1).default('UTC'),
+  })
+  .strict();
+
+const environmentSchema = z
+  .object({
+    name: nameSchema,
+    /** AWS account/region are implied by where Shipgate runs; this names the ECS cluster when contracts are not used. */
+    approval: approvalPolicySchema,
+    scan: scanPolicySchema.default({ maxFindings: { CRITICAL: 0, HIGH: 0 } }),
+    rollout: rolloutOverridesSchema.default({}),
+    /** Deploy freeze windows (in addition to the project's GitLab freeze periods). */
+    freezes: z.array(freezeWindowSchema).default([]),
+    /** What a release does when it reaches a frozen environment. */
+    onFreeze: z.enum(['wait', 'fail']).default('wait'),
+  })
+  .strict();
+
+const serviceSchema = z
+  .object({
+    /** ECR repository name holding the images tagged with the commit SHA. */
+    repository: z.string().regex(/^[a-z0-9._/-]+$/, 'expected an ECR repository name'),
+    /** Rollout settings for every environment, overridable per environment. */
+    rollout: rolloutOverridesSchema.default({}),
+    /** Per-environment overrides, keyed by environment name. */
+    environments: z.record(z.string(), rolloutOverridesSchema).default({}),
+  })
+  .strict();
+
+const projectSchema = z
+  .object({
+    /** GitLab project path with namespace, e.g. `root/api-gateway`. */
+    path: z.string().regex(/^[\w.-]+(\/[\w.-]+)+$/, 'expected a GitLab project path such as "group/project"'),
+    /** Services this project releases (keys of `services`). */
+    services: z.array(z.string().min(1)).min(1, 'expected at least one service'),
+    release: z
+      .object({
+        /** Branch that releases; `default` means the project's default branch as GitLab reports it. */
+        branch: z.string().min(1).default('default'),
+        /** Release only when GitLab says the ref is protected (a missing flag counts as unknown → not released). */
+        requireProtected: z.boolean().default(true),
+        /** Tags matching this regular expression release too. */
+        tags: regexSchema.optional(),
+      })
+      .strict()
+      .default({ branch: 'default', requireProtected: true }),
+  })
+  .strict();
+
+const allowlistEntrySchema = z
+  .object({
+    /** Finding id: CVE, GHSA, or a scanner rule id such as B608. */
+    id: z.string().min(1),
+    reason: z
+      .string()
+      .min(10, 'expected a reason of at least 10 characters explaining why this is acceptable'),
+    /** Date (YYYY-MM-DD) after which the entry stops counting. */
+    expires: z.iso.date('expected a date such as "2027-01-31"'),
+    /** Limit the entry to these services (default: all). */
+    services: z.array(z.string()).optional(),
+  })
+  .strict();
+
+/** Schema of `shipgate.config.yaml`. */
+export const configSchema = z
+  .object({
+    version: z.literal(1),
+    gitlab: z
+      .object({
+        /** Base URL of the GitLab instance (feedback, webhook setup). */
+        url: z.url().optional(),
+      })
+      .strict()
+      .default({}),
+    projects: z.array(projectSchema).min(1, 'expected at least one project'),
+    services: z.record(nameSchema, serviceSchema),
+    /** Environments in release order. */
+    environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
+    approvers: z.record(z.string().min(1), approverSchema).default({}),
+    scan: z
+      .object({
+        /** What happens when no scan result exists for an image. */
+        whenMissing: z.enum(['fail', 'pass']).default('fail'),
+        /** How long to wait for ECR to finish scanning an image. */
+        waitFor: durationSchema.default(300),
+        allowlist: z.array(allowlistEntrySchema).default([]),
+      })
+      .strict()
+      .default({ whenMissing: 'fail', waitFor: 300, allowlist: [] }),
+    rollout: z
+      .object({
+        /** How long a rollout may take before it fails as stuck. */
+        timeout: durationSchema.default(1800),
+        /** How long to wait for a deployment event before checking the service once. */
+        eventGrace: durationSchema.default(300),
+        /** Services of one release rolled out at once. */
+        maxConcurrency: z.number().int().min(1).max(20).default(3),
+        /** Lease of the per-(environment, service) rollout lock. */
+        lockLease: durationSchema.default(3600),
+      })
+      .strict()
+      .default({ timeout: 1800, eventGrace: 300, maxConcurrency: 3, lockLease: 3600 }),
+    verify: z
+      .object({
+        /** Attempts of the smoke check before Verify fails. */
+        attempts: z.number().int().min(1).max(30).default(5),
+        /** Pause between attempts. */
+        interval: durationSchema.default(5),
+        /** Per-request timeout. */
+        requestTimeout: durationSchema.default(5),
+      })
+      .strict()
+      .default({ attempts: 5, interval: 5, requestTimeout: 5 }),
+    notifications: z
+      .object({
+        /** Send chat messages (the webhook URL itself is a secret). */
+        chat: z.boolean().default(true),
+      })
+      .strict()
+      .default({ chat: true }),
+    /** Name of the SSM path prefix where Terraform publishes deploy contracts. */
+    contractsPrefix: z
+      .string()
+      .regex(/^\/[\w./-]*[^/]$/, 'expected an SSM path such as "/shipgate"')
+      .default('/shipgate'),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const envNames = new Set<string>();
+    cfg.environments.forEach((env, i) => {
+      if (envNames.has(env.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', i, 'name'],
+          message: `duplicate environment "${env.name}"`,
+        });
+      }
+      envNames.add(env.name);
+      env.approval.approvers.forEach((a, j) => {
+        if (!(a in cfg.approvers)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', i, 'approval', 'approvers', j],
+            message: `unknown approver "${a}"; expected one of: ${Object.keys(cfg.approvers).join(', ') || '(none defined under approvers)'}`,
+          });
+        }
+      });
+      if (env.approval.quorum > new Set(env.approval.approvers).size) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', i, 'approval', 'quorum'],
+          message: `quorum ${env.approval.quorum} is larger than the ${new Set(env.approval.approvers).size} distinct approvers listed`,
+        });
+      }
+    });
+    const seenPaths = new Set<string>();
+    cfg.projects.forEach((p, i) => {
+      if (seenPaths.has(p.path)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['projects', i, 'path'],
+          message: `duplicate project "${p.path}"`,
+        });
+      }
+      seenPaths.add(p.path);
+      p.services.forEach((s, j) => {
+        if (!(s in cfg.services)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['projects', i, 'services', j],
+            message: `unknown service "${s}"; expected one of: ${Object.keys(cfg.services).join(', ')}`,
+          });
+        }
+      });
+    });
+    for (const [name, svc] of Object.entries(cfg.services)) {
+      for (const env of Object.keys(svc.environments)) {
+        if (!envNames.has(env)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', name, 'environments', env],
+            message: `unknown environment "${env}"; expected one of: ${[...envNames].join(', ')}`,
+          });
+        }
+      }
+    }
+  });
+
+/** The validated, defaulted configuration. */
+export type ShipgateConfig = z.infer<typeof configSchema>;
+export type EnvironmentConfig = ShipgateConfig['environments'][number];
+export type ProjectConfig = ShipgateConfig['projects'][number];
+export type ServiceConfig = ShipgateConfig['services'][string];
+export type ApproverConfig = ShipgateConfig['approvers'][string];
+export type RolloutOverrides = z.infer<typeof rolloutOverridesSchema>;
+
+/** Formats zod issues as `path: message` lines, e.g. `environments[1].approval.quorum: expected a number…`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.reduce<string>(
+        (acc, key) =>
+          typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key),
+        '',
+      );
+      return `${path || '(root)'}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Validates an already-parsed configuration object.
+ * @throws ConfigError naming each wrong path, what was expected and what was received.
+ */
+export function parseConfig(raw: unknown, source = 'configuration'): ShipgateConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`Invalid ${source}:\n${formatIssues(result.error.issues)}`);
+  }
+  return result.data;
+}
+
+/**
+ * Reads and validates the configuration file.
+ * Order: `SHIPGATE_CONFIG_JSON` (inlined into Lambda bundles at synth), then the file at `path`,
+ * `SHIPGATE_CONFIG`, or `./shipgate.config.yaml`.
+ * @example const config = loadConfig(); // throws ConfigError with every problem listed
+ */
+export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): ShipgateConfig {
+  if (!path && env.SHIPGATE_CONFIG_JSON) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(env.SHIPGATE_CONFIG_JSON);
+    } catch (err) {
+      throw new ConfigError('SHIPGATE_CONFIG_JSON is not valid JSON', { cause: err });
+    }
+    return parseConfig(raw, 'SHIPGATE_CONFIG_JSON');
+  }
+  const file = resolve(path ?? env.SHIPGATE_CONFIG ?? 'shipgate.config.yaml');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot read the Shipgate config at ${file}: ${(err as Error).message}. Create it (see shipgate.config.yaml in the repository) or set SHIPGATE_CONFIG.`,
+      { cause: err },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  return parseConfig(raw, file);
+}
+
+let cached: ShipgateConfig | undefined;
+
+/** The configuration of this process, loaded once on first use. */
+export function getConfig(): ShipgateConfig {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** Test hook: forget the cached configuration (or replace it). */
+export function setConfigForTesting(config: ShipgateConfig | undefined): void {
+  cached = config;
+}
+
+/** The project configuration for a GitLab path, if Shipgate knows the project. */
+export function findProject(config: ShipgateConfig, path: string): ProjectConfig | undefined {
+  return config.projects.find((p) => p.path.toLowerCase() === path.toLowerCase());
+}
+
+/** The named environment. @throws ConfigError when it is not configured. */
+export function getEnvironment(config: ShipgateConfig, name: string): EnvironmentConfig {
+  const env = config.environments.find((e) => e.name === name);
+  if (!env) {
+    throw new ConfigError(
+      `Unknown environment "${name}"; configured: ${config.environments.map((e) => e.name).join(', ')}`,
+    );
+  }
+  return env;
+}
+
+/** Effective rollout settings of a service in an environment (service → service/env → environment precedence). */
+export function rolloutSettings(
+  config: ShipgateConfig,
+  service: string,
+  environment: string,
+): RolloutOverrides & { strategy: DeploymentStrategy } {
+  const env = getEnvironment(config, environment);
+  const svc = config.services[service];
+  return {
+    strategy: 'ROLLING',
+    ...env.rollout,
+    ...svc?.rollout,
+    ...svc?.environments[environment],
+  } as RolloutOverrides & { strategy: DeploymentStrategy };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * The deploy contract Terraform publishes for each (environment, service) as the SSM parameter
+ * `<contractsPrefix>/<environment>/services/<service>` (JSON). Shipgate reads it at run time and never
+ * creates environments. `terraform/modules/deploy-contract` writes exactly these keys; a test checks the two
+ * agree (see `DEPLOY_CONTRACT_KEYS`).
+ */
+export const deployContractSchema = z
+  .object({
+    /** Contract format version. */
+    version: z.literal(1),
+    /** ECS cluster name or ARN. */
+    cluster: z.string().min(1),
+    /** ECS service name or ARN. */
+    service: z.string().min(1),
+    /** Container in the task definition whose image Shipgate replaces. */
+    containerName: z.string().min(1),
+    /** Port the container listens on (used by CodeDeploy AppSpecs). */
+    containerPort: z.number().int().min(1).max(65535),
+    /** How the infrastructure is set up to roll out; config may refine percentages and bake time. */
+    strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY', 'CODEDEPLOY']),
+    /** CodeDeploy application and deployment group, when `strategy` is CODEDEPLOY. */
+    codeDeploy: z
+      .object({
+        application: z.string().min(1),
+        deploymentGroup: z.string().min(1),
+        deploymentConfig: z.string().min(1).optional(),
+      })
+      .nullable()
+      .default(null),
+    /** Base URL of the service as reachable by the Verify step (ALB listener). */
+    smokeUrl: z.url(),
+    /** Path of the readiness check, e.g. `/readyz`. */
+    smokePath: z.string().startsWith('/').default('/readyz'),
+    /** CloudWatch alarms that roll a deployment back. */
+    alarms: z.array(z.string().min(1)).default([]),
+    /** ECR repository name of the service's images. */
+    repository: z.string().min(1),
+  })
+  .passthrough();
+
+/** A validated deploy contract. */
+export type DeployContract = z.infer<typeof deployContractSchema>;
+
+/** Every key of the contract document, in a stable order (shared with the Terraform tests). */
+export const DEPLOY_CONTRACT_KEYS = Object.keys(deployContractSchema.shape).sort();
+
+/**
+ * SSM parameter name of a contract.
+ * @example contractParameterName('/shipgate', 'staging', 'api-gateway') // '/shipgate/staging/services/api-gateway'
+ */
+export function contractParameterName(prefix: string, environment: string, service: string): string {
+  return `${prefix}/${environment}/services/${service}`;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * The release as it travels through the workflow. The webhook builds `ReleaseInput` and starts the
+ * execution with it; each top-level state writes its own small result next to it:
+ *
+ * ```
+ * { release, resolved, scan, approvals: { <env>: … }, deployments: { <env>: … }, verify: { <env>: … }, record }
+ * ```
+ *
+ * Nothing secret (tokens, signed links, task tokens) is ever part of this document.
+ */
+export const releaseSchema = z.object({
+  /** Release id; equals the execution name. */
+  id: z.string().min(1).max(80),
+  project: z.object({
+    id: z.number().int(),
+    path: z.string().min(1),
+    webUrl: z.string().optional(),
+  }),
+  commit: z.object({
+    sha: z.string().regex(/^[0-9a-f]{40}$/),
+    title: z.string(),
+    url: z.string().optional(),
+    author: z.string().optional(),
+  }),
+  /** Short ref name (`main`, `v1.2.3`). */
+  ref: z.string().min(1),
+  tag: z.boolean(),
+  pipeline: z.object({ id: z.number().int(), url: z.string().optional() }),
+  triggeredBy: z.object({
+    username: z.string(),
+    name: z.string().optional(),
+    email: z.string().optional(),
+  }),
+  /** Services this release deploys (config keys). */
+  services: z.array(z.string().min(1)).min(1),
+  /** Environments in order (config names). */
+  environments: z.array(z.string().min(1)).min(1),
+  /** The GitLab delivery that started it (Idempotency-Key or derived id). */
+  deliveryId: z.string(),
+  createdAt: z.string(),
+});
+
+/** What the webhook knows about a release. */
+export type Release = z.infer<typeof releaseSchema>;
+
+/** Input document of the release state machine. */
+export interface ReleaseInput {
+  release: Release;
+}
+
+/** One service's image, pinned by digest, as resolved by "Resolve release". */
+export interface ResolvedImage {
+  service: string;
+  repository: string;
+  /** `sha256:…` */
+  digest: string;
+  /** `<registry>/<repository>@sha256:…` */
+  imageUri: string;
+}
+
+/** Output of "Resolve release" (`$.resolved`). */
+export interface ResolvedRelease {
+  images: ResolvedImage[];
+}

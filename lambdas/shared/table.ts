@@ -1,0 +1,20 @@
+/**
+ * Shipgate keeps all of its state in one DynamoDB table (`SHIPGATE_TABLE`):
+ *
+ * | item              | pk                          | sk         | gsi1pk                     | gsi1sk     |
+ * |-------------------|-----------------------------|------------|----------------------------|------------|
+ * | release           | `RELEASE#<releaseId>`       | `RELEASE`  | `RELEASES`                 | createdAt  |
+ * | webhook delivery  | `DELIVERY#<deliveryId>`     | `DELIVERY` |                            |            |
+ * | approval          | `APPROVAL#<approvalId>`     | `APPROVAL` | `PENDING#<projectId>`      | createdAt  |
+ * | rollout lock      | `LOCK#<env>#<service>`      | `LOCK`     |                            |            |
+ * | rollout waiter    | `ROLLOUT#<cluster>#<service>` | `ROLLOUT` |                           |            |
+ * | deployed digest   | `DEPLOYED#<env>#<service>`  | `CURRENT`  |                            |            |
+ *
+ * `ttl` (epoch seconds) expires short-lived items such as deliveries.
+ */
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  ttlAttribute: 'ttl',
+} as const;

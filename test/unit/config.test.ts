@@ -1,0 +1,57 @@
+import { loadConfig, parseConfig, rolloutSettings } from '../../lambdas/shared/config';
+import { ConfigError } from '../../lambdas/shared/errors';
+
+describe('configuration', () => {
+  it('loads the example config for the three sample services', () => {
+    const config = loadConfig('shipgate.config.yaml');
+    expect(config.projects.map((p) => p.path)).toEqual([
+      'root/api-gateway',
+      'root/inventory-app',
+      'root/billing-app',
+    ]);
+    expect(config.environments.map((e) => e.name)).toEqual(['staging', 'production']);
+    expect(config.environments[0].approval.timeout).toBe(24 * 3600);
+    expect(rolloutSettings(config, 'billing-app', 'production')).toMatchObject({
+      strategy: 'CANARY',
+      bakeTime: 300,
+    });
+    expect(rolloutSettings(config, 'api-gateway', 'production').strategy).toBe('ROLLING');
+  });
+
+  it('names the path and what was expected for a wrong value', () => {
+    const raw = structuredClone(loadRaw());
+    (raw.environments as { approval: { quorum: unknown } }[])[1].approval.quorum = 'two';
+    expect(() => parseConfig(raw)).toThrow(ConfigError);
+    expect(() => parseConfig(raw)).toThrow(/environments\[1\]\.approval\.quorum: .*expected number/i);
+  });
+
+  it('rejects unknown approvers, services and keys with their paths', () => {
+    const raw = structuredClone(loadRaw());
+    (raw.environments as { approval: { approvers: string[] } }[])[0].approval.approvers.push('mallory');
+    (raw.projects as { services: string[] }[])[0].services.push('nope');
+    (raw as Record<string, unknown>).colour = 'blue';
+    let message = '';
+    try {
+      parseConfig(raw);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/environments\[0\]\.approval\.approvers\[3\]: unknown approver "mallory"/);
+    expect(message).toMatch(/projects\[0\]\.services\[1\]: unknown service "nope"/);
+    expect(message).toMatch(/\(root\): Unrecognized key: "colour"/);
+  });
+
+  it('explains a missing file and how to fix it', () => {
+    expect(() => loadConfig('/nonexistent/shipgate.yaml')).toThrow(
+      /Cannot read the Shipgate config.*SHIPGATE_CONFIG/,
+    );
+  });
+});
+
+function loadRaw(): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parse } = require('yaml') as typeof import('yaml');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  return parse(readFileSync('shipgate.config.yaml', 'utf8'));
+}
