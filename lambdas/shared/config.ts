@@ -136,7 +136,7 @@ const projectSchema = z
       .object({
         /** Branch that releases; `default` means the project's default branch as GitLab reports it. */
         branch: z.string().min(1).default('default'),
-        /** Release only when GitLab says the ref is protected (a missing flag counts as unknown → not released). */
+        /** Never release a ref GitLab reports as unprotected; a missing flag (older GitLab) is unknown, so the branch rule decides. */
         requireProtected: z.boolean().default(true),
         /** Tags matching this regular expression release too. */
         tags: regexSchema.optional(),
