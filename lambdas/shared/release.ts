@@ -37,10 +37,17 @@ export const releaseSchema = z.object({
   services: z.array(z.string().min(1)).min(1),
   /** Environments in order (config names). */
   environments: z.array(z.string().min(1)).min(1),
-  /** The GitLab delivery that started it (Idempotency-Key or derived id). */
+  /**
+   * Deterministic key of the GitLab event that started it (`gitlab:<projectId>:pipeline:<pipelineId>:<status>`),
+   * not the per-delivery Idempotency-Key, so every delivery of one event builds the same input.
+   */
   deliveryId: z.string(),
+  /** When the pipeline finished (ISO 8601, from the event, never the receive time: keeps the input deterministic). */
   createdAt: z.string(),
 });
+
+/** Schema of the state machine input (`ReleaseInput`). */
+export const releaseInputSchema = z.object({ release: releaseSchema });
 
 /** What the webhook knows about a release. */
 export type Release = z.infer<typeof releaseSchema>;

@@ -1,4 +1,28 @@
+import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
+import { z } from 'zod';
+import { describeRelease, listReleaseViews } from '../../domain/releases/status';
+import { formatIssues } from '../../shared/config';
+import { BadRequestError } from '../../shared/errors';
 
-/** Routes under /releases (being built; see the issue tracker). */
-export const releaseRoutes = new Hono();
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+/**
+ * `GET /api/releases` (newest first; `?limit=1..100`, `?cursor=<nextCursor>`) and `GET /api/releases/:id`
+ * (one release refined with its execution's live state): JSON status of releases — state, current step,
+ * per-environment outcome, links.
+ */
+export const releaseRoutes = new Hono()
+  .get(
+    '/',
+    zValidator('query', listQuery, (result) => {
+      if (!result.success) {
+        throw new BadRequestError(`Invalid query:\n${formatIssues(result.error.issues)}`);
+      }
+    }),
+    async (c) => c.json(await listReleaseViews(c.req.valid('query'))),
+  )
+  .get('/:id', async (c) => c.json(await describeRelease(c.req.param('id'))));

@@ -1,4 +1,100 @@
 import { Hono } from 'hono';
+import { ingestDelivery } from '../../domain/webhook/ingest';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../shared/errors';
+import { executionUrl, publicUrl } from '../../shared/links';
 
-/** Routes under /webhooks (being built; see the issue tracker). */
+/**
+ * Largest webhook body accepted: 5 MiB. GitLab caps bodies at 25 MB, but Lambda's synchronous payload limit
+ * is 6 MB (API Gateway base64-encodes binary bodies, growing them by a third), and the events Shipgate
+ * reads (pipelines) are tens of kilobytes. Checked on `Content-Length` and on the bytes actually read.
+ */
+export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
+
+/**
+ * Reads a request body, refusing it once it exceeds `limit` bytes (announced or actual), without buffering
+ * more than `limit` bytes.
+ * @throws PayloadTooLargeError over the limit; BadRequestError for an unparseable Content-Length.
+ */
+export async function readBodyWithLimit(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null) {
+    if (!/^\d+$/.test(declared.trim())) {
+      throw new BadRequestError(`Content-Length "${declared.slice(0, 30)}" is not a number of bytes`);
+    }
+    if (Number(declared) > limit) {
+      throw new PayloadTooLargeError(
+        `Body of ${declared} bytes is over Shipgate's webhook limit of ${limit} bytes (5 MiB); GitLab pipeline events are far smaller.`,
+      );
+    }
+  }
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new PayloadTooLargeError(
+        `Body is over Shipgate's webhook limit of ${limit} bytes (5 MiB; read ${size} bytes before stopping).`,
+      );
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * `POST /webhooks/gitlab`: GitLab deliveries (contract in the design brief). 202 `{release, execution,
+ * executionArn, links}` when a release started (a redelivery answers the same and starts nothing new),
+ * 200 `{ignored}` for authentic deliveries that trigger nothing, 400/401/405/409/413/415 otherwise.
+ */
 export const webhookRoutes = new Hono();
+
+webhookRoutes.post('/gitlab', async (c) => {
+  const contentType = c.req.header('content-type');
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type must be application/json (as GitLab sends); received ${contentType ? `"${contentType.slice(0, 80)}"` : 'none'}.`,
+    );
+  }
+  const bytes = await readBodyWithLimit(c.req.raw, WEBHOOK_BODY_LIMIT);
+  const result = await ingestDelivery({ rawBody: utf8.decode(bytes), header: (name) => c.req.header(name) });
+  if (result.outcome === 'ignored') {
+    return c.json({ ignored: result.reason }, 200);
+  }
+  if (result.replayed) c.header('X-Shipgate-Replayed', 'true');
+  return c.json(
+    {
+      release: result.release,
+      execution: result.execution,
+      executionArn: result.executionArn,
+      links: {
+        release: `${publicUrl()}/api/releases/${encodeURIComponent(result.release)}`,
+        execution: executionUrl(result.executionArn),
+      },
+    },
+    202,
+  );
+});
+
+webhookRoutes.all('/gitlab', (c) =>
+  c.json(
+    { error: `Method ${c.req.method} is not allowed on /webhooks/gitlab; GitLab delivers with POST.` },
+    405,
+    {
+      Allow: 'POST',
+    },
+  ),
+);
