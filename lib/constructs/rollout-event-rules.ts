@@ -1,0 +1,53 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Properties of {@link RolloutEventRules}. */
+export interface RolloutEventRulesProps {
+  /** `lambdas/steps/rollout-events.ts`: resumes the waiting rollout. */
+  readonly handler: IFunction;
+}
+
+/**
+ * EventBridge rules that deliver ECS and CodeDeploy deployment state changes to `rollout-events`, which
+ * resumes the matching "Start rollout"/"Await rollout" waiter. Undeliverable events go to a dead-letter
+ * queue; a lost event is also covered by the workflow's bounded "Check rollout" fallback.
+ */
+export class RolloutEventRules extends Construct {
+  /** Rule for `ECS Deployment State Change`. */
+  readonly ecsRule: events.Rule;
+  /** Rule for `CodeDeploy Deployment State-change Notification`. */
+  readonly codeDeployRule: events.Rule;
+  /** Events that could not be delivered after retries. */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: RolloutEventRulesProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const target = new targets.LambdaFunction(props.handler, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(1),
+    });
+    this.ecsRule = new events.Rule(this, 'EcsDeployments', {
+      description: 'ECS deployment state changes resume Shipgate rollouts',
+      eventPattern: { source: ['aws.ecs'], detailType: ['ECS Deployment State Change'] },
+      targets: [target],
+    });
+    this.codeDeployRule = new events.Rule(this, 'CodeDeployDeployments', {
+      description: 'CodeDeploy deployment state changes resume Shipgate rollouts',
+      eventPattern: {
+        source: ['aws.codedeploy'],
+        detailType: ['CodeDeploy Deployment State-change Notification'],
+      },
+      targets: [target],
+    });
+  }
+}

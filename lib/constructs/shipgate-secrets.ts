@@ -1,0 +1,62 @@
+import { RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { SECRET_ENV, type SecretName } from '../../lambdas/shared/secrets';
+
+/** Properties of {@link ShipgateSecrets}. */
+export interface ShipgateSecretsProps {
+  /** Prefix of the secret names, e.g. `shipgate/` gives `shipgate/webhook-token`. @default `<stack name in lower case>/` */
+  readonly namePrefix?: string;
+  /** What happens to the secrets when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Secrets Shipgate generates itself (random values that only Shipgate needs to know); the others are created
+ * holding a blank value, which `getSecret` treats as "not configured" until an operator puts the real value in.
+ */
+const GENERATED: ReadonlySet<SecretName> = new Set<SecretName>(['webhookToken', 'linkSigningKey']);
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * One Secrets Manager secret per entry of `SECRET_ENV`. Functions get a secret's ARN in
+ * `<ENV>_SECRET_ARN` and read access to it through {@link ShipgateSecrets.grantTo}, and only for the
+ * secrets they use.
+ */
+export class ShipgateSecrets extends Construct {
+  /** The secrets by name. */
+  readonly secrets: Readonly<Record<SecretName, secretsmanager.Secret>>;
+
+  constructor(scope: Construct, id: string, props: ShipgateSecretsProps = {}) {
+    super(scope, id);
+    const prefix = props.namePrefix ?? `${Stack.of(this).stackName.toLowerCase()}/`;
+    const secrets = {} as Record<SecretName, secretsmanager.Secret>;
+    for (const name of Object.keys(SECRET_ENV) as SecretName[]) {
+      const id = name.charAt(0).toUpperCase() + name.slice(1);
+      secrets[name] = new secretsmanager.Secret(this, id, {
+        secretName: `${prefix}${kebab(name)}`,
+        description: `Shipgate ${SECRET_ENV[name]}${GENERATED.has(name) ? ' (generated)' : ' (blank until an operator sets it)'}`,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        ...(GENERATED.has(name)
+          ? { generateSecretString: { passwordLength: 48, excludePunctuation: true } }
+          : // A single blank: Secrets Manager rejects empty strings, and getSecret() trims it to "unset".
+            { secretStringValue: SecretValue.unsafePlainText(' ') }),
+      });
+    }
+    this.secrets = secrets;
+  }
+
+  /**
+   * Gives `fn` read access to each named secret and its ARN in `<ENV>_SECRET_ARN`.
+   * @example secrets.grantTo(webhookFn, ['webhookToken', 'webhookSigningKey']);
+   */
+  grantTo(fn: LambdaFunction & IGrantable, names: readonly SecretName[]): void {
+    for (const name of names) {
+      this.secrets[name].grantRead(fn);
+      fn.addEnvironment(`${SECRET_ENV[name]}_SECRET_ARN`, this.secrets[name].secretArn);
+    }
+  }
+}

@@ -1,0 +1,259 @@
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { ShipgateConfig } from '../lambdas/shared/config';
+import type { SecretName } from '../lambdas/shared/secrets';
+import { ReleaseTable } from './constructs/release-table';
+import { ReleaseWorkflow } from './constructs/release-workflow';
+import { RolloutEventRules } from './constructs/rollout-event-rules';
+import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
+import { ShipgateSecrets } from './constructs/shipgate-secrets';
+import { WebhookApi } from './constructs/webhook-api';
+import { STEP_NAMES, STEPS, type StepName } from './workflow/steps';
+
+/** Properties of {@link ShipgateStack}. */
+export interface ShipgateStackProps extends StackProps {
+  /** The validated configuration (drives the workflow's stages and IAM scopes). */
+  readonly config: ShipgateConfig;
+  /**
+   * The config document as written, inlined into every Lambda bundle (`SHIPGATE_CONFIG_JSON`).
+   * @default undefined (required unless `code` is 'placeholder')
+   */
+  readonly configDocument?: unknown;
+  /** How Lambda code is built; 'placeholder' renders the template without bundling. @default 'bundle' */
+  readonly code?: FunctionCodeMode;
+  /**
+   * Base URL of links in chat messages (a custom domain in front of the API).
+   * @default the HTTP API's execute-api URL
+   */
+  readonly publicUrl?: string;
+  /** Name of the release state machine. @default `<stack name in lower case>-release` */
+  readonly stateMachineName?: string;
+}
+
+/** Secrets read by the webhook/approvals/Slack HTTP Lambda. */
+const HTTP_SECRETS: readonly SecretName[] = [
+  'webhookToken',
+  'webhookSigningKey',
+  'slackSigningSecret',
+  'linkSigningKey',
+  'chatWebhookUrl',
+  'gitlabToken',
+];
+
+/** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
+const ROLLOUT_STEPS: readonly StepName[] = ['start-rollout', 'await-rollout', 'check-rollout', 'rollback'];
+/** Steps that read deploy contracts from SSM. */
+const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', 'rollout-events', ...ROLLOUT_STEPS];
+/** Steps that read ECR image metadata. */
+const ECR_STEPS: readonly StepName[] = ['resolve-release', 'scan', 'start-rollout'];
+/** Steps that complete task tokens themselves (besides the HTTP Lambda). */
+const TASK_RESPONSE_STEPS: readonly StepName[] = ['rollout-events', 'start-rollout', 'await-rollout'];
+
+/**
+ * Shipgate on AWS: the HTTP API and its hono Lambda, one Lambda per workflow step, the release state
+ * machine, the DynamoDB table, Secrets Manager secrets and the EventBridge rules for deployment events.
+ *
+ * Deploy with `npx cdk deploy -c config=<file>` (default `shipgate.config.yaml`); optional
+ * `-c publicUrl=https://shipgate.example.com` when a custom domain fronts the API.
+ */
+export class ShipgateStack extends Stack {
+  /** The DynamoDB table. */
+  readonly table: ReleaseTable;
+  /** The secrets. */
+  readonly secrets: ShipgateSecrets;
+  /** The HTTP Lambda (`lambdas/http/handler.ts`). */
+  readonly httpFunction: LambdaFunction;
+  /** The Lambda behind each step. */
+  readonly stepFunctions: Readonly<Record<StepName, LambdaFunction>>;
+  /** The release state machine. */
+  readonly workflow: ReleaseWorkflow;
+  /** The HTTP API. */
+  readonly api: WebhookApi;
+
+  constructor(scope: Construct, id: string, props: ShipgateStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const code = props.code ?? 'bundle';
+    const stateMachineName = props.stateMachineName ?? `${this.stackName.toLowerCase()}-release`;
+    // Built from the name (not a reference) so the step Lambdas the machine invokes can be granted on it
+    // without a dependency cycle.
+    const stateMachineArn = this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.table = new ReleaseTable(this, 'Table');
+    this.secrets = new ShipgateSecrets(this, 'Secrets');
+
+    const fn = (
+      id: string,
+      entry: string,
+      description: string,
+      timeoutSeconds: number,
+      memorySize?: number,
+    ) =>
+      new ShipgateFunction(this, id, {
+        entry,
+        description,
+        timeout: Duration.seconds(timeoutSeconds),
+        memorySize,
+        configDocument: props.configDocument,
+        code,
+        environment: { SHIPGATE_TABLE: this.table.table.tableName },
+      }).function;
+
+    this.httpFunction = fn(
+      'HttpFunction',
+      'lambdas/http/handler.ts',
+      'Shipgate HTTP API: GitLab webhooks, approvals, Slack interactions, release status',
+      15,
+      1024,
+    );
+    const steps = {} as Record<StepName, LambdaFunction>;
+    for (const step of STEP_NAMES) {
+      const spec = STEPS[step];
+      const pascal = step.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+      steps[step] = fn(
+        `${pascal}Function`,
+        spec.entry,
+        spec.description,
+        spec.timeoutSeconds(config),
+        spec.memorySize,
+      );
+    }
+    this.stepFunctions = steps;
+
+    this.api = new WebhookApi(this, 'WebhookApi', { handler: this.httpFunction });
+    const publicUrl = props.publicUrl ?? this.api.url;
+
+    this.workflow = new ReleaseWorkflow(this, 'ReleaseWorkflow', {
+      config,
+      functions: steps,
+      stateMachineName,
+    });
+    new RolloutEventRules(this, 'RolloutEvents', { handler: steps['rollout-events'] });
+
+    // Environment and grants.
+    for (const f of [this.httpFunction, ...Object.values(steps)]) {
+      f.addEnvironment('SHIPGATE_PUBLIC_URL', publicUrl);
+      this.table.table.grantReadWriteData(f);
+    }
+    this.httpFunction.addEnvironment(
+      'SHIPGATE_STATE_MACHINE_ARN',
+      this.workflow.stateMachine.stateMachineArn,
+    );
+    this.workflow.stateMachine.grantStartExecution(this.httpFunction);
+    this.workflow.stateMachine.grantTaskResponse(this.httpFunction);
+    this.workflow.stateMachine.grantRead(this.httpFunction);
+    this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
+    for (const step of STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
+
+    const taskResponse = new iam.PolicyStatement({
+      sid: 'CompleteRolloutWaiters',
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      resources: [stateMachineArn],
+    });
+    for (const step of TASK_RESPONSE_STEPS) {
+      steps[step].addToRolePolicy(taskResponse);
+      steps[step].addEnvironment('SHIPGATE_STATE_MACHINE_ARN', stateMachineArn);
+    }
+
+    const repositories = [...new Set(Object.values(config.services).map((s) => s.repository))];
+    const ecrRead = new iam.PolicyStatement({
+      sid: 'ReadReleaseImages',
+      actions: ['ecr:DescribeImages', 'ecr:DescribeRepositories', 'ecr:DescribeImageScanFindings'],
+      resources: repositories.map((repo) =>
+        this.formatArn({ service: 'ecr', resource: 'repository', resourceName: repo }),
+      ),
+    });
+    for (const step of ECR_STEPS) steps[step].addToRolePolicy(ecrRead);
+
+    const contractsRead = new iam.PolicyStatement({
+      sid: 'ReadDeployContracts',
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+      resources: [
+        this.formatArn({
+          service: 'ssm',
+          resource: 'parameter',
+          resourceName: `${config.contractsPrefix.slice(1)}/*`,
+        }),
+      ],
+    });
+    for (const step of CONTRACT_STEPS) steps[step].addToRolePolicy(contractsRead);
+
+    for (const step of ROLLOUT_STEPS) {
+      for (const statement of rolloutStatements(this)) steps[step].addToRolePolicy(statement);
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Shipgate HTTP API' });
+    new CfnOutput(this, 'GitLabWebhookUrl', {
+      value: `${this.api.url}/webhooks/gitlab`,
+      description: 'URL to configure as the GitLab project webhook',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+  }
+}
+
+/**
+ * ECS/CodeDeploy permissions of the rollout Lambdas. Clusters, services and CodeDeploy groups come from the
+ * deploy contracts at run time, so they are scoped by service and resource type rather than by name.
+ */
+function rolloutStatements(stack: Stack): iam.PolicyStatement[] {
+  const arn = (service: string, resource: string, resourceName: string, sep = '/') =>
+    stack.formatArn({
+      service,
+      resource,
+      resourceName,
+      arnFormat: sep === ':' ? ArnFormat.COLON_RESOURCE_NAME : ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  return [
+    new iam.PolicyStatement({
+      sid: 'TaskDefinitions',
+      // These ECS actions do not support resource-level permissions.
+      actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagTaskDefinitions',
+      actions: ['ecs:TagResource'],
+      resources: [arn('ecs', 'task-definition', '*')],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'UpdateServices',
+      actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+      resources: [arn('ecs', 'service', '*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassTaskRoles',
+      actions: ['iam:PassRole'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'CodeDeployDeployments',
+      actions: [
+        'codedeploy:CreateDeployment',
+        'codedeploy:GetDeployment',
+        'codedeploy:StopDeployment',
+        'codedeploy:GetDeploymentGroup',
+      ],
+      resources: [arn('codedeploy', 'deploymentgroup', '*', ':')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'CodeDeployConfigs',
+      actions: ['codedeploy:GetDeploymentConfig'],
+      resources: [arn('codedeploy', 'deploymentconfig', '*', ':')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'CodeDeployRevisions',
+      actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
+      resources: [arn('codedeploy', 'application', '*', ':')],
+    }),
+  ];
+}

@@ -1,0 +1,270 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig, ShipgateConfig } from '../../lambdas/shared/config';
+import { STEPS, type StepName } from './steps';
+
+/** Inputs of {@link buildReleaseDefinition}. */
+export interface ReleaseDefinitionProps {
+  /** The validated Shipgate configuration; its environments become the workflow's stages. */
+  readonly config: ShipgateConfig;
+  /** The Lambda function behind each step. */
+  readonly functions: Readonly<Record<StepName, IFunction>>;
+}
+
+/** Extra seconds a state waits beyond its Lambda's own timeout (cold start, retries of the invoke). */
+const INVOKE_SLACK_SECONDS = 30;
+
+/** Every state name of the workflow for one environment, as the console shows them. */
+export function environmentStateNames(env: string) {
+  return {
+    approve: `Approve ${env}`,
+    checkFreeze: `Check freeze ${env}`,
+    frozen: `Is ${env} frozen?`,
+    waitFreeze: `Wait for ${env} freeze to end`,
+    freezeWithoutEnd: `Freeze of ${env} has no end`,
+    deploy: `Deploy ${env}`,
+    startRollout: `Start rollout ${env}`,
+    checkRollout: `Check rollout ${env}`,
+    settled: `Rollout ${env} settled?`,
+    rolloutDone: `Rollout ${env} done`,
+    awaitRollout: `Await rollout ${env}`,
+    verify: `Verify ${env}`,
+    rollBack: `Roll back ${env}`,
+  } as const;
+}
+
+/** Names of the states outside the environment stages. */
+export const STATE_NAMES = {
+  resolve: 'Resolve release',
+  scan: 'Scan',
+  record: 'Record release',
+  reportFailure: 'Report failure',
+  failed: 'Release failed',
+} as const;
+
+/**
+ * Builds the release workflow (JSONPath states) from the configuration:
+ *
+ * ```
+ * Resolve release ▶ Scan ▶ for each environment:
+ *   Approve <env> ▶ Check freeze <env> ▶ Is <env> frozen? ─yes─▶ Wait for <env> freeze to end ─▶ Check freeze <env>
+ *                                                    └─no─▶ Deploy <env> (Map) ▶ Verify <env>
+ * ▶ Record release
+ * failures: Deploy/Verify <env> ▶ Roll back <env> ▶ Report failure ▶ Release failed (original Error/Cause)
+ *           any other step   ▶ Report failure ▶ Release failed
+ * ```
+ *
+ * The freeze check sits right before the rollout (not before the approval) so an approval that arrives
+ * inside a freeze window still waits for the window to end. Payloads and result paths follow
+ * docs/architecture.md; every Task state carries `TimeoutSeconds`.
+ */
+export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitionProps): sfn.IChainable {
+  const { config, functions } = props;
+
+  const invoke = (
+    name: string,
+    step: StepName,
+    options: { payload?: Record<string, unknown>; resultPath: string; comment?: string },
+  ) =>
+    new tasks.LambdaInvoke(scope, name, {
+      lambdaFunction: functions[step],
+      payloadResponseOnly: true,
+      payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
+      resultPath: options.resultPath,
+      taskTimeout: sfn.Timeout.duration(
+        Duration.seconds(STEPS[step].timeoutSeconds(config) + INVOKE_SLACK_SECONDS),
+      ),
+      comment: options.comment ?? STEPS[step].description,
+    });
+
+  const waitForToken = (
+    name: string,
+    step: StepName,
+    options: {
+      payload: Record<string, unknown>;
+      resultPath?: string;
+      timeoutSeconds: number;
+      comment: string;
+    },
+  ) =>
+    new tasks.LambdaInvoke(scope, name, {
+      lambdaFunction: functions[step],
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        taskToken: sfn.JsonPath.taskToken,
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        ...options.payload,
+      }),
+      resultPath: options.resultPath,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(options.timeoutSeconds)),
+      comment: options.comment,
+    });
+
+  const release = sfn.JsonPath.objectAt('$.release');
+  const failed = new sfn.Fail(scope, STATE_NAMES.failed, {
+    comment: 'Fails the execution with the error and cause of the step that failed',
+    errorPath: '$.error.Error',
+    causePath: '$.error.Cause',
+  });
+  const reportFailure = invoke(STATE_NAMES.reportFailure, 'report-failure', { resultPath: '$.report' });
+  // Reporting is best effort: if it fails too, the execution still fails with the original error.
+  reportFailure.addCatch(failed, { resultPath: '$.reportError' });
+  reportFailure.next(failed);
+  const onFailure = { resultPath: '$.error' };
+
+  const resolve = invoke(STATE_NAMES.resolve, 'resolve-release', { resultPath: '$.resolved' });
+  resolve.addCatch(reportFailure, onFailure);
+
+  const scan = invoke(STATE_NAMES.scan, 'scan', {
+    payload: { release, resolved: sfn.JsonPath.objectAt('$.resolved') },
+    resultPath: '$.scan',
+  });
+  scan.addCatch(reportFailure, onFailure);
+  resolve.next(scan);
+
+  let tail: sfn.INextable = scan;
+  for (const env of config.environments) {
+    const stage = buildEnvironmentStage(scope, env);
+    tail.next(stage.start);
+    tail = stage.end;
+  }
+
+  const record = invoke(STATE_NAMES.record, 'record-release', { resultPath: '$.record' });
+  record.addCatch(reportFailure, onFailure);
+  tail.next(record);
+  return resolve;
+
+  function buildEnvironmentStage(
+    stageScope: Construct,
+    env: EnvironmentConfig,
+  ): { start: sfn.IChainable; end: sfn.INextable } {
+    const names = environmentStateNames(env.name);
+    const environment = env.name;
+
+    const approve = waitForToken(names.approve, 'request-approval', {
+      payload: {
+        environment,
+        release,
+        resolved: sfn.JsonPath.objectAt('$.resolved'),
+        scan: sfn.JsonPath.objectAt('$.scan'),
+      },
+      resultPath: `$.approvals.${environment}`,
+      timeoutSeconds: env.approval.timeout,
+      comment: `Waits for ${env.approval.quorum} approval(s) of ${environment}; fails closed after the policy timeout`,
+    });
+    approve.addCatch(reportFailure, onFailure);
+
+    const checkFreeze = invoke(names.checkFreeze, 'check-freeze', {
+      payload: { environment, release },
+      resultPath: '$.freeze',
+    });
+    checkFreeze.addCatch(reportFailure, onFailure);
+
+    const waitFreeze = new sfn.Wait(stageScope, names.waitFreeze, {
+      time: sfn.WaitTime.timestampPath('$.freeze.until'),
+      comment: `Waits until the ${environment} deploy freeze ends, then checks again`,
+    });
+    waitFreeze.next(checkFreeze);
+    const freezeWithoutEnd = new sfn.Pass(stageScope, names.freezeWithoutEnd, {
+      comment: 'check-freeze said frozen without an end time: fail instead of deploying into a freeze',
+      result: sfn.Result.fromObject({
+        Error: 'DeployFrozen',
+        Cause: `${environment} is frozen and check-freeze returned no end time, so Shipgate cannot wait for it.`,
+      }),
+      resultPath: '$.error',
+    });
+    freezeWithoutEnd.next(reportFailure);
+
+    const deploy = buildDeploy(stageScope, env);
+    const verify = invoke(names.verify, 'verify', {
+      payload: { environment, release, images: sfn.JsonPath.objectAt('$.resolved.images') },
+      resultPath: `$.verify.${environment}`,
+    });
+
+    const rollBack = invoke(names.rollBack, 'rollback', {
+      payload: {
+        environment,
+        release,
+        images: sfn.JsonPath.objectAt('$.resolved.images'),
+        error: sfn.JsonPath.objectAt('$.error'),
+      },
+      resultPath: '$.rollback',
+    });
+    // Keep the original error in $.error when the rollback itself fails.
+    rollBack.addCatch(reportFailure, { resultPath: '$.rollbackError' });
+    rollBack.next(reportFailure);
+    deploy.addCatch(rollBack, onFailure);
+    verify.addCatch(rollBack, onFailure);
+
+    approve.next(checkFreeze);
+    checkFreeze.next(
+      new sfn.Choice(stageScope, names.frozen)
+        .when(sfn.Condition.booleanEquals('$.freeze.frozen', false), deploy)
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.booleanEquals('$.freeze.frozen', true),
+            sfn.Condition.isPresent('$.freeze.until'),
+          ),
+          waitFreeze,
+        )
+        .otherwise(freezeWithoutEnd),
+    );
+    deploy.next(verify);
+    return { start: approve, end: verify };
+  }
+
+  function buildDeploy(stageScope: Construct, env: EnvironmentConfig): sfn.Map {
+    const names = environmentStateNames(env.name);
+    const environment = env.name;
+    const item = {
+      environment,
+      release: sfn.JsonPath.objectAt('$.release'),
+      image: sfn.JsonPath.objectAt('$.image'),
+    };
+    const graceSeconds = config.rollout.eventGrace;
+
+    const start = waitForToken(names.startRollout, 'start-rollout', {
+      payload: item,
+      timeoutSeconds: graceSeconds,
+      comment: 'Starts the rollout and waits for its deployment event',
+    });
+    const check = invoke(names.checkRollout, 'check-rollout', {
+      payload: item,
+      resultPath: '$.check',
+      comment: 'No event within the grace period: asks ECS/CodeDeploy once',
+    });
+    const awaitRollout = waitForToken(names.awaitRollout, 'await-rollout', {
+      payload: item,
+      timeoutSeconds: graceSeconds,
+      comment: 'Still in progress: waits for the next deployment event',
+    });
+    const done = new sfn.Pass(stageScope, names.rolloutDone, {
+      comment: 'The check found the rollout settled',
+      outputPath: '$.check.outcome',
+    });
+    const lostEvent = { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD };
+    start.addCatch(check, lostEvent);
+    awaitRollout.addCatch(check, lostEvent);
+    check.next(
+      new sfn.Choice(stageScope, names.settled)
+        .when(sfn.Condition.booleanEquals('$.check.settled', true), done)
+        .otherwise(awaitRollout),
+    );
+
+    const map = new sfn.Map(stageScope, names.deploy, {
+      comment: `Rolls out every image of the release to ${environment}, pinned by digest`,
+      itemsPath: '$.resolved.images',
+      itemSelector: {
+        release: sfn.JsonPath.objectAt('$.release'),
+        image: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: config.rollout.maxConcurrency,
+      resultPath: `$.deployments.${environment}`,
+    });
+    map.itemProcessor(start);
+    return map;
+  }
+}

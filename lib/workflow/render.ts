@@ -1,0 +1,141 @@
+import { App, type CfnResource } from 'aws-cdk-lib';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { resolve } from 'node:path';
+import type { ShipgateConfig } from '../../lambdas/shared/config';
+import { REPO_ROOT } from '../constructs/shipgate-function';
+import { ShipgateStack } from '../shipgate-stack';
+import { STEP_NAMES, STEPS, type StepName } from './steps';
+
+/** Account and region the local rendering pretends to be in. */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Stable ARN of a step Lambda in a locally rendered definition.
+ * @example localFunctionArn('scan') // 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-scan'
+ */
+export function localFunctionArn(step: StepName): string {
+  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:shipgate-${step}`;
+}
+
+/** Options of {@link renderLocalDefinition}. */
+export interface RenderOptions {
+  /** Stack name used for the rendering; it also names the state machine. @default 'Shipgate' */
+  readonly stackName?: string;
+}
+
+/** The Lambda behind a Task state of the rendered definition. */
+export interface LocalTask {
+  /** Step name (see `lib/workflow/steps.ts`), e.g. `start-rollout`. */
+  readonly step: StepName;
+  /** Absolute path of the handler file; it exports `handler`. */
+  readonly entry: string;
+}
+
+/** An ASL document (plain JSON). */
+export type AslDefinition = {
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+  Comment?: string;
+  [key: string]: unknown;
+};
+
+/** Result of {@link renderLocalDefinition}. */
+export interface RenderedWorkflow {
+  /**
+   * The release state machine's ASL exactly as the stack deploys it, with every CDK token resolved
+   * (account `000000000000`, region `us-east-1`, partition `aws`). Lambda steps appear as:
+   * - invoke steps: `Resource` = the function ARN (payloadResponseOnly), `Parameters` = the payload;
+   * - waitForTaskToken steps ("Approve <env>", "Start rollout <env>", "Await rollout <env>"):
+   *   `Resource` = `arn:aws:states:::lambda:invoke.waitForTaskToken`, function ARN in
+   *   `Parameters.FunctionName`, payload (with `taskToken.$: "$$.Task.Token"`) in `Parameters.Payload`.
+   */
+  readonly definition: AslDefinition;
+  /**
+   * Function ARN (`arn:aws:lambda:us-east-1:000000000000:function:shipgate-<step>`) → the step and its
+   * handler file, for every Lambda the definition references.
+   */
+  readonly tasks: Record<string, LocalTask>;
+  /** Name of the state machine, e.g. `shipgate-release`. */
+  readonly stateMachineName: string;
+}
+
+/**
+ * Synthesizes the Shipgate stack in-process (no bundling: the functions get placeholder code) and returns
+ * the release state machine's definition with all tokens resolved, plus the map from each Lambda ARN in it
+ * to the handler file to run locally. Fast enough to call at sandbox start.
+ * @example
+ * const { definition, tasks } = renderLocalDefinition(loadConfig());
+ * const machine = new StateMachine(definition); // aws-local-stepfunctions
+ */
+export function renderLocalDefinition(config: ShipgateConfig, options: RenderOptions = {}): RenderedWorkflow {
+  const app = new App({ analyticsReporting: false });
+  const stack = new ShipgateStack(app, options.stackName ?? 'Shipgate', {
+    config,
+    code: 'placeholder',
+    env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+  });
+  const byLogicalId = new Map<string, StepName>();
+  for (const step of STEP_NAMES) {
+    byLogicalId.set(stack.getLogicalId(stack.stepFunctions[step].node.defaultChild as CfnResource), step);
+  }
+  const cfn = stack.workflow.stateMachine.node.defaultChild as CfnStateMachine;
+  const used = new Set<StepName>();
+  const resolved = resolveIntrinsics(stack.resolve(cfn.definitionString), (logicalId, attribute) => {
+    const step = byLogicalId.get(logicalId);
+    if (!step || attribute !== 'Arn') {
+      throw new Error(
+        `renderLocalDefinition: unexpected reference ${logicalId}.${attribute} in the definition`,
+      );
+    }
+    used.add(step);
+    return localFunctionArn(step);
+  });
+  if (typeof resolved !== 'string') {
+    throw new Error('renderLocalDefinition: the state machine definition did not resolve to a string');
+  }
+  const tasks: Record<string, LocalTask> = {};
+  for (const step of used) {
+    tasks[localFunctionArn(step)] = { step, entry: resolve(REPO_ROOT, STEPS[step].entry) };
+  }
+  return {
+    definition: JSON.parse(resolved) as AslDefinition,
+    tasks,
+    stateMachineName: stack.resolve(cfn.stateMachineName) as string,
+  };
+}
+
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': LOCAL_REGION,
+  'AWS::AccountId': LOCAL_ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/** Evaluates the CloudFormation intrinsics CDK uses in a definition string (Fn::Join, Ref, Fn::GetAtt). */
+function resolveIntrinsics(
+  value: unknown,
+  getAtt: (logicalId: string, attribute: string) => string,
+): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, getAtt));
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1) {
+    const [key] = keys;
+    if (key === 'Fn::Join') {
+      const [sep, parts] = obj[key] as [string, unknown[]];
+      return parts.map((p) => String(resolveIntrinsics(p, getAtt))).join(sep);
+    }
+    if (key === 'Ref') {
+      const name = obj[key] as string;
+      if (name in PSEUDO) return PSEUDO[name];
+      throw new Error(`renderLocalDefinition: unexpected Ref ${name} in the definition`);
+    }
+    if (key === 'Fn::GetAtt') {
+      const [logicalId, attribute] = obj[key] as [string, string];
+      return getAtt(logicalId, attribute);
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], getAtt)]));
+}

@@ -1,0 +1,123 @@
+import type { ShipgateConfig } from '../../lambdas/shared/config';
+import type { SecretName } from '../../lambdas/shared/secrets';
+
+/** Names of the Lambda functions the release workflow and its event rules invoke. */
+export type StepName =
+  | 'resolve-release'
+  | 'scan'
+  | 'check-freeze'
+  | 'request-approval'
+  | 'start-rollout'
+  | 'await-rollout'
+  | 'check-rollout'
+  | 'rollout-events'
+  | 'verify'
+  | 'rollback'
+  | 'record-release'
+  | 'report-failure';
+
+/** What the CDK app needs to know about one step Lambda. */
+export interface StepSpec {
+  /** Handler file, relative to the repository root (it exports `handler`). */
+  readonly entry: string;
+  /** Shown in the Lambda console. */
+  readonly description: string;
+  /** Lambda timeout in seconds for this configuration (at most 900). */
+  readonly timeoutSeconds: (config: ShipgateConfig) => number;
+  /** Secrets the step reads (each passed as `<ENV>_SECRET_ARN` and granted read). */
+  readonly secrets: readonly SecretName[];
+  /** Memory in MB. @default 512 */
+  readonly memorySize?: number;
+}
+
+const LAMBDA_MAX_SECONDS = 900;
+const capped = (seconds: number): number => Math.min(LAMBDA_MAX_SECONDS, Math.max(10, Math.ceil(seconds)));
+
+/** Timeout of one Verify run: every attempt's request plus the pauses between them, plus slack. */
+export function verifyTimeoutSeconds(config: ShipgateConfig): number {
+  const { attempts, interval, requestTimeout } = config.verify;
+  return capped(attempts * (requestTimeout + interval) + 30);
+}
+
+/**
+ * Every step Lambda, keyed by its name. The handler files are written against the payload contracts in
+ * docs/architecture.md; the stack creates one function per entry and the local renderer maps each one to a
+ * stable ARN (`arn:aws:lambda:us-east-1:000000000000:function:shipgate-<step>`).
+ */
+export const STEPS: Readonly<Record<StepName, StepSpec>> = {
+  'resolve-release': {
+    entry: 'lambdas/steps/resolve-release.ts',
+    description: 'Resolves image digests from ECR and reads the deploy contracts from SSM',
+    timeoutSeconds: () => 60,
+    secrets: [],
+  },
+  scan: {
+    entry: 'lambdas/steps/scan.ts',
+    description: 'Applies the scan gate to the release images',
+    timeoutSeconds: (config) => capped(config.scan.waitFor + 60),
+    secrets: ['gitlabToken', 'chatWebhookUrl'],
+  },
+  'check-freeze': {
+    entry: 'lambdas/steps/check-freeze.ts',
+    description: 'Tells whether an environment is in a deploy freeze and until when',
+    timeoutSeconds: () => 30,
+    secrets: ['gitlabToken'],
+  },
+  'request-approval': {
+    entry: 'lambdas/steps/request-approval.ts',
+    description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'gitlabToken'],
+  },
+  'start-rollout': {
+    entry: 'lambdas/steps/start-rollout.ts',
+    description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
+    timeoutSeconds: () => 120,
+    secrets: ['gitlabToken'],
+  },
+  'await-rollout': {
+    entry: 'lambdas/steps/await-rollout.ts',
+    description: 'Re-registers the waiter of an in-flight rollout',
+    timeoutSeconds: () => 60,
+    secrets: [],
+  },
+  'check-rollout': {
+    entry: 'lambdas/steps/check-rollout.ts',
+    description: 'Checks an in-flight rollout once when no deployment event arrived in time',
+    timeoutSeconds: () => 60,
+    secrets: [],
+  },
+  'rollout-events': {
+    entry: 'lambdas/steps/rollout-events.ts',
+    description: 'Resumes waiting rollouts from ECS and CodeDeploy deployment events',
+    timeoutSeconds: () => 60,
+    secrets: [],
+  },
+  verify: {
+    entry: 'lambdas/steps/verify.ts',
+    description: 'Runs the HTTP smoke checks of the deploy contracts',
+    timeoutSeconds: verifyTimeoutSeconds,
+    secrets: [],
+  },
+  rollback: {
+    entry: 'lambdas/steps/rollback.ts',
+    description: 'Rolls services back to their previous task definition and waits for it',
+    timeoutSeconds: () => LAMBDA_MAX_SECONDS,
+    secrets: ['gitlabToken', 'chatWebhookUrl'],
+  },
+  'record-release': {
+    entry: 'lambdas/steps/record-release.ts',
+    description: 'Records a successful release',
+    timeoutSeconds: () => 60,
+    secrets: ['gitlabToken', 'chatWebhookUrl'],
+  },
+  'report-failure': {
+    entry: 'lambdas/steps/report-failure.ts',
+    description: 'Records a failed release with its error and cause',
+    timeoutSeconds: () => 60,
+    secrets: ['gitlabToken', 'chatWebhookUrl'],
+  },
+};
+
+/** Step names in a stable order. */
+export const STEP_NAMES = Object.keys(STEPS) as StepName[];
