@@ -1,0 +1,36 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ddb as defaultDdb, sfn as defaultSfn } from '../../shared/clients';
+import { getConfig, type ShipgateConfig } from '../../shared/config';
+import { tableName } from '../../shared/env';
+import { getSecret as defaultGetSecret, type SecretName } from '../../shared/secrets';
+
+/** Everything the approval functions touch; each is injectable, the defaults are the process-wide ones. */
+export interface ApprovalDeps {
+  ddb: DynamoDBDocumentClient;
+  sfn: SFNClient;
+  table: string;
+  config: ShipgateConfig;
+  now: () => Date;
+  getSecret: (name: SecretName) => Promise<string | undefined>;
+  fetch: typeof fetch;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Fills in the process-wide defaults for whatever `overrides` leaves out. */
+export function approvalDeps(overrides: Partial<ApprovalDeps> = {}): ApprovalDeps {
+  const env = overrides.env ?? process.env;
+  return {
+    ddb: overrides.ddb ?? defaultDdb,
+    sfn: overrides.sfn ?? defaultSfn,
+    table: overrides.table ?? tableName(),
+    config: overrides.config ?? getConfig(),
+    now: overrides.now ?? (() => new Date()),
+    getSecret: overrides.getSecret ?? ((name) => defaultGetSecret(name, env)),
+    fetch: overrides.fetch ?? ((...args) => fetch(...args)),
+    env,
+  };
+}
+
+/** Whole seconds since the epoch of `deps.now()`. */
+export const nowSeconds = (deps: Pick<ApprovalDeps, 'now'>) => Math.floor(deps.now().getTime() / 1000);
