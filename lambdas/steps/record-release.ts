@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { formatIssues } from '../shared/config';
+import { BadRequestError, ConflictError, NotFoundError } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { releaseSchema } from '../shared/release';
+import {
+  updateRelease,
+  type EnvironmentOutcome,
+  type ReleasePatch,
+  type StoreDeps,
+} from '../domain/releases/store';
+
+/** The parts of the release document (`$`) that "Record release" and "Report failure" read. */
+export const releaseDocumentSchema = z.object({
+  release: releaseSchema,
+  resolved: z
+    .object({ images: z.array(z.object({ service: z.string(), digest: z.string() }).passthrough()) })
+    .passthrough()
+    .optional(),
+  scan: z.object({ passed: z.boolean().optional() }).passthrough().optional(),
+  approvals: z
+    .record(z.string(), z.object({ approvedBy: z.array(z.string()).optional() }).passthrough())
+    .optional(),
+  deployments: z.record(z.string(), z.unknown()).optional(),
+  verify: z
+    .record(
+      z.string(),
+      z.object({ passed: z.boolean().optional(), checks: z.array(z.unknown()).optional() }).passthrough(),
+    )
+    .optional(),
+  rollback: z
+    .object({
+      rolledBack: z
+        .array(
+          z
+            .object({ service: z.string(), from: z.string().optional(), to: z.string().optional() })
+            .passthrough(),
+        )
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
+});
+
+/** The release document as the state machine passes it (`$`). */
+export type ReleaseDocument = z.infer<typeof releaseDocumentSchema>;
+
+/**
+ * Parses the state input of "Record release" / "Report failure".
+ * @throws BadRequestError naming each wrong path.
+ */
+export function parseReleaseDocument(event: unknown, state: string): ReleaseDocument {
+  const parsed = releaseDocumentSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new BadRequestError(`${state} input is invalid:\n${formatIssues(parsed.error.issues)}`);
+  }
+  return parsed.data;
+}
+
+/** Image digests of the release by service. */
+export function digestsOf(doc: ReleaseDocument): Record<string, string> | undefined {
+  const images = doc.resolved?.images;
+  return images ? Object.fromEntries(images.map((i) => [i.service, i.digest])) : undefined;
+}
+
+/** The outcome of an environment the release went through successfully. */
+export function deployedOutcome(doc: ReleaseDocument, environment: string, at: string): EnvironmentOutcome {
+  const approvedBy = doc.approvals?.[environment]?.approvedBy ?? [];
+  const checks = doc.verify?.[environment]?.checks?.length ?? 0;
+  const parts = [
+    approvedBy.length ? `approved by ${approvedBy.join(', ')}` : undefined,
+    `${checks} smoke check${checks === 1 ? '' : 's'} passed`,
+  ].filter(Boolean);
+  return { status: 'DEPLOYED', digests: digestsOf(doc), at, detail: parts.join('; ') };
+}
+
+/**
+ * The store patch of a release that went through every environment: SUCCEEDED, each environment DEPLOYED
+ * with its digests, approvers and smoke checks. Applied only while the release is RUNNING.
+ */
+export function successPatch(doc: ReleaseDocument, now: Date): ReleasePatch {
+  const at = now.toISOString();
+  return {
+    status: 'SUCCEEDED',
+    currentStep: null,
+    error: null,
+    environments: Object.fromEntries(
+      doc.release.environments.map((env) => [env, deployedOutcome(doc, env, at)]),
+    ),
+    ifStatus: ['RUNNING'],
+  };
+}
+
+/** Result of "Record release" (`$.record`). */
+export interface RecordResult {
+  recordedAt: string;
+  /** False when the store had no RUNNING release to update (see the log for why). */
+  recorded: boolean;
+}
+
+/**
+ * Stores the outcome of a release through the release store, tolerating a release that was superseded
+ * meanwhile (left as it is) or that was started outside the webhook (no item to update).
+ */
+export async function applyOutcome(id: string, patch: ReleasePatch, deps: StoreDeps = {}): Promise<boolean> {
+  try {
+    await updateRelease(id, patch, deps);
+    return true;
+  } catch (err) {
+    if (err instanceof ConflictError || err instanceof NotFoundError) {
+      logger.warn('Release outcome not stored', { releaseId: id, reason: err.message });
+      return false;
+    }
+    throw err;
+  }
+}
+
+/**
+ * "Record release" state: payload `$` (the whole release document); output `{ recordedAt, recorded }` at
+ * `$.record`. Marks the release SUCCEEDED with each environment's digests, approvers and smoke checks.
+ */
+export async function recordRelease(event: unknown, deps: StoreDeps = {}): Promise<RecordResult> {
+  const doc = parseReleaseDocument(event, 'Record release');
+  const now = deps.now?.() ?? new Date();
+  const recorded = await applyOutcome(doc.release.id, successPatch(doc, now), deps);
+  logger.info('Release recorded', { releaseId: doc.release.id, recorded });
+  return { recordedAt: now.toISOString(), recorded };
+}
+
+/** Lambda entry of "Record release" (see {@link recordRelease}). */
+export const handler = async (event: unknown): Promise<RecordResult> => recordRelease(event);

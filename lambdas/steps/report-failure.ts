@@ -1,0 +1,101 @@
+import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
+import { logger } from '../shared/logger';
+import {
+  applyOutcome,
+  deployedOutcome,
+  digestsOf,
+  parseReleaseDocument,
+  type ReleaseDocument,
+} from './record-release';
+
+/**
+ * The readable part of a Step Functions cause: Lambda errors arrive as a JSON string
+ * `{"errorType","errorMessage","trace"}`; only the message is kept (never the stack trace).
+ */
+export function readableCause(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: a plain cause string
+  }
+  return cause;
+}
+
+const ENV_FAILURE_DETAIL: Record<string, string> = {
+  'States.Timeout': 'timed out',
+  ApprovalRejected: 'approval rejected',
+  ApprovalSuperseded: 'superseded by a newer release',
+};
+
+/**
+ * The store patch of a failed release. Environments the release finished are DEPLOYED; the environment it
+ * was in when it failed is ROLLED_BACK (a rollback ran), REJECTED (approval rejected) or FAILED; the ones
+ * after it, or all of them when the release failed before its first approval, are SKIPPED.
+ */
+export function failurePatch(doc: ReleaseDocument, now: Date): ReleasePatch {
+  const at = now.toISOString();
+  const errorName = doc.error?.Error ?? 'Unknown';
+  const cause = readableCause(doc.error?.Cause);
+  const environments: Record<string, EnvironmentOutcome> = {};
+  // Scan passing is what lets a release into its first environment.
+  let reached = doc.scan !== undefined && doc.scan.passed !== false;
+  for (const env of doc.release.environments) {
+    if (doc.verify?.[env]) {
+      environments[env] = deployedOutcome(doc, env, at);
+    } else if (reached) {
+      reached = false;
+      if (doc.rollback) {
+        const rolledBack = (doc.rollback.rolledBack ?? [])
+          .map((r) => `${r.service}${r.to ? ` back to ${r.to}` : ''}`)
+          .join(', ');
+        environments[env] = {
+          status: 'ROLLED_BACK',
+          digests: digestsOf(doc),
+          at,
+          detail: `${errorName}${rolledBack ? `; rolled back ${rolledBack}` : ''}`,
+        };
+      } else {
+        environments[env] = {
+          status: errorName === 'ApprovalRejected' ? 'REJECTED' : 'FAILED',
+          at,
+          detail: ENV_FAILURE_DETAIL[errorName] ?? errorName,
+        };
+      }
+    } else {
+      environments[env] = { status: 'SKIPPED', at };
+    }
+  }
+  const status: ReleaseStatus = errorName === 'ApprovalSuperseded' ? 'SUPERSEDED' : 'FAILED';
+  return {
+    status,
+    currentStep: null,
+    error: { error: errorName, ...(cause ? { cause } : {}) },
+    environments,
+    ifStatus: ['RUNNING'],
+  };
+}
+
+/** Result of "Report failure". */
+export interface ReportResult {
+  reportedAt: string;
+  recorded: boolean;
+}
+
+/**
+ * "Report failure" state: payload `$` with `$.error` (`{ Error, Cause }` from the Catch). Records the
+ * release as FAILED (or SUPERSEDED) with the error and a readable cause. It re-raises nothing: the next
+ * state ("Release failed") fails the execution with the original error and cause.
+ */
+export async function reportFailure(event: unknown, deps: StoreDeps = {}): Promise<ReportResult> {
+  const doc = parseReleaseDocument(event, 'Report failure');
+  const now = deps.now?.() ?? new Date();
+  const patch = failurePatch(doc, now);
+  const recorded = await applyOutcome(doc.release.id, patch, deps);
+  logger.info('Release failure reported', { releaseId: doc.release.id, error: patch.error, recorded });
+  return { reportedAt: now.toISOString(), recorded };
+}
+
+/** Lambda entry of "Report failure" (see {@link reportFailure}). */
+export const handler = async (event: unknown): Promise<ReportResult> => reportFailure(event);

@@ -1,0 +1,23 @@
+import { formatIssues, getConfig } from '../shared/config';
+import { BadRequestError } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { releaseInputSchema, type ResolvedRelease } from '../shared/release';
+import { resolveRelease } from '../domain/resolve/resolve';
+
+/**
+ * "Resolve release" state: input is the execution input (`ReleaseInput`), output goes to `$.resolved`
+ * (`{ images: [{ service, repository, digest, imageUri }] }`). Fails with `ImageNotFoundError` or
+ * `ContractError` saying what to fix.
+ */
+export const handler = async (event: unknown): Promise<ResolvedRelease> => {
+  const parsed = releaseInputSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new BadRequestError(`Resolve release input is invalid:\n${formatIssues(parsed.error.issues)}`);
+  }
+  const resolved = await resolveRelease(parsed.data, { config: getConfig() });
+  logger.info('Release resolved', {
+    releaseId: parsed.data.release.id,
+    images: resolved.images.map((i) => `${i.service}@${i.digest}`),
+  });
+  return resolved;
+};
