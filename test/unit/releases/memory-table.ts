@@ -75,14 +75,25 @@ export function installMemoryTable(ddbMock: DocStub): Map<string, Item> {
         ExpressionAttributeValues: Record<string, unknown>;
         Limit?: number;
         ScanIndexForward?: boolean;
+        ExclusiveStartKey?: Item;
       }) => {
         const wanted = input.ExpressionAttributeValues[':g'];
         const found = [...items.values()]
           .filter((i) => i.gsi1pk === wanted)
           .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)));
         if (input.ScanIndexForward === false) found.reverse();
-        const page = found.slice(0, input.Limit ?? found.length);
-        return { Items: copy(page) };
+        const start = input.ExclusiveStartKey
+          ? found.findIndex((i) => keyOf(i) === keyOf(input.ExclusiveStartKey!)) + 1
+          : 0;
+        const page = found.slice(start, start + (input.Limit ?? found.length));
+        const last = page[page.length - 1];
+        const more = start + page.length < found.length;
+        return {
+          Items: copy(page),
+          ...(more && last
+            ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk } }
+            : {}),
+        };
       },
     );
   ddbMock

@@ -1,0 +1,194 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createRelease,
+  getRelease,
+  listReleases,
+  updateRelease,
+  type StoreDeps,
+} from '../../../lambdas/domain/releases/store';
+import type { Release } from '../../../lambdas/shared/release';
+import { TABLE_KEYS } from '../../../lambdas/shared/table';
+
+// dynalite ships no types; it is a real DynamoDB implementation, so the store's expressions are checked for real.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
+
+const TABLE = 'shipgate-store-test';
+let server: Server;
+let deps: StoreDeps;
+
+const release = (n: number, createdAt: string): Release => ({
+  id: `inventory-app-p${4700 + n}-1a2b3c4d5e6f`,
+  project: { id: 12, path: 'root/inventory-app', webUrl: 'http://192.168.56.11/root/inventory-app' },
+  commit: { sha: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', title: 'Add stock reservation endpoint' },
+  ref: 'main',
+  tag: false,
+  pipeline: { id: 4700 + n },
+  triggeredBy: { username: 'dana' },
+  services: ['inventory-app'],
+  environments: ['staging', 'production'],
+  deliveryId: `gitlab:12:pipeline:${4700 + n}:success`,
+  createdAt,
+});
+const arn = (id: string) => `arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:${id}`;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi1.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi1.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TABLE_KEYS.gsi1.name,
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.gsi1.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEYS.gsi1.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  deps = {
+    ddb: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    table: TABLE,
+    now: () => new Date('2026-11-22T00:10:00.000Z'),
+  };
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('release store (against dynalite)', () => {
+  it('creates a release as RUNNING and reads it back', async () => {
+    const r = release(1, '2026-11-21T23:00:00.000Z');
+    const { record, created } = await createRelease({ release: r, executionArn: arn(r.id) }, deps);
+    expect(created).toBe(true);
+    expect(record).toMatchObject({ id: r.id, status: 'RUNNING', environments: {}, createdAt: r.createdAt });
+    expect(await getRelease(r.id, deps)).toEqual(record);
+  });
+
+  it('is idempotent: creating the same release again keeps the stored one', async () => {
+    const r = release(2, '2026-11-21T23:10:00.000Z');
+    await createRelease({ release: r, executionArn: arn(r.id) }, deps);
+    await updateRelease(r.id, { currentStep: 'Scan' }, deps);
+    const again = await createRelease({ release: r, executionArn: arn(r.id) }, deps);
+    expect(again.created).toBe(false);
+    expect(again.record.currentStep).toBe('Scan');
+  });
+
+  it('returns undefined for an unknown release', async () => {
+    expect(await getRelease('nope-p1-000000000000', deps)).toBeUndefined();
+  });
+
+  it('updates status, current step, per-environment outcomes and error, leaving other environments alone', async () => {
+    const r = release(3, '2026-11-21T23:20:00.000Z');
+    await createRelease({ release: r, executionArn: arn(r.id) }, deps);
+    await updateRelease(
+      r.id,
+      {
+        currentStep: 'Deploy staging',
+        environments: {
+          staging: {
+            status: 'DEPLOYED',
+            digests: { 'inventory-app': 'sha256:aa' },
+            at: '2026-11-22T00:01:00Z',
+          },
+        },
+      },
+      deps,
+    );
+    const updated = await updateRelease(
+      r.id,
+      {
+        status: 'FAILED',
+        currentStep: null,
+        error: { error: 'RolloutFailed', cause: 'rolled back to inventory-app:41' },
+        environments: { production: { status: 'ROLLED_BACK', at: '2026-11-22T00:05:00Z' } },
+      },
+      deps,
+    );
+    expect(updated).toMatchObject({
+      status: 'FAILED',
+      error: { error: 'RolloutFailed' },
+      environments: {
+        staging: { status: 'DEPLOYED', digests: { 'inventory-app': 'sha256:aa' } },
+        production: { status: 'ROLLED_BACK' },
+      },
+      updatedAt: '2026-11-22T00:10:00.000Z',
+    });
+    expect(updated.currentStep).toBeUndefined();
+    const cleared = await updateRelease(r.id, { error: null }, deps);
+    expect(cleared.error).toBeUndefined();
+  });
+
+  it('refuses to update an unknown release with NotFoundError', async () => {
+    await expect(updateRelease('ghost-p1-000000000000', { status: 'FAILED' }, deps)).rejects.toMatchObject({
+      name: 'NotFoundError',
+      status: 404,
+    });
+  });
+
+  it('applies ifStatus guards: a SUPERSEDED release is not turned into FAILED', async () => {
+    const r = release(4, '2026-11-21T23:30:00.000Z');
+    await createRelease({ release: r, executionArn: arn(r.id) }, deps);
+    await updateRelease(r.id, { status: 'SUPERSEDED' }, deps);
+    await expect(
+      updateRelease(r.id, { status: 'FAILED', ifStatus: ['RUNNING'] }, deps),
+    ).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: expect.stringContaining('is SUPERSEDED, not RUNNING'),
+    });
+    expect((await getRelease(r.id, deps))?.status).toBe('SUPERSEDED');
+  });
+
+  it('rejects an unknown status', async () => {
+    const r = release(1, '2026-11-21T23:00:00.000Z');
+    await expect(updateRelease(r.id, { status: 'DONE' as 'FAILED' }, deps)).rejects.toThrow(
+      /status must be one of/,
+    );
+  });
+
+  it('lists releases newest first and pages with a cursor', async () => {
+    const first = await listReleases({ limit: 2 }, deps);
+    expect(first.releases.map((r) => r.createdAt)).toEqual([
+      '2026-11-21T23:30:00.000Z',
+      '2026-11-21T23:20:00.000Z',
+    ]);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await listReleases({ limit: 2, cursor: first.nextCursor }, deps);
+    expect(second.releases.map((r) => r.createdAt)).toEqual([
+      '2026-11-21T23:10:00.000Z',
+      '2026-11-21T23:00:00.000Z',
+    ]);
+    expect(second.releases.every((r) => !('pk' in r) && !('gsi1pk' in r))).toBe(true);
+  });
+
+  it('rejects a limit out of range and a forged cursor', async () => {
+    await expect(listReleases({ limit: 0 }, deps)).rejects.toThrow(
+      /limit must be an integer from 1 to 100; received 0/,
+    );
+    await expect(listReleases({ cursor: 'bm90LWEta2V5' }, deps)).rejects.toThrow(/cursor .* is not valid/);
+  });
+});
