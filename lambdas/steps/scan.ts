@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { formatIssues } from '../shared/config';
+import { BadRequestError } from '../shared/errors';
+import { releaseSchema } from '../shared/release';
+import { reportStatus } from '../domain/gitlab/feedback';
+import { runScanGate, type ScanPayload } from '../domain/scan/gate';
+import { ScanGateFailed, type ScanSummary } from '../domain/scan/types';
+
+const payloadSchema = z.object({
+  release: releaseSchema,
+  resolved: z.object({
+    images: z
+      .array(
+        z.object({
+          service: z.string().min(1),
+          repository: z.string().min(1),
+          digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest "sha256:<64 hex>"'),
+          imageUri: z.string().min(1),
+        }),
+      )
+      .min(1, 'expected at least one resolved image'),
+  }),
+  executionArn: z.string().optional(),
+});
+
+/**
+ * "Scan" state: runs the scan gate over `{ release, resolved }` and returns the `ScanSummary` (`$.scan`).
+ * Throws `ScanGateFailed` (message = summary text) when the policy fails, so the release ends before any
+ * approval is asked. Reports `shipgate/scan` running → success / failed to GitLab (best effort).
+ */
+export const handler = async (event: unknown): Promise<ScanSummary> => {
+  const parsed = payloadSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new BadRequestError(`Scan payload is invalid:\n${formatIssues(parsed.error.issues)}`);
+  }
+  const payload = parsed.data as ScanPayload;
+  const { release } = payload;
+  const link = { executionArn: payload.executionArn };
+  await reportStatus(release, 'scan', 'running', {
+    ...link,
+    description: `Scanning ${payload.resolved.images.length} image(s)`,
+  });
+  let summary: ScanSummary;
+  try {
+    summary = await runScanGate(payload);
+  } catch (err) {
+    await reportStatus(release, 'scan', 'failed', { ...link, description: 'Scan could not run' });
+    throw err;
+  }
+  const headline = summary.text.split('\n')[0];
+  await reportStatus(release, 'scan', summary.passed ? 'success' : 'failed', {
+    ...link,
+    description: headline,
+  });
+  if (!summary.passed) throw new ScanGateFailed(summary.text, summary);
+  return summary;
+};
