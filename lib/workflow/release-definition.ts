@@ -119,7 +119,12 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
   resolve.addCatch(reportFailure, onFailure);
 
   const scan = invoke(STATE_NAMES.scan, 'scan', {
-    payload: { release, resolved: sfn.JsonPath.objectAt('$.resolved') },
+    payload: {
+      release,
+      resolved: sfn.JsonPath.objectAt('$.resolved'),
+      // Lets the scan link its GitLab commit status to the execution.
+      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+    },
     resultPath: '$.scan',
   });
   scan.addCatch(reportFailure, onFailure);

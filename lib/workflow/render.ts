@@ -40,6 +40,19 @@ export type AslDefinition = {
   [key: string]: unknown;
 };
 
+/** A Task state of the rendered definition and the Lambda behind it. */
+export interface LocalTaskState extends LocalTask {
+  /** Function ARN the state invokes. */
+  readonly functionArn: string;
+  /**
+   * True for `lambda:invoke.waitForTaskToken` states: the state's effective input (after `Parameters`) is
+   * `{ FunctionName, Payload }` and the Lambda receives only `Payload` (which carries `taskToken`); the state
+   * completes with SendTaskSuccess/SendTaskFailure, not with the Lambda's return value. Otherwise the state
+   * input is the payload itself and the Lambda's return value is the result.
+   */
+  readonly waitForTaskToken: boolean;
+}
+
 /** Result of {@link renderLocalDefinition}. */
 export interface RenderedWorkflow {
   /**
@@ -56,6 +69,8 @@ export interface RenderedWorkflow {
    * handler file, for every Lambda the definition references.
    */
   readonly tasks: Record<string, LocalTask>;
+  /** Every Task state (including those inside Map item processors) by state name. */
+  readonly states: Record<string, LocalTaskState>;
   /** Name of the state machine, e.g. `shipgate-release`. */
   readonly stateMachineName: string;
 }
@@ -98,11 +113,41 @@ export function renderLocalDefinition(config: ShipgateConfig, options: RenderOpt
   for (const step of used) {
     tasks[localFunctionArn(step)] = { step, entry: resolve(REPO_ROOT, STEPS[step].entry) };
   }
+  const definition = JSON.parse(resolved) as AslDefinition;
   return {
-    definition: JSON.parse(resolved) as AslDefinition,
+    definition,
     tasks,
+    states: taskStates(definition, tasks),
     stateMachineName: stack.resolve(cfn.stateMachineName) as string,
   };
+}
+
+/** Resource of the Lambda waitForTaskToken integration. */
+export const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** The Task states of a definition (Map item processors included) with the Lambda each one invokes. */
+function taskStates(
+  definition: AslDefinition,
+  tasks: Record<string, LocalTask>,
+): Record<string, LocalTaskState> {
+  const out: Record<string, LocalTaskState> = {};
+  const walk = (states: Record<string, Record<string, unknown>>) => {
+    for (const [name, state] of Object.entries(states)) {
+      const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+      if (processor) walk(processor.States);
+      if (state.Type !== 'Task') continue;
+      const waitForTaskToken = state.Resource === WAIT_FOR_TASK_TOKEN_RESOURCE;
+      const functionArn = waitForTaskToken
+        ? String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName)
+        : String(state.Resource);
+      const task = tasks[functionArn];
+      if (!task)
+        throw new Error(`renderLocalDefinition: state "${name}" invokes unknown function ${functionArn}`);
+      out[name] = { ...task, functionArn, waitForTaskToken };
+    }
+  };
+  walk(definition.States);
+  return out;
 }
 
 const PSEUDO: Record<string, string> = {
