@@ -1,0 +1,654 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
+import { approvalLink } from '../../../lambdas/domain/approvals/links';
+import { requestApproval } from '../../../lambdas/domain/approvals/request';
+import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
+import { slackSignature } from '../../../lambdas/domain/chat/slack';
+import { app } from '../../../lambdas/http/app';
+import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
+import type { Release } from '../../../lambdas/shared/release';
+import {
+  fakeTaskToken,
+  freshProjectId,
+  makePayload,
+  makeRelease,
+  PUBLIC_URL,
+  SECRETS,
+  startHarness,
+  type Harness,
+  type Posted,
+} from './harness';
+
+/**
+ * Approvals end to end through the one hono app: the request step stores the approval and posts the chat
+ * message; people follow the links from that message to the confirm page; Slack clicks come signed. DynamoDB
+ * is real (dynalite on loopback), Step Functions is mocked, chat lands on a loopback server.
+ */
+
+const sfnMock = mockClient(SFNClient);
+let h: Harness;
+
+/** Everything produced during the tests, for the final leak scan. */
+const issuedTokens: string[] = [];
+const produced: string[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(() => {
+  sfnMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  sfnMock.on(SendTaskFailureCommand).resolves({});
+});
+afterEach(() => {
+  for (const call of sfnMock.calls()) {
+    const input = call.args[0].input as { output?: string; cause?: string; error?: string };
+    produced.push(JSON.stringify({ output: input.output, cause: input.cause, error: input.error }));
+  }
+});
+
+const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin', origin: 'null' };
+
+interface Opened {
+  approvalId: string;
+  token: string;
+  message: Posted;
+  links: Record<string, string>;
+}
+
+async function open(release: Release, environment: string, token = fakeTaskToken()): Promise<Opened> {
+  issuedTokens.push(token);
+  const before = h.posts.length;
+  const result = await requestApprovalHandler(makePayload(release, environment, token));
+  produced.push(JSON.stringify(result));
+  const message = h.posts.slice(before).find((p) => JSON.stringify(p.body).includes(result.approvalId));
+  if (!message) throw new Error(`no chat message for ${result.approvalId}`);
+  return { approvalId: result.approvalId, token, message, links: reviewLinks(message) };
+}
+
+/** "Review as <name>" button → path of its URL (relative to the public URL). */
+function reviewLinks(post: Posted): Record<string, string> {
+  const links: Record<string, string> = {};
+  for (const block of post.body.blocks as {
+    type: string;
+    elements?: { text: { text: string }; url?: string }[];
+  }[]) {
+    if (block.type !== 'actions') continue;
+    for (const el of block.elements ?? []) {
+      const m = /^Review as (.+)$/.exec(el.text.text);
+      if (m && el.url) links[m[1]] = el.url.slice(PUBLIC_URL.length);
+    }
+  }
+  return links;
+}
+
+async function request(path: string, init: RequestInit = {}) {
+  const res = await app.request(path, init);
+  const body = await res.text();
+  produced.push(body, JSON.stringify([...res.headers.entries()]));
+  return { status: res.status, body, headers: res.headers };
+}
+
+function vote(
+  path: string,
+  decision: string,
+  reason?: string,
+  headers: Record<string, string> = SAME_ORIGIN,
+) {
+  const form = new URLSearchParams({ decision, ...(reason ? { reason } : {}) });
+  return request(path, {
+    method: 'POST',
+    body: form.toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  });
+}
+
+const record = (id: string) => readApprovalRecord(approvalDeps(), id);
+const successCalls = () => sfnMock.commandCalls(SendTaskSuccessCommand);
+const failureCalls = () => sfnMock.commandCalls(SendTaskFailureCommand);
+const followUps = (id: string, word: string) =>
+  h.posts.filter((p) => String(p.body.text).startsWith(`${word}:`) && JSON.stringify(p.body).includes(id));
+
+describe('request-approval step and chat message', () => {
+  it('stores the approval with its policy and posts one message with a signed button per approver', async () => {
+    const release = makeRelease(1, freshProjectId());
+    const { approvalId, token, message, links } = await open(release, 'production');
+
+    const item = await record(approvalId);
+    expect(item).toMatchObject({
+      status: 'OPEN',
+      environment: 'production',
+      taskToken: token,
+      policy: { quorum: 2, timeoutSeconds: 3600, allowSelfApproval: false },
+    });
+    expect(item?.policy.approvers.map((a) => [a.key, a.slack, a.gitlab])).toEqual([
+      ['alice', 'U01ALICE01', 'alice'],
+      ['bob', 'U01BOB0001', 'bob'],
+      ['carol', undefined, 'carol'],
+    ]);
+    expect(message.path).toBe(SECRETS.chatPath);
+
+    // One URL button per approver, named after them, each a personal link that expires at the deadline.
+    expect(Object.keys(links)).toEqual(['Alice', 'Bob', 'Carol']);
+    for (const [name, path] of Object.entries(links)) {
+      expect(path).toMatch(
+        new RegExp(
+          `^/approvals/${approvalId}/${name.toLowerCase()}\\?exp=${item?.expiresAt}&sig=[A-Za-z0-9_-]{43}$`,
+        ),
+      );
+    }
+    const blocks = message.body.blocks as {
+      type: string;
+      text?: { text: string };
+      fields?: { text: string }[];
+    }[];
+    expect(blocks[0]).toMatchObject({
+      type: 'header',
+      text: { text: `Approval needed: root/api-gateway ${release.commit.sha.slice(0, 8)} → production` },
+    });
+    const fields = blocks[1].fields?.map((f) => f.text).join('\n');
+    expect(fields).toContain('Add rate limiting, part 1');
+    expect(fields).toContain('Erin Example (erin)');
+    expect(fields).toContain('Scan passed: 0 critical, 2 high');
+    expect(JSON.stringify(blocks)).toContain(`sha256:${'1'.repeat(64)}`);
+    expect(JSON.stringify(blocks)).toContain('pipelines/901|Pipeline #901');
+    expect(JSON.stringify(blocks)).toContain(encodeURIComponent(`execution:shipgate-release:${release.id}`));
+    // Slack app configured: interactive buttons naming the approval, never the token.
+    const decide = blocks.find((b) => JSON.stringify(b).includes('"action_id":"approve"')) as unknown as {
+      elements: { action_id: string; value: string }[];
+    };
+    expect(decide.elements.map((e) => [e.action_id, e.value])).toEqual([
+      ['approve', approvalId],
+      ['reject', approvalId],
+    ]);
+
+    // The text fallback reads on its own (Mattermost): what, where, who, and the links.
+    const text = String(message.body.text);
+    expect(text).toContain(
+      `Approval needed: root/api-gateway \`${release.commit.sha.slice(0, 8)}\` "Add rate limiting, part 1" → production`,
+    );
+    expect(text).toContain('Needs 2 of: Alice, Bob, Carol');
+    expect(text).toContain(`Review as Alice: ${PUBLIC_URL}${links.Alice}`);
+    expect(text).toContain('Pipeline #901: https://gitlab.example.test/root/api-gateway/-/pipelines/901');
+
+    expect(JSON.stringify(message.body)).not.toContain(token);
+    expect(JSON.stringify(message.body)).not.toContain(SECRETS.linkSigningKey);
+  });
+
+  it('is idempotent when Step Functions retries the invoke with the same token', async () => {
+    const release = makeRelease(2, freshProjectId());
+    const token = fakeTaskToken();
+    const first = await open(release, 'staging', token);
+    const postsBefore = h.posts.length;
+    const again = await requestApprovalHandler(makePayload(release, 'staging', token));
+    expect(again.approvalId).toBe(first.approvalId);
+    expect(h.posts.length).toBe(postsBefore);
+    expect(failureCalls()).toHaveLength(0);
+  });
+
+  it('still opens the approval when chat is unreachable, and logs no URL', async () => {
+    const saved = process.env.SHIPGATE_CHAT_WEBHOOK_URL;
+    process.env.SHIPGATE_CHAT_WEBHOOK_URL = 'http://127.0.0.1:9/hooks/unreachable-secret-path';
+    try {
+      const token = fakeTaskToken();
+      issuedTokens.push(token);
+      const result = await requestApprovalHandler(
+        makePayload(makeRelease(3, freshProjectId()), 'staging', token),
+      );
+      expect((await record(result.approvalId))?.status).toBe('OPEN');
+      expect(h.logs.some((l) => l.includes('Could not reach the chat webhook'))).toBe(true);
+      expect(h.logs.join('\n')).not.toContain('unreachable-secret-path');
+    } finally {
+      process.env.SHIPGATE_CHAT_WEBHOOK_URL = saved;
+    }
+  });
+});
+
+describe('confirm page', () => {
+  it.each([
+    ['Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0 SafeLinks',
+    ],
+  ])('GET and HEAD by a preview bot (%s) show the page and decide nothing', async (ua) => {
+    const { approvalId, links } = await open(makeRelease(4, freshProjectId()), 'staging');
+    const page = await request(links.Alice, { headers: { 'user-agent': ua } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Add rate limiting, part 4');
+    expect(page.body).toContain('<form method="post">');
+    expect(page.body).toContain('name="decision" value="approve"');
+    expect(page.body).toContain('name="decision" value="reject"');
+    expect(page.body).toContain('<textarea id="reason" name="reason"');
+    expect(page.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self'/,
+    );
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+
+    const head = await request(links.Bob, { method: 'HEAD', headers: { 'user-agent': ua } });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect((await record(approvalId))?.votes).toEqual({});
+  });
+
+  it('refuses tampered, expired-looking, cross-approval and cross-approver links with 403', async () => {
+    const a = await open(makeRelease(5, freshProjectId()), 'staging');
+    const b = await open(makeRelease(6, freshProjectId()), 'staging');
+    const alice = new URL(a.links.Alice, PUBLIC_URL);
+    const sig = alice.searchParams.get('sig') ?? '';
+    const exp = Number(alice.searchParams.get('exp'));
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+
+    const cases = [
+      `/approvals/${a.approvalId}/alice?exp=${exp}&sig=${flip(sig)}`, // tampered signature
+      `/approvals/${a.approvalId}/alice?exp=${exp + 3600}&sig=${sig}`, // extended expiry
+      `/approvals/${b.approvalId}/alice?exp=${exp}&sig=${sig}`, // another approval
+      `/approvals/${a.approvalId}/bob?exp=${exp}&sig=${sig}`, // another approver
+      `/approvals/${a.approvalId}/alice?exp=${exp}`, // no signature
+      `/approvals/${a.approvalId}/alice`,
+    ];
+    for (const path of cases) {
+      expect((await request(path)).status).toBe(403);
+      expect((await vote(path, 'approve')).status).toBe(403);
+    }
+    expect((await request(cases[0])).body).toContain('signature mismatch');
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect((await record(a.approvalId))?.votes).toEqual({});
+  });
+
+  it('waits for a quorum of distinct approvers and sends SendTaskSuccess exactly once', async () => {
+    const { approvalId, token, links } = await open(makeRelease(7, freshProjectId()), 'production');
+
+    const first = await vote(links.Alice, 'approve', 'Looks good');
+    expect(first.status).toBe(200);
+    expect(first.body).toContain('1 more approval is needed');
+    const again = await vote(links.Alice, 'approve');
+    expect(again.status).toBe(409);
+    expect(again.body).toContain('Alice already voted');
+    expect(successCalls()).toHaveLength(0);
+    expect((await record(approvalId))?.status).toBe('OPEN');
+
+    const second = await vote(links.Bob, 'approve');
+    expect(second.status).toBe(200);
+    expect(second.body).toContain('The quorum is reached');
+    expect(successCalls()).toHaveLength(1);
+    const input = successCalls()[0].args[0].input;
+    expect(input.taskToken).toBe(token);
+    expect(JSON.parse(input.output ?? '')).toEqual({
+      approvalId,
+      approvedBy: ['alice', 'bob'],
+      decidedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+
+    const late = await vote(links.Carol, 'approve');
+    expect(late.status).toBe(409);
+    expect(late.body).toContain('already decided: approved by Alice, Bob');
+    expect(successCalls()).toHaveLength(1);
+
+    const item = await record(approvalId);
+    expect(item?.status).toBe('APPROVED');
+    expect(item?.votes.alice).toMatchObject({
+      decision: 'approve',
+      reason: 'Looks good',
+      via: 'link',
+      identity: 'link:alice',
+    });
+    expect(item?.outcome).toMatchObject({ status: 'APPROVED', by: ['alice', 'bob'] });
+    expect(followUps(approvalId, 'Approved')).toHaveLength(1);
+  });
+
+  it('ends the approval on a rejection with who and why in the failure cause', async () => {
+    const { approvalId, links } = await open(makeRelease(8, freshProjectId()), 'production');
+    expect((await vote(links.Alice, 'approve')).status).toBe(200);
+    const res = await vote(links.Bob, 'reject', 'Error budget is exhausted this week');
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('Your rejection was recorded');
+    expect(failureCalls()).toHaveLength(1);
+    expect(failureCalls()[0].args[0].input).toMatchObject({
+      error: 'ApprovalRejected',
+      cause: 'Rejected by Bob: Error budget is exhausted this week',
+    });
+    expect(successCalls()).toHaveLength(0);
+    expect((await vote(links.Carol, 'approve')).status).toBe(409);
+    expect((await record(approvalId))?.outcome).toMatchObject({
+      status: 'REJECTED',
+      by: ['bob'],
+      reason: 'Error budget is exhausted this week',
+    });
+    const follow = followUps(approvalId, 'Rejected');
+    expect(follow).toHaveLength(1);
+    expect(String(follow[0].body.text)).toContain('Rejected by Bob: Error budget is exhausted this week');
+  });
+
+  it('blocks self-approval by GitLab username or email unless the policy allows it', async () => {
+    const byAlice = makeRelease(9, freshProjectId(), {
+      triggeredBy: { username: 'alice', name: 'Alice A.' },
+    });
+    const prod = await open(byAlice, 'production');
+    const page = await request(prod.links.Alice);
+    expect(page.body).toContain('does not allow approving your own release');
+    expect(page.body).not.toContain('value="approve"');
+    const res = await vote(prod.links.Alice, 'approve');
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('does not allow approving one&#39;s own release');
+    expect((await record(prod.approvalId))?.votes).toEqual({});
+
+    const byBobEmail = makeRelease(10, freshProjectId(), {
+      triggeredBy: { username: 'robert', email: 'Bob@Example.com' },
+    });
+    const prod2 = await open(byBobEmail, 'production');
+    expect((await vote(prod2.links.Bob, 'approve')).status).toBe(403);
+
+    // Staging allows it: Alice may approve her own release there.
+    const staging = await open(
+      makeRelease(11, freshProjectId(), { triggeredBy: { username: 'alice' } }),
+      'staging',
+    );
+    expect((await vote(staging.links.Alice, 'approve')).status).toBe(200);
+    expect(successCalls()).toHaveLength(1);
+  });
+
+  it('refuses a correctly signed link of someone outside the policy with 403', async () => {
+    const { approvalId } = await open(makeRelease(12, freshProjectId()), 'production');
+    const item = await record(approvalId);
+    const daveLink = approvalLink(SECRETS.linkSigningKey, {
+      approvalId,
+      approver: 'dave',
+      expiresAt: item?.expiresAt ?? 0,
+    }).slice(PUBLIC_URL.length);
+    const res = await vote(daveLink, 'approve');
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('&quot;dave&quot; is not an approver');
+  });
+
+  it('fails closed after the deadline: expired links are 403, late votes 409, and the request is marked EXPIRED', async () => {
+    // Opened two hours ago with a one-hour timeout.
+    const token = fakeTaskToken();
+    issuedTokens.push(token);
+    const release = makeRelease(13, freshProjectId());
+    const past = new Date(Date.now() - 2 * 3600 * 1000);
+    const before = h.posts.length;
+    const { approvalId } = await requestApproval(
+      makePayload(release, 'production', token),
+      approvalDeps({ now: () => past }),
+    );
+    const links = reviewLinks(h.posts.slice(before)[0]);
+
+    const page = await request(links.Alice);
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('expired');
+    expect((await record(approvalId))?.status).toBe('OPEN'); // GET changes nothing
+
+    const res = await vote(links.Alice, 'approve');
+    expect(res.status).toBe(403);
+    const item = await record(approvalId);
+    expect(item?.status).toBe('EXPIRED');
+    expect(item?.outcome?.reason).toMatch(/timed out at .* with 0 of 2 approvals/);
+    expect(successCalls()).toHaveLength(0);
+    expect(failureCalls().map((c) => c.args[0].input.error)).toEqual(['ApprovalExpired']);
+    expect(followUps(approvalId, 'Timed out')).toHaveLength(1);
+
+    // A link that is still valid (clock skew) on a request past its deadline: 409, marked expired.
+    const token2 = fakeTaskToken();
+    issuedTokens.push(token2);
+    const other = await requestApproval(
+      makePayload(makeRelease(14, freshProjectId()), 'production', token2),
+      approvalDeps({ now: () => past }),
+    );
+    const skewed = approvalLink(SECRETS.linkSigningKey, {
+      approvalId: other.approvalId,
+      approver: 'bob',
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+    }).slice(PUBLIC_URL.length);
+    const late = await vote(skewed, 'approve');
+    expect(late.status).toBe(409);
+    expect(late.body).toContain('timed out');
+    expect((await record(other.approvalId))?.status).toBe('EXPIRED');
+    expect(successCalls()).toHaveLength(0);
+  });
+
+  it('reports 409 and records a timeout when Step Functions says the task already timed out', async () => {
+    const { approvalId, links } = await open(makeRelease(15, freshProjectId()), 'staging');
+    sfnMock
+      .on(SendTaskSuccessCommand)
+      .rejects(Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' }));
+    const res = await vote(links.Alice, 'approve');
+    expect(res.status).toBe(409);
+    expect(res.body).toContain('timed out');
+    const item = await record(approvalId);
+    expect(item?.status).toBe('EXPIRED');
+    expect(item?.taskResult).toMatchObject({ sent: false, note: 'approval: TaskTimedOut' });
+  });
+
+  it('answers a double POST with one 200 and one 409, and sends exactly one SendTaskSuccess', async () => {
+    const { approvalId, links } = await open(makeRelease(16, freshProjectId()), 'production');
+    expect((await vote(links.Alice, 'approve')).status).toBe(200);
+    const results = await Promise.all([vote(links.Bob, 'approve'), vote(links.Bob, 'approve')]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(successCalls()).toHaveLength(1);
+    expect((await record(approvalId))?.status).toBe('APPROVED');
+
+    // Two different approvers racing for a quorum of one: still one task result.
+    const staging = await open(makeRelease(17, freshProjectId()), 'staging');
+    const raced = await Promise.all([
+      vote(staging.links.Alice, 'approve'),
+      vote(staging.links.Bob, 'approve'),
+    ]);
+    expect(raced.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    expect(successCalls()).toHaveLength(2);
+  });
+
+  it('renders commit titles and reasons escaped in the page and the chat message', async () => {
+    const evil = '<script>alert(1)</script><img src=x onerror=alert(2)> @channel & "quotes"';
+    const release = makeRelease(18, freshProjectId());
+    release.commit.title = evil;
+    const { links, message } = await open(release, 'production');
+    const res = await vote(links.Alice, 'approve', '</textarea><script>steal()</script>');
+    expect(res.status).toBe(200);
+    expect(res.body).not.toMatch(/<script|<img|onerror=alert\(2\)>/);
+    expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;');
+    expect(res.body).toContain('&lt;/textarea&gt;&lt;script&gt;steal()&lt;/script&gt;');
+    const text = String(message.body.text);
+    expect(text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(text).not.toContain('<script>');
+    expect(text).toContain('@\u200bchannel');
+    expect(JSON.stringify(message.body.blocks)).not.toContain('<script>');
+  });
+
+  it('accepts only same-site form posts', async () => {
+    const { approvalId, links } = await open(makeRelease(19, freshProjectId()), 'staging');
+    const json = await request(links.Alice, {
+      method: 'POST',
+      body: JSON.stringify({ decision: 'approve' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(json.status).toBe(415);
+    expect((await vote(links.Alice, 'approve', undefined, { 'sec-fetch-site': 'cross-site' })).status).toBe(
+      403,
+    );
+    expect((await vote(links.Alice, 'approve', undefined, { origin: 'https://evil.example' })).status).toBe(
+      403,
+    );
+    expect((await vote(links.Alice, 'maybe')).status).toBe(400);
+    expect((await record(approvalId))?.votes).toEqual({});
+    expect(sfnMock.calls()).toHaveLength(0);
+    // The same origin as the public URL is fine (older browsers without Sec-Fetch-Site).
+    expect((await vote(links.Alice, 'approve', undefined, { origin: PUBLIC_URL })).status).toBe(200);
+  });
+});
+
+describe('superseding', () => {
+  it('supersedes older pending approvals of the project, and an older release arriving late at once', async () => {
+    const projectId = freshProjectId();
+    const older = await open(makeRelease(20, projectId), 'production');
+    const newer = await open(makeRelease(21, projectId), 'staging');
+
+    const oldItem = await record(older.approvalId);
+    expect(oldItem?.status).toBe('SUPERSEDED');
+    expect(failureCalls()).toHaveLength(1);
+    expect(failureCalls()[0].args[0].input).toMatchObject({
+      taskToken: older.token,
+      error: 'ApprovalSuperseded',
+      cause: expect.stringContaining(`superseded by the newer release ${makeRelease(21, projectId).id}`),
+    });
+    expect(followUps(older.approvalId, 'Superseded')).toHaveLength(1);
+    expect((await vote(older.links.Alice, 'approve')).status).toBe(409);
+    expect((await record(newer.approvalId))?.status).toBe('OPEN');
+
+    // Release 19 (older than 21) asks now: superseded at once, no request message.
+    const token = fakeTaskToken();
+    issuedTokens.push(token);
+    const before = h.posts.length;
+    const late = await requestApprovalHandler(makePayload(makeRelease(19, projectId), 'staging', token));
+    expect(late.status).toBe('SUPERSEDED');
+    expect(failureCalls()[1].args[0].input).toMatchObject({ taskToken: token, error: 'ApprovalSuperseded' });
+    const lateMessages = h.posts.slice(before);
+    expect(lateMessages).toHaveLength(1);
+    expect(String(lateMessages[0].body.text)).toMatch(/^Superseded:/);
+    expect((await record(newer.approvalId))?.status).toBe('OPEN');
+  });
+
+  it('replaces the open request of the same release when the state runs again with a new token', async () => {
+    const release = makeRelease(22, freshProjectId());
+    const first = await open(release, 'staging');
+    const second = await open(release, 'staging');
+    expect(second.approvalId).not.toBe(first.approvalId);
+    expect((await record(first.approvalId))?.status).toBe('SUPERSEDED');
+    expect(failureCalls()[0].args[0].input.cause).toContain('Replaced by a new approval request');
+    expect((await record(second.approvalId))?.status).toBe('OPEN');
+  });
+});
+
+describe('Slack app mode', () => {
+  const fixture = JSON.parse(
+    readFileSync(join(__dirname, '../../fixtures/slack/block-actions.json'), 'utf8'),
+  );
+
+  function click(
+    approvalId: string,
+    userId: string,
+    actionId: 'approve' | 'reject',
+    offsetSeconds = 0,
+    sign = true,
+  ) {
+    const payload = {
+      ...fixture,
+      user: { ...fixture.user, id: userId },
+      response_url: h.responseUrl,
+      actions: [{ ...fixture.actions[0], action_id: actionId, value: approvalId }],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const ts = Math.floor(Date.now() / 1000) + offsetSeconds;
+    return request('/slack/interactions', {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': sign
+          ? slackSignature(SECRETS.slackSigningSecret, ts, body)
+          : `v0=${'0'.repeat(64)}`,
+      },
+    });
+  }
+
+  const responses = () => h.posts.filter((p) => p.path === '/slack-response');
+
+  it('accepts signatures within ±299 s and rejects ±301 s and bad signatures with 401', async () => {
+    const { approvalId } = await open(makeRelease(23, freshProjectId()), 'production');
+    expect((await click(approvalId, 'U01ALICE01', 'approve', 301)).status).toBe(401);
+    expect((await click(approvalId, 'U01ALICE01', 'approve', -301)).status).toBe(401);
+    expect((await click(approvalId, 'U01ALICE01', 'approve', 0, false)).status).toBe(401);
+    expect((await record(approvalId))?.votes).toEqual({});
+
+    const before = responses().length;
+    expect((await click(approvalId, 'U01ALICE01', 'approve', -299)).status).toBe(200);
+    expect((await click(approvalId, 'U01BOB0001', 'approve', 299)).status).toBe(200);
+    const item = await record(approvalId);
+    expect(item?.status).toBe('APPROVED');
+    expect(item?.votes.alice).toMatchObject({ via: 'slack', identity: 'slack:U01ALICE01' });
+    expect(successCalls()).toHaveLength(1);
+
+    // The message is updated in place: first still open, then approved without buttons.
+    const replies = responses().slice(before);
+    expect(replies).toHaveLength(2);
+    expect(replies[0].body.replace_original).toBe(true);
+    expect(JSON.stringify(replies[0].body.blocks)).toContain('Votes: Alice approved');
+    expect(JSON.stringify(replies[1].body.blocks)).toContain('Approved: root/api-gateway');
+    expect(JSON.stringify(replies[1].body.blocks)).not.toContain('"type":"actions"');
+  });
+
+  it('tells a Slack user who is not an approver, privately, and records nothing', async () => {
+    const { approvalId } = await open(makeRelease(24, freshProjectId()), 'production');
+    const before = responses().length;
+    expect((await click(approvalId, 'U01DAVE001', 'approve')).status).toBe(200);
+    const reply = responses().slice(before)[0];
+    expect(reply.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(reply.body.text)).toContain('is not an approver');
+    expect((await record(approvalId))?.votes).toEqual({});
+  });
+
+  it('rejects from Slack and answers a later click on the closed request privately', async () => {
+    const { approvalId } = await open(makeRelease(25, freshProjectId()), 'production');
+    expect((await click(approvalId, 'U01BOB0001', 'reject')).status).toBe(200);
+    expect(failureCalls()[0].args[0].input).toMatchObject({
+      error: 'ApprovalRejected',
+      cause: 'Rejected by Bob (no reason given)',
+    });
+    const before = responses().length;
+    expect((await click(approvalId, 'U01ALICE01', 'approve')).status).toBe(200);
+    expect(String(responses().slice(before)[0].body.text)).toContain('already decided: rejected by Bob');
+  });
+
+  it('acknowledges clicks on the URL buttons without doing anything', async () => {
+    const { approvalId } = await open(makeRelease(26, freshProjectId()), 'staging');
+    const payload = {
+      ...fixture,
+      actions: [{ action_id: 'review:alice', block_id: 'review' }],
+      response_url: h.responseUrl,
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await request('/slack/interactions', {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': slackSignature(SECRETS.slackSigningSecret, ts, body),
+      },
+    });
+    expect(res.status).toBe(200);
+    expect((await record(approvalId))?.votes).toEqual({});
+  });
+});
+
+describe('secrets and task tokens', () => {
+  it('never appear in logs, chat messages, HTTP responses, step results or task outputs', () => {
+    expect(issuedTokens.length).toBeGreaterThan(20);
+    expect(h.logs.length).toBeGreaterThan(10);
+    const haystacks = [...h.logs, ...h.posts.map((p) => JSON.stringify(p.body)), ...produced];
+    const needles = [
+      ...issuedTokens,
+      SECRETS.linkSigningKey,
+      SECRETS.slackSigningSecret,
+      SECRETS.chatPath,
+      'unreachable-secret-path',
+    ];
+    const leaks = needles.flatMap((needle) =>
+      haystacks
+        .filter((hay) => hay.includes(needle))
+        .map((hay) => `${needle.slice(0, 24)}… in ${hay.slice(0, 120)}`),
+    );
+    expect(leaks).toEqual([]);
+  });
+});

@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseConfig, setConfigForTesting, type ShipgateConfig } from '../../../lambdas/shared/config';
+import { logger } from '../../../lambdas/shared/logger';
+import type { Release } from '../../../lambdas/shared/release';
+import { TABLE_KEYS } from '../../../lambdas/shared/table';
+
+/**
+ * Test harness for approvals: a real DynamoDB (dynalite) on loopback so conditional writes are real, a
+ * loopback "chat server" that records every incoming-webhook and response_url POST, a captured logger, and
+ * the Shipgate config and secrets the tests use (all obviously fake).
+ */
+
+// dynalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
+
+/** Secrets of the test environment; the leak scan looks for each of them. */
+export const SECRETS = {
+  linkSigningKey: 'test-link-signing-key-0123456789abcdef-FAKE',
+  slackSigningSecret: 'fake0slack0signing0secret0abcdef',
+  chatPath: '/hooks/T0FAKE/B0FAKE/fakeChatWebhookPathSecret',
+} as const;
+
+export const TABLE = 'shipgate-approvals-test';
+export const PUBLIC_URL = 'https://shipgate.example.test';
+
+/** The config the approval tests run with. */
+export const TEST_CONFIG: ShipgateConfig = parseConfig({
+  version: 1,
+  projects: [{ path: 'root/api-gateway', services: ['api-gateway', 'worker'] }],
+  services: { 'api-gateway': { repository: 'api-gateway' }, worker: { repository: 'worker' } },
+  approvers: {
+    alice: { name: 'Alice', slack: 'U01ALICE01', gitlab: 'alice', email: 'alice@example.com' },
+    bob: { name: 'Bob', slack: 'U01BOB0001', gitlab: 'bob', email: 'bob@example.com' },
+    carol: { name: 'Carol', gitlab: 'carol', email: 'carol@example.com' },
+    dave: { name: 'Dave', slack: 'U01DAVE001', gitlab: 'dave' },
+  },
+  environments: [
+    {
+      name: 'staging',
+      approval: { approvers: ['alice', 'bob'], quorum: 1, timeout: '24h', allowSelfApproval: true },
+    },
+    {
+      name: 'production',
+      approval: { approvers: ['alice', 'bob', 'carol'], quorum: 2, timeout: '1h', allowSelfApproval: false },
+    },
+  ],
+  notifications: { chat: true },
+});
+
+/** Everything posted to the loopback chat server. */
+export interface Posted {
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** A running harness. */
+export interface Harness {
+  posts: Posted[];
+  /** Every line the logger wrote. */
+  logs: string[];
+  chatUrl: string;
+  responseUrl: string;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Starts dynalite and the chat server, sets the environment and config, and captures the logger. */
+export async function startHarness(): Promise<Harness> {
+  const db = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
+  const posts: Posted[] = [];
+  const chat = createServer((req, res) => {
+    void readBody(req).then((text) => {
+      posts.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => chat.listen(0, '127.0.0.1', resolve));
+  const chatBase = `http://127.0.0.1:${(chat.address() as AddressInfo).port}`;
+
+  const dbUrl = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dbUrl,
+    SHIPGATE_TABLE: TABLE,
+    SHIPGATE_PUBLIC_URL: PUBLIC_URL,
+    SHIPGATE_LINK_SIGNING_KEY: SECRETS.linkSigningKey,
+    SHIPGATE_SLACK_SIGNING_SECRET: SECRETS.slackSigningSecret,
+    SHIPGATE_CHAT_WEBHOOK_URL: `${chatBase}${SECRETS.chatPath}`,
+  });
+  delete process.env.SHIPGATE_CONSOLE_URL;
+  setConfigForTesting(TEST_CONFIG);
+
+  const client = new DynamoDBClient({ endpoint: dbUrl, region: 'eu-west-1' });
+  await client.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi1.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.gsi1.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TABLE_KEYS.gsi1.name,
+          KeySchema: [
+            { AttributeName: TABLE_KEYS.gsi1.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEYS.gsi1.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  client.destroy();
+
+  // Capture what the logger prints (it is silent under jest by default) so tests can scan it.
+  const logs: string[] = [];
+  logger.setLogLevel('DEBUG');
+  const sink = (logger as unknown as { console: Record<string, (...args: unknown[]) => void> }).console;
+  for (const method of ['debug', 'info', 'warn', 'error', 'log', 'trace']) {
+    sink[method] = (...args: unknown[]) => logs.push(args.map(String).join(' '));
+  }
+
+  return {
+    posts,
+    logs,
+    chatUrl: `${chatBase}${SECRETS.chatPath}`,
+    responseUrl: `${chatBase}/slack-response`,
+    close: async () => {
+      await new Promise<void>((resolve) => chat.close(() => resolve()));
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+      setConfigForTesting(undefined);
+    },
+  };
+}
+
+let counter = 0;
+
+/** A fresh, unique fake task token (what Step Functions would put in `$$.Task.Token`). */
+export function fakeTaskToken(): string {
+  counter += 1;
+  return `AQCEAAAAKgAAAAMAAAAAAAAAAfakeTaskToken${counter}${'x'.repeat(40)}${Date.now()}`;
+}
+
+let projectSeq = 1000;
+
+/** A GitLab project id no other test uses (superseding is per project). */
+export const freshProjectId = () => ++projectSeq;
+
+/**
+ * A release of root/api-gateway; `n` varies pipeline, commit and creation time (higher = newer). Each test
+ * passes its own `projectId` so superseding in one test never touches another.
+ */
+export function makeRelease(n: number, projectId: number, overrides: Partial<Release> = {}): Release {
+  const sha = (n.toString(16).padStart(8, '0') + 'c0ffee1234567890abcdef1234567890').slice(0, 40);
+  return {
+    id: `api-gateway-p${900 + n}-${sha.slice(0, 12)}`,
+    project: {
+      id: projectId,
+      path: 'root/api-gateway',
+      webUrl: 'https://gitlab.example.test/root/api-gateway',
+    },
+    commit: {
+      sha,
+      title: `Add rate limiting, part ${n}`,
+      url: `https://gitlab.example.test/root/api-gateway/-/commit/${sha}`,
+    },
+    ref: 'main',
+    tag: false,
+    pipeline: { id: 900 + n, url: `https://gitlab.example.test/root/api-gateway/-/pipelines/${900 + n}` },
+    triggeredBy: { username: 'erin', name: 'Erin Example', email: 'erin@example.com' },
+    services: ['api-gateway', 'worker'],
+    environments: ['staging', 'production'],
+    deliveryId: `gitlab:${projectId}:pipeline:${900 + n}:success`,
+    createdAt: new Date(Date.UTC(2026, 10, 21, 10, n)).toISOString(),
+    ...overrides,
+  };
+}
+
+/** The `request-approval` step payload for a release. */
+export function makePayload(release: Release, environment: string, taskToken = fakeTaskToken()) {
+  return {
+    taskToken,
+    executionArn: `arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:${release.id}`,
+    environment,
+    release,
+    resolved: {
+      images: release.services.map((service, i) => ({
+        service,
+        repository: service,
+        digest: `sha256:${String(i + 1).repeat(64)}`,
+        imageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${service}@sha256:${String(i + 1).repeat(64)}`,
+      })),
+    },
+    scan: {
+      passed: true,
+      text: 'Scan passed: 0 critical, 2 high (limit 5), 1 allowlisted',
+      counts: { CRITICAL: 0, HIGH: 2 },
+    },
+  };
+}
