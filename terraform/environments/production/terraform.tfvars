@@ -1,0 +1,55 @@
+# Production: two tasks minimum per service, Multi-AZ data stores, deletion
+# protection. billing-app rolls out as an ECS-native CANARY (10 % for 5 minutes,
+# then 5 minutes of bake) as shipgate.config.yaml says; test/unit/terraform checks
+# the two agree.
+#
+# To move a service to CodeDeploy blue/green instead, set
+#   strategy          = "CODEDEPLOY"
+#   codedeploy_config = "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
+# (and the same strategy in shipgate.config.yaml): Terraform creates the second
+# target group, the test listener, the CodeDeploy application and deployment
+# group, and publishes them in the contract.
+environment             = "production"
+region                  = "us-east-1"
+vpc_cidr                = "10.20.0.0/16"
+alb_deletion_protection = true
+
+services = {
+  "api-gateway" = {
+    repository     = "api-gateway"
+    container_port = 8080
+    path_prefix    = null # catch-all: the public entry point
+    priority       = 100
+    cpu            = 512
+    memory         = 1024
+  }
+  "inventory-app" = {
+    repository     = "inventory-app"
+    container_port = 8080
+    path_prefix    = "/inventory-app"
+    priority       = 10
+    database       = "inventory"
+  }
+  "billing-app" = {
+    repository                  = "billing-app"
+    container_port              = 8080
+    path_prefix                 = "/billing-app"
+    priority                    = 20
+    database                    = "billing"
+    rabbitmq                    = true
+    strategy                    = "CANARY"
+    canary_percent              = 10
+    canary_bake_time_in_minutes = 5
+    bake_time_in_minutes        = 5
+  }
+}
+
+databases = {
+  inventory = { db_name = "inventory", instance_class = "db.t4g.small", multi_az = true, backup_retention_period = 14 }
+  billing   = { db_name = "billing", instance_class = "db.t4g.small", multi_az = true, backup_retention_period = 14 }
+}
+
+rabbitmq = {
+  host_instance_type = "mq.m5.large"
+  deployment_mode    = "CLUSTER_MULTI_AZ"
+}

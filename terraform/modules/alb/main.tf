@@ -1,0 +1,352 @@
+locals {
+  https          = var.certificate_arn != null
+  scheme         = local.https ? "https" : "http"
+  create_dns     = var.route53_zone_id != null && var.domain_name != null
+  host           = local.create_dns ? var.domain_name : aws_lb.this.dns_name
+  blue_green     = { for k, s in var.services : k => s if s.blue_green }
+  any_blue_green = length(local.blue_green) > 0
+
+  production_listener_arn = local.https ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn
+}
+
+################################################################################
+# Security group
+################################################################################
+
+resource "aws_security_group" "this" {
+  name        = "${var.name}-alb"
+  description = "Load balancer ${var.name}: listeners in, targets out"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-alb" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "http" {
+  for_each = toset(var.ingress_cidr_blocks)
+
+  security_group_id = aws_security_group.this.id
+  description       = "HTTP (redirects to HTTPS when a certificate is set)"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+}
+
+resource "aws_vpc_security_group_ingress_rule" "https" {
+  for_each = local.https ? toset(var.ingress_cidr_blocks) : toset([])
+
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_ingress_rule" "test" {
+  for_each = local.any_blue_green ? toset(concat([var.vpc_cidr_block], var.test_ingress_cidr_blocks)) : toset([])
+
+  security_group_id = aws_security_group.this.id
+  description       = "Test listener (new revision before it takes production traffic)"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = var.test_listener_port
+  to_port           = var.test_listener_port
+}
+
+resource "aws_vpc_security_group_egress_rule" "targets" {
+  security_group_id = aws_security_group.this.id
+  description       = "Requests and health checks to targets inside the VPC"
+  cidr_ipv4         = var.vpc_cidr_block
+  ip_protocol       = "tcp"
+  from_port         = 0
+  to_port           = 65535
+}
+
+################################################################################
+# Load balancer and listeners
+################################################################################
+
+resource "aws_lb" "this" {
+  name               = var.name
+  load_balancer_type = "application"
+  internal           = false
+  security_groups    = [aws_security_group.this.id]
+  subnets            = var.subnet_ids
+
+  idle_timeout               = var.idle_timeout
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.enable_deletion_protection
+
+  dynamic "access_logs" {
+    for_each = var.access_logs_bucket != null ? [var.access_logs_bucket] : []
+
+    content {
+      bucket  = access_logs.value
+      prefix  = var.name
+      enabled = true
+    }
+  }
+
+  tags = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = local.https ? "redirect" : "fixed-response"
+
+    dynamic "redirect" {
+      for_each = local.https ? [1] : []
+
+      content {
+        port        = "443"
+        protocol    = "HTTPS"
+        status_code = "HTTP_301"
+      }
+    }
+
+    dynamic "fixed_response" {
+      for_each = local.https ? [] : [1]
+
+      content {
+        content_type = "text/plain"
+        message_body = "No service matches this path"
+        status_code  = "404"
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "https" {
+  count = local.https ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "No service matches this path"
+      status_code  = "404"
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lb_listener" "test" {
+  count = local.any_blue_green ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = var.test_listener_port
+  protocol          = local.https ? "HTTPS" : "HTTP"
+  ssl_policy        = local.https ? var.ssl_policy : null
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "No service matches this path"
+      status_code  = "404"
+    }
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Target groups: tuned for fast, safe rollouts. A new task is healthy after two
+# checks 10 s apart (~20 s); a draining task is gone after at most 30 s.
+################################################################################
+
+resource "aws_lb_target_group" "blue" {
+  for_each = var.services
+
+  name                 = "${substr("${var.name}-${each.key}", 0, 29)}-1"
+  vpc_id               = var.vpc_id
+  target_type          = "ip"
+  protocol             = "HTTP"
+  port                 = each.value.container_port
+  deregistration_delay = each.value.deregistration_delay
+
+  health_check {
+    enabled             = true
+    path                = each.value.health_check_path
+    protocol            = "HTTP"
+    port                = "traffic-port"
+    matcher             = "200-299"
+    interval            = 10
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}-1", Service = each.key })
+}
+
+resource "aws_lb_target_group" "green" {
+  for_each = local.blue_green
+
+  name                 = "${substr("${var.name}-${each.key}", 0, 29)}-2"
+  vpc_id               = var.vpc_id
+  target_type          = "ip"
+  protocol             = "HTTP"
+  port                 = each.value.container_port
+  deregistration_delay = each.value.deregistration_delay
+
+  health_check {
+    enabled             = true
+    path                = each.value.health_check_path
+    protocol            = "HTTP"
+    port                = "traffic-port"
+    matcher             = "200-299"
+    interval            = 10
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}-2", Service = each.key })
+}
+
+################################################################################
+# Listener rules. ECS (native blue/green, linear, canary) and CodeDeploy move the
+# weights of these rules during a rollout, so Terraform must not put them back:
+# `action` is ignored after creation.
+################################################################################
+
+resource "aws_lb_listener_rule" "production" {
+  for_each = var.services
+
+  listener_arn = local.production_listener_arn
+  priority     = each.value.priority
+
+  action {
+    type = "forward"
+
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.blue[each.key].arn
+        weight = 100
+      }
+
+      dynamic "target_group" {
+        for_each = each.value.blue_green ? [aws_lb_target_group.green[each.key].arn] : []
+
+        content {
+          arn    = target_group.value
+          weight = 0
+        }
+      }
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = each.value.path_prefix == null ? ["/*"] : [each.value.path_prefix, "${each.value.path_prefix}/*"]
+    }
+  }
+
+  dynamic "transform" {
+    for_each = each.value.path_prefix == null ? [] : [each.value.path_prefix]
+
+    content {
+      type = "url-rewrite"
+
+      url_rewrite_config {
+        rewrite {
+          regex   = "^${transform.value}/?(.*)$"
+          replace = "/$1"
+        }
+      }
+    }
+  }
+
+  tags = merge(var.tags, { Service = each.key })
+
+  lifecycle {
+    ignore_changes = [action]
+  }
+}
+
+resource "aws_lb_listener_rule" "test" {
+  for_each = local.blue_green
+
+  listener_arn = aws_lb_listener.test[0].arn
+  priority     = each.value.priority
+
+  action {
+    type = "forward"
+
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.blue[each.key].arn
+        weight = 100
+      }
+
+      target_group {
+        arn    = aws_lb_target_group.green[each.key].arn
+        weight = 0
+      }
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = each.value.path_prefix == null ? ["/*"] : [each.value.path_prefix, "${each.value.path_prefix}/*"]
+    }
+  }
+
+  dynamic "transform" {
+    for_each = each.value.path_prefix == null ? [] : [each.value.path_prefix]
+
+    content {
+      type = "url-rewrite"
+
+      url_rewrite_config {
+        rewrite {
+          regex   = "^${transform.value}/?(.*)$"
+          replace = "/$1"
+        }
+      }
+    }
+  }
+
+  tags = merge(var.tags, { Service = each.key })
+
+  lifecycle {
+    ignore_changes = [action]
+  }
+}
+
+################################################################################
+# DNS: an alias record when a hosted zone is given; otherwise callers use the
+# load balancer's own DNS name (output `url`).
+################################################################################
+
+resource "aws_route53_record" "this" {
+  count = local.create_dns ? 1 : 0
+
+  zone_id = var.route53_zone_id
+  name    = var.domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_lb.this.dns_name
+    zone_id                = aws_lb.this.zone_id
+    evaluate_target_health = true
+  }
+}

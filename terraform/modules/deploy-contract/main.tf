@@ -1,0 +1,43 @@
+locals {
+  name = "${var.prefix}/${var.environment}/services/${var.service}"
+
+  # The document Shipgate validates with `deployContractSchema` (lambdas/shared/contract.ts).
+  # Keep the keys in step with that schema: test/unit/terraform checks they are identical.
+  contract = {
+    version       = 1
+    cluster       = var.cluster
+    service       = var.ecs_service
+    containerName = var.container_name
+    containerPort = var.container_port
+    strategy      = var.strategy
+    # `deploymentConfig` is optional in the schema (absent, never null), hence the filter.
+    codeDeploy = var.code_deploy == null ? null : {
+      for k, v in {
+        application      = var.code_deploy.application
+        deploymentGroup  = var.code_deploy.deployment_group
+        deploymentConfig = var.code_deploy.deployment_config
+      } : k => v if v != null
+    }
+    smokeUrl   = var.smoke_url
+    smokePath  = var.smoke_path
+    alarms     = var.alarms
+    repository = var.repository
+  }
+}
+
+resource "aws_ssm_parameter" "this" {
+  name        = local.name
+  description = "Shipgate deploy contract of ${var.service} in ${var.environment} (written by Terraform; read by Shipgate)"
+  type        = "String"
+  tier        = "Standard"
+  value       = jsonencode(local.contract)
+
+  tags = merge(var.tags, { Service = var.service, Environment = var.environment })
+
+  lifecycle {
+    precondition {
+      condition     = (var.strategy == "CODEDEPLOY") == (var.code_deploy != null)
+      error_message = "code_deploy must be set exactly when strategy is CODEDEPLOY (strategy is ${var.strategy})."
+    }
+  }
+}
