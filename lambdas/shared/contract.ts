@@ -26,6 +26,19 @@ export const deployContractSchema = z
         application: z.string().min(1),
         deploymentGroup: z.string().min(1),
         deploymentConfig: z.string().min(1).optional(),
+        /** Optional AppSpec lifecycle hook Lambdas (function name or ARN) per ECS hook. */
+        hooks: z
+          .partialRecord(
+            z.enum([
+              'BeforeInstall',
+              'AfterInstall',
+              'AfterAllowTestTraffic',
+              'BeforeAllowTraffic',
+              'AfterAllowTraffic',
+            ]),
+            z.string().min(1),
+          )
+          .optional(),
       })
       .nullable()
       .default(null),

@@ -8,6 +8,7 @@
  * | approval          | `APPROVAL#<approvalId>`     | `APPROVAL` | `PENDING#<projectId>`      | createdAt  |
  * | rollout lock      | `LOCK#<env>#<service>`      | `LOCK`     |                            |            |
  * | rollout waiter    | `ROLLOUT#<cluster>#<service>` | `ROLLOUT` |                           |            |
+ * | CodeDeploy alias  | `ROLLOUTGROUP#<app>#<group>` | `ROLLOUT` |                           |            |
  * | deployed digest   | `DEPLOYED#<env>#<service>`  | `CURRENT`  |                            |            |
  *
  * `ttl` (epoch seconds) expires short-lived items such as deliveries.

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { logger } from '../../shared/logger';
+import type { RolloutDeps } from './deps';
+import { describeService } from './deploy';
+import { evaluateEcsService } from './evaluate';
+import { getRecord, getRecordByGroup } from './records';
+import { finish, observe, settlementFor } from './settle';
+import type { Observation, RolloutRecord } from './types';
+
+/**
+ * `rollout-events`: EventBridge delivers ECS "ECS Deployment State Change" and CodeDeploy "CodeDeploy
+ * Deployment State-change Notification" events here. A final event for the deployment a release waits on
+ * is checked with one describe (the event alone does not say whether ECS rolled back) and resumes the
+ * waiting task; everything else is ignored with a reason.
+ */
+
+const ecsEventSchema = z.object({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Deployment State Change'),
+  resources: z.array(z.string()).min(1),
+  detail: z.object({
+    eventType: z.string().optional(),
+    eventName: z.string(),
+    deploymentId: z.string(),
+    updatedAt: z.string().optional(),
+    reason: z.string().optional(),
+  }),
+});
+
+const codeDeployEventSchema = z.object({
+  source: z.literal('aws.codedeploy'),
+  'detail-type': z.literal('CodeDeploy Deployment State-change Notification'),
+  detail: z.object({
+    application: z.string(),
+    deploymentGroup: z.string(),
+    deploymentId: z.string(),
+    state: z.string(),
+  }),
+});
+
+/** What `rollout-events` did with an event (its return value, also logged). */
+export type EventHandling =
+  | { action: 'ignored'; reason: string }
+  | {
+      action: 'settled';
+      service: string;
+      environment: string;
+      releaseId: string;
+      status: 'COMPLETED' | 'FAILED';
+    };
+
+/** Cluster and service names from an ECS service ARN (`…:service/<cluster>/<service>`). */
+export function parseServiceArn(arn: string): { clusterName: string; serviceName: string } | undefined {
+  const match = /^arn:[^:]+:ecs:[^:]*:[^:]*:service\/([^/]+)\/([^/]+)$/.exec(arn);
+  return match ? { clusterName: match[1], serviceName: match[2] } : undefined;
+}
+
+const ECS_FINAL = new Set(['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_FAILED']);
+const CODEDEPLOY_FINAL = new Set(['SUCCESS', 'FAILURE', 'STOP', 'STOPPED']);
+
+/**
+ * Handles one EventBridge event.
+ * @example await handleDeploymentEvent(event, rolloutDeps());
+ */
+export async function handleDeploymentEvent(event: unknown, deps: RolloutDeps): Promise<EventHandling> {
+  const ecs = ecsEventSchema.safeParse(event);
+  if (ecs.success) return handleEcsEvent(ecs.data, deps);
+  const cd = codeDeployEventSchema.safeParse(event);
+  if (cd.success) return handleCodeDeployEvent(cd.data, deps);
+  const e = event as { source?: unknown; 'detail-type'?: unknown } | null;
+  return ignored(
+    `not an ECS or CodeDeploy deployment state event (source ${String(e?.source)}, detail-type ${String(e?.['detail-type'])})`,
+  );
+}
+
+function ignored(reason: string): EventHandling {
+  logger.info('deployment event ignored', { reason });
+  return { action: 'ignored', reason };
+}
+
+function waiting(record: RolloutRecord | undefined, what: string): string | undefined {
+  if (!record) return `no rollout record for ${what}`;
+  if (record.status !== 'IN_PROGRESS') return `the rollout of ${what} already ended (${record.status})`;
+  return undefined;
+}
+
+async function handleEcsEvent(
+  event: z.infer<typeof ecsEventSchema>,
+  deps: RolloutDeps,
+): Promise<EventHandling> {
+  const { eventName, deploymentId, reason } = event.detail;
+  if (!ECS_FINAL.has(eventName)) return ignored(`${eventName} is not a final deployment state`);
+  const names = event.resources.map(parseServiceArn).find(Boolean);
+  if (!names) return ignored(`no ECS service ARN with a cluster in resources ${event.resources.join(', ')}`);
+  const what = `${names.clusterName}/${names.serviceName}`;
+  const record = await getRecord(names.clusterName, names.serviceName, deps);
+  const notWaiting = waiting(record, what);
+  if (notWaiting || !record) return ignored(notWaiting ?? what);
+
+  const svc = await describeService(
+    {
+      cluster: names.clusterName,
+      ecsService: names.serviceName,
+      service: record.service,
+      environment: record.environment,
+    },
+    deps,
+  );
+  let matched: RolloutRecord = record;
+  if (record.deploymentId) {
+    if (record.deploymentId !== deploymentId) {
+      return ignored(
+        `event for deployment ${deploymentId}, the release waits on ${record.deploymentId} (${what})`,
+      );
+    }
+  } else {
+    // The event beat start-rollout's write of the deployment id: it is ours if that deployment runs our revision.
+    const deployment = svc.deployments?.find((d) => d.id === deploymentId);
+    if (!deployment || deployment.taskDefinition !== record.taskDefinitionArn) {
+      return ignored(
+        `event for deployment ${deploymentId}, which does not run the revision release ${record.releaseId} deploys (${what})`,
+      );
+    }
+    matched = { ...record, deploymentId };
+  }
+
+  let observation = evaluateEcsService(svc, { deploymentId, taskDefinitionArn: record.taskDefinitionArn });
+  if (eventName === 'SERVICE_DEPLOYMENT_FAILED' && observation.state !== 'FAILED') {
+    // The describe may lag the event; the event is authoritative about failure.
+    const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+    observation = {
+      state: 'FAILED',
+      reason: `ECS deployment ${deploymentId} FAILED: ${reason ?? 'no reason given'}`,
+      rolledBackTo:
+        primary?.taskDefinition && primary.taskDefinition !== record.taskDefinitionArn
+          ? primary.taskDefinition
+          : undefined,
+    };
+  } else if (eventName === 'SERVICE_DEPLOYMENT_COMPLETED' && observation.state === 'IN_PROGRESS') {
+    observation = { state: 'COMPLETED', detail: `ECS reported ${deploymentId} COMPLETED` };
+  }
+  return settleFromEvent(matched, observation, deps);
+}
+
+async function handleCodeDeployEvent(
+  event: z.infer<typeof codeDeployEventSchema>,
+  deps: RolloutDeps,
+): Promise<EventHandling> {
+  const { application, deploymentGroup, deploymentId, state } = event.detail;
+  if (!CODEDEPLOY_FINAL.has(state)) return ignored(`CodeDeploy state ${state} is not final`);
+  const what = `CodeDeploy ${application}/${deploymentGroup}`;
+  const record = await getRecordByGroup(application, deploymentGroup, deps);
+  const notWaiting = waiting(record, what);
+  if (notWaiting || !record) return ignored(notWaiting ?? what);
+  if (record.deploymentId && record.deploymentId !== deploymentId) {
+    return ignored(
+      `event for deployment ${deploymentId}, the release waits on ${record.deploymentId} (${what})`,
+    );
+  }
+  const matched = { ...record, deploymentId };
+  let observation = await observe(matched, deps);
+  if (observation.state === 'IN_PROGRESS') {
+    observation =
+      state === 'SUCCESS'
+        ? { state: 'COMPLETED', detail: `CodeDeploy reported ${deploymentId} SUCCESS` }
+        : {
+            state: 'FAILED',
+            reason: `CodeDeploy deployment ${deploymentId} ${state}`,
+            rolledBackTo: record.previousTaskDefinitionArn,
+          };
+  }
+  return settleFromEvent(matched, observation, deps);
+}
+
+async function settleFromEvent(
+  record: RolloutRecord,
+  observation: Observation,
+  deps: RolloutDeps,
+): Promise<EventHandling> {
+  const settlement = settlementFor(record, observation, deps.now().toISOString());
+  if (!settlement) return ignored('deployment still in progress');
+  const held = await finish(record, settlement, deps, { resume: true });
+  const result: EventHandling = {
+    action: 'settled',
+    service: record.service,
+    environment: record.environment,
+    releaseId: record.releaseId,
+    status: held.status,
+  };
+  logger.info('deployment event settled a rollout', result);
+  return result;
+}

@@ -1,0 +1,303 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { RolloutDeps } from './deps';
+import { isConditionFailure } from './lock';
+import type { DeployedEntry, DeployedItem, RolloutOutcome, RolloutRecord } from './types';
+
+/**
+ * Table items of the rollout domain: the rollout record (waiter) per ECS service, the CodeDeploy alias
+ * that leads from a deployment group to it, and the `DEPLOYED#<env>#<service>` history.
+ */
+
+type TableDeps = Pick<RolloutDeps, 'ddb' | 'table'>;
+
+/** How many releases the `DEPLOYED#…` history keeps per (environment, service). */
+export const DEPLOYED_HISTORY_LIMIT = 20;
+
+/** Key of the rollout record of an ECS service. */
+export function rolloutKey(clusterName: string, serviceName: string): { pk: string; sk: 'ROLLOUT' } {
+  return { pk: `ROLLOUT#${clusterName}#${serviceName}`, sk: 'ROLLOUT' };
+}
+
+/** Key of the CodeDeploy alias item (deployment group → ECS service). */
+export function groupAliasKey(application: string, group: string): { pk: string; sk: 'ROLLOUT' } {
+  return { pk: `ROLLOUTGROUP#${application}#${group}`, sk: 'ROLLOUT' };
+}
+
+/** Key of the deployed-history item. */
+export function deployedKey(environment: string, service: string): { pk: string; sk: 'CURRENT' } {
+  return { pk: `DEPLOYED#${environment}#${service}`, sk: 'CURRENT' };
+}
+
+/** The rollout record of an ECS service, if any (strongly consistent). */
+export async function getRecord(
+  clusterName: string,
+  serviceName: string,
+  deps: TableDeps,
+): Promise<RolloutRecord | undefined> {
+  const out = await deps.ddb.send(
+    new GetCommand({
+      TableName: deps.table,
+      Key: rolloutKey(clusterName, serviceName),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as RolloutRecord | undefined;
+}
+
+/** The rollout record a CodeDeploy deployment group leads to, if any. */
+export async function getRecordByGroup(
+  application: string,
+  group: string,
+  deps: TableDeps,
+): Promise<RolloutRecord | undefined> {
+  const alias = await deps.ddb.send(
+    new GetCommand({ TableName: deps.table, Key: groupAliasKey(application, group), ConsistentRead: true }),
+  );
+  const target = alias.Item as { clusterName?: string; serviceName?: string } | undefined;
+  if (!target?.clusterName || !target.serviceName) return undefined;
+  return getRecord(target.clusterName, target.serviceName, deps);
+}
+
+/** Writes a new rollout record (and the CodeDeploy alias when the record has a deployment group). */
+export async function putRecord(record: RolloutRecord, deps: TableDeps): Promise<void> {
+  if (record.codeDeployApplication && record.codeDeployGroup) {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: {
+          ...groupAliasKey(record.codeDeployApplication, record.codeDeployGroup),
+          clusterName: record.clusterName,
+          serviceName: record.serviceName,
+        },
+      }),
+    );
+  }
+  await deps.ddb.send(new PutCommand({ TableName: deps.table, Item: record }));
+}
+
+/** Records the deployment id of an attempt. Returns false when the record moved on (another attempt). */
+export async function setDeploymentId(
+  record: RolloutRecord,
+  deploymentId: string,
+  deps: TableDeps,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET deploymentId = :d',
+        ConditionExpression: 'attempt = :a',
+        ExpressionAttributeValues: { ':d': deploymentId, ':a': record.attempt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Makes `taskToken` the one the rollout resumes. Only while the attempt is IN_PROGRESS; returns false
+ * when it already settled (the caller then reports the stored result itself).
+ */
+export async function registerToken(
+  record: RolloutRecord,
+  taskToken: string,
+  executionArn: string,
+  deps: TableDeps,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET taskToken = :t, executionArn = :e',
+        ConditionExpression: 'attempt = :a AND #status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':t': taskToken,
+          ':e': executionArn,
+          ':a': record.attempt,
+          ':inProgress': 'IN_PROGRESS',
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** How an attempt ended. */
+export type Settlement =
+  | { status: 'COMPLETED'; outcome: RolloutOutcome }
+  | { status: 'FAILED'; failure: { error: string; cause: string } };
+
+/**
+ * Moves an attempt from IN_PROGRESS to its final state, exactly once. The winner gets the record as it
+ * was (with the task token to resume); everyone else gets `undefined` and must read the stored result.
+ */
+export async function settleRecord(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  settlement: Settlement,
+  finishedAt: string,
+  deps: TableDeps,
+): Promise<RolloutRecord | undefined> {
+  const values: Record<string, unknown> = {
+    ':status': settlement.status,
+    ':finishedAt': finishedAt,
+    ':a': record.attempt,
+    ':inProgress': 'IN_PROGRESS',
+  };
+  let set = '#status = :status, finishedAt = :finishedAt';
+  if (settlement.status === 'COMPLETED') {
+    set += ', outcome = :outcome';
+    values[':outcome'] = settlement.outcome;
+  } else {
+    set += ', failure = :failure';
+    values[':failure'] = settlement.failure;
+  }
+  try {
+    const out = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: `SET ${set} REMOVE taskToken`,
+        ConditionExpression: 'attempt = :a AND #status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes as RolloutRecord;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Marks an attempt as rolled back by "Roll back <env>" (whatever state it was in). */
+export async function markRolledBack(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  finishedAt: string,
+  deps: TableDeps,
+): Promise<void> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET #status = :s, finishedAt = if_not_exists(finishedAt, :f) REMOVE taskToken',
+        ConditionExpression: 'attempt = :a',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':s': 'ROLLED_BACK', ':f': finishedAt, ':a': record.attempt },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/** The deployed history of a service in an environment, if any. */
+export async function getDeployed(
+  environment: string,
+  service: string,
+  deps: TableDeps,
+): Promise<DeployedItem | undefined> {
+  const out = await deps.ddb.send(
+    new GetCommand({ TableName: deps.table, Key: deployedKey(environment, service), ConsistentRead: true }),
+  );
+  return out.Item as DeployedItem | undefined;
+}
+
+async function writeDeployed(
+  environment: string,
+  service: string,
+  history: DeployedEntry[],
+  updatedAt: string,
+  deps: TableDeps,
+): Promise<DeployedItem> {
+  const item: DeployedItem = {
+    ...deployedKey(environment, service),
+    environment,
+    service,
+    history: history.slice(0, DEPLOYED_HISTORY_LIMIT),
+    updatedAt,
+  };
+  await deps.ddb.send(new PutCommand({ TableName: deps.table, Item: item }));
+  return item;
+}
+
+/**
+ * Records a successful rollout as current (`history[0]`). A second success of the same release replaces
+ * its earlier entry. Writers hold the (environment, service) lock, so read-modify-write is safe.
+ */
+export async function recordDeployed(
+  environment: string,
+  service: string,
+  entry: DeployedEntry,
+  deps: TableDeps,
+): Promise<DeployedItem> {
+  const existing = await getDeployed(environment, service, deps);
+  const rest = (existing?.history ?? []).filter((e) => e.releaseId !== entry.releaseId);
+  return writeDeployed(environment, service, [entry, ...rest], entry.deployedAt, deps);
+}
+
+/** Marks the current entry verified when it is this release's (after "Verify <env>" passed). */
+export async function markVerified(
+  environment: string,
+  service: string,
+  releaseId: string,
+  verifiedAt: string,
+  deps: TableDeps,
+): Promise<boolean> {
+  const existing = await getDeployed(environment, service, deps);
+  const head = existing?.history[0];
+  if (!existing || !head || head.releaseId !== releaseId) return false;
+  await writeDeployed(
+    environment,
+    service,
+    [{ ...head, verifiedAt }, ...existing.history.slice(1)],
+    verifiedAt,
+    deps,
+  );
+  return true;
+}
+
+/** Drops a release from the history after Shipgate rolled it back (the previous entry becomes current). */
+export async function forgetRelease(
+  environment: string,
+  service: string,
+  releaseId: string,
+  at: string,
+  deps: TableDeps,
+): Promise<void> {
+  const existing = await getDeployed(environment, service, deps);
+  if (!existing || !existing.history.some((e) => e.releaseId === releaseId)) return;
+  await writeDeployed(
+    environment,
+    service,
+    existing.history.filter((e) => e.releaseId !== releaseId),
+    at,
+    deps,
+  );
+}
+
+/**
+ * After `shipgate rollback`: the entry at `index` becomes current again (with a new `deployedAt` and who
+ * restored it); the entries newer than it leave the history.
+ */
+export async function restoreEntry(
+  environment: string,
+  service: string,
+  index: number,
+  entry: DeployedEntry,
+  deps: TableDeps,
+): Promise<DeployedItem> {
+  const existing = await getDeployed(environment, service, deps);
+  const older = (existing?.history ?? []).slice(index + 1);
+  return writeDeployed(environment, service, [entry, ...older], entry.deployedAt, deps);
+}

@@ -1,0 +1,235 @@
+import type { CreateDeploymentCommandInput } from '@aws-sdk/client-codedeploy';
+import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
+import type { DeploymentStrategy, ShipgateConfig } from '../../shared/config';
+import { getEnvironment, rolloutSettings } from '../../shared/config';
+import type { DeployContract } from '../../shared/contract';
+import { ConfigError, ContractError } from '../../shared/errors';
+import { resourceName } from './deps';
+
+/** ECS defaults (API reference) used when the config does not say. */
+export const ECS_DEFAULTS = {
+  /** `bakeTimeInMinutes` is required for BLUE_GREEN; five minutes keeps a rollback window open. */
+  bakeTimeInMinutes: 5,
+  canaryPercent: 5,
+  canaryBakeTimeInMinutes: 10,
+  linearStepPercent: 10,
+  linearStepBakeTimeInMinutes: 6,
+} as const;
+
+/** CodeDeploy's all-at-once ECS config, used when neither the config nor the contract names one. */
+export const DEFAULT_CODEDEPLOY_CONFIG = 'CodeDeployDefault.ECSAllAtOnce';
+
+/** Everything needed to roll one service out in one environment, from the contract and the config. */
+export interface RolloutPlan {
+  service: string;
+  environment: string;
+  strategy: DeploymentStrategy;
+  /** Cluster and service as the contract names them (name or ARN), for API calls. */
+  cluster: string;
+  ecsService: string;
+  /** Plain names, for table keys and event matching. */
+  clusterName: string;
+  serviceName: string;
+  containerName: string;
+  containerPort: number;
+  alarms: string[];
+  /** ECS traffic-shifting settings (BLUE_GREEN, LINEAR, CANARY). */
+  bakeTimeInMinutes?: number;
+  canary?: { canaryPercent: number; canaryBakeTimeInMinutes: number };
+  linear?: { stepPercent: number; stepBakeTimeInMinutes: number };
+  codeDeploy?: {
+    application: string;
+    deploymentGroup: string;
+    deploymentConfig: string;
+    hooks: Record<string, string>;
+  };
+  /** Shortest time the strategy can take (bake and step waits), in seconds. */
+  minimumSeconds: number;
+}
+
+function explicitStrategy(
+  config: ShipgateConfig,
+  service: string,
+  environment: string,
+): DeploymentStrategy | undefined {
+  const env = getEnvironment(config, environment);
+  const svc = config.services[service];
+  return svc?.environments[environment]?.strategy ?? svc?.rollout.strategy ?? env.rollout.strategy;
+}
+
+const TRAFFIC_SHIFTING: readonly DeploymentStrategy[] = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
+
+/**
+ * Chooses the strategy and its parameters. The contract says how the infrastructure is built (ECS
+ * deployment controller or CodeDeploy); the config may pick another ECS strategy and refine percentages
+ * and bake time. A config that asks for CodeDeploy on an ECS-controlled service (or the reverse) is
+ * refused, because the service's deployment controller cannot change at deploy time.
+ * @throws ContractError when config and contract disagree on the controller, or CodeDeploy details are missing.
+ * @throws ConfigError when the strategy cannot finish within `rollout.timeout`.
+ */
+export function planRollout(
+  contract: DeployContract,
+  config: ShipgateConfig,
+  service: string,
+  environment: string,
+): RolloutPlan {
+  const settings = rolloutSettings(config, service, environment);
+  const strategy = explicitStrategy(config, service, environment) ?? contract.strategy;
+  if ((strategy === 'CODEDEPLOY') !== (contract.strategy === 'CODEDEPLOY')) {
+    throw new ContractError(
+      `Service "${service}" in "${environment}": the config asks for ${strategy} but the deploy contract says the service is built for ${contract.strategy}. ` +
+        `CodeDeploy blue/green and ECS-native strategies need different deployment controllers; change the config or the Terraform module so both agree.`,
+    );
+  }
+  const bakeMinutes = settings.bakeTime === undefined ? undefined : Math.ceil(settings.bakeTime / 60);
+  const plan: RolloutPlan = {
+    service,
+    environment,
+    strategy,
+    cluster: contract.cluster,
+    ecsService: contract.service,
+    clusterName: resourceName(contract.cluster),
+    serviceName: resourceName(contract.service),
+    containerName: contract.containerName,
+    containerPort: contract.containerPort,
+    alarms: [...contract.alarms],
+    minimumSeconds: 0,
+  };
+  if (TRAFFIC_SHIFTING.includes(strategy)) {
+    plan.bakeTimeInMinutes = bakeMinutes ?? ECS_DEFAULTS.bakeTimeInMinutes;
+    plan.minimumSeconds = plan.bakeTimeInMinutes * 60;
+  }
+  if (strategy === 'CANARY') {
+    plan.canary = {
+      canaryPercent: settings.canaryPercent ?? ECS_DEFAULTS.canaryPercent,
+      canaryBakeTimeInMinutes: bakeMinutes ?? ECS_DEFAULTS.canaryBakeTimeInMinutes,
+    };
+    plan.minimumSeconds += plan.canary.canaryBakeTimeInMinutes * 60;
+  }
+  if (strategy === 'LINEAR') {
+    plan.linear = {
+      stepPercent: settings.linearStepPercent ?? ECS_DEFAULTS.linearStepPercent,
+      stepBakeTimeInMinutes: bakeMinutes ?? ECS_DEFAULTS.linearStepBakeTimeInMinutes,
+    };
+    const steps = Math.ceil(100 / plan.linear.stepPercent) - 1;
+    plan.minimumSeconds += steps * plan.linear.stepBakeTimeInMinutes * 60;
+  }
+  if (strategy === 'CODEDEPLOY') {
+    if (!contract.codeDeploy) {
+      throw new ContractError(
+        `Service "${service}" in "${environment}": the deploy contract says CODEDEPLOY but has no codeDeploy {application, deploymentGroup}. Publish them from Terraform.`,
+      );
+    }
+    plan.codeDeploy = {
+      application: contract.codeDeploy.application,
+      deploymentGroup: contract.codeDeploy.deploymentGroup,
+      deploymentConfig:
+        settings.codeDeployConfig ?? contract.codeDeploy.deploymentConfig ?? DEFAULT_CODEDEPLOY_CONFIG,
+      hooks: { ...(contract.codeDeploy.hooks ?? {}) } as Record<string, string>,
+    };
+  }
+  const timeout = config.rollout.timeout;
+  if (plan.minimumSeconds >= timeout) {
+    throw new ConfigError(
+      `Service "${service}" in "${environment}": the ${strategy} rollout waits at least ${plan.minimumSeconds} s (bake and step times) ` +
+        `but rollout.timeout is ${timeout} s, so it would always fail as stuck. Raise rollout.timeout or shorten bakeTime / raise linearStepPercent.`,
+    );
+  }
+  return plan;
+}
+
+/**
+ * The ECS `deploymentConfiguration` for UpdateService: circuit breaker with rollback always on, the
+ * contract's alarms with rollback (explicitly off when the contract lists none), the strategy and its
+ * bake / canary / linear settings. Task-count limits and lifecycle hooks the infrastructure configured on
+ * the service are kept.
+ */
+export function buildDeploymentConfiguration(
+  plan: RolloutPlan,
+  current: DeploymentConfiguration | undefined,
+): DeploymentConfiguration {
+  const cfg: DeploymentConfiguration = {
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+    alarms:
+      plan.alarms.length > 0
+        ? { alarmNames: plan.alarms, enable: true, rollback: true }
+        : { alarmNames: [], enable: false, rollback: false },
+    strategy: plan.strategy as DeploymentConfiguration['strategy'],
+  };
+  if (current?.maximumPercent !== undefined) cfg.maximumPercent = current.maximumPercent;
+  if (current?.minimumHealthyPercent !== undefined) cfg.minimumHealthyPercent = current.minimumHealthyPercent;
+  if (current?.lifecycleHooks?.length) cfg.lifecycleHooks = current.lifecycleHooks;
+  if (plan.bakeTimeInMinutes !== undefined) cfg.bakeTimeInMinutes = plan.bakeTimeInMinutes;
+  if (plan.canary) cfg.canaryConfiguration = { ...plan.canary };
+  if (plan.linear) cfg.linearConfiguration = { ...plan.linear };
+  return cfg;
+}
+
+/** An ECS AppSpec (the JSON form CodeDeploy accepts as `AppSpecContent`). */
+export interface EcsAppSpec {
+  version: '0.0';
+  Resources: {
+    TargetService: {
+      Type: 'AWS::ECS::Service';
+      Properties: {
+        TaskDefinition: string;
+        LoadBalancerInfo: { ContainerName: string; ContainerPort: number };
+      };
+    };
+  }[];
+  Hooks?: Record<string, string>[];
+}
+
+/** The ECS AppSpec for a task definition: target service, container and port, and the contract's hooks. */
+export function buildAppSpec(plan: RolloutPlan, taskDefinitionArn: string): EcsAppSpec {
+  const spec: EcsAppSpec = {
+    version: '0.0',
+    Resources: [
+      {
+        TargetService: {
+          Type: 'AWS::ECS::Service',
+          Properties: {
+            TaskDefinition: taskDefinitionArn,
+            LoadBalancerInfo: { ContainerName: plan.containerName, ContainerPort: plan.containerPort },
+          },
+        },
+      },
+    ],
+  };
+  const hooks = Object.entries(plan.codeDeploy?.hooks ?? {});
+  if (hooks.length > 0) spec.Hooks = hooks.map(([hook, fn]) => ({ [hook]: fn }));
+  return spec;
+}
+
+/**
+ * CodeDeploy `CreateDeployment` input: the AppSpec as content, the chosen deployment config, automatic
+ * rollback on failure (and on alarm, with the contract's alarms, when it lists some).
+ */
+export function buildCreateDeploymentInput(
+  plan: RolloutPlan,
+  taskDefinitionArn: string,
+  description: string,
+): CreateDeploymentCommandInput {
+  if (!plan.codeDeploy) throw new ContractError(`Service "${plan.service}" is not a CodeDeploy service.`);
+  const content = JSON.stringify(buildAppSpec(plan, taskDefinitionArn));
+  const input: CreateDeploymentCommandInput = {
+    applicationName: plan.codeDeploy.application,
+    deploymentGroupName: plan.codeDeploy.deploymentGroup,
+    deploymentConfigName: plan.codeDeploy.deploymentConfig,
+    description: description.slice(0, 512),
+    revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+    autoRollbackConfiguration: {
+      enabled: true,
+      events:
+        plan.alarms.length > 0 ? ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] : ['DEPLOYMENT_FAILURE'],
+    },
+  };
+  if (plan.alarms.length > 0) {
+    input.overrideAlarmConfiguration = {
+      enabled: true,
+      ignorePollAlarmFailure: false,
+      alarms: plan.alarms.map((name) => ({ name })),
+    };
+  }
+  return input;
+}

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import type { DeploymentStrategy } from '../../shared/config';
+import { releaseSchema } from '../../shared/release';
+
+/**
+ * Types of the rollout steps ("Deploy <env>", "Roll back <env>") and of the items they keep in the table.
+ * The names here are the contract with the state machine (docs/architecture.md).
+ */
+
+/** `sha256:` followed by 64 lower-case hex digits. */
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+/** One service's image as resolved by "Resolve release" (`$.resolved.images[]`). */
+export const resolvedImageSchema = z.object({
+  service: z.string().min(1),
+  repository: z.string().min(1),
+  digest: z.string(),
+  imageUri: z.string().min(1),
+});
+
+/** Payload of `start-rollout` and `await-rollout` (`waitForTaskToken`). */
+export const rolloutTaskInputSchema = z.object({
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+  environment: z.string().min(1),
+  release: releaseSchema,
+  image: resolvedImageSchema,
+});
+/** Payload of `start-rollout` / `await-rollout`. */
+export type RolloutTaskInput = z.infer<typeof rolloutTaskInputSchema>;
+
+/** Payload of `check-rollout`. */
+export const checkRolloutInputSchema = z.object({
+  environment: z.string().min(1),
+  release: releaseSchema,
+  image: resolvedImageSchema,
+});
+/** Payload of `check-rollout`. */
+export type CheckRolloutInput = z.infer<typeof checkRolloutInputSchema>;
+
+/** Payload of `verify` and `rollback`: every image of the release in one environment. */
+export const environmentImagesInputSchema = z.object({
+  environment: z.string().min(1),
+  release: releaseSchema,
+  images: z.array(resolvedImageSchema).min(1),
+  /** Set by the `Catch` that routed here (`rollback` only). */
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).partial().nullish(),
+});
+/** Payload of `verify` / `rollback`. */
+export type EnvironmentImagesInput = z.infer<typeof environmentImagesInputSchema>;
+
+/** The task output of a successful rollout (one element of `$.deployments.<env>`). */
+export interface RolloutOutcome {
+  service: string;
+  environment: string;
+  status: 'COMPLETED';
+  strategy: DeploymentStrategy;
+  /** The revision now serving, pinned to `digest`. */
+  taskDefinitionArn: string;
+  /** The revision that served before; what a rollback returns to. */
+  previousTaskDefinitionArn: string;
+  /** ECS deployment id (`ecs-svc/…`) or CodeDeploy deployment id (`d-…`). */
+  deploymentId: string;
+  digest: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Result of `check-rollout`. */
+export type CheckRolloutResult =
+  { settled: true; outcome: RolloutOutcome } | { settled: false; elapsedSeconds: number };
+
+/** What one look at ECS or CodeDeploy says about a rollout. */
+export type Observation =
+  | { state: 'IN_PROGRESS'; detail: string }
+  | { state: 'COMPLETED'; detail: string }
+  | {
+      state: 'FAILED';
+      /** Why it failed, as ECS / CodeDeploy reports it. */
+      reason: string;
+      /** The task definition the service went back to, when it did. */
+      rolledBackTo?: string;
+    };
+
+/** Lifecycle of a rollout record. */
+export type RolloutStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'ROLLED_BACK';
+
+/**
+ * The rollout record ("waiter"): one item per ECS service, `ROLLOUT#<cluster>#<service>` / `ROLLOUT`.
+ * It is the only place a rollout's task token lives; `rollout-events` finds it from the ECS service ARN
+ * (or, for CodeDeploy, through the `ROLLOUTGROUP#<application>#<group>` alias) and matches the
+ * deployment id.
+ */
+export interface RolloutRecord {
+  pk: string;
+  sk: 'ROLLOUT';
+  /** Random id of this rollout attempt; every conditional write names it, so a stale writer never wins. */
+  attempt: string;
+  status: RolloutStatus;
+  /** Step Functions task token of whoever waits now. Never logged, never returned. */
+  taskToken?: string;
+  releaseId: string;
+  releaseCreatedAt: string;
+  executionArn: string;
+  environment: string;
+  /** Config name of the service. */
+  service: string;
+  /** ECS cluster and service names (not ARNs). */
+  clusterName: string;
+  serviceName: string;
+  strategy: DeploymentStrategy;
+  digest: string;
+  imageUri: string;
+  taskDefinitionArn: string;
+  previousTaskDefinitionArn: string;
+  /** Set once the deployment started. */
+  deploymentId?: string;
+  codeDeployApplication?: string;
+  codeDeployGroup?: string;
+  startedAt: string;
+  finishedAt?: string;
+  /** Final outcome (COMPLETED). */
+  outcome?: RolloutOutcome;
+  /** Final failure (FAILED): Step Functions error name and cause. */
+  failure?: { error: string; cause: string };
+  ttl?: number;
+}
+
+/** One release of a service into an environment, as kept in the `DEPLOYED#<env>#<service>` history. */
+export interface DeployedEntry {
+  releaseId: string;
+  /** `createdAt` of the release (orders releases for superseding). */
+  createdAt: string;
+  digest: string;
+  imageUri: string;
+  taskDefinitionArn: string;
+  deployedAt: string;
+  /** Set by "Verify <env>" when the smoke checks passed. */
+  verifiedAt?: string;
+  /** Set when this entry became current through `shipgate rollback`. */
+  restoredBy?: string;
+}
+
+/** `DEPLOYED#<env>#<service>` / `CURRENT`: what runs there now (`history[0]`) and what ran before. */
+export interface DeployedItem {
+  pk: string;
+  sk: 'CURRENT';
+  environment: string;
+  service: string;
+  /** Newest first; `history[0]` is current. */
+  history: DeployedEntry[];
+  updatedAt: string;
+}
+
+/** One service put back by "Roll back <env>". */
+export interface RolledBackService {
+  service: string;
+  /** Task definition that was serving (this release's). */
+  from: string;
+  /** Task definition serving now (the previous one). */
+  to: string;
+  /** `ecs-circuit-breaker`: ECS had already rolled it back; `shipgate`: Shipgate rolled it back. */
+  by: 'ecs-circuit-breaker' | 'codedeploy' | 'shipgate';
+}
+
+/** Result of `rollback`. */
+export interface RollbackResult {
+  rolledBack: RolledBackService[];
+  /** Services of the release left alone, and why (not changed by this release, another release owns it…). */
+  untouched: { service: string; reason: string }[];
+}

@@ -1,0 +1,28 @@
+import * as clients from '../shared/clients';
+import { getConfig } from '../shared/config';
+import { tableName } from '../shared/env';
+import { BadRequestError } from '../shared/errors';
+import { environmentImagesInputSchema } from '../domain/rollout/types';
+import { verifyRelease, type VerifyResult } from '../domain/verify/smoke';
+
+/**
+ * "Verify <env>" (Lambda): payload `{ environment, release, images }`. HTTP smoke checks of every
+ * service; `{ passed: true, checks }` or error `VerifyFailed` with per-service detail.
+ */
+export const handler = async (event: unknown): Promise<VerifyResult> => {
+  const parsed = environmentImagesInputSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new BadRequestError(
+      `Invalid verify payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return verifyRelease(parsed.data, {
+    ssm: clients.ssm,
+    ddb: clients.ddb,
+    table: tableName(),
+    config: getConfig(),
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+};
