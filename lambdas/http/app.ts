@@ -25,7 +25,10 @@ app.onError((err, c) => {
   if (err instanceof HTTPException) {
     return err.getResponse();
   }
-  if (err instanceof ShipgateError && err.status < 500) {
+  // Client errors and "try again later" (503) carry a message meant for the caller (GitLab shows it in the
+  // hook's Recent events); other 5xx stay generic and are logged.
+  if (err instanceof ShipgateError && (err.status < 500 || err.status === 503)) {
+    if (err.status >= 500) logger.error('Service unavailable', { error: err, path: c.req.path });
     return c.json({ error: err.message }, err.status as 400);
   }
   logger.error('Unhandled error', { error: err, path: c.req.path });

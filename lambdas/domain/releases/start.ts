@@ -23,8 +23,10 @@ export interface StartedRelease {
   startDate?: string;
 }
 
-/** StartExecution kept failing after the retries. */
-export class StartExecutionFailed extends ShipgateError {}
+/** StartExecution kept failing after the retries (503: GitLab shows it; "Resend request" retries safely). */
+export class StartExecutionFailed extends ShipgateError {
+  override readonly status: number = 503;
+}
 
 /** Dependencies of {@link startRelease}. */
 export interface StartReleaseDeps extends StoreDeps {
@@ -50,6 +52,7 @@ const RETRYABLE_NAMES = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'TimeoutError',
+  'AbortError',
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',
@@ -121,7 +124,10 @@ export async function startRelease(
   for (;;) {
     attempt++;
     try {
-      const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: inputJson }));
+      // Bound each attempt by the remaining budget: a hung connection must not outlive GitLab's 10 s timeout.
+      const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: inputJson }), {
+        abortSignal: AbortSignal.timeout(Math.max(500, deadline - Date.now())),
+      });
       if (!created && record.status === 'FAILED' && record.error?.error === StartExecutionFailed.name) {
         // An earlier delivery could not start it; this one did, so the release is running after all.
         await updateRelease(name, { status: 'RUNNING', error: null }, deps);

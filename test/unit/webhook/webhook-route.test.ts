@@ -220,7 +220,7 @@ describe('POST /webhooks/gitlab: redelivery and idempotency', () => {
     expect([names.size, inputs.size]).toEqual([1, 1]);
   });
 
-  it('answers 500 (never 2xx) and marks the release FAILED when Step Functions keeps refusing, and a resend recovers', async () => {
+  it('answers 503 (never 2xx) and marks the release FAILED when Step Functions keeps refusing, and a resend recovers', async () => {
     sfnMock.on(StartExecutionCommand).rejects(
       Object.assign(new Error('State machine is being deleted'), {
         name: 'StateMachineDeleting',
@@ -228,7 +228,10 @@ describe('POST /webhooks/gitlab: redelivery and idempotency', () => {
       }),
     );
     const res = await post(gitlabPayload('pipeline_success'), { idempotencyKey: 'resend-me' });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
+    expect((await json(res)).error).toMatch(
+      /Could not start execution inventory-app-p4711-1a2b3c4d5e6f after 1 attempt.*resent from GitLab/,
+    );
     expect(items.get(`RELEASE#${RELEASE_ID}|RELEASE`)).toMatchObject({
       status: 'FAILED',
       error: { error: 'StartExecutionFailed' },
