@@ -91,7 +91,9 @@ function reviewLinks(post: Posted): Record<string, string> {
 async function request(path: string, init: RequestInit = {}) {
   const res = await app.request(path, init);
   const body = await res.text();
-  produced.push(body, JSON.stringify([...res.headers.entries()]));
+  const headers: string[] = [];
+  res.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+  produced.push(body, headers.join('\n'));
   return { status: res.status, body, headers: res.headers };
 }
 
