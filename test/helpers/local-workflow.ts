@@ -217,7 +217,7 @@ export async function runLocalWorkflow(
     },
   };
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers },
+    overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never },
     context: context as never,
   });
   const entered: string[] = [];
