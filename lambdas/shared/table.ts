@@ -6,6 +6,7 @@
  * | release           | `RELEASE#<releaseId>`       | `RELEASE`  | `RELEASES`                 | createdAt  |
  * | webhook delivery  | `DELIVERY#<deliveryId>`     | `DELIVERY` |                            |            |
  * | approval          | `APPROVAL#<approvalId>`     | `APPROVAL` | `PENDING#<projectId>`      | createdAt  |
+ * | newest approval   | `APPROVAL_LATEST#<projectId>` | `LATEST` |                            |            |
  * | rollout lock      | `LOCK#<env>#<service>`      | `LOCK`     |                            |            |
  * | rollout waiter    | `ROLLOUT#<cluster>#<service>` | `ROLLOUT` |                           |            |
  * | CodeDeploy alias  | `ROLLOUTGROUP#<app>#<group>` | `ROLLOUT` |                           |            |
