@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { ShipgateError } from '../shared/errors';
+import { PayloadTooLargeError, ShipgateError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { approvalRoutes } from './routes/approvals';
 import { releaseRoutes } from './routes/releases';
@@ -12,6 +13,17 @@ import { webhookRoutes } from './routes/webhooks';
  * (`@hono/node-server`). Routes are split with `app.route()`; errors are mapped to statuses here only.
  */
 export const app = new Hono();
+
+/** Largest body of the form and Slack routes (the webhook route has its own 5 MiB limit). */
+export const FORM_BODY_LIMIT = 1024 * 1024;
+const formBodyLimit = bodyLimit({
+  maxSize: FORM_BODY_LIMIT,
+  onError: () => {
+    throw new PayloadTooLargeError(`Body is over the ${FORM_BODY_LIMIT}-byte limit of this route`);
+  },
+});
+app.use('/approvals/*', formBodyLimit);
+app.use('/slack/*', formBodyLimit);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/webhooks', webhookRoutes);

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { app } from '../../../lambdas/http/app';
+import { app, FORM_BODY_LIMIT } from '../../../lambdas/http/app';
 import { WEBHOOK_BODY_LIMIT } from '../../../lambdas/http/routes/webhooks';
 import type { ReleaseInput } from '../../../lambdas/shared/release';
 import {
@@ -540,4 +540,21 @@ describe('GET /healthz', () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
   });
+});
+
+describe('body limits of the other routes', () => {
+  it.each(['/slack/interactions', '/approvals/some-id'])(
+    'answers 413 for an oversized body on %s',
+    async (path) => {
+      const res = await app.request(path, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'Content-Length': String(FORM_BODY_LIMIT + 1),
+        },
+        body: 'decision=approve',
+      });
+      expect(res.status).toBe(413);
+    },
+  );
 });
