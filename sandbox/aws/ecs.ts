@@ -1,0 +1,709 @@
+import { randomUUID } from 'node:crypto';
+import { JsonStore } from '../store';
+import type { EcrEmulator } from './ecr';
+import {
+  AwsServiceEmulator,
+  AwsServiceError,
+  SANDBOX_ACCOUNT,
+  SANDBOX_REGION,
+  epochSeconds,
+  paginate,
+  randomHex,
+  requireString,
+} from './protocol';
+
+/** A registered task-definition revision. */
+export interface StoredTaskDefinition {
+  arn: string;
+  family: string;
+  revision: number;
+  registeredAt: number;
+  /** Everything the caller registered (container definitions, cpu, memory, roles…). */
+  body: Record<string, unknown>;
+}
+
+/** One entry of a service's `deployments` array. */
+export interface StoredDeployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE';
+  taskDefinition: string;
+  desiredCount: number;
+  pendingCount: number;
+  runningCount: number;
+  failedTasks: number;
+  createdAt: number;
+  updatedAt: number;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason: string;
+  /** Emulation bookkeeping: phases done (0 created, 1 tasks started, 2 settled). */
+  phase: number;
+  /** Emulation bookkeeping: the task definition to roll back to when this deployment fails. */
+  rollbackTo?: string;
+}
+
+/** An emulated ECS service. */
+export interface StoredService {
+  name: string;
+  arn: string;
+  cluster: string;
+  taskDefinition: string;
+  desiredCount: number;
+  createdAt: number;
+  launchType: string;
+  deploymentConfiguration: Record<string, unknown>;
+  deploymentController: { type: string };
+  deployments: StoredDeployment[];
+  events: { id: string; createdAt: number; message: string }[];
+  /** Task definition of the last deployment that completed (what runs when nothing is in flight). */
+  stableTaskDefinition?: string;
+}
+
+/** Persistent ECS state. */
+export interface EcsState {
+  clusters: Record<string, { name: string; arn: string; createdAt: number }>;
+  services: Record<string, StoredService>;
+  taskDefinitions: Record<string, StoredTaskDefinition[]>;
+}
+
+/** An event in EventBridge's envelope, as a rule target receives it. */
+export interface EventBridgeEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/** Receives deployment state-change events (the sandbox's stand-in for an EventBridge rule). */
+export type EventSink = (event: EventBridgeEvent) => void;
+
+const arnPrefix = `arn:aws:ecs:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}`;
+
+/** Name part of an ECS cluster/service given by name or ARN. */
+function shortName(value: string): string {
+  return value.includes('/') ? value.slice(value.lastIndexOf('/') + 1) : value;
+}
+
+/** Builds an EventBridge envelope. */
+export function eventEnvelope(
+  detailType: string,
+  source: string,
+  resources: string[],
+  detail: Record<string, unknown>,
+): EventBridgeEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: SANDBOX_ACCOUNT,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: SANDBOX_REGION,
+    resources,
+    detail,
+  };
+}
+
+/**
+ * Emulated Amazon ECS: task-definition revisions, clusters and services whose `deployments` behave like
+ * ECS rolling deployments with the circuit breaker: the new PRIMARY deployment goes IN_PROGRESS →
+ * COMPLETED (the previous one drains) or FAILED (rolled back to the last stable revision when the circuit
+ * breaker's rollback is on). Each transition emits the "ECS Deployment State Change" event to the sink.
+ * Images annotated `org.shipgate.sandbox.rollout=fail` fail to start.
+ */
+export class EcsEmulator implements AwsServiceEmulator {
+  readonly targetPrefix = 'AmazonEC2ContainerServiceV20141113';
+  readonly contentType = 'application/x-amz-json-1.1';
+  readonly operations;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly store: JsonStore<EcsState>,
+    private readonly ecr: EcrEmulator,
+    private readonly sink: EventSink,
+    /** Duration of each rollout phase (tasks starting, then settling). */
+    private readonly phaseMs = 300,
+  ) {
+    this.operations = {
+      CreateCluster: (i: Record<string, unknown>) => ({ cluster: this.clusterJson(this.ensureCluster(i)) }),
+      DescribeClusters: (i: Record<string, unknown>) => this.describeClusters(i),
+      ListClusters: (i: Record<string, unknown>) => this.listClusters(i),
+      RegisterTaskDefinition: (i: Record<string, unknown>) => this.registerTaskDefinition(i),
+      DescribeTaskDefinition: (i: Record<string, unknown>) => ({
+        taskDefinition: this.taskDefinitionJson(
+          this.resolveTaskDefinition(requireString(i, 'taskDefinition', 'ClientException')),
+        ),
+        tags: [],
+      }),
+      CreateService: (i: Record<string, unknown>) => this.createService(i),
+      UpdateService: (i: Record<string, unknown>) => this.updateService(i),
+      DescribeServices: (i: Record<string, unknown>) => this.describeServices(i),
+      ListServices: (i: Record<string, unknown>) => this.listServices(i),
+    };
+    // Rollouts that were in flight when the sandbox stopped carry on from where they were.
+    for (const svc of Object.values(this.store.data.services)) {
+      for (const d of svc.deployments) {
+        if (d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS') this.schedule(svc, d);
+      }
+    }
+  }
+
+  /** Stops all rollout timers (state stays persisted). */
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private clusterJson(c: { name: string; arn: string }) {
+    const services = Object.values(this.store.data.services).filter((s) => s.cluster === c.name);
+    return {
+      clusterArn: c.arn,
+      clusterName: c.name,
+      status: 'ACTIVE',
+      activeServicesCount: services.length,
+      runningTasksCount: services.reduce(
+        (n, s) => n + s.deployments.reduce((m, d) => m + d.runningCount, 0),
+        0,
+      ),
+      pendingTasksCount: services.reduce(
+        (n, s) => n + s.deployments.reduce((m, d) => m + d.pendingCount, 0),
+        0,
+      ),
+      registeredContainerInstancesCount: 0,
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    };
+  }
+
+  /** Creates a cluster if it does not exist yet (used by seeding and `CreateCluster`). */
+  ensureCluster(input: Record<string, unknown>): { name: string; arn: string; createdAt: number } {
+    const name = typeof input.clusterName === 'string' && input.clusterName ? input.clusterName : 'default';
+    let cluster = this.store.data.clusters[name];
+    if (!cluster) {
+      cluster = { name, arn: `${arnPrefix}:cluster/${name}`, createdAt: epochSeconds() };
+      this.store.data.clusters[name] = cluster;
+      this.store.changed();
+    }
+    return cluster;
+  }
+
+  private cluster(value: unknown): { name: string; arn: string } {
+    const name = typeof value === 'string' && value ? shortName(value) : 'default';
+    const cluster = this.store.data.clusters[name];
+    if (!cluster) throw new AwsServiceError('ClusterNotFoundException', 'Cluster not found.');
+    return cluster;
+  }
+
+  private describeClusters(input: Record<string, unknown>) {
+    const names = Array.isArray(input.clusters) ? (input.clusters as string[]) : ['default'];
+    const clusters: unknown[] = [];
+    const failures: unknown[] = [];
+    for (const n of names) {
+      const c = this.store.data.clusters[shortName(n)];
+      if (c) clusters.push(this.clusterJson(c));
+      else failures.push({ arn: n.startsWith('arn:') ? n : `${arnPrefix}:cluster/${n}`, reason: 'MISSING' });
+    }
+    return { clusters, failures };
+  }
+
+  private listClusters(input: Record<string, unknown>) {
+    const arns = Object.values(this.store.data.clusters).map((c) => c.arn);
+    const { page, nextToken } = paginate(arns, input.maxResults, input.nextToken);
+    return { clusterArns: page, nextToken };
+  }
+
+  private registerTaskDefinition(input: Record<string, unknown>) {
+    const family = requireString(input, 'family', 'ClientException');
+    const containers = input.containerDefinitions;
+    if (!Array.isArray(containers) || containers.length === 0) {
+      throw new AwsServiceError(
+        'ClientException',
+        'Container definitions are required: containerDefinitions must contain at least one container.',
+      );
+    }
+    for (const c of containers as Record<string, unknown>[]) {
+      if (typeof c?.name !== 'string' || typeof c?.image !== 'string') {
+        throw new AwsServiceError(
+          'ClientException',
+          `Container definition ${JSON.stringify(c?.name ?? null)} needs both "name" and "image".`,
+        );
+      }
+    }
+    const revisions = (this.store.data.taskDefinitions[family] ??= []);
+    const revision = revisions.length + 1;
+    const body = { ...input };
+    delete body.tags;
+    const td: StoredTaskDefinition = {
+      arn: `${arnPrefix}:task-definition/${family}:${revision}`,
+      family,
+      revision,
+      registeredAt: epochSeconds(),
+      body,
+    };
+    revisions.push(td);
+    this.store.changed();
+    return { taskDefinition: this.taskDefinitionJson(td), tags: Array.isArray(input.tags) ? input.tags : [] };
+  }
+
+  private taskDefinitionJson(td: StoredTaskDefinition) {
+    return {
+      ...td.body,
+      taskDefinitionArn: td.arn,
+      family: td.family,
+      revision: td.revision,
+      status: 'ACTIVE',
+      compatibilities: ['EC2', 'FARGATE'],
+      registeredAt: td.registeredAt,
+      registeredBy: `arn:aws:iam::${SANDBOX_ACCOUNT}:user/shipgate-sandbox`,
+    };
+  }
+
+  /** Resolves `family`, `family:revision` or a task-definition ARN. */
+  resolveTaskDefinition(ref: string): StoredTaskDefinition {
+    const tail = ref.startsWith('arn:')
+      ? ref.slice(ref.indexOf('task-definition/') + 'task-definition/'.length)
+      : ref;
+    const [family, rev] = tail.split(':');
+    const revisions = this.store.data.taskDefinitions[family] ?? [];
+    const td = rev === undefined ? revisions[revisions.length - 1] : revisions[Number(rev) - 1];
+    if (!td) {
+      throw new AwsServiceError(
+        'ClientException',
+        `Unable to describe task definition: ${ref} does not exist.`,
+      );
+    }
+    return td;
+  }
+
+  private serviceKey(cluster: string, service: string): string {
+    return `${cluster}/${service}`;
+  }
+
+  /** The service, or undefined. */
+  findService(cluster: string, service: string): StoredService | undefined {
+    return this.store.data.services[this.serviceKey(shortName(cluster), shortName(service))];
+  }
+
+  private serviceJson(s: StoredService) {
+    const clusterArn = `${arnPrefix}:cluster/${s.cluster}`;
+    return {
+      serviceArn: s.arn,
+      serviceName: s.name,
+      clusterArn,
+      loadBalancers: [],
+      serviceRegistries: [],
+      status: 'ACTIVE',
+      desiredCount: s.desiredCount,
+      runningCount: s.deployments.reduce((n, d) => n + d.runningCount, 0),
+      pendingCount: s.deployments.reduce((n, d) => n + d.pendingCount, 0),
+      launchType: s.launchType,
+      platformVersion: 'LATEST',
+      platformFamily: 'Linux',
+      taskDefinition: s.taskDefinition,
+      deploymentConfiguration: s.deploymentConfiguration,
+      deployments: s.deployments.map((d) => ({
+        id: d.id,
+        status: d.status,
+        taskDefinition: d.taskDefinition,
+        desiredCount: d.desiredCount,
+        pendingCount: d.pendingCount,
+        runningCount: d.runningCount,
+        failedTasks: d.failedTasks,
+        createdAt: d.createdAt,
+        updatedAt: d.updatedAt,
+        launchType: s.launchType,
+        platformVersion: '1.4.0',
+        platformFamily: 'Linux',
+        rolloutState: d.rolloutState,
+        rolloutStateReason: d.rolloutStateReason,
+      })),
+      events: s.events,
+      createdAt: s.createdAt,
+      createdBy: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/shipgate-sandbox`,
+      deploymentController: s.deploymentController,
+      schedulingStrategy: 'REPLICA',
+      enableECSManagedTags: false,
+      propagateTags: 'NONE',
+      enableExecuteCommand: false,
+    };
+  }
+
+  private addEvent(s: StoredService, message: string): void {
+    s.events.unshift({
+      id: randomUUID(),
+      createdAt: epochSeconds(),
+      message: `(service ${s.name}) ${message}`,
+    });
+    s.events.length = Math.min(s.events.length, 100);
+  }
+
+  private newDeployment(s: StoredService, taskDefinition: string): StoredDeployment {
+    const now = epochSeconds();
+    return {
+      id: `ecs-svc/${BigInt(`0x${randomHex(8)}`)
+        .toString()
+        .padStart(19, '1')
+        .slice(0, 19)}`,
+      status: 'PRIMARY',
+      taskDefinition,
+      desiredCount: s.desiredCount,
+      pendingCount: 0,
+      runningCount: 0,
+      failedTasks: 0,
+      createdAt: now,
+      updatedAt: now,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: '',
+      phase: 0,
+    };
+  }
+
+  private defaultDeploymentConfiguration(input: unknown): Record<string, unknown> {
+    const given = (input ?? {}) as Record<string, unknown>;
+    return {
+      maximumPercent: 200,
+      minimumHealthyPercent: 100,
+      deploymentCircuitBreaker: { enable: false, rollback: false },
+      ...given,
+    };
+  }
+
+  private createService(input: Record<string, unknown>) {
+    const cluster = this.cluster(input.cluster);
+    const name = requireString(input, 'serviceName', 'InvalidParameterException');
+    if (this.store.data.services[this.serviceKey(cluster.name, name)]) {
+      throw new AwsServiceError('InvalidParameterException', 'Creation of service was not idempotent.');
+    }
+    const td = this.resolveTaskDefinition(
+      requireString(input, 'taskDefinition', 'InvalidParameterException'),
+    );
+    const s: StoredService = {
+      name,
+      arn: `${arnPrefix}:service/${cluster.name}/${name}`,
+      cluster: cluster.name,
+      taskDefinition: td.arn,
+      desiredCount: typeof input.desiredCount === 'number' ? input.desiredCount : 1,
+      createdAt: epochSeconds(),
+      launchType: typeof input.launchType === 'string' ? input.launchType : 'FARGATE',
+      deploymentConfiguration: this.defaultDeploymentConfiguration(input.deploymentConfiguration),
+      deploymentController: (input.deploymentController as { type: string }) ?? { type: 'ECS' },
+      deployments: [],
+      events: [],
+    };
+    this.store.data.services[this.serviceKey(cluster.name, name)] = s;
+    this.startDeployment(s, td.arn);
+    return { service: this.serviceJson(s) };
+  }
+
+  /**
+   * Creates a service whose first deployment is already complete (seeding: what Terraform left running).
+   */
+  seedService(input: {
+    cluster: string;
+    serviceName: string;
+    taskDefinition: string;
+    desiredCount: number;
+    deploymentConfiguration: Record<string, unknown>;
+    deploymentController?: { type: string };
+  }): void {
+    if (this.findService(input.cluster, input.serviceName)) return;
+    this.createService({ ...input });
+    const s = this.findService(input.cluster, input.serviceName)!;
+    this.cancelTimer(s);
+    const d = s.deployments[0];
+    Object.assign(d, {
+      runningCount: d.desiredCount,
+      rolloutState: 'COMPLETED',
+      rolloutStateReason: `ECS deployment ${d.id} completed.`,
+      phase: 2,
+    });
+    s.stableTaskDefinition = d.taskDefinition;
+    this.addEvent(s, 'has reached a steady state.');
+    this.store.changed();
+  }
+
+  private updateService(input: Record<string, unknown>) {
+    const cluster = this.cluster(input.cluster);
+    const name = shortName(requireString(input, 'service', 'InvalidParameterException'));
+    const s = this.store.data.services[this.serviceKey(cluster.name, name)];
+    if (!s) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
+    if (s.deploymentController.type === 'CODE_DEPLOY' && input.taskDefinition !== undefined) {
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.',
+      );
+    }
+    if (input.deploymentConfiguration) {
+      s.deploymentConfiguration = {
+        ...s.deploymentConfiguration,
+        ...(input.deploymentConfiguration as object),
+      };
+    }
+    if (typeof input.desiredCount === 'number') s.desiredCount = input.desiredCount;
+    const td =
+      typeof input.taskDefinition === 'string'
+        ? this.resolveTaskDefinition(input.taskDefinition).arn
+        : s.taskDefinition;
+    if (td !== s.taskDefinition || input.forceNewDeployment === true) {
+      this.startDeployment(s, td);
+    } else {
+      for (const d of s.deployments) if (d.status === 'PRIMARY') d.desiredCount = s.desiredCount;
+      this.store.changed();
+    }
+    return { service: this.serviceJson(s) };
+  }
+
+  private startDeployment(
+    s: StoredService,
+    taskDefinition: string,
+    rollbackOf?: StoredDeployment,
+  ): StoredDeployment {
+    this.cancelTimer(s);
+    for (const d of s.deployments) d.status = 'ACTIVE';
+    const d = this.newDeployment(s, taskDefinition);
+    const breaker = (s.deploymentConfiguration.deploymentCircuitBreaker ?? {}) as {
+      enable?: boolean;
+      rollback?: boolean;
+    };
+    if (
+      !rollbackOf &&
+      breaker.enable &&
+      breaker.rollback &&
+      s.stableTaskDefinition &&
+      s.stableTaskDefinition !== taskDefinition
+    ) {
+      d.rollbackTo = s.stableTaskDefinition;
+    }
+    d.rolloutStateReason = `ECS deployment ${d.id} in progress.`;
+    s.deployments.unshift(d);
+    s.taskDefinition = taskDefinition;
+    this.store.changed();
+    this.emit(s, d, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'INFO', d.rolloutStateReason);
+    this.schedule(s, d);
+    return d;
+  }
+
+  private cancelTimer(s: StoredService): void {
+    const t = this.timers.get(s.arn);
+    if (t) clearTimeout(t);
+    this.timers.delete(s.arn);
+  }
+
+  private schedule(s: StoredService, d: StoredDeployment): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(s.arn);
+      this.advance(s, d);
+    }, this.phaseMs);
+    t.unref();
+    this.timers.set(s.arn, t);
+  }
+
+  /** Whether the images of a task definition start (per their manifest annotations). */
+  private imagesStart(taskDefinition: string): boolean {
+    let td: StoredTaskDefinition;
+    try {
+      td = this.resolveTaskDefinition(taskDefinition);
+    } catch {
+      return false;
+    }
+    const containers = (td.body.containerDefinitions ?? []) as { image?: string }[];
+    return containers.every((c) => {
+      const found = c.image ? this.ecr.resolveReference(c.image) : undefined;
+      return !found || this.ecr.behaviour(found.image).rollout !== 'fail';
+    });
+  }
+
+  private advance(s: StoredService, d: StoredDeployment): void {
+    if (d.status !== 'PRIMARY' || d.rolloutState !== 'IN_PROGRESS') return;
+    const starts = this.imagesStart(d.taskDefinition);
+    d.updatedAt = epochSeconds();
+    if (d.phase === 0) {
+      d.phase = 1;
+      if (starts) {
+        d.runningCount = d.desiredCount;
+        this.addEvent(s, `has started ${d.desiredCount} tasks: (task ${randomHex(16)}).`);
+      } else {
+        d.failedTasks += Math.max(d.desiredCount, 1);
+        this.addEvent(
+          s,
+          `has started ${d.desiredCount} tasks: (task ${randomHex(16)}). Task stopped: Essential container in task exited (exit code 1).`,
+        );
+      }
+      this.store.changed();
+      this.schedule(s, d);
+      return;
+    }
+    d.phase = 2;
+    if (starts) {
+      d.rolloutState = 'COMPLETED';
+      d.rolloutStateReason = `ECS deployment ${d.id} completed.`;
+      const drained = s.deployments.filter((x) => x !== d);
+      const stopped = drained.reduce((n, x) => n + x.runningCount, 0);
+      s.deployments = [d];
+      s.stableTaskDefinition = d.taskDefinition;
+      if (stopped) this.addEvent(s, `has stopped ${stopped} running tasks: (task ${randomHex(16)}).`);
+      this.addEvent(s, `deployment ${d.id} deployment completed.`);
+      this.addEvent(s, 'has reached a steady state.');
+      this.store.changed();
+      this.emit(s, d, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', d.rolloutStateReason);
+      return;
+    }
+    const breaker = (s.deploymentConfiguration.deploymentCircuitBreaker ?? {}) as {
+      enable?: boolean;
+      rollback?: boolean;
+    };
+    if (!breaker.enable) {
+      // Without the circuit breaker ECS keeps trying to start tasks; the deployment never settles.
+      d.phase = 0;
+      this.store.changed();
+      this.schedule(s, d);
+      return;
+    }
+    d.rolloutState = 'FAILED';
+    if (d.rollbackTo) {
+      d.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+      this.addEvent(s, `deployment ${d.id} deployment failed: tasks failed to start.`);
+      this.store.changed();
+      const rollback = this.startDeploymentSilently(s, d.rollbackTo);
+      this.emit(
+        s,
+        d,
+        'SERVICE_DEPLOYMENT_FAILED',
+        'ERROR',
+        `ECS deployment circuit breaker: rolling back to deploymentId ${rollback.id}.`,
+      );
+      this.addEvent(s, `rolling back to deployment ${rollback.id}.`);
+      this.emit(s, rollback, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'INFO', rollback.rolloutStateReason);
+      this.schedule(s, rollback);
+    } else {
+      d.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+      this.addEvent(s, `deployment ${d.id} deployment failed: tasks failed to start.`);
+      this.store.changed();
+      this.emit(s, d, 'SERVICE_DEPLOYMENT_FAILED', 'ERROR', d.rolloutStateReason);
+    }
+  }
+
+  private startDeploymentSilently(s: StoredService, taskDefinition: string): StoredDeployment {
+    for (const x of s.deployments) x.status = 'ACTIVE';
+    const d = this.newDeployment(s, taskDefinition);
+    d.rolloutStateReason = `ECS deployment ${d.id} in progress.`;
+    s.deployments.unshift(d);
+    s.taskDefinition = taskDefinition;
+    this.store.changed();
+    return d;
+  }
+
+  private emit(
+    s: StoredService,
+    d: StoredDeployment,
+    eventName: string,
+    eventType: 'INFO' | 'ERROR',
+    reason: string,
+  ): void {
+    this.sink(
+      eventEnvelope('ECS Deployment State Change', 'aws.ecs', [s.arn], {
+        eventType,
+        eventName,
+        deploymentId: d.id,
+        updatedAt: new Date().toISOString(),
+        reason,
+      }),
+    );
+  }
+
+  private describeServices(input: Record<string, unknown>) {
+    const cluster = this.cluster(input.cluster);
+    const names = Array.isArray(input.services) ? (input.services as string[]) : [];
+    const services: unknown[] = [];
+    const failures: unknown[] = [];
+    for (const n of names) {
+      const s = this.store.data.services[this.serviceKey(cluster.name, shortName(n))];
+      if (s) services.push(this.serviceJson(s));
+      else
+        failures.push({
+          arn: n.startsWith('arn:') ? n : `${arnPrefix}:service/${cluster.name}/${n}`,
+          reason: 'MISSING',
+        });
+    }
+    return { services, failures };
+  }
+
+  private listServices(input: Record<string, unknown>) {
+    const cluster = this.cluster(input.cluster);
+    const arns = Object.values(this.store.data.services)
+      .filter((s) => s.cluster === cluster.name)
+      .map((s) => s.arn);
+    const { page, nextToken } = paginate(arns, input.maxResults, input.nextToken, 10);
+    return { serviceArns: page, nextToken };
+  }
+
+  /**
+   * What a service runs when nothing is in flight: the task definition of the PRIMARY deployment once it
+   * completed, else the last stable one.
+   */
+  runningTaskDefinition(cluster: string, service: string): StoredTaskDefinition | undefined {
+    const s = this.findService(cluster, service);
+    if (!s) return undefined;
+    const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+    const arn = primary?.rolloutState === 'COMPLETED' ? primary.taskDefinition : s.stableTaskDefinition;
+    if (!arn) return undefined;
+    try {
+      return this.resolveTaskDefinition(arn);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Switches a CODE_DEPLOY-controlled service to a new task definition (CodeDeploy's replacement task set
+   * became primary) or records a failed attempt.
+   */
+  applyExternalDeployment(
+    cluster: string,
+    service: string,
+    taskDefinition: string,
+    succeeded: boolean,
+  ): void {
+    const s = this.findService(cluster, service);
+    if (!s) return;
+    const now = epochSeconds();
+    if (succeeded) {
+      s.taskDefinition = taskDefinition;
+      s.stableTaskDefinition = taskDefinition;
+      s.deployments = [
+        {
+          ...this.newDeployment(s, taskDefinition),
+          runningCount: s.desiredCount,
+          rolloutState: 'COMPLETED',
+          rolloutStateReason: 'CodeDeploy deployment succeeded.',
+          createdAt: now,
+          updatedAt: now,
+          phase: 2,
+        },
+      ];
+      this.addEvent(s, 'updated state to STEADY_STATE: replacement task set is primary.');
+    } else {
+      this.addEvent(
+        s,
+        'CodeDeploy deployment failed: replacement task set tasks failed to start; traffic stayed on the original task set.',
+      );
+    }
+    this.store.changed();
+  }
+
+  /** Whether a task definition's images start (exposed for CodeDeploy emulation). */
+  canStart(taskDefinition: string): boolean {
+    return this.imagesStart(taskDefinition);
+  }
+
+  /** All services (read-only view for the console). */
+  services(): StoredService[] {
+    return Object.values(this.store.data.services);
+  }
+}

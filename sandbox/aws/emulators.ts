@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { JsonStore } from '../store';
+import { CodeDeployEmulator, CodeDeployState } from './codedeploy';
+import { EcrEmulator, EcrState } from './ecr';
+import { EcsEmulator, EcsState, EventSink } from './ecs';
+import { SfnEmulator, SfnState, SdkIntegration } from './sfn';
+import { SsmEmulator, SsmState } from './ssm';
+
+/** Every emulated service with its persistent store. */
+export interface Emulators {
+  ecr: EcrEmulator;
+  ecs: EcsEmulator;
+  ssm: SsmEmulator;
+  codeDeploy: CodeDeployEmulator;
+  sfn: SfnEmulator;
+  /** Writes every store now. */
+  flush(): void;
+  /** Stops rollout timers and writes every store. */
+  close(): void;
+}
+
+/** Options of `createEmulators`. */
+export interface EmulatorOptions {
+  /** Directory of the JSON state files (`<stateDir>/aws/*.json`). */
+  stateDir: string;
+  /** Receives ECS and CodeDeploy deployment state-change events (EventBridge envelope). */
+  sink: EventSink;
+  /** Performs `aws-sdk:*` task integrations of the state machine. */
+  sdk: SdkIntegration;
+  /** Duration of each rollout phase. @default 300 */
+  phaseMs?: number;
+}
+
+/** Creates the emulated services over the state dir. */
+export function createEmulators(options: EmulatorOptions): Emulators {
+  const dir = join(options.stateDir, 'aws');
+  const stores = {
+    ecr: new JsonStore<EcrState>(join(dir, 'ecr.json'), () => ({ repositories: {} })),
+    ecs: new JsonStore<EcsState>(join(dir, 'ecs.json'), () => ({
+      clusters: {},
+      services: {},
+      taskDefinitions: {},
+    })),
+    ssm: new JsonStore<SsmState>(join(dir, 'ssm.json'), () => ({ parameters: {} })),
+    codeDeploy: new JsonStore<CodeDeployState>(join(dir, 'codedeploy.json'), () => ({
+      groups: {},
+      deployments: {},
+    })),
+    sfn: new JsonStore<SfnState>(join(dir, 'stepfunctions.json'), () => ({ executions: {} })),
+  };
+  const phaseMs = options.phaseMs ?? 300;
+  const ecr = new EcrEmulator(stores.ecr);
+  const ecs = new EcsEmulator(stores.ecs, ecr, options.sink, phaseMs);
+  const ssm = new SsmEmulator(stores.ssm);
+  const codeDeploy = new CodeDeployEmulator(stores.codeDeploy, ecs, options.sink, phaseMs);
+  const sfn = new SfnEmulator(stores.sfn, options.sdk);
+  const flush = () => Object.values(stores).forEach((s) => s.flush());
+  return {
+    ecr,
+    ecs,
+    ssm,
+    codeDeploy,
+    sfn,
+    flush,
+    close: () => {
+      ecs.close();
+      codeDeploy.close();
+      flush();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import {
+  IncomingMessage,
+  ServerResponse,
+  createServer,
+  request as httpRequest,
+  type Server,
+} from 'node:http';
+import { logger } from '../../lambdas/shared/logger';
+import { AwsServiceEmulator, AwsServiceError, SANDBOX_ACCOUNT, SANDBOX_REGION, requestId } from './protocol';
+
+/** Largest request body accepted (ECR manifests and SFN inputs are far smaller). */
+const MAX_BODY = 8 * 1024 * 1024;
+
+/** Options of the AWS-compatible endpoint. */
+export interface AwsEndpointOptions {
+  emulators: AwsServiceEmulator[];
+  /** Where DynamoDB requests (`X-Amz-Target: DynamoDB_20120810.*`) are forwarded (dynalite). */
+  dynamoDbPort: number;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(
+          new AwsServiceError('SerializationException', `Request body larger than ${MAX_BODY} bytes`, 413),
+        );
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Region from a SigV4 `Authorization` header's credential scope; any credentials are accepted. */
+function regionOf(req: IncomingMessage): string {
+  const m = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ''));
+  return m ? m[1] : SANDBOX_REGION;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: unknown,
+  extra: Record<string, string> = {},
+) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': requestId(),
+    ...extra,
+  });
+  res.end(text);
+}
+
+function proxyToDynalite(req: IncomingMessage, res: ServerResponse, body: Buffer, port: number): void {
+  const headers = { ...req.headers, host: `127.0.0.1:${port}`, 'content-length': String(body.length) };
+  const upstream = httpRequest(
+    { host: '127.0.0.1', port, method: req.method, path: req.url, headers },
+    (up) => {
+      res.writeHead(up.statusCode ?? 500, up.headers);
+      up.pipe(res);
+    },
+  );
+  upstream.on('error', (err) => {
+    sendJson(res, 503, 'application/x-amz-json-1.0', {
+      __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailableException',
+      message: `The sandbox's DynamoDB (dynalite) is not reachable: ${err.message}`,
+    });
+  });
+  upstream.end(body);
+}
+
+/**
+ * One AWS-compatible endpoint for every emulated service, speaking the AWS JSON 1.0/1.1 protocols:
+ * requests are routed by `X-Amz-Target` (`<prefix>.<Operation>`), any SigV4 credentials are accepted,
+ * errors come back as `{ __type, message }` with the HTTP status AWS uses, so the SDK and the AWS CLI raise
+ * the exception they would against AWS. DynamoDB is forwarded to dynalite.
+ */
+export function createAwsEndpoint(options: AwsEndpointOptions): Server {
+  const byPrefix = new Map(options.emulators.map((e) => [e.targetPrefix, e]));
+  return createServer((req, res) => {
+    void (async () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const [prefix, operation] = target.split('.');
+      let contentType = 'application/x-amz-json-1.1';
+      try {
+        const body = await readBody(req);
+        if (prefix === 'DynamoDB_20120810') {
+          proxyToDynalite(req, res, body, options.dynamoDbPort);
+          return;
+        }
+        if (!target) {
+          if (req.method === 'GET') {
+            sendJson(res, 200, 'application/json', {
+              service: 'Shipgate sandbox AWS endpoint',
+              account: SANDBOX_ACCOUNT,
+              region: SANDBOX_REGION,
+              services: [...byPrefix.keys(), 'DynamoDB_20120810'],
+              usage: 'aws --endpoint-url http://<host>:<port> <service> <command> (any credentials)',
+            });
+            return;
+          }
+          throw new AwsServiceError(
+            'MissingAction',
+            'The sandbox speaks the AWS JSON protocols only: send X-Amz-Target: <Service>.<Operation> (the AWS SDK and CLI do).',
+          );
+        }
+        const emulator = byPrefix.get(prefix);
+        if (!emulator) {
+          throw new AwsServiceError(
+            'UnknownOperationException',
+            `The sandbox does not emulate the service of X-Amz-Target "${target}"; it serves ${[...byPrefix.keys(), 'DynamoDB_20120810'].join(', ')}.`,
+          );
+        }
+        contentType = emulator.contentType;
+        const op = Object.prototype.hasOwnProperty.call(emulator.operations, operation)
+          ? emulator.operations[operation]
+          : undefined;
+        if (!op) {
+          throw new AwsServiceError(
+            'UnknownOperationException',
+            `The sandbox does not emulate ${prefix}.${operation}; supported: ${Object.keys(emulator.operations).join(', ')}.`,
+          );
+        }
+        let input: Record<string, unknown> = {};
+        if (body.length) {
+          try {
+            input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+          } catch {
+            throw new AwsServiceError('SerializationException', 'The request body is not valid JSON.');
+          }
+        }
+        const output = await op(input ?? {}, { region: regionOf(req), accountId: SANDBOX_ACCOUNT });
+        sendJson(res, 200, contentType, output ?? {});
+      } catch (err) {
+        if (err instanceof AwsServiceError) {
+          sendJson(
+            res,
+            err.status,
+            contentType,
+            { __type: err.type, message: err.message },
+            { 'x-amzn-errortype': err.type },
+          );
+          return;
+        }
+        logger.error('Sandbox AWS endpoint error', { target, error: err as Error });
+        sendJson(
+          res,
+          500,
+          contentType,
+          { __type: 'InternalFailure', message: `Sandbox emulator error: ${(err as Error).message}` },
+          { 'x-amzn-errortype': 'InternalFailure' },
+        );
+      }
+    })();
+  });
+}

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE_KEYS } from '../lambdas/shared/table';
+
+/** A running dynalite. */
+export interface LocalDynamo {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite on 127.0.0.1 with its LevelDB data under `dataDir` (persistent across restarts). */
+export async function startDynalite(dataDir: string): Promise<LocalDynamo> {
+  mkdirSync(dataDir, { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => import('node:http').Server;
+  const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolveListen());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+/** Creates Shipgate's table (layout of `lambdas/shared/table.ts`) when it does not exist. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+  });
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    client.destroy();
+    return;
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+  }
+  const { partitionKey, sortKey, gsi1 } = TABLE_KEYS;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: partitionKey, AttributeType: 'S' },
+        { AttributeName: sortKey, AttributeType: 'S' },
+        { AttributeName: gsi1.partitionKey, AttributeType: 'S' },
+        { AttributeName: gsi1.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: gsi1.name,
+          KeySchema: [
+            { AttributeName: gsi1.partitionKey, KeyType: 'HASH' },
+            { AttributeName: gsi1.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  client.destroy();
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { ShipgateError } from '../../lambdas/shared/errors';
+
+/** Which handler code runs for a Lambda function ARN (from `renderLocalDefinition(config).tasks`). */
+export interface LambdaBinding {
+  /** Step name, e.g. `scan`. */
+  step: string;
+  /** Module path exporting `handler`, e.g. `lambdas/steps/scan.ts` (relative to the repository root or absolute). */
+  entry: string;
+}
+
+/**
+ * The error a Step Functions task sees when a Lambda function fails: `name` is the function's error type
+ * (what `Catch`/`Retry` match) and `message` is the Cause string AWS writes:
+ * `{"errorType":…,"errorMessage":…,"trace":[…]}`.
+ */
+export class LambdaFunctionError extends ShipgateError {
+  constructor(errorType: string, cause: string) {
+    super(cause);
+    this.name = errorType;
+  }
+}
+
+type Handler = (event: unknown, context: unknown) => unknown;
+
+/** Normalizes a function ARN or name to its bare name (no qualifier). */
+function functionName(ref: string): string {
+  const m = /:function:([^:]+)/.exec(ref);
+  return m ? m[1] : ref.split(':')[0];
+}
+
+/**
+ * Runs Lambda handler code in this process the way the Lambda service would: the payload is serialized
+ * and parsed (no shared references), the handler gets a Lambda-shaped context, and a thrown error becomes
+ * the error type and JSON cause Step Functions reports.
+ */
+export class LocalLambdas {
+  private readonly byName = new Map<string, LambdaBinding & { arn: string }>();
+  private readonly loaded = new Map<string, Handler>();
+
+  constructor(
+    tasks: Record<string, LambdaBinding>,
+    private readonly rootDir: string,
+    private readonly timeoutMs = 15 * 60 * 1000,
+  ) {
+    for (const [arn, binding] of Object.entries(tasks)) {
+      this.byName.set(functionName(arn), { ...binding, arn });
+    }
+  }
+
+  /** The binding of a function ARN or name, if the state machine declares it. */
+  binding(functionRef: string): (LambdaBinding & { arn: string }) | undefined {
+    return this.byName.get(functionName(functionRef));
+  }
+
+  private load(binding: LambdaBinding): Handler {
+    const file = resolve(this.rootDir, binding.entry);
+    let handler = this.loaded.get(file);
+    if (!handler) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(file) as { handler?: Handler };
+      if (typeof mod.handler !== 'function') {
+        throw new LambdaFunctionError(
+          'Runtime.HandlerNotFound',
+          JSON.stringify({
+            errorType: 'Runtime.HandlerNotFound',
+            errorMessage: `${binding.entry} does not export a function named "handler" (step ${binding.step}).`,
+          }),
+        );
+      }
+      handler = mod.handler;
+      this.loaded.set(file, handler);
+    }
+    return handler;
+  }
+
+  /**
+   * Invokes the function synchronously and returns its JSON result.
+   * @throws LambdaFunctionError when the function is unknown or its handler throws.
+   */
+  async invoke(functionRef: string, payload: unknown): Promise<unknown> {
+    const binding = this.binding(functionRef);
+    if (!binding) {
+      throw new LambdaFunctionError(
+        'Lambda.ResourceNotFoundException',
+        `Function not found: ${functionRef} (the sandbox binds only the functions of the release state machine: ${[...this.byName.values()].map((b) => b.step).join(', ')})`,
+      );
+    }
+    const requestId = randomUUID();
+    const deadline = Date.now() + this.timeoutMs;
+    const context = {
+      functionName: functionName(binding.arn),
+      functionVersion: '$LATEST',
+      invokedFunctionArn: binding.arn,
+      memoryLimitInMB: '512',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${functionName(binding.arn)}`,
+      logStreamName: `sandbox/${requestId}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    try {
+      const handler = this.load(binding);
+      const event = JSON.parse(JSON.stringify(payload ?? {})) as unknown;
+      const result = await handler(event, context);
+      return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
+    } catch (err) {
+      if (err instanceof LambdaFunctionError) throw err;
+      const e = err instanceof Error ? err : new Error(String(err));
+      const errorType = e.name && e.name !== '' ? e.name : 'Error';
+      throw new LambdaFunctionError(
+        errorType,
+        JSON.stringify({
+          errorType,
+          errorMessage: e.message,
+          trace: (e.stack ?? '').split('\n').slice(0, 10),
+        }),
+      );
+    }
+  }
+}

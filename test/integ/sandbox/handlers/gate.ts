@@ -1,0 +1,1 @@
+export { gate as handler } from './steps';

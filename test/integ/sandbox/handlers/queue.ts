@@ -1,0 +1,1 @@
+export { queue as handler } from './steps';

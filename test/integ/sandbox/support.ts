@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** Dummy credentials: the sandbox accepts any. */
+export const credentials = {
+  accessKeyId: 'AKIASANDBOXTEST00000',
+  secretAccessKey: 'sandbox-secret-not-real',
+};
+
+/** A fresh temporary directory, removed by `cleanup`. */
+export function tempDir(prefix = 'shipgate-sandbox-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+  );
+}
+
+/** Runs the AWS CLI against the endpoint with dummy credentials; resolves to parsed JSON output. */
+export async function awsCli(endpoint: string, args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(
+    'aws',
+    ['--endpoint-url', endpoint, '--region', 'us-east-1', '--output', 'json', ...args],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_PAGER: '',
+      },
+    },
+  );
+  return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
+}
