@@ -10,7 +10,6 @@
 # target group, the test listener, the CodeDeploy application and deployment
 # group, and publishes them in the contract.
 environment             = "production"
-region                  = "us-east-1"
 vpc_cidr                = "10.20.0.0/16"
 alb_deletion_protection = true
 

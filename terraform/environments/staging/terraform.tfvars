@@ -1,7 +1,6 @@
 # Staging: small and cheap; every service rolls out ROLLING (shipgate.config.yaml
 # decides the same; test/unit/terraform checks the two agree).
 environment = "staging"
-region      = "us-east-1"
 vpc_cidr    = "10.10.0.0/16"
 
 services = {

@@ -1,0 +1,194 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ENVIRONMENTS,
+  MODULES,
+  TERRAFORM_DIR,
+  blocksOf,
+  child,
+  listFiles,
+  outputsOf,
+  parseAll,
+  parseFile,
+  variablesOf,
+  type TfFile,
+} from './hcl';
+
+const REQUIRED_MODULES = [
+  'network',
+  'alb',
+  'ecs-cluster',
+  'ecs-service',
+  'ecr',
+  'data',
+  'monitoring',
+  'codedeploy',
+  'deploy-contract',
+  'gitlab-oidc',
+];
+
+function hasTerraform(): boolean {
+  try {
+    execFileSync('terraform', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('terraform/ layout', () => {
+  let files: TfFile[];
+  beforeAll(async () => {
+    files = await parseAll();
+  });
+
+  it('has every module the environments need', () => {
+    expect(MODULES).toEqual(expect.arrayContaining(REQUIRED_MODULES));
+  });
+
+  it.each(REQUIRED_MODULES)('module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README', (m) => {
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
+      expect(existsSync(join(TERRAFORM_DIR, 'modules', m, f))).toBe(true);
+    }
+    const readme = readFileSync(join(TERRAFORM_DIR, 'modules', m, 'README.md'), 'utf8');
+    // The README documents every input of the module.
+    return parseFile(`modules/${m}/variables.tf`).then((vars) => {
+      for (const name of Object.keys(variablesOf(vars))) expect(readme).toContain(`\`${name}\``);
+    });
+  });
+
+  it('parses every .tf file (HCL syntax errors fail here)', () => {
+    expect(files.length).toBeGreaterThan(40);
+    for (const f of files) expect(f.json).toBeInstanceOf(Object);
+  });
+
+  it('gives every variable a type and a non-empty description', () => {
+    const problems: string[] = [];
+    let count = 0;
+    for (const f of files) {
+      for (const [name, body] of Object.entries(variablesOf(f))) {
+        count++;
+        if (typeof body.type !== 'string' || !body.type) problems.push(`${f.path}: variable "${name}" has no type`);
+        if (typeof body.description !== 'string' || body.description.trim().length < 10) {
+          problems.push(`${f.path}: variable "${name}" has no useful description`);
+        }
+      }
+    }
+    expect(count).toBeGreaterThan(100);
+    expect(problems).toEqual([]);
+  });
+
+  it('declares variables and outputs only in variables.tf and outputs.tf', () => {
+    for (const f of files) {
+      if (Object.keys(variablesOf(f)).length) expect(f.path).toMatch(/variables\.tf$/);
+      if (Object.keys(outputsOf(f)).length) expect(f.path).toMatch(/outputs\.tf$/);
+    }
+  });
+
+  it('describes every output and wraps its value in try(…, null)', () => {
+    const problems: string[] = [];
+    for (const f of files) {
+      for (const [name, body] of Object.entries(outputsOf(f))) {
+        if (typeof body.description !== 'string' || !body.description) problems.push(`${f.path}: output "${name}" has no description`);
+        const value = String(body.value);
+        if (!/^\$\{try\([\s\S]*, null\)\}$/.test(value)) problems.push(`${f.path}: output "${name}" is not try(…, null): ${value.slice(0, 60)}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it.each(REQUIRED_MODULES)('module %s names its main resource "this"', async (m) => {
+    const main = await parseFile(`modules/${m}/main.tf`);
+    const names = blocksOf(main).map(([, name]) => name);
+    expect(names).toContain('this');
+  });
+
+  it.each(REQUIRED_MODULES)('module %s requires Terraform >= 1.11 and a minimum AWS provider 6.x', async (m) => {
+    const versions = await parseFile(`modules/${m}/versions.tf`);
+    const terraform = child(versions.json as never, 'terraform');
+    expect(terraform?.required_version).toMatch(/>= 1\.1[1-9]/);
+    const providers = child(terraform, 'required_providers') as Record<string, { source: string; version: string }>;
+    expect(providers.aws).toEqual({ source: 'hashicorp/aws', version: expect.stringMatching(/^>= 6\.\d+$/) });
+  });
+
+  describe.each(ENVIRONMENTS)('environment %s', (env) => {
+    it('stores state in S3 with the native lock file, encrypted, under its own key', async () => {
+      const versions = await parseFile(`environments/${env}/versions.tf`);
+      const terraform = child(versions.json as never, 'terraform');
+      const backend = (terraform?.backend as Record<string, Record<string, unknown>[]>).s3[0];
+      expect(backend).toMatchObject({ use_lockfile: true, encrypt: true, key: `${env}/terraform.tfstate` });
+      expect(backend).not.toHaveProperty('dynamodb_table');
+    });
+
+    it('pins the AWS provider to 6.x, sets required_version and default tags', async () => {
+      const versions = await parseFile(`environments/${env}/versions.tf`);
+      const terraform = child(versions.json as never, 'terraform');
+      expect(terraform?.required_version).toMatch(/>= 1\.1[1-9]/);
+      const providers = child(terraform, 'required_providers') as Record<string, { version: string }>;
+      expect(providers.aws.version).toMatch(/^~> 6\.\d+$/);
+      const aws = (versions.json.provider as Record<string, Record<string, unknown>[]>).aws[0];
+      const tags = child(child(aws, 'default_tags'), 'tags') ?? (child(aws, 'default_tags')?.tags as Record<string, string>);
+      expect(tags).toMatchObject({ Project: 'shipgate', ManagedBy: 'terraform' });
+    });
+
+    it('calls every module it needs', async () => {
+      const main = await parseFile(`environments/${env}/main.tf`);
+      const sources = Object.values(main.json.module as Record<string, { source: string }[]>).map((m) => m[0].source);
+      for (const m of REQUIRED_MODULES.filter((m) => m !== 'ecr' && m !== 'gitlab-oidc')) {
+        expect(sources).toContain(`../../modules/${m}`);
+      }
+    });
+  });
+
+  it('keeps the environments identical except for terraform.tfvars and the backend key', () => {
+    const [first, ...rest] = ENVIRONMENTS;
+    expect(rest.length).toBeGreaterThan(0);
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf']) {
+      const a = readFileSync(join(TERRAFORM_DIR, 'environments', first, f), 'utf8');
+      for (const env of rest) expect(readFileSync(join(TERRAFORM_DIR, 'environments', env, f), 'utf8')).toBe(a);
+    }
+    const norm = (env: string) =>
+      readFileSync(join(TERRAFORM_DIR, 'environments', env, 'versions.tf'), 'utf8').replace(`"${env}/terraform.tfstate"`, 'KEY');
+    for (const env of rest) expect(norm(env)).toBe(norm(first));
+  });
+
+  it('stores the bootstrap state bucket versioned, encrypted, private and TLS-only', async () => {
+    const main = await parseFile('bootstrap/main.tf');
+    const types = blocksOf(main).map(([t]) => t);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'aws_s3_bucket_versioning',
+        'aws_s3_bucket_server_side_encryption_configuration',
+        'aws_s3_bucket_public_access_block',
+        'aws_s3_bucket_policy',
+      ]),
+    );
+    const pab = blocksOf(main).find(([t]) => t === 'aws_s3_bucket_public_access_block')![2];
+    expect(pab).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    const versioning = blocksOf(main).find(([t]) => t === 'aws_s3_bucket_versioning')![2];
+    expect(child(versioning, 'versioning_configuration')).toEqual({ status: 'Enabled' });
+    const policy = blocksOf(main, 'data').find(([, n]) => n === 'state_bucket')![2];
+    const statements = policy.statement as Record<string, unknown>[];
+    const tls = statements.find((s) => s.effect === 'Deny' && JSON.stringify(s).includes('aws:SecureTransport'));
+    expect(tls).toBeDefined();
+    expect(child(tls, 'condition')).toMatchObject({ test: 'Bool', values: ['false'] });
+  });
+
+  (hasTerraform() ? it : it.skip)('is `terraform fmt` clean', () => {
+    // Throws (and shows the files) when any file would be reformatted.
+    const out = execFileSync('terraform', ['fmt', '-check', '-recursive', '-list=true', TERRAFORM_DIR], {
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('');
+  });
+
+  it('lists no Terraform working files or state in the repository tree', () => {
+    expect(listFiles(['.tfstate', '.tfstate.backup', '.tfplan'])).toEqual([]);
+  });
+});
