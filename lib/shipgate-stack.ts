@@ -1,4 +1,12 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Stack,
+  Validations,
+  type CfnResource,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -189,6 +197,8 @@ export class ShipgateStack extends Stack {
       for (const statement of rolloutStatements(this)) steps[step].addToRolePolicy(statement);
     }
 
+    this.acknowledgeWildcards(config.contractsPrefix);
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Shipgate HTTP API' });
     new CfnOutput(this, 'GitLabWebhookUrl', {
       value: `${this.api.url}/webhooks/gitlab`,
@@ -197,6 +207,41 @@ export class ShipgateStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
   }
+
+  /** Acknowledges each wildcard cdk-nag reports on the function roles, with its reason. */
+  private acknowledgeWildcards(contractsPrefix: string): void {
+    for (const [resource, reason] of Object.entries(wildcardReasons(this, contractsPrefix))) {
+      Validations.of(this).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    }
+  }
+}
+
+/** Reason for each wildcard resource cdk-nag reports, keyed by the finding's resource. */
+function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<string, string> {
+  const tableArn = `<${stack.getLogicalId(stack.table.table.node.defaultChild as CfnResource)}.Arn>`;
+  const machine = stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as CfnResource);
+  const arn = (service: string, rest: string) =>
+    `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${rest}`;
+  return {
+    [`${tableArn}/index/*`]:
+      'grantReadWriteData includes the table’s own indexes (gsi1 lists releases and pending approvals).',
+    [arn('states', `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}:*`)]:
+      'The status API reads executions of this one state machine, whose names are only known at run time.',
+    [arn('ssm', `parameter${contractsPrefix}/*`)]:
+      'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
+    [arn('ecs', 'task-definition/*')]:
+      'Only tagging, and only while registering a task definition (ecs:CreateAction condition).',
+    [arn('ecs', 'service/*')]:
+      'Clusters and services are named by the deploy contracts at run time, so UpdateService is scoped to ECS services of this account and region.',
+    ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*']:
+      'PassRole is limited by condition to roles passed to ecs-tasks.amazonaws.com (task and execution roles named in task definitions).',
+    [arn('codedeploy', 'deploymentgroup:*')]:
+      'CodeDeploy applications and groups are named by the deploy contracts at run time.',
+    [arn('codedeploy', 'deploymentconfig:*')]:
+      'Deployment configs are chosen per service by config and contract.',
+    [arn('codedeploy', 'application:*')]:
+      'CodeDeploy applications are named by the deploy contracts at run time.',
+  };
 }
 
 /**
