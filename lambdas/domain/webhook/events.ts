@@ -192,6 +192,14 @@ export const KNOWN_EVENT_HEADERS: ReadonlySet<string> = new Set([
   'Subgroup Hook',
 ]);
 
+/** Headers whose payloads may carry `event_name` instead of `object_kind`. */
+const EVENTS_WITHOUT_OBJECT_KIND: ReadonlySet<string> = new Set([
+  'System Hook',
+  'Member Hook',
+  'Project Hook',
+  'Subgroup Hook',
+]);
+
 /** Deepest JSON nesting accepted; GitLab payloads stay below 10 levels. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -269,6 +277,16 @@ export function parseGitlabEvent(
     );
   }
   const kind = (body as { object_kind?: unknown }).object_kind;
+  const eventName = (body as { event_name?: unknown }).event_name;
+  if (
+    kind === undefined &&
+    typeof eventName === 'string' &&
+    eventName !== '' &&
+    EVENTS_WITHOUT_OBJECT_KIND.has(header)
+  ) {
+    // Group member/project/subgroup events and system events carry only `event_name`.
+    return { object_kind: eventName.slice(0, 50), unsupported: true };
+  }
   if (typeof kind !== 'string' || kind === '') {
     throw new BadRequestError(
       `Body has no "object_kind" string (received ${JSON.stringify(kind) ?? 'nothing'}); every GitLab event payload carries one.`,

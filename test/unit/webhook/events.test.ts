@@ -53,6 +53,18 @@ describe('parseGitlabEvent', () => {
     );
   });
 
+  it('treats group and system events that carry only event_name as authentic but unsupported', () => {
+    const body = JSON.stringify({ event_name: 'user_add_to_group', group_id: 3, user_username: 'dana' });
+    expect(parseGitlabEvent('Member Hook', body)).toEqual({
+      object_kind: 'user_add_to_group',
+      unsupported: true,
+    });
+    expect(parseGitlabEvent('System Hook', JSON.stringify({ event_name: 'project_create' }))).toEqual({
+      object_kind: 'project_create',
+      unsupported: true,
+    });
+  });
+
   it('rejects a body without object_kind', () => {
     expect(() => parseGitlabEvent('Push Hook', '{"ref":"refs/heads/main"}')).toThrow(
       /no "object_kind" string/,
