@@ -304,13 +304,11 @@ describe('start-rollout strategies', () => {
   test('an ECS refusal fails the task with RolloutFailed, releases the lock and leaves the service alone', async () => {
     world = await startWorld();
     await setup(world, 'staging');
-    world.ecs
-      .on(UpdateServiceCommand)
-      .rejects(
-        Object.assign(new Error('Unable to assume the service linked role.'), {
-          name: 'InvalidParameterException',
-        }),
-      );
+    world.ecs.on(UpdateServiceCommand).rejects(
+      Object.assign(new Error('Unable to assume the service linked role.'), {
+        name: 'InvalidParameterException',
+      }),
+    );
     const result = await runRolloutTask(input('staging'), startRollout, world.deps);
     expect(result).toEqual({ status: 'FAILED', error: 'RolloutFailed' });
     expect(world.sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
