@@ -160,9 +160,11 @@ export class CodeDeployEmulator implements AwsServiceEmulator {
     let taskDefinition: unknown;
     try {
       type Target = { TargetService?: { Properties?: { TaskDefinition?: unknown } } };
-      const spec = parseYaml(content) as { Resources?: (Target | Record<string, Target>)[] };
-      const first = spec.Resources?.[0] as (Target & Record<string, Target>) | undefined;
-      const target = first?.TargetService ?? (first ? Object.values(first)[0]?.TargetService : undefined);
+      const spec = parseYaml(content) as { Resources?: Record<string, unknown>[] };
+      const first = spec.Resources?.[0];
+      const target =
+        (first as Target | undefined)?.TargetService ??
+        (first ? (Object.values(first)[0] as Target | undefined)?.TargetService : undefined);
       taskDefinition = target?.Properties?.TaskDefinition;
     } catch (err) {
       throw new AwsServiceError(
