@@ -135,6 +135,24 @@ describe('POST /webhooks/gitlab: redelivery and idempotency', () => {
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
+  it('answers concurrent deliveries of one event alike, with one execution name and one input', async () => {
+    const answers = await Promise.all(
+      ['k1', 'k1', 'k2', 'k3', 'k3'].map((key) =>
+        post(gitlabPayload('pipeline_success'), { idempotencyKey: key }),
+      ),
+    );
+    const bodies = await Promise.all(answers.map((r) => r.text()));
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(bodies).size).toBe(1);
+    // However many calls raced past the delivery check, Step Functions sees one name with one input, which
+    // it answers with one execution.
+    const calls = sfnMock
+      .commandCalls(StartExecutionCommand)
+      .map((c) => `${c.args[0].input.name}|${c.args[0].input.input}`);
+    expect(new Set(calls).size).toBe(1);
+    expect([...items.keys()].filter((k) => k.startsWith('RELEASE#'))).toHaveLength(1);
+  });
+
   it('dedupes on webhook-id when GitLab sends no Idempotency-Key', async () => {
     useTestEnvironment({ signingKey: FAKE_SIGNING_KEY });
     const one = gitlabDelivery(gitlabPayload('pipeline_success'), {
