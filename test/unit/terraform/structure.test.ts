@@ -47,16 +47,19 @@ describe('terraform/ layout', () => {
     expect(MODULES).toEqual(expect.arrayContaining(REQUIRED_MODULES));
   });
 
-  it.each(REQUIRED_MODULES)('module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README', (m) => {
-    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
-      expect(existsSync(join(TERRAFORM_DIR, 'modules', m, f))).toBe(true);
-    }
-    const readme = readFileSync(join(TERRAFORM_DIR, 'modules', m, 'README.md'), 'utf8');
-    // The README documents every input of the module.
-    return parseFile(`modules/${m}/variables.tf`).then((vars) => {
-      for (const name of Object.keys(variablesOf(vars))) expect(readme).toContain(`\`${name}\``);
-    });
-  });
+  it.each(REQUIRED_MODULES)(
+    'module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README',
+    (m) => {
+      for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
+        expect(existsSync(join(TERRAFORM_DIR, 'modules', m, f))).toBe(true);
+      }
+      const readme = readFileSync(join(TERRAFORM_DIR, 'modules', m, 'README.md'), 'utf8');
+      // The README documents every input of the module.
+      return parseFile(`modules/${m}/variables.tf`).then((vars) => {
+        for (const name of Object.keys(variablesOf(vars))) expect(readme).toContain(`\`${name}\``);
+      });
+    },
+  );
 
   it('parses every .tf file (HCL syntax errors fail here)', () => {
     expect(files.length).toBeGreaterThan(40);
@@ -69,7 +72,8 @@ describe('terraform/ layout', () => {
     for (const f of files) {
       for (const [name, body] of Object.entries(variablesOf(f))) {
         count++;
-        if (typeof body.type !== 'string' || !body.type) problems.push(`${f.path}: variable "${name}" has no type`);
+        if (typeof body.type !== 'string' || !body.type)
+          problems.push(`${f.path}: variable "${name}" has no type`);
         if (typeof body.description !== 'string' || body.description.trim().length < 10) {
           problems.push(`${f.path}: variable "${name}" has no useful description`);
         }
@@ -90,9 +94,11 @@ describe('terraform/ layout', () => {
     const problems: string[] = [];
     for (const f of files) {
       for (const [name, body] of Object.entries(outputsOf(f))) {
-        if (typeof body.description !== 'string' || !body.description) problems.push(`${f.path}: output "${name}" has no description`);
+        if (typeof body.description !== 'string' || !body.description)
+          problems.push(`${f.path}: output "${name}" has no description`);
         const value = String(body.value);
-        if (!/^\$\{try\([\s\S]*, null\)\}$/.test(value)) problems.push(`${f.path}: output "${name}" is not try(…, null): ${value.slice(0, 60)}`);
+        if (!/^\$\{try\([\s\S]*, null\)\}$/.test(value))
+          problems.push(`${f.path}: output "${name}" is not try(…, null): ${value.slice(0, 60)}`);
       }
     }
     expect(problems).toEqual([]);
@@ -104,13 +110,22 @@ describe('terraform/ layout', () => {
     expect(names).toContain('this');
   });
 
-  it.each(REQUIRED_MODULES)('module %s requires Terraform >= 1.11 and a minimum AWS provider 6.x', async (m) => {
-    const versions = await parseFile(`modules/${m}/versions.tf`);
-    const terraform = child(versions.json as never, 'terraform');
-    expect(terraform?.required_version).toMatch(/>= 1\.1[1-9]/);
-    const providers = child(terraform, 'required_providers') as Record<string, { source: string; version: string }>;
-    expect(providers.aws).toEqual({ source: 'hashicorp/aws', version: expect.stringMatching(/^>= 6\.\d+$/) });
-  });
+  it.each(REQUIRED_MODULES)(
+    'module %s requires Terraform >= 1.11 and a minimum AWS provider 6.x',
+    async (m) => {
+      const versions = await parseFile(`modules/${m}/versions.tf`);
+      const terraform = child(versions.json as never, 'terraform');
+      expect(terraform?.required_version).toMatch(/>= 1\.1[1-9]/);
+      const providers = child(terraform, 'required_providers') as Record<
+        string,
+        { source: string; version: string }
+      >;
+      expect(providers.aws).toEqual({
+        source: 'hashicorp/aws',
+        version: expect.stringMatching(/^>= 6\.\d+$/),
+      });
+    },
+  );
 
   describe.each(ENVIRONMENTS)('environment %s', (env) => {
     it('stores state in S3 with the native lock file, encrypted, under its own key', async () => {
@@ -128,13 +143,17 @@ describe('terraform/ layout', () => {
       const providers = child(terraform, 'required_providers') as Record<string, { version: string }>;
       expect(providers.aws.version).toMatch(/^~> 6\.\d+$/);
       const aws = (versions.json.provider as Record<string, Record<string, unknown>[]>).aws[0];
-      const tags = child(child(aws, 'default_tags'), 'tags') ?? (child(aws, 'default_tags')?.tags as Record<string, string>);
+      const tags =
+        child(child(aws, 'default_tags'), 'tags') ??
+        (child(aws, 'default_tags')?.tags as Record<string, string>);
       expect(tags).toMatchObject({ Project: 'shipgate', ManagedBy: 'terraform' });
     });
 
     it('calls every module it needs', async () => {
       const main = await parseFile(`environments/${env}/main.tf`);
-      const sources = Object.values(main.json.module as Record<string, { source: string }[]>).map((m) => m[0].source);
+      const sources = Object.values(main.json.module as Record<string, { source: string }[]>).map(
+        (m) => m[0].source,
+      );
       for (const m of REQUIRED_MODULES.filter((m) => m !== 'ecr' && m !== 'gitlab-oidc')) {
         expect(sources).toContain(`../../modules/${m}`);
       }
@@ -146,10 +165,14 @@ describe('terraform/ layout', () => {
     expect(rest.length).toBeGreaterThan(0);
     for (const f of ['main.tf', 'variables.tf', 'outputs.tf']) {
       const a = readFileSync(join(TERRAFORM_DIR, 'environments', first, f), 'utf8');
-      for (const env of rest) expect(readFileSync(join(TERRAFORM_DIR, 'environments', env, f), 'utf8')).toBe(a);
+      for (const env of rest)
+        expect(readFileSync(join(TERRAFORM_DIR, 'environments', env, f), 'utf8')).toBe(a);
     }
     const norm = (env: string) =>
-      readFileSync(join(TERRAFORM_DIR, 'environments', env, 'versions.tf'), 'utf8').replace(`"${env}/terraform.tfstate"`, 'KEY');
+      readFileSync(join(TERRAFORM_DIR, 'environments', env, 'versions.tf'), 'utf8').replace(
+        `"${env}/terraform.tfstate"`,
+        'KEY',
+      );
     for (const env of rest) expect(norm(env)).toBe(norm(first));
   });
 
@@ -175,7 +198,9 @@ describe('terraform/ layout', () => {
     expect(child(versioning, 'versioning_configuration')).toEqual({ status: 'Enabled' });
     const policy = blocksOf(main, 'data').find(([, n]) => n === 'state_bucket')![2];
     const statements = policy.statement as Record<string, unknown>[];
-    const tls = statements.find((s) => s.effect === 'Deny' && JSON.stringify(s).includes('aws:SecureTransport'));
+    const tls = statements.find(
+      (s) => s.effect === 'Deny' && JSON.stringify(s).includes('aws:SecureTransport'),
+    );
     expect(tls).toBeDefined();
     expect(child(tls, 'condition')).toMatchObject({ test: 'Bool', values: ['false'] });
   });

@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import {
+  DEPLOY_CONTRACT_KEYS,
+  contractParameterName,
+  deployContractSchema,
+} from '../../../lambdas/shared/contract';
+import { loadConfig, rolloutSettings } from '../../../lambdas/shared/config';
+import {
+  ENVIRONMENTS,
+  TERRAFORM_DIR,
+  parseFile,
+  parseTfvars,
+  resourcesOfType,
+  variablesOf,
+  type Block,
+} from './hcl';
+
+const config = loadConfig(join(TERRAFORM_DIR, '..', 'shipgate.config.yaml'), {});
+
+async function contractLocal(): Promise<Record<string, unknown>> {
+  const main = await parseFile('modules/deploy-contract/main.tf');
+  return (main.json.locals as Record<string, unknown>[]).find((l) => 'contract' in l)!.contract as Record<
+    string,
+    unknown
+  >;
+}
+
+describe('deploy contract: Terraform writes exactly what Shipgate validates', () => {
+  it('has exactly the keys of deployContractSchema (DEPLOY_CONTRACT_KEYS)', async () => {
+    expect(Object.keys(await contractLocal()).sort()).toEqual(DEPLOY_CONTRACT_KEYS);
+  });
+
+  it('writes codeDeploy with every required key of the schema and no unknown one', async () => {
+    const expr = String((await contractLocal()).codeDeploy);
+    const written = [...expr.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
+    const inner = (
+      deployContractSchema.shape.codeDeploy.unwrap().unwrap() as unknown as {
+        shape: Record<string, { safeParse(v: unknown): { success: boolean } }>;
+      }
+    ).shape;
+    const required = Object.keys(inner).filter((k) => !inner[k].safeParse(undefined).success);
+    expect(written).toEqual(expect.arrayContaining(required));
+    for (const k of written) expect(Object.keys(inner)).toContain(k);
+    // Optional keys are left out when unset, never written as null (the schema rejects null there).
+    expect(expr).toMatch(/if v != null/);
+  });
+
+  it('writes version 1, the only version the schema accepts', async () => {
+    const c = await contractLocal();
+    expect(c.version).toBe(1);
+    expect(deployContractSchema.shape.version.safeParse(c.version).success).toBe(true);
+  });
+
+  it('accepts exactly the strategies the schema accepts', async () => {
+    const vars = variablesOf(await parseFile('modules/deploy-contract/variables.tf'));
+    const condition = String((vars.strategy.validation as Block[])[0].condition);
+    const listed = JSON.parse(/contains\((\[[^\]]*\])/.exec(condition)![1]) as string[];
+    expect(listed.sort()).toEqual([...deployContractSchema.shape.strategy.options].sort());
+    const service = variablesOf(await parseFile('modules/ecs-service/variables.tf'));
+    const serviceListed = JSON.parse(
+      /contains\((\[[^\]]*\])/.exec(String((service.strategy.validation as Block[])[0].condition))![1],
+    ) as string[];
+    expect(serviceListed.sort()).toEqual(listed.sort());
+  });
+
+  it('names the parameter as Shipgate looks it up, under the configured prefix', async () => {
+    const main = await parseFile('modules/deploy-contract/main.tf');
+    const name = (main.json.locals as Record<string, unknown>[]).find((l) => 'name' in l)!.name;
+    expect(name).toBe(contractParameterName('${var.prefix}', '${var.environment}', '${var.service}'));
+    const [param] = resourcesOfType([main], 'aws_ssm_parameter');
+    expect(param.body).toMatchObject({
+      name: '${local.name}',
+      type: 'String',
+      value: '${jsonencode(local.contract)}',
+    });
+    const moduleVars = variablesOf(await parseFile('modules/deploy-contract/variables.tf'));
+    expect(moduleVars.prefix.default).toBe(config.contractsPrefix);
+    for (const env of ENVIRONMENTS) {
+      const vars = variablesOf(await parseFile(`environments/${env}/variables.tf`));
+      expect(vars.contracts_prefix.default).toBe(config.contractsPrefix);
+    }
+  });
+
+  it('publishes the smoke check on /readyz, the path the target groups probe', async () => {
+    const vars = variablesOf(await parseFile('modules/deploy-contract/variables.tf'));
+    expect(vars.smoke_path.default).toBe('/readyz');
+    expect(deployContractSchema.shape.smokePath.parse(undefined)).toBe('/readyz');
+  });
+});
+
+describe.each(ENVIRONMENTS)('environment %s agrees with shipgate.config.yaml', (env) => {
+  let tfvars: Record<string, unknown>;
+  let services: Record<string, Record<string, unknown>>;
+  beforeAll(async () => {
+    tfvars = await parseTfvars(`environments/${env}/terraform.tfvars`);
+    services = tfvars.services as Record<string, Record<string, unknown>>;
+  });
+
+  it('is an environment Shipgate releases to', () => {
+    expect(tfvars.environment).toBe(env);
+    expect(config.environments.map((e) => e.name)).toContain(env);
+  });
+
+  it('runs every configured service, from its configured repository', () => {
+    expect(Object.keys(services).sort()).toEqual(Object.keys(config.services).sort());
+    for (const [name, svc] of Object.entries(config.services))
+      expect(services[name].repository).toBe(svc.repository);
+  });
+
+  it('sets up each service for the strategy (and canary/linear/bake settings) Shipgate will use', () => {
+    for (const name of Object.keys(config.services)) {
+      const want = rolloutSettings(config, name, env);
+      const got = services[name];
+      expect({ name, strategy: got.strategy ?? 'ROLLING' }).toEqual({ name, strategy: want.strategy });
+      if (want.canaryPercent !== undefined) expect(got.canary_percent).toBe(want.canaryPercent);
+      if (want.linearStepPercent !== undefined) expect(got.linear_step_percent).toBe(want.linearStepPercent);
+      if (want.bakeTime !== undefined) expect(Number(got.bake_time_in_minutes) * 60).toBe(want.bakeTime);
+    }
+  });
+
+  it('routes every service to a unique listener priority and one catch-all', () => {
+    const priorities = Object.values(services).map((s) => s.priority);
+    expect(new Set(priorities).size).toBe(priorities.length);
+    expect(
+      Object.values(services).filter((s) => s.path_prefix === null || s.path_prefix === undefined),
+    ).toHaveLength(1);
+  });
+});

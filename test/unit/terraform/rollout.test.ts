@@ -1,0 +1,176 @@
+import {
+  child,
+  children,
+  ignoreChanges,
+  parseAll,
+  parseFile,
+  resourcesOfType,
+  variablesOf,
+  type TfFile,
+} from './hcl';
+
+describe('Terraform settings that make rollouts fast and safe', () => {
+  let files: TfFile[];
+  beforeAll(async () => {
+    files = await parseAll();
+  });
+
+  describe('ALB target groups', () => {
+    it('probe the readiness path every 10 s or less and call a target healthy after 2 checks', async () => {
+      const groups = resourcesOfType(files, 'aws_lb_target_group');
+      expect(groups.map((g) => g.name).sort()).toEqual(['blue', 'green']);
+      const vars = variablesOf(await parseFile('modules/alb/variables.tf'));
+      // The path comes from the service entry, whose default is /readyz.
+      expect(String(vars.services.type)).toMatch(/health_check_path\s*=\s*optional\(string,\s*"\/readyz"\)/);
+      for (const g of groups) {
+        const hc = child(g.body, 'health_check');
+        expect(hc).toMatchObject({
+          enabled: true,
+          healthy_threshold: 2,
+          path: '${each.value.health_check_path}',
+        });
+        expect(hc?.interval).toBeLessThanOrEqual(10);
+        expect(hc?.timeout).toBeLessThan(hc?.interval as number);
+      }
+    });
+
+    it('drain targets in 30 s or less (default 15, validated ≤ 30)', async () => {
+      const vars = variablesOf(await parseFile('modules/alb/variables.tf'));
+      const type = String(vars.services.type);
+      const def = Number(/deregistration_delay\s*=\s*optional\(number,\s*(\d+)\)/.exec(type)?.[1]);
+      expect(def).toBeLessThanOrEqual(30);
+      const validations = vars.services.validation as { condition: string }[];
+      expect(validations.some((v) => /deregistration_delay <= 30/.test(v.condition))).toBe(true);
+      for (const g of resourcesOfType(files, 'aws_lb_target_group')) {
+        expect(g.body.deregistration_delay).toBe('${each.value.deregistration_delay}');
+      }
+    });
+
+    it('give blue/green services a second target group, a test listener and a test rule', () => {
+      expect(
+        resourcesOfType(files, 'aws_lb_target_group').find((g) => g.name === 'green')?.body.for_each,
+      ).toBe('${local.blue_green}');
+      const listeners = resourcesOfType(files, 'aws_lb_listener').map((l) => l.name);
+      expect(listeners).toEqual(expect.arrayContaining(['http', 'https', 'test']));
+      const rules = resourcesOfType(files, 'aws_lb_listener_rule');
+      expect(rules.map((r) => r.name).sort()).toEqual(['production', 'test']);
+      // ECS and CodeDeploy move the weights during a rollout: Terraform must not move them back.
+      for (const r of rules) expect(ignoreChanges(r.body)).toContain('action');
+    });
+  });
+
+  describe('ECS services', () => {
+    it('ignore the task definition Shipgate deploys and the count autoscaling sets', () => {
+      const services = resourcesOfType(files, 'aws_ecs_service');
+      expect(services.map((s) => s.name).sort()).toEqual(['this', 'traffic_shifting']);
+      for (const s of services) {
+        expect(ignoreChanges(s.body)).toEqual(expect.arrayContaining(['task_definition', 'desired_count']));
+      }
+    });
+
+    it('also ignore load_balancer where ECS or CodeDeploy swap the target groups', () => {
+      const shifting = resourcesOfType(files, 'aws_ecs_service').find((s) => s.name === 'traffic_shifting')!;
+      expect(ignoreChanges(shifting.body)).toContain('load_balancer');
+      const rolling = resourcesOfType(files, 'aws_ecs_service').find((s) => s.name === 'this')!;
+      expect(ignoreChanges(rolling.body)).not.toContain('load_balancer');
+    });
+
+    it('roll back on the circuit breaker and on alarms', () => {
+      for (const s of resourcesOfType(files, 'aws_ecs_service')) {
+        expect(children(s.body, 'deployment_circuit_breaker')).toEqual([{ enable: true, rollback: true }]);
+        expect(children(s.body, 'alarms')).toEqual([
+          { enable: true, rollback: true, alarm_names: '${var.alarm_names}' },
+        ]);
+      }
+    });
+
+    it('support every strategy Shipgate knows: rolling, native blue/green, linear, canary and CodeDeploy', () => {
+      const shifting = resourcesOfType(files, 'aws_ecs_service').find((s) => s.name === 'traffic_shifting')!;
+      const config = children(shifting.body, 'deployment_configuration')[0];
+      expect(config.strategy).toBe('${deployment_configuration.value}');
+      expect(children(config, 'canary_configuration')[0]).toHaveProperty('canary_percent');
+      expect(children(config, 'linear_configuration')[0]).toHaveProperty('step_percent');
+      const lb = child(shifting.body, 'load_balancer');
+      expect(children(lb, 'advanced_configuration')[0]).toMatchObject({
+        alternate_target_group_arn: '${var.alternate_target_group_arn}',
+        production_listener_rule: '${var.production_listener_rule_arn}',
+        test_listener_rule: '${var.test_listener_rule_arn}',
+      });
+      expect(child(shifting.body, 'deployment_controller')?.type).toBe(
+        '${local.codedeploy ? "CODE_DEPLOY" : "ECS"}',
+      );
+    });
+
+    it('start from a bootstrap task definition that Terraform registers once', () => {
+      const [td] = resourcesOfType(files, 'aws_ecs_task_definition');
+      expect(td.name).toBe('this');
+      expect(td.body).toMatchObject({ network_mode: 'awsvpc', skip_destroy: true });
+      for (const s of resourcesOfType(files, 'aws_ecs_service')) {
+        expect(s.body.task_definition).toBe('${aws_ecs_task_definition.this.arn}');
+      }
+    });
+
+    it('scale on CPU and memory and send logs to CloudWatch', () => {
+      const policies = resourcesOfType(files, 'aws_appautoscaling_policy').map((p) => p.name);
+      expect(policies.sort()).toEqual(['cpu', 'memory']);
+      const main = files.find((f) => f.path === 'modules/ecs-service/main.tf')!;
+      expect(main.text).toMatch(/logDriver\s*=\s*"awslogs"/);
+    });
+  });
+
+  describe('monitoring', () => {
+    it('alarms on 5xx, unhealthy hosts and latency and feeds them to the services, CodeDeploy and the contract', async () => {
+      const main = await parseFile('modules/monitoring/main.tf');
+      for (const metric of ['HTTPCode_Target_5XX_Count', 'UnHealthyHostCount', 'TargetResponseTime']) {
+        expect(main.text).toContain(`"${metric}"`);
+      }
+      const env = await parseFile('environments/staging/main.tf');
+      const modules = env.json.module as Record<string, Record<string, unknown>[]>;
+      expect(modules.service[0].alarm_names).toBe('${module.monitoring.alarm_names[each.key]}');
+      expect(modules.codedeploy[0].alarm_names).toBe('${module.monitoring.alarm_names[each.key]}');
+      expect(modules.contract[0].alarms).toBe('${module.monitoring.alarm_names[each.key]}');
+    });
+  });
+
+  describe('ECR', () => {
+    it('uses immutable tags, scans on push and expires old images', () => {
+      const [repo] = resourcesOfType(files, 'aws_ecr_repository');
+      expect(repo.body.image_tag_mutability).toBe('IMMUTABLE');
+      expect(child(repo.body, 'image_scanning_configuration')?.scan_on_push).toBe('${var.scan_on_push}');
+      expect(resourcesOfType(files, 'aws_ecr_lifecycle_policy')).toHaveLength(1);
+    });
+  });
+
+  describe('data stores', () => {
+    it('let RDS manage the master password in Secrets Manager and keep databases private and encrypted', () => {
+      const [db] = resourcesOfType(files, 'aws_db_instance');
+      expect(db.body).toMatchObject({
+        engine: 'postgres',
+        manage_master_user_password: true,
+        storage_encrypted: true,
+        publicly_accessible: false,
+      });
+      expect(db.body).not.toHaveProperty('password');
+    });
+
+    it('run RabbitMQ on Amazon MQ with its credentials in Secrets Manager', () => {
+      const [mq] = resourcesOfType(files, 'aws_mq_broker');
+      expect(mq.body).toMatchObject({ engine_type: 'RabbitMQ', publicly_accessible: false });
+      expect(resourcesOfType(files, 'aws_secretsmanager_secret').map((s) => s.name)).toContain('rabbitmq');
+    });
+  });
+
+  describe('DNS', () => {
+    it('creates a Route 53 alias only when a hosted zone is given, and always outputs the URL', async () => {
+      const [record] = resourcesOfType(files, 'aws_route53_record');
+      expect(record.body.count).toBe('${local.create_dns ? 1 : 0}');
+      const main = await parseFile('modules/alb/main.tf');
+      expect(main.text).toMatch(/create_dns\s*=\s*var\.route53_zone_id != null && var\.domain_name != null/);
+      const outputs = await parseFile('environments/production/outputs.tf');
+      expect(Object.keys(outputs.json.output as object)).toEqual(
+        expect.arrayContaining(['url', 'alb_dns_name']),
+      );
+      expect(files.some((f) => /duckdns\.org/i.test(f.text))).toBe(false);
+    });
+  });
+});
