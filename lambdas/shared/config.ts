@@ -326,10 +326,12 @@ export function parseConfig(raw: unknown, source = 'configuration'): ShipgateCon
  * @example const config = loadConfig(); // throws ConfigError with every problem listed
  */
 export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): ShipgateConfig {
-  if (!path && env.SHIPGATE_CONFIG_JSON) {
+  // Written out as `process.env.SHIPGATE_CONFIG_JSON` so the esbuild `define` of the CDK bundles inlines it.
+  const inlined = env === process.env ? process.env.SHIPGATE_CONFIG_JSON : env.SHIPGATE_CONFIG_JSON;
+  if (!path && inlined) {
     let raw: unknown;
     try {
-      raw = JSON.parse(env.SHIPGATE_CONFIG_JSON);
+      raw = JSON.parse(inlined);
     } catch (err) {
       throw new ConfigError('SHIPGATE_CONFIG_JSON is not valid JSON', { cause: err });
     }
