@@ -9,6 +9,7 @@ import { supersedeApproval } from './close';
 import type { ApprovalDeps } from './deps';
 import { InvalidApprovalRequestError } from './errors';
 import { notifyRequest } from './notify';
+import { recordApprovalProgress } from './progress';
 import {
   advanceLatestRelease,
   createApprovalRecord,
@@ -206,6 +207,7 @@ export async function requestApproval(payload: unknown, deps: ApprovalDeps): Pro
     if (await supersedeApproval(deps, id, release.id, cause)) superseded.push(id);
   }
 
+  if (current.status === 'OPEN' && created) await recordApprovalProgress(deps, toView(current));
   if (current.status === 'OPEN' && !current.notifiedAt) {
     const result = await notifyRequest(deps, toView(current));
     if (result === 'sent') await markNotified(deps, record.id, deps.now().toISOString());

@@ -11,6 +11,7 @@ import {
   SelfApprovalError,
 } from './errors';
 import { notifyOutcome } from './notify';
+import { recordApprovalProgress } from './progress';
 import { closeApprovalRecord, putVote, readApprovalRecord, reviseOutcome, toView } from './store';
 import { sendApproved, sendFailed } from './task';
 import type {
@@ -173,6 +174,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
     .sort(([, a], [, b]) => a.at.localeCompare(b.at))
     .map(([k]) => k);
   if (approvedBy.length < updated.policy.quorum) {
+    await recordApprovalProgress(deps, toView(updated));
     return {
       approval: toView(updated),
       decided: false,
@@ -210,10 +212,12 @@ async function finish(
       }),
     );
     await notifyOutcome(deps, view);
+    await recordApprovalProgress(deps, view);
     throw closedError(view);
   }
   const view = toView(closed);
   await notifyOutcome(deps, view);
+  await recordApprovalProgress(deps, view);
   return { approval: view, decided: true, remaining: 0 };
 }
 

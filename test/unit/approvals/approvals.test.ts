@@ -6,6 +6,7 @@ import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { approvalLink } from '../../../lambdas/domain/approvals/links';
 import { requestApproval } from '../../../lambdas/domain/approvals/request';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
+import { createRelease, getRelease } from '../../../lambdas/domain/releases/store';
 import { slackSignature } from '../../../lambdas/domain/chat/slack';
 import { app } from '../../../lambdas/http/app';
 import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
@@ -485,6 +486,44 @@ describe('confirm page', () => {
     expect(sfnMock.calls()).toHaveLength(0);
     // The same origin as the public URL is fine (older browsers without Sec-Fetch-Site).
     expect((await vote(links.Alice, 'approve', undefined, { origin: PUBLIC_URL })).status).toBe(200);
+  });
+});
+
+describe('release record', () => {
+  it('shows approval progress on the release: awaiting, approved, superseded', async () => {
+    const projectId = freshProjectId();
+    const release = makeRelease(27, projectId);
+    const executionArn = makePayload(release, 'production').executionArn;
+    await createRelease({ release, executionArn });
+    const { links } = await open(release, 'production');
+    expect((await getRelease(release.id))?.environments.production).toMatchObject({
+      status: 'AWAITING_APPROVAL',
+      detail: 'waiting for 2 more of Alice, Bob, Carol',
+      digests: { 'api-gateway': `sha256:${'1'.repeat(64)}` },
+    });
+    expect((await getRelease(release.id))?.currentStep).toBe('Approve production');
+    await vote(links.Alice, 'approve');
+    expect((await getRelease(release.id))?.environments.production.detail).toBe(
+      'waiting for 1 more of Alice, Bob, Carol (approved by Alice)',
+    );
+    await vote(links.Carol, 'approve');
+    expect((await getRelease(release.id))?.environments.production).toMatchObject({
+      status: 'APPROVED',
+      detail: expect.stringMatching(/^Approved by Alice, Carol at /),
+    });
+
+    const older = makeRelease(26, projectId);
+    await createRelease({ release: older, executionArn: makePayload(older, 'staging').executionArn });
+    await open(makeRelease(28, projectId), 'staging');
+    const token = fakeTaskToken();
+    issuedTokens.push(token);
+    await requestApprovalHandler(makePayload(older, 'staging', token));
+    const stale = await getRelease(older.id);
+    expect(stale?.status).toBe('SUPERSEDED');
+    expect(stale?.environments.staging).toMatchObject({
+      status: 'SKIPPED',
+      detail: expect.stringContaining('superseded'),
+    });
   });
 });
 
