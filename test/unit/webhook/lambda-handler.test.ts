@@ -1,6 +1,7 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/http/handler';
 import { FAKE_SIGNING_KEY, gitlabDelivery, gitlabPayload } from '../../helpers/gitlab-deliveries';
@@ -11,11 +12,7 @@ const sfnMock = mockClient(SFNClient);
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
 /** The API Gateway HTTP API (payload 2.0) event for a delivery, as Lambda receives it. */
-function apiGatewayEvent(
-  headers: Record<string, string>,
-  body: string,
-  base64: boolean,
-): APIGatewayProxyEventV2 {
+function apiGatewayEvent(headers: Record<string, string>, body: string, base64: boolean): LambdaEvent {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   lower['content-length'] = String(Buffer.byteLength(body));
   return {
@@ -68,7 +65,7 @@ describe('Lambda entry (API Gateway HTTP API, payload 2.0)', () => {
       const d = gitlabDelivery(payload, { signingKey: FAKE_SIGNING_KEY });
       const res = (await handler(
         apiGatewayEvent(d.headers, d.body, base64),
-        {} as Context,
+        {} as LambdaContext,
       )) as APIGatewayProxyResult;
       expect(res.statusCode).toBe(202);
       expect(JSON.parse(res.body)).toMatchObject({ release: 'inventory-app-p4711-1a2b3c4d5e6f' });
@@ -81,7 +78,7 @@ describe('Lambda entry (API Gateway HTTP API, payload 2.0)', () => {
     const d = gitlabDelivery(gitlabPayload('pipeline_success'), { signingKey: FAKE_SIGNING_KEY });
     const res = (await handler(
       apiGatewayEvent(d.headers, d.body.replace('4711', '4712'), true),
-      {} as Context,
+      {} as LambdaContext,
     )) as APIGatewayProxyResult;
     expect(res.statusCode).toBe(401);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
