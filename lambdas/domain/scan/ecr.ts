@@ -53,6 +53,7 @@ export async function waitForEcrScan(
   const deadline = now() + waitForSeconds * 1000;
   const registryId = registryIdOf(image.imageUri);
   let lastState: string;
+  let slept = 0;
   for (let attempt = 0; ; attempt += 1) {
     const page = await describe(ecr, image, registryId, undefined).catch((err: unknown) => err as Error);
     if (page instanceof Error) {
@@ -72,11 +73,14 @@ export async function waitForEcrScan(
       }
       lastState = `scan still ${status}`;
     }
-    const remaining = deadline - now();
+    // Bounded by the clock and by the time slept, so a clock that stands still cannot loop forever.
+    const remaining = Math.min(deadline - now(), waitForSeconds * 1000 - slept);
     if (remaining <= 0) {
       return { status: 'missing', reason: `ECR ${lastState} after ${waitForSeconds} s` };
     }
-    await sleep(Math.min(pollDelayMs(attempt), remaining));
+    const pause = Math.min(pollDelayMs(attempt), remaining);
+    slept += pause;
+    await sleep(pause);
   }
 }
 

@@ -109,7 +109,7 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
 
   const [ecr, reports] = await Promise.all([ecrResults, gitlabReports]);
 
-  const findings: Finding[] = [];
+  const reportFindings: Finding[] = [];
   const coveredByReport = new Map<string, string>();
   for (const report of reports) {
     const parsed = parseReport(report.doc);
@@ -124,9 +124,11 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
       release.services,
     );
     if (scannedImage && service) coveredByReport.set(service, `${report.path} (job ${report.jobName})`);
-    for (const f of parsed.findings) findings.push(service ? { ...f, service } : f);
+    for (const f of parsed.findings) reportFindings.push(service ? { ...f, service } : f);
   }
 
+  // ECR first: its findings lead when the same finding is merged from several scanners.
+  const findings: Finding[] = [];
   const missing: MissingScan[] = [];
   for (const { image, result } of ecr) {
     if (result.status === 'complete') {
@@ -141,6 +143,7 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
     }
   }
 
+  findings.push(...reportFindings);
   const summary = evaluatePolicy({
     config,
     environments: release.environments,
