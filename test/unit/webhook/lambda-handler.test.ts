@@ -24,6 +24,8 @@ function apiGatewayEvent(headers: Record<string, string>, body: string, base64: 
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123',
+      authentication: null,
+      authorizer: {},
       domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
       domainPrefix: 'abc123',
       http: {
