@@ -23,7 +23,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
-import type { ResolvedImage } from '../../../lambdas/domain/rollout/types';
+import type { ResolvedImage } from '../../../lambdas/shared/release';
 import { parseConfig, type ShipgateConfig } from '../../../lambdas/shared/config';
 import type { DeployContract } from '../../../lambdas/shared/contract';
 import type { Release } from '../../../lambdas/shared/release';
@@ -80,7 +80,7 @@ export function contractFor(
     containerPort: 8080,
     strategy: 'ROLLING',
     codeDeploy: null,
-    smokeUrl: `http://127.0.0.1:9/${service}`,
+    smokeUrl: `http://${service}.${environment}.shop.test`,
     smokePath: '/readyz',
     alarms: [],
     repository: service,
@@ -145,6 +145,8 @@ export interface World {
     name: string,
     reason: string,
   ): { failed: Deployment; rollback: Deployment };
+  /** Called on every (fake) sleep of the code under test: lets a test move ECS along while it waits. */
+  onSleep: () => void;
   /** Registered task definitions by ARN. */
   taskDefinitions: Map<string, TaskDefinition>;
   /** CodeDeploy deployments by id. */
@@ -329,10 +331,14 @@ export async function startWorld(config: ShipgateConfig = testConfig()): Promise
     config,
     table,
     now: () => clock.now,
-    sleep: async (ms) => clock.advance(ms / 1000),
+    sleep: async (ms) => {
+      clock.advance(ms / 1000);
+      world.onSleep();
+    },
   };
 
-  return {
+  const world: World = {
+    onSleep: () => undefined,
     deps,
     ddbClient,
     ecs,
@@ -422,4 +428,5 @@ export async function startWorld(config: ShipgateConfig = testConfig()): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return world;
 }
