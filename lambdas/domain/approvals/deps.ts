@@ -15,6 +15,8 @@ export interface ApprovalDeps {
   getSecret: (name: SecretName) => Promise<string | undefined>;
   fetch: typeof fetch;
   env: NodeJS.ProcessEnv;
+  /** How long a chat post may take (default 5 s; the Slack path uses less to ack within 3 s). */
+  chatTimeoutMs?: number;
 }
 
 /** Fills in the process-wide defaults for whatever `overrides` leaves out. */
@@ -29,6 +31,7 @@ export function approvalDeps(overrides: Partial<ApprovalDeps> = {}): ApprovalDep
     getSecret: overrides.getSecret ?? ((name) => defaultGetSecret(name, env)),
     fetch: overrides.fetch ?? ((...args) => fetch(...args)),
     env,
+    chatTimeoutMs: overrides.chatTimeoutMs,
   };
 }
 

@@ -49,10 +49,10 @@ export async function requestMessage(deps: ApprovalDeps, view: ApprovalView): Pr
 
 /** Posts the approval request. */
 export async function notifyRequest(deps: ApprovalDeps, view: ApprovalView): Promise<PostChatResult> {
-  return postChatMessage(await requestMessage(deps, view), deps);
+  return postChatMessage(await requestMessage(deps, view), { ...deps, timeoutMs: deps.chatTimeoutMs });
 }
 
 /** Posts the follow-up for a closed approval. */
 export function notifyOutcome(deps: ApprovalDeps, view: ApprovalView): Promise<PostChatResult> {
-  return postChatMessage(approvalOutcomeMessage(view), deps);
+  return postChatMessage(approvalOutcomeMessage(view), { ...deps, timeoutMs: deps.chatTimeoutMs });
 }

@@ -15,10 +15,14 @@ export const slackRoutes = new Hono();
 const MAX_BODY_BYTES = 64 * 1024;
 /** Answer Slack by then (ms after the request arrived); Slack gives up at 3000. */
 const ACK_BUDGET_MS = 2500;
+/** Longest wait for the chat webhook follow-up during a Slack interaction. */
+const CHAT_BUDGET_MS = 800;
 
 slackRoutes.post('/interactions', async (c) => {
   const started = Date.now();
-  const deps = approvalDeps();
+  // The follow-up to the chat webhook must not eat Slack's 3-second budget; the message itself is updated
+  // through response_url below.
+  const deps = approvalDeps({ chatTimeoutMs: CHAT_BUDGET_MS });
   const secret = await deps.getSecret('slackSigningSecret');
   if (!secret) {
     throw new NotFoundError(

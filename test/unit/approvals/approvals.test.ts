@@ -1,6 +1,8 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { approvalLink } from '../../../lambdas/domain/approvals/links';
@@ -650,6 +652,29 @@ describe('Slack app mode', () => {
     expect(String(responses().slice(before)[0].body.text)).toContain('already decided: rejected by Bob');
   });
 
+  it('acknowledges without waiting for a chat webhook that hangs', async () => {
+    const { approvalId } = await open(makeRelease(29, freshProjectId()), 'staging');
+    const hanging = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const saved = process.env.SHIPGATE_CHAT_WEBHOOK_URL;
+    process.env.SHIPGATE_CHAT_WEBHOOK_URL = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hooks/hanging-secret-path`;
+    try {
+      const before = responses().length;
+      expect((await click(approvalId, 'U01BOB0001', 'approve')).status).toBe(200);
+      expect((await record(approvalId))?.status).toBe('APPROVED');
+      expect(successCalls()).toHaveLength(1);
+      // The follow-up was given up (bounded), the Slack message itself was still updated.
+      expect(
+        h.logs.some((l) => l.includes('Could not reach the chat webhook') && l.includes('TimeoutError')),
+      ).toBe(true);
+      expect(responses().slice(before)).toHaveLength(1);
+    } finally {
+      process.env.SHIPGATE_CHAT_WEBHOOK_URL = saved;
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+
   it('acknowledges clicks on the URL buttons without doing anything', async () => {
     const { approvalId } = await open(makeRelease(26, freshProjectId()), 'staging');
     const payload = {
@@ -684,6 +709,7 @@ describe('secrets and task tokens', () => {
       SECRETS.slackSigningSecret,
       SECRETS.chatPath,
       'unreachable-secret-path',
+      'hanging-secret-path',
     ];
     const leaks = needles.flatMap((needle) =>
       haystacks
