@@ -42,8 +42,10 @@ export function decideTrigger(
       if (event.after === ZERO_SHA) {
         return ignore(`branch ${branch} was deleted (push with after = 40 zeros); deletions never release`);
       }
+      const n = event.total_commits_count;
+      const commits = n === undefined ? 'commits' : `${n} commit${n === 1 ? '' : 's'}`;
       return ignore(
-        `push to branch ${branch} (${event.total_commits_count ?? 'some'} commits): Shipgate releases when the pipeline for it succeeds, not on the push`,
+        `push to branch ${branch} (${commits}): Shipgate releases when the pipeline for it succeeds, not on the push`,
       );
     }
     case 'tag_push': {

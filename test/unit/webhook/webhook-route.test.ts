@@ -295,7 +295,7 @@ describe('POST /webhooks/gitlab: authentic deliveries that trigger nothing answe
     [
       'a push',
       'push',
-      /push to branch main \(1 commits\): Shipgate releases when the pipeline for it succeeds/,
+      /push to branch main \(1 commit\): Shipgate releases when the pipeline for it succeeds/,
     ],
     ['a branch deletion', 'push_branch_delete', /branch feature\/stock-reservation was deleted/],
     ['a tag push', 'tag_push', /tag v1\.4\.0 was pushed/],
