@@ -1,0 +1,3 @@
+import { probe } from './lib/healthcheck';
+
+void probe().then((code) => process.exit(code));

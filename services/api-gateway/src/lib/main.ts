@@ -1,0 +1,31 @@
+import type { Logger } from './logger';
+import { errorFields } from './logger';
+
+/**
+ * Runs a service: starts it, and on SIGTERM/SIGINT stops it gracefully once (ECS sends SIGTERM, then
+ * SIGKILL after its stop timeout). Exits 1 when start fails (e.g. invalid configuration), 0 after a clean stop.
+ */
+export function runMain(log: Logger, start: () => Promise<{ stop(): Promise<void> }>): void {
+  let stopping = false;
+  start()
+    .then((svc) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        log.info('signal received', { signal });
+        svc
+          .stop()
+          .then(() => process.exit(0))
+          .catch((err: unknown) => {
+            log.error('shutdown failed', errorFields(err));
+            process.exit(1);
+          });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    })
+    .catch((err: unknown) => {
+      log.error('failed to start', errorFields(err));
+      process.exit(1);
+    });
+}
