@@ -1,0 +1,248 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../../../lambdas/shared/config';
+import { SECRET_ENV, type SecretName } from '../../../lambdas/shared/secrets';
+import { ShipgateStack } from '../../../lib/shipgate-stack';
+import { STEPS, STEP_NAMES } from '../../../lib/workflow/steps';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+
+// GIVEN the example config, WHEN the stack is synthesized (placeholder code: no bundling in this suite)
+const config = loadConfig('shipgate.config.yaml');
+const app = new App();
+const stack = new ShipgateStack(app, 'Shipgate', { config, code: 'placeholder' });
+const template = Template.fromStack(stack);
+const resources = template.toJSON().Resources as Record<string, Resource>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as never);
+
+/** Statements of the inline policies attached to a function's role. */
+function statementsOf(fn: { role?: { node: { defaultChild?: unknown } } }): Statement[] {
+  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+describe('ShipgateStack', () => {
+  it('runs every Lambda on Node.js 22, arm64, with X-Ray tracing and the table name', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(1 + STEP_NAMES.length);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: expect.objectContaining({
+            SHIPGATE_TABLE: { Ref: logicalId(stack.table.table) },
+            SHIPGATE_PUBLIC_URL: expect.anything(),
+            POWERTOOLS_SERVICE_NAME: 'shipgate',
+          }),
+        },
+      });
+    }
+  });
+
+  it('builds a Standard state machine with ALL logging (execution data included) and tracing', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      StateMachineName: 'shipgate-release',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    const join = ofType('AWS::StepFunctions::StateMachine')[0][1].Properties.DefinitionString as {
+      'Fn::Join': [string, unknown[]];
+    };
+    const definition = join['Fn::Join'][1].filter((p) => typeof p === 'string').join('');
+    for (const name of [
+      'Resolve release',
+      'Scan',
+      'Approve staging',
+      'Deploy production',
+      'Verify production',
+      'Record release',
+    ]) {
+      expect(definition).toContain(`"${name}"`);
+    }
+  });
+
+  it('lets the state machine invoke the step Lambdas but not the HTTP Lambda', () => {
+    const role = stack.workflow.stateMachine.role as unknown as { node: { defaultChild?: unknown } };
+    const invoked = JSON.stringify(
+      statementsOf({ role }).filter((s) => actions(s).includes('lambda:InvokeFunction')),
+    );
+    for (const step of ['resolve-release', 'start-rollout', 'report-failure'] as const) {
+      expect(invoked).toContain(logicalId(stack.stepFunctions[step]));
+    }
+    expect(invoked).not.toContain(logicalId(stack.httpFunction));
+  });
+
+  it('keeps ECS writes to named actions, scoped resources and task roles only', () => {
+    for (const [, policy] of ofType('AWS::IAM::Policy')) {
+      for (const s of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        for (const action of actions(s)) {
+          expect(action).not.toBe('*');
+          expect(action).not.toMatch(/^(ecs|iam|codedeploy|states|secretsmanager|ssm|dynamodb):\*$/);
+        }
+      }
+    }
+    const rollout = statementsOf(stack.stepFunctions['start-rollout']);
+    const update = rollout.find((s) => actions(s).includes('ecs:UpdateService'))!;
+    expect(JSON.stringify(update.Resource)).toContain(':service/*');
+    const passRole = rollout.find((s) => actions(s).includes('iam:PassRole'))!;
+    expect(passRole.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
+    // The HTTP Lambda and the non-rollout steps cannot touch ECS at all.
+    for (const fn of [stack.httpFunction, stack.stepFunctions.scan, stack.stepFunctions['record-release']]) {
+      expect(
+        statementsOf(fn)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('ecs:') || a === 'iam:PassRole'),
+      ).toEqual([]);
+    }
+  });
+
+  it('reads deploy contracts only under the configured SSM prefix', () => {
+    const ssm = statementsOf(stack.stepFunctions['resolve-release']).find((s) =>
+      actions(s).includes('ssm:GetParameter'),
+    )!;
+    expect(JSON.stringify(ssm.Resource)).toContain(':parameter/shipgate/*');
+    expect(statementsOf(stack.httpFunction).flatMap(actions)).not.toContain('ssm:GetParameter');
+  });
+
+  it('gives each secret only to the functions that use it, by ARN in <ENV>_SECRET_ARN', () => {
+    const readers = (name: SecretName) => {
+      const secretId = logicalId(stack.secrets.secrets[name]);
+      const fns = [stack.httpFunction, ...STEP_NAMES.map((s) => stack.stepFunctions[s])];
+      return fns
+        .filter((fn) =>
+          statementsOf(fn).some(
+            (s) =>
+              actions(s).includes('secretsmanager:GetSecretValue') &&
+              JSON.stringify(s.Resource).includes(secretId),
+          ),
+        )
+        .map((fn) => fn.node.scope!.node.id);
+    };
+    expect(readers('webhookToken')).toEqual(['HttpFunction']);
+    expect(readers('webhookSigningKey')).toEqual(['HttpFunction']);
+    expect(readers('slackSigningSecret')).toEqual(['HttpFunction']);
+    expect(readers('linkSigningKey').sort()).toEqual(['HttpFunction', 'RequestApprovalFunction']);
+    expect(readers('chatWebhookUrl')).toEqual(
+      expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
+    );
+    expect(readers('gitlabToken')).not.toContain('VerifyFunction');
+
+    const env = (id: string) =>
+      (
+        ofType('AWS::Lambda::Function').find(([logical]) => logical.startsWith(id))![1].Properties
+          .Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+    expect(env('HttpFunction')).toHaveProperty(`${SECRET_ENV.webhookToken}_SECRET_ARN`, {
+      Ref: logicalId(stack.secrets.secrets.webhookToken),
+    });
+    expect(env('VerifyFunction')).not.toHaveProperty(`${SECRET_ENV.webhookToken}_SECRET_ARN`);
+    for (const step of STEP_NAMES) {
+      for (const name of STEPS[step].secrets) {
+        expect(readers(name)).toContain(stack.stepFunctions[step].node.scope!.node.id);
+      }
+    }
+  });
+
+  it('stores state in one on-demand, encrypted table with point-in-time recovery, TTL and gsi1', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+  });
+
+  it('creates one secret per SECRET_ENV entry', () => {
+    expect(ofType('AWS::SecretsManager::Secret')).toHaveLength(Object.keys(SECRET_ENV).length);
+  });
+
+  it('routes the HTTP contract to the hono Lambda, with access logs', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual(
+      [
+        'POST /webhooks/gitlab',
+        'ANY /webhooks/gitlab',
+        'GET /approvals/{proxy+}',
+        'HEAD /approvals/{proxy+}',
+        'POST /approvals/{proxy+}',
+        'POST /slack/interactions',
+        'GET /api/releases',
+        'GET /api/releases/{id}',
+        'GET /healthz',
+      ].sort(),
+    );
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.httpFunction), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('sends ECS and CodeDeploy deployment events to rollout-events', () => {
+    const target = [
+      Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.stepFunctions['rollout-events']), 'Arn'] } }),
+    ];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'] },
+      Targets: target,
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codedeploy'],
+        'detail-type': ['CodeDeploy Deployment State-change Notification'],
+      },
+      Targets: target,
+    });
+  });
+
+  it('gives the HTTP Lambda start/task-response/read on the state machine', () => {
+    const granted = statementsOf(stack.httpFunction).flatMap(actions);
+    expect(granted).toEqual(
+      expect.arrayContaining([
+        'states:StartExecution',
+        'states:SendTaskSuccess',
+        'states:SendTaskFailure',
+        'states:DescribeExecution',
+      ]),
+    );
+  });
+
+  it('passes cdk-nag AwsSolutions with no unacknowledged findings', () => {
+    const result = new AwsSolutionsChecks().validateScope(stack);
+    expect(result.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+  });
+});
