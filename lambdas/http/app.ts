@@ -44,5 +44,8 @@ app.onError((err, c) => {
     return c.json({ error: err.message }, err.status as 400);
   }
   logger.error('Unhandled error', { error: err, path: c.req.path });
-  return c.json({ error: 'Internal error; the delivery can be retried safely.' }, 500);
+  return c.json(
+    { error: 'Internal error (details are in the Shipgate logs); GitLab deliveries can be resent safely.' },
+    500,
+  );
 });

@@ -9,6 +9,7 @@ import {
   updateRelease,
   type StoreDeps,
 } from '../../../lambdas/domain/releases/store';
+import { deliveryKey, getDelivery, recordDelivery } from '../../../lambdas/domain/webhook/deliveries';
 import type { Release } from '../../../lambdas/shared/release';
 import { TABLE_KEYS } from '../../../lambdas/shared/table';
 
@@ -190,5 +191,34 @@ describe('release store (against dynalite)', () => {
       /limit must be an integer from 1 to 100; received 0/,
     );
     await expect(listReleases({ cursor: 'bm90LWEta2V5' }, deps)).rejects.toThrow(/cursor .* is not valid/);
+  });
+});
+
+describe('delivery store (against dynalite)', () => {
+  const record = (release: string) => ({
+    deliveryKey: 'idem:b2f0c6a4-0d1e-4c55-9a61-7f1d2b8e9c01',
+    eventKey: 'gitlab:12:pipeline:4711:success',
+    release,
+    execution: release,
+    executionArn: arn(release),
+    receivedAt: '2026-11-22T00:00:00.000Z',
+  });
+
+  it('records the first answer for a delivery and keeps it against a concurrent second writer', async () => {
+    expect(await getDelivery('idem:b2f0c6a4-0d1e-4c55-9a61-7f1d2b8e9c01', deps)).toBeUndefined();
+    const first = await recordDelivery(record('inventory-app-p4711-1a2b3c4d5e6f'), deps);
+    const second = await recordDelivery(record('something-else-p1-000000000000'), deps);
+    expect(second).toEqual(first);
+    expect(await getDelivery(first.deliveryKey, deps)).toEqual(first);
+  });
+
+  it('builds safe keys: Idempotency-Key, else webhook-id, else the event; odd values hashed', () => {
+    expect(
+      deliveryKey({ idempotencyKey: 'abc-123', webhookId: 'msg_1' }, 'gitlab:1:pipeline:2:success'),
+    ).toBe('idem:abc-123');
+    expect(deliveryKey({ webhookId: 'msg_1' }, 'gitlab:1:pipeline:2:success')).toBe('whid:msg_1');
+    expect(deliveryKey({}, 'gitlab:1:pipeline:2:success')).toBe('event:gitlab:1:pipeline:2:success');
+    expect(deliveryKey({ idempotencyKey: 'x'.repeat(500) }, 'e')).toMatch(/^idem:sha256:[0-9a-f]{64}$/);
+    expect(deliveryKey({ idempotencyKey: 'a b#c' }, 'e')).toMatch(/^idem:sha256:/);
   });
 });
