@@ -126,4 +126,9 @@ export interface VoteResult {
   decided: boolean;
   /** Approve votes still needed when the request is still open. */
   remaining: number;
+  /**
+   * When this vote closed the request: whether Step Functions took the result. `failed` means the item is
+   * decided but the execution still waits (it will fail at its timeout); the error is logged.
+   */
+  delivery?: 'sent' | 'failed';
 }

@@ -218,7 +218,7 @@ async function finish(
   const view = toView(closed);
   await notifyOutcome(deps, view);
   await recordApprovalProgress(deps, view);
-  return { approval: view, decided: true, remaining: 0 };
+  return { approval: view, decided: true, remaining: 0, delivery };
 }
 
 async function assertVotable(deps: ApprovalDeps, record: ApprovalRecord, approver: string): Promise<void> {

@@ -164,7 +164,14 @@ approvalRoutes.post('/:id/:approver', async (c) => {
     },
     auth.deps,
   );
-  return page(c, auth, result.approval, voteNotice(decision, result.approval, result.remaining));
+  const notice =
+    result.delivery === 'failed'
+      ? {
+          kind: 'warn' as const,
+          text: `Your ${decision === 'approve' ? 'approval' : 'rejection'} was recorded and decided the request, but Step Functions could not be told right now, so the release is still waiting and will fail at its timeout. Ask an operator to check approval ${result.approval.id}.`,
+        }
+      : voteNotice(decision, result.approval, result.remaining);
+  return page(c, auth, result.approval, notice);
 });
 
 function voteNotice(

@@ -434,6 +434,24 @@ describe('confirm page', () => {
     expect(item?.taskResult).toMatchObject({ sent: false, note: 'approval: TaskTimedOut' });
   });
 
+  it('says so when Step Functions cannot be reached after the decision, and records it', async () => {
+    const { approvalId, links } = await open(makeRelease(30, freshProjectId()), 'staging');
+    sfnMock
+      .on(SendTaskSuccessCommand)
+      .rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+    const res = await vote(links.Bob, 'approve');
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('Step Functions could not be told right now');
+    const item = await record(approvalId);
+    expect(item?.status).toBe('APPROVED');
+    expect(item?.taskResult).toMatchObject({ sent: false, note: 'approval: ServiceUnavailable' });
+    expect(
+      h.logs.some(
+        (l) => l.includes('did not take the approval of approval') && l.includes('"level":"ERROR"'),
+      ),
+    ).toBe(true);
+  });
+
   it('answers a double POST with one 200 and one 409, and sends exactly one SendTaskSuccess', async () => {
     const { approvalId, links } = await open(makeRelease(16, freshProjectId()), 'production');
     expect((await vote(links.Alice, 'approve')).status).toBe(200);
