@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEPLOY_CONTRACT_KEYS,
@@ -43,6 +44,16 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
     for (const k of written) expect(Object.keys(inner)).toContain(k);
     // Optional keys are left out when unset, never written as null (the schema rejects null there).
     expect(expr).toMatch(/if v != null/);
+  });
+
+  it('checks the same keys in the Terraform-native tests (terraform test against mocked providers)', () => {
+    for (const env of ENVIRONMENTS) {
+      const tftest = readFileSync(
+        join(TERRAFORM_DIR, 'environments', env, 'tests', 'contracts.tftest.hcl'),
+        'utf8',
+      );
+      expect(tftest).toContain(`== "${DEPLOY_CONTRACT_KEYS.join(',')}"`);
+    }
   });
 
   it('writes version 1, the only version the schema accepts', async () => {

@@ -176,6 +176,15 @@ describe('terraform/ layout', () => {
     for (const env of rest) expect(norm(env)).toBe(norm(first));
   });
 
+  it('shares the terraform test files and mocks between environments', () => {
+    const [first, ...rest] = ENVIRONMENTS;
+    for (const f of ['tests/contracts.tftest.hcl', 'tests/mocks.tfmock.hcl']) {
+      const a = readFileSync(join(TERRAFORM_DIR, 'environments', first, f), 'utf8');
+      for (const env of rest)
+        expect(readFileSync(join(TERRAFORM_DIR, 'environments', env, f), 'utf8')).toBe(a);
+    }
+  });
+
   it('stores the bootstrap state bucket versioned, encrypted, private and TLS-only', async () => {
     const main = await parseFile('bootstrap/main.tf');
     const types = blocksOf(main).map(([t]) => t);
