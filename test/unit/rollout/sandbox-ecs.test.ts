@@ -57,12 +57,12 @@ async function startSandbox(): Promise<Sandbox> {
   const config = testConfig();
   const handled: EventHandling[] = [];
   const pending: Promise<unknown>[] = [];
-  let deps: RolloutDeps | undefined;
+  const wired: { deps?: RolloutDeps } = {};
   const sink = (event: EventBridgeEvent) => {
     // EventBridge delivers asynchronously, after the API call that caused the event returned.
     pending.push(
       new Promise((r) => setImmediate(r)).then(async () => {
-        if (deps) handled.push(await handleDeploymentEvent(event, deps));
+        if (wired.deps) handled.push(await handleDeploymentEvent(event, wired.deps));
       }),
     );
   };
@@ -102,7 +102,7 @@ async function startSandbox(): Promise<Sandbox> {
   const sfn = mockClient(sfnClient);
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
-  deps = {
+  const deps: RolloutDeps = {
     ecs: new ECSClient(clientConfig),
     codeDeploy: new CodeDeployClient(clientConfig),
     ssm: new SSMClient(clientConfig),
@@ -113,6 +113,7 @@ async function startSandbox(): Promise<Sandbox> {
     now: () => new Date(),
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
   };
+  wired.deps = deps;
   return {
     deps,
     emulators,
