@@ -373,7 +373,7 @@ export class EcsEmulator implements AwsServiceEmulator {
     };
   }
 
-  private createService(input: Record<string, unknown>) {
+  private createService(input: Record<string, unknown>, seeded = false) {
     const cluster = this.cluster(input.cluster);
     const name = requireString(input, 'serviceName', 'InvalidParameterException');
     if (this.store.data.services[this.serviceKey(cluster.name, name)]) {
@@ -396,7 +396,21 @@ export class EcsEmulator implements AwsServiceEmulator {
       events: [],
     };
     this.store.data.services[this.serviceKey(cluster.name, name)] = s;
-    this.startDeployment(s, td.arn);
+    if (seeded) {
+      const d = this.newDeployment(s, td.arn);
+      Object.assign(d, {
+        runningCount: d.desiredCount,
+        rolloutState: 'COMPLETED',
+        rolloutStateReason: `ECS deployment ${d.id} completed.`,
+        phase: 2,
+      });
+      s.deployments = [d];
+      s.stableTaskDefinition = td.arn;
+      this.addEvent(s, 'has reached a steady state.');
+      this.store.changed();
+    } else {
+      this.startDeployment(s, td.arn);
+    }
     return { service: this.serviceJson(s) };
   }
 
@@ -412,19 +426,7 @@ export class EcsEmulator implements AwsServiceEmulator {
     deploymentController?: { type: string };
   }): void {
     if (this.findService(input.cluster, input.serviceName)) return;
-    this.createService({ ...input });
-    const s = this.findService(input.cluster, input.serviceName)!;
-    this.cancelTimer(s);
-    const d = s.deployments[0];
-    Object.assign(d, {
-      runningCount: d.desiredCount,
-      rolloutState: 'COMPLETED',
-      rolloutStateReason: `ECS deployment ${d.id} completed.`,
-      phase: 2,
-    });
-    s.stableTaskDefinition = d.taskDefinition;
-    this.addEvent(s, 'has reached a steady state.');
-    this.store.changed();
+    this.createService({ ...input }, true);
   }
 
   private updateService(input: Record<string, unknown>) {

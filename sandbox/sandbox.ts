@@ -1,0 +1,564 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { ShipgateConfig } from '../lambdas/shared/config';
+import { contractParameterName } from '../lambdas/shared/contract';
+import { ShipgateError } from '../lambdas/shared/errors';
+import { logger } from '../lambdas/shared/logger';
+import { SECRET_ENV } from '../lambdas/shared/secrets';
+import { createEmulators, type Emulators } from './aws/emulators';
+import type { EventBridgeEvent } from './aws/ecs';
+import { createAwsEndpoint } from './aws/server';
+import {
+  renderExecution,
+  renderOverview,
+  renderShell,
+  type OverviewModel,
+  type PendingApproval,
+  type RunningService,
+} from './console/pages';
+import { ensureTable, startDynalite, type LocalDynamo } from './dynamodb';
+import { seedFromConfig, type SeedSummary } from './seed';
+import { JsonStore } from './store';
+import { LocalLambdas, type LambdaBinding } from './workflow/lambda';
+import { localSdkIntegration } from './workflow/sdk-integration';
+
+/** Name of Shipgate's DynamoDB table in the sandbox. */
+export const SANDBOX_TABLE = 'shipgate';
+
+/** The sandbox could not start; `message` says why and how to fix it, in one line. */
+export class SandboxStartError extends ShipgateError {}
+
+/** The release workflow as `renderLocalDefinition(config)` returns it. */
+export interface LocalWorkflow {
+  definition: { StartAt: string; States: Record<string, Record<string, unknown> & { Type: string }> };
+  tasks: Record<string, LambdaBinding>;
+  stateMachineName: string;
+}
+
+/** Options of `startSandbox`. */
+export interface SandboxOptions {
+  config: ShipgateConfig;
+  /** Absolute path of the config file (given to the handlers as `SHIPGATE_CONFIG`). */
+  configPath: string;
+  stateDir: string;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Port of the hono app and console (0 = any free port). @default 3000 */
+  port?: number;
+  /** Port of the AWS-compatible endpoint (0 = any free port). @default 4566 */
+  awsPort?: number;
+  /** Process environment to read secrets and URLs from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Duration of each emulated rollout phase. @default 300 */
+  phaseMs?: number;
+  /** Renders the release workflow. @default renderLocalDefinition from lib/workflow/render */
+  renderWorkflow?: (config: ShipgateConfig) => LocalWorkflow;
+  /** Handler file of the EventBridge target for deployment events. @default lambdas/steps/rollout-events.ts */
+  rolloutEventsEntry?: string;
+  /** Repository root (handler entries are relative to it). */
+  rootDir?: string;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  url: string;
+  awsEndpoint: string;
+  stateDir: string;
+  webhookToken: string;
+  webhookTokenSource: 'environment' | 'state dir (generated)';
+  stateMachineArn: string;
+  seed: SeedSummary;
+  interrupted: string[];
+  emulators: Emulators;
+  /** Stops everything; running executions are recorded as ABORTED with `reason`. */
+  close(reason?: string): Promise<void>;
+}
+
+interface ChatMessage {
+  at: number;
+  text: string;
+  body: unknown;
+}
+
+/** Secrets the sandbox generates once and keeps in the state dir (file mode 0600). */
+function localSecrets(stateDir: string): { webhookToken: string; linkSigningKey: string } {
+  const file = join(stateDir, 'secrets.json');
+  let data: Partial<{ webhookToken: string; linkSigningKey: string }> = {};
+  if (existsSync(file)) {
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8')) as typeof data;
+    } catch {
+      throw new SandboxStartError(`${file} is not valid JSON; delete it to generate new sandbox secrets.`);
+    }
+  }
+  const complete = {
+    webhookToken: data.webhookToken ?? `sgw_${randomBytes(24).toString('base64url')}`,
+    linkSigningKey: data.linkSigningKey ?? randomBytes(32).toString('base64url'),
+  };
+  if (complete.webhookToken !== data.webhookToken || complete.linkSigningKey !== data.linkSigningKey) {
+    writeFileSync(file, JSON.stringify(complete, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return complete;
+}
+
+function listen(server: Server, port: number, host: string, variable: string): Promise<number> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new SandboxStartError(
+            `Port ${port} (${variable}) on ${host} is already in use — stop the other process (is a sandbox already running?) or choose another port, e.g. ${variable}=${port + 1} npm start.`,
+          ),
+        );
+      } else if (err.code === 'EACCES') {
+        reject(
+          new SandboxStartError(
+            `Not allowed to listen on ${host}:${port} (${variable}); choose a port above 1024.`,
+          ),
+        );
+      } else {
+        reject(new SandboxStartError(`Cannot listen on ${host}:${port} (${variable}): ${err.message}`));
+      }
+    });
+    server.listen(port, host, () => resolveListen((server.address() as AddressInfo).port));
+  });
+}
+
+/** Text of a Slack-compatible message (its `text` fallback, else the text of its blocks). */
+function messageText(body: unknown): string {
+  const b = body as { text?: unknown; blocks?: { text?: { text?: string } }[] };
+  if (typeof b?.text === 'string' && b.text) return b.text;
+  return (b?.blocks ?? [])
+    .map((x) => x.text?.text ?? '')
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** Approver links (`…/approvals/…`) of a message's buttons, with the button labels. */
+function approvalLinks(body: unknown): { label: string; url: string }[] {
+  const out: { label: string; url: string }[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as { url?: unknown; text?: { text?: unknown } | string };
+      if (typeof o.url === 'string' && /\/approvals\//.test(o.url)) {
+        const label =
+          typeof o.text === 'string' ? o.text : typeof o.text?.text === 'string' ? o.text.text : o.url;
+        if (!out.some((l) => l.url === o.url)) out.push({ label, url: o.url });
+      }
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(body);
+  return out;
+}
+
+/** Execution ARNs a message links to (`…#/executions/<encoded ARN>`). */
+function linkedExecutions(body: unknown): string[] {
+  const text = JSON.stringify(body);
+  const out = new Set<string>();
+  for (const m of text.matchAll(/#\/executions\/([A-Za-z0-9%._~-]+)/g)) {
+    try {
+      out.add(decodeURIComponent(m[1]));
+    } catch {
+      // not a valid encoding: not one of ours
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Starts the whole sandbox: dynalite, the AWS-compatible endpoint, the seeded emulated environment, the
+ * release state machine executed locally, and the hono app with the console.
+ *
+ * Handlers run in this process, so the process environment is set for them before they load:
+ * `AWS_ENDPOINT_URL` (this endpoint), dummy credentials, `AWS_REGION`, `SHIPGATE_TABLE`,
+ * `SHIPGATE_STATE_MACHINE_ARN`, `SHIPGATE_PUBLIC_URL`, `SHIPGATE_CONSOLE_URL`, `SHIPGATE_CONFIG` and the
+ * secrets of `lambdas/shared/secrets.ts`.
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const env = options.env ?? process.env;
+  const host = options.host ?? '127.0.0.1';
+  const rootDir = options.rootDir ?? resolve(__dirname, '..');
+  const stateDir = resolve(options.stateDir);
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (err) {
+    throw new SandboxStartError(
+      `Cannot create the state dir ${stateDir} (${(err as Error).message}); set SHIPGATE_STATE_DIR to a writable directory.`,
+    );
+  }
+  const secrets = localSecrets(stateDir);
+  const webhookToken = env.SHIPGATE_WEBHOOK_TOKEN || secrets.webhookToken;
+  const webhookTokenSource = env.SHIPGATE_WEBHOOK_TOKEN ? 'environment' : 'state dir (generated)';
+
+  const renderWorkflow =
+    options.renderWorkflow ??
+    ((config: ShipgateConfig) => {
+      // Loaded lazily: CDK is heavy, and tests may inject their own workflow.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require('../lib/workflow/render') as {
+        renderLocalDefinition(c: ShipgateConfig): LocalWorkflow;
+      };
+      return mod.renderLocalDefinition(config);
+    });
+  let workflow: LocalWorkflow;
+  try {
+    workflow = renderWorkflow(options.config);
+  } catch (err) {
+    throw new SandboxStartError(
+      `Cannot build the release state machine from the config: ${(err as Error).message}. Check the config with "npx shipgate config check".`,
+    );
+  }
+
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.warn('Sandbox shutdown step failed', { error: err as Error });
+      }
+    }
+  };
+  try {
+    let dynamo: LocalDynamo;
+    try {
+      dynamo = await startDynalite(join(stateDir, 'dynamodb'));
+    } catch (err) {
+      throw new SandboxStartError(
+        `Cannot start dynalite (DynamoDB) with data in ${join(stateDir, 'dynamodb')}: ${(err as Error).message}. Run "npm ci" (dynalite and its LevelDB binding are dependencies), or remove a stale LOCK file if no other sandbox uses this state dir.`,
+      );
+    }
+    closers.push(() => dynamo.close());
+
+    // Deployment events go to the rollout-events Lambda, as an EventBridge rule would deliver them.
+    let deliver: (event: EventBridgeEvent) => void = () => undefined;
+    const recentEvents: EventBridgeEvent[] = [];
+    let awsPort = 0;
+    const emulators = createEmulators({
+      stateDir,
+      sink: (event) => {
+        recentEvents.unshift(event);
+        recentEvents.length = Math.min(recentEvents.length, 50);
+        deliver(event);
+      },
+      sdk: localSdkIntegration(() => awsPort),
+      phaseMs: options.phaseMs,
+    });
+    closers.push(() => emulators.close());
+
+    const awsServer = createAwsEndpoint({
+      emulators: [emulators.sfn, emulators.ecs, emulators.ecr, emulators.ssm, emulators.codeDeploy],
+      dynamoDbPort: dynamo.port,
+    });
+    awsPort = await listen(awsServer, options.awsPort ?? 4566, host, 'SHIPGATE_AWS_PORT');
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          awsServer.closeAllConnections();
+          awsServer.close(() => r());
+        }),
+    );
+    const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    const awsEndpoint = `http://${local}:${awsPort}`;
+
+    const chat = new JsonStore<{ messages: ChatMessage[] }>(join(stateDir, 'chat.json'), () => ({
+      messages: [],
+    }));
+    closers.push(() => chat.flush());
+
+    const appRoot = new Hono();
+    const appServer = createAdaptorServer({ fetch: (req: Request) => appRoot.fetch(req) }) as Server;
+    const port = await listen(appServer, options.port ?? 3000, host, 'PORT');
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          appServer.closeAllConnections();
+          appServer.close(() => r());
+        }),
+    );
+    const url = `http://${local}:${port}`;
+    const publicUrl = (env.SHIPGATE_PUBLIC_URL || url).replace(/\/$/, '');
+
+    const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow.stateMachineName}`;
+    const forwardChatTo = env.SHIPGATE_CHAT_WEBHOOK_URL;
+    const gitlabOn = Boolean(env.SHIPGATE_GITLAB_URL && env.SHIPGATE_GITLAB_TOKEN);
+    // The handlers' environment: only endpoints and secrets differ from AWS.
+    const handlerEnv: Record<string, string | undefined> = {
+      AWS_ENDPOINT_URL: awsEndpoint,
+      AWS_ACCESS_KEY_ID: 'AKIASHIPGATESANDBOX0',
+      AWS_SECRET_ACCESS_KEY: 'shipgate-sandbox-not-a-secret',
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      SHIPGATE_TABLE: SANDBOX_TABLE,
+      SHIPGATE_STATE_MACHINE_ARN: stateMachineArn,
+      SHIPGATE_PUBLIC_URL: publicUrl,
+      SHIPGATE_CONSOLE_URL: url,
+      SHIPGATE_CONFIG: options.configPath,
+      SHIPGATE_CONFIG_JSON: undefined,
+      [SECRET_ENV.webhookToken]: webhookToken,
+      [SECRET_ENV.linkSigningKey]: env.SHIPGATE_LINK_SIGNING_KEY || secrets.linkSigningKey,
+      [SECRET_ENV.chatWebhookUrl]: `${url}/_sandbox/chat`,
+      [SECRET_ENV.webhookSigningKey]: env.SHIPGATE_WEBHOOK_SIGNING_KEY || undefined,
+      [SECRET_ENV.slackSigningSecret]: env.SHIPGATE_SLACK_SIGNING_SECRET || undefined,
+      [SECRET_ENV.gitlabToken]: gitlabOn ? env.SHIPGATE_GITLAB_TOKEN : undefined,
+      SHIPGATE_GITLAB_URL: gitlabOn ? env.SHIPGATE_GITLAB_URL : undefined,
+    };
+    for (const name of Object.values(SECRET_ENV)) handlerEnv[`${name}_SECRET_ARN`] = undefined;
+    for (const [k, v] of Object.entries(handlerEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+
+    await ensureTable(awsEndpoint, SANDBOX_TABLE);
+    const seed = seedFromConfig(options.config, emulators, url);
+
+    const rolloutEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-rollout-events';
+    const lambdas = new LocalLambdas(
+      {
+        ...workflow.tasks,
+        [rolloutEventsArn]: {
+          step: 'rollout-events',
+          entry: options.rolloutEventsEntry ?? 'lambdas/steps/rollout-events.ts',
+        },
+      },
+      rootDir,
+    );
+    emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
+    const interrupted = emulators.sfn.recoverInterrupted('The sandbox stopped').map((e) => e.name);
+
+    const pending = new Set<Promise<void>>();
+    deliver = (event) => {
+      const p = (async () => {
+        // EventBridge retries failed target invocations; three attempts with backoff is plenty locally.
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          try {
+            await lambdas.invoke(rolloutEventsArn, event);
+            return;
+          } catch (err) {
+            logger.warn('Delivering a deployment event to rollout-events failed', {
+              attempt,
+              detailType: event['detail-type'],
+              error: (err as Error).message.slice(0, 500),
+            });
+            await new Promise((r) => setTimeout(r, 200 * attempt));
+          }
+        }
+      })();
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    };
+    closers.push(async () => {
+      await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 2000))]);
+    });
+
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { app } = require('../lambdas/http/app') as { app: Hono };
+
+    const runningServices = (): RunningService[] =>
+      options.config.environments.flatMap((e) =>
+        Object.keys(options.config.services).map((service) => {
+          const contractText = emulators.ssm.value(
+            contractParameterName(options.config.contractsPrefix, e.name, service),
+          );
+          const contract = contractText
+            ? (JSON.parse(contractText) as {
+                cluster: string;
+                service: string;
+                containerName: string;
+                smokeUrl: string;
+              })
+            : undefined;
+          const svc = contract ? emulators.ecs.findService(contract.cluster, contract.service) : undefined;
+          const td = contract
+            ? emulators.ecs.runningTaskDefinition(contract.cluster, contract.service)
+            : undefined;
+          const containers = (td?.body.containerDefinitions ?? []) as { name: string; image: string }[];
+          const image =
+            (containers.find((c) => c.name === contract?.containerName) ?? containers[0])?.image ?? '';
+          const found = image ? emulators.ecr.resolveReference(image) : undefined;
+          const primary = svc?.deployments.find((d) => d.status === 'PRIMARY');
+          return {
+            environment: e.name,
+            service,
+            cluster: contract?.cluster ?? '',
+            taskDefinition: td?.arn ?? '',
+            digest: found?.image.digest ?? (image.includes('@') ? image.slice(image.indexOf('@') + 1) : ''),
+            rolloutState: primary?.rolloutState ?? 'MISSING',
+            deployments: svc?.deployments.length ?? 0,
+            smokeUrl: contract?.smokeUrl,
+          };
+        }),
+      );
+
+    const pendingApprovals = (): PendingApproval[] => {
+      const out: PendingApproval[] = [];
+      for (const e of emulators.sfn.executions()) {
+        if (e.status !== 'RUNNING') continue;
+        const current = emulators.sfn.currentState(e);
+        if (!current || !current.startsWith('Approve ')) continue;
+        const environment = current.slice('Approve '.length);
+        const enteredAt = [...e.history]
+          .reverse()
+          .find((h) => (h.stateEnteredEventDetails as { name?: string } | undefined)?.name === current);
+        const message = chat.data.messages.find(
+          (m) =>
+            linkedExecutions(m.body).includes(e.executionArn) &&
+            approvalLinks(m.body).length > 0 &&
+            m.at >= (enteredAt?.timestamp ?? 0) - 1,
+        );
+        out.push({
+          executionArn: e.executionArn,
+          executionName: e.name,
+          environment,
+          state: current,
+          since: enteredAt?.timestamp ?? e.startDate,
+          links: message ? approvalLinks(message.body) : [],
+        });
+      }
+      return out;
+    };
+
+    const overview = async (): Promise<OverviewModel> => {
+      let releases: OverviewModel['releases'] = [];
+      try {
+        const res = await app.fetch(new Request(`${url}/api/releases`));
+        if (res.ok) {
+          const body = (await res.json()) as unknown;
+          const list = (
+            Array.isArray(body) ? body : ((body as { releases?: unknown[] }).releases ?? [])
+          ) as Record<string, unknown>[];
+          releases = list.slice(0, 20).map((r) => ({
+            id: String(r.id ?? r.release ?? ''),
+            state: String(r.state ?? r.status ?? ''),
+            detail: String(r.currentStep ?? r.step ?? ''),
+          }));
+        }
+      } catch {
+        // The releases API is optional for the console.
+      }
+      return {
+        executions: emulators.sfn.executions().map((e) => ({
+          executionArn: e.executionArn,
+          name: e.name,
+          status: e.status,
+          startDate: e.startDate,
+          stopDate: e.stopDate,
+          current: e.status === 'RUNNING' ? emulators.sfn.currentState(e) : undefined,
+          error: e.error,
+        })),
+        approvals: pendingApprovals(),
+        environments: runningServices(),
+        chat: chat.data.messages.map((m) => ({ at: m.at, text: m.text })),
+        releases,
+      };
+    };
+
+    const info = { stateDir, awsEndpoint, publicUrl };
+    const sandboxRoutes = new Hono();
+    sandboxRoutes.post('/chat', async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json({ error: 'expected a JSON chat message (Slack incoming-webhook format)' }, 400);
+      }
+      chat.data.messages.unshift({ at: Date.now() / 1000, text: messageText(body), body });
+      chat.data.messages.length = Math.min(chat.data.messages.length, 300);
+      chat.changed();
+      if (forwardChatTo) {
+        void fetch(forwardChatTo, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).catch((err: unknown) =>
+          logger.warn('Forwarding a chat message to SHIPGATE_CHAT_WEBHOOK_URL failed', {
+            error: (err as Error).message,
+          }),
+        );
+      }
+      return c.text('ok');
+    });
+    sandboxRoutes.get('/api/approvals', (c) => c.json({ approvals: pendingApprovals() }));
+    sandboxRoutes.get('/api/environments', (c) => c.json({ environments: runningServices() }));
+    sandboxRoutes.get('/api/chat', (c) => c.json({ messages: chat.data.messages }));
+    sandboxRoutes.get('/api/events', (c) => c.json({ events: recentEvents }));
+    sandboxRoutes.get('/api/info', (c) =>
+      c.json({ url, awsEndpoint, publicUrl, stateDir, stateMachineArn, table: SANDBOX_TABLE }),
+    );
+    sandboxRoutes.get('/ui/overview', async (c) => c.html(renderOverview(await overview())));
+    sandboxRoutes.get('/ui/execution', (c) => {
+      const arn = c.req.query('arn') ?? '';
+      const e = emulators.sfn.execution(arn);
+      if (!e) return c.html('<section><p class="error">No such execution.</p></section>', 404);
+      return c.html(
+        renderExecution({
+          ...e,
+          definition: workflow.definition,
+          approvals: pendingApprovals().filter((a) => a.executionArn === arn),
+        }),
+      );
+    });
+    // Emulated service endpoints for smoke checks: 200 unless the running image is annotated unhealthy.
+    sandboxRoutes.all('/services/:env/:service/*', (c) =>
+      serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
+    );
+    sandboxRoutes.all('/services/:env/:service', (c) =>
+      serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
+    );
+    const serviceEndpoint = (environment: string, service: string, path: string) => {
+      const running = runningServices().find((s) => s.environment === environment && s.service === service);
+      if (!running || !running.taskDefinition) {
+        return Response.json({ error: `No service ${service} in ${environment}` }, { status: 404 });
+      }
+      const image = emulators.ecr.resolveReference(
+        `${emulators.ecr.repositories().find((r) => r.images.some((i) => i.digest === running.digest))?.name ?? ''}@${running.digest}`,
+      );
+      const unhealthy = image ? emulators.ecr.behaviour(image.image).rollout === 'unhealthy' : false;
+      const body = {
+        service,
+        environment,
+        digest: running.digest,
+        path,
+        status: unhealthy ? 'unhealthy' : 'ok',
+      };
+      return Response.json(body, { status: unhealthy ? 503 : 200 });
+    };
+
+    appRoot.route('/_sandbox', sandboxRoutes);
+    appRoot.get('/', async (c) => c.html(renderShell(renderOverview(await overview()), info)));
+    appRoot.all('*', (c) => app.fetch(c.req.raw));
+
+    let stopReason = 'The sandbox was stopped';
+    closers.push(() => emulators.sfn.abortAll(stopReason));
+
+    return {
+      url,
+      awsEndpoint,
+      stateDir,
+      webhookToken,
+      webhookTokenSource,
+      stateMachineArn,
+      seed,
+      interrupted,
+      emulators,
+      close: async (reason?: string) => {
+        if (reason) stopReason = reason;
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,169 @@
+import { rolloutSettings, type ShipgateConfig } from '../lambdas/shared/config';
+import { contractParameterName, deployContractSchema, type DeployContract } from '../lambdas/shared/contract';
+import type { Emulators } from './aws/emulators';
+import { EcrEmulator } from './aws/ecr';
+
+/** Port every sample container listens on (what the contracts and task definitions declare). */
+export const CONTAINER_PORT = 8080;
+
+/** Tag of the image each repository starts with, so every environment runs something from the start. */
+export const INITIAL_TAG = 'sandbox-initial';
+
+/** ECS cluster of an environment in the sandbox. */
+export const clusterName = (environment: string): string => `shipgate-${environment}`;
+
+/** CodeDeploy application of an environment in the sandbox. */
+export const codeDeployApplication = (environment: string): string => `shipgate-${environment}`;
+
+/** What seeding did, for the start-up output. */
+export interface SeedSummary {
+  repositories: string[];
+  services: { environment: string; service: string; cluster: string; strategy: string; digest: string }[];
+  contracts: string[];
+}
+
+function initialManifest(service: string): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+      size: 2,
+    },
+    layers: [],
+    annotations: {
+      'org.opencontainers.image.title': service,
+      'org.opencontainers.image.description': 'Initial image seeded by the Shipgate sandbox',
+    },
+  });
+}
+
+/**
+ * Creates, from the config, what Terraform creates in AWS: an ECR repository per service (with an initial
+ * image), a cluster per environment with one service per configured service running an initial task
+ * definition, CodeDeploy groups where a service deploys with CODEDEPLOY, and the deploy contract of every
+ * (environment, service) in SSM, validated with `deployContractSchema`. Idempotent: existing resources are
+ * kept (they persist in the state dir); contracts are rewritten so they follow config changes.
+ */
+export function seedFromConfig(
+  config: ShipgateConfig,
+  emulators: Emulators,
+  serviceBaseUrl: string,
+): SeedSummary {
+  const { ecr, ecs, ssm, codeDeploy: codeDeployGroups } = emulators;
+  const summary: SeedSummary = { repositories: [], services: [], contracts: [] };
+  const initialDigest = new Map<string, string>();
+  for (const [service, svc] of Object.entries(config.services)) {
+    let repo = ecr.repositories().find((r) => r.name === svc.repository);
+    if (!repo) {
+      ecr.createRepository({
+        repositoryName: svc.repository,
+        imageTagMutability: 'IMMUTABLE',
+        imageScanningConfiguration: { scanOnPush: true },
+      });
+      repo = ecr.repositories().find((r) => r.name === svc.repository)!;
+    }
+    let initial = repo.images.find((i) => i.tags.includes(INITIAL_TAG));
+    if (!initial) {
+      ecr.putImage({
+        repositoryName: svc.repository,
+        imageManifest: initialManifest(service),
+        imageTag: INITIAL_TAG,
+      });
+      initial = repo.images.find((i) => i.tags.includes(INITIAL_TAG))!;
+    }
+    initialDigest.set(service, initial.digest);
+    summary.repositories.push(svc.repository);
+  }
+  for (const env of config.environments) {
+    const cluster = clusterName(env.name);
+    ecs.ensureCluster({ clusterName: cluster });
+    for (const [service, svc] of Object.entries(config.services)) {
+      const { strategy, codeDeployConfig } = rolloutSettings(config, service, env.name);
+      const family = `${env.name}-${service}`;
+      let taskDefinitionArn: string;
+      try {
+        taskDefinitionArn = ecs.resolveTaskDefinition(family).arn;
+      } catch {
+        const registered = ecs.operations.RegisterTaskDefinition({
+          family,
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          executionRoleArn: `arn:aws:iam::000000000000:role/${family}-execution`,
+          containerDefinitions: [
+            {
+              name: service,
+              image: `${EcrEmulator.repositoryUri(svc.repository)}@${initialDigest.get(service)}`,
+              essential: true,
+              portMappings: [{ containerPort: CONTAINER_PORT, protocol: 'tcp' }],
+              healthCheck: {
+                command: ['CMD-SHELL', `wget -qO- http://localhost:${CONTAINER_PORT}/readyz || exit 1`],
+              },
+            },
+          ],
+        }) as { taskDefinition: { taskDefinitionArn: string } };
+        taskDefinitionArn = registered.taskDefinition.taskDefinitionArn;
+      }
+      const codeDeploy = strategy === 'CODEDEPLOY';
+      ecs.seedService({
+        cluster,
+        serviceName: service,
+        taskDefinition: taskDefinitionArn,
+        desiredCount: 2,
+        deploymentController: { type: codeDeploy ? 'CODE_DEPLOY' : 'ECS' },
+        deploymentConfiguration: codeDeploy
+          ? { maximumPercent: 200, minimumHealthyPercent: 100 }
+          : {
+              maximumPercent: 200,
+              minimumHealthyPercent: 100,
+              deploymentCircuitBreaker: { enable: true, rollback: true },
+              strategy: strategy,
+            },
+      });
+      if (codeDeploy) {
+        codeDeployGroups.ensureGroup({
+          application: codeDeployApplication(env.name),
+          deploymentGroup: service,
+          cluster,
+          service,
+        });
+      }
+      const contract: DeployContract = deployContractSchema.parse({
+        version: 1,
+        cluster,
+        service,
+        containerName: service,
+        containerPort: CONTAINER_PORT,
+        strategy,
+        codeDeploy: codeDeploy
+          ? {
+              application: codeDeployApplication(env.name),
+              deploymentGroup: service,
+              ...(codeDeployConfig ? { deploymentConfig: codeDeployConfig } : {}),
+            }
+          : null,
+        smokeUrl: `${serviceBaseUrl}/_sandbox/services/${env.name}/${service}`,
+        smokePath: '/readyz',
+        alarms: [],
+        repository: svc.repository,
+      });
+      const name = contractParameterName(config.contractsPrefix, env.name, service);
+      ssm.putParameter({ Name: name, Value: JSON.stringify(contract), Type: 'String', Overwrite: true });
+      summary.contracts.push(name);
+      const running = ecs.runningTaskDefinition(cluster, service);
+      const image =
+        (running?.body.containerDefinitions as { image?: string }[] | undefined)?.[0]?.image ?? '';
+      summary.services.push({
+        environment: env.name,
+        service,
+        cluster,
+        strategy,
+        digest: image.includes('@') ? image.slice(image.indexOf('@') + 1) : image,
+      });
+    }
+  }
+  return summary;
+}
