@@ -48,7 +48,7 @@ export function failurePatch(doc: ReleaseDocument, now: Date): ReleasePatch {
       reached = false;
       if (doc.rollback) {
         const rolledBack = (doc.rollback.rolledBack ?? [])
-          .map((r) => `${r.service}${r.to ? ` back to ${r.to}` : ''}`)
+          .map((r) => `${r.service}${r.to ? ` to ${r.to}` : ''}`)
           .join(', ');
         environments[env] = {
           status: 'ROLLED_BACK',
