@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { checkLink } from '../../domain/approvals/links';
 import { approvalDeps, nowSeconds, type ApprovalDeps } from '../../domain/approvals/deps';
 import { ApprovalLinkError, CrossSiteRequestError } from '../../domain/approvals/errors';
@@ -34,6 +35,7 @@ const MAX_FORM_BYTES = 16 * 1024;
 
 /** People reach these URLs in a browser: errors are small HTML pages with the same security headers. */
 approvalRoutes.onError((err, c) => {
+  if (err instanceof HTTPException) return err.getResponse();
   if (err instanceof ShipgateError && err.status < 500) {
     return c.html(renderErrorPage(err.status, err.message), err.status as 403, PAGE_HEADERS);
   }

@@ -6,6 +6,7 @@ import { approvalLink, checkLink, signLink } from '../../../lambdas/domain/appro
 import { renderApprovalPage } from '../../../lambdas/domain/approvals/page';
 import { InvalidApprovalRequestError } from '../../../lambdas/domain/approvals/errors';
 import { approvalIdFor, requestApproval } from '../../../lambdas/domain/approvals/request';
+import { approvalLinksFor, listOpenApprovals } from '../../../lambdas/domain/approvals/query';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
 import type { ApprovalView } from '../../../lambdas/domain/approvals/types';
 import { escapeChat } from '../../../lambdas/domain/chat/format';
@@ -225,6 +226,25 @@ describe('request payload and timeouts (with DynamoDB)', () => {
     expect(err).toBeInstanceOf(InvalidApprovalRequestError);
     expect((err as Error).message).toMatch(/resolved\.images/);
     expect((err as Error).message).not.toContain('SECRET-TOKEN-VALUE');
+  });
+
+  it("lists open approvals of a project with each approver's link", async () => {
+    const projectId = freshProjectId();
+    const release = makeRelease(3, projectId);
+    const { approvalId } = await requestApproval(
+      makePayload(release, 'production', fakeTaskToken()),
+      approvalDeps(),
+    );
+    const open = await listOpenApprovals(projectId, approvalDeps());
+    expect(open.map((v) => v.id)).toEqual([approvalId]);
+    expect(JSON.stringify(open)).not.toContain('fakeTaskToken');
+    const links = await approvalLinksFor(open[0], approvalDeps());
+    expect(links.map((l) => [l.approver, l.name])).toEqual([
+      ['alice', 'Alice'],
+      ['bob', 'Bob'],
+      ['carol', 'Carol'],
+    ]);
+    expect(links[0].url).toMatch(new RegExp(`/approvals/${approvalId}/alice\\?exp=\\d+&sig=`));
   });
 
   it('lets "Report failure" close an approval whose task timed out, with a follow-up message', async () => {
