@@ -111,3 +111,21 @@ run "codedeploy_option" {
     error_message = "CODEDEPLOY needs a second target group and a test listener."
   }
 }
+
+run "ec2_capacity" {
+  command = plan
+
+  variables {
+    cluster_capacity = "EC2"
+  }
+
+  assert {
+    condition     = module.cluster.capacity == "EC2" && module.cluster.requires_compatibilities == ["EC2"]
+    error_message = "EC2 capacity must make task definitions EC2-compatible."
+  }
+
+  assert {
+    condition     = length(module.cluster.capacity_provider_strategy) == 1
+    error_message = "EC2 capacity must give services the EC2 capacity provider."
+  }
+}

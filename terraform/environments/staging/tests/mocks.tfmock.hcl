@@ -156,3 +156,9 @@ mock_resource "aws_iam_instance_profile" {
     arn = "arn:aws:iam::123456789012:instance-profile/shipgate-test"
   }
 }
+
+mock_data "aws_ssm_parameter" {
+  defaults = {
+    value = "ami-0123456789abcdef0"
+  }
+}
