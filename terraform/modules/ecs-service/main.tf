@@ -363,17 +363,10 @@ resource "aws_ecs_service" "traffic_shifting" {
     }
   }
 
-  # Circuit breaker and alarm rollback belong to the ECS controller; CodeDeploy
-  # rolls back through its deployment group (see the codedeploy module).
-  dynamic "deployment_circuit_breaker" {
-    for_each = local.ecs_traffic ? [1] : []
-
-    content {
-      enable   = true
-      rollback = true
-    }
-  }
-
+  # The circuit breaker applies to rolling updates only. The blue/green family
+  # rolls back on the alarms (watched through the bake time too) and when the new
+  # revision never turns healthy; CodeDeploy rolls back through its deployment
+  # group (see the codedeploy module).
   dynamic "alarms" {
     for_each = local.ecs_traffic && length(var.alarm_names) > 0 ? [1] : []
 
