@@ -1,6 +1,11 @@
 import { Hono } from 'hono';
 import { ingestDelivery } from '../../domain/webhook/ingest';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../shared/errors';
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  ShipgateError,
+  UnsupportedMediaTypeError,
+} from '../../shared/errors';
 import { executionUrl, publicUrl } from '../../shared/links';
 
 /**
@@ -55,6 +60,42 @@ export async function readBodyWithLimit(req: Request, limit: number): Promise<Ui
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
+ * Answer GitLab within this many milliseconds whatever happens downstream: its webhook timeout is 10 s, and a
+ * timed-out delivery counts as a failure that nobody sees explained. StartExecution has its own 6 s budget;
+ * this bounds everything else (DynamoDB, Secrets Manager).
+ */
+export const WEBHOOK_DEADLINE_MS = 8500;
+
+/** The delivery could not be processed in time; resending it is safe (it starts the same release). */
+export class DeliveryTimeoutError extends ShipgateError {
+  override readonly status: number = 503;
+}
+
+/**
+ * Resolves like `work`, or rejects with {@link DeliveryTimeoutError} after `ms` milliseconds.
+ * @example await withDeadline(ingestDelivery(delivery), WEBHOOK_DEADLINE_MS)
+ */
+export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DeliveryTimeoutError(
+            `Shipgate could not process the delivery within ${ms} ms (AWS is slow or unreachable). Resend it from GitLab; a resend starts the same release, never a second one.`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * `POST /webhooks/gitlab`: GitLab deliveries (contract in the design brief). 202 `{release, execution,
  * executionArn, links}` when a release started (a redelivery answers the same and starts nothing new),
  * 200 `{ignored}` for authentic deliveries that trigger nothing, 400/401/405/409/413/415 otherwise.
@@ -70,7 +111,10 @@ webhookRoutes.post('/gitlab', async (c) => {
     );
   }
   const bytes = await readBodyWithLimit(c.req.raw, WEBHOOK_BODY_LIMIT);
-  const result = await ingestDelivery({ rawBody: utf8.decode(bytes), header: (name) => c.req.header(name) });
+  const result = await withDeadline(
+    ingestDelivery({ rawBody: utf8.decode(bytes), header: (name) => c.req.header(name) }),
+    WEBHOOK_DEADLINE_MS,
+  );
   if (result.outcome === 'ignored') {
     return c.json({ ignored: result.reason }, 200);
   }

@@ -7,7 +7,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { app, FORM_BODY_LIMIT } from '../../../lambdas/http/app';
-import { WEBHOOK_BODY_LIMIT } from '../../../lambdas/http/routes/webhooks';
+import { WEBHOOK_BODY_LIMIT, withDeadline } from '../../../lambdas/http/routes/webhooks';
 import type { ReleaseInput } from '../../../lambdas/shared/release';
 import {
   deliveryInit,
@@ -575,4 +575,15 @@ describe('body limits of the other routes', () => {
       expect(res.status).toBe(413);
     },
   );
+});
+
+describe('withDeadline', () => {
+  it('passes a result through and turns a hang into a 503 that says a resend is safe', async () => {
+    await expect(withDeadline(Promise.resolve('done'), 50)).resolves.toBe('done');
+    await expect(withDeadline(new Promise(() => undefined), 20)).rejects.toMatchObject({
+      name: 'DeliveryTimeoutError',
+      status: 503,
+      message: expect.stringMatching(/within 20 ms.*Resend it from GitLab/),
+    });
+  });
 });
