@@ -203,7 +203,9 @@ export function buildAppSpec(plan: RolloutPlan, taskDefinitionArn: string): EcsA
 
 /**
  * CodeDeploy `CreateDeployment` input: the AppSpec as content, the chosen deployment config, automatic
- * rollback on failure (and on alarm, with the contract's alarms, when it lists some).
+ * rollback on failure (and on alarm when the contract lists alarms). The alarms themselves are the
+ * deployment group's (Terraform sets them from the same list); overriding them per deployment would need
+ * `codedeploy:UpdateDeploymentGroup`, which Shipgate does not get.
  */
 export function buildCreateDeploymentInput(
   plan: RolloutPlan,
@@ -212,7 +214,7 @@ export function buildCreateDeploymentInput(
 ): CreateDeploymentCommandInput {
   if (!plan.codeDeploy) throw new ContractError(`Service "${plan.service}" is not a CodeDeploy service.`);
   const content = JSON.stringify(buildAppSpec(plan, taskDefinitionArn));
-  const input: CreateDeploymentCommandInput = {
+  return {
     applicationName: plan.codeDeploy.application,
     deploymentGroupName: plan.codeDeploy.deploymentGroup,
     deploymentConfigName: plan.codeDeploy.deploymentConfig,
@@ -224,12 +226,4 @@ export function buildCreateDeploymentInput(
         plan.alarms.length > 0 ? ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] : ['DEPLOYMENT_FAILURE'],
     },
   };
-  if (plan.alarms.length > 0) {
-    input.overrideAlarmConfiguration = {
-      enabled: true,
-      ignorePollAlarmFailure: false,
-      alarms: plan.alarms.map((name) => ({ name })),
-    };
-  }
-  return input;
 }

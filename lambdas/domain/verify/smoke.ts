@@ -77,7 +77,11 @@ export async function runSmokeCheck(
       if (res.status >= 200 && res.status < 300) {
         return { service, url, passed: true, attempts: attempt, status, durationMs: Date.now() - started };
       }
-      error = `HTTP ${res.status}${body ? ` "${body}"` : ''}`;
+      const location = res.headers.get('location');
+      error =
+        res.status >= 300 && res.status < 400
+          ? `HTTP ${res.status} redirect to ${location ?? '(no location)'}; smoke checks do not follow redirects, point smokeUrl/smokePath at the final URL`
+          : `HTTP ${res.status}${body ? ` "${body}"` : ''}`;
     } catch (err) {
       status = undefined;
       const e = err as Error & { cause?: { code?: string; message?: string } };

@@ -235,8 +235,9 @@ describe('start-rollout strategies', () => {
         enabled: true,
         events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'],
       },
-      overrideAlarmConfiguration: { enabled: true, alarms: [{ name: 'storefront-5xx' }] },
     });
+    // The group's alarms (set by Terraform) apply; no per-deployment override that needs extra permissions.
+    expect(call).not.toHaveProperty('overrideAlarmConfiguration');
     expect(call.revision?.revisionType).toBe('AppSpecContent');
     expect(JSON.parse(call.revision!.appSpecContent!.content!)).toEqual({
       version: '0.0',

@@ -36,7 +36,8 @@ async function startSmokeServer(): Promise<SmokeServer> {
     hits.set(path, n);
     const answer = s.answer!(path, n);
     if (answer === 'hang') return; // never answers; the client's timeout must end it
-    res.writeHead(answer, { 'content-type': 'text/plain' });
+    const redirect = answer >= 300 && answer < 400 ? { location: 'https://login.shop.test/' } : {};
+    res.writeHead(answer, { 'content-type': 'text/plain', ...redirect });
     res.end(answer === 200 ? 'ready' : 'not ready: database unreachable');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -155,6 +156,13 @@ describe('verify (smoke checks over real HTTP)', () => {
       attempts: 2,
       error: expect.stringContaining('ECONNREFUSED'),
     });
+  });
+
+  test('a redirect (to a login page, say) is not a pass; the message says where it pointed', async () => {
+    smoke.answer = (path) => (path.startsWith('/cart') ? 302 : 200);
+    await expect(verifyRelease(input, deps)).rejects.toThrow(
+      /cart: GET .*\/cart\/readyz → HTTP 302 redirect to https:\/\/login.shop.test\/; smoke checks do not follow redirects/,
+    );
   });
 
   test('smokeUrl keeps a base path', () => {
