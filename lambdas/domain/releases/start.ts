@@ -149,15 +149,20 @@ export async function startRelease(
           `Could not start execution ${name} after ${attempt} attempt(s): ${(err as Error).message}. The delivery can be resent from GitLab; it will start the same release.`,
           { cause: err },
         );
-        await updateRelease(
-          name,
-          {
-            status: 'FAILED',
-            error: { error: failure.name, cause: failure.message },
-            ifStatus: ['RUNNING', 'FAILED'],
-          },
-          deps,
-        ).catch((e: unknown) => logger.warn('Could not mark the release FAILED', { error: e as Error }));
+        const failedToStart = record.status === 'FAILED' && record.error?.error === StartExecutionFailed.name;
+        // Only a release this delivery created (or one that never started) is marked FAILED: a redelivery of a
+        // release already running must not fail it because its own StartExecution call failed.
+        if (created || failedToStart) {
+          await updateRelease(
+            name,
+            {
+              status: 'FAILED',
+              error: { error: failure.name, cause: failure.message },
+              ifStatus: ['RUNNING', 'FAILED'],
+            },
+            deps,
+          ).catch((e: unknown) => logger.warn('Could not mark the release FAILED', { error: e as Error }));
+        }
         throw failure;
       }
       logger.warn('StartExecution throttled or failed; retrying', { release: name, attempt, backoff });

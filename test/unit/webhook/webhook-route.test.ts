@@ -238,6 +238,21 @@ describe('POST /webhooks/gitlab: redelivery and idempotency', () => {
     expect([names.size, inputs.size]).toEqual([1, 1]);
   });
 
+  it('does not fail a running release when a later delivery of it cannot reach Step Functions', async () => {
+    await post(gitlabPayload('pipeline_success'), { idempotencyKey: 'first' });
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(
+        Object.assign(new Error('Access denied'), {
+          name: 'AccessDeniedException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    const res = await post(gitlabPayload('pipeline_success'), { idempotencyKey: 'second' });
+    expect(res.status).toBe(503);
+    expect(items.get(`RELEASE#${RELEASE_ID}|RELEASE`)).toMatchObject({ status: 'RUNNING' });
+  });
+
   it('answers 503 (never 2xx) and marks the release FAILED when Step Functions keeps refusing, and a resend recovers', async () => {
     sfnMock.on(StartExecutionCommand).rejects(
       Object.assign(new Error('State machine is being deleted'), {
