@@ -1,0 +1,124 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../lambdas/shared/config';
+import { ShipgateError } from '../../lambdas/shared/errors';
+import { runDemo, tokenFromStateDir } from '../../sandbox/demo';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
+
+const HELP = `Usage: shipgate demo [options]   (npm run demo -- [options])
+
+Pushes an image tagged with a fresh commit SHA to the sandbox's ECR, sends a GitLab pipeline webhook,
+prints the approval links as each gate opens and follows the release. Uses the sandbox at
+http://127.0.0.1:$PORT (default 3000), or starts one for the duration of the demo.
+
+Options:
+  --auto-approve         approve each gate through the approvers' links (reaches production on its own)
+  --project <path>       GitLab project to release (default: the first one in the config)
+  --rollout <fail|unhealthy>   make the image fail its ECS rollout, or fail the smoke check
+  --findings <json>      emulated scan findings, e.g. '{"CRITICAL":1}'
+  --no-wait              print the first approval links and exit
+`;
+
+interface SandboxInfo {
+  url: string;
+  awsEndpoint: string;
+  stateDir: string;
+}
+
+async function probe(url: string): Promise<SandboxInfo | undefined> {
+  try {
+    const res = await fetch(`${url}/_sandbox/api/info`, { signal: AbortSignal.timeout(1500) });
+    return res.ok ? ((await res.json()) as SandboxInfo) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `shipgate demo` (`npm run demo`): one release from webhook to production against the sandbox. Exits 0
+ * when the release succeeded (or, with --no-wait, when the links were printed).
+ */
+export async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        'auto-approve': { type: 'boolean', default: false },
+        project: { type: 'string' },
+        rollout: { type: 'string' },
+        findings: { type: 'string' },
+        'no-wait': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`shipgate demo: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.rollout !== undefined && values.rollout !== 'fail' && values.rollout !== 'unhealthy') {
+    process.stderr.write(`shipgate demo: --rollout must be "fail" or "unhealthy", received "${values.rollout}"\n`);
+    return 2;
+  }
+  if (values.findings !== undefined) {
+    try {
+      JSON.parse(values.findings);
+    } catch {
+      process.stderr.write(`shipgate demo: --findings must be JSON such as '{"CRITICAL":1}', received ${values.findings}\n`);
+      return 2;
+    }
+  }
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  let started: Sandbox | undefined;
+  try {
+    const configPath = resolve(env.SHIPGATE_CONFIG ?? 'shipgate.config.yaml');
+    const config = loadConfig(configPath, { ...env, SHIPGATE_CONFIG_JSON: undefined });
+    const url = (env.SHIPGATE_URL ?? `http://127.0.0.1:${env.PORT || '3000'}`).replace(/\/$/, '');
+    let info = await probe(url);
+    if (!info) {
+      print(`No sandbox answers at ${url}; starting one for this demo (run "npm start" to keep one running).`);
+      started = await startSandbox({
+        config,
+        configPath,
+        stateDir: resolve(env.SHIPGATE_STATE_DIR ?? '.shipgate'),
+        host: env.SHIPGATE_HOST || '127.0.0.1',
+        port: env.PORT ? Number(env.PORT) : 3000,
+        awsPort: env.SHIPGATE_AWS_PORT ? Number(env.SHIPGATE_AWS_PORT) : 4566,
+        env,
+      });
+      info = { url: started.url, awsEndpoint: started.awsEndpoint, stateDir: started.stateDir };
+    }
+    const webhookToken = env.SHIPGATE_WEBHOOK_TOKEN || started?.webhookToken || tokenFromStateDir(info.stateDir);
+    if (!webhookToken) {
+      throw new ShipgateError(
+        `Cannot find the sandbox's webhook token (not in SHIPGATE_WEBHOOK_TOKEN nor ${info.stateDir}/secrets.json); set SHIPGATE_WEBHOOK_TOKEN to the token "npm start" printed.`,
+      );
+    }
+    const t0 = Date.now();
+    const result = await runDemo({
+      config,
+      url: info.url,
+      awsEndpoint: info.awsEndpoint,
+      webhookToken,
+      signingKey: env.SHIPGATE_WEBHOOK_SIGNING_KEY || undefined,
+      project: values.project,
+      autoApprove: values['auto-approve'],
+      rollout: values.rollout as 'fail' | 'unhealthy' | undefined,
+      findings: values.findings,
+      noWait: values['no-wait'],
+      print,
+    });
+    if (result.status !== 'RUNNING') print(`Done in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+    return result.status === 'SUCCEEDED' || (values['no-wait'] && result.status === 'RUNNING') ? 0 : 1;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`shipgate demo: ${err instanceof ShipgateError ? message : `failed: ${message}`}\n`);
+    return 1;
+  } finally {
+    if (started) await started.close('The demo finished');
+  }
+}
