@@ -1,8 +1,7 @@
 import { getConfig, getEnvironment, type ShipgateConfig } from '../../shared/config';
-import { logger as defaultLogger } from '../../shared/logger';
 import type { Release } from '../../shared/release';
 import { gitlabClient, gitlabSettings, type GitlabApi } from '../gitlab/client';
-import { bestEffort, type BestEffortOptions } from '../gitlab/retry';
+import { bestEffort, type BestEffortOptions, type LogSink, defaultLogSink } from '../gitlab/retry';
 import { DeployFrozen, freezeState, validateWindow, type FreezeState, type FreezeWindow } from './windows';
 
 /** Payload of "Check freeze <env>". */
@@ -18,7 +17,7 @@ export interface CheckFreezeDeps {
   gitlab?: GitlabApi | null;
   now?: () => number;
   retry?: Omit<BestEffortOptions, 'deadline'>;
-  logger?: Pick<typeof defaultLogger, 'warn' | 'info'>;
+  logger?: LogSink;
 }
 
 /** Longest time spent asking GitLab for freeze periods, all tries included (ms). */
@@ -32,7 +31,7 @@ export async function gitlabFreezeWindows(
   api: GitlabApi,
   projectId: number | string,
   options: BestEffortOptions = {},
-  log: Pick<typeof defaultLogger, 'warn'> = defaultLogger,
+  log: LogSink = defaultLogSink,
 ): Promise<FreezeWindow[] | undefined> {
   const periods = await bestEffort(
     'freeze periods lookup',
@@ -73,7 +72,7 @@ export async function checkFreeze(
   deps: CheckFreezeDeps = {},
 ): Promise<FreezeState> {
   const config = deps.config ?? getConfig();
-  const log = deps.logger ?? defaultLogger;
+  const log = deps.logger ?? defaultLogSink;
   const now = deps.now ?? Date.now;
   const env = getEnvironment(config, payload.environment);
   const windows: FreezeWindow[] = env.freezes.map((f, i) => ({
@@ -102,7 +101,7 @@ export async function checkFreeze(
 
   const state = freezeState(windows, new Date(now()));
   if (state.frozen) {
-    log.info('environment frozen', {
+    log.info?.('environment frozen', {
       release: payload.release.id,
       environment: env.name,
       until: state.until,

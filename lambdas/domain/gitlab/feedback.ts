@@ -1,9 +1,8 @@
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { executionUrl, publicUrl } from '../../shared/links';
-import { logger as defaultLogger } from '../../shared/logger';
 import type { Release } from '../../shared/release';
 import { gitlabClient, gitlabSettings, type GitlabApi, type GitlabSettingsDeps } from './client';
-import { bestEffort, FEEDBACK_RETRY, type BestEffortOptions } from './retry';
+import { bestEffort, FEEDBACK_RETRY, type BestEffortOptions, type LogSink, defaultLogSink } from './retry';
 
 /**
  * GitLab feedback: a commit status per stage (`shipgate/scan`, `shipgate/<env>`) and a GitLab deployment
@@ -29,7 +28,7 @@ export interface FeedbackDeps extends GitlabSettingsDeps {
   retry?: Omit<BestEffortOptions, 'deadline'>;
   /** Overall bound of one feedback call in ms (default `FEEDBACK_BOUND_MS`). */
   boundMs?: number;
-  logger?: Pick<typeof defaultLogger, 'warn' | 'debug'>;
+  logger?: LogSink;
 }
 
 /** Options of a commit status. */
@@ -53,7 +52,7 @@ async function withFeedback(
   deps: FeedbackDeps,
   body: (api: GitlabApi, options: BestEffortOptions) => Promise<boolean>,
 ): Promise<boolean> {
-  const log = deps.logger ?? defaultLogger;
+  const log = deps.logger ?? defaultLogSink;
   try {
     const api = await resolveApi(deps);
     if (!api) {

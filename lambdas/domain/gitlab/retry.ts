@@ -1,6 +1,20 @@
 import { logger as defaultLogger } from '../../shared/logger';
 import { describeGitlabError, gitlabErrorStatus } from './client';
 
+/** The logging Shipgate's GitLab code needs; the Powertools logger fits, tests pass their own. */
+export interface LogSink {
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  info?(message: string, attributes?: Record<string, unknown>): void;
+  debug?(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** The process logger (Powertools) as a `LogSink`. */
+export const defaultLogSink: LogSink = {
+  warn: (message, attributes) => defaultLogger.warn(message, attributes ?? {}),
+  info: (message, attributes) => defaultLogger.info(message, attributes ?? {}),
+  debug: (message, attributes) => defaultLogger.debug(message, attributes ?? {}),
+};
+
 /** Bounds of a best-effort GitLab call. */
 export interface BestEffortOptions {
   /** Tries in all (default 3). */
@@ -13,7 +27,7 @@ export interface BestEffortOptions {
   deadline?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
-  logger?: Pick<typeof defaultLogger, 'warn'>;
+  logger?: LogSink;
 }
 
 /** Default bounds: 3 tries of at most 3 s with 0.5 s and 1 s pauses, under 10.5 s in the worst case. */
@@ -68,7 +82,7 @@ export async function bestEffort<T>(
     deadline = Number.POSITIVE_INFINITY,
     sleep = defaultSleep,
     now = Date.now,
-    logger = defaultLogger,
+    logger = defaultLogSink,
   } = options;
   let lastError: unknown;
   let tries = 0;

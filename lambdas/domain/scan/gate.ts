@@ -1,9 +1,9 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { getConfig, type ShipgateConfig } from '../../shared/config';
-import { logger as defaultLogger } from '../../shared/logger';
 import type { Release, ResolvedImage, ResolvedRelease } from '../../shared/release';
 import { describeGitlabError, gitlabClient, gitlabSettings, type GitlabApi } from '../gitlab/client';
 import { fetchPipelineReports, type PipelineReport } from '../gitlab/reports';
+import { defaultLogSink, type LogSink } from '../gitlab/retry';
 import { waitForEcrScan } from './ecr';
 import { parseReport } from './parsers';
 import { evaluatePolicy, mergeFindings } from './policy';
@@ -26,7 +26,7 @@ export interface ScanGateDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Clock in epoch ms (ECR waiting and allowlist expiry). */
   now?: () => number;
-  logger?: Pick<typeof defaultLogger, 'warn' | 'info'>;
+  logger?: LogSink;
 }
 
 /** Per-request timeout when reading reports from GitLab (ms). */
@@ -72,7 +72,7 @@ export function imageRepository(ref: string): string {
  */
 export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {}): Promise<ScanSummary> {
   const config = deps.config ?? getConfig();
-  const log = deps.logger ?? defaultLogger;
+  const log = deps.logger ?? defaultLogSink;
   const now = deps.now ?? Date.now;
   const { release, resolved } = payload;
   const notes: string[] = [];
@@ -154,7 +154,7 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
     notes,
     now: new Date(now()),
   });
-  log.info('scan gate evaluated', {
+  log.info?.('scan gate evaluated', {
     release: release.id,
     passed: summary.passed,
     counts: summary.counts,
