@@ -27,10 +27,14 @@ export interface ScanGateDeps {
   /** Clock in epoch ms (ECR waiting and allowlist expiry). */
   now?: () => number;
   logger?: LogSink;
+  /** Overall bound of reading GitLab reports (default `REPORTS_BOUND_MS`). */
+  reportsBoundMs?: number;
 }
 
 /** Per-request timeout when reading reports from GitLab (ms). */
 export const REPORT_REQUEST_TIMEOUT_MS = 10_000;
+/** Longest time spent reading reports from GitLab, all requests included (ms); ECR waits in parallel. */
+export const REPORTS_BOUND_MS = 30_000;
 
 /**
  * The service a GitLab or Trivy report belongs to: the one whose repository (or image digest) the report's
@@ -92,11 +96,17 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
         api = settings ? gitlabClient(settings, REPORT_REQUEST_TIMEOUT_MS) : null;
       }
       if (!api) return [];
-      const { reports, notes: reportNotes } = await fetchPipelineReports(
-        api,
-        release.project.id,
-        release.pipeline.id,
-      );
+      const bound = deps.reportsBoundMs ?? REPORTS_BOUND_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const { reports, notes: reportNotes } = await Promise.race([
+        fetchPipelineReports(api, release.project.id, release.pipeline.id),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`GitLab did not deliver them within ${bound / 1000} s`)),
+            bound,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
       notes.push(...reportNotes);
       return reports;
     } catch (err) {

@@ -281,3 +281,18 @@ describe('scan step handler', () => {
     ).rejects.toThrow(/resolved\.images\[0\]\.digest: expected an image digest/);
   });
 });
+
+describe('scan gate with a hanging GitLab', () => {
+  it('gives up on the reports at the bound and still gates on ECR', async () => {
+    ecrMock.on(DescribeImageScanFindingsCommand).resolves(ecrFixture('ecr-basic.json'));
+    gitlab.fail({ path: /\/jobs$/, hang: true });
+    const summary = await runScanGate(
+      { release: apiRelease, resolved: { images: [apiImage] } },
+      { config: makeConfig(), ecr, gitlab: api(), reportsBoundMs: 300, ...clock },
+    );
+    expect(summary.counts).toEqual({ CRITICAL: 1, LOW: 1 });
+    expect(summary.notes).toContain(
+      'GitLab security reports not read (Error: GitLab did not deliver them within 0.3 s)',
+    );
+  });
+});
