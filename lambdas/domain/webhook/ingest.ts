@@ -63,7 +63,8 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps = {}):
     eventKey,
   );
   const seen = await getDelivery(key, deps);
-  if (seen) {
+  // A key recorded for another event (a sender reusing keys) is not a redelivery of this one.
+  if (seen && seen.eventKey === eventKey) {
     logger.info('Redelivery answered from the delivery record', { deliveryKey: key, release: seen.release });
     return {
       outcome: 'started',
@@ -78,10 +79,11 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps = {}):
 
   const input = buildReleaseInput(decision.event, decision.project, config, decision);
   const started = await startRelease(input, deps);
-  const stored = await recordDelivery(
+  const recorded = await recordDelivery(
     { ...started, deliveryKey: key, eventKey, receivedAt: (deps.now?.() ?? new Date()).toISOString() },
     deps,
   );
+  const stored = recorded.eventKey === eventKey ? recorded : { ...started, deliveryKey: key, eventKey };
   logger.info('Release started', {
     release: stored.release,
     executionArn: stored.executionArn,

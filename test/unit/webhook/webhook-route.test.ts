@@ -153,6 +153,14 @@ describe('POST /webhooks/gitlab: redelivery and idempotency', () => {
     expect([...items.keys()].filter((k) => k.startsWith('RELEASE#'))).toHaveLength(1);
   });
 
+  it('does not answer another event from a reused Idempotency-Key', async () => {
+    await post(gitlabPayload('pipeline_success'), { idempotencyKey: 'reused' });
+    const other = await post(pipelinePayload({ id: 4799 }), { idempotencyKey: 'reused' });
+    expect(other.status).toBe(202);
+    expect((await json(other)).release).toBe('inventory-app-p4799-1a2b3c4d5e6f');
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+  });
+
   it('dedupes on webhook-id when GitLab sends no Idempotency-Key', async () => {
     useTestEnvironment({ signingKey: FAKE_SIGNING_KEY });
     const one = gitlabDelivery(gitlabPayload('pipeline_success'), {
@@ -240,14 +248,12 @@ describe('POST /webhooks/gitlab: redelivery and idempotency', () => {
 
   it('does not fail a running release when a later delivery of it cannot reach Step Functions', async () => {
     await post(gitlabPayload('pipeline_success'), { idempotencyKey: 'first' });
-    sfnMock
-      .on(StartExecutionCommand)
-      .rejects(
-        Object.assign(new Error('Access denied'), {
-          name: 'AccessDeniedException',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    sfnMock.on(StartExecutionCommand).rejects(
+      Object.assign(new Error('Access denied'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     const res = await post(gitlabPayload('pipeline_success'), { idempotencyKey: 'second' });
     expect(res.status).toBe(503);
     expect(items.get(`RELEASE#${RELEASE_ID}|RELEASE`)).toMatchObject({ status: 'RUNNING' });
