@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { ShipgateConfig } from '../lambdas/shared/config';
-import type { SecretName } from '../lambdas/shared/secrets';
+import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
@@ -206,6 +206,12 @@ export class ShipgateStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    for (const [name, secret] of Object.entries(this.secrets.secrets)) {
+      new CfnOutput(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}SecretArn`, {
+        value: secret.secretArn,
+        description: `Secrets Manager secret behind ${SECRET_ENV[name as SecretName]}`,
+      });
+    }
   }
 
   /** Acknowledges each wildcard cdk-nag reports on the function roles, with its reason. */
