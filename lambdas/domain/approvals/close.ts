@@ -74,12 +74,13 @@ export function expireApproval(
 }
 
 /**
- * Closes the open approvals of one execution and environment as timed out. For "Report failure" after
- * `States.Timeout` on "Approve <env>": Step Functions already decided, so no deadline check here.
- * @example await expireApprovalsOfExecution({ projectId: 7, executionArn, environment: 'production' })
+ * Closes a release's open approvals as timed out. For "Report failure" after `States.Timeout` on
+ * "Approve <env>" (its payload has `$.release`): Step Functions already decided, so no deadline check here.
+ * Idempotent; returns the approvals it closed.
+ * @example await expireApprovalsOfRelease({ projectId: release.project.id, releaseId: release.id })
  */
-export async function expireApprovalsOfExecution(
-  target: { projectId: number; executionArn: string; environment: string },
+export async function expireApprovalsOfRelease(
+  target: { projectId: number; releaseId: string; environment?: string },
   deps: ApprovalDeps,
 ): Promise<ApprovalView[]> {
   const closed: ApprovalView[] = [];
@@ -87,8 +88,8 @@ export async function expireApprovalsOfExecution(
     const record = await readApprovalRecord(deps, id);
     if (
       record?.status === 'OPEN' &&
-      record.executionArn === target.executionArn &&
-      record.environment === target.environment
+      record.subject.releaseId === target.releaseId &&
+      (!target.environment || record.environment === target.environment)
     ) {
       const view = await expireApproval(deps, record);
       if (view) closed.push(view);

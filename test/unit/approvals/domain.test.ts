@@ -1,6 +1,6 @@
 import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { expireApprovalsOfExecution } from '../../../lambdas/domain/approvals/close';
+import { expireApprovalsOfRelease } from '../../../lambdas/domain/approvals/close';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { approvalLink, checkLink, signLink } from '../../../lambdas/domain/approvals/links';
 import { renderApprovalPage } from '../../../lambdas/domain/approvals/page';
@@ -253,8 +253,8 @@ describe('request payload and timeouts (with DynamoDB)', () => {
     const release = makeRelease(2, freshProjectId());
     const payload = makePayload(release, 'production', fakeTaskToken());
     const { approvalId } = await requestApproval(payload, approvalDeps());
-    const closed = await expireApprovalsOfExecution(
-      { projectId: release.project.id, executionArn: payload.executionArn, environment: 'production' },
+    const closed = await expireApprovalsOfRelease(
+      { projectId: release.project.id, releaseId: release.id },
       approvalDeps(),
     );
     expect(closed.map((c) => c.id)).toEqual([approvalId]);
@@ -266,8 +266,8 @@ describe('request payload and timeouts (with DynamoDB)', () => {
     ).toBe(true);
     // Idempotent: a second call finds nothing open.
     expect(
-      await expireApprovalsOfExecution(
-        { projectId: release.project.id, executionArn: payload.executionArn, environment: 'production' },
+      await expireApprovalsOfRelease(
+        { projectId: release.project.id, releaseId: release.id },
         approvalDeps(),
       ),
     ).toEqual([]);

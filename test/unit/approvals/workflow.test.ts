@@ -1,0 +1,159 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expireApprovalsOfRelease } from '../../../lambdas/domain/approvals/close';
+import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
+import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
+import { app } from '../../../lambdas/http/app';
+import { setConfigForTesting, type ShipgateConfig } from '../../../lambdas/shared/config';
+import type { ReleaseInput } from '../../../lambdas/shared/release';
+import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
+import {
+  definitionFor,
+  happyHandlers,
+  runLocalWorkflow,
+  stepError,
+  testConfig,
+  testRelease,
+  type StateHandler,
+} from '../../helpers/local-workflow';
+import { PUBLIC_URL, SECRETS, startHarness, type Harness } from './harness';
+
+/**
+ * The real release state machine (rendered from the config, run with aws-local-stepfunctions) with the real
+ * request-approval Lambda behind "Approve <env>": the payload the definition builds must satisfy the step,
+ * votes on the confirm page decide the state, and what reaches `$.approvals.<env>` or the execution's
+ * failure is what Shipgate sent with SendTaskSuccess / SendTaskFailure.
+ */
+
+const sfnMock = mockClient(SFNClient);
+let h: Harness;
+let config: ShipgateConfig;
+
+beforeAll(async () => {
+  h = await startHarness();
+  config = testConfig({ approvalTimeout: '2s' });
+  setConfigForTesting(config);
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(() => {
+  sfnMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  sfnMock.on(SendTaskFailureCommand).resolves({});
+});
+
+type Votes = Record<string, { as: string; decision: 'approve' | 'reject'; reason?: string }[]>;
+
+/**
+ * "Approve <env>" backed by the real step: open the approval, vote through the confirm-page links from the
+ * chat message, and turn what Shipgate sent to Step Functions into the state's result or error.
+ */
+function approveWith(votes: Votes): StateHandler {
+  return async (payload) => {
+    const environment = String(payload.environment);
+    const before = h.posts.length;
+    const failuresBefore = sfnMock.commandCalls(SendTaskFailureCommand).length;
+    const { approvalId } = await requestApprovalHandler(payload);
+    const message = h.posts.slice(before).find((p) => JSON.stringify(p.body).includes(approvalId));
+    const links = new Map<string, string>();
+    for (const block of (message?.body.blocks ?? []) as {
+      elements?: { text: { text: string }; url?: string }[];
+    }[]) {
+      for (const el of block.elements ?? []) {
+        if (el.url) links.set(el.text.text.replace('Review as ', ''), el.url.slice(PUBLIC_URL.length));
+      }
+    }
+    for (const v of votes[environment] ?? []) {
+      const path = links.get(v.as);
+      if (!path) throw new Error(`no link for ${v.as} in the ${environment} message`);
+      await app.request(path, {
+        method: 'POST',
+        body: new URLSearchParams({ decision: v.decision, reason: v.reason ?? '' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      });
+    }
+    // Only what this state's approval sent (the local runner may reuse one fake token for every state).
+    const success = sfnMock
+      .commandCalls(SendTaskSuccessCommand)
+      .map((c) => JSON.parse(c.args[0].input.output ?? '{}') as { approvalId?: string })
+      .find((o) => o.approvalId === approvalId);
+    if (success) return success;
+    const failures = sfnMock.commandCalls(SendTaskFailureCommand).slice(failuresBefore);
+    if (failures.length) {
+      const { error, cause } = failures[0].args[0].input;
+      throw stepError(error ?? 'Error', cause ?? '');
+    }
+    return new Promise(() => undefined); // nobody decided: the state's TimeoutSeconds fails the gate
+  };
+}
+
+describe('approvals in the release workflow', () => {
+  it('resumes the execution with the approval result at $.approvals.<env>', async () => {
+    const input = testRelease();
+    const approve = approveWith({
+      staging: [{ as: 'Ann', decision: 'approve' }],
+      production: [
+        { as: 'Ann', decision: 'approve' },
+        { as: 'Ben', decision: 'approve' },
+      ],
+    });
+    const run = await runLocalWorkflow(definitionFor(config), input, {
+      ...happyHandlers(config, input),
+      'Approve staging': approve,
+      'Approve production': approve,
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    const approvals = run.output?.approvals as Record<string, { approvalId: string; approvedBy: string[] }>;
+    expect(approvals.staging.approvedBy).toEqual(['ann']);
+    expect(approvals.production.approvedBy).toEqual(['ann', 'ben']);
+    expect((await readApprovalRecord(approvalDeps(), approvals.production.approvalId))?.status).toBe(
+      'APPROVED',
+    );
+    const output = JSON.stringify(run.output);
+    expect(output).not.toMatch(/fake-task-token/);
+    expect(output).not.toContain(SECRETS.linkSigningKey);
+  });
+
+  it("fails the execution with ApprovalRejected and the reviewer's reason", async () => {
+    const input = testRelease();
+    input.release.id = 'acme-shop-p102-c0ffee00';
+    input.release.createdAt = '2026-01-02T04:00:00.000Z';
+    const run = await runLocalWorkflow(definitionFor(config), input, {
+      ...happyHandlers(config, input),
+      'Approve staging': approveWith({
+        staging: [{ as: 'Ben', decision: 'reject', reason: 'Migration not reviewed' }],
+      }),
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ApprovalRejected');
+    expect(run.cause).toBe('Rejected by Ben: Migration not reviewed');
+    expect(run.entered).not.toContain('Deploy staging');
+  });
+
+  it('fails closed when nobody decides before the policy timeout', async () => {
+    const input = testRelease();
+    input.release.id = 'acme-shop-p103-c0ffee00';
+    input.release.createdAt = '2026-01-02T05:00:00.000Z';
+    const run = await runLocalWorkflow(definitionFor(config), input, {
+      ...happyHandlers(config, input),
+      'Approve staging': approveWith({}),
+      // What "Report failure" does for a timed-out approval: close the request and say so in chat.
+      'Report failure': async (payload) => {
+        const { release } = payload as unknown as ReleaseInput;
+        const closed = await expireApprovalsOfRelease(
+          { projectId: release.project.id, releaseId: release.id },
+          approvalDeps(),
+        );
+        return { reportedAt: new Date().toISOString(), closed: closed.map((v) => v.id) };
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+    expect(run.entered).toContain('Report failure');
+    expect(run.entered).not.toContain('Deploy staging');
+    const timedOut = h.posts.filter((p) => String(p.body.text).startsWith('Timed out: acme/shop'));
+    expect(timedOut).toHaveLength(1);
+    expect(String(timedOut[0].body.text)).toContain('with 0 of 1 approvals; the gate failed closed');
+  });
+});
