@@ -30,7 +30,8 @@ resource "aws_ssm_parameter" "this" {
   description = "Shipgate deploy contract of ${var.service} in ${var.environment} (written by Terraform; read by Shipgate)"
   type        = "String"
   tier        = "Standard"
-  value       = jsonencode(local.contract)
+  # Not a secret: `insecure_value` keeps the document visible in plans, so reviewers see contract changes.
+  insecure_value = jsonencode(local.contract)
 
   tags = merge(var.tags, { Service = var.service, Environment = var.environment })
 

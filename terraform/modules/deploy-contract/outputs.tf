@@ -15,5 +15,5 @@ output "contract" {
 
 output "json" {
   description = "The contract document as stored (JSON)."
-  value       = try(aws_ssm_parameter.this.value, null)
+  value       = try(aws_ssm_parameter.this.insecure_value, null)
 }

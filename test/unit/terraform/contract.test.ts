@@ -82,7 +82,7 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
     expect(param.body).toMatchObject({
       name: '${local.name}',
       type: 'String',
-      value: '${jsonencode(local.contract)}',
+      insecure_value: '${jsonencode(local.contract)}',
     });
     const moduleVars = variablesOf(await parseFile('modules/deploy-contract/variables.tf'));
     expect(moduleVars.prefix.default).toBe(config.contractsPrefix);
