@@ -9,7 +9,9 @@ Rolls <service> in <environment> back to the digest Shipgate released there befo
 pinned by digest, with the service's configured strategy, and waits (at most rollout.timeout).
 
 Reads SHIPGATE_CONFIG (or ./shipgate.config.yaml) and SHIPGATE_TABLE; AWS endpoints from the usual
-AWS_* settings (in the sandbox: AWS_ENDPOINT_URL=http://127.0.0.1:4566).
+AWS_* settings. Against the sandbox (npm start):
+  AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=sandbox \
+  AWS_SECRET_ACCESS_KEY=sandbox SHIPGATE_TABLE=shipgate shipgate rollback <service> <environment>
 `;
 
 /**
@@ -61,8 +63,14 @@ export async function run(
     );
     return 0;
   } catch (e) {
-    const error = e as Error;
-    err(`shipgate rollback: ${error instanceof ShipgateError ? `${error.name}: ` : ''}${error.message}\n`);
+    const error = e as Error & { code?: string };
+    const hint =
+      error.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(error.message)
+        ? ' (cannot reach the AWS endpoint: is the sandbox running, and AWS_ENDPOINT_URL right?)'
+        : '';
+    err(
+      `shipgate rollback: ${error instanceof ShipgateError ? `${error.name}: ` : ''}${error.message}${hint}\n`,
+    );
     return 1;
   }
 }
