@@ -83,6 +83,7 @@ const HOOK_FLAGS = [
 export class FakeGitlab {
   readonly requests: RecordedRequest[] = [];
   readonly projects: FakeProject[] = [];
+  /** Every commit status GitLab accepted, in order (GitLab keeps the latest per name). */
   readonly statuses: Record<string, unknown>[] = [];
   readonly deployments: Record<string, unknown>[] = [];
   readonly hooks: (FakeHook & { project_id: number })[] = [];
@@ -193,6 +194,15 @@ export class FakeGitlab {
     let m: RegExpExecArray | null;
 
     if ((m = /^\/projects\/([^/]+)\/statuses\/([0-9a-f]+)$/.exec(path)) && method === 'POST') {
+      // Like GitLab: re-posting the state a status already has is an invalid transition.
+      const current = [...this.statuses]
+        .reverse()
+        .find((s) => s.sha === m![2] && s.name === (params.name ?? 'default') && s.ref === params.ref);
+      if (current && current.status === params.state) {
+        return this.json(res, 400, {
+          message: `Cannot transition status via :${String(params.state)} from :${String(params.state)}`,
+        });
+      }
       const status = {
         id: this.nextId++,
         sha: m[2],

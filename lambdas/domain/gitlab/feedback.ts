@@ -1,7 +1,13 @@
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { executionUrl, publicUrl } from '../../shared/links';
 import type { Release } from '../../shared/release';
-import { gitlabClient, gitlabSettings, type GitlabApi, type GitlabSettingsDeps } from './client';
+import {
+  gitlabClient,
+  gitlabErrorStatus,
+  gitlabSettings,
+  type GitlabApi,
+  type GitlabSettingsDeps,
+} from './client';
 import { bestEffort, FEEDBACK_RETRY, type BestEffortOptions, type LogSink, defaultLogSink } from './retry';
 
 /**
@@ -29,6 +35,8 @@ export interface FeedbackDeps extends GitlabSettingsDeps {
   /** Overall bound of one feedback call in ms (default `FEEDBACK_BOUND_MS`). */
   boundMs?: number;
   logger?: LogSink;
+  /** `reportDeployment` with a final state: create a deployment when none is open (default true). */
+  createIfMissing?: boolean;
 }
 
 /** Options of a commit status. */
@@ -108,6 +116,16 @@ export async function reportStatus(
           targetUrl: defaultTarget(release, options),
           ...(description ? { description } : {}),
           pipelineId: release.pipeline.id,
+        }).catch((err: unknown) => {
+          // GitLab answers 400 "Cannot transition status via :run from :running" when the status already
+          // has this state (e.g. a retried step): nothing to do.
+          if (
+            gitlabErrorStatus(err) === 400 &&
+            /cannot transition status/i.test(String((err as Error).message))
+          ) {
+            return { unchanged: true };
+          }
+          throw err;
         }),
       { release: release.id, project: release.project.path, stage, state },
       retry,
@@ -162,6 +180,7 @@ export async function reportDeployment(
       );
       return edited.every((e) => e !== undefined);
     }
+    if (deps.createIfMissing === false) return true;
     if (recent === undefined) {
       // The lookup failed: creating blindly could leave duplicates; GitLab is struggling anyway.
       return false;

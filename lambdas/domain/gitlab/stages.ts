@@ -1,0 +1,140 @@
+import type { Release } from '../../shared/release';
+import { reportDeployment, reportStatus, type CommitState, type FeedbackDeps } from './feedback';
+
+/**
+ * GitLab feedback at each point of the release workflow, one call per step handler. Each never throws and is
+ * bounded in time (see `reportStatus` / `reportDeployment`); steps call them as a single awaited line.
+ *
+ * | step | call | GitLab sees |
+ * |---|---|---|
+ * | request-approval | `feedbackApprovalRequested` | `shipgate/<env>` pending |
+ * | start-rollout | `feedbackRolloutStarted` | `shipgate/<env>` running, deployment running |
+ * | verify | `feedbackVerified` | `shipgate/<env>` success, deployment success |
+ * | report-failure | `feedbackFailed` | the failed stage failed (or canceled), its deployment failed |
+ *
+ * (`shipgate/scan` is set by the scan step itself.)
+ */
+
+/** Where the status links to. */
+export interface StageLink {
+  executionArn?: string;
+}
+
+/** "Approve <env>" opened: `shipgate/<env>` pending. */
+export async function feedbackApprovalRequested(
+  release: Release,
+  environment: string,
+  link: StageLink = {},
+  deps: FeedbackDeps = {},
+): Promise<void> {
+  await reportStatus(
+    release,
+    environment,
+    'pending',
+    { ...link, description: `Waiting for approval to deploy to ${environment}` },
+    deps,
+  ).catch(() => false);
+}
+
+/**
+ * A rollout started in `environment`. The Map runs one rollout per service: only the release's first
+ * service reports, so GitLab gets one status and one deployment per environment, not one per service.
+ */
+export async function feedbackRolloutStarted(
+  release: Release,
+  environment: string,
+  service: string,
+  link: StageLink = {},
+  deps: FeedbackDeps = {},
+): Promise<void> {
+  if (service !== release.services[0]) return;
+  await Promise.all([
+    reportStatus(
+      release,
+      environment,
+      'running',
+      { ...link, description: `Deploying ${release.services.join(', ')} to ${environment}` },
+      deps,
+    ),
+    reportDeployment(release, environment, 'running', deps),
+  ]).catch(() => undefined);
+}
+
+/** "Verify <env>" passed: `shipgate/<env>` success and the GitLab deployment success. */
+export async function feedbackVerified(
+  release: Release,
+  environment: string,
+  link: StageLink = {},
+  deps: FeedbackDeps = {},
+): Promise<void> {
+  await Promise.all([
+    reportStatus(
+      release,
+      environment,
+      'success',
+      { ...link, description: `Deployed to ${environment} and verified` },
+      deps,
+    ),
+    reportDeployment(release, environment, 'success', deps),
+  ]).catch(() => undefined);
+}
+
+/** The parts of the release document `feedbackFailed` reads (`$` as "Report failure" receives it). */
+export interface FailedReleaseDocument {
+  release: Release;
+  scan?: unknown;
+  approvals?: Record<string, unknown>;
+  verify?: Record<string, unknown>;
+  error?: { Error?: string; Cause?: string };
+  executionArn?: string;
+}
+
+/** Errors that stop a stage without it having failed on its own. */
+const CANCELED = new Set(['ApprovalSuperseded']);
+/** Errors raised before any rollout of the environment started. */
+const BEFORE_ROLLOUT = new Set(['ApprovalRejected', 'ApprovalSuperseded', 'DeployFrozen']);
+
+/**
+ * Which stage a failed release stopped in: `scan` when it never got past the scan, else the first
+ * environment it had not finished (verified).
+ */
+export function failedStage(doc: FailedReleaseDocument): string {
+  if (doc.scan === undefined || (doc.scan as { passed?: unknown }).passed === false) return 'scan';
+  return doc.release.environments.find((env) => doc.verify?.[env] === undefined) ?? 'scan';
+}
+
+function readableCause(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // a plain cause string
+  }
+  return cause;
+}
+
+/**
+ * "Report failure": the stage the release stopped in becomes `failed` (`canceled` when superseded), with the
+ * error as description; when a rollout had started there, its open GitLab deployment becomes `failed` (none
+ * is created for environments that never started rolling out).
+ */
+export async function feedbackFailed(doc: FailedReleaseDocument, deps: FeedbackDeps = {}): Promise<void> {
+  try {
+    const stage = failedStage(doc);
+    const error = doc.error?.Error ?? 'Unknown';
+    const state: CommitState = CANCELED.has(error) ? 'canceled' : 'failed';
+    const cause = readableCause(doc.error?.Cause);
+    const description = `${error}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
+    const rolloutStarted =
+      stage !== 'scan' && doc.approvals?.[stage] !== undefined && !BEFORE_ROLLOUT.has(error);
+    await Promise.all([
+      reportStatus(doc.release, stage, state, { executionArn: doc.executionArn, description }, deps),
+      rolloutStarted
+        ? reportDeployment(doc.release, stage, state, { ...deps, createIfMissing: false })
+        : Promise.resolve(false),
+    ]);
+  } catch {
+    // Best effort by contract: reportStatus/reportDeployment already log their own failures.
+  }
+}
