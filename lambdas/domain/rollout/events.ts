@@ -187,6 +187,11 @@ async function settleFromEvent(
     releaseId: record.releaseId,
     status: held.status,
   };
-  logger.info('deployment event settled a rollout', result);
+  logger.info('deployment event settled a rollout', {
+    serviceName: record.service,
+    environment: record.environment,
+    releaseId: record.releaseId,
+    status: held.status,
+  });
   return result;
 }

@@ -76,7 +76,7 @@ export async function acquireLock(
         `release ${owner} waits for it to finish. One rollout per service and environment at a time.`,
     );
   }
-  logger.info('rollout lock acquired', { environment, service, owner });
+  logger.info('rollout lock acquired', { environment, serviceName: service, owner });
   return item;
 }
 
@@ -112,7 +112,7 @@ export async function releaseLock(
         ExpressionAttributeValues: { ':owner': owner },
       }),
     );
-    logger.info('rollout lock released', { environment, service, owner });
+    logger.info('rollout lock released', { environment, serviceName: service, owner });
     return true;
   } catch (err) {
     if (isConditionFailure(err)) return false;

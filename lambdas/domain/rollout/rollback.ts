@@ -201,7 +201,13 @@ async function putBack(
     new UpdateServiceCommand({ cluster: plan.cluster, service: plan.ecsService, taskDefinition: to }),
   );
   const deploymentId = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
-  logger.info('rollback started', { service, environment: record.environment, from, to, deploymentId });
+  logger.info('rollback started', {
+    serviceName: service,
+    environment: record.environment,
+    from,
+    to,
+    deploymentId,
+  });
   await waitUntilRunning({ plan, taskDefinitionArn: to, deploymentId }, deadline, deps);
   return { rolledBack: { service, from, to, by: 'shipgate' } };
 }

@@ -185,7 +185,7 @@ export async function finish(
     await releaseLock(record.environment, record.service, record.releaseId, deps);
   }
   logger.info('rollout settled', {
-    service: record.service,
+    serviceName: record.service,
     environment: record.environment,
     releaseId: record.releaseId,
     status: settlement.status,

@@ -223,7 +223,7 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
     deploymentStarted = true;
     await setDeploymentId(record, deploymentId, deps);
     logger.info('rollout started', {
-      service: image.service,
+      serviceName: image.service,
       environment,
       releaseId: release.id,
       strategy: plan.strategy,

@@ -126,7 +126,7 @@ export async function verifyRelease(input: EnvironmentImagesInput, deps: VerifyD
     releaseId: release.id,
     environment,
     checks: checks.map((c) => ({
-      service: c.service,
+      serviceName: c.service,
       passed: c.passed,
       attempts: c.attempts,
       status: c.status,
