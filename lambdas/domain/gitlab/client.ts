@@ -66,6 +66,11 @@ export function gitlabErrorStatus(err: unknown): number | undefined {
 export function describeGitlabError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const status = gitlabErrorStatus(err);
-  const message = err.message.replace(/\s+/g, ' ').slice(0, 300);
-  return `${status ? `HTTP ${status} ` : ''}${err.name}: ${message}`;
+  // Network failures surface as `TypeError: fetch failed` with the reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  const code =
+    typeof cause?.code === 'string' ? cause.code : err.name === 'TypeError' ? cause?.message : undefined;
+  const message =
+    err.message.replace(/\s+/g, ' ').slice(0, 300) || (status ? 'empty response body' : 'no message');
+  return `${status ? `HTTP ${status} ` : ''}${err.name}: ${message}${typeof code === 'string' ? ` (${code})` : ''}`;
 }
