@@ -229,16 +229,17 @@ function summaryText(s: ScanSummary, imageCount: number, failClosed: boolean): s
       ? `Findings across ${images}: ${counted}${from}.`
       : `No counted findings across ${images}${from}.`,
   );
-  for (const f of s.top) {
-    lines.push(
+  const top = s.top.map(
+    (f) =>
       `- ${f.id} ${f.severity}${f.package ? ` ${short(f.package, 60)}` : ''}${f.service ? ` (${f.service})` : ''}${f.url ? ` ${f.url}` : ''}`,
-    );
-  }
-  for (const a of s.allowlisted) {
-    lines.push(
+  );
+  const allowlisted = s.allowlisted.map(
+    (a) =>
       `Allowlisted: ${a.id} ×${a.count}${a.services ? ` (${a.services.join(', ')})` : ''} until ${a.expires}: ${short(a.reason, 100)}`,
-    );
-  }
+  );
+  // Readers may only see the first few hundred characters (chat): a failed gate leads with what failed it,
+  // a passed one (what approvers read) with what the allowlist let through and why.
+  lines.push(...(s.passed ? [...allowlisted, ...top] : [...top, ...allowlisted]));
   for (const e of s.expiredAllowlist) {
     lines.push(
       `Expired allowlist entry: ${e.id} expired ${e.expires}${e.matched ? ` (${e.matched} finding${e.matched === 1 ? '' : 's'} now counted)` : ''}; renew or remove it.`,

@@ -316,3 +316,24 @@ describe('merging ECR, Trivy and GitLab reports', () => {
     expect(mergeFindings([a, b])).toHaveLength(2);
   });
 });
+
+describe('summary text order', () => {
+  const config = makeConfig({
+    scan: {
+      whenMissing: 'fail',
+      waitFor: '60s',
+      allowlist: [
+        { id: 'CVE-2026-0009', reason: 'not reachable from any route we serve', expires: '2027-01-31' },
+      ],
+    },
+  });
+  it('leads a passed summary with what the allowlist let through, a failed one with the findings', () => {
+    const passed = evaluate([finding('CVE-2026-0009', 'CRITICAL'), finding('CVE-2026-0010', 'LOW')], config);
+    expect(passed.text.split('\n').slice(2)).toEqual([
+      'Allowlisted: CVE-2026-0009 ×1 until 2027-01-31: not reachable from any route we serve',
+      '- CVE-2026-0010 LOW libfoo (inventory-app)',
+    ]);
+    const failed = evaluate([finding('CVE-2026-0009', 'CRITICAL'), finding('CVE-2026-0011', 'HIGH')], config);
+    expect(failed.text.split('\n')[2]).toBe('- CVE-2026-0011 HIGH libfoo (inventory-app)');
+  });
+});
