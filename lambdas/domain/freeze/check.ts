@@ -86,7 +86,15 @@ export async function checkFreeze(
 
   let api = deps.gitlab;
   if (api === undefined) {
-    const settings = await gitlabSettings(config).catch(() => undefined);
+    const settings = await gitlabSettings(config).catch((err: unknown) => {
+      log.warn(
+        `GitLab freeze periods skipped: the GitLab token could not be read (${(err as Error).message})`,
+        {
+          release: payload.release.id,
+        },
+      );
+      return undefined;
+    });
     api = settings ? gitlabClient(settings, deps.retry?.timeoutMs ?? 3000) : null;
   }
   if (api) {
