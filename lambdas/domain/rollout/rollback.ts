@@ -41,7 +41,7 @@ export interface WaitTarget {
 
 /**
  * Waits until the service runs `taskDefinitionArn` (ECS: PRIMARY deployment COMPLETED on it; CodeDeploy:
- * deployment Succeeded), looking every `pollSeconds`, never past `deadline`.
+ * deployment Succeeded), looking after 1, 2, 3… seconds and then every `pollSeconds`, never past `deadline`.
  * @throws RollbackFailed when it fails or the deadline passes (with the last state seen).
  */
 export async function waitUntilRunning(
@@ -52,9 +52,10 @@ export async function waitUntilRunning(
 ): Promise<void> {
   const { plan } = target;
   const label = `"${plan.service}" in "${plan.environment}" → ${shortTaskDefinition(target.taskDefinitionArn)}`;
+  // Hard cap besides the deadline: the looks the schedule below fits in the window, plus the first.
   const maxLooks = Math.max(
     1,
-    Math.ceil((deadline.getTime() - deps.now().getTime()) / (pollSeconds * 1000)) + 1,
+    Math.ceil((deadline.getTime() - deps.now().getTime()) / (pollSeconds * 1000)) + pollSeconds + 1,
   );
   let last = 'not looked yet';
   for (let look = 0; look < maxLooks; look++) {
@@ -75,8 +76,10 @@ export async function waitUntilRunning(
       );
     }
     last = observation.detail;
-    if (deps.now().getTime() + pollSeconds * 1000 > deadline.getTime()) break;
-    await deps.sleep(pollSeconds * 1000);
+    // Quick first looks (ECS often finishes a rollback within seconds), then every `pollSeconds`.
+    const pause = Math.min(pollSeconds, look + 1);
+    if (deps.now().getTime() + pause * 1000 > deadline.getTime()) break;
+    await deps.sleep(pause * 1000);
   }
   throw new RollbackFailed(
     `Rollback of ${label} did not finish before ${deadline.toISOString()}; last state: ${last}. Check the service's deployments in the ECS console.`,

@@ -61,7 +61,7 @@ export function failureCause(
   reason: string,
   rolledBackTo: string | undefined,
 ): string {
-  const head = `Rollout of "${record.service}" to "${record.environment}" (release ${record.releaseId}, ${shortTaskDefinition(record.taskDefinitionArn)}, ${record.digest}) failed: ${reason}.`;
+  const head = `Rollout of "${record.service}" to "${record.environment}" (release ${record.releaseId}, ${shortTaskDefinition(record.taskDefinitionArn)}, ${record.digest}) failed: ${reason.replace(/[.\s]+$/, '')}.`;
   const where = rolledBackTo
     ? ` The service rolled back to ${shortTaskDefinition(rolledBackTo)}${rolledBackTo === record.previousTaskDefinitionArn ? ' (the revision it ran before)' : ''}.`
     : ` It was deploying over ${shortTaskDefinition(record.previousTaskDefinitionArn)}.`;
