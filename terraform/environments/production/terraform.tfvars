@@ -6,6 +6,7 @@
 # To move a service to CodeDeploy blue/green instead, set
 #   strategy          = "CODEDEPLOY"
 #   codedeploy_config = "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
+#   listener_port     = 8081 # its own listeners: 8081 production, 8082 test
 # (and the same strategy in shipgate.config.yaml): Terraform creates the second
 # target group, the test listener, the CodeDeploy application and deployment
 # group, and publishes them in the contract.

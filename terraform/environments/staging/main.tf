@@ -71,6 +71,8 @@ module "alb" {
       path_prefix    = s.path_prefix
       priority       = s.priority
       blue_green     = s.strategy != "ROLLING"
+      codedeploy     = s.strategy == "CODEDEPLOY"
+      listener_port  = s.listener_port
     }
   }
 }
@@ -162,8 +164,8 @@ module "codedeploy" {
   service_name           = module.service[each.key].name
   deployment_config_name = each.value.codedeploy_config
 
-  production_listener_arns = [module.alb.production_listener_arn]
-  test_listener_arns       = [module.alb.test_listener_arn]
+  production_listener_arns = [module.alb.services[each.key].production_listener_arn]
+  test_listener_arns       = [module.alb.services[each.key].test_listener_arn]
   target_group_names = [
     module.alb.services[each.key].target_group_name,
     module.alb.services[each.key].alternate_target_group_name,

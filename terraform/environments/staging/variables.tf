@@ -70,7 +70,8 @@ variable "services" {
     - `path_prefix`: public path of the service on the load balancer (stripped before the request reaches it); null = catch-all.
     - `priority`: listener rule priority, unique per environment (the catch-all service gets the highest).
     - `strategy`: ROLLING, BLUE_GREEN, LINEAR, CANARY or CODEDEPLOY — must match shipgate.config.yaml (a test checks it);
-      canary/linear/bake settings and `codedeploy_config` refine it.
+      canary/linear/bake settings and `codedeploy_config` refine it. CODEDEPLOY needs `listener_port`: CodeDeploy
+      shifts whole listeners, so the service gets its own (production on `listener_port`, test on `listener_port + 1`).
     - `database`: key of `databases` the service uses; `rabbitmq`: whether it uses the broker.
     - `environment`: extra plain environment variables.
   EOT
@@ -79,6 +80,7 @@ variable "services" {
     container_port                   = optional(number, 8080)
     path_prefix                      = optional(string)
     priority                         = number
+    listener_port                    = optional(number)
     strategy                         = optional(string, "ROLLING")
     bake_time_in_minutes             = optional(number, 5)
     canary_percent                   = optional(number, 10)

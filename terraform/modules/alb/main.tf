@@ -1,10 +1,15 @@
 locals {
-  https          = var.certificate_arn != null
-  scheme         = local.https ? "https" : "http"
-  create_dns     = var.route53_zone_id != null && var.domain_name != null
-  host           = local.create_dns ? var.domain_name : aws_lb.this.dns_name
-  blue_green     = { for k, s in var.services : k => s if s.blue_green }
-  any_blue_green = length(local.blue_green) > 0
+  https      = var.certificate_arn != null
+  scheme     = local.https ? "https" : "http"
+  create_dns = var.route53_zone_id != null && var.domain_name != null
+  host       = local.create_dns ? var.domain_name : aws_lb.this.dns_name
+  blue_green = { for k, s in var.services : k => s if s.blue_green || s.codedeploy }
+  # CodeDeploy services get whole listeners of their own; everyone else shares the
+  # production listener through path rules (and the shared test listener).
+  codedeploy     = { for k, s in var.services : k => s if s.codedeploy }
+  routed         = { for k, s in var.services : k => s if !s.codedeploy }
+  routed_bg      = { for k, s in local.routed : k => s if s.blue_green }
+  any_blue_green = length(local.routed_bg) > 0
 
   production_listener_arn = local.https ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn
 }
@@ -229,7 +234,7 @@ resource "aws_lb_target_group" "green" {
 ################################################################################
 
 resource "aws_lb_listener_rule" "production" {
-  for_each = var.services
+  for_each = local.routed
 
   listener_arn = local.production_listener_arn
   priority     = each.value.priority
@@ -283,7 +288,7 @@ resource "aws_lb_listener_rule" "production" {
 }
 
 resource "aws_lb_listener_rule" "test" {
-  for_each = local.blue_green
+  for_each = local.routed_bg
 
   listener_arn = aws_lb_listener.test[0].arn
   priority     = each.value.priority
@@ -329,6 +334,75 @@ resource "aws_lb_listener_rule" "test" {
 
   lifecycle {
     ignore_changes = [action]
+  }
+}
+
+################################################################################
+# CodeDeploy services: a production and a test listener each, whose default
+# action CodeDeploy rewrites during a deployment (hence ignore_changes).
+################################################################################
+
+resource "aws_vpc_security_group_ingress_rule" "codedeploy" {
+  for_each = merge([for k, s in local.codedeploy : { for cidr in var.ingress_cidr_blocks : "${k}/${cidr}" => { port = s.listener_port, cidr = cidr } }]...)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Production listener of a CodeDeploy service"
+  cidr_ipv4         = each.value.cidr
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+}
+
+resource "aws_vpc_security_group_ingress_rule" "codedeploy_test" {
+  for_each = merge([for k, s in local.codedeploy : { for cidr in concat([var.vpc_cidr_block], var.test_ingress_cidr_blocks) : "${k}/${cidr}" => { port = s.listener_port + 1, cidr = cidr } }]...)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Test listener of a CodeDeploy service"
+  cidr_ipv4         = each.value.cidr
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+}
+
+resource "aws_lb_listener" "codedeploy" {
+  for_each = local.codedeploy
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = each.value.listener_port
+  protocol          = local.https ? "HTTPS" : "HTTP"
+  ssl_policy        = local.https ? var.ssl_policy : null
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.blue[each.key].arn
+  }
+
+  tags = merge(var.tags, { Service = each.key })
+
+  lifecycle {
+    ignore_changes = [default_action]
+  }
+}
+
+resource "aws_lb_listener" "codedeploy_test" {
+  for_each = local.codedeploy
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = each.value.listener_port + 1
+  protocol          = local.https ? "HTTPS" : "HTTP"
+  ssl_policy        = local.https ? var.ssl_policy : null
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.blue[each.key].arn
+  }
+
+  tags = merge(var.tags, { Service = each.key })
+
+  lifecycle {
+    ignore_changes = [default_action]
   }
 }
 

@@ -80,6 +80,9 @@ variable "services" {
     - `health_check_path`: readiness path the target group probes.
     - `deregistration_delay`: seconds a draining target keeps its connections (at most 30 for fast rollouts).
     - `blue_green`: create a second target group and a test listener rule (ECS BLUE_GREEN, LINEAR, CANARY or CodeDeploy).
+    - `codedeploy`: the service is deployed by CodeDeploy, which shifts traffic on whole listeners: it gets its own
+      production listener on `listener_port` and test listener on `listener_port + 1` (default actions, no path
+      rules), as CodeDeploy's ECS blue/green model expects. Implies `blue_green`.
   EOT
   type = map(object({
     container_port       = number
@@ -88,11 +91,18 @@ variable "services" {
     health_check_path    = optional(string, "/readyz")
     deregistration_delay = optional(number, 15)
     blue_green           = optional(bool, false)
+    codedeploy           = optional(bool, false)
+    listener_port        = optional(number)
   }))
 
   validation {
     condition     = alltrue([for s in values(var.services) : s.deregistration_delay >= 0 && s.deregistration_delay <= 30])
     error_message = "Each service's deregistration_delay must be between 0 and 30 seconds so rollouts and rollbacks stay fast."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.services) : !s.codedeploy || (s.listener_port != null && !contains([80, 443, var.test_listener_port], coalesce(s.listener_port, 0)))])
+    error_message = "A codedeploy service needs its own listener_port (not 80, 443 or test_listener_port); its test listener uses listener_port + 1."
   }
 
   validation {

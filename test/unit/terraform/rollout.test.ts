@@ -57,6 +57,19 @@ describe('Terraform settings that make rollouts fast and safe', () => {
       // ECS and CodeDeploy move the weights during a rollout: Terraform must not move them back.
       for (const r of rules) expect(ignoreChanges(r.body)).toContain('action');
     });
+
+    it('give CodeDeploy services listeners of their own whose default action CodeDeploy owns', () => {
+      const listeners = resourcesOfType(files, 'aws_lb_listener').filter((l) =>
+        l.name.startsWith('codedeploy'),
+      );
+      expect(listeners.map((l) => l.name).sort()).toEqual(['codedeploy', 'codedeploy_test']);
+      for (const l of listeners) {
+        expect(l.body.for_each).toBe('${local.codedeploy}');
+        expect(ignoreChanges(l.body)).toEqual(['default_action']);
+      }
+      const production = resourcesOfType(files, 'aws_lb_listener_rule').find((r) => r.name === 'production')!;
+      expect(production.body.for_each).toBe('${local.routed}');
+    });
   });
 
   describe('ECS services', () => {

@@ -86,6 +86,7 @@ run "codedeploy_option" {
         priority          = 100
         strategy          = "CODEDEPLOY"
         codedeploy_config = "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
+        listener_port     = 8081
       }
     }
     databases = {}
@@ -107,8 +108,13 @@ run "codedeploy_option" {
   }
 
   assert {
-    condition     = length(module.service["api-gateway"]) > 0 && module.alb.services["api-gateway"].alternate_target_group_arn != null && module.alb.test_listener_arn != null
+    condition     = module.alb.services["api-gateway"].alternate_target_group_arn != null && module.alb.services["api-gateway"].test_listener_arn != null
     error_message = "CODEDEPLOY needs a second target group and a test listener."
+  }
+
+  assert {
+    condition     = jsondecode(module.contract["api-gateway"].json).smokeUrl == "http://shipgate-test-1234567890.us-east-1.elb.amazonaws.com:8081"
+    error_message = "A CodeDeploy service is reached on its own listener."
   }
 }
 

@@ -107,3 +107,41 @@ run "slow_draining_refused" {
 
   expect_failures = [var.services]
 }
+
+run "codedeploy_service_gets_its_own_listeners" {
+  command = apply
+
+  variables {
+    services = {
+      "api-gateway"   = { container_port = 8080, priority = 100, codedeploy = true, listener_port = 8081 }
+      "inventory-app" = { container_port = 8080, priority = 10, path_prefix = "/inventory-app" }
+    }
+  }
+
+  assert {
+    condition     = aws_lb_listener.codedeploy["api-gateway"].port == 8081 && aws_lb_listener.codedeploy_test["api-gateway"].port == 8082
+    error_message = "A CodeDeploy service gets a production and a test listener of its own."
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lb_listener_rule.production), "api-gateway") && length(aws_lb_listener.test) == 0
+    error_message = "A CodeDeploy service is not routed by path rules, and no shared test listener is needed."
+  }
+
+  assert {
+    condition     = length(aws_lb_target_group.green) == 1 && output.services["api-gateway"].url == "http://shipgate-test-1234567890.us-east-1.elb.amazonaws.com:8081"
+    error_message = "A CodeDeploy service has two target groups and is reached on its own port."
+  }
+}
+
+run "codedeploy_needs_a_port" {
+  command = plan
+
+  variables {
+    services = {
+      "api-gateway" = { container_port = 8080, priority = 100, codedeploy = true }
+    }
+  }
+
+  expect_failures = [var.services]
+}
