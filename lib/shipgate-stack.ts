@@ -41,23 +41,27 @@ export interface ShipgateStackProps extends StackProps {
 }
 
 /** Secrets read by the webhook/approvals/Slack HTTP Lambda. */
-const HTTP_SECRETS: readonly SecretName[] = [
+export const HTTP_SECRETS: readonly SecretName[] = [
   'webhookToken',
   'webhookSigningKey',
   'slackSigningSecret',
   'linkSigningKey',
   'chatWebhookUrl',
-  'gitlabToken',
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
 const ROLLOUT_STEPS: readonly StepName[] = ['start-rollout', 'await-rollout', 'check-rollout', 'rollback'];
 /** Steps that read deploy contracts from SSM. */
-const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', 'rollout-events', ...ROLLOUT_STEPS];
-/** Steps that read ECR image metadata. */
-const ECR_STEPS: readonly StepName[] = ['resolve-release', 'scan', 'start-rollout'];
-/** Steps that complete task tokens themselves (besides the HTTP Lambda). */
-const TASK_RESPONSE_STEPS: readonly StepName[] = ['rollout-events', 'start-rollout', 'await-rollout'];
+const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', ...ROLLOUT_STEPS];
+/** Steps that complete task tokens themselves (besides the HTTP Lambda): rollouts settling, approvals closing. */
+const TASK_RESPONSE_STEPS: readonly StepName[] = [
+  'rollout-events',
+  'start-rollout',
+  'await-rollout',
+  'check-rollout',
+  'request-approval',
+  'report-failure',
+];
 
 /**
  * Shipgate on AWS: the HTTP API and its hono Lambda, one Lambda per workflow step, the release state
@@ -171,14 +175,23 @@ export class ShipgateStack extends Stack {
     }
 
     const repositories = [...new Set(Object.values(config.services).map((s) => s.repository))];
-    const ecrRead = new iam.PolicyStatement({
-      sid: 'ReadReleaseImages',
-      actions: ['ecr:DescribeImages', 'ecr:DescribeRepositories', 'ecr:DescribeImageScanFindings'],
-      resources: repositories.map((repo) =>
-        this.formatArn({ service: 'ecr', resource: 'repository', resourceName: repo }),
-      ),
-    });
-    for (const step of ECR_STEPS) steps[step].addToRolePolicy(ecrRead);
+    const repositoryArns = repositories.map((repo) =>
+      this.formatArn({ service: 'ecr', resource: 'repository', resourceName: repo }),
+    );
+    steps['resolve-release'].addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ResolveReleaseImages',
+        actions: ['ecr:DescribeImages', 'ecr:DescribeRepositories'],
+        resources: repositoryArns,
+      }),
+    );
+    steps.scan.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadScanFindings',
+        actions: ['ecr:DescribeImageScanFindings', 'ecr:DescribeImages'],
+        resources: repositoryArns,
+      }),
+    );
 
     const contractsRead = new iam.PolicyStatement({
       sid: 'ReadDeployContracts',
@@ -196,6 +209,8 @@ export class ShipgateStack extends Stack {
     for (const step of ROLLOUT_STEPS) {
       for (const statement of rolloutStatements(this)) steps[step].addToRolePolicy(statement);
     }
+    // rollout-events only observes: it reads the service/deployment an event names, then settles the waiter.
+    for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
 
     this.acknowledgeWildcards(config.contractsPrefix);
 
@@ -248,6 +263,35 @@ function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<
     [arn('codedeploy', 'application:*')]:
       'CodeDeploy applications are named by the deploy contracts at run time.',
   };
+}
+
+/** Read-only ECS/CodeDeploy permissions of the event handler. */
+function rolloutReadStatements(stack: Stack): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ObserveServices',
+      actions: ['ecs:DescribeServices'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ObserveTaskDefinitions',
+      // DescribeTaskDefinition supports no resource-level permissions.
+      actions: ['ecs:DescribeTaskDefinition'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ObserveCodeDeploy',
+      actions: ['codedeploy:GetDeployment'],
+      resources: [
+        stack.formatArn({
+          service: 'codedeploy',
+          resource: 'deploymentgroup',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  ];
 }
 
 /**

@@ -1,3 +1,5 @@
+import { expireApprovalsOfRelease } from '../domain/approvals/close';
+import { approvalDeps, type ApprovalDeps } from '../domain/approvals/deps';
 import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
 import { logger } from '../shared/logger';
 import {
@@ -77,6 +79,16 @@ export function failurePatch(doc: ReleaseDocument, now: Date): ReleasePatch {
   };
 }
 
+/**
+ * The environment whose approval timed out, when the release failed with `States.Timeout` while waiting in
+ * "Approve <env>" (the first environment it reached without an approval result), else `undefined`.
+ */
+export function timedOutApproval(doc: ReleaseDocument): string | undefined {
+  if (doc.error?.Error !== 'States.Timeout' || doc.scan === undefined) return undefined;
+  const env = doc.release.environments.find((e) => !doc.verify?.[e]);
+  return env && !doc.approvals?.[env] ? env : undefined;
+}
+
 /** Result of "Report failure". */
 export interface ReportResult {
   reportedAt: string;
@@ -85,14 +97,34 @@ export interface ReportResult {
 
 /**
  * "Report failure" state: payload `$` with `$.error` (`{ Error, Cause }` from the Catch). Records the
- * release as FAILED (or SUPERSEDED) with the error and a readable cause. It re-raises nothing: the next
+ * release as FAILED (or SUPERSEDED) with the error and a readable cause, and closes an approval request
+ * that timed out (EXPIRED, with its chat follow-up). It re-raises nothing: the next
  * state ("Release failed") fails the execution with the original error and cause.
  */
-export async function reportFailure(event: unknown, deps: StoreDeps = {}): Promise<ReportResult> {
+export async function reportFailure(
+  event: unknown,
+  deps: StoreDeps & { approvals?: () => ApprovalDeps } = {},
+): Promise<ReportResult> {
   const doc = parseReleaseDocument(event, 'Report failure');
   const now = deps.now?.() ?? new Date();
   const patch = failurePatch(doc, now);
   const recorded = await applyOutcome(doc.release.id, patch, deps);
+  const environment = timedOutApproval(doc);
+  if (environment) {
+    // Step Functions ended the wait; close the request too so its links stop working and chat says so.
+    try {
+      const closed = await expireApprovalsOfRelease(
+        { projectId: doc.release.project.id, releaseId: doc.release.id, environment },
+        (deps.approvals ?? approvalDeps)(),
+      );
+      logger.info('Timed-out approvals closed', { releaseId: doc.release.id, closed: closed.length });
+    } catch (err) {
+      logger.warn('Could not close the timed-out approval', {
+        releaseId: doc.release.id,
+        error: err as Error,
+      });
+    }
+  }
   logger.info('Release failure reported', { releaseId: doc.release.id, error: patch.error, recorded });
   return { reportedAt: now.toISOString(), recorded };
 }

@@ -24,7 +24,10 @@ export interface StepSpec {
   readonly description: string;
   /** Lambda timeout in seconds for this configuration (at most 900). */
   readonly timeoutSeconds: (config: ShipgateConfig) => number;
-  /** Secrets the step reads (each passed as `<ENV>_SECRET_ARN` and granted read). */
+  /**
+   * Secrets the step reads (each passed as `<ENV>_SECRET_ARN` and granted read). A test checks this list
+   * against the `getSecret('<name>')` calls in the handler's bundle, both ways.
+   */
   readonly secrets: readonly SecretName[];
   /** Memory in MB. @default 512 */
   readonly memorySize?: number;
@@ -55,7 +58,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/scan.ts',
     description: 'Applies the scan gate to the release images',
     timeoutSeconds: (config) => capped(config.scan.waitFor + 60),
-    secrets: ['gitlabToken', 'chatWebhookUrl'],
+    secrets: ['gitlabToken'],
   },
   'check-freeze': {
     entry: 'lambdas/steps/check-freeze.ts',
@@ -67,13 +70,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/request-approval.ts',
     description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'linkSigningKey', 'gitlabToken'],
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret'],
   },
   'start-rollout': {
     entry: 'lambdas/steps/start-rollout.ts',
     description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
     timeoutSeconds: () => 120,
-    secrets: ['gitlabToken'],
+    secrets: [],
   },
   'await-rollout': {
     entry: 'lambdas/steps/await-rollout.ts',
@@ -103,19 +106,19 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/rollback.ts',
     description: 'Rolls services back to their previous task definition and waits for it',
     timeoutSeconds: () => LAMBDA_MAX_SECONDS,
-    secrets: ['gitlabToken', 'chatWebhookUrl'],
+    secrets: [],
   },
   'record-release': {
     entry: 'lambdas/steps/record-release.ts',
     description: 'Records a successful release',
     timeoutSeconds: () => 60,
-    secrets: ['gitlabToken', 'chatWebhookUrl'],
+    secrets: [],
   },
   'report-failure': {
     entry: 'lambdas/steps/report-failure.ts',
-    description: 'Records a failed release with its error and cause',
+    description: 'Records a failed release with its error and cause, closes a timed-out approval',
     timeoutSeconds: () => 60,
-    secrets: ['gitlabToken', 'chatWebhookUrl'],
+    secrets: ['chatWebhookUrl'],
   },
 };
 

@@ -132,7 +132,7 @@ describe('ShipgateStack', () => {
     };
     expect(readers('webhookToken')).toEqual(['HttpFunction']);
     expect(readers('webhookSigningKey')).toEqual(['HttpFunction']);
-    expect(readers('slackSigningSecret')).toEqual(['HttpFunction']);
+    expect(readers('slackSigningSecret').sort()).toEqual(['HttpFunction', 'RequestApprovalFunction']);
     expect(readers('linkSigningKey').sort()).toEqual(['HttpFunction', 'RequestApprovalFunction']);
     expect(readers('chatWebhookUrl')).toEqual(
       expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),

@@ -1,9 +1,16 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { mockClient } from 'aws-sdk-client-mock';
 import { recordRelease } from '../../../lambdas/steps/record-release';
-import { failurePatch, readableCause, reportFailure } from '../../../lambdas/steps/report-failure';
-import { testImages, testRelease } from '../../helpers/local-workflow';
+import {
+  failurePatch,
+  readableCause,
+  reportFailure,
+  timedOutApproval,
+} from '../../../lambdas/steps/report-failure';
+import { testConfig, testImages, testRelease } from '../../helpers/local-workflow';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -149,6 +156,29 @@ describe('Report failure', () => {
       now(),
     );
     expect(patch.status).toBe('SUPERSEDED');
+  });
+
+  it('closes the approval request whose wait timed out', async () => {
+    ddbMock.on(QueryCommand).resolves({ Items: [] });
+    const doc = { ...input, scan: { passed: true }, error: { Error: 'States.Timeout', Cause: '' } };
+    expect(timedOutApproval(doc as never)).toBe('staging');
+    const approvals = () =>
+      approvalDeps({
+        ddb,
+        sfn: new SFNClient({}),
+        table: 'shipgate-test',
+        config: testConfig(),
+        now,
+        env: {},
+      });
+    await reportFailure(doc, { ...deps, approvals });
+    // It looks up the project's pending approvals to close this release's open one.
+    expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'gsi1',
+      ExpressionAttributeValues: { ':p': expect.stringContaining('7') },
+    });
+    // A timeout elsewhere (a rollout) leaves approvals alone.
+    expect(timedOutApproval({ ...doc, approvals: { staging: approval(['ann']) } } as never)).toBeUndefined();
   });
 
   it('keeps plain causes as they are', () => {
