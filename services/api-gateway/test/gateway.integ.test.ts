@@ -147,6 +147,26 @@ run('api-gateway against a real RabbitMQ', () => {
     }
   });
 
+  it('answers 413 for a proxied body over MAX_BODY_BYTES without calling inventory-app', async () => {
+    const small = await startGateway(env({ MAX_BODY_BYTES: '16' }), log);
+    try {
+      const before = upstream.seen.length;
+      const res = await fetch(`http://127.0.0.1:${small.port}/api/movies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'A title longer than sixteen bytes' }),
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({
+        error: 'payload_too_large',
+        message: 'The request body is 45 bytes; the limit is 16 bytes (MAX_BODY_BYTES).',
+      });
+      expect(upstream.seen.length).toBe(before);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('publishes a valid billing order as a persistent, confirmed message and answers 202', async () => {
     const res = await bill(
       { user_id: '3', number_of_items: '5', total_amount: '180' },
