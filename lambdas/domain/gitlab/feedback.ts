@@ -87,9 +87,23 @@ async function withFeedback(
   }
 }
 
+/**
+ * The execution ARN of a release: the execution is named after the release id, so it follows from the state
+ * machine ARN (`SHIPGATE_STATE_MACHINE_ARN`) when a step's payload does not carry it.
+ */
+export function releaseExecutionArn(
+  release: Release,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const machine = env.SHIPGATE_STATE_MACHINE_ARN;
+  if (!machine || !machine.includes(':stateMachine:')) return undefined;
+  return `${machine.replace(':stateMachine:', ':execution:')}:${release.id}`;
+}
+
 function defaultTarget(release: Release, options: StatusOptions): string {
   if (options.targetUrl) return options.targetUrl;
-  if (options.executionArn) return executionUrl(options.executionArn);
+  const arn = options.executionArn ?? releaseExecutionArn(release);
+  if (arn) return executionUrl(arn);
   return `${publicUrl()}/api/releases/${encodeURIComponent(release.id)}`;
 }
 

@@ -1,4 +1,5 @@
-import type { Release } from '../../shared/release';
+import { z } from 'zod';
+import { releaseSchema, type Release } from '../../shared/release';
 import { reportDeployment, reportStatus, type CommitState, type FeedbackDeps } from './feedback';
 
 /**
@@ -137,4 +138,47 @@ export async function feedbackFailed(doc: FailedReleaseDocument, deps: FeedbackD
   } catch {
     // Best effort by contract: reportStatus/reportDeployment already log their own failures.
   }
+}
+
+/*
+ * Step payload adapters: each takes the raw payload a step handler received, picks what feedback needs
+ * (ignoring anything it does not recognise) and never throws, so a handler wires feedback with one line.
+ */
+
+const stepPayloadSchema = z.object({
+  release: releaseSchema,
+  environment: z.string().min(1).optional(),
+  executionArn: z.string().optional(),
+  image: z.object({ service: z.string() }).passthrough().optional(),
+});
+
+function readPayload(event: unknown) {
+  const parsed = stepPayloadSchema.safeParse(event);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** request-approval payload `{ environment, release, executionArn, … }` → `feedbackApprovalRequested`. */
+export async function feedbackForApprovalPayload(event: unknown, deps: FeedbackDeps = {}): Promise<void> {
+  const p = readPayload(event);
+  if (p?.environment) await feedbackApprovalRequested(p.release, p.environment, p, deps);
+}
+
+/** start-rollout payload `{ environment, release, image, executionArn, … }` → `feedbackRolloutStarted`. */
+export async function feedbackForRolloutPayload(event: unknown, deps: FeedbackDeps = {}): Promise<void> {
+  const p = readPayload(event);
+  if (p?.environment && p.image) {
+    await feedbackRolloutStarted(p.release, p.environment, p.image.service, p, deps);
+  }
+}
+
+/** verify payload `{ environment, release, … }`, after the checks passed → `feedbackVerified`. */
+export async function feedbackForVerifiedPayload(event: unknown, deps: FeedbackDeps = {}): Promise<void> {
+  const p = readPayload(event);
+  if (p?.environment) await feedbackVerified(p.release, p.environment, p, deps);
+}
+
+/** report-failure payload (the release document with `$.error`) → `feedbackFailed`. */
+export async function feedbackForFailurePayload(event: unknown, deps: FeedbackDeps = {}): Promise<void> {
+  const p = readPayload(event);
+  if (p) await feedbackFailed({ ...(event as FailedReleaseDocument), release: p.release }, deps);
 }

@@ -1,7 +1,12 @@
 import { gitlabClient } from '../../../lambdas/domain/gitlab/client';
 import type { FeedbackDeps } from '../../../lambdas/domain/gitlab/feedback';
+import { releaseExecutionArn } from '../../../lambdas/domain/gitlab/feedback';
 import {
   failedStage,
+  feedbackForApprovalPayload,
+  feedbackForFailurePayload,
+  feedbackForRolloutPayload,
+  feedbackForVerifiedPayload,
   feedbackApprovalRequested,
   feedbackFailed,
   feedbackRolloutStarted,
@@ -107,5 +112,69 @@ describe('GitLab feedback through a release', () => {
       feedbackFailed({ release, error: { Error: 'ScanGateFailed' } }, deps()),
     ).resolves.toBeUndefined();
     expect(warn).toHaveBeenCalled();
+  });
+});
+
+describe('step payload adapters (one line per step handler)', () => {
+  const executionArn =
+    'arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:shop-p812-4f1c2e9a7b3d';
+
+  it('read the step payloads as the state machine sends them', async () => {
+    await feedbackForApprovalPayload(
+      {
+        taskToken: 'fake-task-token-1',
+        executionArn,
+        environment: 'production',
+        release,
+        resolved: {},
+        scan: {},
+      },
+      deps(),
+    );
+    await feedbackForRolloutPayload(
+      {
+        taskToken: 'fake-task-token-2',
+        executionArn,
+        environment: 'production',
+        release,
+        image: { service: 'inventory-app' },
+      },
+      deps(),
+    );
+    await feedbackForVerifiedPayload({ environment: 'production', release, images: [] }, deps());
+    expect(statuses()).toEqual([
+      'shipgate/production=pending',
+      'shipgate/production=running',
+      'shipgate/production=success',
+    ]);
+    expect(deployments()).toEqual(['production=success']);
+    expect(gitlab.statuses[0].target_url).toContain(encodeURIComponent(executionArn));
+    // Task tokens never reach GitLab.
+    expect(JSON.stringify(gitlab.requests)).not.toContain('fake-task-token');
+  });
+
+  it('reports the failure from the release document', async () => {
+    await feedbackForFailurePayload(
+      { release, error: { Error: 'ScanGateFailed', Cause: 'Scan FAILED: staging (CRITICAL 1 > 0).' } },
+      deps(),
+    );
+    expect(statuses()).toEqual(['shipgate/scan=failed']);
+    expect(gitlab.statuses[0].description).toBe('ScanGateFailed: Scan FAILED: staging (CRITICAL 1 > 0).');
+  });
+
+  it('ignore payloads they do not recognise, without throwing', async () => {
+    await expect(feedbackForApprovalPayload(undefined, deps())).resolves.toBeUndefined();
+    await expect(feedbackForRolloutPayload({ release: { id: 'x' } }, deps())).resolves.toBeUndefined();
+    await expect(feedbackForFailurePayload('nonsense', deps())).resolves.toBeUndefined();
+    expect(gitlab.requests).toEqual([]);
+  });
+
+  it('derive the execution link from the state machine ARN when the payload has none', () => {
+    expect(
+      releaseExecutionArn(release, {
+        SHIPGATE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:shipgate-release',
+      }),
+    ).toBe(executionArn);
+    expect(releaseExecutionArn(release, {})).toBeUndefined();
   });
 });
