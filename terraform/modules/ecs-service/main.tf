@@ -22,6 +22,10 @@ locals {
     command = var.bootstrap_command
   } : {}
 
+  bootstrap_labels = length(local.bootstrap_overrides) > 0 ? {
+    dockerLabels = { "org.shipgate.bootstrap-overrides" = join(",", sort(keys(local.bootstrap_overrides))) }
+  } : {}
+
   container_definition = merge({
     name      = local.container_name
     image     = var.bootstrap_image
@@ -42,10 +46,12 @@ locals {
       }
     }
     stopTimeout = 30
-    dockerLabels = length(local.bootstrap_overrides) > 0 ? {
-      "org.shipgate.bootstrap-overrides" = join(",", sort(keys(local.bootstrap_overrides)))
-    } : {}
-  }, local.bootstrap_overrides)
+    # Defaults the ECS API fills in anyway: spelling them out avoids a perpetual diff.
+    cpu            = 0
+    mountPoints    = []
+    volumesFrom    = []
+    systemControls = []
+  }, local.bootstrap_labels, local.bootstrap_overrides)
 
   service_security_group_ids = concat([aws_security_group.this.id], var.security_group_ids)
 }
