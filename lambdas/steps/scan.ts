@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssues } from '../shared/config';
+import { formatIssues, getConfig } from '../shared/config';
 import { BadRequestError } from '../shared/errors';
 import { releaseSchema } from '../shared/release';
 import { reportStatus } from '../domain/gitlab/feedback';
@@ -28,7 +28,22 @@ const payloadSchema = z.object({
  * Throws `ScanGateFailed` (message = summary text) when the policy fails, so the release ends before any
  * approval is asked. Reports `shipgate/scan` running → success / failed to GitLab (best effort).
  */
-export const handler = async (event: unknown): Promise<ScanSummary> => {
+/** Time kept back from the Lambda's remaining time for GitLab statuses and the summary (s). */
+const RESERVE_SECONDS = 40;
+
+/**
+ * How long to wait for ECR: `scan.waitFor`, lowered when the function has less time left, so the gate
+ * reports missing scans instead of the Lambda timing out.
+ */
+export function ecrWaitSeconds(configured: number, remainingMs: number | undefined): number {
+  if (remainingMs === undefined) return configured;
+  return Math.max(5, Math.min(configured, Math.floor(remainingMs / 1000) - RESERVE_SECONDS));
+}
+
+export const handler = async (
+  event: unknown,
+  context?: { getRemainingTimeInMillis?: () => number },
+): Promise<ScanSummary> => {
   const parsed = payloadSchema.safeParse(event);
   if (!parsed.success) {
     throw new BadRequestError(`Scan payload is invalid:\n${formatIssues(parsed.error.issues)}`);
@@ -42,7 +57,8 @@ export const handler = async (event: unknown): Promise<ScanSummary> => {
   });
   let summary: ScanSummary;
   try {
-    summary = await runScanGate(payload);
+    const waitForSeconds = ecrWaitSeconds(getConfig().scan.waitFor, context?.getRemainingTimeInMillis?.());
+    summary = await runScanGate(payload, { waitForSeconds });
   } catch (err) {
     await reportStatus(release, 'scan', 'failed', { ...link, description: 'Scan could not run' });
     throw err;

@@ -27,6 +27,8 @@ export interface ScanGateDeps {
   /** Clock in epoch ms (ECR waiting and allowlist expiry). */
   now?: () => number;
   logger?: LogSink;
+  /** How long to wait for ECR scans (default `scan.waitFor`; the handler lowers it to fit the Lambda's time). */
+  waitForSeconds?: number;
   /** Overall bound of reading GitLab reports (default `REPORTS_BOUND_MS`). */
   reportsBoundMs?: number;
 }
@@ -84,7 +86,11 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
   const ecrResults = Promise.all(
     resolved.images.map(async (image) => ({
       image,
-      result: await waitForEcrScan(image, config.scan.waitFor, { ecr: deps.ecr, sleep: deps.sleep, now }),
+      result: await waitForEcrScan(image, deps.waitForSeconds ?? config.scan.waitFor, {
+        ecr: deps.ecr,
+        sleep: deps.sleep,
+        now,
+      }),
     })),
   );
 

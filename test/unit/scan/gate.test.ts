@@ -11,7 +11,7 @@ import { gitlabClient } from '../../../lambdas/domain/gitlab/client';
 import { attributeReport, imageRepository, runScanGate } from '../../../lambdas/domain/scan/gate';
 import { ScanGateFailed } from '../../../lambdas/domain/scan/types';
 import { setConfigForTesting } from '../../../lambdas/shared/config';
-import { handler } from '../../../lambdas/steps/scan';
+import { ecrWaitSeconds, handler } from '../../../lambdas/steps/scan';
 import { startFakeGitlab, type FakeGitlab } from '../../helpers/fake-gitlab';
 import { makeConfig, makeImage, makeRelease } from '../../fixtures/scanners/release';
 
@@ -294,5 +294,14 @@ describe('scan gate with a hanging GitLab', () => {
     expect(summary.notes).toContain(
       'GitLab security reports not read (Error: GitLab did not deliver them within 0.3 s)',
     );
+  });
+});
+
+describe('ECR wait within the Lambda time', () => {
+  it('keeps scan.waitFor when there is time, and shortens it to leave room for reporting', () => {
+    expect(ecrWaitSeconds(300, undefined)).toBe(300);
+    expect(ecrWaitSeconds(300, 360_000)).toBe(300);
+    expect(ecrWaitSeconds(900, 900_000)).toBe(860);
+    expect(ecrWaitSeconds(300, 20_000)).toBe(5);
   });
 });
