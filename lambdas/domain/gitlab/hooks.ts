@@ -59,6 +59,7 @@ const EVENTS_OFF = {
 const LABEL: Record<string, string> = {
   url: 'URL',
   push_events_branch_filter: 'branch filter',
+  branch_filter_strategy: 'branch filter strategy',
   enable_ssl_verification: 'SSL verification',
   description: 'token',
   signing_token: 'signing token',
@@ -119,6 +120,8 @@ export async function ensureProjectHook(
       ...EVENTS_ON,
       ...EVENTS_OFF,
       push_events_branch_filter: branch ?? '',
+      // The filter is a branch name, not a regular expression (GitLab 16.2+ has strategies; older ignore it).
+      branch_filter_strategy: 'wildcard',
       // Verification only applies to https; GitLab keeps the flag for http hooks, where it means nothing.
       enable_ssl_verification: https,
       name: 'Shipgate',

@@ -82,6 +82,7 @@ describe('shipgate gitlab hooks', () => {
       issues_events: false,
       enable_ssl_verification: true,
       push_events_branch_filter: 'main',
+      branch_filter_strategy: 'wildcard',
       name: 'Shipgate',
     });
     expect(created.body).not.toHaveProperty('signing_token');
@@ -160,6 +161,17 @@ describe('shipgate gitlab hooks', () => {
     expect(writes()).toHaveLength(before);
     expect(await hooks(['--url', 'https://shipgate.example.com', '--force'])).toBe(0);
     expect(printed()).toContain('root/api-gateway: updated hook #100 (token (forced))');
+  });
+
+  it('fixes a hook someone changed by hand (events off, regex filter strategy)', async () => {
+    await setup();
+    await hooks(['--url', 'https://shipgate.example.com']);
+    Object.assign(gitlab.hooks[0], { pipeline_events: false, branch_filter_strategy: 'regex' });
+    expect(await hooks(['--url', 'https://shipgate.example.com'])).toBe(0);
+    expect(printed()).toContain(
+      'root/api-gateway: updated hook #100 (pipeline events, branch filter strategy)',
+    );
+    expect(gitlab.hooks[0]).toMatchObject({ pipeline_events: true, branch_filter_strategy: 'wildcard' });
   });
 
   it('--dry-run says what it would do and writes nothing', async () => {
