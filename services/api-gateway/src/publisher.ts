@@ -154,6 +154,11 @@ export class BillingPublisher {
       clientProperties: { connection_name: 'api-gateway' },
     });
     this.conn = conn;
+    if (this.stopping) {
+      // stop() ran while we were connecting: it could not close this connection.
+      await conn.close().catch(() => undefined);
+      throw new Error('stopped while connecting');
+    }
     const closed = new Promise<Error | undefined>((resolve) => {
       let lastError: Error | undefined;
       conn.on('error', (err: Error) => {

@@ -117,6 +117,11 @@ export class BillingConsumer {
     const { url, queue, prefetch, log } = this.opts;
     const conn = await connect(url, { timeout: 5000, clientProperties: { connection_name: 'billing-app' } });
     this.conn = conn;
+    if (this.stopping) {
+      // stop() ran while we were connecting: it could not close this connection.
+      await conn.close().catch(() => undefined);
+      throw new Error('stopped while connecting');
+    }
     const closed = new Promise<Error | undefined>((resolve) => {
       let lastError: Error | undefined;
       conn.on('error', (err: Error) => {

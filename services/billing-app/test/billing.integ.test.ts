@@ -267,6 +267,37 @@ run('billing-app against real PostgreSQL and RabbitMQ', () => {
     }
   }, 60_000);
 
+  it('starts while RabbitMQ is unreachable, reports not ready, and still stops cleanly', async () => {
+    const closedPort = await freePort();
+    const lonely = await startBilling(
+      loadConfig({
+        DATABASE_URL: dbUrl,
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${closedPort}`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        RECONNECT_MIN_MS: '100',
+      }),
+      log,
+    );
+    try {
+      await waitFor('a failed connection attempt', async () =>
+        logLines.some((l) => l.msg === 'amqp connect failed' && String(l.error).includes('ECONNREFUSED')),
+      );
+      const ready = await fetch(`http://127.0.0.1:${lonely.port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({
+        status: 'not_ready',
+        checks: { rabbitmq: 'not connected (reconnecting with backoff)', postgres: 'ok' },
+      });
+    } finally {
+      // Must not hang in the reconnect backoff (the test timeout would catch it).
+      await lonely.stop();
+    }
+    expect(logLines.filter((l) => l.msg === 'stopped').at(-1)).toEqual(
+      expect.objectContaining({ drained: true }),
+    );
+  });
+
   it('fails fast on bad configuration, naming the variable and hiding credentials', () => {
     expect(() =>
       loadConfig({ DATABASE_URL: 'postgres://u:pw@h/db', AMQP_URL: 'http://guest:s3cret@mq' }),
