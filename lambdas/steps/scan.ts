@@ -23,11 +23,6 @@ const payloadSchema = z.object({
   executionArn: z.string().optional(),
 });
 
-/**
- * "Scan" state: runs the scan gate over `{ release, resolved }` and returns the `ScanSummary` (`$.scan`).
- * Throws `ScanGateFailed` (message = summary text) when the policy fails, so the release ends before any
- * approval is asked. Reports `shipgate/scan` running → success / failed to GitLab (best effort).
- */
 /** Time kept back from the Lambda's remaining time for GitLab statuses and the summary (s). */
 const RESERVE_SECONDS = 40;
 
@@ -40,6 +35,11 @@ export function ecrWaitSeconds(configured: number, remainingMs: number | undefin
   return Math.max(5, Math.min(configured, Math.floor(remainingMs / 1000) - RESERVE_SECONDS));
 }
 
+/**
+ * "Scan" state: runs the scan gate over `{ release, resolved }` and returns the `ScanSummary` (`$.scan`).
+ * Throws `ScanGateFailed` (message = summary text) when the policy fails, so the release ends before any
+ * approval is asked. Reports `shipgate/scan` running → success / failed to GitLab (best effort).
+ */
 export const handler = async (
   event: unknown,
   context?: { getRemainingTimeInMillis?: () => number },
@@ -51,7 +51,8 @@ export const handler = async (
   const payload = parsed.data as ScanPayload;
   const { release } = payload;
   const link = { executionArn: payload.executionArn };
-  await reportStatus(release, 'scan', 'running', {
+  // In parallel with the scan (never delays it); awaited before the final state so GitLab sees them in order.
+  const running = reportStatus(release, 'scan', 'running', {
     ...link,
     description: `Scanning ${payload.resolved.images.length} image(s)`,
   });
@@ -60,9 +61,11 @@ export const handler = async (
     const waitForSeconds = ecrWaitSeconds(getConfig().scan.waitFor, context?.getRemainingTimeInMillis?.());
     summary = await runScanGate(payload, { waitForSeconds });
   } catch (err) {
+    await running;
     await reportStatus(release, 'scan', 'failed', { ...link, description: 'Scan could not run' });
     throw err;
   }
+  await running;
   const headline = summary.text.split('\n')[0];
   await reportStatus(release, 'scan', summary.passed ? 'success' : 'failed', {
     ...link,

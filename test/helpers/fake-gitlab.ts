@@ -30,12 +30,14 @@ export interface Fault {
   times?: number;
 }
 
+/** A project the fake knows (`GET /projects/:id`, by id or path). */
 export interface FakeProject {
   id: number;
   path_with_namespace: string;
   default_branch: string;
 }
 
+/** A pipeline job as `GET /projects/:id/pipelines/:pid/jobs` lists it. */
 export interface FakeJob {
   id: number;
   name: string;
@@ -45,6 +47,7 @@ export interface FakeJob {
   artifacts_file?: { filename: string; size: number };
 }
 
+/** A stored project hook, tokens included (GitLab never shows them; the fake lets tests check them). */
 export interface FakeHook {
   id: number;
   url: string;
@@ -56,6 +59,7 @@ export interface FakeHook {
 /** How the fake treats `signing_token` on hooks, like GitLab versions do. */
 export type SigningTokenSupport = 'supported' | 'ignored' | 'rejected';
 
+/** How the fake behaves, to play different GitLab versions. */
 export interface FakeGitlabOptions {
   token?: string;
   signingToken?: SigningTokenSupport;

@@ -23,8 +23,9 @@ const SECURITY_REPORT_TYPES = new Set([
   'cluster_image_scanning',
 ]);
 
-/** Most report files read per pipeline, and largest accepted file, to keep the step bounded. */
+/** Most report files read per pipeline, to keep the step bounded. */
 export const MAX_REPORT_FILES = 20;
+/** Largest report file accepted (bytes). */
 export const MAX_REPORT_BYTES = 20 * 1024 * 1024;
 
 /** One downloaded, JSON-parsed report file. */
