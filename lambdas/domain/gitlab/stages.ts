@@ -126,7 +126,9 @@ export async function feedbackFailed(doc: FailedReleaseDocument, deps: FeedbackD
     const error = doc.error?.Error ?? 'Unknown';
     const state: CommitState = CANCELED.has(error) ? 'canceled' : 'failed';
     const cause = readableCause(doc.error?.Cause);
-    const description = `${error}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
+    const waitingForApproval = stage !== 'scan' && doc.approvals?.[stage] === undefined;
+    const label = error === 'States.Timeout' && waitingForApproval ? 'Approval timed out' : error;
+    const description = `${label}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
     const rolloutStarted =
       stage !== 'scan' && doc.approvals?.[stage] !== undefined && !BEFORE_ROLLOUT.has(error);
     await Promise.all([

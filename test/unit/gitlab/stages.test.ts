@@ -99,6 +99,18 @@ describe('GitLab feedback through a release', () => {
     expect(gitlab.requestsTo('POST', /\/deployments$/)).toEqual([]);
   });
 
+  it('says an approval timed out', async () => {
+    await feedbackFailed({ release, scan: { passed: true }, error: { Error: 'States.Timeout' } }, deps());
+    expect(gitlab.statuses).toEqual([
+      expect.objectContaining({
+        name: 'shipgate/staging',
+        status: 'failed',
+        description: 'Approval timed out',
+      }),
+    ]);
+    expect(gitlab.requestsTo('POST', /\/deployments$/)).toEqual([]);
+  });
+
   it('attributes failures before any environment to the scan', () => {
     expect(failedStage({ release, error: { Error: 'ImageNotFoundError' } })).toBe('scan');
     expect(failedStage({ release, scan: { passed: false } })).toBe('scan');
