@@ -51,6 +51,11 @@ module "network" {
   name               = local.name
   cidr               = var.vpc_cidr
   enable_nat_gateway = var.enable_nat_gateway
+  # EC2 container instances also need the ECS agent's and SSM's endpoints when there is no NAT.
+  interface_endpoints = concat(
+    ["ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager"],
+    var.cluster_capacity == "EC2" ? ["ecs", "ecs-agent", "ecs-telemetry", "ec2messages", "ssmmessages"] : [],
+  )
 }
 
 module "alb" {

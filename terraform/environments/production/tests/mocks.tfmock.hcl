@@ -162,3 +162,15 @@ mock_data "aws_ssm_parameter" {
     value = "ami-0123456789abcdef0"
   }
 }
+
+mock_resource "aws_launch_template" {
+  defaults = {
+    id = "lt-0123456789abcdef0"
+  }
+}
+
+mock_resource "aws_ecs_capacity_provider" {
+  defaults = {
+    arn = "arn:aws:ecs:us-east-1:123456789012:capacity-provider/shipgate-test-ec2"
+  }
+}

@@ -119,7 +119,7 @@ run "codedeploy_option" {
 }
 
 run "ec2_capacity" {
-  command = plan
+  command = apply
 
   variables {
     cluster_capacity = "EC2"
@@ -128,6 +128,11 @@ run "ec2_capacity" {
   assert {
     condition     = module.cluster.capacity == "EC2" && module.cluster.requires_compatibilities == ["EC2"]
     error_message = "EC2 capacity must make task definitions EC2-compatible."
+  }
+
+  assert {
+    condition     = contains(keys(module.network.vpc_endpoint_ids), "ecs-agent")
+    error_message = "EC2 container instances need the ECS agent endpoint when there is no NAT gateway."
   }
 
   assert {
