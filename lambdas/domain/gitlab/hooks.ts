@@ -150,6 +150,9 @@ export async function ensureProjectHook(
       ) {
         result.changes.push(spec.signingKey ? 'signing token' : 'signing token (remove)');
       }
+      if (spec.signingKey && !('signing_token_present' in existing)) {
+        result.warnings.push(signingUnsupported('hooks show no signing_token_present'));
+      }
       if (!supportsDescription) {
         if (force) result.changes.push('token (forced)');
         else {
