@@ -149,6 +149,17 @@ describe('shipgate gitlab hooks', () => {
     expect(printed()).toContain(
       'warning: this GitLab does not support webhook signing tokens (GitLab ignored signing_token)',
     );
+    // A re-run changes nothing but still says so.
+    expect(
+      await hooks(
+        ['--url', 'https://shipgate.example.com'],
+        env({ SHIPGATE_WEBHOOK_SIGNING_KEY: SIGNING_KEY }),
+      ),
+    ).toBe(0);
+    expect(printed()).toContain('root/api-gateway: unchanged');
+    expect(printed()).toContain(
+      'does not support webhook signing tokens (hooks show no signing_token_present)',
+    );
   });
 
   it('on GitLab before 17.1 (no descriptions) compares the visible settings and re-sends tokens only with --force', async () => {
