@@ -51,7 +51,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An OCI image manifest with Shipgate's sandbox annotations (unique per service and commit). */
 export function demoManifest(service: string, sha: string, annotations: Record<string, string> = {}): string {
-  const config = JSON.stringify({ architecture: 'arm64', os: 'linux', config: { Labels: { service, revision: sha } } });
+  const config = JSON.stringify({
+    architecture: 'arm64',
+    os: 'linux',
+    config: { Labels: { service, revision: sha } },
+  });
   const layer = createHash('sha256').update(`${service}:${sha}:layer`).digest('hex');
   return JSON.stringify({
     schemaVersion: 2,
@@ -61,7 +65,9 @@ export function demoManifest(service: string, sha: string, annotations: Record<s
       digest: `sha256:${createHash('sha256').update(config).digest('hex')}`,
       size: Buffer.byteLength(config),
     },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${layer}`, size: 3145728 }],
+    layers: [
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${layer}`, size: 3145728 },
+    ],
     annotations: {
       'org.opencontainers.image.revision': sha,
       'org.opencontainers.image.title': service,
@@ -80,12 +86,23 @@ export function demoProjectId(config: ShipgateConfig, project: ProjectConfig): n
  * A GitLab "Pipeline Hook" payload for a successful pipeline on the project's default branch, in the format
  * GitLab documents (object_attributes, user, project, commit, builds).
  */
-export function pipelineEvent(input: { projectId: number; path: string; sha: string; pipelineId: number; title: string; gitlabUrl: string }): Record<string, unknown> {
+export function pipelineEvent(input: {
+  projectId: number;
+  path: string;
+  sha: string;
+  pipelineId: number;
+  title: string;
+  gitlabUrl: string;
+}): Record<string, unknown> {
   const { projectId, path, sha, pipelineId, title, gitlabUrl } = input;
   const name = path.split('/').pop()!;
   const webUrl = `${gitlabUrl}/${path}`;
   const now = new Date();
-  const fmt = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const fmt = (d: Date) =>
+    d
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
   const created = new Date(now.getTime() - 5 * 60 * 1000);
   const user = { id: 42, name: 'Sam Sandbox', username: 'sam', avatar_url: null, email: 'sam@shipgate.test' };
   const build = (id: number, stage: string, jobName: string) => ({
@@ -103,7 +120,14 @@ export function pipelineEvent(input: { projectId: number; path: string; sha: str
     manual: false,
     allow_failure: false,
     user,
-    runner: { id: 1, description: 'sandbox-runner', runner_type: 'instance_type', active: true, is_shared: true, tags: ['docker'] },
+    runner: {
+      id: 1,
+      description: 'sandbox-runner',
+      runner_type: 'instance_type',
+      active: true,
+      is_shared: true,
+      tags: ['docker'],
+    },
     artifacts_file: { filename: null, size: null },
     environment: null,
   });
@@ -153,7 +177,10 @@ export function pipelineEvent(input: { projectId: number; path: string; sha: str
       url: `${webUrl}/-/commit/${sha}`,
       author: { name: user.name, email: user.email },
     },
-    builds: [build(pipelineId * 10 + 1, 'build', 'build-image'), build(pipelineId * 10 + 2, 'test', 'unit-tests')],
+    builds: [
+      build(pipelineId * 10 + 1, 'build', 'build-image'),
+      build(pipelineId * 10 + 2, 'test', 'unit-tests'),
+    ],
   };
 }
 
@@ -165,7 +192,13 @@ function hiddenInputs(html: string): Record<string, string> {
     if (!/type\s*=\s*["']?hidden/i.test(tag)) continue;
     const name = /name\s*=\s*["']([^"']*)["']/i.exec(tag)?.[1];
     const value = /value\s*=\s*["']([^"']*)["']/i.exec(tag)?.[1] ?? '';
-    if (name) out[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    if (name)
+      out[name] = value
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>');
   }
   return out;
 }
@@ -177,7 +210,10 @@ function hiddenInputs(html: string): Record<string, string> {
 export async function approveViaLink(link: string, reason = 'Approved by the sandbox demo'): Promise<number> {
   const page = await fetch(link, { redirect: 'manual' });
   const html = await page.text();
-  if (!page.ok) throw new DemoError(`The confirm page ${new URL(link).pathname} answered ${page.status}: ${html.slice(0, 200)}`);
+  if (!page.ok)
+    throw new DemoError(
+      `The confirm page ${new URL(link).pathname} answered ${page.status}: ${html.slice(0, 200)}`,
+    );
   const action = /<form\b[^>]*action\s*=\s*["']([^"']*)["']/i.exec(html)?.[1]?.replace(/&amp;/g, '&');
   const target = action ? new URL(action, link).toString() : link;
   const body = new URLSearchParams({ ...hiddenInputs(html), decision: 'approve', reason });
@@ -199,7 +235,9 @@ export async function approveViaLink(link: string, reason = 'Approved by the san
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const project = o.project ? o.config.projects.find((p) => p.path === o.project) : o.config.projects[0];
   if (!project) {
-    throw new DemoError(`Unknown project "${o.project}"; configured: ${o.config.projects.map((p) => p.path).join(', ')}`);
+    throw new DemoError(
+      `Unknown project "${o.project}"; configured: ${o.config.projects.map((p) => p.path).join(', ')}`,
+    );
   }
   const clientConfig = {
     endpoint: o.awsEndpoint,
@@ -217,10 +255,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   for (const service of project.services) {
     const repository = o.config.services[service].repository;
     const put = await ecr.send(
-      new PutImageCommand({ repositoryName: repository, imageTag: sha, imageManifest: demoManifest(service, sha, annotations) }),
+      new PutImageCommand({
+        repositoryName: repository,
+        imageTag: sha,
+        imageManifest: demoManifest(service, sha, annotations),
+      }),
     );
     digests[service] = put.image!.imageId!.imageDigest!;
-    o.print(`Pushed ${repository}:${sha.slice(0, 12)} → ${digests[service]}${Object.keys(annotations).length ? ` (${JSON.stringify(annotations)})` : ''}`);
+    o.print(
+      `Pushed ${repository}:${sha.slice(0, 12)} → ${digests[service]}${Object.keys(annotations).length ? ` (${JSON.stringify(annotations)})` : ''}`,
+    );
   }
 
   const payload = pipelineEvent({
@@ -250,8 +294,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     headers['webhook-signature'] = new Webhook(o.signingKey).sign(idempotencyKey, ts, body);
   }
   const res = await fetch(`${o.url}/webhooks/gitlab`, { method: 'POST', headers, body });
-  const answer = (await res.json().catch(() => ({}))) as { release?: string; execution?: string; executionArn?: string; ignored?: string; error?: string };
-  o.print(`Sent the pipeline webhook for ${project.path}@${sha.slice(0, 12)}: HTTP ${res.status} ${JSON.stringify(answer)}`);
+  const answer = (await res.json().catch(() => ({}))) as {
+    release?: string;
+    execution?: string;
+    executionArn?: string;
+    ignored?: string;
+    error?: string;
+  };
+  o.print(
+    `Sent the pipeline webhook for ${project.path}@${sha.slice(0, 12)}: HTTP ${res.status} ${JSON.stringify(answer)}`,
+  );
   if (res.status !== 202 || !answer.executionArn) {
     throw new DemoError(
       `The webhook did not start a release (HTTP ${res.status}: ${answer.error ?? answer.ignored ?? 'no executionArn in the answer'}).${res.status === 401 ? ' The webhook token does not match the sandbox: set SHIPGATE_WEBHOOK_TOKEN to the token "npm start" printed.' : ''}`,
@@ -268,18 +320,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     status = d.status ?? 'UNKNOWN';
     if (status !== 'RUNNING') {
-      o.print(`Execution ${status}${d.error ? `: ${d.error}${d.cause ? ` — ${d.cause.slice(0, 400)}` : ''}` : ''}`);
+      o.print(
+        `Execution ${status}${d.error ? `: ${d.error}${d.cause ? ` — ${d.cause.slice(0, 400)}` : ''}` : ''}`,
+      );
       break;
     }
     const pending = (await (await fetch(`${o.url}/_sandbox/api/approvals`)).json()) as {
-      approvals: { executionArn: string; environment: string; state: string; links: { label: string; url: string }[] }[];
+      approvals: {
+        executionArn: string;
+        environment: string;
+        state: string;
+        links: { label: string; url: string }[];
+      }[];
     };
     for (const a of pending.approvals.filter((x) => x.executionArn === executionArn && x.links.length)) {
       if (!shown.has(a.state)) {
         shown.add(a.state);
         o.print(`${a.state}: open one of these links to decide`);
         for (const l of a.links) o.print(`  ${l.label}: ${l.url}`);
-        if (!o.autoApprove && o.noWait) return { release: answer.release, executionArn, status, sha, digests };
+        if (!o.autoApprove && o.noWait)
+          return { release: answer.release, executionArn, status, sha, digests };
       }
       if (!o.autoApprove) continue;
       const quorum = o.config.environments.find((e) => e.name === a.environment)?.approval.quorum ?? 1;
@@ -302,7 +362,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 /** The webhook token a sandbox generated in its state dir, if any. */
 export function tokenFromStateDir(stateDir: string): string | undefined {
   try {
-    return (JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as { webhookToken?: string }).webhookToken;
+    return (JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as { webhookToken?: string })
+      .webhookToken;
   } catch {
     return undefined;
   }

@@ -401,8 +401,34 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         }),
       );
 
-    const pendingApprovals = (): PendingApproval[] => {
+    // Open approvals come from the approvals module itself (the same records the confirm page reads), with
+    // the approvers' personal links; the chat inbox is the fallback when that module cannot answer.
+    type ApprovalsModule = {
+      listOpenApprovals(
+        projectId: number,
+        deps: unknown,
+      ): Promise<{ id: string; executionArn: string; environment: string; policy: { quorum: number } }[]>;
+      approvalLinksFor(
+        view: unknown,
+        deps: unknown,
+      ): Promise<{ approver: string; name: string; url: string }[]>;
+    };
+    let approvalsModule: { mod: ApprovalsModule; deps: unknown } | undefined;
+    const approvalsApi = () => {
+      if (!approvalsModule) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require('../lambdas/domain/approvals/query') as ApprovalsModule;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { approvalDeps } = require('../lambdas/domain/approvals/deps') as {
+          approvalDeps(o: object): unknown;
+        };
+        approvalsModule = { mod, deps: approvalDeps({ config: options.config }) };
+      }
+      return approvalsModule;
+    };
+    const pendingApprovals = async (): Promise<PendingApproval[]> => {
       const out: PendingApproval[] = [];
+      const openByProject = new Map<number, Awaited<ReturnType<ApprovalsModule['listOpenApprovals']>>>();
       for (const e of emulators.sfn.executions()) {
         if (e.status !== 'RUNNING') continue;
         const current = emulators.sfn.currentState(e);
@@ -411,19 +437,43 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         const enteredAt = [...e.history]
           .reverse()
           .find((h) => (h.stateEnteredEventDetails as { name?: string } | undefined)?.name === current);
-        const message = chat.data.messages.find(
-          (m) =>
-            linkedExecutions(m.body).includes(e.executionArn) &&
-            approvalLinks(m.body).length > 0 &&
-            m.at >= (enteredAt?.timestamp ?? 0) - 1,
-        );
+        let links: { label: string; url: string }[] = [];
+        try {
+          const projectId = (JSON.parse(e.input) as { release?: { project?: { id?: number } } }).release
+            ?.project?.id;
+          if (typeof projectId === 'number') {
+            const { mod, deps } = approvalsApi();
+            if (!openByProject.has(projectId))
+              openByProject.set(projectId, await mod.listOpenApprovals(projectId, deps));
+            const view = openByProject
+              .get(projectId)!
+              .find((v) => v.executionArn === e.executionArn && v.environment === environment);
+            if (view) {
+              links = (await mod.approvalLinksFor(view, deps)).map((l) => ({
+                label: `Review as ${l.name}`,
+                url: l.url,
+              }));
+            }
+          }
+        } catch (err) {
+          logger.warn('Reading open approvals failed; using the chat inbox', {
+            error: (err as Error).message,
+          });
+          const message = chat.data.messages.find(
+            (m) =>
+              linkedExecutions(m.body).includes(e.executionArn) &&
+              approvalLinks(m.body).length > 0 &&
+              m.at >= (enteredAt?.timestamp ?? 0) - 1,
+          );
+          links = message ? approvalLinks(message.body) : [];
+        }
         out.push({
           executionArn: e.executionArn,
           executionName: e.name,
           environment,
           state: current,
           since: enteredAt?.timestamp ?? e.startDate,
-          links: message ? approvalLinks(message.body) : [],
+          links,
         });
       }
       return out;
@@ -457,7 +507,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           current: e.status === 'RUNNING' ? emulators.sfn.currentState(e) : undefined,
           error: e.error,
         })),
-        approvals: pendingApprovals(),
+        approvals: await pendingApprovals(),
         environments: runningServices(),
         chat: chat.data.messages.map((m) => ({ at: m.at, text: m.text })),
         releases,
@@ -489,7 +539,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
       return c.text('ok');
     });
-    sandboxRoutes.get('/api/approvals', (c) => c.json({ approvals: pendingApprovals() }));
+    sandboxRoutes.get('/api/approvals', async (c) => c.json({ approvals: await pendingApprovals() }));
     sandboxRoutes.get('/api/environments', (c) => c.json({ environments: runningServices() }));
     sandboxRoutes.get('/api/chat', (c) => c.json({ messages: chat.data.messages }));
     sandboxRoutes.get('/api/events', (c) => c.json({ events: recentEvents }));
@@ -497,7 +547,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       c.json({ url, awsEndpoint, publicUrl, stateDir, stateMachineArn, table: SANDBOX_TABLE }),
     );
     sandboxRoutes.get('/ui/overview', async (c) => c.html(renderOverview(await overview())));
-    sandboxRoutes.get('/ui/execution', (c) => {
+    sandboxRoutes.get('/ui/execution', async (c) => {
       const arn = c.req.query('arn') ?? '';
       const e = emulators.sfn.execution(arn);
       if (!e) return c.html('<section><p class="error">No such execution.</p></section>', 404);
@@ -505,7 +555,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         renderExecution({
           ...e,
           definition: workflow.definition,
-          approvals: pendingApprovals().filter((a) => a.executionArn === arn),
+          approvals: (await pendingApprovals()).filter((a) => a.executionArn === arn),
         }),
       );
     });

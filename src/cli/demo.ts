@@ -61,14 +61,18 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     return 0;
   }
   if (values.rollout !== undefined && values.rollout !== 'fail' && values.rollout !== 'unhealthy') {
-    process.stderr.write(`shipgate demo: --rollout must be "fail" or "unhealthy", received "${values.rollout}"\n`);
+    process.stderr.write(
+      `shipgate demo: --rollout must be "fail" or "unhealthy", received "${values.rollout}"\n`,
+    );
     return 2;
   }
   if (values.findings !== undefined) {
     try {
       JSON.parse(values.findings);
     } catch {
-      process.stderr.write(`shipgate demo: --findings must be JSON such as '{"CRITICAL":1}', received ${values.findings}\n`);
+      process.stderr.write(
+        `shipgate demo: --findings must be JSON such as '{"CRITICAL":1}', received ${values.findings}\n`,
+      );
       return 2;
     }
   }
@@ -80,7 +84,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     const url = (env.SHIPGATE_URL ?? `http://127.0.0.1:${env.PORT || '3000'}`).replace(/\/$/, '');
     let info = await probe(url);
     if (!info) {
-      print(`No sandbox answers at ${url}; starting one for this demo (run "npm start" to keep one running).`);
+      print(
+        `No sandbox answers at ${url}; starting one for this demo (run "npm start" to keep one running).`,
+      );
       started = await startSandbox({
         config,
         configPath,
@@ -92,7 +98,8 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       });
       info = { url: started.url, awsEndpoint: started.awsEndpoint, stateDir: started.stateDir };
     }
-    const webhookToken = env.SHIPGATE_WEBHOOK_TOKEN || started?.webhookToken || tokenFromStateDir(info.stateDir);
+    const webhookToken =
+      env.SHIPGATE_WEBHOOK_TOKEN || started?.webhookToken || tokenFromStateDir(info.stateDir);
     if (!webhookToken) {
       throw new ShipgateError(
         `Cannot find the sandbox's webhook token (not in SHIPGATE_WEBHOOK_TOKEN nor ${info.stateDir}/secrets.json); set SHIPGATE_WEBHOOK_TOKEN to the token "npm start" printed.`,

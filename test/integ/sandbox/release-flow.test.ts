@@ -1,0 +1,238 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import {
+  deliveryInit,
+  gitlabDelivery,
+  pipelinePayload,
+  type GitlabDelivery,
+} from '../../helpers/gitlab-deliveries';
+import { SandboxProcess, writeTestConfig } from './sandbox-process';
+import { awsCli, credentials, freePort, tempDir, waitFor } from './support';
+
+/**
+ * The sandbox as a user meets it: `shipgate dev` in its own process on free ports with a temporary state
+ * dir, driven only through the AWS SDK, the AWS CLI and plain HTTP.
+ */
+describe('sandbox: release flow end to end (shipgate dev in a child process)', () => {
+  const tmp = tempDir();
+  const token = `test-token-${randomBytes(8).toString('hex')}`;
+  let sandbox: SandboxProcess;
+  let url: string;
+  let endpoint: string;
+  let stateMachineArn: string;
+  const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
+
+  beforeAll(async () => {
+    const [port, awsPort] = [await freePort(), await freePort()];
+    url = `http://127.0.0.1:${port}`;
+    endpoint = `http://127.0.0.1:${awsPort}`;
+    sandbox = new SandboxProcess({
+      PORT: String(port),
+      SHIPGATE_AWS_PORT: String(awsPort),
+      SHIPGATE_STATE_DIR: tmp.dir,
+      SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
+      SHIPGATE_WEBHOOK_TOKEN: token,
+      SHIPGATE_SANDBOX_PHASE_MS: '150',
+    });
+    await sandbox.start();
+    stateMachineArn = /State machine\s+(\S+)/.exec(sandbox.output)![1];
+  }, 90000);
+
+  afterAll(async () => {
+    await sandbox?.stop();
+    tmp.cleanup();
+  });
+
+  async function pushImage(
+    annotations: Record<string, string> = {},
+  ): Promise<{ sha: string; digest: string }> {
+    const sha = randomBytes(20).toString('hex');
+    const manifest = demoManifest('inventory-app', sha, annotations);
+    const put = await new ECRClient(client()).send(
+      new PutImageCommand({ repositoryName: 'inventory-app', imageTag: sha, imageManifest: manifest }),
+    );
+    expect(put.image?.imageId?.imageDigest).toBe(
+      `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+    );
+    return { sha, digest: put.image!.imageId!.imageDigest! };
+  }
+
+  function delivery(sha: string, pipelineId: number): GitlabDelivery {
+    return gitlabDelivery(pipelinePayload({ id: pipelineId, sha }), { token });
+  }
+
+  async function send(
+    d: GitlabDelivery,
+  ): Promise<{ status: number; body: { executionArn?: string; release?: string } }> {
+    const res = await fetch(`${url}/webhooks/gitlab`, deliveryInit(d));
+    return { status: res.status, body: (await res.json()) as { executionArn?: string } };
+  }
+
+  async function settled(executionArn: string, timeoutMs = 60000): Promise<DescribeExecutionCommandOutput> {
+    return waitFor(
+      `execution ${executionArn} to finish`,
+      async () => {
+        const d = await new SFNClient(client()).send(new DescribeExecutionCommand({ executionArn }));
+        return d.status === 'RUNNING' ? undefined : d;
+      },
+      timeoutMs,
+    );
+  }
+
+  async function approve(executionArn: string, environment: string, votes: number): Promise<void> {
+    const pending = await waitFor(`approval links for ${environment}`, async () => {
+      const res = await fetch(`${url}/_sandbox/api/approvals`);
+      const { approvals } = (await res.json()) as {
+        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+      };
+      return approvals.find(
+        (a) => a.executionArn === executionArn && a.environment === environment && a.links.length >= votes,
+      );
+    });
+    for (const link of pending.links.slice(0, votes)) {
+      expect(await approveViaLink(link.url, 'looks good')).toBe(200);
+    }
+  }
+
+  async function runningImage(environment: string): Promise<string> {
+    const ecs = new ECSClient(client());
+    const svc = (
+      await ecs.send(
+        new DescribeServicesCommand({ cluster: `shipgate-${environment}`, services: ['inventory-app'] }),
+      )
+    ).services![0];
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }));
+    return td.taskDefinition!.containerDefinitions![0].image!;
+  }
+
+  async function enteredStates(executionArn: string): Promise<string[]> {
+    const h = await new SFNClient(client()).send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    return h.events!.filter((e) => e.stateEnteredEventDetails).map((e) => e.stateEnteredEventDetails!.name!);
+  }
+
+  let good: { sha: string; digest: string };
+  let firstDelivery: GitlabDelivery;
+  let firstArn: string;
+
+  it('takes a passing release through both approvals to production (ECS runs the new digest in both environments)', async () => {
+    good = await pushImage();
+    firstDelivery = delivery(good.sha, 7001);
+    const started = await send(firstDelivery);
+    expect(started.status).toBe(202);
+    firstArn = started.body.executionArn!;
+    await approve(firstArn, 'staging', 1);
+    await approve(firstArn, 'production', 2);
+    const done = await settled(firstArn);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(await runningImage('staging')).toMatch(new RegExp(`/inventory-app@${good.digest}$`));
+    expect(await runningImage('production')).toMatch(new RegExp(`/inventory-app@${good.digest}$`));
+    const cli = await awsCli(endpoint, [
+      'ecs',
+      'describe-services',
+      '--cluster',
+      'shipgate-production',
+      '--services',
+      'inventory-app',
+    ]);
+    expect(
+      (cli.services as { deployments: { rolloutState: string }[] }[])[0].deployments[0].rolloutState,
+    ).toBe('COMPLETED');
+  }, 120000);
+
+  it('answers a redelivered webhook with the same execution and starts nothing new', async () => {
+    const before = await new SFNClient(client()).send(new ListExecutionsCommand({ stateMachineArn }));
+    const again = await send(firstDelivery);
+    expect([200, 202]).toContain(again.status);
+    expect(again.body.executionArn).toBe(firstArn);
+    const after = await new SFNClient(client()).send(new ListExecutionsCommand({ stateMachineArn }));
+    expect(after.executions).toHaveLength(before.executions!.length);
+    const cli = await awsCli(endpoint, [
+      'stepfunctions',
+      'list-executions',
+      '--state-machine-arn',
+      stateMachineArn,
+    ]);
+    expect((cli.executions as unknown[]).length).toBe(before.executions!.length);
+  }, 60000);
+
+  it('rolls a failing rollout back in staging and leaves production untouched', async () => {
+    const bad = await pushImage({ 'org.shipgate.sandbox.rollout': 'fail' });
+    const started = await send(delivery(bad.sha, 7002));
+    expect(started.status).toBe(202);
+    await approve(started.body.executionArn!, 'staging', 1);
+    const done = await settled(started.body.executionArn!);
+    expect(done.status).toBe('FAILED');
+    expect(`${done.error} ${done.cause}`).toMatch(/Rollout|rolled back|circuit breaker/i);
+    const states = await enteredStates(started.body.executionArn!);
+    expect(states).toContain('Deploy staging');
+    expect(states).not.toContain('Approve production');
+    expect(await runningImage('staging')).toMatch(new RegExp(`@${good.digest}$`));
+    expect(await runningImage('production')).toMatch(new RegExp(`@${good.digest}$`));
+  }, 120000);
+
+  it('stops a release with a CRITICAL finding at Scan, before any approval is asked', async () => {
+    const vulnerable = await pushImage({ 'org.shipgate.sandbox.findings': '{"CRITICAL":1}' });
+    const started = await send(delivery(vulnerable.sha, 7003));
+    expect(started.status).toBe(202);
+    const done = await settled(started.body.executionArn!);
+    expect(done.status).toBe('FAILED');
+    const states = await enteredStates(started.body.executionArn!);
+    expect(states).toContain('Scan');
+    expect(states).not.toContain('Approve staging');
+    expect(`${done.error} ${done.cause}`).toMatch(/CRITICAL|Scan/);
+  }, 90000);
+
+  it('survives a restart in the middle: state is kept and the interrupted execution shows ABORTED with the reason', async () => {
+    const image = await pushImage();
+    const started = await send(delivery(image.sha, 7004));
+    const arn = started.body.executionArn!;
+    await waitFor('Approve staging to open', async () =>
+      (await enteredStates(arn)).includes('Approve staging') ? true : undefined,
+    );
+    const before = await new SFNClient(client()).send(new ListExecutionsCommand({ stateMachineArn }));
+
+    expect(await sandbox.stop('SIGKILL')).toBeNull();
+    await sandbox.start();
+    expect(sandbox.output).toMatch(/Aborted\s+1 execution/);
+
+    const interrupted = await new SFNClient(client()).send(
+      new DescribeExecutionCommand({ executionArn: arn }),
+    );
+    expect(interrupted.status).toBe('ABORTED');
+    expect(interrupted.cause).toMatch(/sandbox stopped.*"Approve staging"/);
+    const after = await new SFNClient(client()).send(new ListExecutionsCommand({ stateMachineArn }));
+    expect(after.executions!.map((e) => [e.name, e.status === 'RUNNING' ? 'ABORTED' : e.status])).toEqual(
+      before.executions!.map((e) => [e.name, e.status === 'RUNNING' ? 'ABORTED' : e.status]),
+    );
+    expect(await runningImage('production')).toMatch(new RegExp(`@${good.digest}$`));
+    const first = await new SFNClient(client()).send(
+      new DescribeExecutionCommand({ executionArn: firstArn }),
+    );
+    expect(first.status).toBe('SUCCEEDED');
+
+    // A clean stop records the reason too.
+    const image2 = await pushImage();
+    const second = await send(delivery(image2.sha, 7005));
+    await waitFor('Approve staging to open', async () =>
+      (await enteredStates(second.body.executionArn!)).includes('Approve staging') ? true : undefined,
+    );
+    expect(await sandbox.stop('SIGTERM')).toBe(0);
+    await sandbox.start();
+    const stopped = await new SFNClient(client()).send(
+      new DescribeExecutionCommand({ executionArn: second.body.executionArn! }),
+    );
+    expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Sandbox.Interrupted' });
+    expect(stopped.cause).toMatch(/stopped \(SIGTERM\)/);
+  }, 180000);
+});

@@ -1,0 +1,78 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { readFileSync } from 'node:fs';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+/**
+ * Writes a sandbox test config: the repository's example config without deploy freezes (a weekend freeze
+ * would park production releases until Monday) and with a quick Verify.
+ */
+export function writeTestConfig(dir: string): string {
+  const config = parse(readFileSync(join(ROOT, 'shipgate.config.yaml'), 'utf8')) as {
+    environments: { freezes?: unknown }[];
+    verify?: unknown;
+  };
+  for (const env of config.environments) delete env.freezes;
+  config.verify = { attempts: 2, interval: '1s', requestTimeout: '2s' };
+  const file = join(dir, 'shipgate.config.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** A sandbox started as `shipgate dev` in a child process (exactly what `npm start` runs). */
+export class SandboxProcess {
+  private child?: ChildProcess;
+  output = '';
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  /** Starts `tsx bin/cli.ts dev` and resolves once it printed that it is running. */
+  async start(timeoutMs = 60000): Promise<void> {
+    this.output = '';
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/cli.ts', 'dev'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        SHIPGATE_LOG_LEVEL: 'WARN',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: tsx runs the CLI in a child process, and a SIGKILL must reach it too.
+      detached: true,
+    });
+    this.child = child;
+    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    await new Promise<void>((resolveStart, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`sandbox did not start in ${timeoutMs} ms:\n${this.output}`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (this.output.includes('Stop with Ctrl-C.')) {
+          clearTimeout(timer);
+          resolveStart();
+        }
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sandbox exited with ${code} before it was ready:\n${this.output}`));
+      });
+    });
+  }
+
+  /** Stops it with a signal and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
+    else child.kill(signal);
+    return exited;
+  }
+}
