@@ -149,8 +149,9 @@ export async function observe(
 
 /**
  * Stores a settlement once and does what follows from it: on success the `DEPLOYED#…` history gets this
- * release (the lock stays until "Verify" or "Roll back" releases it); on failure the lock is released.
- * When `resume` is set, the task waiting on the record's token is resumed.
+ * release (written while the lock is still held); either way the (environment, service) lock is then
+ * released, so a lock is only ever held for one rollout (never across steps, which could deadlock two
+ * multi-service releases). When `resume` is set, the task waiting on the record's token is resumed.
  * @returns the settlement that holds (ours, or the one stored first by someone else).
  */
 export async function finish(
@@ -181,9 +182,8 @@ export async function finish(
       },
       deps,
     );
-  } else {
-    await releaseLock(record.environment, record.service, record.releaseId, deps);
   }
+  await releaseLock(record.environment, record.service, record.releaseId, deps);
   logger.info('rollout settled', {
     serviceName: record.service,
     environment: record.environment,

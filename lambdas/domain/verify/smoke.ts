@@ -4,15 +4,14 @@ import type { ShipgateConfig } from '../../shared/config';
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { loadContract } from '../rollout/deps';
-import { releaseLock } from '../rollout/lock';
 import { markVerified } from '../rollout/records';
 import type { EnvironmentImagesInput } from '../rollout/types';
 
 /**
  * "Verify <env>": HTTP smoke checks against each service's readiness URL from its deploy contract
  * (`smokeUrl` + `smokePath`), `verify.attempts` tries `verify.interval` apart, each bounded by
- * `verify.requestTimeout`. A pass marks the release verified in the deployed history (production only
- * takes what passed) and releases the rollout locks; a failure throws `VerifyFailed` for "Roll back".
+ * `verify.requestTimeout`. A pass marks the release verified in the deployed history (the next
+ * environment only takes what passed here); a failure throws `VerifyFailed` for "Roll back".
  */
 
 /** The smoke checks failed for at least one service; the message has per-service detail. */
@@ -149,7 +148,6 @@ export async function verifyRelease(input: EnvironmentImagesInput, deps: VerifyD
   const at = deps.now().toISOString();
   for (const service of services) {
     await markVerified(environment, service, release.id, at, deps);
-    await releaseLock(environment, service, release.id, deps);
   }
   return { passed: true, checks };
 }

@@ -91,8 +91,8 @@ describe('rollout-events: ECS', () => {
     const record = await getRecord('shop-staging', 'storefront', world.deps);
     expect(record?.status).toBe('COMPLETED');
     expect(record).not.toHaveProperty('taskToken');
-    // The lock stays with the release until Verify passes (or Roll back runs).
-    expect((await readLock('staging', 'storefront', world.deps))?.owner).toBe(release.id);
+    // The lock is only held for the rollout itself.
+    expect(await readLock('staging', 'storefront', world.deps)).toBeUndefined();
   });
 
   test('a duplicate COMPLETED event resumes the task only once', async () => {

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { acquireLock, readLock } from '../../../lambdas/domain/rollout/lock';
 import { getDeployed, recordDeployed } from '../../../lambdas/domain/rollout/records';
 import {
   runSmokeCheck,
@@ -66,7 +65,6 @@ describe('verify (smoke checks over real HTTP)', () => {
         'staging',
         contractFor('staging', service, { smokeUrl: `${smoke.url}/${service}/`, smokePath: '/readyz' }),
       );
-      await acquireLock('staging', service, release.id, undefined, world.deps);
       await recordDeployed(
         'staging',
         service,
@@ -95,7 +93,7 @@ describe('verify (smoke checks over real HTTP)', () => {
     await world.close();
   });
 
-  test('all services answer 2xx: passed, the release is marked verified there and the locks are released', async () => {
+  test('all services answer 2xx: passed, and the release is marked verified there (what the next environment requires)', async () => {
     const result = await verifyRelease(input, deps);
     expect(result.passed).toBe(true);
     expect(result.checks.map((c) => [c.service, c.url, c.passed, c.status, c.attempts])).toEqual([
@@ -105,8 +103,9 @@ describe('verify (smoke checks over real HTTP)', () => {
     expect((await getDeployed('staging', 'storefront', world.deps))?.history[0].verifiedAt).toBe(
       world.clock.now.toISOString(),
     );
-    expect(await readLock('staging', 'storefront', world.deps)).toBeUndefined();
-    expect(await readLock('staging', 'cart', world.deps)).toBeUndefined();
+    expect((await getDeployed('staging', 'cart', world.deps))?.history[0].verifiedAt).toBe(
+      world.clock.now.toISOString(),
+    );
   });
 
   test('a service that is not ready at first passes once it answers 2xx within the attempts', async () => {
@@ -126,8 +125,7 @@ describe('verify (smoke checks over real HTTP)', () => {
     );
     expect(smoke.hits.get('/storefront/readyz')).toBe(3);
     expect((await getDeployed('staging', 'storefront', world.deps))?.history[0].verifiedAt).toBeUndefined();
-    // Locks stay for the rollback.
-    expect((await readLock('staging', 'storefront', world.deps))?.owner).toBe(release.id);
+    expect((await getDeployed('staging', 'cart', world.deps))?.history[0].verifiedAt).toBeUndefined();
   });
 
   test('a service that never answers times out per request and fails', async () => {

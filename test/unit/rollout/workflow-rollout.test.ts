@@ -44,6 +44,8 @@ interface Scenario {
   ecs?: (environment: string, service: string) => Behaviour;
   /** HTTP status the smoke check gets per environment. Default 200. */
   smoke?: (environment: string) => number;
+  /** Awaited after a rollout started and before ECS finishes it. */
+  afterStart?: (environment: string, service: string) => Promise<void>;
 }
 
 const release = makeRelease({ services: ['storefront', 'cart'] });
@@ -53,6 +55,8 @@ describe('release workflow with the real rollout handlers', () => {
   let world: World;
   let smokeServer: Server;
   let smokeStatus: (environment: string) => number = () => 200;
+  const waiting = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  const park = (token: string) => new Promise((resolve, reject) => waiting.set(token, { resolve, reject }));
 
   async function setup(config: ShipgateConfig): Promise<void> {
     world = await startWorld(config);
@@ -79,6 +83,24 @@ describe('release workflow with the real rollout handlers', () => {
         }
       }
     };
+    // Task tokens the code may resume: SendTaskSuccess/Failure from the handlers end the waiting state.
+    waiting.clear();
+    world.sfn.on(SendTaskSuccessCommand).callsFake((i: { taskToken: string; output: string }) => {
+      const w = waiting.get(i.taskToken);
+      if (!w) throw stepError('TaskTimedOut', 'Task Timed Out');
+      waiting.delete(i.taskToken);
+      w.resolve(JSON.parse(i.output));
+      return {};
+    });
+    world.sfn
+      .on(SendTaskFailureCommand)
+      .callsFake((i: { taskToken: string; error: string; cause: string }) => {
+        const w = waiting.get(i.taskToken);
+        if (!w) throw stepError('TaskTimedOut', 'Task Timed Out');
+        waiting.delete(i.taskToken);
+        w.reject(stepError(i.error, i.cause));
+        return {};
+      });
   }
 
   beforeAll(async () => {
@@ -98,26 +120,6 @@ describe('release workflow with the real rollout handlers', () => {
   function handlers(config: ShipgateConfig, scenario: Scenario): Record<string, StateHandler> {
     smokeStatus = scenario.smoke ?? (() => 200);
     const behaviour = scenario.ecs ?? (() => 'complete');
-    // Task tokens the code may resume: SendTaskSuccess/Failure from the handlers end the waiting state.
-    const waiting = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
-    world.sfn.on(SendTaskSuccessCommand).callsFake((i: { taskToken: string; output: string }) => {
-      const w = waiting.get(i.taskToken);
-      if (!w) throw stepError('TaskTimedOut', 'Task Timed Out');
-      waiting.delete(i.taskToken);
-      w.resolve(JSON.parse(i.output));
-      return {};
-    });
-    world.sfn
-      .on(SendTaskFailureCommand)
-      .callsFake((i: { taskToken: string; error: string; cause: string }) => {
-        const w = waiting.get(i.taskToken);
-        if (!w) throw stepError('TaskTimedOut', 'Task Timed Out');
-        waiting.delete(i.taskToken);
-        w.reject(stepError(i.error, i.cause));
-        return {};
-      });
-    const park = (token: string) => new Promise((resolve, reject) => waiting.set(token, { resolve, reject }));
-
     const h: Record<string, StateHandler> = {
       'Resolve release': () => ({ images: [imageOf('storefront'), imageOf('cart')] }),
       Scan: () => ({ passed: true, text: 'Scan passed', counts: {}, top: [], allowlisted: [] }),
@@ -138,6 +140,7 @@ describe('release workflow with the real rollout handlers', () => {
           const service = (p.image as { service: string }).service;
           const cluster = `shop-${environment}`;
           const what = behaviour(environment, service);
+          await scenario.afterStart?.(environment, service);
           setTimeout(() => {
             if (what === 'fail')
               world.failAndRollBack(
@@ -184,6 +187,52 @@ describe('release workflow with the real rollout handlers', () => {
 
   const updatesIn = (cluster: string) =>
     world.ecs.commandCalls(UpdateServiceCommand).filter((c) => c.args[0].input.cluster === cluster);
+
+  test('two releases racing: one rolls out at a time, the other fails RolloutLocked; an older one never goes over a newer one', async () => {
+    const config = testConfig();
+    await setup(config);
+    const single = (id: string, createdAt: string): ReleaseInput => ({
+      release: makeRelease({ id, createdAt, services: ['storefront'] }),
+    });
+    const older = single('shop-storefront-p300-0a0a300', '2026-11-21T09:00:00.000Z');
+    const newer = single('shop-storefront-p301-0b0b301', '2026-11-21T10:00:00.000Z');
+    const definition = definitionFor(config);
+    const only = (h: Record<string, StateHandler>, digestChar: string) => ({
+      ...h,
+      'Resolve release': () => ({ images: [imageOf('storefront', digestChar)] }),
+    });
+    let racing: Promise<Awaited<ReturnType<typeof runLocalWorkflow>>> | undefined;
+    // The newer release starts while the older one's rollout is in flight.
+    const first = await runLocalWorkflow(
+      definition,
+      older,
+      only(
+        handlers(config, {
+          afterStart: async () => {
+            racing ??= runLocalWorkflow(definition, newer, only(handlers(config, {}), 'b'));
+            await racing;
+          },
+        }),
+        'a',
+      ),
+    );
+    const second = await racing!;
+
+    expect(second.status).toBe('FAILED');
+    expect(second.error).toBe('RolloutLocked');
+    expect(second.cause).toContain(`being rolled out by release ${older.release.id}`);
+    expect([first.status, first.error, first.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+    expect(updatesIn('shop-staging')).toHaveLength(1);
+
+    // Now the newer release runs alone; afterwards the older one may not come back over it.
+    expect((await runLocalWorkflow(definition, newer, only(handlers(config, {}), 'b'))).status).toBe(
+      'SUCCEEDED',
+    );
+    const again = await runLocalWorkflow(definition, older, only(handlers(config, {}), 'a'));
+    expect(again.status).toBe('FAILED');
+    expect(again.error).toBe('ReleaseSuperseded');
+    expect(updatesIn('shop-staging')).toHaveLength(2);
+  });
 
   test('rolling success through staging and production: production runs the digests that passed staging', async () => {
     const config = testConfig();
