@@ -213,27 +213,53 @@ export async function getDeployed(
   return out.Item as DeployedItem | undefined;
 }
 
-async function writeDeployed(
+/** Attempts of an optimistic history update before giving up (each one re-reads the item). */
+const DEPLOYED_WRITE_ATTEMPTS = 5;
+
+/**
+ * Read-modify-write of the deployed history with optimistic concurrency (`version`): concurrent writers
+ * (a rollout settling while another release's Verify marks its entry) never lose each other's change.
+ * `change` returns the new history, or `undefined` to leave the item as it is.
+ */
+async function updateDeployed(
   environment: string,
   service: string,
-  history: DeployedEntry[],
-  updatedAt: string,
+  at: string,
+  change: (history: DeployedEntry[]) => DeployedEntry[] | undefined,
   deps: TableDeps,
-): Promise<DeployedItem> {
-  const item: DeployedItem = {
-    ...deployedKey(environment, service),
-    environment,
-    service,
-    history: history.slice(0, DEPLOYED_HISTORY_LIMIT),
-    updatedAt,
-  };
-  await deps.ddb.send(new PutCommand({ TableName: deps.table, Item: item }));
-  return item;
+): Promise<DeployedItem | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const existing = await getDeployed(environment, service, deps);
+    const history = change(existing?.history ?? []);
+    if (!history) return existing;
+    const version = existing?.version ?? 0;
+    const item: DeployedItem = {
+      ...deployedKey(environment, service),
+      environment,
+      service,
+      history: history.slice(0, DEPLOYED_HISTORY_LIMIT),
+      updatedAt: at,
+      version: version + 1,
+    };
+    try {
+      await deps.ddb.send(
+        new PutCommand({
+          TableName: deps.table,
+          Item: item,
+          ConditionExpression: existing ? 'version = :v' : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: existing ? { ':v': version } : undefined,
+        }),
+      );
+      return item;
+    } catch (err) {
+      if (!isConditionFailure(err) || attempt >= DEPLOYED_WRITE_ATTEMPTS) throw err;
+    }
+  }
 }
 
 /**
  * Records a successful rollout as current (`history[0]`). A second success of the same release replaces
- * its earlier entry. Writers hold the (environment, service) lock, so read-modify-write is safe.
+ * its earlier entry.
  */
 export async function recordDeployed(
   environment: string,
@@ -241,9 +267,14 @@ export async function recordDeployed(
   entry: DeployedEntry,
   deps: TableDeps,
 ): Promise<DeployedItem> {
-  const existing = await getDeployed(environment, service, deps);
-  const rest = (existing?.history ?? []).filter((e) => e.releaseId !== entry.releaseId);
-  return writeDeployed(environment, service, [entry, ...rest], entry.deployedAt, deps);
+  const item = await updateDeployed(
+    environment,
+    service,
+    entry.deployedAt,
+    (history) => [entry, ...history.filter((e) => e.releaseId !== entry.releaseId)],
+    deps,
+  );
+  return item!;
 }
 
 /** Marks the current entry verified when it is this release's (after "Verify <env>" passed). */
@@ -254,17 +285,18 @@ export async function markVerified(
   verifiedAt: string,
   deps: TableDeps,
 ): Promise<boolean> {
-  const existing = await getDeployed(environment, service, deps);
-  const head = existing?.history[0];
-  if (!existing || !head || head.releaseId !== releaseId) return false;
-  await writeDeployed(
+  let marked = false;
+  await updateDeployed(
     environment,
     service,
-    [{ ...head, verifiedAt }, ...existing.history.slice(1)],
     verifiedAt,
+    (history) => {
+      marked = history[0]?.releaseId === releaseId;
+      return marked ? [{ ...history[0], verifiedAt }, ...history.slice(1)] : undefined;
+    },
     deps,
   );
-  return true;
+  return marked;
 }
 
 /** Drops a release from the history after Shipgate rolled it back (the previous entry becomes current). */
@@ -275,20 +307,21 @@ export async function forgetRelease(
   at: string,
   deps: TableDeps,
 ): Promise<void> {
-  const existing = await getDeployed(environment, service, deps);
-  if (!existing || !existing.history.some((e) => e.releaseId === releaseId)) return;
-  await writeDeployed(
+  await updateDeployed(
     environment,
     service,
-    existing.history.filter((e) => e.releaseId !== releaseId),
     at,
+    (history) =>
+      history.some((e) => e.releaseId === releaseId)
+        ? history.filter((e) => e.releaseId !== releaseId)
+        : undefined,
     deps,
   );
 }
 
 /**
- * After `shipgate rollback`: the entry at `index` becomes current again (with a new `deployedAt` and who
- * restored it); the entries newer than it leave the history.
+ * After `shipgate rollback`: `entry` (the one that was at `index` when the rollback started) becomes current
+ * again; the entries newer than it leave the history.
  */
 export async function restoreEntry(
   environment: string,
@@ -297,7 +330,17 @@ export async function restoreEntry(
   entry: DeployedEntry,
   deps: TableDeps,
 ): Promise<DeployedItem> {
-  const existing = await getDeployed(environment, service, deps);
-  const older = (existing?.history ?? []).slice(index + 1);
-  return writeDeployed(environment, service, [entry, ...older], entry.deployedAt, deps);
+  const item = await updateDeployed(
+    environment,
+    service,
+    entry.deployedAt,
+    (history) => {
+      const at = history.findIndex(
+        (e, i) => i >= index && e.releaseId === entry.releaseId && e.digest === entry.digest,
+      );
+      return [entry, ...history.slice((at < 0 ? index : at) + 1)];
+    },
+    deps,
+  );
+  return item!;
 }

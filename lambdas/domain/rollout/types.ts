@@ -150,6 +150,8 @@ export interface DeployedItem {
   /** Newest first; `history[0]` is current. */
   history: DeployedEntry[];
   updatedAt: string;
+  /** Optimistic-concurrency counter, incremented by every write. */
+  version: number;
 }
 
 /** One service put back by "Roll back <env>". */

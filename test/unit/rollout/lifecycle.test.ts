@@ -6,7 +6,12 @@ import {
   releaseLock,
   releaseRolloutLocks,
 } from '../../../lambdas/domain/rollout/lock';
-import { getRecord, recordDeployed } from '../../../lambdas/domain/rollout/records';
+import {
+  getDeployed,
+  getRecord,
+  markVerified,
+  recordDeployed,
+} from '../../../lambdas/domain/rollout/records';
 import {
   awaitRollout,
   checkRollout,
@@ -89,6 +94,40 @@ describe('rollout lock', () => {
       { environment: 'production', service: 'cart' },
     ]);
     expect((await readLock('staging', 'cart', world.deps))?.owner).toBe('release-z');
+  });
+});
+
+describe('deployed history', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+  afterEach(async () => world.close());
+
+  test("concurrent writers (rollouts settling, Verify marking) never lose each other's change", async () => {
+    const entry = (n: number) => ({
+      releaseId: `release-${n}`,
+      createdAt: `2026-11-21T0${n}:00:00.000Z`,
+      digest: digest(String(n)),
+      imageUri: `${REGISTRY}/storefront@${digest(String(n))}`,
+      taskDefinitionArn: `td:${n}`,
+      deployedAt: `2026-11-21T0${n}:30:00.000Z`,
+    });
+    await recordDeployed('staging', 'storefront', entry(1), world.deps);
+    await Promise.all([
+      recordDeployed('staging', 'storefront', entry(2), world.deps),
+      recordDeployed('staging', 'storefront', entry(3), world.deps),
+      recordDeployed('staging', 'storefront', entry(4), world.deps),
+      markVerified('staging', 'storefront', 'release-1', '2026-11-21T05:00:00.000Z', world.deps),
+    ]);
+    const history = (await getDeployed('staging', 'storefront', world.deps))!.history;
+    expect(history.map((e) => e.releaseId).sort()).toEqual([
+      'release-1',
+      'release-2',
+      'release-3',
+      'release-4',
+    ]);
+    expect(history).toHaveLength(4);
   });
 });
 
