@@ -133,16 +133,6 @@ export async function registerPinnedCopy(
   return arn;
 }
 
-/** The image a task definition runs in `containerName`, or undefined. */
-export async function imageOf(
-  taskDefinitionArn: string,
-  containerName: string,
-  deps: Pick<RolloutDeps, 'ecs'>,
-): Promise<string | undefined> {
-  const out = await deps.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
-  return out.taskDefinition?.containerDefinitions?.find((c) => c.name === containerName)?.image;
-}
-
 /**
  * Starts the deployment of `taskDefinitionArn`: UpdateService with the strategy's deployment
  * configuration, or CodeDeploy CreateDeployment with an ECS AppSpec. Returns the deployment id ECS or
