@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import {
@@ -25,7 +25,10 @@ export interface GatewayAppDeps {
   inventoryUrl: string;
   proxyTimeoutMs: number;
   maxBodyBytes: number;
-  publisher: { publish(body: unknown, messageId: string): Promise<void>; isConnected(): boolean };
+  publisher: {
+    publish(body: unknown, messageId: string, correlationId?: string): Promise<void>;
+    isConnected(): boolean;
+  };
   log: Logger;
   isShuttingDown: () => boolean;
 }
@@ -63,23 +66,25 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
     return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
   });
 
-  const proxy = (req: Request) =>
-    proxyRequest(req, {
+  const proxy = (c: Context) =>
+    proxyRequest(c.req.raw, {
       upstream: deps.inventoryUrl,
       timeoutMs: deps.proxyTimeoutMs,
       maxBodyBytes: deps.maxBodyBytes,
       upstreamName: 'inventory-app',
+      requestId: c.get('requestId'),
     });
-  app.all('/api/movies', (c) => proxy(c.req.raw));
-  app.all('/api/movies/*', (c) => proxy(c.req.raw));
+  app.all('/api/movies', proxy);
+  app.all('/api/movies/*', proxy);
 
   app.post('/api/billing', async (c) => {
     const order = validate(billingOrderSchema.strict(), await readJsonBody(c), 'billing order');
     const key = c.req.header('idempotency-key');
     const messageId =
       key === undefined ? randomUUID() : validate(idempotencyKeySchema, key, 'Idempotency-Key header');
-    await deps.publisher.publish(order, messageId);
-    log.info('billing order published', { messageId, userId: order.user_id });
+    const requestId = c.get('requestId');
+    await deps.publisher.publish(order, messageId, requestId);
+    log.info('billing order published', { messageId, requestId, userId: order.user_id });
     return c.json({ status: 'accepted', messageId }, 202);
   });
 

@@ -32,6 +32,8 @@ export interface ProxyOptions {
   maxBodyBytes: number;
   /** Name used in error messages. */
   upstreamName: string;
+  /** Forwarded as `X-Request-Id` so the upstream logs the same id. */
+  requestId?: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function proxyRequest(req: Request, opts: ProxyOptions): Promise<Re
   const headers = copyHeaders(req.headers, HOP_BY_HOP);
   headers.set('x-forwarded-host', incoming.host);
   headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''));
+  if (opts.requestId) headers.set('x-request-id', opts.requestId);
   let res: Response;
   try {
     res = await fetch(target, {

@@ -42,12 +42,13 @@ export class BillingPublisher {
   }
 
   /**
-   * Publishes `body` as JSON with the given message id; resolves after the broker's confirm.
+   * Publishes `body` as JSON with the given message id (and the request id as correlation id); resolves
+   * after the broker's confirm.
    * Throws {@link BrokerUnavailableError} when not connected, on a negative confirm, an unroutable message,
    * or no confirm within `confirmTimeoutMs` (the message may then still arrive: the message id lets the
    * consumer de-duplicate a retry).
    */
-  async publish(body: unknown, messageId: string): Promise<void> {
+  async publish(body: unknown, messageId: string, correlationId?: string): Promise<void> {
     const ch = this.channel;
     if (!ch) {
       throw new BrokerUnavailableError(
@@ -74,6 +75,7 @@ export class BillingPublisher {
             mandatory: true,
             contentType: 'application/json',
             messageId,
+            correlationId,
             timestamp: Date.now(),
           },
           (err) => {

@@ -170,7 +170,7 @@ run('api-gateway against a real RabbitMQ', () => {
   it('publishes a valid billing order as a persistent, confirmed message and answers 202', async () => {
     const res = await bill(
       { user_id: '3', number_of_items: '5', total_amount: '180' },
-      { 'idempotency-key': 'order-3-1' },
+      { 'idempotency-key': 'order-3-1', 'x-request-id': 'req-42' },
     );
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: 'accepted', messageId: 'order-3-1' });
@@ -184,7 +184,12 @@ run('api-gateway against a real RabbitMQ', () => {
       total_amount: '180',
     });
     expect(msg.properties).toEqual(
-      expect.objectContaining({ deliveryMode: 2, messageId: 'order-3-1', contentType: 'application/json' }),
+      expect.objectContaining({
+        deliveryMode: 2,
+        messageId: 'order-3-1',
+        correlationId: 'req-42',
+        contentType: 'application/json',
+      }),
     );
     // The queue carries the dead-letter arguments billing-app relies on.
     await expect(c.checkQueue('billing_queue.dlq')).resolves.toEqual(

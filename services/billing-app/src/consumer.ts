@@ -164,7 +164,15 @@ export class BillingConsumer {
   private async handle(ch: Channel, msg: ConsumeMessage): Promise<Outcome> {
     const { log, db } = this.opts;
     const messageId = typeof msg.properties.messageId === 'string' ? msg.properties.messageId : undefined;
-    const meta = { messageId, deliveryTag: msg.fields.deliveryTag, redelivered: msg.fields.redelivered };
+    const correlationId =
+      typeof msg.properties.correlationId === 'string' ? msg.properties.correlationId : undefined;
+    // requestId: the api-gateway request that published it, for following one order across services.
+    const meta = {
+      messageId,
+      requestId: correlationId,
+      deliveryTag: msg.fields.deliveryTag,
+      redelivered: msg.fields.redelivered,
+    };
     const settle = (outcome: Outcome, fn: () => void): Outcome => {
       try {
         fn();

@@ -68,6 +68,11 @@ run('the three services together (gateway → inventory, gateway → RabbitMQ �
     });
     expect(created.status).toBe(201);
     const movie = (await created.json()) as { id: number };
+    // The gateway's request id reaches inventory-app, so both log lines carry the same one.
+    const requestId = created.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const hops = logs.filter((l) => l.msg === 'request' && l.method === 'POST' && l.requestId === requestId);
+    expect(hops.map((l) => l.service).sort()).toEqual(['api-gateway', 'inventory-app']);
     const found = await fetch(`${base}/api/movies?title=spirit`);
     expect(await found.json()).toEqual([{ id: movie.id, title: 'Spirited Away', description: 'Bathhouse' }]);
     const invalid = await fetch(`${base}/api/movies/${movie.id}`, {
@@ -83,10 +88,11 @@ run('the three services together (gateway → inventory, gateway → RabbitMQ �
   it('turns POST /api/billing into an order row written by billing-app', async () => {
     const res = await fetch(`${base}/api/billing`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-request-id': 'system-test-order-1' },
       body: JSON.stringify({ user_id: '3', number_of_items: '5', total_amount: '180' }),
     });
     expect(res.status).toBe(202);
+    expect(res.headers.get('x-request-id')).toBe('system-test-order-1');
     const { messageId } = (await res.json()) as { messageId: string };
     const sql = new Client({ connectionString: billingDb });
     await sql.connect();
@@ -103,11 +109,17 @@ run('the three services together (gateway → inventory, gateway → RabbitMQ �
     } finally {
       await sql.end();
     }
-    // One structured line per hop, correlated by the message id.
+    // One structured line per hop, correlated by the message id and the caller's request id.
+    const requestId = 'system-test-order-1';
     expect(logs).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ service: 'api-gateway', msg: 'billing order published', messageId }),
-        expect.objectContaining({ service: 'billing-app', msg: 'order recorded', messageId }),
+        expect.objectContaining({
+          service: 'api-gateway',
+          msg: 'billing order published',
+          messageId,
+          requestId,
+        }),
+        expect.objectContaining({ service: 'billing-app', msg: 'order recorded', messageId, requestId }),
       ]),
     );
   });

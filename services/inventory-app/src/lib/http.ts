@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { ServiceError } from './errors';
@@ -70,17 +71,32 @@ export function normalizeErrors(): MiddlewareHandler {
   };
 }
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Correlation id of the request (from `X-Request-Id` when well-formed, otherwise generated). */
+    requestId: string;
+  }
+}
+
 const QUIET_PATHS = new Set(['/healthz', '/readyz']);
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
- * Logs one JSON line per request (method, path without query string, status, duration). Health checks are
- * logged at debug level so load-balancer probes do not flood the logs.
+ * Logs one JSON line per request (method, path without query string, status, duration, request id) and
+ * echoes the request id in `X-Request-Id`. The id comes from the caller's `X-Request-Id` when well-formed
+ * (so one id follows a request across services) or is generated. Health checks are logged at debug level
+ * so load-balancer probes do not flood the logs.
  */
 export function requestLogger(log: Logger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
     await next();
+    c.header('x-request-id', requestId);
     const fields = {
+      requestId,
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
