@@ -533,6 +533,7 @@ export class SfnEmulator implements AwsServiceEmulator {
                 }),
               Math.min(heartbeatSeconds, MAX_TIMER_SECONDS) * 1000,
             );
+            heartbeatTimer.unref();
             timers.push(heartbeatTimer);
           };
           armHeartbeat();
@@ -544,18 +545,18 @@ export class SfnEmulator implements AwsServiceEmulator {
         });
         const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
         if (timeoutSeconds) {
-          timers.push(
-            setTimeout(() => {
-              this.tokens.close(t);
-              this.record(e, 'TaskTimedOut', {
-                taskTimedOutEventDetails: {
-                  ...base,
-                  error: 'States.Timeout',
-                  cause: `No SendTaskSuccess/Failure within ${timeoutSeconds} seconds.`,
-                },
-              });
-            }, timeoutSeconds * 1000),
-          );
+          const timer = setTimeout(() => {
+            this.tokens.close(t);
+            this.record(e, 'TaskTimedOut', {
+              taskTimedOutEventDetails: {
+                ...base,
+                error: 'States.Timeout',
+                cause: `No SendTaskSuccess/Failure within ${timeoutSeconds} seconds.`,
+              },
+            });
+          }, timeoutSeconds * 1000);
+          timer.unref();
+          timers.push(timer);
         }
       }
     }

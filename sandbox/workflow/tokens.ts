@@ -56,10 +56,14 @@ export class TaskTokens {
     this.closed.add(token);
   }
 
-  /** Closes every token of an execution. */
-  closeExecution(executionArn: string): void {
+  /** Closes every token of an execution; tasks still waiting end with `cause` (their execution stopped). */
+  closeExecution(executionArn: string, cause = 'The execution stopped.'): void {
+    for (const [token, w] of this.waiting) {
+      if (w.executionArn !== executionArn) continue;
+      this.close(token);
+      w.settle({ ok: false, error: 'States.Runtime', cause });
+    }
     for (const [token, arn] of this.minted) if (arn === executionArn) this.close(token);
-    for (const [token, w] of this.waiting) if (w.executionArn === executionArn) this.close(token);
   }
 
   /** Every token text currently known (used to keep tokens out of recorded history). */

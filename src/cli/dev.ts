@@ -101,6 +101,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       s.close(`The sandbox was stopped (${signal})`).then(
         () => {
           out('Stopped. State kept in ' + s.stateDir);
+          // Everything is closed and flushed; should a handler library still hold a socket or timer,
+          // do not let it keep a stopped sandbox alive (the timer itself does not hold the process).
+          setTimeout(() => process.exit(0), 2000).unref();
           resolveRun(0);
         },
         (err: unknown) => {
