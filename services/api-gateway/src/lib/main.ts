@@ -7,6 +7,13 @@ import { errorFields } from './logger';
  */
 export function runMain(log: Logger, start: () => Promise<{ stop(): Promise<void> }>): void {
   let stopping = false;
+  // A bug must not leave a half-working process behind: log it as JSON and let the orchestrator restart us.
+  const crash = (what: string) => (err: unknown) => {
+    log.error(what, errorFields(err));
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
   start()
     .then((svc) => {
       const onSignal = (signal: NodeJS.Signals) => {
