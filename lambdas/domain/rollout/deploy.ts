@@ -13,6 +13,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { ContractError, NotFoundError } from '../../shared/errors';
+import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
 import { shortTaskDefinition } from './deps';
 import { ImageNotPinned, RolloutFailed } from './errors';
@@ -44,6 +45,47 @@ const REGISTER_FIELDS = [
   'runtimePlatform',
   'enableFaultInjection',
 ] as const satisfies readonly (keyof RegisterTaskDefinitionCommandInput & keyof TaskDefinition)[];
+
+/**
+ * Docker label the Terraform module `ecs-service` puts on its bootstrap container (nginx answering 200
+ * everywhere): the comma-separated container-definition keys it overrode, e.g. `command,entryPoint`.
+ */
+export const BOOTSTRAP_OVERRIDES_LABEL = 'org.shipgate.bootstrap-overrides';
+
+/**
+ * Container-definition keys a bootstrap label may name. Anything else in the label is ignored (never
+ * drop `image`, `name`, `portMappings`… because a label said so).
+ */
+const DROPPABLE_BOOTSTRAP_KEYS = new Set([
+  'command',
+  'entryPoint',
+  'workingDirectory',
+  'healthCheck',
+  'user',
+]);
+
+/**
+ * The container definition the first real revision gets from a bootstrap one: the keys listed in the
+ * {@link BOOTSTRAP_OVERRIDES_LABEL} label (only those of `DROPPABLE_BOOTSTRAP_KEYS`) and the label
+ * itself are removed, so the app image runs its own entrypoint and command. A container without the
+ * label is returned unchanged.
+ * @example withoutBootstrapOverrides({ name: 'web', command: ['…'], dockerLabels: { 'org.shipgate.bootstrap-overrides': 'command' } })
+ *   // → { name: 'web' }
+ */
+export function withoutBootstrapOverrides<T extends { dockerLabels?: Record<string, string> }>(
+  container: T,
+): T {
+  const label = container.dockerLabels?.[BOOTSTRAP_OVERRIDES_LABEL];
+  if (label === undefined) return container;
+  const copy: Record<string, unknown> = { ...container };
+  for (const key of label.split(',').map((k) => k.trim())) {
+    if (DROPPABLE_BOOTSTRAP_KEYS.has(key)) delete copy[key];
+  }
+  const { [BOOTSTRAP_OVERRIDES_LABEL]: _dropped, ...labels } = container.dockerLabels ?? {};
+  if (Object.keys(labels).length > 0) copy.dockerLabels = labels;
+  else delete copy.dockerLabels;
+  return copy as T;
+}
 
 /**
  * Checks that an image is pinned by digest: `digest` is `sha256:<64 hex>` and `imageUri` ends with
@@ -97,7 +139,9 @@ export function currentTaskDefinition(svc: Service): string {
 
 /**
  * Registers a copy of `baseArn` in which only `containerName`'s image is replaced by `imageUri`
- * (read-only fields stripped, tags kept). Returns the new revision's ARN.
+ * (read-only fields stripped, tags kept). When that container is the Terraform bootstrap one (label
+ * {@link BOOTSTRAP_OVERRIDES_LABEL}), the overrides it lists and the label are dropped too, so the app
+ * image runs its own entrypoint. Returns the new revision's ARN.
  * @throws ContractError when the task definition has no such container.
  */
 export async function registerPinnedCopy(
@@ -121,9 +165,18 @@ export async function registerPinnedCopy(
   for (const field of REGISTER_FIELDS) {
     if (td[field] !== undefined) input[field] = td[field];
   }
-  input.containerDefinitions = containers.map((c) =>
-    c.name === containerName ? { ...c, image: imageUri } : c,
-  );
+  input.containerDefinitions = containers.map((c) => {
+    if (c.name !== containerName) return c;
+    const bootstrap = c.dockerLabels?.[BOOTSTRAP_OVERRIDES_LABEL];
+    if (bootstrap !== undefined) {
+      logger.info('bootstrap overrides dropped from the pinned copy', {
+        taskDefinition: shortTaskDefinition(baseArn),
+        container: containerName,
+        overrides: bootstrap,
+      });
+    }
+    return { ...withoutBootstrapOverrides(c), image: imageUri };
+  });
   if (described.tags?.length) input.tags = described.tags;
   const registered = await deps.ecs.send(
     new RegisterTaskDefinitionCommand(input as unknown as RegisterTaskDefinitionCommandInput),
