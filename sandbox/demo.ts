@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Webhook } from 'standardwebhooks';
 import type { ProjectConfig, ShipgateConfig } from '../lambdas/shared/config';
 import { ShipgateError } from '../lambdas/shared/errors';
@@ -316,6 +316,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const shown = new Set<string>();
   const deadline = Date.now() + (o.timeoutMs ?? 600_000);
   let status = 'RUNNING';
+  let lastState = '';
   while (Date.now() < deadline) {
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     status = d.status ?? 'UNKNOWN';
@@ -324,6 +325,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         `Execution ${status}${d.error ? `: ${d.error}${d.cause ? ` — ${d.cause.slice(0, 400)}` : ''}` : ''}`,
       );
       break;
+    }
+    const recent = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 40 }),
+    );
+    // Top-level states only: the first entered state in reverse order is where the release is now.
+    const entered = recent.events?.find((e) => e.stateEnteredEventDetails?.name);
+    const state = entered?.stateEnteredEventDetails?.name ?? '';
+    if (state && state !== lastState) {
+      lastState = state;
+      let note = '';
+      if (entered?.type === 'WaitStateEntered') {
+        const freeze = (
+          JSON.parse(entered.stateEnteredEventDetails?.input ?? '{}') as {
+            freeze?: { until?: string; reason?: string };
+          }
+        ).freeze;
+        note = ` — a deploy freeze in the config${freeze?.reason ? ` (${freeze.reason})` : ''} holds the release until ${freeze?.until ?? 'it ends'}; point SHIPGATE_CONFIG at a config without freezes to go straight through`;
+      }
+      o.print(`  … ${state}${note}`);
     }
     const pending = (await (await fetch(`${o.url}/_sandbox/api/approvals`)).json()) as {
       approvals: {
