@@ -1,6 +1,9 @@
 import { expireApprovalsOfRelease } from '../domain/approvals/close';
 import { approvalDeps, type ApprovalDeps } from '../domain/approvals/deps';
+import { releaseRolloutLocks } from '../domain/rollout/lock';
 import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
+import { ddb as defaultDdb } from '../shared/clients';
+import { tableName } from '../shared/env';
 import { logger } from '../shared/logger';
 import {
   applyOutcome,
@@ -93,13 +96,46 @@ export function timedOutApproval(doc: ReleaseDocument): string | undefined {
 export interface ReportResult {
   reportedAt: string;
   recorded: boolean;
+  /** Rollout locks this release still held and "Report failure" released (normally none). */
+  locksReleased: { environment: string; service: string }[];
+}
+
+/**
+ * Releases every rollout lock the failed release still holds (`LOCK#<env>#<service>` owned by its id), so
+ * the next release need not wait for the lease. Best effort: never throws; a failure is logged and the
+ * lease frees the lock later.
+ */
+export async function releaseLocksOfFailedRelease(
+  doc: ReleaseDocument,
+  deps: StoreDeps,
+): Promise<{ environment: string; service: string }[]> {
+  try {
+    const { released } = await releaseRolloutLocks(
+      { release: doc.release },
+      {
+        ddb: (deps.ddb ?? defaultDdb) as typeof defaultDdb,
+        table: deps.table ?? tableName(),
+      },
+    );
+    if (released.length > 0) {
+      logger.info('Rollout locks released', { releaseId: doc.release.id, released });
+    }
+    return released;
+  } catch (err) {
+    logger.warn('Could not release the rollout locks; their lease frees them', {
+      releaseId: doc.release.id,
+      error: err as Error,
+    });
+    return [];
+  }
 }
 
 /**
  * "Report failure" state: payload `$` with `$.error` (`{ Error, Cause }` from the Catch). Records the
  * release as FAILED (or SUPERSEDED) with the error and a readable cause, and closes an approval request
- * that timed out (EXPIRED, with its chat follow-up). It re-raises nothing: the next
- * state ("Release failed") fails the execution with the original error and cause.
+ * that timed out (EXPIRED, with its chat follow-up), and releases rollout locks the release still holds.
+ * It re-raises nothing: the next state ("Release failed") fails the execution with the original error and
+ * cause.
  */
 export async function reportFailure(
   event: unknown,
@@ -125,8 +161,9 @@ export async function reportFailure(
       });
     }
   }
+  const locksReleased = await releaseLocksOfFailedRelease(doc, deps);
   logger.info('Release failure reported', { releaseId: doc.release.id, error: patch.error, recorded });
-  return { reportedAt: now.toISOString(), recorded };
+  return { reportedAt: now.toISOString(), recorded, locksReleased };
 }
 
 /** Lambda entry of "Report failure" (see {@link reportFailure}). */

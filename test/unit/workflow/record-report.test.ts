@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,6 +43,10 @@ const sentUpdate = () => ddbMock.commandCalls(UpdateCommand)[0].args[0].input;
 beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(UpdateCommand).resolves({ Attributes: { id: input.release.id, status: 'SUCCEEDED' } });
+  // No rollout lock held by default: each conditional delete fails its condition.
+  ddbMock
+    .on(DeleteCommand)
+    .rejects(new ConditionalCheckFailedException({ message: 'condition', $metadata: {} }));
 });
 
 describe('Record release', () => {
@@ -94,7 +104,7 @@ describe('Report failure', () => {
       },
     };
     const out = await reportFailure(doc, deps);
-    expect(out).toEqual({ reportedAt: '2026-01-02T05:00:00.000Z', recorded: true });
+    expect(out).toEqual({ reportedAt: '2026-01-02T05:00:00.000Z', recorded: true, locksReleased: [] });
     const values = sentUpdate().ExpressionAttributeValues as Record<string, unknown>;
     expect(values[':status']).toBe('FAILED');
     expect(values[':error']).toEqual({
@@ -179,6 +189,50 @@ describe('Report failure', () => {
     });
     // A timeout elsewhere (a rollout) leaves approvals alone.
     expect(timedOutApproval({ ...doc, approvals: { staging: approval(['ann']) } } as never)).toBeUndefined();
+  });
+
+  it('releases the rollout locks the failed release still holds, and only its own', async () => {
+    // GIVEN the release still holds the staging lock of "orders" (its execution failed mid-rollout)
+    ddbMock.on(DeleteCommand, { Key: { pk: 'LOCK#staging#orders', sk: 'LOCK' } }).resolves({});
+    const doc = {
+      ...input,
+      scan: { passed: true },
+      error: { Error: 'RolloutFailed', Cause: 'orders failed' },
+    };
+    const out = await reportFailure(doc, deps);
+
+    expect(out.locksReleased).toEqual([{ environment: 'staging', service: 'orders' }]);
+    // Every (environment, service) of the release is tried, each delete conditional on this release owning it.
+    const deletes = ddbMock.commandCalls(DeleteCommand).map((c) => c.args[0].input);
+    expect(deletes.map((d) => d.Key!.pk).sort()).toEqual(
+      ['staging', 'production']
+        .flatMap((e) => ['web', 'orders', 'billing'].map((s) => `LOCK#${e}#${s}`))
+        .sort(),
+    );
+    for (const d of deletes) {
+      expect(d).toMatchObject({
+        TableName: 'shipgate-test',
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeValues: { ':owner': input.release.id },
+      });
+    }
+  });
+
+  it('still reports the failure when releasing the locks fails (the lease frees them later)', async () => {
+    ddbMock
+      .on(DeleteCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const doc = {
+      ...input,
+      scan: { passed: true },
+      error: { Error: 'RolloutFailed', Cause: 'orders failed' },
+    };
+    await expect(reportFailure(doc, deps)).resolves.toEqual({
+      reportedAt: '2026-01-02T05:00:00.000Z',
+      recorded: true,
+      locksReleased: [],
+    });
+    expect(sentUpdate().ExpressionAttributeValues).toMatchObject({ ':status': 'FAILED' });
   });
 
   it('keeps plain causes as they are', () => {
