@@ -77,6 +77,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     }
   }
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  // The SDK warns on Node 20 about SDK releases after January 2027; the pinned SDK here is unaffected, and the
+  // warning would bury the start-up output. An explicit setting in the environment still wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let started: Sandbox | undefined;
   try {
     const configPath = resolve(env.SHIPGATE_CONFIG ?? 'shipgate.config.yaml');

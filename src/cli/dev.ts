@@ -42,6 +42,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     return 0;
   }
   const out = (line = '') => process.stdout.write(`${line}\n`);
+  // The SDK warns on Node 20 about SDK releases after January 2027; the pinned SDK here is unaffected, and the
+  // warning would bury the start-up output. An explicit setting in the environment still wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let sandbox;
   try {
     const configPath = resolve(env.SHIPGATE_CONFIG ?? 'shipgate.config.yaml');
