@@ -1,0 +1,245 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release as osRelease } from 'node:os';
+import { join, resolve } from 'node:path';
+import { benchBundles, type BundleResults } from './bundles';
+import { benchSandboxRelease, type SandboxResults } from './sandbox-release';
+import { benchWebhook, type NotMeasured, type WebhookResults } from './webhook';
+
+/**
+ * `npm run bench`: measures Shipgate on this machine, on loopback, in one run, and writes `bench/results.json`
+ * and `bench/results.md`. Parts that cannot run say why ("not measured: …"); nothing is estimated. See
+ * bench/README.md for what each figure means.
+ */
+
+const HERE = resolve(__dirname);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+type Part<T> = T | NotMeasured;
+
+async function part<T>(name: string, fn: () => Promise<T>): Promise<Part<T>> {
+  const t0 = performance.now();
+  log(`${name} …`);
+  try {
+    const r = await fn();
+    log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n').slice(0, 4).join(' ') : String(err);
+    log(`${name}: not measured: ${reason}`);
+    return { notMeasured: reason };
+  }
+}
+
+const isMeasured = <T extends object>(p: Part<T>): p is T => !('notMeasured' in p);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+/** Where each goal stands (a statement with the measured figure, not pass/fail gating). */
+function goals(w: Part<WebhookResults>, b: Part<BundleResults>, s: Part<SandboxResults>): string[][] {
+  const rows: string[][] = [];
+  const mark = (ok: boolean) => (ok ? 'met' : 'not met');
+  if (isMeasured(w)) {
+    for (const [key, goal, test] of [
+      [
+        'shipgate/bare throughput, reject path',
+        '≥ 0.60 of bare node:http (reject path)',
+        (v: number) => v >= 0.6,
+      ],
+      [
+        'shipgate/bare throughput, accept path (shipgate also writes DynamoDB and starts an execution)',
+        '≥ 0.60 of bare node:http (accept path)',
+        (v: number) => v >= 0.6,
+      ],
+      [
+        'shipgate/adnanh-webhook throughput, reject path',
+        'ahead of adnanh/webhook (reject path)',
+        (v: number) => v > 1,
+      ],
+    ] as const) {
+      const v = w.ratios[key];
+      rows.push([
+        goal,
+        typeof v === 'number' ? `${v.toFixed(3)}×` : `not measured: ${v.notMeasured}`,
+        typeof v === 'number' ? mark(test(v)) : '—',
+      ]);
+    }
+    if (isMeasured(w.burst)) {
+      rows.push([
+        'burst: executions started = unique events',
+        `${w.burst.executionsStarted} executions / ${w.burst.uniqueEvents} unique events (${w.burst.deliveries} deliveries)`,
+        mark(w.burst.exact),
+      ]);
+    }
+  } else rows.push(['webhook goals', `not measured: ${w.notMeasured}`, '—']);
+  if (isMeasured(b)) {
+    const http = b.bundles.find((x) => x.name === 'http');
+    if (http) {
+      rows.push([
+        'webhook bundle ≤ 50 KB (SDK external)',
+        `${fmt(http.bytes / 1024, 1)} KB`,
+        mark(http.bytes <= 50 * 1024),
+      ]);
+      if (b.httpWithSdk) {
+        rows.push([
+          'or ≤ 600 KB with the SDK bundled',
+          `${fmt(b.httpWithSdk.bytes / 1024, 1)} KB`,
+          mark(b.httpWithSdk.bytes <= 600 * 1024),
+        ]);
+      }
+      rows.push([
+        'webhook bundle import < 150 ms',
+        `${http.importMs} ms (${http.importVsEmpty}× an empty module)`,
+        mark(http.importMs < 150),
+      ]);
+    }
+    const failed = b.bundles.filter((x) => x.smoke !== 'ok');
+    rows.push([
+      'every bundle imports and exports handler',
+      `${b.bundles.length - failed.length}/${b.bundles.length}`,
+      mark(failed.length === 0),
+    ]);
+  } else rows.push(['bundle goals', `not measured: ${b.notMeasured}`, '—']);
+  if (isMeasured(s)) {
+    rows.push([
+      'sandbox release ≤ 5 s plus configured waits',
+      `${fmt(s.wallMs)} ms (${s.status}; waits: ${s.configuredWaits})`,
+      s.status === 'SUCCEEDED' ? 'see README (waits not subtracted)' : 'not met (release did not succeed)',
+    ]);
+    rows.push([
+      '≤ 100 state transitions per release',
+      String(s.stateTransitions),
+      mark(s.stateTransitions <= 100),
+    ]);
+  } else rows.push(['sandbox goals', `not measured: ${s.notMeasured}`, '—']);
+  return rows;
+}
+
+function markdown(results: {
+  startedAt: string;
+  machine: string;
+  totalSec: number;
+  webhook: Part<WebhookResults>;
+  bundles: Part<BundleResults>;
+  sandbox: Part<SandboxResults>;
+  goals: string[][];
+}): string {
+  const lines: string[] = [];
+  lines.push(`# Shipgate benchmark results`, '');
+  lines.push(
+    `Run ${results.startedAt} on ${results.machine}; ${results.totalSec} s in total. Loopback only.`,
+    '',
+  );
+  lines.push('## Goals', '', '| goal | measured | status |', '|---|---|---|');
+  for (const r of results.goals) lines.push(`| ${r.join(' | ')} |`);
+  const w = results.webhook;
+  lines.push('', '## Webhook ingest', '');
+  if (isMeasured(w)) {
+    lines.push(`Load generator: ${w.loadGenerator}.`, '');
+    lines.push(
+      '| server | path | req/s | p50 ms | p99 ms | answers as expected | other |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const r of w.runs) {
+      if ('notMeasured' in r.result)
+        lines.push(`| ${r.server} | ${r.path} | not measured: ${r.result.notMeasured} | | | | |`);
+      else
+        lines.push(
+          `| ${r.server} | ${r.path} | ${fmt(r.result.requestsPerSec)} | ${r.result.p50Ms.toFixed(2)} | ${r.result.p99Ms.toFixed(2)} | ${r.result.expected} × ${r.result.expectedStatus} | ${r.result.unexpected} |`,
+        );
+    }
+    lines.push('', '| ratio | value |', '|---|---|');
+    for (const [k, v] of Object.entries(w.ratios)) {
+      lines.push(
+        `| ${k} | ${typeof v === 'number' ? `${v.toFixed(3)}×` : `not measured: ${v.notMeasured}`} |`,
+      );
+    }
+    if (w.acceptRunExecutions) {
+      const a = w.acceptRunExecutions;
+      lines.push(
+        '',
+        `Accept run: ${a.answered202} answers 202 counted by the load generator, ${a.executionsCreated} executions created by the Step Functions stand-in (${a.startExecutionCalls} StartExecution calls; requests still in flight when the run ended are not counted as answers).`,
+      );
+    }
+    lines.push('', '### Burst', '');
+    if (isMeasured(w.burst)) {
+      const x = w.burst;
+      lines.push(
+        '| deliveries | unique events | redeliveries | executions started | StartExecution calls | distinct executionArn answered | statuses | all answered after | exact |',
+        '|---|---|---|---|---|---|---|---|---|',
+        `| ${x.deliveries} | ${x.uniqueEvents} | ${x.redeliveries} | ${x.executionsStarted} | ${x.startExecutionCalls} | ${x.distinctExecutionArnsAnswered} | ${Object.entries(
+          x.statuses,
+        )
+          .map(([k, v]) => `${v}×${k}`)
+          .join(', ')} | ${fmt(x.wallMs)} ms | ${x.exact ? 'yes' : 'NO'} |`,
+      );
+    } else lines.push(`not measured: ${w.burst.notMeasured}`);
+  } else lines.push(`not measured: ${w.notMeasured}`);
+  const b = results.bundles;
+  lines.push('', '## Lambda bundles', '');
+  if (isMeasured(b)) {
+    lines.push(
+      `esbuild ${b.esbuild}; ${b.options}. Import = median of ${b.runsPerImport} fresh \`node\` processes; an empty module takes ${b.emptyModuleImportMs} ms.`,
+      '',
+      '| Lambda | bytes | import ms | × empty module | smoke import |',
+      '|---|---|---|---|---|',
+    );
+    for (const x of b.bundles)
+      lines.push(`| ${x.name} | ${fmt(x.bytes)} | ${x.importMs} | ${x.importVsEmpty} | ${x.smoke} |`);
+    if (b.httpWithSdk)
+      lines.push(
+        `| http (AWS SDK bundled in) | ${fmt(b.httpWithSdk.bytes)} | ${b.httpWithSdk.importMs} | | |`,
+      );
+  } else lines.push(`not measured: ${b.notMeasured}`);
+  const s = results.sandbox;
+  lines.push('', '## Sandbox release', '');
+  if (isMeasured(s)) {
+    lines.push(
+      '| environments | status | wall ms | of which approving | state transitions | history events | votes | sandbox start ms |',
+      '|---|---|---|---|---|---|---|---|',
+      `| ${s.environments.join(' → ')} | ${s.status} | ${fmt(s.wallMs)} | ${fmt(s.approvalMs)} | ${s.stateTransitions} | ${s.historyEvents} | ${Object.entries(
+        s.votes,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} | ${fmt(s.startupMs)} |`,
+      '',
+      `Configured waits: ${s.configuredWaits}.`,
+    );
+  } else lines.push(`not measured: ${s.notMeasured}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const workDir = join(HERE, '.tmp', `run-${Date.now()}`);
+  mkdirSync(workDir, { recursive: true });
+  const quick = process.argv.includes('--quick');
+  try {
+    const webhook = await part('webhook ingest', () =>
+      benchWebhook(workDir, { durationSec: quick ? 2 : 5, connections: 16, maxRequests: 50_000 }, log),
+    );
+    const bundles = await part('Lambda bundles', () => benchBundles(workDir, quick ? 3 : 5, log));
+    const sandbox = await part('sandbox release', () => benchSandboxRelease(workDir, log));
+    const totalSec = Math.round((performance.now() - t0) / 1000);
+    const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Linux ${osRelease()}, Node ${process.version}`;
+    const results = {
+      startedAt,
+      machine,
+      totalSec,
+      webhook,
+      bundles,
+      sandbox,
+      goals: goals(webhook, bundles, sandbox),
+    };
+    writeFileSync(join(HERE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(HERE, 'results.md'), markdown(results));
+    log(`\nWrote bench/results.json and bench/results.md (${totalSec} s).\n`);
+    log(markdown(results));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

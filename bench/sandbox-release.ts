@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { loadConfig } from '../lambdas/shared/config';
+import { approveViaLink, demoManifest } from '../sandbox/demo';
+import { SandboxProcess, writeTestConfig } from '../test/integ/sandbox/sandbox-process';
+import { freePort } from '../test/integ/sandbox/support';
+import { gitlabDelivery, pipelinePayload } from '../test/helpers/gitlab-deliveries';
+
+/** Results of the sandbox part. */
+export interface SandboxResults {
+  /** From the webhook POST to the execution's end, with approvals given as soon as the links exist. */
+  wallMs: number;
+  status: string;
+  environments: string[];
+  /** Votes given per environment (its quorum). */
+  votes: Record<string, number>;
+  /** State transitions: every `*StateEntered` event in GetExecutionHistory (how Step Functions bills). */
+  stateTransitions: number;
+  historyEvents: number;
+  /** Time the release spent waiting for approval links to appear and be answered (part of wallMs). */
+  approvalMs: number;
+  /** The waits the configuration imposes on the release (included in wallMs). */
+  configuredWaits: string;
+  startupMs: number;
+}
+
+/**
+ * One full two-environment release in the sandbox (`shipgate dev` in a child process on free ports with a
+ * temporary state dir, the repository's config without freezes): push an image to the emulated ECR, POST an
+ * authentic pipeline webhook, approve each environment as soon as its links appear, wait for the end.
+ */
+export async function benchSandboxRelease(
+  workDir: string,
+  log: (line: string) => void,
+): Promise<SandboxResults> {
+  const dir = join(workDir, 'sandbox');
+  mkdirSync(dir, { recursive: true });
+  const [port, awsPort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${port}`;
+  const endpoint = `http://127.0.0.1:${awsPort}`;
+  const token = `bench-token-${randomBytes(8).toString('hex')}`;
+  const configFile = writeTestConfig(dir);
+  const config = loadConfig(configFile, {});
+  const phaseMs = 150;
+  const sandbox = new SandboxProcess({
+    PORT: String(port),
+    SHIPGATE_AWS_PORT: String(awsPort),
+    SHIPGATE_STATE_DIR: join(dir, 'state'),
+    SHIPGATE_CONFIG: configFile,
+    SHIPGATE_WEBHOOK_TOKEN: token,
+    SHIPGATE_SANDBOX_PHASE_MS: String(phaseMs),
+  });
+  const client = {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIABENCH00000000000', secretAccessKey: 'bench-not-a-secret' },
+    maxAttempts: 2,
+  };
+  const t0 = performance.now();
+  await sandbox.start();
+  const startupMs = Math.round(performance.now() - t0);
+  try {
+    const sha = randomBytes(20).toString('hex');
+    await new ECRClient(client).send(
+      new PutImageCommand({
+        repositoryName: 'inventory-app',
+        imageTag: sha,
+        imageManifest: demoManifest('inventory-app', sha),
+      }),
+    );
+    const delivery = gitlabDelivery(pipelinePayload({ id: 9100 + Math.floor(Math.random() * 800), sha }), {
+      token,
+    });
+    const sfn = new SFNClient(client);
+    const start = performance.now();
+    const res = await fetch(`${url}/webhooks/gitlab`, {
+      method: 'POST',
+      headers: delivery.headers,
+      body: delivery.body,
+    });
+    const answer = (await res.json()) as { executionArn?: string; error?: string };
+    if (res.status !== 202 || !answer.executionArn) {
+      throw new Error(`the sandbox did not start the release: HTTP ${res.status} ${JSON.stringify(answer)}`);
+    }
+    const executionArn = answer.executionArn;
+    const voted = new Set<string>();
+    const votes: Record<string, number> = {};
+    let approvalMs = 0;
+    let status = 'RUNNING';
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      status = d.status ?? 'UNKNOWN';
+      if (status !== 'RUNNING') break;
+      const a0 = performance.now();
+      const pending = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
+        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+      };
+      for (const a of pending.approvals.filter((x) => x.executionArn === executionArn)) {
+        const quorum = config.environments.find((e) => e.name === a.environment)?.approval.quorum ?? 1;
+        for (const link of a.links) {
+          if ((votes[a.environment] ?? 0) >= quorum || voted.has(link.url)) continue;
+          voted.add(link.url);
+          const code = await approveViaLink(link.url, 'benchmark approval');
+          if (code !== 200) throw new Error(`approving ${a.environment} answered HTTP ${code}`);
+          votes[a.environment] = (votes[a.environment] ?? 0) + 1;
+          log(`  approved ${a.environment} (${votes[a.environment]}/${quorum})`);
+        }
+      }
+      approvalMs += performance.now() - a0;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const wallMs = Math.round(performance.now() - start);
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return {
+      wallMs,
+      status,
+      environments: config.environments.map((e) => e.name),
+      votes,
+      stateTransitions: events.filter((e) => e.type?.endsWith('StateEntered')).length,
+      historyEvents: events.length,
+      approvalMs: Math.round(approvalMs),
+      configuredWaits: `emulated rollout phase ${phaseMs} ms each (SHIPGATE_SANDBOX_PHASE_MS), verify ${config.verify.attempts} attempts ${config.verify.interval} s apart, no freezes`,
+      startupMs,
+    };
+  } finally {
+    await sandbox.stop();
+  }
+}
