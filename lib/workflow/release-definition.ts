@@ -17,6 +17,47 @@ export interface ReleaseDefinitionProps {
 /** Extra seconds a state waits beyond its Lambda's own timeout (cold start, retries of the invoke). */
 const INVOKE_SLACK_SECONDS = 30;
 
+/**
+ * How "Start rollout <env>" waits for a rollout lock another release holds (error `RolloutLocked`): Step
+ * Functions retries the state after 30 s, 45 s, 67.5 s … (backoff 1.5), each pause capped at 5 min, with
+ * FULL jitter (each pause drawn uniformly from [0, nominal], so releases queued behind the same lock spread
+ * out). {@link lockRetryAttempts} picks the attempts so the nominal pauses add up to at least
+ * `rollout.timeout + rollout.eventGrace`, the longest a settling rollout holds a lock (RolloutStuck releases
+ * it by then). The wait is therefore bounded by that sum (at most 5 min more), about half of it on average;
+ * a release that still finds the lock held fails `RolloutLocked` as before and can be re-run.
+ */
+export const LOCK_RETRY = {
+  intervalSeconds: 30,
+  backoffRate: 1.5,
+  maxDelaySeconds: 300,
+  /** Never fewer attempts than this, however short the rollout timeout. */
+  minAttempts: 8,
+} as const;
+
+/** Nominal (un-jittered) pause before retry number `attempt` (0-based) of {@link LOCK_RETRY}. */
+export function lockRetryPauseSeconds(attempt: number): number {
+  return Math.min(
+    LOCK_RETRY.maxDelaySeconds,
+    LOCK_RETRY.intervalSeconds * Math.pow(LOCK_RETRY.backoffRate, attempt),
+  );
+}
+
+/**
+ * Retry attempts of "Start rollout <env>" on `RolloutLocked` for a configuration, and the longest the
+ * retries can wait in total (the sum of the nominal pauses; FULL jitter only shortens them).
+ * @example lockRetryAttempts(config) // defaults (timeout 30m, eventGrace 5m): { maxAttempts: 11, maxWaitSeconds: 2123 }
+ */
+export function lockRetryAttempts(config: ShipgateConfig): { maxAttempts: number; maxWaitSeconds: number } {
+  const cover = config.rollout.timeout + config.rollout.eventGrace;
+  let maxAttempts = 0;
+  let maxWaitSeconds = 0;
+  while (maxAttempts < LOCK_RETRY.minAttempts || maxWaitSeconds < cover) {
+    maxWaitSeconds += lockRetryPauseSeconds(maxAttempts);
+    maxAttempts += 1;
+  }
+  return { maxAttempts, maxWaitSeconds: Math.floor(maxWaitSeconds) };
+}
+
 /** Every state name of the workflow for one environment, as the console shows them. */
 export function environmentStateNames(env: string) {
   return {
@@ -58,7 +99,8 @@ export const STATE_NAMES = {
  * ```
  *
  * The freeze check sits right before the rollout (not before the approval) so an approval that arrives
- * inside a freeze window still waits for the window to end. Payloads and result paths follow
+ * inside a freeze window still waits for the window to end. "Start rollout <env>" retries `RolloutLocked`
+ * (bounded, see {@link LOCK_RETRY}), so a release queues behind another one rolling out the same service. Payloads and result paths follow
  * docs/architecture.md; every Task state carries `TimeoutSeconds`.
  */
 export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitionProps): sfn.IChainable {
@@ -249,6 +291,16 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     const done = new sfn.Pass(stageScope, names.rolloutDone, {
       comment: 'The check found the rollout settled',
       outputPath: '$.check.outcome',
+    });
+    // A release that meets another release's lock on this (service, environment) queues behind it: bounded,
+    // jittered retries (see LOCK_RETRY). The holder releases the lock when its rollout settles.
+    start.addRetry({
+      errors: ['RolloutLocked'],
+      interval: Duration.seconds(LOCK_RETRY.intervalSeconds),
+      backoffRate: LOCK_RETRY.backoffRate,
+      maxDelay: Duration.seconds(LOCK_RETRY.maxDelaySeconds),
+      jitterStrategy: sfn.JitterType.FULL,
+      maxAttempts: lockRetryAttempts(config).maxAttempts,
     });
     const lostEvent = { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD };
     start.addCatch(check, lostEvent);

@@ -176,6 +176,15 @@ ensurePromiseWithResolvers();
 
 let tokenCounter = 0;
 
+/** Options of {@link runLocalWorkflow}. */
+export interface LocalRunOptions {
+  /**
+   * Milliseconds to pause before each retry of a state, by state name, instead of its `Retry` schedule
+   * (aws-local-stepfunctions `retryIntervalOverrides`): keeps tests of retried states fast.
+   */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
 /**
  * Runs the definition locally with `handlers` standing in for the Lambdas (keyed by state name; a Task
  * state without a handler fails the test run loudly) and reports what happened.
@@ -184,6 +193,7 @@ export async function runLocalWorkflow(
   definition: AslDefinition,
   input: ReleaseInput,
   handlers: Record<string, StateHandler>,
+  options: LocalRunOptions = {},
 ): Promise<LocalRun> {
   const payloads: Record<string, Record<string, unknown>[]> = {};
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -217,7 +227,10 @@ export async function runLocalWorkflow(
     },
   };
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never },
+    overrides: {
+      taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+      retryIntervalOverrides: options.retryIntervalOverrides,
+    },
     context: context as never,
   });
   const entered: string[] = [];

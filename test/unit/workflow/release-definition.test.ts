@@ -1,4 +1,5 @@
-import { loadConfig } from '../../../lambdas/shared/config';
+import { loadConfig, parseConfig } from '../../../lambdas/shared/config';
+import { lockRetryAttempts, lockRetryPauseSeconds } from '../../../lib/workflow/release-definition';
 import { renderLocalDefinition, localFunctionArn, type AslDefinition } from '../../../lib/workflow/render';
 import { STEPS } from '../../../lib/workflow/steps';
 import { testConfig } from '../../helpers/local-workflow';
@@ -11,6 +12,15 @@ const aslValidator = require('asl-validator') as (definition: unknown) => {
 };
 
 type State = Record<string, unknown>;
+
+/** The smallest valid configuration (one environment), for sizing checks. */
+const minimalConfig = {
+  version: 1,
+  projects: [{ path: 'acme/shop', services: ['web'] }],
+  services: { web: { repository: 'acme/web' } },
+  approvers: { ann: { name: 'Ann' } },
+  environments: [{ name: 'staging', approval: { approvers: ['ann'] } }],
+};
 
 /** Every state of the definition, Map item processors included. */
 function allStates(definition: AslDefinition): Record<string, State> {
@@ -146,6 +156,40 @@ describe('release state machine definition (example config)', () => {
     });
     expect(states['Await rollout production'].Catch).toEqual(start.Catch);
     expect(states['Check rollout production'].Next).toBe('Rollout production settled?');
+  });
+
+  it('queues a release behind a held rollout lock: bounded, jittered retries of Start rollout on RolloutLocked', () => {
+    const { maxAttempts, maxWaitSeconds } = lockRetryAttempts(config);
+    for (const env of ['staging', 'production']) {
+      const retry = states[`Start rollout ${env}`].Retry as State[];
+      expect(retry).toContainEqual({
+        ErrorEquals: ['RolloutLocked'],
+        IntervalSeconds: 30,
+        BackoffRate: 1.5,
+        MaxDelaySeconds: 300,
+        JitterStrategy: 'FULL',
+        MaxAttempts: maxAttempts,
+      });
+      // Only starting waits for a lock; re-awaiting an own rollout never meets one.
+      expect(JSON.stringify(states[`Await rollout ${env}`].Retry ?? [])).not.toContain('RolloutLocked');
+    }
+    // The nominal pauses cover the longest a settling rollout holds a lock, and not much more.
+    const held = config.rollout.timeout + config.rollout.eventGrace;
+    expect(maxWaitSeconds).toBeGreaterThanOrEqual(held);
+    expect(maxWaitSeconds).toBeLessThan(held + 300);
+  });
+
+  it('sizes the lock wait from the rollout timeout, never below eight attempts', () => {
+    // Defaults: rollout.timeout 30m + eventGrace 5m = 2100 s → 30+45+67.5+101.25+151.9+227.8+300×5.
+    expect(lockRetryAttempts(testConfig())).toEqual({ maxAttempts: 11, maxWaitSeconds: 2123 });
+    expect(lockRetryPauseSeconds(0)).toBe(30);
+    expect(lockRetryPauseSeconds(3)).toBeCloseTo(101.25);
+    expect(lockRetryPauseSeconds(10)).toBe(300);
+    const short = parseConfig({
+      ...minimalConfig,
+      rollout: { timeout: '1m', eventGrace: '10s' },
+    });
+    expect(lockRetryAttempts(short)).toEqual({ maxAttempts: 8, maxWaitSeconds: 1223 });
   });
 
   it('writes each result to its own path of the release document', () => {

@@ -1,0 +1,164 @@
+import { acquireLock, readLock } from '../../../lambdas/domain/rollout/lock';
+import type { ReleaseInput } from '../../../lambdas/shared/release';
+import { reportFailure } from '../../../lambdas/steps/report-failure';
+import { lockRetryAttempts } from '../../../lib/workflow/release-definition';
+import {
+  definitionFor,
+  runLocalWorkflow,
+  type LocalRun,
+  type StateHandler,
+} from '../../helpers/local-workflow';
+import { digest, imageOf, makeRelease, testConfig } from '../rollout/harness';
+import { rolloutWorkflowTestbed } from '../rollout/workflow-testbed';
+
+/**
+ * Two releases of the same service racing, on the real synthesized state machine run locally with the real
+ * rollout handlers (lock in dynalite, ECS modelled). "Start rollout <env>" retries `RolloutLocked` (bounded,
+ * jittered; see LOCK_RETRY in lib/workflow/release-definition.ts); `retryIntervalOverrides` shortens the
+ * pauses so the tests run in about a second.
+ */
+
+const config = testConfig();
+const definition = definitionFor(config);
+/** Pause between retries here, in ms: long enough for the holder's rollout to settle within the attempts. */
+const RETRY_MS = 100;
+const fastRetries = {
+  retryIntervalOverrides: { 'Start rollout staging': RETRY_MS, 'Start rollout production': RETRY_MS },
+};
+
+const single = (id: string, createdAt: string): ReleaseInput => ({
+  release: makeRelease({ id, createdAt, services: ['storefront'] }),
+});
+const older = single('shop-storefront-p300-0a0a300', '2026-11-21T09:00:00.000Z');
+const newer = single('shop-storefront-p301-0b0b301', '2026-11-21T10:00:00.000Z');
+
+describe('two releases racing for the same service', () => {
+  const bed = rolloutWorkflowTestbed();
+  beforeAll(() => bed.open());
+  afterAll(() => bed.close());
+  beforeEach(() => bed.setup(config));
+  afterEach(() => bed.closeWorld());
+
+  /** The testbed's handlers for a storefront-only release with image digest `digestChar`, counting refusals. */
+  function handlersFor(digestChar: string, afterStart?: () => Promise<void>) {
+    const h = bed.handlers(config, { afterStart });
+    const locked: string[] = [];
+    let onLocked: () => void = () => undefined;
+    const firstLocked = new Promise<void>((resolve) => (onLocked = resolve));
+    for (const environment of ['staging', 'production']) {
+      const start = h[`Start rollout ${environment}`];
+      h[`Start rollout ${environment}`] = async (p) => {
+        // The real handler answers through the task token; a refused lock is a FAILED result with the error.
+        const settled = start(p) as Promise<unknown>;
+        return settled.catch((err: Error) => {
+          if (err.name === 'RolloutLocked') {
+            locked.push(environment);
+            onLocked();
+          }
+          throw err;
+        });
+      };
+    }
+    const handlers: Record<string, StateHandler> = {
+      ...h,
+      'Resolve release': () => ({ images: [imageOf('storefront', digestChar)] }),
+      // The real "Report failure", against the same table: it frees what the release still holds.
+      'Report failure': (p) =>
+        reportFailure(p, { ddb: bed.world.deps.ddb, table: bed.world.deps.table, now: bed.world.deps.now }),
+    };
+    return { handlers, locked, firstLocked };
+  }
+
+  /** The image staging's storefront runs now. */
+  const stagingImage = () => {
+    const arn = bed.world.service('shop-staging', 'storefront').taskDefinition!;
+    return bed.world.taskDefinitions.get(arn)?.containerDefinitions?.[0]?.image;
+  };
+
+  test('a newer release queues behind the rollout in flight, then rolls out after it settles', async () => {
+    let racing: Promise<LocalRun> | undefined;
+    const second = handlersFor('b');
+    // The older release's staging rollout is in flight when the newer one starts; the older one's rollout
+    // only finishes once the newer one has been refused the lock at least once.
+    const first = handlersFor('a', async () => {
+      if (racing) return;
+      racing = runLocalWorkflow(definition, newer, second.handlers, fastRetries);
+      await second.firstLocked;
+    });
+
+    const a = await runLocalWorkflow(definition, older, first.handlers, fastRetries);
+    const b = await racing!;
+
+    expect([a.status, a.error]).toEqual(['SUCCEEDED', undefined]);
+    expect([b.status, b.error, b.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+    // The newer release was refused, retried by Step Functions, and went through without failing anything.
+    expect(second.locked).toContain('staging');
+    expect(b.payloads['Start rollout staging'].length).toBeGreaterThanOrEqual(2);
+    expect(b.entered).not.toContain('Roll back staging');
+    expect(b.entered).not.toContain('Report failure');
+    // One deployment at a time, in order: the older release's, then the newer one's, which stays.
+    const updates = bed.updatesIn('shop-staging').map((u) => u.taskDefinition);
+    expect(updates).toEqual([
+      expect.stringMatching(/shop-staging-storefront:2$/),
+      expect.stringMatching(/shop-staging-storefront:3$/),
+    ]);
+    expect(stagingImage()).toContain(digest('b'));
+    // Both releases reached production too; no lock is left behind.
+    expect(bed.updatesIn('shop-production')).toHaveLength(2);
+    expect(await readLock('staging', 'storefront', bed.world.deps)).toBeUndefined();
+  });
+
+  test('an older release that waited behind a newer one ends superseded and leaves the newer one running', async () => {
+    let racing: Promise<LocalRun> | undefined;
+    const second = handlersFor('a');
+    const first = handlersFor('b', async () => {
+      if (racing) return;
+      racing = runLocalWorkflow(definition, older, second.handlers, fastRetries);
+      await second.firstLocked;
+    });
+
+    const n = await runLocalWorkflow(definition, newer, first.handlers, fastRetries);
+    const o = await racing!;
+
+    expect(n.status).toBe('SUCCEEDED');
+    expect(second.locked).toContain('staging');
+    expect(o.status).toBe('FAILED');
+    expect(o.error).toBe('ReleaseSuperseded');
+    expect(o.cause).toContain(`already runs release ${newer.release.id}`);
+    // Its rollback touched nothing (the service was last changed by the newer release).
+    expect(o.payloads['Report failure'][0]).toMatchObject({
+      rollback: { rolledBack: [], untouched: [expect.objectContaining({ service: 'storefront' })] },
+    });
+    expect(bed.updatesIn('shop-staging')).toHaveLength(1);
+    expect(stagingImage()).toContain(digest('b'));
+    expect(await readLock('staging', 'storefront', bed.world.deps)).toBeUndefined();
+  });
+
+  test('waiting is bounded: a lock that is never released fails RolloutLocked after the configured attempts', async () => {
+    // GIVEN a lock an aborted execution left within its lease (nobody will release it)
+    await acquireLock(
+      'staging',
+      'storefront',
+      'shop-storefront-p299-0909299',
+      'arn:aws:states:eu-west-1:000011112222:execution:shipgate-release:aborted',
+      bed.world.deps,
+    );
+    const { handlers, locked } = handlersFor('b');
+    const run = await runLocalWorkflow(definition, newer, handlers, {
+      retryIntervalOverrides: { 'Start rollout staging': 1 },
+    });
+
+    const { maxAttempts } = lockRetryAttempts(config);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('RolloutLocked');
+    expect(run.cause).toContain('being rolled out by release shop-storefront-p299-0909299');
+    expect(locked).toHaveLength(1 + maxAttempts);
+    expect(run.payloads['Start rollout staging']).toHaveLength(1 + maxAttempts);
+    expect(run.entered).toContain('Report failure');
+    expect(bed.updatesIn('shop-staging')).toHaveLength(0);
+    // The failed release never owned the lock, so "Report failure" left it with its holder.
+    expect(await readLock('staging', 'storefront', bed.world.deps)).toMatchObject({
+      owner: 'shop-storefront-p299-0909299',
+    });
+  });
+});
