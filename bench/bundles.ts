@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { readConfigDocument } from '../lib/config-document';
 import { STEPS } from '../lib/workflow/steps';
 import { median } from './lib/load';
@@ -29,6 +29,8 @@ export interface BundleResults {
   runsPerImport: number;
   emptyModuleImportMs: number;
   bundles: BundleResult[];
+  /** What the webhook bundle is made of: output bytes per package (top 8), from esbuild's metafile. */
+  httpComposition: { module: string; bytes: number }[];
   /** The webhook Lambda bundled with the AWS SDK inside (what it would weigh without the runtime's SDK). */
   httpWithSdk?: { bytes: number; importMs: number };
 }
@@ -53,7 +55,25 @@ function cdkLikeOptions(
     external: sdkExternal ? ['@aws-sdk/*'] : [],
     define: { 'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(document)) },
     logLevel: 'silent',
+    metafile: true,
   };
+}
+
+/** Output bytes per npm package (or `shipgate` for the repository's own code), largest first. */
+function composition(metafile: Metafile, outfile: string): { module: string; bytes: number }[] {
+  const output = Object.entries(metafile.outputs).find(([path]) =>
+    outfile.endsWith(path.replace(/^(\.\.\/)+/, '')),
+  );
+  const sums = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output?.[1].inputs ?? {})) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = m ? m[1] : 'shipgate (own code + inlined config)';
+    sums.set(key, (sums.get(key) ?? 0) + bytesInOutput);
+  }
+  return [...sums.entries()]
+    .map(([module, bytes]) => ({ module, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 8);
 }
 
 /**
@@ -114,9 +134,11 @@ export async function benchBundles(
   writeFileSync(empty, '');
   const emptyMs = importTime(empty, runs, false).ms;
   const bundles: BundleResult[] = [];
+  let httpComposition: { module: string; bytes: number }[] = [];
   for (const [name, entry] of entries) {
     const outfile = join(outDir, name, 'index.js');
-    await build(cdkLikeOptions(entry, outfile, document, true));
+    const built = await build(cdkLikeOptions(entry, outfile, document, true));
+    if (name === 'http') httpComposition = composition(built.metafile!, outfile);
     const { ms, smoke } = importTime(outfile, runs, true);
     bundles.push({
       name,
@@ -140,6 +162,7 @@ export async function benchBundles(
     runsPerImport: runs,
     emptyModuleImportMs: Math.round(emptyMs * 100) / 100,
     bundles,
+    httpComposition,
     httpWithSdk: { bytes: statSync(withSdk).size, importMs: Math.round(sdkImport.ms * 10) / 10 },
   };
 }

@@ -14,7 +14,8 @@ import {
   type LoadResult,
   type LoadTarget,
 } from './lib/load';
-import { spawnServer, tsNode, type ServerProcess } from './lib/proc';
+import { build } from 'esbuild';
+import { spawnServer, type ServerProcess } from './lib/proc';
 import { startSfnStandIn, type SfnStandIn } from './lib/sfn-standin';
 
 const ROOT = resolve(__dirname, '..');
@@ -95,7 +96,26 @@ function deliveryHeaders(token: string): Record<string, string> {
   return { ...d.headers, 'X-Gitlab-Webhook-UUID': 'bench-hook', 'X-Gitlab-Event-UUID': 'bench-__SEQ__' };
 }
 
-/** Runs the ingest comparison and the burst. `log` prints progress. */
+/**
+ * Bundles a server entry with esbuild the way the Lambdas are bundled (CommonJS, node22, minified, AWS SDK
+ * external), so it runs under plain `node` without a TypeScript loader in the request path.
+ */
+async function bundleServer(entry: string, outfile: string): Promise<string> {
+  await build({
+    entryPoints: [join(__dirname, 'servers', entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    external: ['@aws-sdk/*'],
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+/** Runs the ingest comparison and the burst. `workDir` must be inside the repository. */
 export async function benchWebhook(
   workDir: string,
   limits: LoadLimits,
@@ -126,7 +146,7 @@ export async function benchWebhook(
     // The baseline.
     bare = await spawnServer(
       process.execPath,
-      tsNode(join(__dirname, 'servers', 'bare-server.ts')),
+      [await bundleServer('bare-server.ts', join(workDir, 'servers', 'bare-server.js'))],
       { ...nodeEnv, SHIPGATE_WEBHOOK_TOKEN: token },
       /LISTENING (\d+)/,
     );
@@ -154,7 +174,7 @@ export async function benchWebhook(
     await ensureTable(dynamoUrl, TABLE);
     appServer = await spawnServer(
       process.execPath,
-      tsNode(join(__dirname, 'servers', 'app-server.ts')),
+      [await bundleServer('app-server.ts', join(workDir, 'servers', 'app-server.js'))],
       {
         ...nodeEnv,
         NODE_ENV: 'production',
@@ -169,6 +189,7 @@ export async function benchWebhook(
         SHIPGATE_PUBLIC_URL: 'http://127.0.0.1:1',
         SHIPGATE_CONFIG: join(ROOT, 'shipgate.config.yaml'),
         SHIPGATE_LOG_LEVEL: 'ERROR',
+        AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
       },
       /LISTENING (\d+)/,
     );

@@ -65,8 +65,3 @@ export async function spawnServer(
     },
   };
 }
-
-/** `node` arguments running a TypeScript file through tsx's CommonJS loader (no extra tsx process). */
-export function tsNode(file: string): string[] {
-  return ['--require', require.resolve('tsx/cjs'), file];
-}
