@@ -11,7 +11,9 @@ const schema = z.object({
       'must be an http:// or https:// base URL without path, e.g. http://inventory-app:8080',
     ),
   AMQP_URL: z
-    .string({ error: 'required: the RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672' })
+    .string({
+      error: 'required: the RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672 (RABBITMQ_URL is accepted too)',
+    })
     .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
   BILLING_QUEUE: z
     .string()
@@ -40,5 +42,5 @@ export type GatewayConfig = z.infer<typeof schema>;
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: NodeJS.ProcessEnv): GatewayConfig {
-  return parseEnv(schema, env, ['AMQP_URL']);
+  return parseEnv(schema, { ...env, AMQP_URL: env.AMQP_URL ?? env.RABBITMQ_URL }, ['AMQP_URL']);
 }

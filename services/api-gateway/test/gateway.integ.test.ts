@@ -274,6 +274,11 @@ run('api-gateway against a real RabbitMQ', () => {
 
   it('fails fast on bad configuration, naming the variable and hiding credentials', () => {
     expect(() => loadConfig({ AMQP_URL: 'amqp://guest:s3cret@mq' })).toThrow(/INVENTORY_URL: required/);
+    const viaAlias = loadConfig({
+      INVENTORY_URL: 'http://inventory:8080',
+      RABBITMQ_URL: 'amqps://u:p@mq:5671',
+    });
+    expect(viaAlias.AMQP_URL).toBe('amqps://u:p@mq:5671');
     try {
       loadConfig({ INVENTORY_URL: 'inventory:8080', AMQP_URL: 'nats://guest:s3cret@mq' });
       throw new Error('expected a ConfigError');

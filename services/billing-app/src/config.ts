@@ -1,14 +1,20 @@
 import { z } from 'zod';
+import { withDatabaseUrl } from './lib/db-env';
 import { parseEnv } from './lib/env';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z
-    .string({ error: 'required: the PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/billing' })
+    .string({
+      error:
+        'required: the PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/billing (or set DB_HOST, DB_NAME, DB_USER, DB_PASSWORD)',
+    })
     .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
   AMQP_URL: z
-    .string({ error: 'required: the RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672' })
+    .string({
+      error: 'required: the RabbitMQ URL, e.g. amqp://user:pass@rabbitmq:5672 (RABBITMQ_URL is accepted too)',
+    })
     .regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
   BILLING_QUEUE: z
     .string()
@@ -28,11 +34,12 @@ const schema = z.object({
 export type BillingConfig = z.infer<typeof schema>;
 
 /**
- * Reads and validates the configuration; throws a ConfigError naming each bad variable (never echoing the
+ * Reads and validates the configuration (`DATABASE_URL`, or the `DB_*` parts it is built from); throws a ConfigError naming each bad variable (never echoing the
  * URLs, which hold credentials).
  *
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: NodeJS.ProcessEnv): BillingConfig {
-  return parseEnv(schema, env, ['DATABASE_URL', 'AMQP_URL']);
+  const resolved = withDatabaseUrl({ ...env, AMQP_URL: env.AMQP_URL ?? env.RABBITMQ_URL });
+  return parseEnv(schema, resolved, ['DATABASE_URL', 'AMQP_URL', 'DB_PASSWORD']);
 }

@@ -230,7 +230,8 @@ run('billing-app against real PostgreSQL and RabbitMQ', () => {
       join(__dirname, '..', 'src', 'main.ts'),
       {
         DATABASE_URL: dbUrl,
-        AMQP_URL: rabbit.url,
+        // The name the Terraform task definitions inject the broker secret under.
+        RABBITMQ_URL: rabbit.url,
         BILLING_QUEUE: queue,
         PORT: String(port),
         HOST: '127.0.0.1',

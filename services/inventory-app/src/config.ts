@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withDatabaseUrl } from './lib/db-env';
 import { parseEnv } from './lib/env';
 
 const schema = z.object({
@@ -6,7 +7,8 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z
     .string({
-      error: 'required: the PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/inventory',
+      error:
+        'required: the PostgreSQL connection URL, e.g. postgres://user:pass@host:5432/inventory (or set DB_HOST, DB_NAME, DB_USER, DB_PASSWORD)',
     })
     .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
@@ -20,11 +22,11 @@ const schema = z.object({
 export type InventoryConfig = z.infer<typeof schema>;
 
 /**
- * Reads and validates the configuration; throws a ConfigError naming each bad variable (never echoing the
+ * Reads and validates the configuration (`DATABASE_URL`, or the `DB_*` parts it is built from); throws a ConfigError naming each bad variable (never echoing the
  * database URL, which holds the password).
  *
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: NodeJS.ProcessEnv): InventoryConfig {
-  return parseEnv(schema, env, ['DATABASE_URL']);
+  return parseEnv(schema, withDatabaseUrl(env), ['DATABASE_URL', 'DB_PASSWORD']);
 }

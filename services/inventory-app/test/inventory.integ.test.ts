@@ -142,11 +142,44 @@ run('inventory-app against a real PostgreSQL', () => {
     }
   });
 
+  it('builds the database URL from DB_* parts (as ECS injects them), and names the missing ones', () => {
+    const parts = { DB_HOST: 'db.internal', DB_NAME: 'inventory', DB_USER: 'app', DB_PASSWORD: 'p@ss/w:rd' };
+    expect(loadConfig(parts).DATABASE_URL).toBe(
+      'postgres://app:p%40ss%2Fw%3Ard@db.internal:5432/inventory?sslmode=no-verify',
+    );
+    expect(loadConfig({ ...parts, DB_PORT: '6432', DB_SSL: 'verify' }).DATABASE_URL).toMatch(
+      /@db\.internal:6432\/inventory\?sslmode=verify-full$/,
+    );
+    expect(() => loadConfig({ DB_HOST: 'db.internal', DB_USER: 'app' })).toThrow(
+      /DB_NAME, DB_PASSWORD: not set \(DB_\* variables must be set together\)/,
+    );
+    expect(() => loadConfig({ ...parts, DB_SSL: 'maybe' })).toThrow(
+      /DB_SSL: must be one of disable, require, verify/,
+    );
+    try {
+      loadConfig({ DB_HOST: 'db.internal', DB_PASSWORD: 'hunter2' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+
   it('finishes a slow in-flight request after SIGTERM, refuses new work, and exits 0', async () => {
     const port = await freePort();
+    // Configured the way the ECS task definitions do it: DB_* parts, credentials as separate variables.
+    const db = new URL(dbUrl);
     const child = await spawnService(
       join(__dirname, '..', 'src', 'main.ts'),
-      { DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '20000' },
+      {
+        DB_HOST: db.hostname,
+        DB_PORT: db.port,
+        DB_NAME: db.pathname.slice(1),
+        DB_USER: db.username,
+        DB_PASSWORD: 'unused-with-trust-auth',
+        DB_SSL: 'disable',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SHUTDOWN_TIMEOUT_MS: '20000',
+      },
       port,
     );
     const locker = new Client({ connectionString: dbUrl });
