@@ -212,8 +212,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     workflow = renderWorkflow(options.config);
   } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'MODULE_NOT_FOUND') {
+      throw new SandboxStartError(
+        `A dependency is missing (${e.message.split('\n')[0]}); run "npm ci" in the repository and start again.`,
+      );
+    }
     throw new SandboxStartError(
-      `Cannot build the release state machine from the config: ${(err as Error).message}. Check the config with "npx shipgate config check".`,
+      `Cannot build the release state machine from the config: ${e.message}. Check the config with "npx shipgate config check".`,
     );
   }
 

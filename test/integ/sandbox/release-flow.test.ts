@@ -7,6 +7,7 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { approveViaLink, demoManifest } from '../../../sandbox/demo';
 import {
@@ -54,11 +55,12 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
 
   async function pushImage(
     annotations: Record<string, string> = {},
+    repositoryName = 'inventory-app',
   ): Promise<{ sha: string; digest: string }> {
     const sha = randomBytes(20).toString('hex');
-    const manifest = demoManifest('inventory-app', sha, annotations);
+    const manifest = demoManifest(repositoryName, sha, annotations);
     const put = await new ECRClient(client()).send(
-      new PutImageCommand({ repositoryName: 'inventory-app', imageTag: sha, imageManifest: manifest }),
+      new PutImageCommand({ repositoryName, imageTag: sha, imageManifest: manifest }),
     );
     expect(put.image?.imageId?.imageDigest).toBe(
       `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
@@ -66,8 +68,17 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     return { sha, digest: put.image!.imageId!.imageDigest! };
   }
 
-  function delivery(sha: string, pipelineId: number): GitlabDelivery {
-    return gitlabDelivery(pipelinePayload({ id: pipelineId, sha }), { token });
+  function delivery(sha: string, pipelineId: number, project?: { id: number; path: string }): GitlabDelivery {
+    const payload = pipelinePayload({ id: pipelineId, sha });
+    if (project) {
+      const p = payload.project as Record<string, unknown>;
+      Object.assign(p, {
+        id: project.id,
+        path_with_namespace: project.path,
+        name: project.path.split('/')[1],
+      });
+    }
+    return gitlabDelivery(payload, { token });
   }
 
   async function send(
@@ -103,12 +114,10 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     }
   }
 
-  async function runningImage(environment: string): Promise<string> {
+  async function runningImage(environment: string, service = 'inventory-app'): Promise<string> {
     const ecs = new ECSClient(client());
     const svc = (
-      await ecs.send(
-        new DescribeServicesCommand({ cluster: `shipgate-${environment}`, services: ['inventory-app'] }),
-      )
+      await ecs.send(new DescribeServicesCommand({ cluster: `shipgate-${environment}`, services: [service] }))
     ).services![0];
     const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }));
     return td.taskDefinition!.containerDefinitions![0].image!;
@@ -181,6 +190,51 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(await runningImage('production')).toMatch(new RegExp(`@${good.digest}$`));
   }, 120000);
 
+  it('rolls an unhealthy release back itself when Verify fails after the rollout completed', async () => {
+    const sick = await pushImage({ 'org.shipgate.sandbox.rollout': 'unhealthy' });
+    const started = await send(delivery(sick.sha, 7006));
+    await approve(started.body.executionArn!, 'staging', 1);
+    const done = await settled(started.body.executionArn!);
+    expect(done.status).toBe('FAILED');
+    expect(`${done.error} ${done.cause}`).toMatch(/Verify/);
+    const states = await enteredStates(started.body.executionArn!);
+    expect(states).toEqual(expect.arrayContaining(['Verify staging', 'Roll back staging']));
+    expect(await runningImage('staging')).toMatch(new RegExp(`@${good.digest}$`));
+    const readyz = await fetch(`${url}/_sandbox/services/staging/inventory-app/readyz`);
+    expect(readyz.status).toBe(200);
+  }, 120000);
+
+  it('deploys a CodeDeploy blue/green service through the emulated CodeDeploy', async () => {
+    const image = await pushImage({}, 'api-gateway');
+    const started = await send(delivery(image.sha, 7007, { id: 11, path: 'root/api-gateway' }));
+    expect(started.status).toBe(202);
+    await approve(started.body.executionArn!, 'staging', 1);
+    await waitFor('the staging rollout', async () =>
+      (await enteredStates(started.body.executionArn!)).includes('Approve production') ? true : undefined,
+    );
+    expect(await runningImage('staging', 'api-gateway')).toMatch(new RegExp(`/api-gateway@${image.digest}$`));
+    const svc = await awsCli(endpoint, [
+      'ecs',
+      'describe-services',
+      '--cluster',
+      'shipgate-staging',
+      '--services',
+      'api-gateway',
+    ]);
+    expect((svc.services as { deploymentController: { type: string } }[])[0].deploymentController.type).toBe(
+      'CODE_DEPLOY',
+    );
+    // Not going to production here: stop it the way an operator would.
+    await new SFNClient(client()).send(
+      new StopExecutionCommand({
+        executionArn: started.body.executionArn!,
+        error: 'Test.Done',
+        cause: 'staging only',
+      }),
+    );
+    expect((await settled(started.body.executionArn!)).status).toBe('ABORTED');
+  }, 120000);
+
   it('stops a release with a CRITICAL finding at Scan, before any approval is asked', async () => {
     const vulnerable = await pushImage({ 'org.shipgate.sandbox.findings': '{"CRITICAL":1}' });
     const started = await send(delivery(vulnerable.sha, 7003));
@@ -227,7 +281,8 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     await waitFor('Approve staging to open', async () =>
       (await enteredStates(second.body.executionArn!)).includes('Approve staging') ? true : undefined,
     );
-    expect(await sandbox.stop('SIGTERM')).toBe(0);
+    const code = await sandbox.stop('SIGTERM');
+    expect({ code, output: code === 0 ? '' : sandbox.output.slice(-3000) }).toEqual({ code: 0, output: '' });
     await sandbox.start();
     const stopped = await new SFNClient(client()).send(
       new DescribeExecutionCommand({ executionArn: second.body.executionArn! }),

@@ -8,14 +8,18 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 
 /**
  * Writes a sandbox test config: the repository's example config without deploy freezes (a weekend freeze
- * would park production releases until Monday) and with a quick Verify.
+ * would park production releases until Monday), with a quick Verify, and api-gateway deploying to staging
+ * with CodeDeploy blue/green.
  */
 export function writeTestConfig(dir: string): string {
   const config = parse(readFileSync(join(ROOT, 'shipgate.config.yaml'), 'utf8')) as {
     environments: { freezes?: unknown }[];
+    services: Record<string, { environments?: Record<string, unknown> }>;
     verify?: unknown;
   };
   for (const env of config.environments) delete env.freezes;
+  // One CodeDeploy blue/green service, so the CodeDeploy path runs end to end too.
+  config.services['api-gateway'].environments = { staging: { strategy: 'CODEDEPLOY' } };
   config.verify = { attempts: 2, interval: '1s', requestTimeout: '2s' };
   const file = join(dir, 'shipgate.config.yaml');
   writeFileSync(file, stringify(config));
