@@ -18,7 +18,7 @@ import {
 } from './lib/http';
 import { errorFields, type Logger } from './lib/logger';
 import { billingOrderSchema } from './order';
-import { proxyRequest } from './proxy';
+import { proxyRequest, upstreamUrl } from './proxy';
 
 /** What the gateway app needs. */
 export interface GatewayAppDeps {
@@ -56,7 +56,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       rabbitmq: deps.publisher.isConnected() ? 'ok' : 'not connected (reconnecting with backoff)',
     };
     try {
-      const res = await fetch(new URL('/healthz', deps.inventoryUrl), { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(upstreamUrl(deps.inventoryUrl, '/healthz'), {
+        signal: AbortSignal.timeout(2000),
+      });
       checks.inventory = res.ok ? 'ok' : `unhealthy: /healthz answered ${res.status}`;
     } catch (err) {
       const e = err as { message?: string; cause?: { code?: string } };

@@ -7,8 +7,8 @@ const schema = z.object({
   INVENTORY_URL: z
     .string({ error: 'required: base URL of inventory-app, e.g. http://inventory-app:8080' })
     .regex(
-      /^https?:\/\/[^\s/?#]+\/?$/,
-      'must be an http:// or https:// base URL without path, e.g. http://inventory-app:8080',
+      /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+      'must be an http:// or https:// base URL (an optional path prefix, no query), e.g. http://inventory-app:8080',
     ),
   AMQP_URL: z
     .string({

@@ -24,6 +24,17 @@ function copyHeaders(from: Headers, drop: Set<string>): Headers {
   return out;
 }
 
+/**
+ * Joins an upstream base URL, which may carry a path prefix (e.g. `http://alb.internal/inventory-app` behind
+ * a prefix-stripping load balancer rule), with a request path and query string.
+ *
+ * @example upstreamUrl('http://alb/inventory-app', '/api/movies?title=x') // http://alb/inventory-app/api/movies?title=x
+ */
+export function upstreamUrl(base: string, pathAndQuery: string): URL {
+  const b = new URL(base);
+  return new URL(`${b.origin}${b.pathname.replace(/\/+$/, '')}${pathAndQuery}`);
+}
+
 /** Options of {@link proxyRequest}. */
 export interface ProxyOptions {
   /** Base URL of the upstream, e.g. `http://inventory-app:8080`. */
@@ -46,7 +57,7 @@ export interface ProxyOptions {
  */
 export async function proxyRequest(req: Request, opts: ProxyOptions): Promise<Response> {
   const incoming = new URL(req.url);
-  const target = new URL(incoming.pathname + incoming.search, opts.upstream);
+  const target = upstreamUrl(opts.upstream, incoming.pathname + incoming.search);
   let body: ArrayBuffer | undefined;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const declared = Number(req.headers.get('content-length') ?? 0);

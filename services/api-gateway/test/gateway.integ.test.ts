@@ -119,6 +119,20 @@ run('api-gateway against a real RabbitMQ', () => {
     expect(upstream.seen.at(-1)).toEqual(expect.objectContaining({ method: 'DELETE', url: '/api/movies' }));
   });
 
+  it('keeps a path prefix of INVENTORY_URL (inventory-app behind a prefix-stripping load balancer rule)', async () => {
+    const prefixed = await startGateway(env({ INVENTORY_URL: `${upstream.url}/inventory-app/` }), log);
+    try {
+      const res = await fetch(`http://127.0.0.1:${prefixed.port}/api/movies/7?title=x`);
+      expect(await res.json()).toEqual(
+        expect.objectContaining({ url: '/inventory-app/api/movies/7?title=x' }),
+      );
+      await fetch(`http://127.0.0.1:${prefixed.port}/readyz`);
+      expect(upstream.seen.at(-1)?.url).toBe('/inventory-app/healthz');
+    } finally {
+      await prefixed.stop();
+    }
+  });
+
   it('answers 502 with a clear JSON body when inventory-app is unreachable, and 504 when it is too slow', async () => {
     const closedPort = await freePort();
     const down = await startGateway(env({ INVENTORY_URL: `http://127.0.0.1:${closedPort}` }), log);
