@@ -188,6 +188,14 @@ function markdown(results: {
       lines.push(
         `| http (AWS SDK bundled in) | ${fmt(b.httpWithSdk.bytes)} | ${b.httpWithSdk.importMs} | | |`,
       );
+    lines.push(
+      '',
+      'What the webhook bundle (SDK external) is made of:',
+      '',
+      '| package | bytes |',
+      '|---|---|',
+    );
+    for (const c of b.httpComposition) lines.push(`| ${c.module} | ${fmt(c.bytes)} |`);
   } else lines.push(`not measured: ${b.notMeasured}`);
   const s = results.sandbox;
   lines.push('', '## Sandbox release', '');
