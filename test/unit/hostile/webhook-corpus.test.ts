@@ -12,6 +12,7 @@ import {
   signBody,
   withField,
   type DeliveryOptions,
+  type GitlabDelivery,
   type GitlabPayload,
 } from '../../helpers/gitlab-deliveries';
 import { installMemoryTable, type Item } from '../releases/memory-table';
@@ -35,7 +36,7 @@ interface Attempt {
   method?: string;
   path?: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string;
 }
 
 interface Row {
@@ -50,9 +51,9 @@ interface Row {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const deliver = (payload: object | string, options: DeliveryOptions = {}): Attempt =>
+const deliver = (payload: object | string, options: DeliveryOptions = {}): GitlabDelivery =>
   gitlabDelivery(payload, { token: FAKE_WEBHOOK_TOKEN, ...options });
-const signed = (payload: object | string, options: DeliveryOptions = {}): Attempt =>
+const signed = (payload: object | string, options: DeliveryOptions = {}): GitlabDelivery =>
   gitlabDelivery(payload, { signingKey: FAKE_SIGNING_KEY, ...options });
 const withToken = (token: string | undefined): Attempt =>
   gitlabDelivery(gitlabPayload('pipeline_success'), { token });
