@@ -83,6 +83,13 @@ export async function assertPromotable(input: CheckRolloutInput, deps: RolloutDe
       `"${image.service}" passed "${before}" as ${entry.digest} but release ${release.id} asks "${environment}" for ${image.digest}; only the digest that passed "${before}" may be promoted.`,
     );
   }
+  const head = deployed?.history[0];
+  if (!entry.verifiedAt && head && head.releaseId !== release.id) {
+    // Racing releases: the lock is not held across Verify, so a queued release may roll out in between.
+    throw new PromotionRefused(
+      `"${image.service}" of release ${release.id} was replaced in "${before}" by release ${head.releaseId} (created ${head.createdAt}) before its smoke checks there were recorded, so it cannot go to "${environment}": only what was verified in "${before}" is promoted. Release ${head.releaseId} now runs there and goes on through its own stages.`,
+    );
+  }
   if (!entry.verifiedAt) {
     throw new PromotionRefused(
       `"${image.service}" ${image.digest} rolled out to "${before}" but its smoke checks never passed there; it cannot go to "${environment}".`,

@@ -21,7 +21,7 @@ import { rolloutWorkflowTestbed } from '../rollout/workflow-testbed';
 const config = testConfig();
 const definition = definitionFor(config);
 /** Pause between retries here, in ms: long enough for the holder's rollout to settle within the attempts. */
-const RETRY_MS = 100;
+const RETRY_MS = 200;
 const fastRetries = {
   retryIntervalOverrides: { 'Start rollout staging': RETRY_MS, 'Start rollout production': RETRY_MS },
 };
@@ -40,11 +40,16 @@ describe('two releases racing for the same service', () => {
   afterEach(() => bed.closeWorld());
 
   /** The testbed's handlers for a storefront-only release with image digest `digestChar`, counting refusals. */
-  function handlersFor(digestChar: string, afterStart?: () => Promise<void>) {
+  function handlersFor(digestChar: string, afterStart?: (environment: string) => Promise<void>) {
     const h = bed.handlers(config, { afterStart });
     const locked: string[] = [];
-    let onLocked: () => void = () => undefined;
-    const firstLocked = new Promise<void>((resolve) => (onLocked = resolve));
+    const refusedIn: Record<string, () => void> = {};
+    const refused = Object.fromEntries(
+      ['staging', 'production'].map((env) => [
+        env,
+        new Promise<void>((resolve) => (refusedIn[env] = resolve)),
+      ]),
+    );
     for (const environment of ['staging', 'production']) {
       const start = h[`Start rollout ${environment}`];
       h[`Start rollout ${environment}`] = async (p) => {
@@ -53,7 +58,7 @@ describe('two releases racing for the same service', () => {
         return settled.catch((err: Error) => {
           if (err.name === 'RolloutLocked') {
             locked.push(environment);
-            onLocked();
+            refusedIn[environment]();
           }
           throw err;
         });
@@ -66,7 +71,9 @@ describe('two releases racing for the same service', () => {
       'Report failure': (p) =>
         reportFailure(p, { ddb: bed.world.deps.ddb, table: bed.world.deps.table, now: bed.world.deps.now }),
     };
-    return { handlers, locked, firstLocked };
+    /** Resolves when this release was first refused the lock in staging. */
+    const firstLocked = refused.staging;
+    return { handlers, locked, firstLocked, refused };
   }
 
   /** The image staging's storefront runs now. */
@@ -78,13 +85,40 @@ describe('two releases racing for the same service', () => {
   test('a newer release queues behind the rollout in flight, then rolls out after it settles', async () => {
     let racing: Promise<LocalRun> | undefined;
     const second = handlersFor('b');
+    let olderVerifiedStaging: () => void = () => undefined;
+    const verifiedStaging = new Promise<void>((resolve) => (olderVerifiedStaging = resolve));
+    let olderInProduction: () => void = () => undefined;
+    const inProduction = new Promise<void>((resolve) => (olderInProduction = resolve));
     // The older release's staging rollout is in flight when the newer one starts; the older one's rollout
     // only finishes once the newer one has been refused the lock at least once.
-    const first = handlersFor('a', async () => {
+    const first = handlersFor('a', async (environment) => {
+      if (environment === 'production') {
+        olderInProduction();
+        return second.refused.production;
+      }
       if (racing) return;
       racing = runLocalWorkflow(definition, newer, second.handlers, fastRetries);
       await second.firstLocked;
     });
+    // The order AWS normally sees (retry pauses of tens of seconds, a Verify of a few): the newer release's
+    // retry comes after the older one's Verify, and it reaches production after the older one took the lock
+    // there. The other order (overtaken before Verify) is the next test.
+    const verifyOlder = first.handlers['Verify staging'];
+    first.handlers['Verify staging'] = async (p) => {
+      const verified = await verifyOlder(p);
+      olderVerifiedStaging();
+      return verified;
+    };
+    for (const [state, gate] of [
+      ['Start rollout staging', verifiedStaging],
+      ['Start rollout production', inProduction],
+    ] as const) {
+      const start = second.handlers[state];
+      second.handlers[state] = async (p) => {
+        if (state === 'Start rollout production' || second.locked.length > 0) await gate;
+        return start(p);
+      };
+    }
 
     const a = await runLocalWorkflow(definition, older, first.handlers, fastRetries);
     const b = await racing!;
@@ -103,9 +137,55 @@ describe('two releases racing for the same service', () => {
       expect.stringMatching(/shop-staging-storefront:3$/),
     ]);
     expect(stagingImage()).toContain(digest('b'));
-    // Both releases reached production too; no lock is left behind.
-    expect(bed.updatesIn('shop-production')).toHaveLength(2);
+    // Both releases reached production too, the newer one queued behind the older one there as well.
+    // (refused at least once in each; how many times depends on how fast the holder's rollout settles)
+    expect([...new Set(second.locked)]).toEqual(['staging', 'production']);
+    expect(bed.updatesIn('shop-production').map((u) => u.taskDefinition)).toEqual([
+      expect.stringMatching(/shop-production-storefront:2$/),
+      expect.stringMatching(/shop-production-storefront:3$/),
+    ]);
+    // No lock is left behind.
     expect(await readLock('staging', 'storefront', bed.world.deps)).toBeUndefined();
+  });
+
+  test('a release overtaken in staging before its Verify recorded is not promoted; the queued newer one is', async () => {
+    // The lock is not held across Verify (that would deadlock multi-service releases), so the queued release
+    // may roll out between the older one's rollout and its smoke checks.
+    let racing: Promise<LocalRun> | undefined;
+    let newerInStaging: () => void = () => undefined;
+    const newerRolledOut = new Promise<void>((resolve) => (newerInStaging = resolve));
+    const second = handlersFor('b');
+    const startNewer = second.handlers['Start rollout staging'];
+    second.handlers['Start rollout staging'] = async (p) => {
+      const outcome = await startNewer(p);
+      newerInStaging();
+      return outcome;
+    };
+    const first = handlersFor('a', async () => {
+      if (racing) return;
+      racing = runLocalWorkflow(definition, newer, second.handlers, fastRetries);
+      await second.firstLocked;
+    });
+    const verifyOlder = first.handlers['Verify staging'];
+    first.handlers['Verify staging'] = async (p) => {
+      await newerRolledOut;
+      return verifyOlder(p);
+    };
+
+    const a = await runLocalWorkflow(definition, older, first.handlers, fastRetries);
+    const b = await racing!;
+
+    expect(a.status).toBe('FAILED');
+    expect(a.error).toBe('PromotionRefused');
+    expect(a.cause).toContain(`was replaced in "staging" by release ${newer.release.id}`);
+    expect(b.status).toBe('SUCCEEDED');
+    // Production only ever got the newer release; staging runs it too.
+    expect(bed.updatesIn('shop-production')).toHaveLength(1);
+    expect(stagingImage()).toContain(digest('b'));
+    const productionArn = bed.world.service('shop-production', 'storefront').taskDefinition!;
+    expect(bed.world.taskDefinitions.get(productionArn)?.containerDefinitions?.[0]?.image).toContain(
+      digest('b'),
+    );
   });
 
   test('an older release that waited behind a newer one ends superseded and leaves the newer one running', async () => {
