@@ -3,7 +3,8 @@ import { JsonStore } from '../store';
 import { CodeDeployEmulator, CodeDeployState } from './codedeploy';
 import { EcrEmulator, EcrState } from './ecr';
 import { EcsEmulator, EcsState, EventSink } from './ecs';
-import { SfnEmulator, SfnState, SdkIntegration } from './sfn';
+import { ExecutionStore } from './execution-store';
+import { SfnEmulator, SdkIntegration } from './sfn';
 import { SsmEmulator, SsmState } from './ssm';
 
 /** Every emulated service with its persistent store. */
@@ -46,7 +47,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
       groups: {},
       deployments: {},
     })),
-    sfn: new JsonStore<SfnState>(join(dir, 'stepfunctions.json'), () => ({ executions: {} })),
+    sfn: new ExecutionStore(join(dir, 'executions')),
   };
   const phaseMs = options.phaseMs ?? 300;
   const ecr = new EcrEmulator(stores.ecr);

@@ -8,7 +8,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { logger } from '../../lambdas/shared/logger';
-import { JsonStore } from '../store';
+import type { ExecutionStore } from './execution-store';
 import { LocalLambdas } from '../workflow/lambda';
 import { TaskOutcome, TaskTokens } from '../workflow/tokens';
 import {
@@ -43,11 +43,6 @@ export interface StoredExecution {
   error?: string;
   cause?: string;
   history: HistoryEvent[];
-}
-
-/** Persistent Step Functions state. */
-export interface SfnState {
-  executions: Record<string, StoredExecution>;
 }
 
 /** A state machine the sandbox runs. */
@@ -142,7 +137,7 @@ export class SfnEmulator implements AwsServiceEmulator {
   onChange: (execution: StoredExecution) => void = () => undefined;
 
   constructor(
-    private readonly store: JsonStore<SfnState>,
+    private readonly store: ExecutionStore,
     private readonly sdk: SdkIntegration,
   ) {
     this.operations = {
@@ -180,7 +175,7 @@ export class SfnEmulator implements AwsServiceEmulator {
    */
   recoverInterrupted(reason: string): StoredExecution[] {
     const aborted: StoredExecution[] = [];
-    for (const e of Object.values(this.store.data.executions)) {
+    for (const e of Object.values(this.store.executions)) {
       if (e.status !== 'RUNNING') continue;
       this.finish(e, 'ABORTED', {
         error: 'Sandbox.Interrupted',
@@ -233,12 +228,12 @@ export class SfnEmulator implements AwsServiceEmulator {
 
   /** All executions, newest first. */
   executions(): StoredExecution[] {
-    return Object.values(this.store.data.executions).sort((a, b) => b.startDate - a.startDate);
+    return Object.values(this.store.executions).sort((a, b) => b.startDate - a.startDate);
   }
 
   /** One execution by ARN. */
   execution(arn: string): StoredExecution | undefined {
-    return this.store.data.executions[arn];
+    return this.store.executions[arn];
   }
 
   private machine(arn: unknown): LocalStateMachine {
@@ -284,7 +279,7 @@ export class SfnEmulator implements AwsServiceEmulator {
       );
     }
     const arn = `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:execution:${m.name}:${name}`;
-    const existing = this.store.data.executions[arn];
+    const existing = this.store.executions[arn];
     if (existing) {
       // AWS: the same name and input while the execution runs is idempotent; anything else is a clash.
       if (existing.status === 'RUNNING' && existing.input === inputText) {
@@ -301,7 +296,8 @@ export class SfnEmulator implements AwsServiceEmulator {
       input: inputText,
       history: [],
     };
-    this.store.data.executions[arn] = execution;
+    this.store.executions[arn] = execution;
+    this.store.changed(arn);
     this.record(execution, 'ExecutionStarted', {
       executionStartedEventDetails: {
         input: redact(inputText),
@@ -322,7 +318,7 @@ export class SfnEmulator implements AwsServiceEmulator {
       previousEventId: last?.id ?? 0,
       ...details,
     });
-    this.store.changed();
+    this.store.changed(e.executionArn);
     this.onChange(e);
   }
 
@@ -352,7 +348,7 @@ export class SfnEmulator implements AwsServiceEmulator {
       }[status];
       this.record(e, key[0], { [key[1]]: { error: e.error, cause: e.cause } });
     }
-    this.store.changed();
+    this.store.changed(e.executionArn);
   }
 
   private run(m: LocalStateMachine, e: StoredExecution, input: unknown): void {
@@ -604,7 +600,7 @@ export class SfnEmulator implements AwsServiceEmulator {
   }
 
   private execOrThrow(arn: unknown): StoredExecution {
-    const e = typeof arn === 'string' ? this.store.data.executions[arn] : undefined;
+    const e = typeof arn === 'string' ? this.store.executions[arn] : undefined;
     if (!e) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
     return e;
   }
@@ -679,7 +675,7 @@ export class SfnEmulator implements AwsServiceEmulator {
   /** Aborts every running execution, recording why (sandbox shutdown). */
   abortAll(reason: string): void {
     for (const [arn, r] of this.running) {
-      const e = this.store.data.executions[arn];
+      const e = this.store.executions[arn];
       if (!e) continue;
       const cause = `${reason} while this execution was in "${this.currentState(e) ?? 'its first state'}"; it cannot resume. Send the pipeline webhook again (or retry the pipeline) to start a new release.`;
       this.finish(e, 'ABORTED', { error: 'Sandbox.Interrupted', cause });

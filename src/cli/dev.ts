@@ -115,7 +115,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // `on`, not `once`: a signal can arrive twice (the terminal signals the whole process group and tsx
+    // relays it as well); the second one must not fall through to the default "exit now".
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 }

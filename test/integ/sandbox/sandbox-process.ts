@@ -75,8 +75,8 @@ export class SandboxProcess {
     const child = this.child;
     if (!child || child.exitCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
-    else child.kill(signal);
+    // To the whole process group, as a terminal's Ctrl-C does (tsx runs the CLI in a child process).
+    process.kill(-child.pid!, signal);
     return exited;
   }
 }
