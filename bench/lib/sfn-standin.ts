@@ -14,6 +14,8 @@ export interface InjectedFailure {
   status: number;
   /** `__type` of the error body, e.g. `ThrottlingException`, `ServiceUnavailable`, `InternalFailure`. */
   type: string;
+  /** Start the execution first, then answer the failure (the response was lost after the work was done). */
+  afterStart?: boolean;
 }
 
 /** Options of {@link startSfnStandIn}. */
@@ -32,6 +34,10 @@ export interface SfnStandIn {
   startCalls: { name: string; at: number; answered: 'started' | 'existing' | 'conflict' | 'failed' }[];
   /** Executions created (one per distinct name). */
   executions: Map<string, { input: string; startDate: number; stateMachineArn: string }>;
+  /** Queues failures for the next StartExecution calls. */
+  failNext(...failures: InjectedFailure[]): void;
+  /** Drops the failures still queued (the service is healthy again). */
+  clearFailures(): void;
   close(): Promise<void>;
 }
 
@@ -70,7 +76,7 @@ export async function startSfnStandIn(options: SfnStandInOptions = {}): Promise<
         };
         startCalls.push(call);
         const failure = failures.shift();
-        if (failure) {
+        if (failure && !failure.afterStart) {
           return send(failure.status, { __type: failure.type, message: `injected ${failure.type}` });
         }
         const existing = executions.get(name);
@@ -86,6 +92,12 @@ export async function startSfnStandIn(options: SfnStandInOptions = {}): Promise<
             input: input.input,
             startDate: Date.now() / 1000,
             stateMachineArn: input.stateMachineArn,
+          });
+        }
+        if (failure) {
+          return send(failure.status, {
+            __type: failure.type,
+            message: `injected ${failure.type} after starting`,
           });
         }
         call.answered = existing ? 'existing' : 'started';
@@ -114,6 +126,8 @@ export async function startSfnStandIn(options: SfnStandInOptions = {}): Promise<
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     startCalls,
     executions,
+    failNext: (...more) => failures.push(...more),
+    clearFailures: () => failures.splice(0),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
