@@ -464,6 +464,18 @@ export class SfnEmulator implements AwsServiceEmulator {
     state: AnyState,
     input: unknown,
   ): Promise<unknown> {
+    // Armed before anything else so it fires ahead of the engine's own timer for the same TimeoutSeconds
+    // (which only rejects the state): this one records TaskTimedOut and closes the task token, as AWS does.
+    const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
+    let timedOut = false;
+    let onTimeout: () => void = () => undefined;
+    const timeoutTimer = timeoutSeconds
+      ? setTimeout(() => {
+          timedOut = true;
+          onTimeout();
+        }, timeoutSeconds * 1000)
+      : undefined;
+    timeoutTimer?.unref();
     // Let the engine's StateEntered event be recorded before this task's own events.
     await new Promise((r) => setImmediate(r));
     const resource = String(state.Resource);
@@ -496,6 +508,7 @@ export class SfnEmulator implements AwsServiceEmulator {
 
     let token: string | undefined;
     let waiting: Promise<TaskOutcome> | undefined;
+    let settleWaiting: ((outcome: TaskOutcome) => void) | undefined;
     let timers: NodeJS.Timeout[] = [];
     const clearTimers = () => {
       timers.forEach((t) => clearTimeout(t));
@@ -514,6 +527,7 @@ export class SfnEmulator implements AwsServiceEmulator {
       } else {
         const t = token;
         waiting = new Promise<TaskOutcome>((resolveOutcome) => {
+          settleWaiting = resolveOutcome;
           const heartbeatSeconds =
             typeof state.HeartbeatSeconds === 'number' ? state.HeartbeatSeconds : undefined;
           let heartbeatTimer: NodeJS.Timeout | undefined;
@@ -539,23 +553,25 @@ export class SfnEmulator implements AwsServiceEmulator {
             heartbeat: armHeartbeat,
           });
         });
-        const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
-        if (timeoutSeconds) {
-          const timer = setTimeout(() => {
-            this.tokens.close(t);
-            this.record(e, 'TaskTimedOut', {
-              taskTimedOutEventDetails: {
-                ...base,
-                error: 'States.Timeout',
-                cause: `No SendTaskSuccess/Failure within ${timeoutSeconds} seconds.`,
-              },
-            });
-          }, timeoutSeconds * 1000);
-          timer.unref();
-          timers.push(timer);
-        }
       }
     }
+    onTimeout = () => {
+      if (token) this.tokens.close(token);
+      if (e.status === 'RUNNING') {
+        this.record(e, 'TaskTimedOut', {
+          taskTimedOutEventDetails: {
+            ...base,
+            error: 'States.Timeout',
+            cause: `The task did not finish within ${timeoutSeconds} seconds (TimeoutSeconds).`,
+          },
+        });
+      }
+      settleWaiting?.({
+        ok: false,
+        error: 'States.Timeout',
+        cause: `TimeoutSeconds (${timeoutSeconds}) elapsed.`,
+      });
+    };
 
     try {
       let result: unknown;
@@ -589,12 +605,13 @@ export class SfnEmulator implements AwsServiceEmulator {
     } catch (err) {
       const error = err instanceof Error && err.name && err.name !== 'Error' ? err.name : 'States.TaskFailed';
       const cause = err instanceof Error ? err.message : String(err);
-      if (e.status === 'RUNNING') {
+      if (e.status === 'RUNNING' && !timedOut) {
         this.record(e, 'TaskFailed', { taskFailedEventDetails: { ...base, error, cause: redact(cause) } });
       }
       throw err instanceof Error && err.name === error ? err : new TaskFailure(error, cause);
     } finally {
       clearTimers();
+      if (timeoutTimer) clearTimeout(timeoutTimer);
       if (token) this.tokens.close(token);
     }
   }

@@ -92,6 +92,16 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       `  Aborted            ${s.interrupted.length} execution(s) interrupted by the last stop: ${s.interrupted.join(', ')}`,
     );
   }
+  const host = env.SHIPGATE_HOST || '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    out();
+    out(
+      `  Warning: listening on ${host}. Anyone who can reach it can use the console, which shows approvers'`,
+    );
+    out(
+      '  personal approval links, and the AWS endpoint, which accepts any credentials. Use a trusted network.',
+    );
+  }
   out();
   out('Try it: npm run demo  (in another terminal). Stop with Ctrl-C.');
 

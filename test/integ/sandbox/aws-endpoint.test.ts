@@ -612,6 +612,45 @@ describe('sandbox AWS endpoint (SDK v3 and AWS CLI against the emulators)', () =
       });
     });
 
+    it('times a waiting task out after its TimeoutSeconds, and its token stops working', async () => {
+      received.length = 0;
+      const lambdas = new LocalLambdas(
+        { [FN('queue')]: { step: 'queue', entry: 'test/integ/sandbox/handlers/queue.ts' } },
+        process.cwd(),
+      );
+      const arn = emulators.sfn.registerStateMachine(
+        'timeouts',
+        {
+          StartAt: 'Approve staging',
+          States: {
+            'Approve staging': {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+              Parameters: { FunctionName: FN('queue'), Payload: { 'taskToken.$': '$$.Task.Token' } },
+              TimeoutSeconds: 1,
+              End: true,
+            },
+          },
+        } as never,
+        lambdas,
+      ).arn;
+      const started = await sfn().send(
+        new StartExecutionCommand({ stateMachineArn: arn, name: 'slow-approvers' }),
+      );
+      const done = await waitFor('timeout', async () => {
+        const d = await sfn().send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+        return d.status === 'RUNNING' ? undefined : d;
+      });
+      expect(done).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+      const history = await sfn().send(
+        new GetExecutionHistoryCommand({ executionArn: started.executionArn }),
+      );
+      expect(history.events!.map((e) => e.type)).toContain('TaskTimedOut');
+      await expect(
+        sfn().send(new SendTaskSuccessCommand({ taskToken: received[0].taskToken, output: '{}' })),
+      ).rejects.toBeInstanceOf(TaskTimedOut);
+    });
+
     it('fails a waiting task with SendTaskFailure and aborts with StopExecution', async () => {
       received.length = 0;
       const a = await sfn().send(
