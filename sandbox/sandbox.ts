@@ -494,11 +494,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           const list = (
             Array.isArray(body) ? body : ((body as { releases?: unknown[] }).releases ?? [])
           ) as Record<string, unknown>[];
-          releases = list.slice(0, 20).map((r) => ({
-            id: String(r.id ?? r.release ?? ''),
-            state: String(r.state ?? r.status ?? ''),
-            detail: String(r.currentStep ?? r.step ?? ''),
-          }));
+          releases = list.slice(0, 20).map((r) => {
+            const project = (r.project as { path?: string } | undefined)?.path;
+            const envs = ((r.environments ?? []) as { name?: string; status?: string }[])
+              .map((e) => `${e.name}: ${e.status}`)
+              .join(', ');
+            const step = r.currentStep ? `at "${String(r.currentStep)}"` : '';
+            return {
+              id: String(r.id ?? ''),
+              state: String(r.status ?? r.state ?? ''),
+              detail: [project, envs, step].filter(Boolean).join(' · '),
+            };
+          });
         }
       } catch {
         // The releases API is optional for the console.
