@@ -102,7 +102,11 @@ function goals(w: Part<WebhookResults>, b: Part<BundleResults>, s: Part<SandboxR
     rows.push([
       'sandbox release ≤ 5 s plus configured waits',
       `${fmt(s.wallMs)} ms (${s.status}; waits: ${s.configuredWaits})`,
-      s.status === 'SUCCEEDED' ? 'see README (waits not subtracted)' : 'not met (release did not succeed)',
+      s.status !== 'SUCCEEDED'
+        ? 'not met (the release did not succeed)'
+        : s.wallMs <= 5000
+          ? 'met (within 5 s before subtracting any wait)'
+          : 'over 5 s including the waits: subtract the configured waits listed (see README)',
     ]);
     rows.push([
       '≤ 100 state transitions per release',
