@@ -12,6 +12,7 @@ import { logger } from '../lambdas/shared/logger';
 import { SECRET_ENV } from '../lambdas/shared/secrets';
 import { createEmulators, type Emulators } from './aws/emulators';
 import type { EventBridgeEvent } from './aws/ecs';
+import type { StoredExecution } from './aws/sfn';
 import { createAwsEndpoint } from './aws/server';
 import {
   renderExecution,
@@ -341,7 +342,32 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       rootDir,
     );
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
-    const interrupted = emulators.sfn.recoverInterrupted('The sandbox stopped').map((e) => e.name);
+    // The release records (DynamoDB) of interrupted executions say so too, so GET /api/releases is honest.
+    const markReleasesAborted = async (executions: StoredExecution[]) => {
+      if (!executions.length) return;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const store = require('../lambdas/domain/releases/store') as {
+        updateRelease(id: string, patch: Record<string, unknown>): Promise<unknown>;
+      };
+      for (const e of executions) {
+        try {
+          await store.updateRelease(e.name, {
+            status: 'ABORTED',
+            error: { error: e.error ?? 'Sandbox.Interrupted', cause: e.cause },
+            ifStatus: ['RUNNING'],
+          });
+        } catch (err) {
+          // No release record (the webhook never created one) or already final: nothing to correct.
+          logger.debug('Release record not marked aborted', {
+            release: e.name,
+            error: (err as Error).message,
+          });
+        }
+      }
+    };
+    const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');
+    await markReleasesAborted(recovered);
+    const interrupted = recovered.map((e) => e.name);
 
     const pending = new Set<Promise<void>>();
     deliver = (event) => {
@@ -603,7 +629,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     appRoot.all('*', (c) => app.fetch(c.req.raw));
 
     let stopReason = 'The sandbox was stopped';
-    closers.push(() => emulators.sfn.abortAll(stopReason));
+    closers.push(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));
 
     return {
       url,

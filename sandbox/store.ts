@@ -4,18 +4,17 @@ import { ConfigError } from '../lambdas/shared/errors';
 
 /**
  * A JSON document persisted in the sandbox state dir. Reads happen once at start; writes are batched
- * (a few milliseconds after the last change) and atomic (temp file + rename), so a crash leaves either
+ * (once per event-loop turn) and atomic (temp file + rename), so a crash leaves either
  * the old or the new document, never half of one. `flush()` writes synchronously (used on shutdown).
  */
 export class JsonStore<T extends object> {
   /** The live document; mutate it, then call `changed()`. */
   readonly data: T;
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
 
   constructor(
     private readonly file: string,
     initial: () => T,
-    private readonly delayMs = 25,
   ) {
     mkdirSync(dirname(file), { recursive: true });
     let text: string | undefined;
@@ -40,20 +39,16 @@ export class JsonStore<T extends object> {
 
   /** Schedules a write of the document. */
   changed(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, this.delayMs);
-    this.timer.unref();
+    // Written at the end of the current turn, before any reply leaves: whatever a client has seen is on
+    // disk, so even a crash (SIGKILL) loses nothing anyone observed.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
   }
 
   /** Writes the document now (atomically). */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.scheduled = false;
     const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.data), { mode: 0o600 });
     renameSync(tmp, this.file);

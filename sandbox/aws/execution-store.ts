@@ -6,18 +6,15 @@ import type { StoredExecution } from './sfn';
 
 /**
  * Step Functions executions persisted one file per execution (`<dir>/<sha1 of ARN>.json`), so a busy
- * history rewrites only the executions that changed. Writes are batched and atomic (temp file + rename).
+ * history rewrites only the executions that changed. Writes are batched per event-loop turn and atomic (temp file + rename).
  */
 export class ExecutionStore {
   /** Every execution by ARN. */
   readonly executions: Record<string, StoredExecution> = {};
   private readonly dirty = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
 
-  constructor(
-    private readonly dir: string,
-    private readonly delayMs = 25,
-  ) {
+  constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(dir)) {
       if (!name.endsWith('.json')) continue;
@@ -41,20 +38,16 @@ export class ExecutionStore {
   /** Schedules a write of one execution. */
   changed(executionArn: string): void {
     this.dirty.add(executionArn);
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, this.delayMs);
-    this.timer.unref();
+    // Written at the end of the current turn, before any reply leaves: whatever a client has seen is on
+    // disk, so even a crash (SIGKILL) loses nothing anyone observed.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
   }
 
   /** Writes every changed execution now. */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.scheduled = false;
     for (const arn of this.dirty) {
       const e = this.executions[arn];
       if (!e) continue;

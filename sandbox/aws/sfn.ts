@@ -689,14 +689,17 @@ export class SfnEmulator implements AwsServiceEmulator {
     return { stopDate: e.stopDate ?? epochSeconds() };
   }
 
-  /** Aborts every running execution, recording why (sandbox shutdown). */
-  abortAll(reason: string): void {
+  /** Aborts every running execution, recording why (sandbox shutdown); returns them. */
+  abortAll(reason: string): StoredExecution[] {
+    const aborted: StoredExecution[] = [];
     for (const [arn, r] of this.running) {
       const e = this.store.executions[arn];
       if (!e) continue;
+      aborted.push(e);
       const cause = `${reason} while this execution was in "${this.currentState(e) ?? 'its first state'}"; it cannot resume. Send the pipeline webhook again (or retry the pipeline) to start a new release.`;
       this.finish(e, 'ABORTED', { error: 'Sandbox.Interrupted', cause });
       r.abort();
     }
+    return aborted;
   }
 }

@@ -274,6 +274,11 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
       new DescribeExecutionCommand({ executionArn: firstArn }),
     );
     expect(first.status).toBe('SUCCEEDED');
+    // The release record says so too (GET /api/releases reads the store, not Step Functions).
+    const { releases } = (await (await fetch(`${url}/api/releases?limit=100`)).json()) as {
+      releases: { id: string; status: string }[];
+    };
+    expect(releases.find((r) => r.id === started.body.release)?.status).toBe('ABORTED');
 
     // A clean stop records the reason too.
     const image2 = await pushImage();
