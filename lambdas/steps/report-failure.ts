@@ -2,6 +2,7 @@ import { expireApprovalsOfRelease } from '../domain/approvals/close';
 import { approvalDeps, type ApprovalDeps } from '../domain/approvals/deps';
 import { releaseRolloutLocks } from '../domain/rollout/lock';
 import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
+import { feedbackForFailurePayload } from '../domain/gitlab/stages';
 import { ddb as defaultDdb } from '../shared/clients';
 import { tableName } from '../shared/env';
 import { logger } from '../shared/logger';
@@ -167,4 +168,7 @@ export async function reportFailure(
 }
 
 /** Lambda entry of "Report failure" (see {@link reportFailure}). */
-export const handler = async (event: unknown): Promise<ReportResult> => reportFailure(event);
+export const handler = async (event: unknown): Promise<ReportResult> => {
+  await feedbackForFailurePayload(event); // GitLab: the failed stage failed/canceled; best effort, never throws
+  return reportFailure(event);
+};

@@ -1,5 +1,6 @@
 import { rolloutDeps } from '../domain/rollout/deps';
 import { runRolloutTask, startRollout, type RolloutTaskResult } from '../domain/rollout/start';
+import { feedbackForRolloutPayload } from '../domain/gitlab/stages';
 
 /**
  * "Start rollout <env>" (Lambda, `waitForTaskToken`): payload `{ taskToken, executionArn, environment,
@@ -7,5 +8,7 @@ import { runRolloutTask, startRollout, type RolloutTaskResult } from '../domain/
  * `await-rollout`) resumes the task with a `RolloutOutcome` or a `RolloutFailed` / `RolloutLocked` /
  * `ReleaseSuperseded` / `PromotionRefused` failure.
  */
-export const handler = async (event: unknown): Promise<RolloutTaskResult> =>
-  runRolloutTask(event, startRollout, rolloutDeps());
+export const handler = async (event: unknown): Promise<RolloutTaskResult> => {
+  await feedbackForRolloutPayload(event); // GitLab shipgate/<env> + deployment running; best effort, never throws
+  return runRolloutTask(event, startRollout, rolloutDeps());
+};

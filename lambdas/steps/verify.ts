@@ -4,6 +4,7 @@ import { tableName } from '../shared/env';
 import { BadRequestError } from '../shared/errors';
 import { environmentImagesInputSchema } from '../domain/rollout/types';
 import { verifyRelease, type VerifyResult } from '../domain/verify/smoke';
+import { feedbackForVerifiedPayload } from '../domain/gitlab/stages';
 
 /**
  * "Verify <env>" (Lambda): payload `{ environment, release, images }`. HTTP smoke checks of every
@@ -16,7 +17,7 @@ export const handler = async (event: unknown): Promise<VerifyResult> => {
       `Invalid verify payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  return verifyRelease(parsed.data, {
+  const result = await verifyRelease(parsed.data, {
     ssm: clients.ssm,
     ddb: clients.ddb,
     table: tableName(),
@@ -25,4 +26,6 @@ export const handler = async (event: unknown): Promise<VerifyResult> => {
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
+  await feedbackForVerifiedPayload(event); // GitLab shipgate/<env> + deployment success; best effort, never throws
+  return result;
 };

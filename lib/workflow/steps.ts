@@ -70,13 +70,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/request-approval.ts',
     description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret'],
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken'],
   },
   'start-rollout': {
     entry: 'lambdas/steps/start-rollout.ts',
     description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
     timeoutSeconds: () => 120,
-    secrets: [],
+    secrets: ['gitlabToken'],
   },
   'await-rollout': {
     entry: 'lambdas/steps/await-rollout.ts',
@@ -100,7 +100,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/verify.ts',
     description: 'Runs the HTTP smoke checks of the deploy contracts',
     timeoutSeconds: verifyTimeoutSeconds,
-    secrets: [],
+    secrets: ['gitlabToken'],
   },
   rollback: {
     entry: 'lambdas/steps/rollback.ts',
@@ -118,7 +118,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/report-failure.ts',
     description: 'Records a failed release with its error and cause, closes a timed-out approval',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl'],
+    secrets: ['chatWebhookUrl', 'gitlabToken'],
   },
 };
 

@@ -1,6 +1,7 @@
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { executionUrl, publicUrl } from '../../shared/links';
 import type { Release } from '../../shared/release';
+import { getSecret } from '../../shared/secrets';
 import {
   gitlabClient,
   gitlabErrorStatus,
@@ -49,6 +50,10 @@ export interface StatusOptions {
 
 async function resolveApi(deps: FeedbackDeps): Promise<GitlabApi | undefined> {
   if (deps.api !== undefined) return deps.api ?? undefined;
+  // Token first: with feedback off (no token) nothing else is read, not even the config.
+  const env = deps.env ?? process.env;
+  const token = await (deps.getSecret ?? ((name) => getSecret(name, env)))('gitlabToken');
+  if (!token) return undefined;
   const settings = await gitlabSettings(deps.config ?? getConfig(), deps);
   return settings ? gitlabClient(settings, deps.retry?.timeoutMs ?? FEEDBACK_RETRY.timeoutMs) : undefined;
 }
