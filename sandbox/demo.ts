@@ -321,8 +321,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     status = d.status ?? 'UNKNOWN';
     if (status !== 'RUNNING') {
+      let cause = d.cause ?? '';
+      try {
+        // Lambda errors carry {errorType, errorMessage, trace}; the message is what a person wants.
+        cause = (JSON.parse(cause) as { errorMessage?: string }).errorMessage ?? cause;
+      } catch {
+        // a plain-text cause
+      }
       o.print(
-        `Execution ${status}${d.error ? `: ${d.error}${d.cause ? ` — ${d.cause.slice(0, 400)}` : ''}` : ''}`,
+        `Execution ${status}${d.error ? `: ${d.error}${cause ? ` — ${cause.slice(0, 600)}` : ''}` : ''}`,
       );
       break;
     }
@@ -375,6 +382,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
     }
     await sleep(250);
+  }
+  if (status !== 'RUNNING') {
+    const { environments } = (await (await fetch(`${o.url}/_sandbox/api/environments`)).json()) as {
+      environments: { environment: string; service: string; digest: string }[];
+    };
+    for (const e of environments.filter((x) => project.services.includes(x.service))) {
+      const mark = e.digest === digests[e.service] ? '  ← this release' : '';
+      o.print(`  ${e.environment.padEnd(12)} ${e.service.padEnd(16)} ${e.digest}${mark}`);
+    }
   }
   return { release: answer.release, executionArn, status, sha, digests };
 }
