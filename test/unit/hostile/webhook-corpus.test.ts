@@ -212,6 +212,31 @@ const CORPUS: Row[] = [
     status: 401,
     says: /webhook-signature does not match/,
   },
+  (() => {
+    let original: GitlabDelivery | undefined;
+    const once = () =>
+      (original ??= signed(pipelinePayload({ id: 66603 }), { idempotencyKey: 'exact-replay' }));
+    return {
+      attack: 'exact replay of a signed delivery within the tolerance (same id, timestamp, signature, body)',
+      secret: 'signing' as const,
+      before: () => [once()],
+      attempt: once,
+      status: 202,
+      says: /"executionArn":"[^"]+inventory-app-p66603-/,
+    };
+  })(),
+  (() => {
+    let original: GitlabDelivery | undefined;
+    const once = () =>
+      (original ??= deliver(pipelinePayload({ id: 66604 }), { idempotencyKey: 'token-replay' }));
+    return {
+      attack: 'exact replay of a token delivery (same Idempotency-Key and body)',
+      before: () => [once()],
+      attempt: once,
+      status: 202,
+      says: /"executionArn":"[^"]+inventory-app-p66604-/,
+    };
+  })(),
   // --- Body and framing ---
   {
     attack: 'invalid JSON',
