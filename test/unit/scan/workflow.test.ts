@@ -71,7 +71,9 @@ describe('Scan in the local release workflow', () => {
       '- CVE-2024-5535 CRITICAL openssl 3.0.14-1~deb12u1 (orders) https://security-tracker.debian.org/tracker/CVE-2024-5535',
     );
     expect(result.entered).toEqual(['Resolve release', 'Scan', 'Report failure', 'Release failed']);
-    expect(result.payloads['Scan'][0]).toMatchObject({ executionArn: expect.stringContaining(':execution:') });
+    expect(result.payloads['Scan'][0]).toMatchObject({
+      executionArn: expect.stringContaining(':execution:'),
+    });
   });
 
   it('passes an allowlisted release, and the approval request carries a summary that says why', async () => {
