@@ -535,12 +535,22 @@ export class SfnEmulator implements AwsServiceEmulator {
             if (!heartbeatSeconds) return;
             if (heartbeatTimer) clearTimeout(heartbeatTimer);
             heartbeatTimer = setTimeout(
-              () =>
+              () => {
+                // AWS records a heartbeat timeout as TaskTimedOut with error States.HeartbeatTimeout.
+                timedOut = true;
+                this.record(e, 'TaskTimedOut', {
+                  taskTimedOutEventDetails: {
+                    ...base,
+                    error: 'States.HeartbeatTimeout',
+                    cause: `No SendTaskHeartbeat within ${heartbeatSeconds} seconds (HeartbeatSeconds).`,
+                  },
+                });
                 resolveOutcome({
                   ok: false,
                   error: 'States.HeartbeatTimeout',
-                  cause: 'No heartbeat within HeartbeatSeconds.',
-                }),
+                  cause: `No SendTaskHeartbeat within ${heartbeatSeconds} seconds (HeartbeatSeconds).`,
+                });
+              },
               Math.min(heartbeatSeconds, MAX_TIMER_SECONDS) * 1000,
             );
             heartbeatTimer.unref();

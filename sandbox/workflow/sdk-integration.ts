@@ -58,7 +58,12 @@ export function localSdkIntegration(endpointPort: () => number) {
           headers: {
             'content-type': `application/x-amz-json-${target.version}`,
             'x-amz-target': `${target.prefix}.${operation}`,
-            authorization: 'AWS4-HMAC-SHA256 Credential=sandbox/20260101/us-east-1/states/aws4_request',
+            // Well-formed SigV4 headers (dynalite checks their shape; nothing here checks signatures).
+            'x-amz-date': new Date()
+              .toISOString()
+              .replace(/[-:]/g, '')
+              .replace(/\.\d{3}/, ''),
+            authorization: `AWS4-HMAC-SHA256 Credential=sandbox/${new Date().toISOString().slice(0, 10).replace(/-/g, '')}/us-east-1/${service}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
             'content-length': Buffer.byteLength(body),
           },
         },

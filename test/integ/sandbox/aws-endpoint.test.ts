@@ -651,6 +651,64 @@ describe('sandbox AWS endpoint (SDK v3 and AWS CLI against the emulators)', () =
       ).rejects.toBeInstanceOf(TaskTimedOut);
     });
 
+    it('performs aws-sdk and optimized DynamoDB service integrations against the same endpoint', async () => {
+      const arn = emulators.sfn.registerStateMachine(
+        'integrations',
+        {
+          StartAt: 'Describe service',
+          States: {
+            'Describe service': {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::aws-sdk:ecs:describeServices',
+              Parameters: { Cluster: 'staging', Services: ['api'] },
+              ResultSelector: {
+                'name.$': '$.Services[0].ServiceName',
+                'taskDefinition.$': '$.Services[0].TaskDefinition',
+              },
+              ResultPath: '$.service',
+              Next: 'Read item',
+            },
+            'Read item': {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::dynamodb:getItem',
+              Parameters: { TableName: 'shipgate', Key: { pk: { S: 'RELEASE#1' }, sk: { S: 'RELEASE' } } },
+              ResultSelector: { 'pk.$': '$.Item.pk.S' },
+              ResultPath: '$.item',
+              Next: 'Missing service',
+            },
+            'Missing service': {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::aws-sdk:ecs:updateService',
+              Parameters: { Cluster: 'staging', Service: 'nope' },
+              Catch: [
+                { ErrorEquals: ['Ecs.ServiceNotFoundException'], ResultPath: '$.caught', Next: 'Done' },
+              ],
+              End: true,
+            },
+            Done: { Type: 'Succeed' },
+          },
+        } as never,
+        new LocalLambdas({}, process.cwd()),
+      ).arn;
+      const started = await sfn().send(
+        new StartExecutionCommand({ stateMachineArn: arn, name: 'integrations' }),
+      );
+      const done = await waitFor('integrations', async () => {
+        const d = await sfn().send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+        return d.status === 'RUNNING' ? undefined : d;
+      });
+      expect({ status: done.status, error: done.error, cause: done.cause }).toEqual({
+        status: 'SUCCEEDED',
+        error: undefined,
+        cause: undefined,
+      });
+      expect(JSON.parse(done.output!)).toMatchObject({
+        service: { name: 'api', taskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/api:2' },
+        item: { pk: 'RELEASE#1' },
+        caught: { Error: 'Ecs.ServiceNotFoundException' },
+      });
+    });
+
     it('fails a waiting task with SendTaskFailure and aborts with StopExecution', async () => {
       received.length = 0;
       const a = await sfn().send(
