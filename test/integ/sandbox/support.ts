@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -49,8 +49,16 @@ export async function waitFor<T>(
   );
 }
 
+/** Whether the AWS CLI is installed (`.ci/run` installs Debian's `awscli`). */
+export const HAS_AWS_CLI = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+
 /** Runs the AWS CLI against the endpoint with dummy credentials; resolves to parsed JSON output. */
 export async function awsCli(endpoint: string, args: string[]): Promise<Record<string, unknown>> {
+  if (!HAS_AWS_CLI) {
+    throw new Error(
+      'These checks drive the sandbox with the AWS CLI, which is not installed: apt-get install awscli (bash .ci/run does), or pip install awscli.',
+    );
+  }
   const { stdout } = await promisify(execFile)(
     'aws',
     ['--endpoint-url', endpoint, '--region', 'us-east-1', '--output', 'json', ...args],
