@@ -150,6 +150,13 @@ function markdown(results: {
           `| ${r.server} | ${r.path} | ${fmt(r.result.requestsPerSec)} | ${r.result.p50Ms.toFixed(2)} | ${r.result.p99Ms.toFixed(2)} | ${r.result.expected} × ${r.result.expectedStatus} | ${r.result.unexpected} |`,
         );
     }
+    const byRun = new Map<string, number[]>();
+    for (const r of w.rounds)
+      byRun.set(`${r.server}, ${r.path}`, [...(byRun.get(`${r.server}, ${r.path}`) ?? []), r.requestsPerSec]);
+    lines.push(
+      '',
+      `Every round's req/s: ${[...byRun.entries()].map(([k, v]) => `${k} ${v.map((x) => fmt(x)).join(' / ')}`).join('; ')}.`,
+    );
     lines.push('', '| ratio | value |', '|---|---|');
     for (const [k, v] of Object.entries(w.ratios)) {
       lines.push(

@@ -17,6 +17,8 @@ export interface LoadTarget {
   body: string;
   /** Status every answer should have (others are counted as unexpected). */
   expectStatus: number;
+  /** Added to every sequence number, so separate runs never reuse one (default 0). */
+  seqBase?: number;
 }
 
 /** Limits of one run. */
@@ -79,7 +81,7 @@ local function make_body(seq)
 end
 function request()
   counter = counter + 1
-  local seq = tid * 10000000 + counter
+  local seq = ${target.seqBase ?? 0} + tid * 10000000 + counter
   local h = {}
 ${headerLines}
   return wrk.format("POST", nil, h, make_body(seq))
@@ -169,7 +171,7 @@ export async function runInProcess(target: LoadTarget, limits: LoadLimits): Prom
   const end = start + limits.durationSec * 1000;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const n = ++seq;
+      const n = (target.seqBase ?? 0) + ++seq;
       const body = target.body.split('__SEQ__').join(String(n));
       const headers = Object.fromEntries(
         Object.entries(target.headers).map(([k, v]) => [k, v.split('__SEQ__').join(String(n))]),
