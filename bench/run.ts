@@ -170,6 +170,20 @@ function markdown(results: {
         `Accept run: ${a.answered202} answers 202 counted by the load generator, ${a.executionsCreated} executions created by the Step Functions stand-in (${a.startExecutionCalls} StartExecution calls; requests still in flight when the run ended are not counted as answers).`,
       );
     }
+    if (w.diagnostics.length) {
+      lines.push(
+        '',
+        'Where the reject path goes (one run each, same load):',
+        '',
+        '| diagnostic | req/s | p99 ms | × bare node:http reject |',
+        '|---|---|---|---|',
+      );
+      for (const d of w.diagnostics) {
+        lines.push(
+          `| ${d.label} | ${fmt(d.requestsPerSec)} | ${d.p99Ms.toFixed(2)} | ${d.vsBareReject.toFixed(3)} |`,
+        );
+      }
+    }
     lines.push('', '### Burst', '');
     if (isMeasured(w.burst)) {
       const x = w.burst;

@@ -46,6 +46,11 @@ export interface WebhookResults {
   /** Executions the stand-in created during the Shipgate accept run, vs 202 answers. */
   acceptRunExecutions?: { answered202: number; executionsCreated: number; startExecutionCalls: number };
   ratios: Record<string, number | NotMeasured>;
+  /**
+   * Where the Shipgate reject path loses against bare node:http: the same 5 s load on a minimal hono app doing
+   * the bare server's work, and on Shipgate refusing before it reads the body (415) and after (401).
+   */
+  diagnostics: { label: string; requestsPerSec: number; p99Ms: number; vsBareReject: number }[];
   /** Requests/s of every run, by round (the figures above are the best round of each). */
   rounds: { round: number; server: IngestRun['server']; path: IngestRun['path']; requestsPerSec: number }[];
   burst: BurstResult | NotMeasured;
@@ -144,6 +149,8 @@ export async function benchWebhook(
   let appServer: ServerProcess | undefined;
   let bare: ServerProcess | undefined;
   let hookd: ServerProcess | undefined;
+  let minimal: ServerProcess | undefined;
+  const diagnostics: WebhookResults['diagnostics'] = [];
   let acceptRunExecutions: WebhookResults['acceptRunExecutions'];
   let burst: BurstResult | NotMeasured | undefined;
   const rounds: {
@@ -281,9 +288,45 @@ export async function benchWebhook(
       });
     }
 
+    // Diagnostics of the reject path, right after the rounds.
+    minimal = await spawnServer(
+      process.execPath,
+      [await bundleServer('hono-minimal.ts', join(workDir, 'servers', 'hono-minimal.js'))],
+      { ...nodeEnv, SHIPGATE_WEBHOOK_TOKEN: token },
+      /LISTENING (\d+)/,
+    );
+    const bareReject = best.get('bare node:http|reject')!.requestsPerSec;
+    for (const [label, url, headers, expectStatus] of [
+      [
+        'minimal hono app on @hono/node-server (c.req.arrayBuffer(), token check, JSON.parse), wrong token',
+        `http://127.0.0.1:${minimal.port}/webhooks/gitlab`,
+        rejectHeaders,
+        401,
+      ],
+      [
+        'shipgate, Content-Type text/plain (415 before the body is read)',
+        appUrl,
+        { ...rejectHeaders, 'Content-Type': 'text/plain' },
+        415,
+      ],
+      ['shipgate, wrong token (401 after the body is read)', appUrl, rejectHeaders, 401],
+    ] as const) {
+      log(`  diagnostic: ${label}`);
+      runIndex += 1;
+      const r = await load({ seqBase: runIndex * 100_000_000, url, headers, body, expectStatus });
+      diagnostics.push({
+        label,
+        requestsPerSec: Math.round(r.requestsPerSec),
+        p99Ms: r.p99Ms,
+        vsBareReject: Math.round((r.requestsPerSec / bareReject) * 1000) / 1000,
+      });
+    }
+    await minimal.stop();
+
     log('  burst: 500 deliveries in about a second, 20% redeliveries');
     burst = await runBurst(appUrl, token, sfn);
   } finally {
+    await minimal?.stop();
     await hookd?.stop();
     await appServer?.stop();
     await bare?.stop();
@@ -309,6 +352,7 @@ export async function benchWebhook(
     limits,
     runs,
     acceptRunExecutions,
+    diagnostics,
     rounds,
     ratios: {
       'shipgate/bare throughput, reject path': ratio(
