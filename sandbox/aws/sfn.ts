@@ -179,11 +179,21 @@ export class SfnEmulator implements AwsServiceEmulator {
       if (e.status !== 'RUNNING') continue;
       this.finish(e, 'ABORTED', {
         error: 'Sandbox.Interrupted',
-        cause: `${reason} while this execution was in "${this.currentState(e) ?? 'its first state'}"; it cannot resume. Send the pipeline webhook again (or retry the pipeline) to start a new release.`,
+        cause: this.interruptedCause(e, reason),
       });
       aborted.push(e);
     }
     return aborted;
+  }
+
+  /** Why an execution was aborted by a sandbox stop or crash, and how to release the commit again. */
+  private interruptedCause(e: StoredExecution, reason: string): string {
+    // Execution names are fixed per pipeline, so resending the webhook answers this same aborted execution.
+    return (
+      `${reason} while this execution was in "${this.currentState(e) ?? 'its first state'}"; it cannot resume. ` +
+      'A resend of the same webhook answers this aborted execution; run a new pipeline for the commit ' +
+      '(CI/CD → Run pipeline) to release it again.'
+    );
   }
 
   /** Name of the state the execution is in (last entered top-level state not yet exited). */
@@ -706,8 +716,7 @@ export class SfnEmulator implements AwsServiceEmulator {
       const e = this.store.executions[arn];
       if (!e) continue;
       aborted.push(e);
-      const cause = `${reason} while this execution was in "${this.currentState(e) ?? 'its first state'}"; it cannot resume. Send the pipeline webhook again (or retry the pipeline) to start a new release.`;
-      this.finish(e, 'ABORTED', { error: 'Sandbox.Interrupted', cause });
+      this.finish(e, 'ABORTED', { error: 'Sandbox.Interrupted', cause: this.interruptedCause(e, reason) });
       r.abort();
     }
     return aborted;
