@@ -369,10 +369,16 @@ resource "aws_ecs_service" "traffic_shifting" {
     }
   }
 
-  # The circuit breaker applies to rolling updates only. The blue/green family
-  # rolls back on the alarms (watched through the bake time too) and when the new
-  # revision never turns healthy; CodeDeploy rolls back through its deployment
-  # group (see the codedeploy module).
+  # ECS supports both failure-detection methods, the circuit breaker and the
+  # alarms, for the ECS controller's rolling and blue/green family alike (AWS ECS
+  # developer guide, "deployment failure detection"). Shipgate's UpdateService
+  # sets the same values, so Terraform and Shipgate never disagree on them.
+  # CodeDeploy rolls back through its deployment group (see the codedeploy module).
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
   dynamic "alarms" {
     for_each = local.ecs_traffic && length(var.alarm_names) > 0 ? [1] : []
 
