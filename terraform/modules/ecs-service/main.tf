@@ -374,9 +374,13 @@ resource "aws_ecs_service" "traffic_shifting" {
   # developer guide, "deployment failure detection"). Shipgate's UpdateService
   # sets the same values, so Terraform and Shipgate never disagree on them.
   # CodeDeploy rolls back through its deployment group (see the codedeploy module).
-  deployment_circuit_breaker {
-    enable   = true
-    rollback = true
+  dynamic "deployment_circuit_breaker" {
+    for_each = local.ecs_traffic ? [1] : []
+
+    content {
+      enable   = true
+      rollback = true
+    }
   }
 
   dynamic "alarms" {

@@ -93,10 +93,20 @@ describe('Terraform settings that make rollouts fast and safe', () => {
         expect(children(s.body, 'alarms')).toEqual([
           { enable: true, rollback: true, alarm_names: '${var.alarm_names}' },
         ]);
-        // Shipgate's UpdateService always sets the circuit breaker with rollback on ECS-controller services
-        // (lambdas/domain/rollout/strategy.ts); Terraform declares the same so a plan never reverts it.
-        expect(children(s.body, 'deployment_circuit_breaker')).toEqual([{ enable: true, rollback: true }]);
       }
+      // Shipgate's UpdateService always sets the circuit breaker with rollback on ECS-controller services
+      // (lambdas/domain/rollout/strategy.ts); Terraform declares the same so a plan never reverts it.
+      const rolling = resourcesOfType(files, 'aws_ecs_service').find((s) => s.name === 'this')!;
+      expect(children(rolling.body, 'deployment_circuit_breaker')).toEqual([
+        { enable: true, rollback: true },
+      ]);
+      // The blue/green family gets it too; CODE_DEPLOY services (same resource) must not: CodeDeploy rolls back.
+      const shifting = resourcesOfType(files, 'aws_ecs_service').find((s) => s.name === 'traffic_shifting')!;
+      expect(children(shifting.body, 'deployment_circuit_breaker')).toEqual([
+        { enable: true, rollback: true },
+      ]);
+      const dynamicBlocks = shifting.body.dynamic as Record<string, { for_each: string }[]>;
+      expect(dynamicBlocks.deployment_circuit_breaker[0].for_each).toBe('${local.ecs_traffic ? [1] : []}');
     });
 
     it('support every strategy Shipgate knows: rolling, native blue/green, linear, canary and CodeDeploy', () => {
