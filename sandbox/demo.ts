@@ -377,7 +377,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         if (approved.has(key)) continue;
         const code = await approveViaLink(l.url);
         approved.add(key);
-        o.print(`  approved as ${l.label} → HTTP ${code}`);
+        o.print(`  ${l.label}: approve → HTTP ${code}`);
         if (code === 200) votes++;
       }
     }
