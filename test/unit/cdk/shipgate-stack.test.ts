@@ -137,7 +137,15 @@ describe('ShipgateStack', () => {
     expect(readers('chatWebhookUrl')).toEqual(
       expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
     );
-    expect(readers('gitlabToken')).not.toContain('VerifyFunction');
+    // GitLab feedback (commit statuses, deployments) is sent by these steps only; the webhook never calls GitLab.
+    expect(readers('gitlabToken').sort()).toEqual([
+      'CheckFreezeFunction',
+      'ReportFailureFunction',
+      'RequestApprovalFunction',
+      'ScanFunction',
+      'StartRolloutFunction',
+      'VerifyFunction',
+    ]);
 
     const env = (id: string) =>
       (
