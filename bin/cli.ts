@@ -32,7 +32,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`shipgate: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  const mod = (await import(command.module)) as { run(args: string[]): Promise<number> };
+  // `require`, not `import()`: the same line then loads TypeScript under `node --import tsx` and under the
+  // in-process CommonJS hook of bin/shipgate-cli.js (the project compiles to CommonJS either way).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(command.module) as { run(args: string[]): Promise<number> };
   return mod.run(args);
 }
 

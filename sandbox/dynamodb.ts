@@ -11,7 +11,8 @@ import { TABLE_KEYS } from '../lambdas/shared/table';
 /** A running dynalite. */
 export interface LocalDynamo {
   port: number;
-  close(): Promise<void>;
+  /** Stops accepting requests, waits up to `graceMs` (default 5 s) for those in flight, then closes. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts dynalite on 127.0.0.1 with its LevelDB data under `dataDir` (persistent across restarts). */
@@ -24,13 +25,33 @@ export async function startDynalite(dataDir: string): Promise<LocalDynamo> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolveListen());
   });
+  // dynalite closes its LevelDB when the server closes and throws (uncaught) from any request still being
+  // served then; so a close stops accepting, lets in-flight requests finish (bounded), then closes.
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  server.on('request', (_req, res: import('node:http').ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+  });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolveClose) => {
-        server.close(() => resolveClose());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    close: async (graceMs = 5000) => {
+      const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolveIdle) => {
+          idle = resolveIdle;
+          timer = setTimeout(resolveIdle, graceMs);
+        });
+        clearTimeout(timer);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 

@@ -391,7 +391,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       void p.finally(() => pending.delete(p));
     };
     closers.push(async () => {
+      // Runs after the executions were aborted: deployment events still being delivered and Lambda tasks
+      // still running (their results are dropped) finish before their DynamoDB goes away.
       await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 2000))]);
+      const unfinished = await lambdas.drain(5000);
+      if (unfinished > 0) logger.warn('Stopping with Lambda tasks still running', { unfinished });
     });
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -38,6 +38,7 @@ function functionName(ref: string): string {
 export class LocalLambdas {
   private readonly byName = new Map<string, LambdaBinding & { arn: string }>();
   private readonly loaded = new Map<string, Handler>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     tasks: Record<string, LambdaBinding>,
@@ -76,10 +77,37 @@ export class LocalLambdas {
   }
 
   /**
+   * Waits (at most `timeoutMs`) for the invocations still running, e.g. a task whose execution was just
+   * aborted, so a shutdown does not pull DynamoDB out from under a handler mid-write.
+   * @returns how many were still running when the wait gave up.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => {
+        timer = setTimeout(r, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return this.inFlight.size;
+  }
+
+  /**
    * Invokes the function synchronously and returns its JSON result.
    * @throws LambdaFunctionError when the function is unknown or its handler throws.
    */
-  async invoke(functionRef: string, payload: unknown): Promise<unknown> {
+  invoke(functionRef: string, payload: unknown): Promise<unknown> {
+    const running = this.invokeNow(functionRef, payload);
+    this.inFlight.add(running);
+    void running.then(
+      () => this.inFlight.delete(running),
+      () => this.inFlight.delete(running),
+    );
+    return running;
+  }
+
+  private async invokeNow(functionRef: string, payload: unknown): Promise<unknown> {
     const binding = this.binding(functionRef);
     if (!binding) {
       throw new LambdaFunctionError(

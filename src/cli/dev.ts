@@ -125,8 +125,8 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
         },
       );
     };
-    // `on`, not `once`: a signal can arrive twice (the terminal signals the whole process group and tsx
-    // relays it as well); the second one must not fall through to the default "exit now".
+    // `on`, not `once`: a signal can arrive twice (a second Ctrl-C, or a wrapper such as `npm start` or tsx
+    // relaying what the terminal already sent); the second one must not fall through to "exit now".
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });

@@ -9,7 +9,7 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 /** Runs `shipgate dev` and collects its exit code and output (for start-up failures). */
 function dev(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/cli.ts', 'dev'], {
+    const child = spawn(process.execPath, ['bin/shipgate-cli.js', 'dev'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     });

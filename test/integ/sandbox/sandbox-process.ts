@@ -33,10 +33,10 @@ export class SandboxProcess {
 
   constructor(private readonly env: Record<string, string>) {}
 
-  /** Starts `tsx bin/cli.ts dev` and resolves once it printed that it is running. */
+  /** Starts `node bin/shipgate-cli.js dev` (what `npm start` runs) and resolves once it printed that it is running. */
   async start(timeoutMs = 60000): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/cli.ts', 'dev'], {
+    const child = spawn(process.execPath, ['bin/shipgate-cli.js', 'dev'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -45,7 +45,7 @@ export class SandboxProcess {
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Own process group: tsx runs the CLI in a child process, and a SIGKILL must reach it too.
+      // Own process group, so a stop signals it the way a terminal's Ctrl-C does.
       detached: true,
     });
     this.child = child;
@@ -75,7 +75,7 @@ export class SandboxProcess {
     const child = this.child;
     if (!child || child.exitCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    // To the whole process group, as a terminal's Ctrl-C does (tsx runs the CLI in a child process).
+    // To the whole process group, as a terminal's Ctrl-C does.
     process.kill(-child.pid!, signal);
     return exited;
   }
