@@ -3,6 +3,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { readConfigDocument } from '../lib/config-document';
+import { BUNDLE_EXTERNALS } from '../lib/constructs/shipgate-function';
 import { STEPS } from '../lib/workflow/steps';
 import { median } from './lib/load';
 
@@ -52,7 +53,9 @@ function cdkLikeOptions(
     minify: true,
     sourcemap: true,
     sourcesContent: false,
-    external: sdkExternal ? ['@aws-sdk/*'] : [],
+    external: sdkExternal
+      ? [...BUNDLE_EXTERNALS]
+      : BUNDLE_EXTERNALS.filter((m) => !m.startsWith('@aws-sdk/')),
     define: { 'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(document)) },
     logLevel: 'silent',
     metafile: true,
@@ -157,8 +160,7 @@ export async function benchBundles(
   const esbuildVersion = (require('esbuild/package.json') as { version: string }).version;
   return {
     esbuild: esbuildVersion,
-    options:
-      'bundle, platform node, target node22, format cjs, minify, external source map, external @aws-sdk/*, config inlined via define (lib/constructs/shipgate-function.ts)',
+    options: `bundle, platform node, target node22, format cjs, minify, external source map, external ${BUNDLE_EXTERNALS.join(' ')}, config inlined via define (lib/constructs/shipgate-function.ts)`,
     runsPerImport: runs,
     emptyModuleImportMs: Math.round(emptyMs * 100) / 100,
     bundles,

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from './duration';
 import { ConfigError } from './errors';
@@ -347,6 +346,10 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
       { cause: err },
     );
   }
+  // Loaded here, not at the top: Lambda bundles always take the inlined JSON above, so they leave `yaml`
+  // out (external in lib/constructs/shipgate-function.ts) and save its 115 KB and its import time.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parse: parseYaml } = require('yaml') as typeof import('yaml');
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true });

@@ -9,6 +9,12 @@ import { resolve } from 'node:path';
 /** Repository root (where package.json and the lambdas live). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
+/**
+ * Packages left out of every Lambda bundle. The runtime provides the AWS SDK v3; `yaml` is only required
+ * when the config is read from a file, which a bundle never does (its config document is inlined).
+ */
+export const BUNDLE_EXTERNALS: readonly string[] = ['@aws-sdk/*', 'yaml'];
+
 /** How a {@link ShipgateFunction} gets its code. */
 export type FunctionCodeMode =
   /** esbuild bundle of the handler file (local esbuild, no Docker). */
@@ -122,7 +128,7 @@ export class ShipgateFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         forceDockerBundling: false,
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...BUNDLE_EXTERNALS],
         define: {
           // A JS string literal whose value is the JSON document (esbuild `define` takes JS expressions).
           'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(props.configDocument)),

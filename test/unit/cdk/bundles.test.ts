@@ -1,5 +1,5 @@
 import { App, type CfnResource } from 'aws-cdk-lib';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigDocument } from '../../../lib/config-document';
 import { REPO_ROOT } from '../../../lib/constructs/shipgate-function';
@@ -41,6 +41,14 @@ describe('Lambda bundles', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };
       expect({ name, handler: typeof mod.handler }).toEqual({ name, handler: 'function' });
+    }
+  });
+
+  it('leaves out yaml: a bundle never reads a config file, so the parser would be dead weight', () => {
+    for (const [name, dir] of Object.entries(bundles)) {
+      const code = readFileSync(join(dir, 'index.js'), 'utf8');
+      // yaml's parser would bring its error class with it; what stays is the one lazy require, never reached.
+      expect({ name, yamlParser: code.includes('YAMLParseError') }).toEqual({ name, yamlParser: false });
     }
   });
 
