@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 /**
  * The deploy contract Terraform publishes for each (environment, service) as the SSM parameter

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 /**
  * The release as it travels through the workflow. The webhook builds `ReleaseInput` and starts the

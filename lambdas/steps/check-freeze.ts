@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../shared/zod';
 import { formatIssues } from '../shared/config';
 import { BadRequestError } from '../shared/errors';
 import { releaseSchema } from '../shared/release';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../shared/zod';
 import { formatIssues } from '../shared/config';
 import { BadRequestError, ConflictError, NotFoundError } from '../shared/errors';
 import { logger } from '../shared/logger';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 import { getEnvironment, type ShipgateConfig } from '../../shared/config';
 import { executionUrl } from '../../shared/links';
 import { logger } from '../../shared/logger';

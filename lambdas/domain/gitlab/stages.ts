@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 import { releaseSchema, type Release } from '../../shared/release';
 import { reportDeployment, reportStatus, type CommitState, type FeedbackDeps } from './feedback';
 

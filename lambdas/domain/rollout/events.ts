@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
 import { describeService } from './deploy';

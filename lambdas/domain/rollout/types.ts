@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 import type { DeploymentStrategy } from '../../shared/config';
 import { releaseSchema } from '../../shared/release';
 

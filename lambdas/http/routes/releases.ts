@@ -1,6 +1,6 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 import { describeRelease, listReleaseViews } from '../../domain/releases/status';
 import { formatIssues } from '../../shared/config';
 import { BadRequestError } from '../../shared/errors';

@@ -80,7 +80,7 @@ describe('faults: StartExecution throttled or failing', () => {
       { status: 500, type: 'InternalFailure' },
     );
     const res = await post(deliveryFor(++pipelineId));
-    expect(res.status).toBe(202);
+    expect(res).toMatchObject({ status: 202 });
     expect(callsFor(res.body.release)).toHaveLength(4);
     expect(callsFor(res.body.release).map((c) => c.answered)).toEqual([
       'failed',

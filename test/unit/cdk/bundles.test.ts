@@ -52,6 +52,21 @@ describe('Lambda bundles', () => {
     }
   });
 
+  it('explains bad input in English and carries no other language (zod locales are left out)', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handler } = require(join(bundles.ResolveReleaseFunction, 'index.js')) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    await expect(handler({ release: { id: 42 } })).rejects.toThrow(
+      /Resolve release input is invalid:[\s\S]*release\.id: Invalid input: expected string, received number/,
+    );
+    for (const [name, dir] of Object.entries(bundles)) {
+      const code = readFileSync(join(dir, 'index.js'), 'utf8');
+      // Words of zod's German and French messages.
+      expect({ name, otherLocales: /Ungültig|invalide/.test(code) }).toEqual({ name, otherLocales: false });
+    }
+  });
+
   it('inlines the config, so a bundle runs without any config file', async () => {
     const saved = process.env.SHIPGATE_CONFIG;
     process.env.SHIPGATE_CONFIG = '/nonexistent/shipgate.config.yaml';
