@@ -3,7 +3,7 @@ import { approvalDeps, type ApprovalDeps } from '../domain/approvals/deps';
 import { releaseRolloutLocks } from '../domain/rollout/lock';
 import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
 import { feedbackForFailurePayload } from '../domain/gitlab/stages';
-import { ddb as defaultDdb } from '../shared/clients';
+import { ddb as defaultDdb } from '../shared/clients/dynamodb';
 import { tableName } from '../shared/env';
 import { logger } from '../shared/logger';
 import {

@@ -1,4 +1,5 @@
-import * as clients from '../shared/clients';
+import { ddb } from '../shared/clients/dynamodb';
+import { ssm } from '../shared/clients/ssm';
 import { getConfig } from '../shared/config';
 import { tableName } from '../shared/env';
 import { BadRequestError } from '../shared/errors';
@@ -18,8 +19,8 @@ export const handler = async (event: unknown): Promise<VerifyResult> => {
     );
   }
   const result = await verifyRelease(parsed.data, {
-    ssm: clients.ssm,
-    ddb: clients.ddb,
+    ssm,
+    ddb,
     table: tableName(),
     config: getConfig(),
     fetch: globalThis.fetch,

@@ -1,6 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ddb as defaultDdb, sfn as defaultSfn } from '../../shared/clients';
+import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
+import { sfn as defaultSfn } from '../../shared/clients/sfn';
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { tableName } from '../../shared/env';
 import { getSecret as defaultGetSecret, type SecretName } from '../../shared/secrets';

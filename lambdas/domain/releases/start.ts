@@ -4,7 +4,7 @@ import {
   StartExecutionCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { sfn as defaultSfn } from '../../shared/clients';
+import { sfn as defaultSfn } from '../../shared/clients/sfn';
 import { stateMachineArn as defaultStateMachineArn } from '../../shared/env';
 import { ConflictError, ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';

@@ -5,7 +5,7 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { sfn as defaultSfn } from '../../shared/clients';
+import { sfn as defaultSfn } from '../../shared/clients/sfn';
 import { NotFoundError } from '../../shared/errors';
 import { executionUrl, publicUrl } from '../../shared/links';
 import { logger } from '../../shared/logger';

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { ddb as defaultDdb } from '../../shared/clients';
+import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors';
 import type { Release } from '../../shared/release';

@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { ecr as defaultEcr, ssm as defaultSsm } from '../../shared/clients';
+import { ecr as defaultEcr } from '../../shared/clients/ecr';
+import { ssm as defaultSsm } from '../../shared/clients/ssm';
 import { formatIssues, getEnvironment, type ShipgateConfig } from '../../shared/config';
 import { contractParameterName, deployContractSchema, type DeployContract } from '../../shared/contract';
 import { ConfigError, ContractError, ImageNotFoundError, ShipgateError } from '../../shared/errors';

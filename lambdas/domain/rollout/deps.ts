@@ -3,7 +3,11 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as clients from '../../shared/clients';
+import { codeDeploy } from '../../shared/clients/codedeploy';
+import { ddb } from '../../shared/clients/dynamodb';
+import { ecs } from '../../shared/clients/ecs';
+import { sfn } from '../../shared/clients/sfn';
+import { ssm } from '../../shared/clients/ssm';
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { contractParameterName, deployContractSchema, type DeployContract } from '../../shared/contract';
 import { tableName } from '../../shared/env';
@@ -30,11 +34,11 @@ export interface RolloutDeps {
  */
 export function rolloutDeps(overrides: Partial<RolloutDeps> = {}): RolloutDeps {
   return {
-    ecs: overrides.ecs ?? clients.ecs,
-    codeDeploy: overrides.codeDeploy ?? clients.codeDeploy,
-    ddb: overrides.ddb ?? clients.ddb,
-    sfn: overrides.sfn ?? clients.sfn,
-    ssm: overrides.ssm ?? clients.ssm,
+    ecs: overrides.ecs ?? ecs,
+    codeDeploy: overrides.codeDeploy ?? codeDeploy,
+    ddb: overrides.ddb ?? ddb,
+    sfn: overrides.sfn ?? sfn,
+    ssm: overrides.ssm ?? ssm,
     config: overrides.config ?? getConfig(),
     table: overrides.table ?? tableName(),
     now: overrides.now ?? (() => new Date()),

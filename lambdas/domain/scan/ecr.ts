@@ -5,7 +5,7 @@ import {
   type EnhancedImageScanFinding,
   type ImageScanFinding,
 } from '@aws-sdk/client-ecr';
-import { ecr as defaultEcr } from '../../shared/clients';
+import { ecr as defaultEcr } from '../../shared/clients/ecr';
 import { SEVERITIES, type Severity } from '../../shared/config';
 import type { ResolvedImage } from '../../shared/release';
 import { normalizeSeverity, parseEcrBasicFindings, parseEcrEnhancedFindings } from './parsers';

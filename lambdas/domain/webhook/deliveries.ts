@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb as defaultDdb } from '../../shared/clients';
+import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
 import { TABLE_KEYS } from '../../shared/table';
 import type { StoreDeps } from '../releases/store';

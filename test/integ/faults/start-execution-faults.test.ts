@@ -16,7 +16,7 @@ import { useTestEnvironment } from '../../unit/webhook/harness';
 
 /**
  * Faults between the webhook and AWS, with nothing mocked: the real hono app and the real AWS SDK clients of
- * `lambdas/shared/clients.ts` (their own retries included), DynamoDB on dynalite, and Step Functions answered
+ * `lambdas/shared/clients/` (their own retries included), DynamoDB on dynalite, and Step Functions answered
  * by a loopback stand-in that fails the first calls the way Step Functions does (throttling as a 400
  * `ThrottlingException`, 5xx `ServiceUnavailable` / `InternalFailure`, even after having started the execution).
  */
@@ -27,7 +27,7 @@ let dataDir: string;
 // Loaded after the endpoints are set: the SDK clients read AWS_ENDPOINT_URL_* when first used.
 let app: typeof import('../../../lambdas/http/app').app;
 let startRelease: typeof import('../../../lambdas/domain/releases/start').startRelease;
-let ddb: typeof import('../../../lambdas/shared/clients').ddb;
+let ddb: typeof import('../../../lambdas/shared/clients/dynamodb').ddb;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'shipgate-faults-'));
@@ -44,7 +44,7 @@ beforeAll(async () => {
   await ensureTable(`http://127.0.0.1:${dynamo.port}`, process.env.SHIPGATE_TABLE!);
   ({ app } = await import('../../../lambdas/http/app'));
   ({ startRelease } = await import('../../../lambdas/domain/releases/start'));
-  ({ ddb } = await import('../../../lambdas/shared/clients'));
+  ({ ddb } = await import('../../../lambdas/shared/clients/dynamodb'));
 });
 
 afterAll(async () => {

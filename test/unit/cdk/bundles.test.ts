@@ -44,6 +44,20 @@ describe('Lambda bundles', () => {
     }
   });
 
+  it('loads only the AWS SDK packages a function uses (each costs cold-start time)', () => {
+    const sdkPackages = (name: string) =>
+      [...new Set(readFileSync(join(bundles[name], 'index.js'), 'utf8').match(/@aws-sdk\/[a-z0-9-]+/g))].sort();
+    // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools).
+    expect(sdkPackages('HttpFunction')).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/lib-dynamodb',
+    ]);
+    expect(sdkPackages('RecordReleaseFunction')).not.toContain('@aws-sdk/client-ecs');
+    expect(sdkPackages('StartRolloutFunction')).toEqual(expect.arrayContaining(['@aws-sdk/client-ecs']));
+  });
+
   it('leaves out yaml: a bundle never reads a config file, so the parser would be dead weight', () => {
     for (const [name, dir] of Object.entries(bundles)) {
       const code = readFileSync(join(dir, 'index.js'), 'utf8');
