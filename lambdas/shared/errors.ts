@@ -5,11 +5,22 @@
 
 /** Base class of every error Shipgate raises on purpose. */
 export class ShipgateError extends Error {
+  /**
+   * Whether instances capture a stack trace. Errors a caller causes (4xx: a wrong token, a malformed body, a
+   * closed approval) set it to `false`: they are expected, answered with their message and never logged as
+   * faults, their stack would name the same frames every time, and capturing it was the largest single cost
+   * of refusing a request (see bench/README.md).
+   */
+  static readonly captureStack: boolean = true;
+
   /** HTTP status used when this error escapes an HTTP route. */
   readonly status: number = 500;
 
   constructor(message: string, options?: { cause?: unknown }) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (!(new.target as typeof ShipgateError).captureStack) Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = new.target.name;
   }
 }
@@ -19,36 +30,43 @@ export class ConfigError extends ShipgateError {}
 
 /** Input from outside (a webhook, a form, an API call) is malformed. */
 export class BadRequestError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 400;
 }
 
 /** Authentication failed (bad token, bad signature, expired link). */
 export class UnauthorizedError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 401;
 }
 
 /** The caller is authenticated but not allowed to do this. */
 export class ForbiddenError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 403;
 }
 
 /** The thing asked for does not exist. */
 export class NotFoundError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 404;
 }
 
 /** The request conflicts with the current state (already decided, name clash with other input). */
 export class ConflictError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 409;
 }
 
 /** The request body is larger than Shipgate accepts. */
 export class PayloadTooLargeError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 413;
 }
 
 /** The request body is not of a media type Shipgate accepts. */
 export class UnsupportedMediaTypeError extends ShipgateError {
+  static override readonly captureStack: boolean = false;
   override readonly status: number = 415;
 }
 
