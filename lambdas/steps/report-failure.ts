@@ -2,7 +2,7 @@ import { expireApprovalsOfRelease } from '../domain/approvals/close';
 import { approvalDeps, type ApprovalDeps } from '../domain/approvals/deps';
 import { releaseRolloutLocks } from '../domain/rollout/lock';
 import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
-import { feedbackForFailurePayload } from '../domain/gitlab/stages';
+import { feedbackForFailurePayload, SUPERSEDED_ERRORS } from '../domain/gitlab/stages';
 import { ddb as defaultDdb } from '../shared/clients/dynamodb';
 import { tableName } from '../shared/env';
 import { logger } from '../shared/logger';
@@ -33,6 +33,7 @@ const ENV_FAILURE_DETAIL: Record<string, string> = {
   'States.Timeout': 'timed out',
   ApprovalRejected: 'approval rejected',
   ApprovalSuperseded: 'superseded by a newer release',
+  ReleaseSuperseded: 'a newer release already runs here',
 };
 
 /**
@@ -73,7 +74,7 @@ export function failurePatch(doc: ReleaseDocument, now: Date): ReleasePatch {
       environments[env] = { status: 'SKIPPED', at };
     }
   }
-  const status: ReleaseStatus = errorName === 'ApprovalSuperseded' ? 'SUPERSEDED' : 'FAILED';
+  const status: ReleaseStatus = SUPERSEDED_ERRORS.has(errorName) ? 'SUPERSEDED' : 'FAILED';
   return {
     status,
     currentStep: null,

@@ -90,8 +90,11 @@ export interface FailedReleaseDocument {
   executionArn?: string;
 }
 
-/** Errors that stop a stage without it having failed on its own. */
-const CANCELED = new Set(['ApprovalSuperseded']);
+/**
+ * Errors that stop a release because a newer one overtook it (while it waited for approval, or when it was
+ * about to deploy over the newer one): the stage is `canceled`, not failed, and the release SUPERSEDED.
+ */
+export const SUPERSEDED_ERRORS: ReadonlySet<string> = new Set(['ApprovalSuperseded', 'ReleaseSuperseded']);
 /** Errors raised before any rollout of the environment started. */
 const BEFORE_ROLLOUT = new Set(['ApprovalRejected', 'ApprovalSuperseded', 'DeployFrozen']);
 
@@ -124,7 +127,7 @@ export async function feedbackFailed(doc: FailedReleaseDocument, deps: FeedbackD
   try {
     const stage = failedStage(doc);
     const error = doc.error?.Error ?? 'Unknown';
-    const state: CommitState = CANCELED.has(error) ? 'canceled' : 'failed';
+    const state: CommitState = SUPERSEDED_ERRORS.has(error) ? 'canceled' : 'failed';
     const cause = readableCause(doc.error?.Cause);
     const waitingForApproval = stage !== 'scan' && doc.approvals?.[stage] === undefined;
     const label = error === 'States.Timeout' && waitingForApproval ? 'Approval timed out' : error;

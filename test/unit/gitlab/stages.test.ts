@@ -99,6 +99,22 @@ describe('GitLab feedback through a release', () => {
     expect(gitlab.requestsTo('POST', /\/deployments$/)).toEqual([]);
   });
 
+  it('cancels a stage refused for deploying over a newer release, and its started deployment', async () => {
+    await feedbackRolloutStarted(release, 'staging', 'inventory-app', {}, deps());
+    await feedbackFailed(
+      {
+        release,
+        scan: { passed: true },
+        approvals: { staging: { approvalId: 'a1' } },
+        error: { Error: 'ReleaseSuperseded', Cause: 'already runs release r-newer' },
+      },
+      deps(),
+    );
+    expect(statuses()).toEqual(['shipgate/staging=running', 'shipgate/staging=canceled']);
+    expect(gitlab.statuses[1].description).toBe('ReleaseSuperseded: already runs release r-newer');
+    expect(deployments()).toEqual(['staging=canceled']);
+  });
+
   it('says an approval timed out', async () => {
     await feedbackFailed({ release, scan: { passed: true }, error: { Error: 'States.Timeout' } }, deps());
     expect(gitlab.statuses).toEqual([

@@ -166,6 +166,29 @@ describe('Report failure', () => {
       now(),
     );
     expect(patch.status).toBe('SUPERSEDED');
+    expect(patch.environments!.staging).toMatchObject({
+      status: 'FAILED',
+      detail: 'superseded by a newer release',
+    });
+  });
+
+  it('records a release refused for deploying over a newer one as SUPERSEDED, not FAILED', () => {
+    const patch = failurePatch(
+      {
+        ...input,
+        scan: { passed: true },
+        approvals: { staging: { approved: true } },
+        error: { Error: 'ReleaseSuperseded', Cause: 'already runs release r-newer' },
+      } as never,
+      now(),
+    );
+    expect(patch.status).toBe('SUPERSEDED');
+    expect(patch.error).toEqual({ error: 'ReleaseSuperseded', cause: 'already runs release r-newer' });
+    expect(patch.environments!.staging).toMatchObject({
+      status: 'FAILED',
+      detail: 'a newer release already runs here',
+    });
+    expect(patch.environments!.production.status).toBe('SKIPPED');
   });
 
   it('closes the approval request whose wait timed out', async () => {
