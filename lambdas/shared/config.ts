@@ -271,6 +271,16 @@ export const configSchema = z
         }
       });
     });
+    // A rollout holds its lock from "Start rollout" until it settles: at most timeout + eventGrace (then it
+    // settles as RolloutStuck). A shorter lease would let another release take the lock mid-rollout.
+    const held = cfg.rollout.timeout + cfg.rollout.eventGrace;
+    if (cfg.rollout.lockLease < held) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'lockLease'],
+        message: `lock lease of ${cfg.rollout.lockLease} s is shorter than the ${held} s a rollout may hold its lock (rollout.timeout ${cfg.rollout.timeout} s + rollout.eventGrace ${cfg.rollout.eventGrace} s); expected at least ${held} s`,
+      });
+    }
     for (const [name, svc] of Object.entries(cfg.services)) {
       for (const env of Object.keys(svc.environments)) {
         if (!envNames.has(env)) {

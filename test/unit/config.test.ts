@@ -41,6 +41,20 @@ describe('configuration', () => {
     expect(message).toMatch(/\(root\): Unrecognized key: "colour"/);
   });
 
+  it('refuses a rollout lock lease shorter than a rollout may hold the lock', () => {
+    const raw = structuredClone(loadRaw());
+    (raw as { rollout: Record<string, unknown> }).rollout = {
+      timeout: '30m',
+      eventGrace: '5m',
+      lockLease: '20m',
+    };
+    expect(() => parseConfig(raw)).toThrow(
+      /rollout\.lockLease: lock lease of 1200 s is shorter than the 2100 s a rollout may hold its lock \(rollout\.timeout 1800 s \+ rollout\.eventGrace 300 s\); expected at least 2100 s/,
+    );
+    (raw as { rollout: Record<string, unknown> }).rollout.lockLease = '35m';
+    expect(parseConfig(raw).rollout.lockLease).toBe(2100);
+  });
+
   it('explains a missing file and how to fix it', () => {
     expect(() => loadConfig('/nonexistent/shipgate.yaml')).toThrow(
       /Cannot read the Shipgate config.*SHIPGATE_CONFIG/,
