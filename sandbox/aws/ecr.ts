@@ -55,6 +55,82 @@ export const REGISTRY_HOST = `${SANDBOX_ACCOUNT}.dkr.ecr.${SANDBOX_REGION}.amazo
  * manifest bytes, tag immutability enforced), `BatchGetImage`, `DescribeImages` and scan findings read
  * from the manifest annotation `org.shipgate.sandbox.findings`.
  */
+
+/** Largest emulated finding count per severity (keeps DescribeImageScanFindings pages bounded). */
+const MAX_FINDINGS_PER_SEVERITY = 1000;
+
+function invalidAnnotation(name: string, problem: string): AwsServiceError {
+  return new AwsServiceError(
+    'InvalidParameterException',
+    `Invalid parameter at 'imageManifest': annotation ${name} ${problem}`,
+  );
+}
+
+/**
+ * Severity counts of a findings annotation (`{"CRITICAL":1,"HIGH":2}`), zero counts left out.
+ * @throws AwsServiceError (InvalidParameterException) naming what is wrong: the sandbox's scan gate must
+ * never read a typo as "no findings".
+ */
+export function parseFindings(raw: string | undefined): ImageBehaviour['findings'] {
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidAnnotation(
+      FINDINGS_ANNOTATION,
+      `is not JSON; expected severity counts such as {"CRITICAL":1}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw invalidAnnotation(
+      FINDINGS_ANNOTATION,
+      `must be a JSON object of severity counts such as {"CRITICAL":1}`,
+    );
+  }
+  const findings: ImageBehaviour['findings'] = {};
+  for (const [severity, n] of Object.entries(parsed)) {
+    if (!(SEVERITIES as readonly string[]).includes(severity)) {
+      throw invalidAnnotation(
+        FINDINGS_ANNOTATION,
+        `has unknown severity "${severity.slice(0, 40)}"; expected one of ${SEVERITIES.join(', ')}`,
+      );
+    }
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_FINDINGS_PER_SEVERITY) {
+      throw invalidAnnotation(
+        FINDINGS_ANNOTATION,
+        `has ${severity}: ${JSON.stringify(n)?.slice(0, 40)}; expected a whole number from 0 to ${MAX_FINDINGS_PER_SEVERITY}`,
+      );
+    }
+    if (n > 0) findings[severity as (typeof SEVERITIES)[number]] = n;
+  }
+  return findings;
+}
+
+/**
+ * The string annotations of a manifest, with the sandbox's own validated.
+ * @throws AwsServiceError (InvalidParameterException) for malformed findings or an unknown rollout behaviour.
+ */
+function readAnnotations(raw: unknown): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  if (raw === null || typeof raw !== 'object') return annotations;
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string') annotations[k] = v;
+    else if (k === FINDINGS_ANNOTATION || k === ROLLOUT_ANNOTATION) {
+      throw invalidAnnotation(k, `must be a string (OCI annotations are strings); received ${typeof v}`);
+    }
+  }
+  parseFindings(annotations[FINDINGS_ANNOTATION]);
+  const rollout = annotations[ROLLOUT_ANNOTATION];
+  if (rollout !== undefined && !['ok', 'fail', 'unhealthy'].includes(rollout)) {
+    throw invalidAnnotation(
+      ROLLOUT_ANNOTATION,
+      `is "${rollout.slice(0, 40)}"; expected fail (the deployment fails and rolls back), unhealthy (it completes, the smoke check fails) or ok`,
+    );
+  }
+  return annotations;
+}
+
 export class EcrEmulator implements AwsServiceEmulator {
   readonly targetPrefix = 'AmazonEC2ContainerRegistry_V20150921';
   readonly contentType = 'application/x-amz-json-1.1';
@@ -154,6 +230,7 @@ export class EcrEmulator implements AwsServiceEmulator {
         `Invalid parameter at 'imageManifest': expected schemaVersion 2, received ${JSON.stringify(parsed?.schemaVersion)}`,
       );
     }
+    const annotations = readAnnotations(parsed.annotations);
     const digest = `sha256:${createHash('sha256').update(manifest, 'utf8').digest('hex')}`;
     if (typeof input.imageDigest === 'string' && input.imageDigest !== digest) {
       throw new AwsServiceError(
@@ -187,10 +264,6 @@ export class EcrEmulator implements AwsServiceEmulator {
         'ImageAlreadyExistsException',
         `Image with digest '${digest}' already exists in the repository with name '${repo.name}' in registry with id '${SANDBOX_ACCOUNT}'`,
       );
-    }
-    const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed.annotations ?? {})) {
-      if (typeof v === 'string') annotations[k] = v;
     }
     const image = existing ?? {
       digest,
@@ -340,21 +413,17 @@ export class EcrEmulator implements AwsServiceEmulator {
     };
   }
 
-  /** What the image's annotations ask the sandbox to do. Malformed findings JSON counts as no findings. */
+  /**
+   * What the image's annotations ask the sandbox to do. `putImage` refused malformed annotations, so what is
+   * stored parses; anything else (a state dir edited by hand) counts as no findings and a healthy rollout.
+   */
   behaviour(image: StoredImage): ImageBehaviour {
     const rollout = image.annotations[ROLLOUT_ANNOTATION];
-    const findings: ImageBehaviour['findings'] = {};
-    const raw = image.annotations[FINDINGS_ANNOTATION];
-    if (raw) {
-      try {
-        const parsed = JSON.parse(raw) as Record<string, unknown>;
-        for (const s of SEVERITIES) {
-          const n = parsed[s];
-          if (typeof n === 'number' && Number.isInteger(n) && n > 0) findings[s] = Math.min(n, 1000);
-        }
-      } catch {
-        // A malformed annotation is reported by `annotationProblem`; it never breaks a scan.
-      }
+    let findings: ImageBehaviour['findings'] = {};
+    try {
+      findings = parseFindings(image.annotations[FINDINGS_ANNOTATION]);
+    } catch {
+      // only reachable for a hand-edited state dir: putImage validates annotations
     }
     return { rollout: rollout === 'fail' || rollout === 'unhealthy' ? rollout : 'ok', findings };
   }

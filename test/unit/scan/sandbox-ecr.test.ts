@@ -3,7 +3,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  ECRClient,
+  PutImageCommand,
+} from '@aws-sdk/client-ecr';
 import { runScanGate } from '../../../lambdas/domain/scan/gate';
 import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
 import { createAwsEndpoint } from '../../../sandbox/aws/server';
@@ -85,5 +90,40 @@ describe('scan gate against the sandbox ECR endpoint', () => {
     expect(summary.text.split('\n')[0]).toBe(
       'Scan FAILED: staging (CRITICAL 1 > 0); production (CRITICAL 1 > 0, HIGH 2 > 0).',
     );
+  });
+
+  it.each([
+    ['not JSON', { 'org.shipgate.sandbox.findings': '{CRITICAL:1' }, /findings is not JSON/],
+    ['an array', { 'org.shipgate.sandbox.findings': '[1]' }, /must be a JSON object of severity counts/],
+    [
+      'a misspelt severity',
+      { 'org.shipgate.sandbox.findings': '{"CRITICIAL":1}' },
+      /unknown severity "CRITICIAL"/,
+    ],
+    [
+      'a count as text',
+      { 'org.shipgate.sandbox.findings': '{"HIGH":"2"}' },
+      /HIGH: "2"; expected a whole number/,
+    ],
+    [
+      'a negative count',
+      { 'org.shipgate.sandbox.findings': '{"LOW":-1}' },
+      /LOW: -1; expected a whole number/,
+    ],
+    ['a non-string annotation', { 'org.shipgate.sandbox.findings': { CRITICAL: 1 } }, /must be a string/],
+    [
+      'an unknown rollout behaviour',
+      { 'org.shipgate.sandbox.rollout': 'crash' },
+      /rollout is "crash"; expected fail/,
+    ],
+  ])('refuses a manifest whose annotation is %s and stores nothing', async (_, annotations, message) => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'api-gateway' })).catch(() => undefined);
+    const manifest = JSON.stringify({ schemaVersion: 2, layers: [], annotations });
+    const put = ecr.send(
+      new PutImageCommand({ repositoryName: 'api-gateway', imageManifest: manifest, imageTag: 'typo' }),
+    );
+    await expect(put).rejects.toMatchObject({ name: 'InvalidParameterException', message });
+    const images = await ecr.send(new DescribeImagesCommand({ repositoryName: 'api-gateway' }));
+    expect(images.imageDetails ?? []).toEqual([]);
   });
 });
