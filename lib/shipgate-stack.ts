@@ -53,15 +53,6 @@ export const HTTP_SECRETS: readonly SecretName[] = [
 const ROLLOUT_STEPS: readonly StepName[] = ['start-rollout', 'await-rollout', 'check-rollout', 'rollback'];
 /** Steps that read deploy contracts from SSM. */
 const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', ...ROLLOUT_STEPS];
-/** Steps that complete task tokens themselves (besides the HTTP Lambda): rollouts settling, approvals closing. */
-const TASK_RESPONSE_STEPS: readonly StepName[] = [
-  'rollout-events',
-  'start-rollout',
-  'await-rollout',
-  'check-rollout',
-  'request-approval',
-  'report-failure',
-];
 
 /**
  * Shipgate on AWS: the HTTP API and its hono Lambda, one Lambda per workflow step, the release state
@@ -159,18 +150,30 @@ export class ShipgateStack extends Stack {
       this.workflow.stateMachine.stateMachineArn,
     );
     this.workflow.stateMachine.grantStartExecution(this.httpFunction);
-    this.workflow.stateMachine.grantTaskResponse(this.httpFunction);
+    // Approval decisions answer the waiting "Approve <env>" task: success on quorum, failure on a reject.
+    this.httpFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DecideApprovals',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: [this.workflow.stateMachine.stateMachineArn],
+      }),
+    );
     this.workflow.stateMachine.grantRead(this.httpFunction);
     this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
     for (const step of STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
 
-    const taskResponse = new iam.PolicyStatement({
-      sid: 'CompleteRolloutWaiters',
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
-      resources: [stateMachineArn],
-    });
-    for (const step of TASK_RESPONSE_STEPS) {
-      steps[step].addToRolePolicy(taskResponse);
+    // Steps that complete task tokens themselves (rollouts settling, approvals closing): exactly the answers
+    // each sends, on this state machine only.
+    for (const step of STEP_NAMES) {
+      const responses = STEPS[step].taskResponses ?? [];
+      if (responses.length === 0) continue;
+      steps[step].addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'AnswerTaskTokens',
+          actions: responses.map((r) => `states:${r}`),
+          resources: [stateMachineArn],
+        }),
+      );
       steps[step].addEnvironment('SHIPGATE_STATE_MACHINE_ARN', stateMachineArn);
     }
 

@@ -16,6 +16,9 @@ export type StepName =
   | 'record-release'
   | 'report-failure';
 
+/** A Step Functions task-token answer (`states:<name>`). */
+export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
+
 /** What the CDK app needs to know about one step Lambda. */
 export interface StepSpec {
   /** Handler file, relative to the repository root (it exports `handler`). */
@@ -29,6 +32,12 @@ export interface StepSpec {
    * against the `getSecret('<name>')` calls in the handler's bundle, both ways.
    */
   readonly secrets: readonly SecretName[];
+  /**
+   * Task-token answers the step sends (granted on the release state machine, nothing more: a token decides
+   * a waiting step for whoever may answer it). A test checks this against the `SendTask*` calls in the
+   * handler's bundle. @default none
+   */
+  readonly taskResponses?: readonly TaskResponse[];
   /** Memory in MB. @default 512 */
   readonly memorySize?: number;
 }
@@ -71,30 +80,35 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
     secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken'],
+    taskResponses: ['SendTaskFailure'],
   },
   'start-rollout': {
     entry: 'lambdas/steps/start-rollout.ts',
     description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
     timeoutSeconds: () => 120,
     secrets: ['gitlabToken'],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'await-rollout': {
     entry: 'lambdas/steps/await-rollout.ts',
     description: 'Re-registers the waiter of an in-flight rollout',
     timeoutSeconds: () => 60,
     secrets: [],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'check-rollout': {
     entry: 'lambdas/steps/check-rollout.ts',
     description: 'Checks an in-flight rollout once when no deployment event arrived in time',
     timeoutSeconds: () => 60,
     secrets: [],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'rollout-events': {
     entry: 'lambdas/steps/rollout-events.ts',
     description: 'Resumes waiting rollouts from ECS and CodeDeploy deployment events',
     timeoutSeconds: () => 60,
     secrets: [],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   verify: {
     entry: 'lambdas/steps/verify.ts',
@@ -119,6 +133,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     description: 'Records a failed release with its error and cause, closes a timed-out approval',
     timeoutSeconds: () => 60,
     secrets: ['chatWebhookUrl', 'gitlabToken'],
+    taskResponses: ['SendTaskFailure'],
   },
 };
 

@@ -140,4 +140,16 @@ describe('IAM matches what each Lambda’s code does', () => {
       .filter((action) => !actions.has(action));
     expect(missing).toEqual([]);
   });
+
+  // A task token decides a waiting step for whoever may call SendTask* (docs/architecture.md, "Where task
+  // tokens are"): only a function whose code answers tokens may hold that permission.
+  it.each(Object.keys(functions))('%s may send exactly the task-token answers its bundle sends', (name) => {
+    const { actions } = grantsOf(functions[name as keyof typeof functions].fn);
+    const granted = [...actions].filter((a) => a.startsWith('states:SendTask')).sort();
+    const used = usage[name].commands
+      .filter((c) => c.startsWith('SendTask'))
+      .map((c) => ACTIONS[c])
+      .sort();
+    expect(granted).toEqual(used);
+  });
 });
