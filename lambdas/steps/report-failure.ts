@@ -31,6 +31,7 @@ export function readableCause(cause: string | undefined): string | undefined {
 
 const ENV_FAILURE_DETAIL: Record<string, string> = {
   'States.Timeout': 'timed out',
+  ApprovalExpired: 'approval expired (nobody decided in time)',
   ApprovalRejected: 'approval rejected',
   ApprovalSuperseded: 'superseded by a newer release',
   ReleaseSuperseded: 'a newer release already runs here',
@@ -84,12 +85,17 @@ export function failurePatch(doc: ReleaseDocument, now: Date): ReleasePatch {
   };
 }
 
+/** Errors of a release whose approval nobody decided in time (`States.Timeout`: definitions before the
+ * "Approval of <env> expired" state). */
+const APPROVAL_TIMEOUTS = new Set(['ApprovalExpired', 'States.Timeout']);
+
 /**
- * The environment whose approval timed out, when the release failed with `States.Timeout` while waiting in
- * "Approve <env>" (the first environment it reached without an approval result), else `undefined`.
+ * The environment whose approval timed out, when the release failed with `ApprovalExpired` (or
+ * `States.Timeout`) while waiting in "Approve <env>" (the first environment it reached without an approval
+ * result), else `undefined`.
  */
 export function timedOutApproval(doc: ReleaseDocument): string | undefined {
-  if (doc.error?.Error !== 'States.Timeout' || doc.scan === undefined) return undefined;
+  if (!APPROVAL_TIMEOUTS.has(doc.error?.Error ?? '') || doc.scan === undefined) return undefined;
   const env = doc.release.environments.find((e) => !doc.verify?.[e]);
   return env && !doc.approvals?.[env] ? env : undefined;
 }

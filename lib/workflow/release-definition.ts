@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { ApprovalTaskError } from '../../lambdas/domain/approvals/task';
 import type { EnvironmentConfig, ShipgateConfig } from '../../lambdas/shared/config';
 import { STEPS, type StepName } from './steps';
 
@@ -62,6 +63,7 @@ export function lockRetryAttempts(config: ShipgateConfig): { maxAttempts: number
 export function environmentStateNames(env: string) {
   return {
     approve: `Approve ${env}`,
+    approvalExpired: `Approval of ${env} expired`,
     checkFreeze: `Check freeze ${env}`,
     frozen: `Is ${env} frozen?`,
     waitFreeze: `Wait for ${env} freeze to end`,
@@ -75,6 +77,21 @@ export function environmentStateNames(env: string) {
     verify: `Verify ${env}`,
     rollBack: `Roll back ${env}`,
   } as const;
+}
+
+/** Error of an execution whose approval nobody decided within the policy timeout (as close.ts sends it). */
+const APPROVAL_EXPIRED: ApprovalTaskError = 'ApprovalExpired';
+
+/** `259200` → `3d`, `7200` → `2h`, `90` → `90s`: the largest unit that divides the seconds evenly (as the config writes it). */
+export function humanDuration(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
 }
 
 /** Names of the states outside the environment stages. */
@@ -95,6 +112,7 @@ export const STATE_NAMES = {
  *                                                    └─no─▶ Deploy <env> (Map) ▶ Verify <env>
  * ▶ Record release
  * failures: Deploy/Verify <env> ▶ Roll back <env> ▶ Report failure ▶ Release failed (original Error/Cause)
+ *           Approve <env> timed out ▶ Approval of <env> expired ▶ Report failure ▶ Release failed (ApprovalExpired)
  *           any other step   ▶ Report failure ▶ Release failed
  * ```
  *
@@ -202,6 +220,18 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       timeoutSeconds: env.approval.timeout,
       comment: `Waits for ${env.approval.quorum} approval(s) of ${environment}; fails closed after the policy timeout`,
     });
+    // A timeout is the policy working, not a fault: name it, so the console, the execution's error and the
+    // release record all say which approval expired instead of a bare States.Timeout.
+    const approvalExpired = new sfn.Pass(stageScope, names.approvalExpired, {
+      comment: `Nobody decided within the ${environment} approval timeout: the gate fails closed`,
+      result: sfn.Result.fromObject({
+        Error: APPROVAL_EXPIRED,
+        Cause: `No decision on ${environment} within ${humanDuration(env.approval.timeout)} (${env.approval.quorum} approval(s) needed): the request expired and the gate failed closed. Re-run the pipeline to ask again.`,
+      }),
+      resultPath: '$.error',
+    });
+    approvalExpired.next(reportFailure);
+    approve.addCatch(approvalExpired, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
     approve.addCatch(reportFailure, onFailure);
 
     const checkFreeze = invoke(names.checkFreeze, 'check-freeze', {

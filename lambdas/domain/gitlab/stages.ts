@@ -96,7 +96,7 @@ export interface FailedReleaseDocument {
  */
 export const SUPERSEDED_ERRORS: ReadonlySet<string> = new Set(['ApprovalSuperseded', 'ReleaseSuperseded']);
 /** Errors raised before any rollout of the environment started. */
-const BEFORE_ROLLOUT = new Set(['ApprovalRejected', 'ApprovalSuperseded', 'DeployFrozen']);
+const BEFORE_ROLLOUT = new Set(['ApprovalRejected', 'ApprovalSuperseded', 'ApprovalExpired', 'DeployFrozen']);
 
 /**
  * Which stage a failed release stopped in: `scan` when it never got past the scan, else the first
@@ -130,7 +130,8 @@ export async function feedbackFailed(doc: FailedReleaseDocument, deps: FeedbackD
     const state: CommitState = SUPERSEDED_ERRORS.has(error) ? 'canceled' : 'failed';
     const cause = readableCause(doc.error?.Cause);
     const waitingForApproval = stage !== 'scan' && doc.approvals?.[stage] === undefined;
-    const label = error === 'States.Timeout' && waitingForApproval ? 'Approval timed out' : error;
+    const timedOut = error === 'ApprovalExpired' || (error === 'States.Timeout' && waitingForApproval);
+    const label = timedOut ? 'Approval timed out' : error;
     const description = `${label}${cause ? `: ${cause.split('\n')[0]}` : ''}`;
     const rolloutStarted =
       stage !== 'scan' && doc.approvals?.[stage] !== undefined && !BEFORE_ROLLOUT.has(error);

@@ -149,7 +149,8 @@ describe('approvals in the release workflow', () => {
       },
     });
     expect(run.status).toBe('FAILED');
-    expect(run.error).toBe('States.Timeout');
+    expect(run.error).toBe('ApprovalExpired');
+    expect(run.entered).toContain('Approval of staging expired');
     expect(run.entered).toContain('Report failure');
     expect(run.entered).not.toContain('Deploy staging');
     const timedOut = h.posts.filter((p) => String(p.body.text).startsWith('Timed out: acme/shop'));

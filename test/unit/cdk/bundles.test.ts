@@ -46,7 +46,9 @@ describe('Lambda bundles', () => {
 
   it('loads only the AWS SDK packages a function uses (each costs cold-start time)', () => {
     const sdkPackages = (name: string) =>
-      [...new Set(readFileSync(join(bundles[name], 'index.js'), 'utf8').match(/@aws-sdk\/[a-z0-9-]+/g))].sort();
+      [
+        ...new Set(readFileSync(join(bundles[name], 'index.js'), 'utf8').match(/@aws-sdk\/[a-z0-9-]+/g)),
+      ].sort();
     // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools).
     expect(sdkPackages('HttpFunction')).toEqual([
       '@aws-sdk/client-dynamodb',

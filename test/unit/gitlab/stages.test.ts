@@ -127,6 +127,25 @@ describe('GitLab feedback through a release', () => {
     expect(gitlab.requestsTo('POST', /\/deployments$/)).toEqual([]);
   });
 
+  it('says which approval expired, with its cause, and creates no deployment', async () => {
+    await feedbackFailed(
+      {
+        release,
+        scan: { passed: true },
+        error: { Error: 'ApprovalExpired', Cause: 'No decision on staging within 1h' },
+      },
+      deps(),
+    );
+    expect(gitlab.statuses).toEqual([
+      expect.objectContaining({
+        name: 'shipgate/staging',
+        status: 'failed',
+        description: 'Approval timed out: No decision on staging within 1h',
+      }),
+    ]);
+    expect(gitlab.requestsTo('POST', /\/deployments$/)).toEqual([]);
+  });
+
   it('attributes failures before any environment to the scan', () => {
     expect(failedStage({ release, error: { Error: 'ImageNotFoundError' } })).toBe('scan');
     expect(failedStage({ release, scan: { passed: false } })).toBe('scan');

@@ -157,15 +157,26 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     expect(run.entered.slice(-2)).toEqual(['Report failure', 'Release failed']);
   });
 
-  it('fails closed with States.Timeout when nobody answers an approval in time', async () => {
+  it('fails closed with ApprovalExpired, naming the approval, when nobody answers in time', async () => {
     // GIVEN a staging approval timeout of one second and no decision
     const quick = testConfig({ approvalTimeout: '1s' });
     const handlers = happyHandlers(quick);
     handlers['Approve staging'] = neverAnswers;
     const run = await runLocalWorkflow(definitionFor(quick), input, handlers);
-    expect(run.error).toBe('States.Timeout');
+    // THEN the console shows which approval expired and why, not a bare States.Timeout
+    const cause =
+      'No decision on staging within 1s (1 approval(s) needed): the request expired and the gate failed closed. Re-run the pipeline to ask again.';
+    expect(run.error).toBe('ApprovalExpired');
+    expect(run.cause).toBe(cause);
+    expect(run.entered.slice(-3)).toEqual([
+      'Approval of staging expired',
+      'Report failure',
+      'Release failed',
+    ]);
     expect(run.entered).not.toContain('Deploy staging');
-    expect(run.payloads['Report failure'][0]).toMatchObject({ error: { Error: 'States.Timeout' } });
+    expect(run.payloads['Report failure'][0]).toMatchObject({
+      error: { Error: 'ApprovalExpired', Cause: cause },
+    });
   });
 
   it('settles a rollout whose event was lost by checking, waiting again, and checking once more', async () => {

@@ -193,8 +193,18 @@ describe('Report failure', () => {
 
   it('closes the approval request whose wait timed out', async () => {
     ddbMock.on(QueryCommand).resolves({ Items: [] });
-    const doc = { ...input, scan: { passed: true }, error: { Error: 'States.Timeout', Cause: '' } };
+    const doc = {
+      ...input,
+      scan: { passed: true },
+      error: { Error: 'ApprovalExpired', Cause: 'No decision' },
+    };
     expect(timedOutApproval(doc as never)).toBe('staging');
+    // executions started before the "Approval of <env> expired" state fail with a bare States.Timeout
+    expect(timedOutApproval({ ...doc, error: { Error: 'States.Timeout' } } as never)).toBe('staging');
+    expect(failurePatch(doc as never, now()).environments!.staging).toMatchObject({
+      status: 'FAILED',
+      detail: 'approval expired (nobody decided in time)',
+    });
     const approvals = () =>
       approvalDeps({
         ddb,
