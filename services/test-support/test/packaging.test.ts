@@ -100,6 +100,27 @@ describe.each(SERVICES)('%s packaging', (service) => {
       expect(scriptOf(test)).toMatch(/npx jest/);
     });
 
+    it("installs the test toolchain at exactly the versions the repository's own test run uses", () => {
+      // The CI job runs the same test files with `npm install $TEST_TOOLCHAIN`; a drift (e.g. jest 30 in CI,
+      // jest 29 here) would test the service with a runner nobody ran locally.
+      const toolchain = String((ci.variables as Record<string, unknown>).TEST_TOOLCHAIN).split(/\s+/);
+      expect(toolchain.length).toBeGreaterThan(3);
+      expect(scriptOf(job('test'))).toContain('$TEST_TOOLCHAIN');
+      const pinned = (file: string) => {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+        return { ...pkg.dependencies, ...pkg.devDependencies };
+      };
+      const versions = {
+        ...pinned(join(SERVICES_DIR, 'test-support', 'package.json')),
+        ...pinned(join(SERVICES_DIR, '..', 'package.json')),
+      };
+      for (const spec of toolchain) {
+        const at = spec.lastIndexOf('@');
+        const name = spec.slice(0, at);
+        expect({ name, version: spec.slice(at + 1) }).toEqual({ name, version: versions[name] });
+      }
+    });
+
     it('runs SAST (GitLab template, gl-sast-report.json) and a dependency audit', () => {
       expect(ci.include).toEqual(expect.arrayContaining([{ template: 'Jobs/SAST.gitlab-ci.yml' }]));
       expect(job('semgrep-sast').stage).toBe('scan');

@@ -2,7 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEBHOOK_PATH } from '../../../lambdas/domain/gitlab/hooks';
-import { ANSIBLE_DIR, read, readYaml, REPO_ROOT, roleTasks, roleVars, walk, type Task } from './ansible-tree';
+import {
+  ANSIBLE_DIR,
+  read,
+  readYaml,
+  REPO_ROOT,
+  roleTasks,
+  roleVars,
+  toolsAvailable,
+  walk,
+  type Task,
+} from './ansible-tree';
 
 interface ConfigProject {
   name: string;
@@ -152,6 +162,16 @@ describe('projects, pipelines and pushed sources agree', () => {
       expect((ci.stages ?? []).filter((s) => /deploy/i.test(s))).toEqual([]);
     }
   });
+
+  (toolsAvailable(['yamllint'], 'test/unit/ansible/wiring.test.ts') ? it : it.skip)(
+    'pushes pipelines that are yamllint clean (the repository .yamllint, strict)',
+    () => {
+      const files = pushProjects.map((p) => join(p.source, '.gitlab-ci.yml'));
+      // Throws with yamllint's report when any file has an error or a warning.
+      execFileSync('yamllint', ['-s', '-f', 'parsable', ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
+      expect(files).toHaveLength(pushProjects.length);
+    },
+  );
 
   it('routes the Terraform jobs to the shell runner by its tag', () => {
     const ci = readYaml<Record<string, { tags?: string[] }>>('terraform/.gitlab-ci.yml');

@@ -44,6 +44,28 @@ describe('GitLab OIDC trust', () => {
       expect(sub.test).toBe('StringEquals');
       expect(aud).toMatchObject({ test: 'StringEquals' });
     }
+    // The other direction: every statement that lets a web identity (an OIDC token) assume a role is one
+    // of those — a trust statement without a sub or aud condition would trust every project of the issuer.
+    const webIdentity = resourcesOfType(files, 'aws_iam_policy_document', 'data').flatMap((d) =>
+      ((d.body.statement as Block[] | undefined) ?? [])
+        .filter((s) => JSON.stringify(s.actions ?? []).includes('AssumeRoleWithWebIdentity'))
+        .map((s) => ({
+          at: `${d.file}: ${d.name}`,
+          claims: ((s.condition as Block[] | undefined) ?? [])
+            .filter((c) => c.test === 'StringEquals')
+            .map((c) => String(c.variable).split(':').pop())
+            .sort(),
+        })),
+    );
+    expect(webIdentity.length).toBeGreaterThan(0);
+    for (const s of webIdentity) expect(s).toEqual({ at: s.at, claims: ['aud', 'sub'] });
+    // No role trusts a web identity through an inline JSON document (which the checks above would miss).
+    for (const role of resourcesOfType(files, 'aws_iam_role')) {
+      expect({ role: `${role.file}: ${role.name}`, policy: role.body.assume_role_policy }).toEqual({
+        role: `${role.file}: ${role.name}`,
+        policy: expect.stringMatching(/^\$\{data\.aws_iam_policy_document\.\w+(\[[^\]]+\])?\.json\}$/),
+      });
+    }
     // Nowhere in terraform/ does a condition on a token claim use a pattern operator.
     for (const f of files) expect(f.text).not.toMatch(/StringLike[\s\S]{0,120}:sub/);
   });

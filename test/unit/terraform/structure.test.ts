@@ -33,6 +33,11 @@ function hasTerraform(): boolean {
     execFileSync('terraform', ['version'], { stdio: 'ignore' });
     return true;
   } catch {
+    // Never a silent skip: say what was not checked and how to get it checked.
+    process.stderr.write(
+      'SKIPPED test/unit/terraform `terraform fmt -check`: no terraform binary on PATH ' +
+        '(install Terraform >= 1.11; .ci/run also runs the check when terraform is installed)\n',
+    );
     return false;
   }
 }
@@ -47,19 +52,19 @@ describe('terraform/ layout', () => {
     expect(MODULES).toEqual(expect.arrayContaining(REQUIRED_MODULES));
   });
 
-  it.each(REQUIRED_MODULES)(
-    'module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README',
-    (m) => {
-      for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
-        expect(existsSync(join(TERRAFORM_DIR, 'modules', m, f))).toBe(true);
-      }
-      const readme = readFileSync(join(TERRAFORM_DIR, 'modules', m, 'README.md'), 'utf8');
-      // The README documents every input of the module.
-      return parseFile(`modules/${m}/variables.tf`).then((vars) => {
-        for (const name of Object.keys(variablesOf(vars))) expect(readme).toContain(`\`${name}\``);
-      });
-    },
-  );
+  // Every directory under modules/, not only the required ones: a new module gets the same checks.
+  const ALL_MODULES = [...new Set([...REQUIRED_MODULES, ...MODULES])];
+
+  it.each(ALL_MODULES)('module %s has main.tf, variables.tf, outputs.tf, versions.tf and a README', (m) => {
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
+      expect(existsSync(join(TERRAFORM_DIR, 'modules', m, f))).toBe(true);
+    }
+    const readme = readFileSync(join(TERRAFORM_DIR, 'modules', m, 'README.md'), 'utf8');
+    // The README documents every input of the module.
+    return parseFile(`modules/${m}/variables.tf`).then((vars) => {
+      for (const name of Object.keys(variablesOf(vars))) expect(readme).toContain(`\`${name}\``);
+    });
+  });
 
   it('parses every .tf file (HCL syntax errors fail here)', () => {
     expect(files.length).toBeGreaterThan(40);
@@ -104,28 +109,25 @@ describe('terraform/ layout', () => {
     expect(problems).toEqual([]);
   });
 
-  it.each(REQUIRED_MODULES)('module %s names its main resource "this"', async (m) => {
+  it.each(ALL_MODULES)('module %s names its main resource "this"', async (m) => {
     const main = await parseFile(`modules/${m}/main.tf`);
     const names = blocksOf(main).map(([, name]) => name);
     expect(names).toContain('this');
   });
 
-  it.each(REQUIRED_MODULES)(
-    'module %s requires Terraform >= 1.11 and a minimum AWS provider 6.x',
-    async (m) => {
-      const versions = await parseFile(`modules/${m}/versions.tf`);
-      const terraform = child(versions.json as never, 'terraform');
-      expect(terraform?.required_version).toMatch(/>= 1\.1[1-9]/);
-      const providers = child(terraform, 'required_providers') as Record<
-        string,
-        { source: string; version: string }
-      >;
-      expect(providers.aws).toEqual({
-        source: 'hashicorp/aws',
-        version: expect.stringMatching(/^>= 6\.\d+$/),
-      });
-    },
-  );
+  it.each(ALL_MODULES)('module %s requires Terraform >= 1.11 and a minimum AWS provider 6.x', async (m) => {
+    const versions = await parseFile(`modules/${m}/versions.tf`);
+    const terraform = child(versions.json as never, 'terraform');
+    expect(terraform?.required_version).toMatch(/>= 1\.1[1-9]/);
+    const providers = child(terraform, 'required_providers') as Record<
+      string,
+      { source: string; version: string }
+    >;
+    expect(providers.aws).toEqual({
+      source: 'hashicorp/aws',
+      version: expect.stringMatching(/^>= 6\.\d+$/),
+    });
+  });
 
   describe.each(ENVIRONMENTS)('environment %s', (env) => {
     it('stores state in S3 with the native lock file, encrypted, under its own key', async () => {
@@ -183,6 +185,28 @@ describe('terraform/ layout', () => {
       for (const env of rest)
         expect(readFileSync(join(TERRAFORM_DIR, 'environments', env, f), 'utf8')).toBe(a);
     }
+  });
+
+  it('locks every remote state with the S3 native lock file, never a DynamoDB table', async () => {
+    // global and the environments keep their state in the bootstrap bucket; bootstrap starts local.
+    const roots = ['global', ...ENVIRONMENTS.map((e) => `environments/${e}`)];
+    for (const root of roots) {
+      const versions = await parseFile(`${root}/versions.tf`);
+      const backend = child(versions.json as never, 'terraform')?.backend as
+        Record<string, Record<string, unknown>[]> | undefined;
+      expect({ root, backends: Object.keys(backend ?? {}) }).toEqual({ root, backends: ['s3'] });
+      expect(backend!.s3[0]).toMatchObject({
+        use_lockfile: true,
+        encrypt: true,
+        key: `${root.replace(/^environments\//, '')}/terraform.tfstate`,
+      });
+    }
+    const bootstrap = await parseFile('bootstrap/versions.tf');
+    expect(child(bootstrap.json as never, 'terraform')).not.toHaveProperty('backend');
+    const files = await parseAll();
+    expect(files.filter((f) => /dynamodb_table|aws_dynamodb_table/.test(f.text)).map((f) => f.path)).toEqual(
+      [],
+    );
   });
 
   it('stores the bootstrap state bucket versioned, encrypted, private and TLS-only', async () => {
