@@ -139,7 +139,14 @@ export async function runScanGate(payload: ScanPayload, deps: ScanGateDeps = {})
       resolved.images,
       release.services,
     );
-    if (scannedImage && service) coveredByReport.set(service, `${report.path} (job ${report.jobName})`);
+    if (parsed.failed) {
+      // Its findings still count, but a failed scan covers nothing: the image still needs ECR's scan.
+      notes.push(
+        `${report.path} of job ${report.jobName} reports a failed scan; it does not cover any image`,
+      );
+    } else if (scannedImage && service) {
+      coveredByReport.set(service, `${report.path} (job ${report.jobName})`);
+    }
     for (const f of parsed.findings) reportFindings.push(service ? { ...f, service } : f);
   }
 

@@ -42,25 +42,25 @@ export function severityRank(severity: Severity): number {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+/** Id of a finding its scanner gave no id: it still counts (fail closed) under a name that says so. */
+const unidentified = (scanner: string, index: number) => `${scanner}-UNIDENTIFIED-${index + 1}`;
 
 /** Findings of ECR basic scanning. */
 export function parseEcrBasicFindings(findings: readonly ImageScanFinding[], service: string): Finding[] {
-  return findings
-    .filter((f) => str(f.name))
-    .map((f) => {
-      const attr = (key: string) => f.attributes?.find((a) => a.key === key)?.value;
-      return {
-        id: f.name as string,
-        aliases: [],
-        severity: normalizeSeverity(f.severity),
-        package: attr('package_name'),
-        version: attr('package_version'),
-        service,
-        title: f.description ? truncate(f.description, 120) : undefined,
-        url: f.uri,
-        sources: ['ecr'],
-      };
-    });
+  return findings.map((f, i) => {
+    const attr = (key: string) => f.attributes?.find((a) => a.key === key)?.value;
+    return {
+      id: str(f.name) ?? unidentified('ECR', i),
+      aliases: [],
+      severity: normalizeSeverity(f.severity),
+      package: attr('package_name'),
+      version: attr('package_version'),
+      service,
+      title: f.description ? truncate(f.description, 120) : undefined,
+      url: f.uri,
+      sources: ['ecr'],
+    };
+  });
 }
 
 /**
@@ -75,8 +75,8 @@ export function parseEcrEnhancedFindings(
   for (const f of findings) {
     if (f.status && f.status !== 'ACTIVE') continue;
     const details = f.packageVulnerabilityDetails;
-    const id = str(details?.vulnerabilityId) ?? str(f.title) ?? str(f.findingArn);
-    if (!id) continue;
+    const id =
+      str(details?.vulnerabilityId) ?? str(f.title) ?? str(f.findingArn) ?? unidentified('ECR', out.length);
     const url = str(details?.sourceUrl) ?? details?.referenceUrls?.find((u) => str(u));
     const aliases = (details?.relatedVulnerabilities ?? []).filter((v): v is string => !!str(v));
     const packages = details?.vulnerablePackages?.length ? details.vulnerablePackages : [undefined];
@@ -110,6 +110,11 @@ export interface ParsedReport {
   scanType?: string;
   image?: string;
   findings: Finding[];
+  /**
+   * The report says its scan failed (GitLab `scan.status: "failure"`): its findings, often none, are not a
+   * complete result and must not stand in for a scan.
+   */
+  failed?: boolean;
 }
 
 /** True when a JSON document looks like Trivy's JSON output (schema v2). */
@@ -121,6 +126,10 @@ export function isTrivyReport(doc: unknown): boolean {
 export function isGitlabReport(doc: unknown): boolean {
   return isRecord(doc) && Array.isArray(doc.vulnerabilities);
 }
+
+/** A GitHub advisory link (`https://github.com/advisories/GHSA-…`, `…/security/advisories/GHSA-…`). */
+const GHSA_URL =
+  /^https:\/\/github\.com\/(?:[^/]+\/[^/]+\/security\/)?advisories\/(GHSA(?:-[0-9a-z]{4}){3})\/?$/i;
 
 /**
  * Parses Trivy JSON (`Results[].Vulnerabilities[]`). `ArtifactName` names the image when
@@ -137,10 +146,13 @@ export function parseTrivyReport(doc: unknown): ParsedReport {
     if (!isRecord(result)) continue;
     for (const v of Array.isArray(result.Vulnerabilities) ? result.Vulnerabilities : []) {
       if (!isRecord(v)) continue;
-      const id = str(v.VulnerabilityID);
-      if (!id) continue;
+      const id = str(v.VulnerabilityID) ?? unidentified('TRIVY', findings.length);
       const refs = Array.isArray(v.References) ? v.References.filter((r): r is string => !!str(r)) : [];
-      const aliases = Array.isArray(v.VendorIDs) ? v.VendorIDs.filter((r): r is string => !!str(r)) : [];
+      const vendorIds = Array.isArray(v.VendorIDs) ? v.VendorIDs.filter((r): r is string => !!str(r)) : [];
+      // Trivy names a language package's GitHub advisory only in its references; keep the GHSA id as an
+      // alias so allowlist entries written against it match.
+      const advisories = refs.flatMap((r) => GHSA_URL.exec(r)?.[1] ?? []);
+      const aliases = [...new Set([...vendorIds, ...advisories])].filter((a) => a !== id);
       findings.push({
         id,
         aliases,
@@ -155,9 +167,9 @@ export function parseTrivyReport(doc: unknown): ParsedReport {
     // Misconfigurations and secrets Trivy may add are not vulnerabilities of the image's packages, but a
     // HIGH secret in an image matters: count them under their own ids.
     for (const m of Array.isArray(result.Secrets) ? result.Secrets : []) {
-      if (!isRecord(m) || !str(m.RuleID)) continue;
+      if (!isRecord(m)) continue;
       findings.push({
-        id: m.RuleID as string,
+        id: str(m.RuleID) ?? unidentified('TRIVY', findings.length),
         aliases: [],
         severity: normalizeSeverity(m.Severity),
         package: str(result.Target),
@@ -200,8 +212,11 @@ export function parseGitlabReport(doc: unknown): ParsedReport {
     ];
     const legacyCve = str(v.cve);
     const id =
-      ids[0] ?? (legacyCve && !legacyCve.includes(':') ? legacyCve : undefined) ?? str(v.id) ?? str(v.name);
-    if (!id) continue;
+      ids[0] ??
+      (legacyCve && !legacyCve.includes(':') ? legacyCve : undefined) ??
+      str(v.id) ??
+      str(v.name) ??
+      unidentified('GITLAB', findings.length);
     const location = isRecord(v.location) ? v.location : {};
     const dependency = isRecord(location.dependency) ? location.dependency : undefined;
     const pkg = dependency && isRecord(dependency.package) ? str(dependency.package.name) : undefined;
@@ -224,7 +239,13 @@ export function parseGitlabReport(doc: unknown): ParsedReport {
       sources: [source],
     });
   }
-  return { kind: 'gitlab', scanType, image, findings };
+  return {
+    kind: 'gitlab',
+    scanType,
+    image,
+    findings,
+    ...(scan.status === 'failure' ? { failed: true } : {}),
+  };
 }
 
 /**

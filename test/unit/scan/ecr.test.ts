@@ -53,7 +53,7 @@ describe('waiting for the ECR scan', () => {
     expect(result.status).toBe('complete');
     expect(
       result.status === 'complete' && result.findings.map((f) => `${f.id}:${f.severity}:${f.service}`),
-    ).toEqual(['CVE-2024-5535:CRITICAL:api-gateway', 'CVE-2011-3374:LOW:api-gateway']);
+    ).toEqual(['CVE-2023-45853:CRITICAL:api-gateway', 'CVE-2011-3374:LOW:api-gateway']);
     expect(clock.sleeps).toEqual([2000, 4000, 8000]);
     expect(ecrMock).toHaveReceivedCommandWith(DescribeImageScanFindingsCommand, {
       repositoryName: 'api-gateway',
@@ -109,6 +109,7 @@ describe('waiting for the ECR scan', () => {
 
   it('reads enhanced (Inspector) findings of an ACTIVE scan and follows pagination', async () => {
     const enhanced = fixture('ecr-enhanced.json');
+    // The ACTIVE CRITICAL finding comes on the second page, after the SUPPRESSED one.
     const [first, second] = enhanced.imageScanFindings!.enhancedFindings!;
     ecrMock
       .on(DescribeImageScanFindingsCommand)
@@ -120,10 +121,45 @@ describe('waiting for the ECR scan', () => {
       .resolvesOnce({ ...enhanced, imageScanFindings: { enhancedFindings: [first] } });
     const result = await waitForEcrScan(makeImage('billing-app', 3), 60, { ecr, ...fakeClock() });
     expect(result).toMatchObject({ status: 'complete', enhanced: true });
-    expect(result.status === 'complete' && result.findings.map((f) => f.id)).toEqual(['CVE-2024-45337']);
+    expect(result.status === 'complete' && result.findings.map((f) => `${f.id}:${f.severity}`)).toEqual([
+      'CVE-2024-45337:CRITICAL',
+    ]);
     expect(ecrMock).toHaveReceivedNthCommandWith(2, DescribeImageScanFindingsCommand, {
       nextToken: 'page-2',
     });
+  });
+
+  it('counts an UNTRIAGED Inspector finding as UNDEFINED, and leaves out CLOSED ones', async () => {
+    const enhanced = fixture('ecr-enhanced.json');
+    const [active] = enhanced.imageScanFindings!.enhancedFindings!;
+    const fresh = {
+      ...active,
+      findingArn: 'arn:aws:inspector2:eu-west-1:123456789012:finding/0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f',
+      packageVulnerabilityDetails: {
+        ...active.packageVulnerabilityDetails,
+        vulnerabilityId: 'CVE-2025-22869',
+        vendorSeverity: 'UNTRIAGED',
+        relatedVulnerabilities: ['GHSA-hcg3-q754-cr77'],
+        sourceUrl: 'https://nvd.nist.gov/vuln/detail/CVE-2025-22869',
+        cvss: [],
+      },
+      score: undefined,
+      scoreDetails: undefined,
+      severity: 'UNTRIAGED',
+      title: 'CVE-2025-22869 - golang.org/x/crypto',
+    };
+    ecrMock.on(DescribeImageScanFindingsCommand).resolves({
+      ...enhanced,
+      imageScanFindings: {
+        findingSeverityCounts: { CRITICAL: 1, UNDEFINED: 1 },
+        enhancedFindings: [active, fresh, { ...fresh, status: 'CLOSED', findingArn: `${fresh.findingArn}0` }],
+      },
+    });
+    const result = await waitForEcrScan(makeImage('billing-app', 3), 60, { ecr, ...fakeClock() });
+    expect(result.status === 'complete' && result.findings.map((f) => `${f.id}:${f.severity}`)).toEqual([
+      'CVE-2024-45337:CRITICAL',
+      'CVE-2025-22869:UNDEFINED',
+    ]);
   });
 
   it('counts findings ECR reports only in its severity counts', async () => {

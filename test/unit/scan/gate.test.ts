@@ -43,7 +43,7 @@ beforeEach(async () => {
   ecrMock.reset();
   time = Date.parse('2026-11-22T01:00:00Z');
   gitlab = await startFakeGitlab();
-  // The api-gateway pipeline: a Trivy job keeping trivy-report.json, a Bandit SAST job with its report.
+  // The api-gateway pipeline: a Trivy job keeping trivy-report.json, GitLab's Semgrep SAST job with its report.
   gitlab.addJob(
     3,
     900,
@@ -61,7 +61,7 @@ beforeEach(async () => {
     900,
     {
       id: 5002,
-      name: 'bandit-sast',
+      name: 'semgrep-sast',
       stage: 'test',
       artifacts: [
         { file_type: 'archive', filename: 'artifacts.zip', size: 2048 },
@@ -82,22 +82,29 @@ afterEach(async () => {
 const api = () => gitlabClient({ url: gitlab.url, token: gitlab.token }, 5000);
 
 describe('scan gate over ECR and the pipeline reports', () => {
-  it('stops a release with a CRITICAL finding, merging ECR, Trivy and Bandit SAST findings', async () => {
+  it('stops a release with CRITICAL findings, merging ECR, Trivy and Semgrep SAST findings', async () => {
     ecrMock.on(DescribeImageScanFindingsCommand).resolves(ecrFixture('ecr-basic.json'));
     const summary = await runScanGate(
       { release: apiRelease, resolved: { images: [apiImage] } },
       { config: makeConfig(), ecr, gitlab: api(), ...clock },
     );
     expect(summary.passed).toBe(false);
-    expect(summary.counts).toEqual({ CRITICAL: 1, HIGH: 2, MEDIUM: 2, LOW: 1 });
+    expect(summary.counts).toEqual({ CRITICAL: 2, HIGH: 1, MEDIUM: 3, LOW: 1, INFORMATIONAL: 1 });
     expect(summary.sources.sort()).toEqual(['ecr', 'gitlab-sast', 'trivy']);
     expect(summary.top[0]).toMatchObject({
-      id: 'CVE-2024-5535',
+      id: 'CVE-2023-45853',
+      package: 'zlib1g 1:1.2.13.dfsg-1',
       service: 'api-gateway',
       sources: ['ecr', 'trivy'],
     });
+    expect(summary.top[1]).toMatchObject({
+      id: 'bandit.B602',
+      package: 'inventory/jobs.py:17',
+      service: 'api-gateway',
+      sources: ['gitlab-sast'],
+    });
     expect(summary.text.split('\n')[0]).toBe(
-      'Scan FAILED: staging (CRITICAL 1 > 0); production (CRITICAL 1 > 0, HIGH 2 > 0).',
+      'Scan FAILED: staging (CRITICAL 2 > 0); production (CRITICAL 2 > 0, HIGH 1 > 0).',
     );
     // Only the scanner jobs' artifacts were fetched; the build job was left alone.
     const downloads = gitlab.requestsTo('GET', /\/jobs\/\d+\/artifacts\//).map((r) => r.path);
@@ -116,11 +123,15 @@ describe('scan gate over ECR and the pipeline reports', () => {
         waitFor: '60s',
         allowlist: [
           {
-            id: 'CVE-2024-5535',
-            reason: 'ALPN callback is never used by our TLS clients',
+            id: 'CVE-2023-45853',
+            reason: 'MiniZip is not built into zlib1g; nothing here writes zip files',
             expires: '2027-02-28',
           },
-          { id: 'B324', reason: 'MD5 only builds cache keys, not security tokens', expires: '2027-02-28' },
+          {
+            id: 'B602',
+            reason: 'the shell command is a fixed string, no input reaches it',
+            expires: '2027-02-28',
+          },
           {
             id: 'GHSA-3xgq-45jj-v275',
             reason: 'cross-spawn only runs at build time with fixed arguments',
@@ -135,10 +146,13 @@ describe('scan gate over ECR and the pipeline reports', () => {
       { config, ecr, gitlab: api(), ...clock },
     );
     expect(summary.passed).toBe(true);
-    expect(summary.counts).toEqual({ MEDIUM: 2, LOW: 1 });
+    expect(summary.counts).toEqual({ MEDIUM: 3, LOW: 1, INFORMATIONAL: 1 });
     expect(summary.text).toContain(
-      'Allowlisted: CVE-2024-5535 ×1 until 2027-02-28: ALPN callback is never used by our TLS clients',
+      'Allowlisted: CVE-2023-45853 ×1 until 2027-02-28: MiniZip is not built into zlib1g; nothing here writes zip files',
     );
+    // The Bandit test id matches the Semgrep finding bandit.B602 through its alias.
+    expect(summary.allowlisted).toContainEqual(expect.objectContaining({ id: 'B602', count: 1 }));
+    // Trivy names the GHSA advisory only in the references of the cross-spawn finding.
     expect(summary.text).toContain('Allowlisted: GHSA-3xgq-45jj-v275 ×1 (api-gateway) until 2027-02-28');
   });
 
@@ -169,8 +183,47 @@ describe('scan gate over ECR and the pipeline reports', () => {
     expect(summary.notes.join('\n')).toContain(
       'covered by gl-container-scanning-report.json (job container_scanning)',
     );
-    expect(summary.top[0]).toMatchObject({ id: 'CVE-2024-5535', service: 'inventory-app' });
+    expect(summary.top[0]).toMatchObject({
+      id: 'CVE-2023-45853',
+      package: 'zlib1g 1:1.2.13.dfsg-1',
+      service: 'inventory-app',
+      sources: ['gitlab-container-scanning'],
+    });
     expect(summary.environments.production.exceeded).toEqual(['CRITICAL 1 > 0', '1 image scan missing']);
+  });
+
+  it('does not count an image as scanned by a container scanning report whose scan failed', async () => {
+    const shop = makeRelease();
+    const failed = JSON.parse(text('gl-container-scanning-report.json')) as { scan: Record<string, unknown> };
+    failed.scan.status = 'failure';
+    gitlab.addJob(
+      7,
+      812,
+      {
+        id: 6001,
+        name: 'container_scanning',
+        artifacts: [
+          { file_type: 'archive', filename: 'artifacts.zip', size: 1024 },
+          { file_type: 'container_scanning', filename: 'gl-container-scanning-report.json', size: 1024 },
+        ],
+        artifacts_file: { filename: 'artifacts.zip', size: 1024 },
+      },
+      { 'gl-container-scanning-report.json': JSON.stringify(failed) },
+    );
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .rejects(new ScanNotFoundException({ message: 'no scan', $metadata: {} }));
+    const summary = await runScanGate(
+      { release: shop, resolved: { images: [makeImage('inventory-app', 2), makeImage('billing-app', 3)] } },
+      { config: makeConfig(), ecr, gitlab: api(), ...clock },
+    );
+    expect(summary.missing.map((m) => m.service)).toEqual(['inventory-app', 'billing-app']);
+    expect(summary.notes).toContain(
+      'gl-container-scanning-report.json of job container_scanning reports a failed scan; it does not cover any image',
+    );
+    // What it did report still counts.
+    expect(summary.counts).toMatchObject({ CRITICAL: 1, MEDIUM: 1 });
+    expect(summary.environments.staging.exceeded).toEqual(['CRITICAL 1 > 0', '2 image scans missing']);
   });
 
   it('still gates on ECR when GitLab fails, and notes it', async () => {
@@ -189,7 +242,7 @@ describe('scan gate over ECR and the pipeline reports', () => {
     ecrMock.on(DescribeImageScanFindingsCommand).resolves(ecrFixture('ecr-basic.json'));
     gitlab.addJob(3, 900, {
       id: 5004,
-      name: 'semgrep-sast',
+      name: 'nodejs-scan-sast',
       artifacts: [{ file_type: 'sast', filename: 'gl-sast-report.json', size: 100 }],
       artifacts_file: { filename: 'artifacts.zip', size: 100 },
     });
@@ -198,7 +251,7 @@ describe('scan gate over ECR and the pipeline reports', () => {
       { config: makeConfig(), ecr, gitlab: api(), ...clock },
     );
     expect(summary.notes).toContain(
-      'job semgrep-sast declares gl-sast-report.json as a report but it is not in its artifacts archive; add it to artifacts:paths too',
+      'job nodejs-scan-sast declares gl-sast-report.json as a report but it is not in its artifacts archive; add it to artifacts:paths too',
     );
   });
 });
@@ -254,7 +307,7 @@ describe('scan step handler', () => {
     );
     expect(error).toBeInstanceOf(ScanGateFailed);
     expect((error as Error).name).toBe('ScanGateFailed');
-    expect((error as Error).message).toMatch(/^Scan FAILED: staging \(CRITICAL 1 > 0\)/);
+    expect((error as Error).message).toMatch(/^Scan FAILED: staging \(CRITICAL 2 > 0\)/);
     expect(gitlab.statuses.map((s) => `${s.name}=${s.status}`)).toEqual([
       'shipgate/scan=running',
       'shipgate/scan=failed',

@@ -5,7 +5,6 @@ import {
   parseEcrBasicFindings,
   parseEcrEnhancedFindings,
   parseGitlabReport,
-  parseReport,
   parseTrivyReport,
 } from '../../../lambdas/domain/scan/parsers';
 import { evaluatePolicy, mergeFindings, MAX_SUMMARY_TEXT } from '../../../lambdas/domain/scan/policy';
@@ -229,67 +228,19 @@ describe('missing scans', () => {
 describe('merging ECR, Trivy and GitLab reports', () => {
   const ecrBasic = fixture('ecr-basic.json') as DescribeImageScanFindingsCommandOutput;
   const ecrEnhanced = fixture('ecr-enhanced.json') as DescribeImageScanFindingsCommandOutput;
-
-  it('parses each format into normalised findings', () => {
-    const basic = parseEcrBasicFindings(ecrBasic.imageScanFindings!.findings!, 'api-gateway');
-    expect(basic[0]).toMatchObject({
-      id: 'CVE-2024-5535',
-      severity: 'CRITICAL',
-      package: 'libssl3',
-      version: '3.0.14-1~deb12u1',
-      url: 'https://security-tracker.debian.org/tracker/CVE-2024-5535',
-    });
-    const enhanced = parseEcrEnhancedFindings(
-      ecrEnhanced.imageScanFindings!.enhancedFindings!,
-      'billing-app',
-    );
-    // The SUPPRESSED Inspector finding is left out.
-    expect(enhanced).toEqual([
-      expect.objectContaining({
-        id: 'CVE-2024-45337',
-        aliases: ['GHSA-v778-237x-gjrc'],
-        severity: 'HIGH',
-        package: 'golang.org/x/crypto',
-        sources: ['ecr-enhanced'],
-      }),
-    ]);
-    const trivy = parseTrivyReport(fixture('trivy-image.json'));
-    expect(trivy.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/api-gateway:4f1c2e9a7b3d');
-    expect(trivy.findings.map((f) => `${f.id}/${f.severity}/${f.package}`)).toEqual([
-      'CVE-2024-5535/CRITICAL/libssl3',
-      'CVE-2023-50495/MEDIUM/libtinfo6',
-      'CVE-2024-21538/HIGH/cross-spawn',
-    ]);
-    const sast = parseGitlabReport(fixture('gl-sast-report.json'));
-    expect(sast.scanType).toBe('sast');
-    expect(sast.findings[0]).toMatchObject({
-      id: 'B608',
-      severity: 'MEDIUM',
-      package: 'inventory/repository.py:42',
-      sources: ['gitlab-sast'],
-    });
-    const cs = parseReport(fixture('gl-container-scanning-report.json'))!;
-    expect(cs.image).toContain('/inventory-app:');
-    expect(cs.findings[0]).toMatchObject({ id: 'CVE-2024-5535', severity: 'CRITICAL', package: 'libssl3' });
-  });
+  const forService = (findings: Finding[], service: string) => findings.map((f) => ({ ...f, service }));
 
   it('dedupes the same CVE in the same package and service across scanners, keeping the worst severity', () => {
     const ecr = parseEcrBasicFindings(ecrBasic.imageScanFindings!.findings!, 'api-gateway');
-    const trivy = parseTrivyReport(fixture('trivy-image.json')).findings.map((f) => ({
-      ...f,
-      service: 'api-gateway',
-    }));
-    const sast = parseGitlabReport(fixture('gl-sast-report.json')).findings.map((f) => ({
-      ...f,
-      service: 'api-gateway',
-    }));
+    const trivy = forService(parseTrivyReport(fixture('trivy-image.json')).findings, 'api-gateway');
+    const sast = forService(parseGitlabReport(fixture('gl-sast-report.json')).findings, 'api-gateway');
     const merged = mergeFindings([...ecr, ...trivy, ...sast, { ...ecr[0], severity: 'HIGH' as const }]);
-    const libssl = merged.filter((f) => f.id === 'CVE-2024-5535');
-    expect(libssl).toHaveLength(1);
-    expect(libssl[0].sources).toEqual(['ecr', 'trivy']);
-    expect(libssl[0].severity).toBe('CRITICAL');
-    // 2 ECR + 3 Trivy + 2 SAST, less the shared libssl3 finding.
-    expect(merged).toHaveLength(6);
+    const zlib = merged.filter((f) => f.id === 'CVE-2023-45853');
+    expect(zlib).toHaveLength(1);
+    expect(zlib[0]).toMatchObject({ package: 'zlib1g', severity: 'CRITICAL', sources: ['ecr', 'trivy'] });
+    expect(merged.find((f) => f.id === 'CVE-2011-3374')?.sources).toEqual(['ecr', 'trivy']);
+    // 2 ECR + 4 Trivy + 4 SAST, less the zlib1g and apt findings ECR and Trivy share.
+    expect(merged).toHaveLength(8);
     const summary = evaluatePolicy({
       config: makeConfig(),
       environments: ['staging', 'production'],
@@ -299,15 +250,55 @@ describe('merging ECR, Trivy and GitLab reports', () => {
       imageCount: 1,
       now: NOW,
     });
-    expect(summary.counts).toEqual({ CRITICAL: 1, HIGH: 2, MEDIUM: 2, LOW: 1 });
+    expect(summary.counts).toEqual({ CRITICAL: 2, HIGH: 1, MEDIUM: 3, LOW: 1, INFORMATIONAL: 1 });
     expect(summary.top.map((f) => f.id)).toEqual([
-      'CVE-2024-5535',
-      'B324',
+      'CVE-2023-45853',
+      'bandit.B602',
       'CVE-2024-21538',
-      'B608',
-      'CVE-2023-50495',
+      'bandit.B105',
+      'bandit.B608',
     ]);
     expect(summary.text).toContain('[ECR, Trivy, GitLab SAST]');
+  });
+
+  it('merges an ECR enhanced finding with the same CVE from a GitLab container scan of the same image', () => {
+    const enhanced = parseEcrEnhancedFindings(
+      ecrEnhanced.imageScanFindings!.enhancedFindings!,
+      'billing-app',
+    );
+    const cs = fixture('gl-container-scanning-report.json') as { vulnerabilities: Record<string, unknown>[] };
+    const [zlib] = cs.vulnerabilities;
+    const sameCve = {
+      ...cs,
+      vulnerabilities: [
+        {
+          ...zlib,
+          location: {
+            dependency: { package: { name: 'golang.org/x/crypto' }, version: '0.25.0' },
+            operating_system: 'Unknown',
+            image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/billing-app:4f1c2e9a7b3d',
+          },
+          identifiers: [
+            {
+              type: 'cve',
+              name: 'CVE-2024-45337',
+              value: 'CVE-2024-45337',
+              url: 'https://nvd.nist.gov/vuln/detail/CVE-2024-45337',
+            },
+          ],
+        },
+      ],
+    };
+    const gitlab = forService(parseGitlabReport(sameCve).findings, 'billing-app');
+    const merged = mergeFindings([...enhanced, ...gitlab]);
+    expect(merged).toEqual([
+      expect.objectContaining({
+        id: 'CVE-2024-45337',
+        aliases: ['GHSA-v778-237x-gjrc'],
+        severity: 'CRITICAL',
+        sources: ['ecr-enhanced', 'gitlab-container-scanning'],
+      }),
+    ]);
   });
 
   it('keeps the same CVE in two services apart', () => {
