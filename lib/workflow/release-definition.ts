@@ -226,7 +226,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       comment: `Nobody decided within the ${environment} approval timeout: the gate fails closed`,
       result: sfn.Result.fromObject({
         Error: APPROVAL_EXPIRED,
-        Cause: `No decision on ${environment} within ${humanDuration(env.approval.timeout)} (${env.approval.quorum} approval(s) needed): the request expired and the gate failed closed. Re-run the pipeline to ask again.`,
+        Cause: `No decision on ${environment} within ${humanDuration(env.approval.timeout)} (${env.approval.quorum} approval${env.approval.quorum === 1 ? '' : 's'} needed): the request expired and the gate failed closed. Run a new pipeline for the commit to ask again.`,
       }),
       resultPath: '$.error',
     });

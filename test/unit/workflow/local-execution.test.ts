@@ -165,7 +165,7 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     const run = await runLocalWorkflow(definitionFor(quick), input, handlers);
     // THEN the console shows which approval expired and why, not a bare States.Timeout
     const cause =
-      'No decision on staging within 1s (1 approval(s) needed): the request expired and the gate failed closed. Re-run the pipeline to ask again.';
+      'No decision on staging within 1s (1 approval needed): the request expired and the gate failed closed. Run a new pipeline for the commit to ask again.';
     expect(run.error).toBe('ApprovalExpired');
     expect(run.cause).toBe(cause);
     expect(run.entered.slice(-3)).toEqual([
