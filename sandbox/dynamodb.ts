@@ -55,7 +55,16 @@ export async function startDynalite(dataDir: string): Promise<LocalDynamo> {
   };
 }
 
-/** Creates Shipgate's table (layout of `lambdas/shared/table.ts`) when it does not exist. */
+/** How long {@link ensureTable} waits for a table to become ACTIVE before giving up. */
+const TABLE_ACTIVE_TIMEOUT_MS = 10_000;
+
+/**
+ * Creates Shipgate's table (layout of `lambdas/shared/table.ts`) when it does not exist, and returns once it
+ * is ACTIVE. Like DynamoDB, dynalite answers CreateTable with the table CREATING and turns it ACTIVE a moment
+ * later (a timer, then a LevelDB write); until then every item request is a ResourceNotFoundException, so a
+ * request arriving right after start-up on a busy machine would fail.
+ * @throws Error when the table is not ACTIVE within 10 s.
+ */
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
@@ -64,10 +73,14 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   });
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await waitUntilActive(client, tableName);
     client.destroy();
     return;
   } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
+    if (!(err instanceof ResourceNotFoundException)) {
+      client.destroy();
+      throw err;
+    }
   }
   const { partitionKey, sortKey, gsi1 } = TABLE_KEYS;
   await client.send(
@@ -96,5 +109,22 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
       ],
     }),
   );
+  await waitUntilActive(client, tableName);
   client.destroy();
+}
+
+/** Polls DescribeTable until the table and its indexes are ACTIVE (bounded). */
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexes = Table?.GlobalSecondaryIndexes ?? [];
+    if (Table?.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `DynamoDB table ${tableName} is still ${Table?.TableStatus ?? 'missing'} after ${TABLE_ACTIVE_TIMEOUT_MS} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

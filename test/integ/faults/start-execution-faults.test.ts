@@ -28,6 +28,8 @@ let dataDir: string;
 let app: typeof import('../../../lambdas/http/app').app;
 let startRelease: typeof import('../../../lambdas/domain/releases/start').startRelease;
 let ddb: typeof import('../../../lambdas/shared/clients/dynamodb').ddb;
+// What the app logged as errors during the current test: shown when a status is not the expected one.
+let loggedErrors: jest.SpyInstance;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'shipgate-faults-'));
@@ -45,6 +47,8 @@ beforeAll(async () => {
   ({ app } = await import('../../../lambdas/http/app'));
   ({ startRelease } = await import('../../../lambdas/domain/releases/start'));
   ({ ddb } = await import('../../../lambdas/shared/clients/dynamodb'));
+  const { logger } = await import('../../../lambdas/shared/logger');
+  loggedErrors = jest.spyOn(logger, 'error');
 });
 
 afterAll(async () => {
@@ -53,15 +57,30 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-beforeEach(() => useTestEnvironment({ token: FAKE_WEBHOOK_TOKEN }));
+beforeEach(() => {
+  useTestEnvironment({ token: FAKE_WEBHOOK_TOKEN });
+  // Each test queues its own failures: a test that fails early must not leave them to the next one.
+  sfn.clearFailures();
+  loggedErrors.mockClear();
+});
 
 let pipelineId = 50_000;
 const deliveryFor = (id: number, idempotencyKey?: string) =>
   gitlabDelivery(pipelinePayload({ id }), { token: FAKE_WEBHOOK_TOKEN, idempotencyKey });
 
+/**
+ * Posts a delivery. An answer other than 202/503 carries what the app logged as errors (their messages and
+ * causes), so a failing assertion on `status` says why instead of only "500".
+ */
 async function post(d: ReturnType<typeof deliveryFor>) {
   const res = await app.request('/webhooks/gitlab', deliveryInit(d));
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
+  const answer = { status: res.status, body: (await res.json()) as Record<string, string> };
+  if (res.status === 202 || res.status === 503) return answer;
+  const logged = loggedErrors.mock.calls.map(([message, extra]) => {
+    const error = (extra as { error?: Error } | undefined)?.error;
+    return `${String(message)}: ${error?.name ?? ''} ${error?.message ?? ''} ${error?.stack ?? ''}`;
+  });
+  return { ...answer, logged };
 }
 
 const callsFor = (release: string) => sfn.startCalls.filter((c) => c.name === release);
@@ -99,7 +118,7 @@ describe('faults: StartExecution throttled or failing', () => {
     sfn.failNext({ status: 500, type: 'InternalFailure', afterStart: true });
     const before = sfn.executions.size;
     const res = await post(deliveryFor(++pipelineId));
-    expect(res.status).toBe(202);
+    expect(res).toMatchObject({ status: 202 });
     expect(callsFor(res.body.release).map((c) => c.answered)).toEqual(['failed', 'existing']);
     expect(sfn.executions.size).toBe(before + 1);
   });

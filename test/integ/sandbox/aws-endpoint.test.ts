@@ -8,7 +8,12 @@ import {
   GetDeploymentCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetImageCommand,
   CreateRepositoryCommand,
@@ -450,6 +455,11 @@ describe('sandbox AWS endpoint (SDK v3 and AWS CLI against the emulators)', () =
       await ensureTable(endpoint, 'shipgate');
       await ensureTable(endpoint, 'shipgate');
       const ddb = new DynamoDBClient(cfg());
+      // CreateTable answers CREATING; ensureTable returns only once the table and its index are ACTIVE, so
+      // the first request after start-up cannot meet a ResourceNotFoundException.
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: 'shipgate' }));
+      expect(Table?.TableStatus).toBe('ACTIVE');
+      expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexStatus)).toEqual(['ACTIVE']);
       await ddb.send(
         new PutItemCommand({ TableName: 'shipgate', Item: { pk: { S: 'RELEASE#1' }, sk: { S: 'RELEASE' } } }),
       );
