@@ -82,6 +82,27 @@ afterEach(async () => {
 const api = () => gitlabClient({ url: gitlab.url, token: gitlab.token }, 5000);
 
 describe('scan gate over ECR and the pipeline reports', () => {
+  /** Pipeline 812 has a `container_scanning` job whose report is `report`; ECR has no scan of any image. */
+  function withContainerScanningJobAndNoEcrScan(report: string): void {
+    gitlab.addJob(
+      7,
+      812,
+      {
+        id: 6001,
+        name: 'container_scanning',
+        artifacts: [
+          { file_type: 'archive', filename: 'artifacts.zip', size: 1024 },
+          { file_type: 'container_scanning', filename: 'gl-container-scanning-report.json', size: 1024 },
+        ],
+        artifacts_file: { filename: 'artifacts.zip', size: 1024 },
+      },
+      { 'gl-container-scanning-report.json': report },
+    );
+    ecrMock
+      .on(DescribeImageScanFindingsCommand)
+      .rejects(new ScanNotFoundException({ message: 'no scan', $metadata: {} }));
+  }
+
   it('stops a release with CRITICAL findings, merging ECR, Trivy and Semgrep SAST findings', async () => {
     ecrMock.on(DescribeImageScanFindingsCommand).resolves(ecrFixture('ecr-basic.json'));
     const summary = await runScanGate(
@@ -158,23 +179,7 @@ describe('scan gate over ECR and the pipeline reports', () => {
 
   it('counts an image covered by a GitLab container scan as scanned, and a missing one against the gate', async () => {
     const shop = makeRelease();
-    gitlab.addJob(
-      7,
-      812,
-      {
-        id: 6001,
-        name: 'container_scanning',
-        artifacts: [
-          { file_type: 'archive', filename: 'artifacts.zip', size: 1024 },
-          { file_type: 'container_scanning', filename: 'gl-container-scanning-report.json', size: 1024 },
-        ],
-        artifacts_file: { filename: 'artifacts.zip', size: 1024 },
-      },
-      { 'gl-container-scanning-report.json': text('gl-container-scanning-report.json') },
-    );
-    ecrMock
-      .on(DescribeImageScanFindingsCommand)
-      .rejects(new ScanNotFoundException({ message: 'no scan', $metadata: {} }));
+    withContainerScanningJobAndNoEcrScan(text('gl-container-scanning-report.json'));
     const summary = await runScanGate(
       { release: shop, resolved: { images: [makeImage('inventory-app', 2), makeImage('billing-app', 3)] } },
       { config: makeConfig(), ecr, gitlab: api(), ...clock },
@@ -196,23 +201,7 @@ describe('scan gate over ECR and the pipeline reports', () => {
     const shop = makeRelease();
     const failed = JSON.parse(text('gl-container-scanning-report.json')) as { scan: Record<string, unknown> };
     failed.scan.status = 'failure';
-    gitlab.addJob(
-      7,
-      812,
-      {
-        id: 6001,
-        name: 'container_scanning',
-        artifacts: [
-          { file_type: 'archive', filename: 'artifacts.zip', size: 1024 },
-          { file_type: 'container_scanning', filename: 'gl-container-scanning-report.json', size: 1024 },
-        ],
-        artifacts_file: { filename: 'artifacts.zip', size: 1024 },
-      },
-      { 'gl-container-scanning-report.json': JSON.stringify(failed) },
-    );
-    ecrMock
-      .on(DescribeImageScanFindingsCommand)
-      .rejects(new ScanNotFoundException({ message: 'no scan', $metadata: {} }));
+    withContainerScanningJobAndNoEcrScan(JSON.stringify(failed));
     const summary = await runScanGate(
       { release: shop, resolved: { images: [makeImage('inventory-app', 2), makeImage('billing-app', 3)] } },
       { config: makeConfig(), ecr, gitlab: api(), ...clock },

@@ -14,6 +14,7 @@ import {
   parseFile,
   parseTfvars,
   resourcesOfType,
+  terraformAvailable,
   variablesOf,
   type Block,
 } from './hcl';
@@ -101,89 +102,80 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
   });
 });
 
-function terraformOnPath(): boolean {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    process.stderr.write(
-      'SKIPPED test/unit/terraform contract rendering: no terraform binary on PATH (install Terraform >= 1.11)\n',
-    );
-    return false;
-  }
-}
-
 // The keys are not enough: the values Terraform renders must have the types the schema wants (a port as a
 // number, codeDeploy absent or an object, no null where the schema rejects it). The module's `locals` and
 // variables need no provider, so real Terraform evaluates them offline with `terraform console`.
-(terraformOnPath() ? describe : describe.skip)('deploy contract as Terraform renders it', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shipgate-contract-'));
-    const module = join(TERRAFORM_DIR, 'modules', 'deploy-contract');
-    copyFileSync(join(module, 'variables.tf'), join(dir, 'variables.tf'));
-    const main = readFileSync(join(module, 'main.tf'), 'utf8');
-    const locals = main.slice(0, main.indexOf('resource "'));
-    expect(locals).toMatch(/^locals \{[\s\S]*contract = \{/);
-    writeFileSync(join(dir, 'locals.tf'), locals);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const render = (vars: Record<string, unknown>): unknown => {
-    writeFileSync(join(dir, 'terraform.tfvars.json'), JSON.stringify(vars));
-    const out = execFileSync('terraform', ['console'], {
-      cwd: dir,
-      input: 'jsonencode(local.contract)\n',
-      encoding: 'utf8',
-      env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+(terraformAvailable('contract rendering') ? describe : describe.skip)(
+  'deploy contract as Terraform renders it',
+  () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'shipgate-contract-'));
+      const module = join(TERRAFORM_DIR, 'modules', 'deploy-contract');
+      copyFileSync(join(module, 'variables.tf'), join(dir, 'variables.tf'));
+      const main = readFileSync(join(module, 'main.tf'), 'utf8');
+      const locals = main.slice(0, main.indexOf('resource "'));
+      expect(locals).toMatch(/^locals \{[\s\S]*contract = \{/);
+      writeFileSync(join(dir, 'locals.tf'), locals);
     });
-    // The console prints the string as an HCL literal ("{\"version\":1,…}"), which is also a JSON string.
-    return JSON.parse(JSON.parse(out.trim()) as string);
-  };
-  const base = {
-    environment: 'staging',
-    service: 'inventory-app',
-    cluster: 'shipgate-staging',
-    ecs_service: 'inventory-app',
-    container_name: 'app',
-    container_port: 8080,
-    smoke_url: 'https://staging.example.com/inventory-app',
-    alarms: ['shipgate-staging-inventory-app-5xx'],
-    repository: 'inventory-app',
-  };
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(deployContractSchema.shape.strategy.options.filter((s) => s !== 'CODEDEPLOY'))(
-    'renders a %s contract the schema accepts as is',
-    (strategy) => {
-      const contract = render({ ...base, strategy });
-      // Parsing adds no default and changes no value: Terraform wrote every field in its final form.
+    const render = (vars: Record<string, unknown>): unknown => {
+      writeFileSync(join(dir, 'terraform.tfvars.json'), JSON.stringify(vars));
+      const out = execFileSync('terraform', ['console'], {
+        cwd: dir,
+        input: 'jsonencode(local.contract)\n',
+        encoding: 'utf8',
+        env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      // The console prints the string as an HCL literal ("{\"version\":1,…}"), which is also a JSON string.
+      return JSON.parse(JSON.parse(out.trim()) as string);
+    };
+    const base = {
+      environment: 'staging',
+      service: 'inventory-app',
+      cluster: 'shipgate-staging',
+      ecs_service: 'inventory-app',
+      container_name: 'app',
+      container_port: 8080,
+      smoke_url: 'https://staging.example.com/inventory-app',
+      alarms: ['shipgate-staging-inventory-app-5xx'],
+      repository: 'inventory-app',
+    };
+
+    it.each(deployContractSchema.shape.strategy.options.filter((s) => s !== 'CODEDEPLOY'))(
+      'renders a %s contract the schema accepts as is',
+      (strategy) => {
+        const contract = render({ ...base, strategy });
+        // Parsing adds no default and changes no value: Terraform wrote every field in its final form.
+        expect(deployContractSchema.parse(contract)).toEqual(contract);
+        expect(contract).toMatchObject({ version: 1, strategy, containerPort: 8080, codeDeploy: null });
+      },
+    );
+
+    it.each([
+      ['with a deployment config', 'CodeDeployDefault.ECSAllAtOnce'],
+      ['without a deployment config', null],
+    ])('renders a CODEDEPLOY contract %s the schema accepts as is', (_label, deploymentConfig) => {
+      const contract = render({
+        ...base,
+        strategy: 'CODEDEPLOY',
+        code_deploy: { application: 'app', deployment_group: 'group', deployment_config: deploymentConfig },
+      }) as { codeDeploy: Record<string, string> };
       expect(deployContractSchema.parse(contract)).toEqual(contract);
-      expect(contract).toMatchObject({ version: 1, strategy, containerPort: 8080, codeDeploy: null });
-    },
-  );
-
-  it.each([
-    ['with a deployment config', 'CodeDeployDefault.ECSAllAtOnce'],
-    ['without a deployment config', null],
-  ])('renders a CODEDEPLOY contract %s the schema accepts as is', (_label, deploymentConfig) => {
-    const contract = render({
-      ...base,
-      strategy: 'CODEDEPLOY',
-      code_deploy: { application: 'app', deployment_group: 'group', deployment_config: deploymentConfig },
-    }) as { codeDeploy: Record<string, string> };
-    expect(deployContractSchema.parse(contract)).toEqual(contract);
-    expect(contract.codeDeploy).toEqual({
-      application: 'app',
-      deploymentGroup: 'group',
-      ...(deploymentConfig ? { deploymentConfig } : {}),
+      expect(contract.codeDeploy).toEqual({
+        application: 'app',
+        deploymentGroup: 'group',
+        ...(deploymentConfig ? { deploymentConfig } : {}),
+      });
     });
-  });
 
-  it('refuses a strategy the schema does not know before anything is written', () => {
-    expect(() => render({ ...base, strategy: 'RECREATE' })).toThrow(/strategy must be one of/);
-  });
-});
+    it('refuses a strategy the schema does not know before anything is written', () => {
+      expect(() => render({ ...base, strategy: 'RECREATE' })).toThrow(/strategy must be one of/);
+    });
+  },
+);
 
 describe.each(ENVIRONMENTS)('environment %s agrees with shipgate.config.yaml', (env) => {
   let tfvars: Record<string, unknown>;

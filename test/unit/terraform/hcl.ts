@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
@@ -124,4 +125,21 @@ export function ignoreChanges(resource: Block): string[] {
     .split(',')
     .map((s) => s.replace(/[${}[\]\s"]/g, ''))
     .filter(Boolean);
+}
+
+/**
+ * Whether a `terraform` binary is on PATH. Never a silent skip: without one it says what was not checked
+ * (`what`) and how to get it checked. Terraform is not a Debian package, so CI may lack it too.
+ */
+export function terraformAvailable(what: string): boolean {
+  try {
+    execFileSync('terraform', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    process.stderr.write(
+      `SKIPPED test/unit/terraform ${what}: no terraform binary on PATH ` +
+        '(install Terraform >= 1.11; .ci/run also runs `terraform fmt -check` when terraform is installed)\n',
+    );
+    return false;
+  }
 }

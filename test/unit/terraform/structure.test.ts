@@ -11,6 +11,7 @@ import {
   outputsOf,
   parseAll,
   parseFile,
+  terraformAvailable,
   variablesOf,
   type TfFile,
 } from './hcl';
@@ -27,20 +28,6 @@ const REQUIRED_MODULES = [
   'deploy-contract',
   'gitlab-oidc',
 ];
-
-function hasTerraform(): boolean {
-  try {
-    execFileSync('terraform', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    // Never a silent skip: say what was not checked and how to get it checked.
-    process.stderr.write(
-      'SKIPPED test/unit/terraform `terraform fmt -check`: no terraform binary on PATH ' +
-        '(install Terraform >= 1.11; .ci/run also runs the check when terraform is installed)\n',
-    );
-    return false;
-  }
-}
 
 describe('terraform/ layout', () => {
   let files: TfFile[];
@@ -238,7 +225,7 @@ describe('terraform/ layout', () => {
     expect(child(tls, 'condition')).toMatchObject({ test: 'Bool', values: ['false'] });
   });
 
-  (hasTerraform() ? it : it.skip)('is `terraform fmt` clean', () => {
+  (terraformAvailable('`terraform fmt -check`') ? it : it.skip)('is `terraform fmt` clean', () => {
     // Throws (and shows the files) when any file would be reformatted.
     const out = execFileSync('terraform', ['fmt', '-check', '-recursive', '-list=true', TERRAFORM_DIR], {
       encoding: 'utf8',
