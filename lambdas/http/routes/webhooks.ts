@@ -86,6 +86,7 @@ export const WEBHOOK_DEADLINE_MS = 8500;
 
 /** The delivery could not be processed in time; resending it is safe (it starts the same release). */
 export class DeliveryTimeoutError extends ShipgateError {
+  static override readonly errorName: string = 'DeliveryTimeoutError';
   override readonly status: number = 503;
 }
 
