@@ -202,6 +202,16 @@ export class ShipgateStack extends Stack {
         resources: repositoryArns,
       }),
     );
+    // ECR enhanced scanning keeps its findings in Amazon Inspector: DescribeImageScanFindings on a repository
+    // with enhanced scanning needs inspector2:ListFindings and inspector2:ListCoverage ("Required IAM
+    // permissions for enhanced scanning", Amazon ECR user guide). Neither supports resource-level permissions.
+    steps.scan.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadEnhancedScanFindings',
+        actions: ['inspector2:ListFindings', 'inspector2:ListCoverage'],
+        resources: ['*'],
+      }),
+    );
 
     const contractsRead = new iam.PolicyStatement({
       sid: 'ReadDeployContracts',
