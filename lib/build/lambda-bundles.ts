@@ -61,6 +61,9 @@ export function bundleOptions(configDocument: unknown): BuildOptions {
     // Prefer ESM entry points of dependencies: they tree-shake (the SDK clients ship both).
     mainFields: ['module', 'main'],
     external: [...BUNDLE_EXTERNALS],
+    // The SDK's default credential chain, reduced to what answers in Lambda: the environment
+    // (lambdas/shared/lambda-credentials.ts says why).
+    alias: { '@aws-sdk/credential-provider-node': './lambdas/shared/lambda-credentials.ts' },
     legalComments: 'none',
     define: {
       // A JS string literal whose value is the JSON document (esbuild `define` takes JS expressions).
