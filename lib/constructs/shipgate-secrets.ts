@@ -40,7 +40,7 @@ export function stackCreationSuffix(): string {
  * The secrets are RETAINed when the stack is deleted (they hold credentials other systems were given), so
  * their names end in the stack's creation id (`<prefix>webhook-token-<12 hex>`): a secret name stays taken
  * after deletion (and for the recovery window), and a fixed name would make re-creating the stack fail with
- * "already exists". The stack outputs each secret's ARN; docs/operations.md says how to carry a retained
+ * "already exists". The stack outputs each secret's ARN; docs/architecture.md ("Secrets and re-creating the stack") says how to carry a retained
  * secret's value over to a new stack.
  */
 export class ShipgateSecrets extends Construct {
