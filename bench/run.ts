@@ -145,8 +145,8 @@ function goals(
 /** The scaling table (also quoted in the report of issue 22). */
 export function scalingTable(c: ScalingResults): string[] {
   const lines = [
-    '| concurrent releases | final states | correct | deployments / overlapping | state transitions per release (mean / max) | wall ms per release | emulated rollout ms | approval ms | queued behind a lock ms | overhead ms per release (mean / p95) | overhead × level 1 |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| concurrent releases | final states | correct | deployments / overlapping | state transitions per release (mean / max) | wall ms per release | emulated rollout ms | approval ms | queued behind a lock ms | overhead ms per release (mean / p95) | overhead × level 1 | sandbox CPU ms per release |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const base = c.levels.find((l) => l.concurrent === 1)?.perRelease.overheadMs;
   for (const l of c.levels) {
@@ -156,7 +156,7 @@ export function scalingTable(c: ScalingResults): string[] {
         .map(([k, v]) => `${v} ${k}`)
         .join(
           ', ',
-        )} | ${l.correct}/${l.releases.length} | ${l.deployments} / ${l.overlapping} | ${l.transitionsPerRelease.mean} / ${l.transitionsPerRelease.max} | ${fmt(p.wallMs)} | ${fmt(p.rolloutMs)} | ${fmt(p.approvalMs)} | ${fmt(p.lockQueueMs)} | ${fmt(p.overheadMs)} / ${fmt(p.overheadP95Ms)} | ${base ? `${(p.overheadMs / base).toFixed(2)}×` : '—'} |`,
+        )} | ${l.correct}/${l.releases.length} | ${l.deployments} / ${l.overlapping} | ${l.transitionsPerRelease.mean} / ${l.transitionsPerRelease.max} | ${fmt(p.wallMs)} | ${fmt(p.rolloutMs)} | ${fmt(p.approvalMs)} | ${fmt(p.lockQueueMs)} | ${fmt(p.overheadMs)} / ${fmt(p.overheadP95Ms)} | ${base ? `${(p.overheadMs / base).toFixed(2)}×` : '—'} | ${l.cpuMsPerRelease ?? '—'} |`,
     );
   }
   return lines;
