@@ -147,6 +147,22 @@ function listen(server: Server, port: number, host: string, variable: string): P
   });
 }
 
+/**
+ * The answer of the app port while the sandbox is still starting: 503 with `Retry-After: 1`, as a page that
+ * reloads itself for a browser (someone refreshing the console) and as JSON for everything else.
+ */
+export function startingResponse(req: Request): Response {
+  const message = 'The Shipgate sandbox is starting; try again in a moment.';
+  const headers = { 'retry-after': '1', 'cache-control': 'no-store' };
+  if (req.headers.get('accept')?.includes('text/html')) {
+    return new Response(
+      `<!doctype html><meta http-equiv="refresh" content="1"><title>Shipgate</title><p>${message}</p>`,
+      { status: 503, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } },
+    );
+  }
+  return Response.json({ error: message, starting: true }, { status: 503, headers });
+}
+
 /** Text of a Slack-compatible message (its `text` fallback, else the text of its blocks). */
 function messageText(body: unknown): string {
   const b = body as { text?: unknown; blocks?: { text?: { text?: string } }[] };
@@ -315,7 +331,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     closers.push(() => chat.flush());
 
     const appRoot = new Hono();
-    const appServer = createAdaptorServer({ fetch: (req: Request) => appRoot.fetch(req) }) as Server;
+    // The port is bound now (its URL goes into the handlers' environment), but routes are added to appRoot
+    // only further down: until then every request gets 503 "starting". Letting appRoot answer early would
+    // build hono's matcher, after which app.route() throws and the sandbox dies (issue 22).
+    let serve: (req: Request) => Response | Promise<Response> = startingResponse;
+    const appServer = createAdaptorServer({ fetch: (req: Request) => serve(req) }) as Server;
     const port = await listen(appServer, options.port ?? 3000, host, 'PORT');
     closers.push(
       () =>
@@ -666,6 +686,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     appRoot.route('/_sandbox', sandboxRoutes);
     appRoot.get('/', async (c) => c.html(renderShell(renderOverview(await overview()), info)));
     appRoot.all('*', (c) => httpApi(c.req.raw));
+    serve = (req) => appRoot.fetch(req);
 
     let stopReason = 'The sandbox was stopped';
     closers.push(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));

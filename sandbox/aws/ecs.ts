@@ -58,11 +58,35 @@ export interface StoredService {
   stableTaskDefinition?: string;
 }
 
+/**
+ * One deployment in the emulator's append-only deployment log: when ECS started it, when it settled and how.
+ * Not an AWS API (DescribeServices forgets settled deployments); it lets tests and `npm run bench` check from
+ * the emulator itself that no two rollouts of one service overlapped.
+ */
+export interface DeploymentLogEntry {
+  service: string;
+  deploymentId: string;
+  taskDefinition: string;
+  /** `update`: UpdateService/CreateService; `rollback`: the circuit breaker's automatic rollback. */
+  kind: 'update' | 'rollback';
+  /** Epoch milliseconds. */
+  startedAt: number;
+  endedAt?: number;
+  outcome: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'SUPERSEDED';
+  /** Deployments of the same service still IN_PROGRESS when this one started (other than the one it rolls back). */
+  overlapped: string[];
+}
+
+/** Entries kept in the deployment log (oldest dropped first). */
+export const DEPLOYMENT_LOG_LIMIT = 5000;
+
 /** Persistent ECS state. */
 export interface EcsState {
   clusters: Record<string, { name: string; arn: string; createdAt: number }>;
   services: Record<string, StoredService>;
   taskDefinitions: Record<string, StoredTaskDefinition[]>;
+  /** See {@link DeploymentLogEntry}; absent in state dirs written before it existed. */
+  deploymentLog?: DeploymentLogEntry[];
 }
 
 /** An event in EventBridge's envelope, as a rule target receives it. */
@@ -466,8 +490,11 @@ export class EcsEmulator implements AwsServiceEmulator {
     rollbackOf?: StoredDeployment,
   ): StoredDeployment {
     this.cancelTimer(s);
+    const inFlight = s.deployments.filter((x) => x.rolloutState === 'IN_PROGRESS');
     for (const d of s.deployments) d.status = 'ACTIVE';
     const d = this.newDeployment(s, taskDefinition);
+    for (const x of inFlight) this.logEnd(x, 'SUPERSEDED');
+    this.logStart(s, d, 'update', inFlight);
     const breaker = (s.deploymentConfiguration.deploymentCircuitBreaker ?? {}) as {
       enable?: boolean;
       rollback?: boolean;
@@ -549,6 +576,7 @@ export class EcsEmulator implements AwsServiceEmulator {
       const stopped = drained.reduce((n, x) => n + x.runningCount, 0);
       s.deployments = [d];
       s.stableTaskDefinition = d.taskDefinition;
+      this.logEnd(d, 'COMPLETED');
       if (stopped) this.addEvent(s, `has stopped ${stopped} running tasks: (task ${randomHex(16)}).`);
       this.addEvent(s, `deployment ${d.id} deployment completed.`);
       this.addEvent(s, 'has reached a steady state.');
@@ -568,6 +596,7 @@ export class EcsEmulator implements AwsServiceEmulator {
       return;
     }
     d.rolloutState = 'FAILED';
+    this.logEnd(d, 'FAILED');
     if (d.rollbackTo) {
       d.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
       this.addEvent(s, `deployment ${d.id} deployment failed: tasks failed to start.`);
@@ -592,8 +621,10 @@ export class EcsEmulator implements AwsServiceEmulator {
   }
 
   private startDeploymentSilently(s: StoredService, taskDefinition: string): StoredDeployment {
+    const inFlight = s.deployments.filter((x) => x.rolloutState === 'IN_PROGRESS');
     for (const x of s.deployments) x.status = 'ACTIVE';
     const d = this.newDeployment(s, taskDefinition);
+    this.logStart(s, d, 'rollback', inFlight);
     d.rolloutStateReason = `ECS deployment ${d.id} in progress.`;
     s.deployments.unshift(d);
     s.taskDefinition = taskDefinition;
@@ -702,6 +733,42 @@ export class EcsEmulator implements AwsServiceEmulator {
   /** Whether a task definition's images start (exposed for CodeDeploy emulation). */
   canStart(taskDefinition: string): boolean {
     return this.imagesStart(taskDefinition);
+  }
+
+  /** The deployment log, oldest first (see {@link DeploymentLogEntry}). */
+  deploymentLog(): readonly DeploymentLogEntry[] {
+    return this.store.data.deploymentLog ?? [];
+  }
+
+  private logStart(
+    s: StoredService,
+    d: StoredDeployment,
+    kind: DeploymentLogEntry['kind'],
+    inFlight: StoredDeployment[],
+  ): void {
+    const log = (this.store.data.deploymentLog ??= []);
+    log.push({
+      service: s.arn,
+      deploymentId: d.id,
+      taskDefinition: d.taskDefinition,
+      kind,
+      startedAt: Date.now(),
+      outcome: 'IN_PROGRESS',
+      overlapped: inFlight.map((x) => x.id),
+    });
+    if (log.length > DEPLOYMENT_LOG_LIMIT) log.splice(0, log.length - DEPLOYMENT_LOG_LIMIT);
+    this.store.changed();
+  }
+
+  private logEnd(d: StoredDeployment, outcome: DeploymentLogEntry['outcome']): void {
+    const log = this.store.data.deploymentLog ?? [];
+    for (let i = log.length - 1; i >= 0; i--) {
+      if (log[i].deploymentId === d.id) {
+        if (log[i].outcome === 'IN_PROGRESS') Object.assign(log[i], { outcome, endedAt: Date.now() });
+        break;
+      }
+    }
+    this.store.changed();
   }
 
   /** All services (read-only view for the console). */

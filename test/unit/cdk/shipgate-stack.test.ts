@@ -220,6 +220,22 @@ describe('ShipgateStack', () => {
     });
   });
 
+  it('puts every /api/* route behind the IAM authorizer (403 without SigV4) and no other route', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => ({
+      key: String(r.Properties.RouteKey),
+      auth: r.Properties.AuthorizationType ?? 'NONE',
+    }));
+    const api = routes.filter((r) => / \/api(\/|$)/.test(r.key));
+    expect(api.map((r) => r.key).sort()).toEqual(['GET /api/releases', 'GET /api/releases/{id}']);
+    expect(api.every((r) => r.auth === 'AWS_IAM')).toBe(true);
+    expect(routes.filter((r) => r.auth === 'AWS_IAM').length).toBe(api.length);
+    // An IAM route has no authorizer resource (AWS_IAM is built in); no other authorizer exists.
+    expect(ofType('AWS::ApiGatewayV2::Authorizer')).toHaveLength(0);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+    const invoke = Object.entries(outputs).find(([id]) => id.includes('ApiRoutesInvokeArn'));
+    expect(JSON.stringify(invoke?.[1].Value)).toContain('/$default/*/api/*');
+  });
+
   it('sends ECS and CodeDeploy deployment events to rollout-events', () => {
     const target = [
       Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.stepFunctions['rollout-events']), 'Arn'] } }),
