@@ -609,10 +609,22 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     sandboxRoutes.all('/services/:env/:service', (c) =>
       serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
     );
-    const serviceEndpoint = (environment: string, service: string, path: string) => {
+    // The test listener of blue/green-family services: the target revision once ECS moved test traffic.
+    sandboxRoutes.all('/test-traffic/:env/:service/*', (c) =>
+      serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path, true),
+    );
+    const serviceEndpoint = (environment: string, service: string, path: string, testTraffic = false) => {
       const running = runningServices().find((s) => s.environment === environment && s.service === service);
       if (!running || !running.taskDefinition) {
         return Response.json({ error: `No service ${service} in ${environment}` }, { status: 404 });
+      }
+      if (testTraffic) {
+        const contract = JSON.parse(
+          emulators.ssm.value(contractParameterName(options.config.contractsPrefix, environment, service)) ?? '{}',
+        ) as { cluster?: string; service?: string };
+        const td = emulators.ecs.testTrafficTaskDefinition(contract.cluster ?? '', contract.service ?? '');
+        const image = (td?.body.containerDefinitions as { image?: string }[] | undefined)?.[0]?.image ?? '';
+        if (image.includes('@')) running.digest = image.slice(image.indexOf('@') + 1);
       }
       const image = emulators.ecr.resolveReference(
         `${emulators.ecr.repositories().find((r) => r.images.some((i) => i.digest === running.digest))?.name ?? ''}@${running.digest}`,

@@ -1,5 +1,22 @@
 import * as z from './zod';
 
+/** ECS lifecycle stages a deployment lifecycle hook may run at (DeploymentLifecycleHook.lifecycleStages). */
+export const HOOK_LIFECYCLE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+] as const;
+
+/** One lifecycle stage a hook may run at. */
+export type HookLifecycleStage = (typeof HOOK_LIFECYCLE_STAGES)[number];
+
+const arn = (service: string) =>
+  z.string().regex(new RegExp(`^arn:aws[\\w-]*:${service}:`), `expected an ${service} ARN`);
+
 /**
  * The deploy contract Terraform publishes for each (environment, service) as the SSM parameter
  * `<contractsPrefix>/<environment>/services/<service>` (JSON). Shipgate reads it at run time and never
@@ -42,6 +59,31 @@ export const deployContractSchema = z
       })
       .nullable()
       .default(null),
+    /**
+     * What ECS needs to shift traffic for BLUE_GREEN, LINEAR and CANARY (null for ROLLING / CODEDEPLOY):
+     * the alternate (green) target group, the production and test listener rules, the role ECS assumes to
+     * move ALB traffic, and the test listener's base URL, where the test-traffic smoke check runs.
+     */
+    blueGreen: z
+      .object({
+        alternateTargetGroupArn: arn('elasticloadbalancing'),
+        productionListenerRuleArn: arn('elasticloadbalancing'),
+        testListenerRuleArn: arn('elasticloadbalancing'),
+        infrastructureRoleArn: arn('iam'),
+        testUrl: z.url(),
+      })
+      .nullable()
+      .default(null),
+    /** Lifecycle hooks the infrastructure adds (Shipgate adds its own verify hook for the blue/green family). */
+    lifecycleHooks: z
+      .array(
+        z.object({
+          hookTargetArn: arn('lambda'),
+          roleArn: arn('iam'),
+          lifecycleStages: z.array(z.enum(HOOK_LIFECYCLE_STAGES)).min(1),
+        }),
+      )
+      .default([]),
     /** Base URL of the service as reachable by the Verify step (ALB listener). */
     smokeUrl: z.url(),
     /** Path of the readiness check, e.g. `/readyz`. */

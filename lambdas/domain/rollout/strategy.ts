@@ -51,11 +51,22 @@ function explicitStrategy(
   config: ShipgateConfig,
   service: string,
   environment: string,
-): DeploymentStrategy | undefined {
+): { strategy: DeploymentStrategy; path: string } | undefined {
   const env = getEnvironment(config, environment);
   const svc = config.services[service];
-  return svc?.environments[environment]?.strategy ?? svc?.rollout.strategy ?? env.rollout.strategy;
+  const index = config.environments.indexOf(env);
+  const candidates: [DeploymentStrategy | undefined, string][] = [
+    [svc?.environments[environment]?.strategy, `services.${service}.environments.${environment}.strategy`],
+    [svc?.rollout.strategy, `services.${service}.rollout.strategy`],
+    [env.rollout.strategy, `environments[${index}].rollout.strategy`],
+  ];
+  const found = candidates.find(([s]) => s !== undefined);
+  return found ? { strategy: found[0]!, path: found[1] } : undefined;
 }
+
+/** The fields of the contract's `blueGreen` object, for messages. */
+const BLUE_GREEN_FIELDS =
+  'alternateTargetGroupArn, productionListenerRuleArn, testListenerRuleArn, infrastructureRoleArn, testUrl';
 
 const TRAFFIC_SHIFTING: readonly DeploymentStrategy[] = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
 
@@ -74,7 +85,8 @@ export function planRollout(
   environment: string,
 ): RolloutPlan {
   const settings = rolloutSettings(config, service, environment);
-  const strategy = explicitStrategy(config, service, environment) ?? contract.strategy;
+  const explicit = explicitStrategy(config, service, environment);
+  const strategy = explicit?.strategy ?? contract.strategy;
   if ((strategy === 'CODEDEPLOY') !== (contract.strategy === 'CODEDEPLOY')) {
     throw new ContractError(
       `Service "${service}" in "${environment}": the config asks for ${strategy} but the deploy contract says the service is built for ${contract.strategy}. ` +
@@ -95,6 +107,13 @@ export function planRollout(
     alarms: [...contract.alarms],
     minimumSeconds: 0,
   };
+  if (TRAFFIC_SHIFTING.includes(strategy) && !contract.blueGreen) {
+    const asked = explicit ? `the config (${explicit.path}) asks for ${strategy}` : `the contract says ${strategy}`;
+    throw new ContractError(
+      `Service "${service}" in "${environment}": ${asked} but the deploy contract (strategy ${contract.strategy}) has no blueGreen {${BLUE_GREEN_FIELDS}}. ` +
+        `ECS needs an alternate target group, production and test listener rules and an infrastructure role to shift traffic; publish them from the Terraform ecs-service module or choose ROLLING.`,
+    );
+  }
   if (TRAFFIC_SHIFTING.includes(strategy)) {
     plan.bakeTimeInMinutes = bakeMinutes ?? ECS_DEFAULTS.bakeTimeInMinutes;
     plan.minimumSeconds = plan.bakeTimeInMinutes * 60;
