@@ -25,8 +25,12 @@ import {
 import { ensureTable, startDynalite, type LocalDynamo } from './dynamodb';
 import { seedFromConfig, type SeedSummary } from './seed';
 import { JsonStore } from './store';
+import { STEPS } from '../lib/workflow/steps';
 import { LocalLambdas, type LambdaBinding } from './workflow/lambda';
 import { localSdkIntegration } from './workflow/sdk-integration';
+
+/** The verify hook's function ARN in the sandbox (what the stack passes as SHIPGATE_VERIFY_HOOK_ARN). */
+export const SANDBOX_VERIFY_HOOK_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook';
 
 /** Name of Shipgate's DynamoDB table in the sandbox. */
 export const SANDBOX_TABLE = 'shipgate';
@@ -313,6 +317,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       SHIPGATE_CONSOLE_URL: url,
       SHIPGATE_CONFIG: options.configPath,
       SHIPGATE_CONFIG_JSON: undefined,
+      SHIPGATE_VERIFY_HOOK_ARN: SANDBOX_VERIFY_HOOK_ARN,
+      SHIPGATE_VERIFY_HOOK_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks',
       [SECRET_ENV.webhookToken]: webhookToken,
       [SECRET_ENV.linkSigningKey]: env.SHIPGATE_LINK_SIGNING_KEY || secrets.linkSigningKey,
       [SECRET_ENV.chatWebhookUrl]: `${url}/_sandbox/chat`,
@@ -338,9 +344,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           step: 'rollout-events',
           entry: options.rolloutEventsEntry ?? 'lambdas/steps/rollout-events.ts',
         },
+        // ECS invokes the verify hook itself (a lifecycle hook), not the state machine.
+        [SANDBOX_VERIFY_HOOK_ARN]: { step: 'verify-hook', entry: STEPS['verify-hook'].entry },
       },
       rootDir,
     );
+    // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
+    emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     // The release records (DynamoDB) of interrupted executions say so too, so GET /api/releases is honest.
     const markReleasesAborted = async (executions: StoredExecution[]) => {

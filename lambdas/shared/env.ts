@@ -24,7 +24,9 @@ export const stateMachineArn = (): string => requireEnv('SHIPGATE_STATE_MACHINE_
  * assumes to invoke it, when the stack (or the sandbox) set them: `SHIPGATE_VERIFY_HOOK_ARN`,
  * `SHIPGATE_VERIFY_HOOK_ROLE_ARN`.
  */
-export function verifyHook(env: NodeJS.ProcessEnv = process.env): { arn: string; roleArn: string } | undefined {
+export function verifyHook(
+  env: NodeJS.ProcessEnv = process.env,
+): { arn: string; roleArn: string } | undefined {
   const arn = env.SHIPGATE_VERIFY_HOOK_ARN;
   const roleArn = env.SHIPGATE_VERIFY_HOOK_ROLE_ARN;
   return arn && roleArn ? { arn, roleArn } : undefined;
