@@ -38,7 +38,7 @@ export async function findInFlightServiceDeployment(
       status: ['PENDING', 'IN_PROGRESS'],
     }),
   );
-  return out.serviceDeployments?.[0]?.serviceDeploymentArn;
+  return out?.serviceDeployments?.[0]?.serviceDeploymentArn;
 }
 
 /** One DescribeServiceDeployments. @throws NotFoundError when ECS does not know the ARN. */
