@@ -630,7 +630,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }
       if (testTraffic) {
         const contract = JSON.parse(
-          emulators.ssm.value(contractParameterName(options.config.contractsPrefix, environment, service)) ?? '{}',
+          emulators.ssm.value(contractParameterName(options.config.contractsPrefix, environment, service)) ??
+            '{}',
         ) as { cluster?: string; service?: string };
         const td = emulators.ecs.testTrafficTaskDefinition(contract.cluster ?? '', contract.service ?? '');
         const image = (td?.body.containerDefinitions as { image?: string }[] | undefined)?.[0]?.image ?? '';

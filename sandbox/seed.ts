@@ -164,7 +164,9 @@ export function seedFromConfig(
               ...(codeDeployConfig ? { deploymentConfig: codeDeployConfig } : {}),
             }
           : null,
-        blueGreen: TRAFFIC_SHIFTING.has(strategy) ? blueGreenContract(env.name, service, serviceBaseUrl) : null,
+        blueGreen: TRAFFIC_SHIFTING.has(strategy)
+          ? blueGreenContract(env.name, service, serviceBaseUrl)
+          : null,
         lifecycleHooks: [],
         smokeUrl: `${serviceBaseUrl}/_sandbox/services/${env.name}/${service}`,
         smokePath: '/readyz',

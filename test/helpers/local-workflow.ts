@@ -124,7 +124,10 @@ export function happyHandlers(config: ShipgateConfig, input: ReleaseInput = test
     handlers[`Verify ${env}`] = () => ({ passed: true, checks: [{ service: 'web', status: 200 }] });
     handlers[`Start rollback ${env}`] = (p) => ({
       service: (p.image as { service: string }).service,
-      untouched: { service: (p.image as { service: string }).service, reason: 'never rolled out by Shipgate' },
+      untouched: {
+        service: (p.image as { service: string }).service,
+        reason: 'never rolled out by Shipgate',
+      },
     });
   }
   return handlers;
