@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,6 @@ import {
   DescribeServiceDeploymentsCommand,
   ECSClient,
   ListServiceDeploymentsCommand,
-  RegisterTaskDefinitionCommand,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type ServiceDeployment,
@@ -335,7 +333,7 @@ test('UpdateService refuses what ECS refuses (canaryPercent 12.25, stepPercent 2
 const exec = promisify(execFile);
 const cli = (() => {
   try {
-    require('node:child_process').execFileSync('aws', ['--version'], { stdio: 'ignore' });
+    execFileSync('aws', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
