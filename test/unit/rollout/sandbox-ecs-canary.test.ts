@@ -86,8 +86,10 @@ async function startSandbox(): Promise<Sandbox> {
         repository: 'storefront',
         environments: { production: { strategy: 'CANARY', canaryPercent: 10, bakeTime: '5m' } },
       },
-      cart: { repository: 'cart' },
+      // ECS's default LINEAR (10 % steps, 6-minute step bake, 5-minute bake): about an hour.
+      cart: { repository: 'cart', environments: { production: { strategy: 'LINEAR' } } },
     },
+    rollout: { timeout: '2h', eventGrace: '5m', maxConcurrency: 2, lockLease: '3h' },
   });
   const handled: EventHandling[] = [];
   const pending: Promise<unknown>[] = [];
@@ -234,9 +236,9 @@ const stopped = () => sb.sfn.commandCalls(SendTaskFailureCommand).map((c) => c.a
 const succeeded = () => sb.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
 const runningTd = () => sb.emulators.ecs.findService(CLUSTER, 'storefront')!.taskDefinition;
 
-async function rollOut(salt: string, annotations: Record<string, string> = {}) {
+async function rollOut(salt: string, annotations: Record<string, string> = {}, service = 'storefront') {
   const release = makeRelease({ id: `rel-${salt}` });
-  const image = sb.push('storefront', salt, annotations);
+  const image = sb.push(service, salt, annotations);
   await passedStaging(image, release);
   const started = await runRolloutTask(
     { taskToken: token(salt), executionArn: EXEC, environment: 'production', release, image },
@@ -374,3 +376,24 @@ test('rolling back a CANARY still in flight stops its service deployment with RO
   expect(runningTd()).toBe(before);
   expect(await readLock('production', 'storefront', sb.deps)).toBeUndefined();
 });
+
+test('rolling back a completed default LINEAR waits on a token, not in a Lambda, and is recorded', async () => {
+  const before = sb.emulators.ecs.findService(CLUSTER, 'cart')!.taskDefinition;
+  const { release, image } = await rollOut('linear', {}, 'cart');
+  await waitFor(() => succeeded().length > 0, 15000);
+  const t0 = Date.now();
+  const result = await runRollbackTask(
+    { taskToken: token('rb3'), executionArn: EXEC, environment: 'production', release, image, error: null },
+    sb.deps,
+  );
+  expect(result).toMatchObject({ status: 'WAITING' });
+  // The previous revision goes back with the same LINEAR plan (9 steps of 6 minutes + 5 minutes of bake).
+  expect(Date.now() - t0).toBeLessThan(10 * PHASE_MS);
+  await waitFor(() => succeeded().some((s) => s.taskToken === token('rb3')), 15000);
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(59 * PHASE_MS);
+  expect(sb.emulators.ecs.findService(CLUSTER, 'cart')!.taskDefinition).toBe(before);
+  expect(
+    (await getDeployed('production', 'cart', sb.deps))?.history.map((e) => e.releaseId) ?? [],
+  ).not.toContain(release.id);
+  expect(await readLock('production', 'cart', sb.deps)).toBeUndefined();
+}, 40000);
