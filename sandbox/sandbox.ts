@@ -31,6 +31,9 @@ import { JsonStore } from './store';
 import { LocalLambdas, type LambdaBinding } from './workflow/lambda';
 import { localSdkIntegration } from './workflow/sdk-integration';
 
+/** The verify hook's function ARN in the sandbox (what the stack passes as SHIPGATE_VERIFY_HOOK_ARN). */
+export const SANDBOX_VERIFY_HOOK_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook';
+
 /** Name of Shipgate's DynamoDB table in the sandbox. */
 export const SANDBOX_TABLE = 'shipgate';
 
@@ -366,6 +369,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       SHIPGATE_CONSOLE_URL: url,
       SHIPGATE_CONFIG: options.configPath,
       SHIPGATE_CONFIG_JSON: undefined,
+      SHIPGATE_VERIFY_HOOK_ARN: SANDBOX_VERIFY_HOOK_ARN,
+      SHIPGATE_VERIFY_HOOK_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks',
       [SECRET_ENV.webhookToken]: webhookToken,
       [SECRET_ENV.linkSigningKey]: env.SHIPGATE_LINK_SIGNING_KEY || secrets.linkSigningKey,
       [SECRET_ENV.chatWebhookUrl]: `${url}/_sandbox/chat`,
@@ -393,9 +398,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           entry: options.rolloutEventsEntry ?? bundles.bundles['rollout-events'].file,
         },
         [httpArn]: { step: 'http', entry: bundles.bundles.http.file },
+        // ECS invokes the verify hook itself (a lifecycle hook), not the state machine.
+        [SANDBOX_VERIFY_HOOK_ARN]: { step: 'verify-hook', entry: bundles.bundles['verify-hook'].file },
       },
       rootDir,
     );
+    // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
+    emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     // The release records (DynamoDB) of interrupted executions say so too, so GET /api/releases is honest.
     const markReleasesAborted = async (executions: StoredExecution[]) => {
@@ -664,10 +673,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     sandboxRoutes.all('/services/:env/:service', (c) =>
       serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
     );
-    const serviceEndpoint = (environment: string, service: string, path: string) => {
+    // The test listener of blue/green-family services: the target revision once ECS moved test traffic.
+    sandboxRoutes.all('/test-traffic/:env/:service/*', (c) =>
+      serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path, true),
+    );
+    const serviceEndpoint = (environment: string, service: string, path: string, testTraffic = false) => {
       const running = runningServices().find((s) => s.environment === environment && s.service === service);
       if (!running || !running.taskDefinition) {
         return Response.json({ error: `No service ${service} in ${environment}` }, { status: 404 });
+      }
+      if (testTraffic) {
+        const contract = JSON.parse(
+          emulators.ssm.value(contractParameterName(options.config.contractsPrefix, environment, service)) ??
+            '{}',
+        ) as { cluster?: string; service?: string };
+        const td = emulators.ecs.testTrafficTaskDefinition(contract.cluster ?? '', contract.service ?? '');
+        const image = (td?.body.containerDefinitions as { image?: string }[] | undefined)?.[0]?.image ?? '';
+        if (image.includes('@')) running.digest = image.slice(image.indexOf('@') + 1);
       }
       const image = emulators.ecr.resolveReference(
         `${emulators.ecr.repositories().find((r) => r.images.some((i) => i.digest === running.digest))?.name ?? ''}@${running.digest}`,
