@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { asSentence } from '../chat/format';
 import { approverName, outcomeSentence, scanLine, triggeredByLine } from '../chat/messages';
 import type { ApprovalView, ApproverSnapshot } from './types';
 
@@ -94,7 +95,7 @@ export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOpti
 
   let action: string;
   if (view.status !== 'OPEN') {
-    action = `<p class="status ${view.status === 'APPROVED' ? 'ok' : 'bad'}">${escapeHtml(outcomeSentence(view))}. This request takes no more votes.</p>`;
+    action = `<p class="status ${view.status === 'APPROVED' ? 'ok' : 'bad'}">${escapeHtml(asSentence(outcomeSentence(view)))} This request takes no more votes.</p>`;
   } else if (overdue) {
     action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed; the request no longer takes votes.</p>`;
   } else if (myVote) {
