@@ -47,6 +47,7 @@ export const HTTP_SECRETS: readonly SecretName[] = [
   'slackSigningSecret',
   'linkSigningKey',
   'chatWebhookUrl',
+  'slackBotToken',
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */

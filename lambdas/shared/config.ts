@@ -111,6 +111,12 @@ const environmentSchema = z
     freezes: z.array(freezeWindowSchema).default([]),
     /** What a release does when it reaches a frozen environment. */
     onFreeze: z.enum(['wait', 'fail']).default('wait'),
+    /**
+     * Which outcome messages of this environment go to chat: `all` (deployed, held by a freeze, failed,
+     * stopped, superseded, aborted, rolled back), `failures` (everything but "deployed" and freeze holds) or
+     * `none`. Approval requests are always posted.
+     */
+    notify: z.enum(['all', 'failures', 'none']).default('all'),
   })
   .strict();
 
@@ -213,6 +219,15 @@ export const configSchema = z
       .object({
         /** Send chat messages (the webhook URL itself is a secret). */
         chat: z.boolean().default(true),
+        /**
+         * Slack channel id (`C0123…`) for the Slack app's bot: with the bot token secret set, each release is
+         * one thread (its first approval request), follow-ups go in the thread and the first message is
+         * updated to the release's final state. Without it, messages go to the incoming webhook.
+         */
+        slackChannel: z
+          .string()
+          .regex(/^[CG][A-Z0-9]{4,}$/, 'expected a Slack channel id such as C0123ABCDEF')
+          .optional(),
       })
       .strict()
       .default({ chat: true }),

@@ -73,13 +73,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/check-freeze.ts',
     description: 'Tells whether an environment is in a deploy freeze and until when',
     timeoutSeconds: () => 30,
-    secrets: ['gitlabToken'],
+    secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
   },
   'request-approval': {
     entry: 'lambdas/steps/request-approval.ts',
     description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken'],
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskFailure'],
   },
   'start-rollout': {
@@ -114,7 +114,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/verify.ts',
     description: 'Runs the HTTP smoke checks of the deploy contracts',
     timeoutSeconds: verifyTimeoutSeconds,
-    secrets: ['gitlabToken'],
+    secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
   },
   rollback: {
     entry: 'lambdas/steps/rollback.ts',
@@ -132,7 +132,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/report-failure.ts',
     description: 'Records a failed release with its error and cause, closes a timed-out approval',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'gitlabToken'],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskFailure'],
   },
 };
