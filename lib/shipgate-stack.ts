@@ -51,7 +51,13 @@ export const HTTP_SECRETS: readonly SecretName[] = [
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
-const ROLLOUT_STEPS: readonly StepName[] = ['start-rollout', 'await-rollout', 'check-rollout', 'rollback'];
+const ROLLOUT_STEPS: readonly StepName[] = [
+  'start-rollout',
+  'await-rollout',
+  'check-rollout',
+  'rollback',
+  'manual-rollback',
+];
 /** Steps that read deploy contracts from SSM. */
 const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', ...ROLLOUT_STEPS];
 
@@ -160,6 +166,14 @@ export class ShipgateStack extends Stack {
       }),
     );
     this.workflow.stateMachine.grantRead(this.httpFunction);
+    // POST /api/rollbacks records the request and starts the manual-rollback function asynchronously; it
+    // runs once (a failure is recorded on the rollback entry, never retried behind the requester's back).
+    steps['manual-rollback'].grantInvoke(this.httpFunction);
+    steps['manual-rollback'].configureAsyncInvoke({ retryAttempts: 0 });
+    this.httpFunction.addEnvironment(
+      'SHIPGATE_MANUAL_ROLLBACK_FUNCTION',
+      steps['manual-rollback'].functionName,
+    );
     this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
     for (const step of STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
 

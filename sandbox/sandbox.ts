@@ -183,6 +183,9 @@ function linkedExecutions(body: unknown): string[] {
  * `SHIPGATE_STATE_MACHINE_ARN`, `SHIPGATE_PUBLIC_URL`, `SHIPGATE_CONSOLE_URL`, `SHIPGATE_CONFIG` and the
  * secrets of `lambdas/shared/secrets.ts`.
  */
+/** Name of the local manual-rollback function (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION` of the HTTP app). */
+const MANUAL_ROLLBACK_FUNCTION = 'shipgate-manual-rollback';
+
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const env = options.env ?? process.env;
   const host = options.host ?? '127.0.0.1';
@@ -261,9 +264,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     closers.push(() => emulators.close());
 
+    // Lambda Invoke on the endpoint reaches the local functions (bound once they exist, below).
+    let invokeLocal: (name: string, payload: unknown) => Promise<unknown> | undefined = () => undefined;
     const awsServer = createAwsEndpoint({
       emulators: [emulators.sfn, emulators.ecs, emulators.ecr, emulators.ssm, emulators.codeDeploy],
       dynamoDbPort: dynamo.port,
+      invokeLambda: (name, payload) => invokeLocal(name, payload),
     });
     awsPort = await listen(awsServer, options.awsPort ?? 4566, host, 'SHIPGATE_AWS_PORT');
     closers.push(
@@ -320,6 +326,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       [SECRET_ENV.slackSigningSecret]: env.SHIPGATE_SLACK_SIGNING_SECRET || undefined,
       [SECRET_ENV.gitlabToken]: gitlabOn ? env.SHIPGATE_GITLAB_TOKEN : undefined,
       SHIPGATE_GITLAB_URL: gitlabOn ? env.SHIPGATE_GITLAB_URL : undefined,
+      // POST /api/rollbacks invokes this function asynchronously, as in AWS.
+      SHIPGATE_MANUAL_ROLLBACK_FUNCTION: MANUAL_ROLLBACK_FUNCTION,
     };
     for (const name of Object.values(SECRET_ENV)) handlerEnv[`${name}_SECRET_ARN`] = undefined;
     for (const [k, v] of Object.entries(handlerEnv)) {
@@ -331,6 +339,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const seed = seedFromConfig(options.config, emulators, url);
 
     const rolloutEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-rollout-events';
+    const manualRollbackArn = `arn:aws:lambda:us-east-1:000000000000:function:${MANUAL_ROLLBACK_FUNCTION}`;
     const lambdas = new LocalLambdas(
       {
         ...workflow.tasks,
@@ -338,9 +347,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           step: 'rollout-events',
           entry: options.rolloutEventsEntry ?? 'lambdas/steps/rollout-events.ts',
         },
+        [manualRollbackArn]: { step: 'manual-rollback', entry: 'lambdas/steps/manual-rollback.ts' },
       },
       rootDir,
     );
+    invokeLocal = (name, payload) =>
+      name === MANUAL_ROLLBACK_FUNCTION ? lambdas.invoke(manualRollbackArn, payload) : undefined;
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     // The release records (DynamoDB) of interrupted executions say so too, so GET /api/releases is honest.
     const markReleasesAborted = async (executions: StoredExecution[]) => {

@@ -14,7 +14,8 @@ export type StepName =
   | 'verify'
   | 'rollback'
   | 'record-release'
-  | 'report-failure';
+  | 'report-failure'
+  | 'manual-rollback';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -134,6 +135,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: () => 60,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskFailure'],
+  },
+  'manual-rollback': {
+    entry: 'lambdas/steps/manual-rollback.ts',
+    description:
+      'Manual rollback (POST /api/rollbacks, asynchronous): redeploys the previous digest, records it, tells chat and GitLab',
+    timeoutSeconds: () => LAMBDA_MAX_SECONDS,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
   },
 };
 

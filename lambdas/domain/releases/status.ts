@@ -16,6 +16,7 @@ import {
   type EnvironmentOutcome,
   type ReleaseError,
   type ReleaseRecord,
+  type ReleaseRollback,
   type ReleaseStatus,
   type StoreDeps,
 } from './store';
@@ -38,6 +39,8 @@ export interface ReleaseView {
     { name: string } & Partial<EnvironmentOutcome> & { status: EnvironmentOutcome['status'] }
   >;
   error?: ReleaseError;
+  /** Manual rollbacks that undid this release somewhere (who, when, from, to, why). */
+  rollbacks?: ReleaseRollback[];
   createdAt: string;
   updatedAt: string;
   execution: {
@@ -85,6 +88,7 @@ export function toView(record: ReleaseRecord, env: NodeJS.ProcessEnv = process.e
       ...(record.environments?.[name] ?? { status: 'PENDING' as const }),
     })),
     ...(record.error ? { error: record.error } : {}),
+    ...(record.rollbacks?.length ? { rollbacks: record.rollbacks } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     execution: { name: record.id, arn: record.executionArn },

@@ -1,0 +1,150 @@
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { Hono, type Context } from 'hono';
+import * as z from '../../shared/zod';
+import { lambda } from '../../shared/clients/lambda';
+import { formatIssues } from '../../shared/config';
+import { BadRequestError, NotFoundError, ShipgateError, UnauthorizedError } from '../../shared/errors';
+import { publicUrl } from '../../shared/links';
+import { logger } from '../../shared/logger';
+import { announceDeps } from '../../domain/outcomes/announce';
+import {
+  MAX_ROLLBACK_REASON,
+  requestManualRollback,
+  type ManualRollbackDeps,
+} from '../../domain/rollback/manual';
+import { getRollback, listRollbacks, updateRollback, type RollbackEntry } from '../../domain/rollback/store';
+import { rolloutDeps } from '../../domain/rollout/deps';
+import { RollbackFailed, RolloutLocked } from '../../domain/rollout/errors';
+
+/** The rollback was recorded but its function could not be started (503: try again). */
+export class RollbackNotStarted extends ShipgateError {
+  override readonly status: number = 503;
+  constructor(message: string) {
+    super(message);
+    // Explicit, so bundling with renamed classes cannot change the name callers see.
+    this.name = 'RollbackNotStarted';
+  }
+}
+
+const bodySchema = z
+  .object({
+    service: z.string().min(1).max(100),
+    environment: z.string().min(1).max(100),
+    reason: z.string().max(MAX_ROLLBACK_REASON).optional(),
+    /** Only where no API Gateway identity exists (the local sandbox); AWS takes the IAM caller. */
+    by: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** The IAM caller of an API Gateway (HTTP API, payload v2) request with IAM authorization, if any. */
+function iamCaller(c: Context): string | undefined | null {
+  const event = (c.env as { event?: { requestContext?: Record<string, unknown> } } | undefined)?.event;
+  if (!event) return null; // not behind API Gateway (the sandbox, tests)
+  const iam = (
+    event.requestContext?.authorizer as { iam?: { userArn?: string; callerId?: string } } | undefined
+  )?.iam;
+  return iam?.userArn ?? iam?.callerId ?? undefined;
+}
+
+/** Process defaults of the rollback action. */
+function deps(): ManualRollbackDeps {
+  const rollout = rolloutDeps();
+  return { rollout, announce: announceDeps({ config: rollout.config }) };
+}
+
+/**
+ * Starts a requested rollback where it can run to the end: an asynchronous invoke of the `manual-rollback`
+ * Lambda (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION`), whose timeout covers a rollout; this Lambda answers
+ * within API Gateway's limit. The sandbox serves the same Invoke call from its local functions.
+ */
+async function dispatch(entry: RollbackEntry, d: ManualRollbackDeps): Promise<void> {
+  const fn = process.env.SHIPGATE_MANUAL_ROLLBACK_FUNCTION;
+  const fail = async (why: string) => {
+    await updateRollback(
+      entry.id,
+      'REQUESTED',
+      {
+        status: 'FAILED',
+        finishedAt: d.rollout.now().toISOString(),
+        error: { error: 'NotStarted', cause: why },
+      },
+      { ddb: d.rollout.ddb, table: d.rollout.table },
+      why,
+    );
+    throw new RollbackNotStarted(`${why} The rollback was recorded as not started; nothing was deployed.`);
+  };
+  if (!fn) return fail('SHIPGATE_MANUAL_ROLLBACK_FUNCTION is not set, so the rollback cannot be started.');
+  try {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: fn,
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify({ rollbackId: entry.id })),
+      }),
+    );
+  } catch (err) {
+    logger.error('Could not start the manual rollback function', {
+      rollbackId: entry.id,
+      error: err as Error,
+    });
+    return fail(`The rollback function could not be started (${(err as Error).name}).`);
+  }
+}
+
+const view = (entry: RollbackEntry) => ({
+  rollback: entry,
+  links: { self: `${publicUrl()}/api/rollbacks/${encodeURIComponent(entry.id)}` },
+});
+
+/**
+ * `POST /api/rollbacks` `{ service, environment, reason }`: manual rollback of a service to the digest
+ * released there before the current one (what `shipgate rollback` does). Answers 202 with the recorded
+ * request; `GET /api/rollbacks/:id` follows it to ROLLED_BACK or FAILED. 409 when there is nothing to go back
+ * to or the rollout lock is held; nothing changes then. `GET /api/rollbacks` lists them, newest first.
+ */
+export const rollbackRoutes = new Hono()
+  .post('/', async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new BadRequestError('Expected a JSON body { "service", "environment", "reason" }');
+    }
+    const parsed = bodySchema.safeParse(json);
+    if (!parsed.success)
+      throw new BadRequestError(`Invalid rollback request:\n${formatIssues(parsed.error.issues)}`);
+    const caller = iamCaller(c);
+    if (caller === undefined) {
+      throw new UnauthorizedError(
+        'A rollback needs an IAM-authorized request (SigV4); the caller could not be identified.',
+      );
+    }
+    const by = caller ?? parsed.data.by;
+    if (!by) throw new BadRequestError('"by" (who asks for the rollback) is required here.');
+    const d = deps();
+    let entry: RollbackEntry;
+    try {
+      entry = await requestManualRollback({ ...parsed.data, by }, d);
+    } catch (err) {
+      if (err instanceof RollbackFailed || err instanceof RolloutLocked) {
+        return c.json({ error: err.message, code: err.name }, 409);
+      }
+      throw err;
+    }
+    await dispatch(entry, d);
+    return c.json(view(entry), 202);
+  })
+  .get('/', async (c) => {
+    const limit = Math.min(50, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
+    const d = rolloutDeps();
+    return c.json({ rollbacks: await listRollbacks(limit, { ddb: d.ddb, table: d.table }) });
+  })
+  .get('/:id', async (c) => {
+    const d = rolloutDeps();
+    const entry = await getRollback(c.req.param('id'), { ddb: d.ddb, table: d.table });
+    if (!entry)
+      throw new NotFoundError(
+        `No rollback "${c.req.param('id').slice(0, 120)}"; GET /api/rollbacks lists them.`,
+      );
+    return c.json(view(entry));
+  });
