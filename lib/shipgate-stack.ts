@@ -268,6 +268,8 @@ function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<
       'The status API reads executions of this one state machine, whose names are only known at run time.',
     [arn('ssm', `parameter${contractsPrefix}/*`)]:
       'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
+    [`<${stack.getLogicalId(stack.stepFunctions['manual-rollback'].node.defaultChild as CfnResource)}.Arn>:*`]:
+      'grantInvoke lets the HTTP function start the manual-rollback function, its versions and aliases included (the ":*" qualifier), nothing else.',
     [arn('ecs', 'task-definition/*')]:
       'Only tagging, and only while registering a task definition (ecs:CreateAction condition).',
     [arn('ecs', 'service/*')]:

@@ -47,7 +47,7 @@ async function invokeLambda(
     restError(400, 'InvalidParameterValueException', `X-Amz-Invocation-Type ${type} is not emulated.`);
     return;
   }
-  let payload: unknown = {};
+  let payload: unknown;
   try {
     payload = body.length ? JSON.parse(body.toString('utf8')) : {};
   } catch {

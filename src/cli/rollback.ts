@@ -159,6 +159,7 @@ async function runThroughApi(
         `no Shipgate API answers at ${base} (${cause}). Start the sandbox (npm start)${
           env.SHIPGATE_API_URL ? '' : ', or set PORT to the port it listens on'
         }; for Shipgate in AWS set SHIPGATE_API_URL to the stack's ApiUrl output, or set SHIPGATE_TABLE, SHIPGATE_CONFIG and AWS credentials to run the rollback from here.`,
+        { cause: e },
       );
     }
   };

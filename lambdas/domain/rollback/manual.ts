@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors';
+import { ConflictError, NotFoundError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { Release } from '../../shared/release';
 import type { ReleaseOutcome } from '../chat/outcomes';
@@ -7,10 +7,10 @@ import { announceOutcome, type AnnounceDeps } from '../outcomes/announce';
 import { getRelease, updateRelease, type ReleaseRecord, type ReleaseRollback } from '../releases/store';
 import type { RolloutDeps } from '../rollout/deps';
 import { RollbackFailed, RolloutLocked } from '../rollout/errors';
-import { readLock } from '../rollout/lock';
-import { getDeployed } from '../rollout/records';
 import { manualRollback } from '../rollout/rollback';
-import { getRollback, newRollbackId, putRollback, updateRollback, type RollbackEntry } from './store';
+import { getRollback, updateRollback, type RollbackEntry } from './store';
+
+export { MAX_ROLLBACK_REASON, requestManualRollback, type ManualRollbackRequest } from './request';
 
 /**
  * Manual rollback as a recorded action, the same for `shipgate rollback` and `POST /api/rollbacks`:
@@ -20,88 +20,17 @@ import { getRollback, newRollbackId, putRollback, updateRollback, type RollbackE
  * deployment of the restored commit.
  */
 
-/** Longest reason kept. */
-export const MAX_ROLLBACK_REASON = 500;
-
-/** What a manual rollback needs. */
+/** What running a manual rollback needs. */
 export interface ManualRollbackDeps {
   rollout: RolloutDeps;
   announce: AnnounceDeps;
   feedback?: FeedbackDeps;
 }
 
-/** A rollback request as the edges hand it over. */
-export interface ManualRollbackRequest {
-  service: string;
-  environment: string;
-  by: string;
-  reason?: string;
-}
-
-const tables = (deps: ManualRollbackDeps) => ({ ddb: deps.rollout.ddb, table: deps.rollout.table });
-
-/**
- * Validates and records a rollback request (status REQUESTED), naming what runs now and what it goes back to.
- * Changes nothing when it refuses.
- * @throws BadRequestError for an unknown service or environment, or no `by`.
- * @throws RollbackFailed (409) when Shipgate's history has nothing earlier to go back to.
- * @throws RolloutLocked (409) while a release or another rollback holds the rollout lock.
- */
-export async function requestManualRollback(
-  request: ManualRollbackRequest,
-  deps: ManualRollbackDeps,
-): Promise<RollbackEntry> {
-  const { config } = deps.rollout;
-  const { service, environment } = request;
-  if (!(service in config.services)) {
-    throw new BadRequestError(
-      `unknown service "${service}"; configured: ${Object.keys(config.services).join(', ')}`,
-    );
-  }
-  if (!config.environments.some((e) => e.name === environment)) {
-    throw new BadRequestError(
-      `unknown environment "${environment}"; configured: ${config.environments.map((e) => e.name).join(', ')}`,
-    );
-  }
-  const by = request.by.trim();
-  if (!by) throw new BadRequestError('Who asks for the rollback is missing ("by").');
-  const history = (await getDeployed(environment, service, deps.rollout))?.history ?? [];
-  const current = history[0];
-  const target = history.find((e, i) => i > 0 && e.digest !== current?.digest);
-  if (!current || !target) {
-    throw new RollbackFailed(
-      `No earlier release of "${service}" in "${environment}" to go back to: Shipgate's history there has ${history.length} entr${history.length === 1 ? 'y' : 'ies'}${current ? ` (current ${current.digest} from release ${current.releaseId})` : ''}.`,
-    );
-  }
-  const now = deps.rollout.now();
-  const lock = await readLock(environment, service, deps.rollout);
-  if (lock && lock.expiresAt * 1000 > now.getTime()) {
-    throw new RolloutLocked(
-      `"${service}" in "${environment}" is being rolled out by ${
-        lock.owner.startsWith('manual-rollback:')
-          ? `a manual rollback (${lock.owner.split(':')[1]})`
-          : `release ${lock.owner}`
-      } (lock until ${new Date(lock.expiresAt * 1000).toISOString()}); nothing was changed. Try again once it settled.`,
-    );
-  }
-  const entry: RollbackEntry = {
-    id: newRollbackId(environment, service, now),
-    service,
-    environment,
-    by,
-    reason: request.reason?.trim().slice(0, MAX_ROLLBACK_REASON) || '(no reason given)',
-    status: 'REQUESTED',
-    requestedAt: now.toISOString(),
-    from: { digest: current.digest, releaseId: current.releaseId },
-    to: { digest: target.digest, releaseId: target.releaseId },
-    progress: [
-      `${by} asked to roll "${service}" in "${environment}" back from ${current.digest} (release ${current.releaseId}) to ${target.digest} (release ${target.releaseId}).`,
-    ],
-  };
-  await putRollback(entry, tables(deps));
-  logger.info('Manual rollback requested', { rollbackId: entry.id, service, environment, by });
-  return entry;
-}
+const tables = (deps: Pick<ManualRollbackDeps, 'rollout'>) => ({
+  ddb: deps.rollout.ddb,
+  table: deps.rollout.table,
+});
 
 /** A stand-in for a release whose record is gone (the history still names it). */
 function releaseOf(

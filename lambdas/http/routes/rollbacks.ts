@@ -2,18 +2,14 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { Hono, type Context } from 'hono';
 import * as z from '../../shared/zod';
 import { lambda } from '../../shared/clients/lambda';
-import { formatIssues } from '../../shared/config';
 import { BadRequestError, NotFoundError, ShipgateError, UnauthorizedError } from '../../shared/errors';
 import { publicUrl } from '../../shared/links';
 import { logger } from '../../shared/logger';
-import { announceDeps } from '../../domain/outcomes/announce';
-import {
-  MAX_ROLLBACK_REASON,
-  requestManualRollback,
-  type ManualRollbackDeps,
-} from '../../domain/rollback/manual';
+import { MAX_ROLLBACK_REASON, requestManualRollback, type RequestDeps } from '../../domain/rollback/request';
 import { getRollback, listRollbacks, updateRollback, type RollbackEntry } from '../../domain/rollback/store';
-import { rolloutDeps } from '../../domain/rollout/deps';
+import { ddb } from '../../shared/clients/dynamodb';
+import { formatIssues, getConfig } from '../../shared/config';
+import { tableName } from '../../shared/env';
 import { RollbackFailed, RolloutLocked } from '../../domain/rollout/errors';
 
 /** The rollback was recorded but its function could not be started (503: try again). */
@@ -46,10 +42,9 @@ function iamCaller(c: Context): string | undefined | null {
   return iam?.userArn ?? iam?.callerId ?? undefined;
 }
 
-/** Process defaults of the rollback action. */
-function deps(): ManualRollbackDeps {
-  const rollout = rolloutDeps();
-  return { rollout, announce: announceDeps({ config: rollout.config }) };
+/** Process defaults of accepting a rollback (DynamoDB and the config; no ECS here). */
+function deps(): RequestDeps & { rollout: { ddb: typeof ddb; table: string } } {
+  return { rollout: { config: getConfig(), ddb, table: tableName(), now: () => new Date() } };
 }
 
 /**
@@ -57,7 +52,7 @@ function deps(): ManualRollbackDeps {
  * Lambda (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION`), whose timeout covers a rollout; this Lambda answers
  * within API Gateway's limit. The sandbox serves the same Invoke call from its local functions.
  */
-async function dispatch(entry: RollbackEntry, d: ManualRollbackDeps): Promise<void> {
+async function dispatch(entry: RollbackEntry, d: ReturnType<typeof deps>): Promise<void> {
   const fn = process.env.SHIPGATE_MANUAL_ROLLBACK_FUNCTION;
   const fail = async (why: string) => {
     await updateRollback(
@@ -136,12 +131,10 @@ export const rollbackRoutes = new Hono()
   })
   .get('/', async (c) => {
     const limit = Math.min(50, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
-    const d = rolloutDeps();
-    return c.json({ rollbacks: await listRollbacks(limit, { ddb: d.ddb, table: d.table }) });
+    return c.json({ rollbacks: await listRollbacks(limit, { ddb, table: tableName() }) });
   })
   .get('/:id', async (c) => {
-    const d = rolloutDeps();
-    const entry = await getRollback(c.req.param('id'), { ddb: d.ddb, table: d.table });
+    const entry = await getRollback(c.req.param('id'), { ddb, table: tableName() });
     if (!entry)
       throw new NotFoundError(
         `No rollback "${c.req.param('id').slice(0, 120)}"; GET /api/rollbacks lists them.`,

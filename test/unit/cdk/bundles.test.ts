@@ -36,7 +36,7 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    expect(Object.keys(bundles)).toHaveLength(13);
+    expect(Object.keys(bundles)).toHaveLength(14);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };
@@ -49,9 +49,11 @@ describe('Lambda bundles', () => {
       [
         ...new Set(readFileSync(join(bundles[name], 'index.js'), 'utf8').match(/@aws-sdk\/[a-z0-9-]+/g)),
       ].sort();
-    // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools).
+    // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools);
+    // POST /api/rollbacks starts the manual-rollback function (Lambda), never ECS itself.
     expect(sdkPackages('HttpFunction')).toEqual([
       '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-lambda',
       '@aws-sdk/client-secrets-manager',
       '@aws-sdk/client-sfn',
       '@aws-sdk/lib-dynamodb',

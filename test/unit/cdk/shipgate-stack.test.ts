@@ -140,6 +140,7 @@ describe('ShipgateStack', () => {
     // GitLab feedback (commit statuses, deployments) is sent by these steps only; the webhook never calls GitLab.
     expect(readers('gitlabToken').sort()).toEqual([
       'CheckFreezeFunction',
+      'ManualRollbackFunction',
       'ReportFailureFunction',
       'RequestApprovalFunction',
       'ScanFunction',
@@ -206,6 +207,9 @@ describe('ShipgateStack', () => {
         'POST /slack/interactions',
         'GET /api/releases',
         'GET /api/releases/{id}',
+        'GET /api/rollbacks',
+        'POST /api/rollbacks',
+        'GET /api/rollbacks/{id}',
         'GET /healthz',
       ].sort(),
     );
