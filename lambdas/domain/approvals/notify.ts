@@ -78,3 +78,17 @@ export async function notifyOutcome(deps: ApprovalDeps, view: ApprovalView): Pro
   }
   return result;
 }
+
+/**
+ * An approval closed because its execution ended without it: no follow-up message (the release's own
+ * outcome says how it ended, and this is no timeout); with a Slack app the request message is updated.
+ */
+export async function notifyEnded(deps: ApprovalDeps, view: ApprovalView): Promise<void> {
+  if (!(await slackBot(deps))) return;
+  await deliverReleaseMessage(
+    view.subject.releaseId,
+    approvalRequestMessage(view, { links: {}, slackApp: false }),
+    { replace: `approval#${view.id}` },
+    { ...deps, timeoutMs: deps.chatTimeoutMs },
+  );
+}

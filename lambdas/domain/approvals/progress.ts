@@ -46,6 +46,11 @@ export async function recordApprovalProgress(deps: ApprovalDeps, view: ApprovalV
     case 'EXPIRED':
       patch = { environments: env({ status: 'FAILED', detail: outcomeSentence(view) }) };
       break;
+    case 'ENDED':
+      // The execution ended without this gate: the release's own end (aborted, failed) is recorded by
+      // whoever saw it end; the gate only stops saying it waits.
+      patch = { environments: env({ status: 'ABORTED', detail: outcomeSentence(view) }) };
+      break;
     case 'SUPERSEDED':
       patch = {
         status: 'SUPERSEDED',

@@ -37,7 +37,13 @@ export type EnvironmentStatus =
   | 'DEPLOYED'
   | 'FAILED'
   | 'ROLLED_BACK'
-  | 'SKIPPED';
+  | 'SKIPPED'
+  /** The execution was stopped while the release was in this environment. */
+  | 'ABORTED'
+  /** A newer release replaced this one here. */
+  | 'SUPERSEDED'
+  /** The rollout finished but the smoke checks never ran (the execution stopped in between). */
+  | 'RUNNING_UNVERIFIED';
 
 /** Outcome of a release in one environment (`environments.<env>` of the record). */
 export interface EnvironmentOutcome {
