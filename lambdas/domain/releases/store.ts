@@ -32,8 +32,11 @@ export type EnvironmentStatus =
   | 'AWAITING_APPROVAL'
   | 'APPROVED'
   | 'REJECTED'
+  /** Approved, held by a deploy freeze until it ends. */
+  | 'FROZEN'
   | 'DEPLOYING'
   | 'VERIFYING'
+  | 'ROLLING_BACK'
   | 'DEPLOYED'
   | 'FAILED'
   | 'ROLLED_BACK'
