@@ -14,6 +14,7 @@ import type { ShipgateConfig } from '../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
+import { ExecutionEventRule } from './constructs/execution-event-rule';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
@@ -146,6 +147,12 @@ export class ShipgateStack extends Stack {
       stateMachineName,
     });
     new RolloutEventRules(this, 'RolloutEvents', { handler: steps['rollout-events'] });
+    new ExecutionEventRule(this, 'ExecutionEvents', {
+      stateMachineArn: this.workflow.stateMachine.stateMachineArn,
+      handler: steps['execution-events'],
+    });
+    // It reads the stopped execution's history to record where the release stopped.
+    this.workflow.stateMachine.grantRead(steps['execution-events']);
 
     // Environment and grants.
     for (const f of [this.httpFunction, ...Object.values(steps)]) {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -340,6 +340,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const rolloutEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-rollout-events';
     const manualRollbackArn = `arn:aws:lambda:us-east-1:000000000000:function:${MANUAL_ROLLBACK_FUNCTION}`;
+    const executionEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-execution-events';
     const lambdas = new LocalLambdas(
       {
         ...workflow.tasks,
@@ -348,6 +349,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           entry: options.rolloutEventsEntry ?? 'lambdas/steps/rollout-events.ts',
         },
         [manualRollbackArn]: { step: 'manual-rollback', entry: 'lambdas/steps/manual-rollback.ts' },
+        [executionEventsArn]: { step: 'execution-events', entry: 'lambdas/steps/execution-events.ts' },
       },
       rootDir,
     );
@@ -377,11 +379,53 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         }
       }
     };
+    const pending = new Set<Promise<void>>();
+    // Executions that end without their own "Report failure" (stopped, or interrupted by a sandbox stop)
+    // reach the execution-events Lambda as AWS's "Step Functions Execution Status Change" event would.
+    const announced = new Set<string>();
+    let stopping = false;
+    emulators.sfn.onChange = (e) => {
+      if ((e.status !== 'ABORTED' && e.status !== 'TIMED_OUT') || announced.has(e.executionArn) || stopping)
+        return;
+      announced.add(e.executionArn);
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        account: '000000000000',
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [e.executionArn],
+        detail: {
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          name: e.name,
+          status: e.status,
+          startDate: Math.round(e.startDate * 1000),
+          stopDate: e.stopDate ? Math.round(e.stopDate * 1000) : null,
+          input: e.input,
+          output: null,
+          error: e.error ?? null,
+          cause: e.cause ?? null,
+        },
+      };
+      const p = lambdas
+        .invoke(executionEventsArn, event)
+        .then(() => undefined)
+        .catch((err: unknown) =>
+          logger.warn('Delivering an execution status change to execution-events failed', {
+            executionArn: e.executionArn,
+            error: (err as Error).message.slice(0, 500),
+          }),
+        );
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    };
     const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');
     await markReleasesAborted(recovered);
     const interrupted = recovered.map((e) => e.name);
 
-    const pending = new Set<Promise<void>>();
     deliver = (event) => {
       const p = (async () => {
         // EventBridge retries failed target invocations; three attempts with backoff is plenty locally.
@@ -646,6 +690,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     let stopReason = 'The sandbox was stopped';
     closers.push(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));
+    // Runs before the line above (closers run in reverse): a stopping sandbox announces its interrupted
+    // executions at its next start (recoverInterrupted), when its DynamoDB is there to record them.
+    closers.push(() => {
+      stopping = true;
+    });
 
     return {
       url,

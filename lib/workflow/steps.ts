@@ -15,7 +15,8 @@ export type StepName =
   | 'rollback'
   | 'record-release'
   | 'report-failure'
-  | 'manual-rollback';
+  | 'manual-rollback'
+  | 'execution-events';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -142,6 +143,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
       'Manual rollback (POST /api/rollbacks, asynchronous): redeploys the previous digest, records it, tells chat and GitLab',
     timeoutSeconds: () => LAMBDA_MAX_SECONDS,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+  },
+  'execution-events': {
+    entry: 'lambdas/steps/execution-events.ts',
+    description:
+      'Release executions stopped or timed out (EventBridge): records them aborted, ends their approvals, tells chat',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'slackBotToken'],
   },
 };
 

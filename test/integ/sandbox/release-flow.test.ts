@@ -267,6 +267,20 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
       }),
     );
     expect((await settled(started.body.executionArn!)).status).toBe('ABORTED');
+    // Stopped without its own "Report failure": the status-change event records and announces it.
+    const text = await chatMessage(`Aborted in production: root/api-gateway ${image.sha.slice(0, 8)}`);
+    expect(text).toContain('The execution was stopped in "Approve production": staging only.');
+    const record = await waitFor('the release record to say ABORTED', async () => {
+      const body = (await (await fetch(`${url}/api/releases/${started.body.release}`)).json()) as {
+        status: string;
+        environments: { name: string; status: string }[];
+      };
+      return body.status === 'ABORTED' ? body : undefined;
+    });
+    expect(record.environments.map((e) => `${e.name}:${e.status}`)).toEqual([
+      'staging:DEPLOYED',
+      'production:ABORTED',
+    ]);
   }, 120000);
 
   it('stops a release with a CRITICAL finding at Scan, before any approval is asked', async () => {
