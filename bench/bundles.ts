@@ -1,10 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
+import {
+  BUNDLE_EXTERNALS,
+  BUNDLE_NAMES,
+  bundleOptions,
+  buildLambdaBundles,
+  type BundleName,
+} from '../lib/build/lambda-bundles';
 import { readConfigDocument } from '../lib/config-document';
-import { BUNDLE_EXTERNALS } from '../lib/constructs/shipgate-function';
-import { STEPS } from '../lib/workflow/steps';
 import { median } from './lib/load';
 
 const ROOT = resolve(__dirname, '..');
@@ -32,41 +37,13 @@ export interface BundleResults {
   bundles: BundleResult[];
   /** What the webhook bundle is made of: output bytes per package (top 8), from esbuild's metafile. */
   httpComposition: { module: string; bytes: number }[];
-  /** The webhook Lambda bundled with the AWS SDK inside (what it would weigh without the runtime's SDK). */
-  httpWithSdk?: { bytes: number; importMs: number };
-}
-
-/** The options `lib/constructs/shipgate-function.ts` gives NodejsFunction, as esbuild options. */
-function cdkLikeOptions(
-  entry: string,
-  outfile: string,
-  document: unknown,
-  sdkExternal: boolean,
-): BuildOptions {
-  return {
-    entryPoints: [join(ROOT, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    external: sdkExternal
-      ? [...BUNDLE_EXTERNALS]
-      : BUNDLE_EXTERNALS.filter((m) => !m.startsWith('@aws-sdk/')),
-    define: { 'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(document)) },
-    logLevel: 'silent',
-    metafile: true,
-  };
+  /** Seconds to build every bundle from scratch (no cache), and to take them from the cache. */
+  buildSeconds: { cold: number; cached: number };
 }
 
 /** Output bytes per npm package (or `shipgate` for the repository's own code), largest first. */
-function composition(metafile: Metafile, outfile: string): { module: string; bytes: number }[] {
-  const output = Object.entries(metafile.outputs).find(([path]) =>
-    outfile.endsWith(path.replace(/^(\.\.\/)+/, '')),
-  );
+function composition(metafile: Metafile, name: BundleName): { module: string; bytes: number }[] {
+  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(`${name}/index.js`));
   const sums = new Map<string, number>();
   for (const [path, { bytesInOutput }] of Object.entries(output?.[1].inputs ?? {})) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
@@ -119,33 +96,38 @@ process.stdout.write(JSON.stringify({ ms, handler: typeof mod.handler }));`;
   return { ms: median(times), smoke };
 }
 
-/** Builds every Lambda as the CDK stack does and measures size, import time and a smoke import. */
+/**
+ * Measures the one build (`buildLambdaBundles`, what CDK packages and the sandbox runs): size, import time and
+ * a smoke import of every bundle, with the AWS SDK inside. Each bundle is copied to a directory with no
+ * node_modules above it first, as in /var/task, so an import that needed a package outside the bundle fails.
+ */
 export async function benchBundles(
   workDir: string,
   runs: number,
   log: (line: string) => void,
 ): Promise<BundleResults> {
-  // Inside the repository, so the bundles resolve the AWS SDK from node_modules as the runtime provides it.
-  const outDir = join(workDir, 'bundles');
-  mkdirSync(outDir, { recursive: true });
   const { document } = readConfigDocument(join(ROOT, 'shipgate.config.yaml'));
-  const entries: [string, string][] = [
-    ['http', 'lambdas/http/handler.ts'],
-    ...Object.entries(STEPS).map(([name, spec]) => [name, spec.entry] as [string, string]),
-  ];
-  const empty = join(outDir, 'empty.js');
+  const cacheDir = join(workDir, 'bundle-cache');
+  let t0 = performance.now();
+  const built = buildLambdaBundles(document, { cacheDir });
+  const cold = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  buildLambdaBundles(document, { cacheDir });
+  const cached = (performance.now() - t0) / 1000;
+  const isolated = join('/tmp', `shipgate-bench-bundles-${process.pid}`);
+  mkdirSync(isolated, { recursive: true });
+  const empty = join(isolated, 'empty.js');
   writeFileSync(empty, '');
   const emptyMs = importTime(empty, runs, false).ms;
   const bundles: BundleResult[] = [];
-  let httpComposition: { module: string; bytes: number }[] = [];
-  for (const [name, entry] of entries) {
-    const outfile = join(outDir, name, 'index.js');
-    const built = await build(cdkLikeOptions(entry, outfile, document, true));
-    if (name === 'http') httpComposition = composition(built.metafile!, outfile);
+  for (const name of BUNDLE_NAMES) {
+    const dir = join(isolated, name);
+    cpSync(built.bundles[name].dir, dir, { recursive: true });
+    const outfile = join(dir, 'index.js');
     const { ms, smoke } = importTime(outfile, runs, true);
     bundles.push({
       name,
-      entry,
+      entry: built.bundles[name].entry,
       bytes: statSync(outfile).size,
       importMs: Math.round(ms * 10) / 10,
       importVsEmpty: Math.round((ms / emptyMs) * 10) / 10,
@@ -153,18 +135,16 @@ export async function benchBundles(
     });
     log(`  ${name}: ${statSync(outfile).size} bytes, import ${ms.toFixed(1)} ms, smoke ${smoke}`);
   }
-  const withSdk = join(outDir, 'http-with-sdk', 'index.js');
-  await build(cdkLikeOptions('lambdas/http/handler.ts', withSdk, document, false));
-  const sdkImport = importTime(withSdk, runs, true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuildVersion = (require('esbuild/package.json') as { version: string }).version;
+  const options = bundleOptions(document);
   return {
     esbuild: esbuildVersion,
-    options: `bundle, platform node, target node22, format cjs, minify, external source map, external ${BUNDLE_EXTERNALS.join(' ')}, config inlined via define (lib/constructs/shipgate-function.ts)`,
+    options: `bundle, platform node, target ${String(options.target)}, format ${options.format}, minify, keepNames, external source map, AWS SDK inside (credential chain reduced to the environment), external ${BUNDLE_EXTERNALS.join(' ')}, config inlined via define (lib/build/lambda-bundles.ts)`,
     runsPerImport: runs,
     emptyModuleImportMs: Math.round(emptyMs * 100) / 100,
     bundles,
-    httpComposition,
-    httpWithSdk: { bytes: statSync(withSdk).size, importMs: Math.round(sdkImport.ms * 10) / 10 },
+    httpComposition: composition(built.metafile, 'http'),
+    buildSeconds: { cold: Math.round(cold * 100) / 100, cached: Math.round(cached * 1000) / 1000 },
   };
 }

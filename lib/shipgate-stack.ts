@@ -12,6 +12,7 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { ShipgateConfig } from '../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
+import { buildLambdaBundles, type BundleName } from './build/lambda-bundles';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { ExecutionEventRule } from './constructs/execution-event-rule';
@@ -100,26 +101,32 @@ export class ShipgateStack extends Stack {
     this.table = new ReleaseTable(this, 'Table');
     this.secrets = new ShipgateSecrets(this, 'Secrets');
 
+    if (code === 'bundle' && props.configDocument === undefined) {
+      throw new Error(
+        'ShipgateStack: configDocument is required to bundle the Lambdas (or use code: "placeholder")',
+      );
+    }
+    // The one build (lib/build/lambda-bundles.ts): the sandbox and the integration tests run these files too.
+    const bundles = code === 'bundle' ? buildLambdaBundles(props.configDocument).bundles : undefined;
     const fn = (
       id: string,
-      entry: string,
+      bundle: BundleName,
       description: string,
       timeoutSeconds: number,
       memorySize?: number,
     ) =>
       new ShipgateFunction(this, id, {
-        entry,
+        bundle: bundles?.[bundle],
         description,
         timeout: Duration.seconds(timeoutSeconds),
         memorySize,
-        configDocument: props.configDocument,
         code,
         environment: { SHIPGATE_TABLE: this.table.table.tableName },
       }).function;
 
     this.httpFunction = fn(
       'HttpFunction',
-      'lambdas/http/handler.ts',
+      'http',
       'Shipgate HTTP API: GitLab webhooks, approvals, Slack interactions, release status',
       15,
       1024,
@@ -130,7 +137,7 @@ export class ShipgateStack extends Stack {
       const pascal = step.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
       steps[step] = fn(
         `${pascal}Function`,
-        spec.entry,
+        step,
         spec.description,
         spec.timeoutSeconds(config),
         spec.memorySize,
@@ -215,6 +222,16 @@ export class ShipgateStack extends Stack {
         sid: 'ReadScanFindings',
         actions: ['ecr:DescribeImageScanFindings', 'ecr:DescribeImages'],
         resources: repositoryArns,
+      }),
+    );
+    // ECR enhanced scanning keeps its findings in Amazon Inspector: DescribeImageScanFindings on a repository
+    // with enhanced scanning needs inspector2:ListFindings and inspector2:ListCoverage ("Required IAM
+    // permissions for enhanced scanning", Amazon ECR user guide). Neither supports resource-level permissions.
+    steps.scan.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadEnhancedScanFindings',
+        actions: ['inspector2:ListFindings', 'inspector2:ListCoverage'],
+        resources: ['*'],
       }),
     );
 

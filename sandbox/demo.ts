@@ -45,8 +45,9 @@ export interface DemoResult {
 }
 
 /** The demo could not run (sandbox unreachable, webhook refused…). */
-export class DemoError extends ShipgateError {}
-
+export class DemoError extends ShipgateError {
+  static override readonly errorName: string = 'DemoError';
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An OCI image manifest with Shipgate's sandbox annotations (unique per service and commit). */

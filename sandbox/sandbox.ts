@@ -10,6 +10,9 @@ import { contractParameterName } from '../lambdas/shared/contract';
 import { ShipgateError } from '../lambdas/shared/errors';
 import { logger } from '../lambdas/shared/logger';
 import { SECRET_ENV } from '../lambdas/shared/secrets';
+import { buildLambdaBundles, type LambdaBundles } from '../lib/build/lambda-bundles';
+import { readConfigDocument } from '../lib/config-document';
+import { httpApiProxy } from './aws/api-gateway';
 import { createEmulators, type Emulators } from './aws/emulators';
 import type { EventBridgeEvent } from './aws/ecs';
 import type { StoredExecution } from './aws/sfn';
@@ -32,7 +35,9 @@ import { localSdkIntegration } from './workflow/sdk-integration';
 export const SANDBOX_TABLE = 'shipgate';
 
 /** The sandbox could not start; `message` says why and how to fix it, in one line. */
-export class SandboxStartError extends ShipgateError {}
+export class SandboxStartError extends ShipgateError {
+  static override readonly errorName: string = 'SandboxStartError';
+}
 
 /** The release workflow as `renderLocalDefinition(config)` returns it. */
 export interface LocalWorkflow {
@@ -44,8 +49,13 @@ export interface LocalWorkflow {
 /** Options of `startSandbox`. */
 export interface SandboxOptions {
   config: ShipgateConfig;
-  /** Absolute path of the config file (given to the handlers as `SHIPGATE_CONFIG`). */
+  /** Absolute path of the config file. */
   configPath: string;
+  /**
+   * The config document as written, inlined into the Lambda bundles exactly as `cdk synth` inlines it.
+   * @default read from `configPath`
+   */
+  configDocument?: unknown;
   stateDir: string;
   /** Interface to listen on. @default '127.0.0.1' */
   host?: string;
@@ -57,9 +67,13 @@ export interface SandboxOptions {
   env?: NodeJS.ProcessEnv;
   /** Duration of each emulated rollout phase. @default 300 */
   phaseMs?: number;
-  /** Renders the release workflow. @default renderLocalDefinition from lib/workflow/render */
+  /**
+   * Renders the release workflow. With the default, every Lambda runs its built bundle; an injected workflow
+   * (executor tests) runs the handler files its `tasks` name.
+   * @default renderLocalDefinition from lib/workflow/render
+   */
   renderWorkflow?: (config: ShipgateConfig) => LocalWorkflow;
-  /** Handler file of the EventBridge target for deployment events. @default lambdas/steps/rollout-events.ts */
+  /** Handler file of the EventBridge target for deployment events. @default the rollout-events bundle */
   rolloutEventsEntry?: string;
   /** Repository root (handler entries are relative to it). */
   rootDir?: string;
@@ -75,6 +89,8 @@ export interface Sandbox {
   stateMachineArn: string;
   seed: SeedSummary;
   interrupted: string[];
+  /** The Lambda bundles the sandbox runs (the same build `cdk synth` packages). */
+  bundles: LambdaBundles;
   emulators: Emulators;
   /** Stops everything; running executions are recorded as ABORTED with `reason`. */
   close(reason?: string): Promise<void>;
@@ -178,10 +194,12 @@ function linkedExecutions(body: unknown): string[] {
  * Starts the whole sandbox: dynalite, the AWS-compatible endpoint, the seeded emulated environment, the
  * release state machine executed locally, and the hono app with the console.
  *
- * Handlers run in this process, so the process environment is set for them before they load:
- * `AWS_ENDPOINT_URL` (this endpoint), dummy credentials, `AWS_REGION`, `SHIPGATE_TABLE`,
- * `SHIPGATE_STATE_MACHINE_ARN`, `SHIPGATE_PUBLIC_URL`, `SHIPGATE_CONSOLE_URL`, `SHIPGATE_CONFIG` and the
- * secrets of `lambdas/shared/secrets.ts`.
+ * Every Lambda runs its built bundle (`buildLambdaBundles`, the files `cdk synth` packages, with the config
+ * inlined the same way), in this process, invoked the way the Lambda service invokes it; HTTP requests reach
+ * the hono Lambda as API Gateway's payload 2.0 events (sandbox/aws/api-gateway.ts). The process environment
+ * is set for the handlers before they load, as the function configuration would: `AWS_ENDPOINT_URL` (this
+ * endpoint), dummy credentials, `AWS_REGION`, `SHIPGATE_TABLE`, `SHIPGATE_STATE_MACHINE_ARN`,
+ * `SHIPGATE_PUBLIC_URL`, `SHIPGATE_CONSOLE_URL` and the secrets of `lambdas/shared/secrets.ts`.
  */
 /** Name of the local manual-rollback function (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION` of the HTTP app). */
 const MANUAL_ROLLBACK_FUNCTION = 'shipgate-manual-rollback';
@@ -213,8 +231,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return mod.renderLocalDefinition(config);
     });
   let workflow: LocalWorkflow;
+  let bundles: LambdaBundles;
   try {
     workflow = renderWorkflow(options.config);
+    const document = options.configDocument ?? readConfigDocument(options.configPath).document;
+    bundles = buildLambdaBundles(document);
+    if (!options.renderWorkflow) {
+      // The rendered tasks name handler sources; run what AWS runs instead.
+      workflow = {
+        ...workflow,
+        tasks: Object.fromEntries(
+          Object.entries(workflow.tasks).map(([arn, t]) => [
+            arn,
+            { step: t.step, entry: bundles.bundles[t.step as keyof typeof bundles.bundles].file },
+          ]),
+        ),
+      };
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'MODULE_NOT_FOUND') {
@@ -328,6 +361,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       SHIPGATE_GITLAB_URL: gitlabOn ? env.SHIPGATE_GITLAB_URL : undefined,
       // POST /api/rollbacks invokes this function asynchronously, as in AWS.
       SHIPGATE_MANUAL_ROLLBACK_FUNCTION: MANUAL_ROLLBACK_FUNCTION,
+      // The local API has no IAM authorizer: /api/rollbacks takes the "by" the CLI states.
+      SHIPGATE_API_TRUSTS_BY: 'sandbox',
     };
     for (const name of Object.values(SECRET_ENV)) handlerEnv[`${name}_SECRET_ARN`] = undefined;
     for (const [k, v] of Object.entries(handlerEnv)) {
@@ -341,15 +376,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const rolloutEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-rollout-events';
     const manualRollbackArn = `arn:aws:lambda:us-east-1:000000000000:function:${MANUAL_ROLLBACK_FUNCTION}`;
     const executionEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-execution-events';
+    const httpArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-http';
     const lambdas = new LocalLambdas(
       {
         ...workflow.tasks,
         [rolloutEventsArn]: {
           step: 'rollout-events',
-          entry: options.rolloutEventsEntry ?? 'lambdas/steps/rollout-events.ts',
+          entry: options.rolloutEventsEntry ?? bundles.bundles['rollout-events'].file,
         },
-        [manualRollbackArn]: { step: 'manual-rollback', entry: 'lambdas/steps/manual-rollback.ts' },
-        [executionEventsArn]: { step: 'execution-events', entry: 'lambdas/steps/execution-events.ts' },
+        [manualRollbackArn]: { step: 'manual-rollback', entry: bundles.bundles['manual-rollback'].file },
+        [executionEventsArn]: {
+          step: 'execution-events',
+          entry: bundles.bundles['execution-events'].file,
+        },
+        [httpArn]: { step: 'http', entry: bundles.bundles.http.file },
       },
       rootDir,
     );
@@ -454,8 +494,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       if (unfinished > 0) logger.warn('Stopping with Lambda tasks still running', { unfinished });
     });
 
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { app } = require('../lambdas/http/app') as { app: Hono };
+    // The HTTP API: every request reaches the hono Lambda's bundle as API Gateway's payload 2.0 event.
+    const httpApi = httpApiProxy((event) => lambdas.invoke(httpArn, event));
 
     const runningServices = (): RunningService[] =>
       options.config.environments.flatMap((e) =>
@@ -574,7 +614,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const overview = async (): Promise<OverviewModel> => {
       let releases: OverviewModel['releases'] = [];
       try {
-        const res = await app.fetch(new Request(`${url}/api/releases`));
+        const res = await httpApi(new Request(`${url}/api/releases`));
         if (res.ok) {
           const body = (await res.json()) as unknown;
           const list = (
@@ -686,7 +726,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     appRoot.route('/_sandbox', sandboxRoutes);
     appRoot.get('/', async (c) => c.html(renderShell(renderOverview(await overview()), info)));
-    appRoot.all('*', (c) => app.fetch(c.req.raw));
+    appRoot.all('*', (c) => httpApi(c.req.raw));
 
     let stopReason = 'The sandbox was stopped';
     closers.push(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));
@@ -705,6 +745,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateMachineArn,
       seed,
       interrupted,
+      bundles,
       emulators,
       close: async (reason?: string) => {
         if (reason) stopReason = reason;

@@ -15,7 +15,7 @@ import { webhookRoutes } from './routes/webhooks';
  */
 export const app = new Hono();
 
-/** Largest body of the form and Slack routes (the webhook route has its own 5 MiB limit). */
+/** Largest body of the form and Slack routes (the webhook route has its own 4 MiB limit). */
 export const FORM_BODY_LIMIT = 1024 * 1024;
 const formBodyLimit = bodyLimit({
   maxSize: FORM_BODY_LIMIT,

@@ -42,6 +42,27 @@ export const deployContractSchema = z
       })
       .nullable()
       .default(null),
+    /** BLUE_GREEN, LINEAR and CANARY: what ECS shifts traffic with, and the service's base URL on the test listener. */
+    blueGreen: z
+      .object({
+        alternateTargetGroupArn: z.string().min(1),
+        productionListenerRuleArn: z.string().min(1),
+        testListenerRuleArn: z.string().min(1),
+        infrastructureRoleArn: z.string().min(1),
+        testUrl: z.url(),
+      })
+      .nullable()
+      .default(null),
+    /** ECS lifecycle hooks: the Lambda, the role ECS invokes it with, and the stages it runs at. */
+    lifecycleHooks: z
+      .array(
+        z.object({
+          hookTargetArn: z.string().min(1),
+          roleArn: z.string().min(1),
+          lifecycleStages: z.array(z.string().min(1)).min(1),
+        }),
+      )
+      .default([]),
     /** Base URL of the service as reachable by the Verify step (ALB listener). */
     smokeUrl: z.url(),
     /** Path of the readiness check, e.g. `/readyz`. */

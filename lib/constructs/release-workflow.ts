@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { stackCreationSuffix } from './shipgate-secrets';
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { buildReleaseDefinition } from '../workflow/release-definition';
 import type { StepName } from '../workflow/steps';
@@ -32,6 +33,11 @@ export class ReleaseWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: ReleaseWorkflowProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      // Step Functions delivers logs through CloudWatch Logs vended log delivery; AWS advises names under
+      // /aws/vendedlogs/ so the account's log resource policy does not grow with each log group ("Logging
+      // Step Functions using CloudWatch Logs", developer guide). Retained, so the name ends in the stack's
+      // creation id and a re-created stack does not clash with the retained group.
+      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName ?? 'shipgate-release'}-${stackCreationSuffix()}`,
       retention: props.logRetention ?? logs.RetentionDays.SIX_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });

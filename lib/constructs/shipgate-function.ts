@@ -1,23 +1,14 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import type { LambdaBundle } from '../build/lambda-bundles';
 
-/** Repository root (where package.json and the lambdas live). */
-export const REPO_ROOT = resolve(__dirname, '..', '..');
-
-/**
- * Packages left out of every Lambda bundle. The runtime provides the AWS SDK v3; `yaml` is only required
- * when the config is read from a file, which a bundle never does (its config document is inlined).
- */
-export const BUNDLE_EXTERNALS: readonly string[] = ['@aws-sdk/*', 'yaml'];
+export { BUNDLE_EXTERNALS, REPO_ROOT } from '../build/lambda-bundles';
 
 /** How a {@link ShipgateFunction} gets its code. */
 export type FunctionCodeMode =
-  /** esbuild bundle of the handler file (local esbuild, no Docker). */
+  /** The handler's bundle from `buildLambdaBundles` (lib/build/lambda-bundles.ts), the one build. */
   | 'bundle'
   /**
    * A tiny inline placeholder that throws when invoked. Used to render the state machine for the
@@ -27,8 +18,12 @@ export type FunctionCodeMode =
 
 /** Properties of {@link ShipgateFunction}. */
 export interface ShipgateFunctionProps {
-  /** Handler file relative to the repository root; it must `export const handler`. */
-  readonly entry: string;
+  /**
+   * The function's bundle, from `buildLambdaBundles` (the same files the sandbox and the integration tests
+   * run). Required for 'bundle'.
+   * @default undefined (only allowed with 'placeholder')
+   */
+  readonly bundle?: LambdaBundle;
   /** Shown in the Lambda console. */
   readonly description: string;
   /** Function timeout. */
@@ -37,12 +32,6 @@ export interface ShipgateFunctionProps {
   readonly memorySize?: number;
   /** Environment variables (besides the Powertools ones this construct sets). @default {} */
   readonly environment?: Readonly<Record<string, string>>;
-  /**
-   * Source document of the Shipgate config (before validation), inlined into the bundle as
-   * `process.env.SHIPGATE_CONFIG_JSON` so `loadConfig()` needs no file at run time. Required for 'bundle'.
-   * @default undefined (only allowed with 'placeholder')
-   */
-  readonly configDocument?: unknown;
   /** How the code is built. @default 'bundle' */
   readonly code?: FunctionCodeMode;
   /** Log retention of the function's log group. @default logs.RetentionDays.ONE_MONTH */
@@ -53,8 +42,8 @@ const PLACEHOLDER_CODE =
   "exports.handler = async () => { throw new Error('Shipgate placeholder: rendered for local execution only'); };";
 
 /**
- * One Shipgate Lambda: Node.js 22 on arm64, esbuild bundle (CommonJS, source maps, AWS SDK v3 left to the
- * runtime), the validated config inlined, X-Ray tracing, JSON logs and Powertools settings.
+ * One Shipgate Lambda: Node.js 22 on arm64, the esbuild bundle of `buildLambdaBundles` (CommonJS, source
+ * maps, the AWS SDK v3 inside, the config inlined), X-Ray tracing, JSON logs and Powertools settings.
  */
 export class ShipgateFunction extends Construct {
   /** The Lambda function. */
@@ -63,7 +52,6 @@ export class ShipgateFunction extends Construct {
   constructor(scope: Construct, id: string, props: ShipgateFunctionProps) {
     super(scope, id);
     const mode = props.code ?? 'bundle';
-    const entry = resolve(REPO_ROOT, props.entry);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -107,33 +95,15 @@ export class ShipgateFunction extends Construct {
       });
       return;
     }
-    if (props.configDocument === undefined) {
-      throw new Error(`ShipgateFunction ${id}: configDocument is required to bundle ${props.entry}`);
-    }
-    if (!existsSync(entry)) {
+    if (!props.bundle) {
       throw new Error(
-        `ShipgateFunction ${id}: handler file ${props.entry} does not exist; create it (export const handler) before synthesizing.`,
+        `ShipgateFunction ${id}: a bundle (buildLambdaBundles) is required unless code is 'placeholder'`,
       );
     }
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       ...common,
-      entry,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        forceDockerBundling: false,
-        externalModules: [...BUNDLE_EXTERNALS],
-        define: {
-          // A JS string literal whose value is the JSON document (esbuild `define` takes JS expressions).
-          'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(props.configDocument)),
-        },
-      },
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(props.bundle.dir),
     });
   }
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Fn, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -7,7 +7,10 @@ import { SECRET_ENV, type SecretName } from '../../lambdas/shared/secrets';
 
 /** Properties of {@link ShipgateSecrets}. */
 export interface ShipgateSecretsProps {
-  /** Prefix of the secret names, e.g. `shipgate/` gives `shipgate/webhook-token`. @default `<stack name in lower case>/` */
+  /**
+   * Prefix of the secret names, e.g. `shipgate/` gives `shipgate/webhook-token-<stack id>`.
+   * @default `<stack name in lower case>/`
+   */
   readonly namePrefix?: string;
   /** What happens to the secrets when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
@@ -22,9 +25,23 @@ const GENERATED: ReadonlySet<SecretName> = new Set<SecretName>(['webhookToken', 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
+ * The last group of the stack's id (`arn:…:stack/<name>/<uuid>`): unique to this creation of the stack.
+ * Names that end in it never clash with what a deleted stack retained.
+ */
+export function stackCreationSuffix(): string {
+  return Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
+}
+
+/**
  * One Secrets Manager secret per entry of `SECRET_ENV`. Functions get a secret's ARN in
  * `<ENV>_SECRET_ARN` and read access to it through {@link ShipgateSecrets.grantTo}, and only for the
  * secrets they use.
+ *
+ * The secrets are RETAINed when the stack is deleted (they hold credentials other systems were given), so
+ * their names end in the stack's creation id (`<prefix>webhook-token-<12 hex>`): a secret name stays taken
+ * after deletion (and for the recovery window), and a fixed name would make re-creating the stack fail with
+ * "already exists". The stack outputs each secret's ARN; docs/architecture.md ("Secrets and re-creating the stack") says how to carry a retained
+ * secret's value over to a new stack.
  */
 export class ShipgateSecrets extends Construct {
   /** The secrets by name. */
@@ -37,7 +54,7 @@ export class ShipgateSecrets extends Construct {
     for (const name of Object.keys(SECRET_ENV) as SecretName[]) {
       const id = name.charAt(0).toUpperCase() + name.slice(1);
       secrets[name] = new secretsmanager.Secret(this, id, {
-        secretName: `${prefix}${kebab(name)}`,
+        secretName: `${prefix}${kebab(name)}-${stackCreationSuffix()}`,
         description: `Shipgate ${SECRET_ENV[name]}${GENERATED.has(name) ? ' (generated)' : ' (blank until an operator sets it)'}`,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
         ...(GENERATED.has(name)

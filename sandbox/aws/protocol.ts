@@ -12,6 +12,7 @@ export const SANDBOX_REGION = 'us-east-1';
  * clients and the AWS CLI raise the same named exception they would against AWS.
  */
 export class AwsServiceError extends ShipgateError {
+  static override readonly errorName: string = 'AwsServiceError';
   override readonly status: number;
 
   constructor(

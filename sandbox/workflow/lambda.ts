@@ -6,7 +6,10 @@ import { ShipgateError } from '../../lambdas/shared/errors';
 export interface LambdaBinding {
   /** Step name, e.g. `scan`. */
   step: string;
-  /** Module path exporting `handler`, e.g. `lambdas/steps/scan.ts` (relative to the repository root or absolute). */
+  /**
+   * File exporting `handler` (absolute, or relative to the repository root). The sandbox binds the built
+   * bundles (`buildLambdaBundles`, the files AWS runs); tests of the executor may bind small stand-ins.
+   */
   entry: string;
 }
 
@@ -16,6 +19,7 @@ export interface LambdaBinding {
  * `{"errorType":…,"errorMessage":…,"trace":[…]}`.
  */
 export class LambdaFunctionError extends ShipgateError {
+  static override readonly errorName: string = 'LambdaFunctionError';
   constructor(errorType: string, cause: string) {
     super(cause);
     this.name = errorType;
@@ -23,6 +27,32 @@ export class LambdaFunctionError extends ShipgateError {
 }
 
 type Handler = (event: unknown, context: unknown) => unknown;
+
+/** The error document the Node.js Lambda runtime reports for a function error. */
+export interface LambdaErrorDocument {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+/**
+ * Serializes a thrown value the way the Node.js Lambda runtime does ("AWS Lambda function errors in
+ * Node.js", https://docs.aws.amazon.com/lambda/latest/dg/nodejs-exceptions.html): an Error becomes
+ * `{"errorType": error.name, "errorMessage": error.message, "trace": error.stack split into lines}`; any
+ * other value becomes `{"errorType": typeof value, "errorMessage": String(value), "trace": []}`. Step
+ * Functions then reports `errorType` as the state's Error (what `Catch`/`Retry` match) and the whole
+ * document, as JSON, as its Cause.
+ */
+export function lambdaErrorDocument(err: unknown): LambdaErrorDocument {
+  if (err instanceof Error) {
+    return {
+      errorType: String(err.name),
+      errorMessage: String(err.message),
+      trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
+    };
+  }
+  return { errorType: typeof err, errorMessage: String(err), trace: [] };
+}
 
 /** Normalizes a function ARN or name to its bare name (no qualifier). */
 function functionName(ref: string): string {
@@ -138,16 +168,8 @@ export class LocalLambdas {
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
     } catch (err) {
       if (err instanceof LambdaFunctionError) throw err;
-      const e = err instanceof Error ? err : new Error(String(err));
-      const errorType = e.name && e.name !== '' ? e.name : 'Error';
-      throw new LambdaFunctionError(
-        errorType,
-        JSON.stringify({
-          errorType,
-          errorMessage: e.message,
-          trace: (e.stack ?? '').split('\n').slice(0, 10),
-        }),
-      );
+      const document = lambdaErrorDocument(err);
+      throw new LambdaFunctionError(document.errorType, JSON.stringify(document));
     }
   }
 }

@@ -11,7 +11,9 @@ import { BadRequestError, UnauthorizedError } from '../../shared/errors';
 export const SLACK_MAX_SKEW_SECONDS = 300;
 
 /** A Slack request whose signature is missing, wrong or outside the 5-minute window. */
-export class SlackSignatureError extends UnauthorizedError {}
+export class SlackSignatureError extends UnauthorizedError {
+  static override readonly errorName: string = 'SlackSignatureError';
+}
 
 /**
  * Verifies `X-Slack-Signature` (`v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<raw body>` with the signing

@@ -32,10 +32,7 @@ export interface FreezeState {
 
 /** The environment is frozen and its policy is `onFreeze: fail`. Step Functions sees the name `DeployFrozen`. */
 export class DeployFrozen extends ShipgateError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeployFrozen';
-  }
+  static override readonly errorName: string = 'DeployFrozen';
 }
 
 /** True for a time zone name the runtime knows (IANA). */

@@ -25,6 +25,7 @@ export interface StartedRelease {
 
 /** StartExecution kept failing after the retries (503: GitLab shows it; "Resend request" retries safely). */
 export class StartExecutionFailed extends ShipgateError {
+  static override readonly errorName: string = 'StartExecutionFailed';
   override readonly status: number = 503;
 }
 

@@ -220,10 +220,17 @@ export function buildCreateDeploymentInput(
     deploymentConfigName: plan.codeDeploy.deploymentConfig,
     description: description.slice(0, 512),
     revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+    // These events replace the deployment group's for this deployment (CreateDeployment API reference,
+    // autoRollbackConfiguration), so every one the group may rely on is listed: a failure, an alarm, and a
+    // deployment stopped by request (`aws deploy stop-deployment --auto-rollback-enabled`, or Shipgate's
+    // own rollback) all roll back.
     autoRollbackConfiguration: {
       enabled: true,
-      events:
-        plan.alarms.length > 0 ? ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] : ['DEPLOYMENT_FAILURE'],
+      events: [
+        'DEPLOYMENT_FAILURE',
+        ...(plan.alarms.length > 0 ? (['DEPLOYMENT_STOP_ON_ALARM'] as const) : []),
+        'DEPLOYMENT_STOP_ON_REQUEST',
+      ],
     },
   };
 }

@@ -92,12 +92,11 @@ export interface ScanSummary {
 
 /** The scan policy failed; the message is the summary text. Step Functions sees the name `ScanGateFailed`. */
 export class ScanGateFailed extends ShipgateError {
+  static override readonly errorName: string = 'ScanGateFailed';
   constructor(
     message: string,
     readonly summary?: ScanSummary,
   ) {
     super(message);
-    // Explicit, so bundling with renamed classes cannot change the error type Step Functions catches.
-    this.name = 'ScanGateFailed';
   }
 }

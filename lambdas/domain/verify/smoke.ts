@@ -15,7 +15,9 @@ import type { EnvironmentImagesInput } from '../rollout/types';
  */
 
 /** The smoke checks failed for at least one service; the message has per-service detail. */
-export class VerifyFailed extends ShipgateError {}
+export class VerifyFailed extends ShipgateError {
+  static override readonly errorName: string = 'VerifyFailed';
+}
 
 /** One service's smoke check. */
 export interface SmokeCheck {

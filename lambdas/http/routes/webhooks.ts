@@ -9,11 +9,15 @@ import {
 import { executionUrl, publicUrl } from '../../shared/links';
 
 /**
- * Largest webhook body accepted: 5 MiB. GitLab caps bodies at 25 MB, but Lambda's synchronous payload limit
- * is 6 MB (API Gateway base64-encodes binary bodies, growing them by a third), and the events Shipgate
- * reads (pipelines) are tens of kilobytes. Checked on `Content-Length` and on the bytes actually read.
+ * Largest webhook body accepted: 4 MiB. GitLab caps bodies at 25 MB, but the body reaches this Lambda inside
+ * API Gateway's event, and Lambda's synchronous invocation payload is at most 6 MB (6,291,456 bytes). API
+ * Gateway base64-encodes a body it does not take for text, growing it by a third: 4 MiB becomes 5,592,408
+ * bytes, which leaves about 680 KB for headers and the request context. A larger limit would never be
+ * reached: the invocation would fail first and API Gateway answer 500 instead of this route's 413 (a test
+ * sends the limit + 1 byte through the emulated HTTP API). The events Shipgate reads (pipelines) are tens of
+ * kilobytes. Checked on `Content-Length` and on the bytes actually read.
  */
-export const WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
+export const WEBHOOK_BODY_LIMIT = 4 * 1024 * 1024;
 
 /**
  * Reads a request body, refusing it once it exceeds `limit` bytes (announced or actual).
@@ -33,14 +37,14 @@ export async function readBodyWithLimit(req: Request, limit: number): Promise<Ui
     }
     if (Number(declared) > limit) {
       throw new PayloadTooLargeError(
-        `Body of ${declared} bytes is over Shipgate's webhook limit of ${limit} bytes (5 MiB); GitLab pipeline events are far smaller.`,
+        `Body of ${declared} bytes is over Shipgate's webhook limit of ${limit} bytes (4 MiB); GitLab pipeline events are far smaller.`,
       );
     }
     // Not `req.body`: on @hono/node-server touching it turns the lightweight request into a web stream.
     const body = new Uint8Array(await req.arrayBuffer());
     if (body.byteLength > limit) {
       throw new PayloadTooLargeError(
-        `Body is over Shipgate's webhook limit of ${limit} bytes (5 MiB; received ${body.byteLength} bytes although Content-Length said ${declared}).`,
+        `Body is over Shipgate's webhook limit of ${limit} bytes (4 MiB; received ${body.byteLength} bytes although Content-Length said ${declared}).`,
       );
     }
     return body;
@@ -61,7 +65,7 @@ async function readStreamWithLimit(req: Request, limit: number): Promise<Uint8Ar
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
       throw new PayloadTooLargeError(
-        `Body is over Shipgate's webhook limit of ${limit} bytes (5 MiB; read ${size} bytes before stopping).`,
+        `Body is over Shipgate's webhook limit of ${limit} bytes (4 MiB; read ${size} bytes before stopping).`,
       );
     }
     chunks.push(value);
@@ -86,6 +90,7 @@ export const WEBHOOK_DEADLINE_MS = 8500;
 
 /** The delivery could not be processed in time; resending it is safe (it starts the same release). */
 export class DeliveryTimeoutError extends ShipgateError {
+  static override readonly errorName: string = 'DeliveryTimeoutError';
   override readonly status: number = 503;
 }
 

@@ -1,7 +1,11 @@
 # Production: two tasks minimum per service, Multi-AZ data stores, deletion
 # protection. billing-app rolls out as an ECS-native CANARY (10 % for 5 minutes,
 # then 5 minutes of bake) as shipgate.config.yaml says; test/unit/terraform checks
-# the two agree.
+# the two agree. For it the ecs-service module creates the second target group,
+# the production and test listener rules, the ECS infrastructure role, and (when
+# `lifecycle_hooks` lists Lambda functions, e.g. a smoke check at
+# POST_TEST_TRAFFIC_SHIFT) the role ECS invokes them with; all of it is published
+# in the contract's `blueGreen` and `lifecycleHooks`.
 #
 # To move a service to CodeDeploy blue/green instead, set
 #   strategy          = "CODEDEPLOY"
@@ -10,46 +14,48 @@
 # (and the same strategy in shipgate.config.yaml): Terraform creates the second
 # target group, the test listener, the CodeDeploy application and deployment
 # group, and publishes them in the contract.
-environment             = "production"
-vpc_cidr                = "10.20.0.0/16"
-alb_deletion_protection = true
+environment = {
+  name                    = "production"
+  vpc_cidr                = "10.20.0.0/16"
+  alb_deletion_protection = true
 
-services = {
-  "api-gateway" = {
-    repository     = "api-gateway"
-    container_port = 8080
-    path_prefix    = null # catch-all: the public entry point
-    priority       = 100
-    cpu            = 512
-    memory         = 1024
+  services = {
+    "api-gateway" = {
+      repository     = "api-gateway"
+      container_port = 8080
+      path_prefix    = null # catch-all: the public entry point
+      priority       = 100
+      cpu            = 512
+      memory         = 1024
+    }
+    "inventory-app" = {
+      repository     = "inventory-app"
+      container_port = 8080
+      path_prefix    = "/inventory-app"
+      priority       = 10
+      database       = "inventory"
+    }
+    "billing-app" = {
+      repository                  = "billing-app"
+      container_port              = 8080
+      path_prefix                 = "/billing-app"
+      priority                    = 20
+      database                    = "billing"
+      rabbitmq                    = true
+      strategy                    = "CANARY"
+      canary_percent              = 10
+      canary_bake_time_in_minutes = 5
+      bake_time_in_minutes        = 5
+    }
   }
-  "inventory-app" = {
-    repository     = "inventory-app"
-    container_port = 8080
-    path_prefix    = "/inventory-app"
-    priority       = 10
-    database       = "inventory"
-  }
-  "billing-app" = {
-    repository                  = "billing-app"
-    container_port              = 8080
-    path_prefix                 = "/billing-app"
-    priority                    = 20
-    database                    = "billing"
-    rabbitmq                    = true
-    strategy                    = "CANARY"
-    canary_percent              = 10
-    canary_bake_time_in_minutes = 5
-    bake_time_in_minutes        = 5
-  }
-}
 
-databases = {
-  inventory = { db_name = "inventory", instance_class = "db.t4g.small", multi_az = true, backup_retention_period = 14 }
-  billing   = { db_name = "billing", instance_class = "db.t4g.small", multi_az = true, backup_retention_period = 14 }
-}
+  databases = {
+    inventory = { db_name = "inventory", instance_class = "db.t4g.small", multi_az = true, backup_retention_period = 14 }
+    billing   = { db_name = "billing", instance_class = "db.t4g.small", multi_az = true, backup_retention_period = 14 }
+  }
 
-rabbitmq = {
-  host_instance_type = "mq.m5.large"
-  deployment_mode    = "CLUSTER_MULTI_AZ"
+  rabbitmq = {
+    host_instance_type = "mq.m5.large"
+    deployment_mode    = "CLUSTER_MULTI_AZ"
+  }
 }

@@ -28,7 +28,7 @@ provider "aws" {
   default_tags {
     tags = {
       Project     = "shipgate"
-      Environment = var.environment
+      Environment = var.environment.name
       ManagedBy   = "terraform"
     }
   }

@@ -3,13 +3,9 @@ locals {
   scheme     = local.https ? "https" : "http"
   create_dns = var.route53_zone_id != null && var.domain_name != null
   host       = local.create_dns ? var.domain_name : aws_lb.this.dns_name
-  blue_green = { for k, s in var.services : k => s if s.blue_green || s.codedeploy }
-  # CodeDeploy services get whole listeners of their own; everyone else shares the
-  # production listener through path rules (and the shared test listener).
-  codedeploy     = { for k, s in var.services : k => s if s.codedeploy }
-  routed         = { for k, s in var.services : k => s if !s.codedeploy }
-  routed_bg      = { for k, s in local.routed : k => s if s.blue_green }
-  any_blue_green = length(local.routed_bg) > 0
+  # CodeDeploy services get whole listeners of their own; every other service adds
+  # its path rules (ecs-service module) to the production and the shared test listener.
+  codedeploy = var.codedeploy_services
 
   production_listener_arn = local.https ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn
 }
@@ -49,7 +45,7 @@ resource "aws_vpc_security_group_ingress_rule" "https" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "test" {
-  for_each = local.any_blue_green ? toset(concat([var.vpc_cidr_block], var.test_ingress_cidr_blocks)) : toset([])
+  for_each = var.test_listener ? toset(concat([var.vpc_cidr_block], var.test_ingress_cidr_blocks)) : toset([])
 
   security_group_id = aws_security_group.this.id
   description       = "Test listener (new revision before it takes production traffic)"
@@ -151,7 +147,7 @@ resource "aws_lb_listener" "https" {
 }
 
 resource "aws_lb_listener" "test" {
-  count = local.any_blue_green ? 1 : 0
+  count = var.test_listener ? 1 : 0
 
   load_balancer_arn = aws_lb.this.arn
   port              = var.test_listener_port
@@ -173,173 +169,9 @@ resource "aws_lb_listener" "test" {
 }
 
 ################################################################################
-# Target groups: tuned for fast, safe rollouts. A new task is healthy after two
-# checks 10 s apart (~20 s); a draining task is gone after at most 30 s.
-################################################################################
-
-resource "aws_lb_target_group" "blue" {
-  for_each = var.services
-
-  name                 = "${substr("${var.name}-${each.key}", 0, 29)}-1"
-  vpc_id               = var.vpc_id
-  target_type          = "ip"
-  protocol             = "HTTP"
-  port                 = each.value.container_port
-  deregistration_delay = each.value.deregistration_delay
-
-  health_check {
-    enabled             = true
-    path                = each.value.health_check_path
-    protocol            = "HTTP"
-    port                = "traffic-port"
-    matcher             = "200-299"
-    interval            = 10
-    timeout             = 5
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
-  }
-
-  tags = merge(var.tags, { Name = "${var.name}-${each.key}-1", Service = each.key })
-}
-
-resource "aws_lb_target_group" "green" {
-  for_each = local.blue_green
-
-  name                 = "${substr("${var.name}-${each.key}", 0, 29)}-2"
-  vpc_id               = var.vpc_id
-  target_type          = "ip"
-  protocol             = "HTTP"
-  port                 = each.value.container_port
-  deregistration_delay = each.value.deregistration_delay
-
-  health_check {
-    enabled             = true
-    path                = each.value.health_check_path
-    protocol            = "HTTP"
-    port                = "traffic-port"
-    matcher             = "200-299"
-    interval            = 10
-    timeout             = 5
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
-  }
-
-  tags = merge(var.tags, { Name = "${var.name}-${each.key}-2", Service = each.key })
-}
-
-################################################################################
-# Listener rules. ECS (native blue/green, linear, canary) and CodeDeploy move the
-# weights of these rules during a rollout, so Terraform must not put them back:
-# `action` is ignored after creation.
-################################################################################
-
-resource "aws_lb_listener_rule" "production" {
-  for_each = local.routed
-
-  listener_arn = local.production_listener_arn
-  priority     = each.value.priority
-
-  action {
-    type = "forward"
-
-    forward {
-      target_group {
-        arn    = aws_lb_target_group.blue[each.key].arn
-        weight = 100
-      }
-
-      dynamic "target_group" {
-        for_each = each.value.blue_green ? [aws_lb_target_group.green[each.key].arn] : []
-
-        content {
-          arn    = target_group.value
-          weight = 0
-        }
-      }
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = each.value.path_prefix == null ? ["/*"] : [each.value.path_prefix, "${each.value.path_prefix}/*"]
-    }
-  }
-
-  dynamic "transform" {
-    for_each = each.value.path_prefix == null ? [] : [each.value.path_prefix]
-
-    content {
-      type = "url-rewrite"
-
-      url_rewrite_config {
-        rewrite {
-          regex   = "^${transform.value}/?(.*)$"
-          replace = "/$1"
-        }
-      }
-    }
-  }
-
-  tags = merge(var.tags, { Service = each.key })
-
-  lifecycle {
-    ignore_changes = [action]
-  }
-}
-
-resource "aws_lb_listener_rule" "test" {
-  for_each = local.routed_bg
-
-  listener_arn = aws_lb_listener.test[0].arn
-  priority     = each.value.priority
-
-  action {
-    type = "forward"
-
-    forward {
-      target_group {
-        arn    = aws_lb_target_group.blue[each.key].arn
-        weight = 100
-      }
-
-      target_group {
-        arn    = aws_lb_target_group.green[each.key].arn
-        weight = 0
-      }
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = each.value.path_prefix == null ? ["/*"] : [each.value.path_prefix, "${each.value.path_prefix}/*"]
-    }
-  }
-
-  dynamic "transform" {
-    for_each = each.value.path_prefix == null ? [] : [each.value.path_prefix]
-
-    content {
-      type = "url-rewrite"
-
-      url_rewrite_config {
-        rewrite {
-          regex   = "^${transform.value}/?(.*)$"
-          replace = "/$1"
-        }
-      }
-    }
-  }
-
-  tags = merge(var.tags, { Service = each.key })
-
-  lifecycle {
-    ignore_changes = [action]
-  }
-}
-
-################################################################################
-# CodeDeploy services: a production and a test listener each, whose default
-# action CodeDeploy rewrites during a deployment (hence ignore_changes).
+# CodeDeploy services: a production and a test listener each, forwarding to the
+# service's first target group (ecs-service module), whose default action
+# CodeDeploy rewrites during a deployment (hence ignore_changes).
 ################################################################################
 
 resource "aws_vpc_security_group_ingress_rule" "codedeploy" {
@@ -375,7 +207,7 @@ resource "aws_lb_listener" "codedeploy" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.blue[each.key].arn
+    target_group_arn = each.value.target_group_arn
   }
 
   tags = merge(var.tags, { Service = each.key })
@@ -396,7 +228,7 @@ resource "aws_lb_listener" "codedeploy_test" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.blue[each.key].arn
+    target_group_arn = each.value.target_group_arn
   }
 
   tags = merge(var.tags, { Service = each.key })

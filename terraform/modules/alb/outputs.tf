@@ -29,7 +29,7 @@ output "url" {
 }
 
 output "test_url" {
-  description = "Base URL of the shared test listener (null when no path-routed service uses blue/green; CodeDeploy services have their own, see `services`)."
+  description = "Base URL of the shared test listener (null unless `test_listener`; CodeDeploy services have their own, see `codedeploy`)."
   value       = try("${local.scheme}://${local.host}:${aws_lb_listener.test[0].port}", null)
 }
 
@@ -44,25 +44,17 @@ output "production_listener_arn" {
 }
 
 output "test_listener_arn" {
-  description = "ARN of the shared test listener (null when no path-routed service uses blue/green; CodeDeploy services have their own, see `services`)."
+  description = "ARN of the shared test listener (null unless `test_listener`; CodeDeploy services have their own, see `codedeploy`)."
   value       = try(aws_lb_listener.test[0].arn, null)
 }
 
-output "services" {
-  description = "Per service: target groups (ARN, name, ARN suffix), listeners and listener rules, and the service's base URL behind this load balancer."
+output "codedeploy" {
+  description = "Per CodeDeploy service: its base URL and its own production and test listeners."
   value = try({
-    for k, s in var.services : k => {
-      url                           = s.codedeploy ? "${local.scheme}://${local.host}:${s.listener_port}" : "${local.scheme}://${local.host}${s.path_prefix == null ? "" : s.path_prefix}"
-      target_group_arn              = aws_lb_target_group.blue[k].arn
-      target_group_name             = aws_lb_target_group.blue[k].name
-      target_group_arn_suffix       = aws_lb_target_group.blue[k].arn_suffix
-      alternate_target_group_arn    = try(aws_lb_target_group.green[k].arn, null)
-      alternate_target_group_name   = try(aws_lb_target_group.green[k].name, null)
-      alternate_target_group_suffix = try(aws_lb_target_group.green[k].arn_suffix, null)
-      production_listener_rule_arn  = try(aws_lb_listener_rule.production[k].arn, null)
-      test_listener_rule_arn        = try(aws_lb_listener_rule.test[k].arn, null)
-      production_listener_arn       = s.codedeploy ? aws_lb_listener.codedeploy[k].arn : local.production_listener_arn
-      test_listener_arn             = s.codedeploy ? aws_lb_listener.codedeploy_test[k].arn : try(aws_lb_listener.test[0].arn, null)
+    for k, s in local.codedeploy : k => {
+      url                     = "${local.scheme}://${local.host}:${s.listener_port}"
+      production_listener_arn = aws_lb_listener.codedeploy[k].arn
+      test_listener_arn       = aws_lb_listener.codedeploy_test[k].arn
     }
   }, null)
 }

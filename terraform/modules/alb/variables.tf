@@ -71,43 +71,28 @@ variable "access_logs_bucket" {
   default     = null
 }
 
-variable "services" {
+variable "test_listener" {
+  description = "Create the shared test listener on `test_listener_port`: some service rolls out with ECS BLUE_GREEN, LINEAR or CANARY, and its test listener rule (ecs-service module) lives there."
+  type        = bool
+  default     = false
+}
+
+variable "codedeploy_services" {
   description = <<-EOT
-    Services routed by this load balancer, keyed by service name.
-    - `container_port`: port the container listens on (the target group's port).
-    - `path_prefix`: e.g. `/inventory-app`; requests under it are forwarded with the prefix stripped (URL rewrite), so every service serves `/readyz` at its root. null makes the service the catch-all route (`/*`).
-    - `priority`: listener rule priority (lower wins); give the catch-all service the highest number.
-    - `health_check_path`: readiness path the target group probes.
-    - `deregistration_delay`: seconds a draining target keeps its connections (at most 30 for fast rollouts).
-    - `blue_green`: create a second target group and a test listener rule (ECS BLUE_GREEN, LINEAR, CANARY or CodeDeploy).
-    - `codedeploy`: the service is deployed by CodeDeploy, which shifts traffic on whole listeners: it gets its own
-      production listener on `listener_port` and test listener on `listener_port + 1` (default actions, no path
-      rules), as CodeDeploy's ECS blue/green model expects. Implies `blue_green`.
+    Services deployed by CodeDeploy, keyed by service name. CodeDeploy shifts traffic on whole listeners, as its
+    ECS blue/green model expects: each gets its own production listener on `listener_port` and test listener on
+    `listener_port + 1`, both forwarding to `target_group_arn` (the service's first target group, from the
+    ecs-service module) until CodeDeploy rewrites their default actions.
   EOT
   type = map(object({
-    container_port       = number
-    path_prefix          = optional(string)
-    priority             = number
-    health_check_path    = optional(string, "/readyz")
-    deregistration_delay = optional(number, 15)
-    blue_green           = optional(bool, false)
-    codedeploy           = optional(bool, false)
-    listener_port        = optional(number)
+    listener_port    = number
+    target_group_arn = string
   }))
+  default = {}
 
   validation {
-    condition     = alltrue([for s in values(var.services) : s.deregistration_delay >= 0 && s.deregistration_delay <= 30])
-    error_message = "Each service's deregistration_delay must be between 0 and 30 seconds so rollouts and rollbacks stay fast."
-  }
-
-  validation {
-    condition     = alltrue([for s in values(var.services) : !s.codedeploy || (s.listener_port != null && !contains([80, 443, var.test_listener_port], coalesce(s.listener_port, 0)))])
+    condition     = alltrue([for s in values(var.codedeploy_services) : !contains([80, 443, var.test_listener_port, var.test_listener_port - 1], s.listener_port)])
     error_message = "A codedeploy service needs its own listener_port (not 80, 443 or test_listener_port); its test listener uses listener_port + 1."
-  }
-
-  validation {
-    condition     = alltrue([for s in values(var.services) : s.path_prefix == null || can(regex("^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", s.path_prefix))])
-    error_message = "A path_prefix must start with / and must not end with / or contain wildcards, e.g. /inventory-app."
   }
 }
 

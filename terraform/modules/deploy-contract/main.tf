@@ -18,6 +18,19 @@ locals {
         deploymentConfig = var.code_deploy.deployment_config
       } : k => v if v != null
     }
+    # BLUE_GREEN, LINEAR and CANARY: what ECS shifts traffic with; null for every other strategy.
+    blueGreen = var.blue_green == null ? null : {
+      alternateTargetGroupArn   = var.blue_green.alternate_target_group_arn
+      productionListenerRuleArn = var.blue_green.production_listener_rule_arn
+      testListenerRuleArn       = var.blue_green.test_listener_rule_arn
+      infrastructureRoleArn     = var.blue_green.infrastructure_role_arn
+      testUrl                   = var.blue_green.test_url
+    }
+    lifecycleHooks = [for h in var.lifecycle_hooks : {
+      hookTargetArn   = h.hook_target_arn
+      roleArn         = h.role_arn
+      lifecycleStages = h.lifecycle_stages
+    }]
     smokeUrl   = var.smoke_url
     smokePath  = var.smoke_path
     alarms     = var.alarms
@@ -39,6 +52,16 @@ resource "aws_ssm_parameter" "this" {
     precondition {
       condition     = (var.strategy == "CODEDEPLOY") == (var.code_deploy != null)
       error_message = "code_deploy must be set exactly when strategy is CODEDEPLOY (strategy is ${var.strategy})."
+    }
+
+    precondition {
+      condition     = contains(["BLUE_GREEN", "LINEAR", "CANARY"], var.strategy) == (var.blue_green != null)
+      error_message = "blue_green must be set exactly when strategy is BLUE_GREEN, LINEAR or CANARY (strategy is ${var.strategy})."
+    }
+
+    precondition {
+      condition     = length(var.lifecycle_hooks) == 0 || var.blue_green != null
+      error_message = "Only BLUE_GREEN, LINEAR and CANARY deployments run lifecycle hooks (strategy is ${var.strategy})."
     }
   }
 }

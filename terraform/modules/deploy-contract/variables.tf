@@ -69,6 +69,33 @@ variable "code_deploy" {
   default = null
 }
 
+variable "blue_green" {
+  description = "What ECS shifts traffic with for BLUE_GREEN, LINEAR and CANARY (the ecs-service module's `blue_green` output): alternate target group, production and test listener rules, infrastructure role, and the service's base URL on the test listener. Required for those strategies, null otherwise."
+  type = object({
+    alternate_target_group_arn   = string
+    production_listener_rule_arn = string
+    test_listener_rule_arn       = string
+    infrastructure_role_arn      = string
+    test_url                     = string
+  })
+  default = null
+
+  validation {
+    condition     = var.blue_green == null || can(regex("^https?://[^/]+(/.*[^/])?$", var.blue_green.test_url))
+    error_message = "The blue_green.test_url must be an http(s) URL without a trailing slash, e.g. http://alb.example.com:8443/billing-app."
+  }
+}
+
+variable "lifecycle_hooks" {
+  description = "Lifecycle hooks ECS runs during a BLUE_GREEN, LINEAR or CANARY deployment (the ecs-service module's `lifecycle_hooks` output): the Lambda, the role ECS invokes it with and its stages."
+  type = list(object({
+    hook_target_arn  = string
+    role_arn         = string
+    lifecycle_stages = list(string)
+  }))
+  default = []
+}
+
 variable "smoke_url" {
   description = "Base URL of the service as reachable by Shipgate's Verify step (the load balancer listener), without a trailing slash."
   type        = string

@@ -156,34 +156,6 @@ resource "aws_iam_role_policy" "exec" {
   policy = data.aws_iam_policy_document.exec.json
 }
 
-# Infrastructure role: lets ECS move listener-rule weights during native
-# blue/green, linear and canary rollouts.
-data "aws_iam_policy_document" "infrastructure_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "infrastructure" {
-  count = local.ecs_traffic ? 1 : 0
-
-  name               = "${local.family}-ecs-infrastructure"
-  assume_role_policy = data.aws_iam_policy_document.infrastructure_assume.json
-
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "infrastructure" {
-  count = local.ecs_traffic ? 1 : 0
-
-  role       = aws_iam_role.infrastructure[0].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
-}
-
 ################################################################################
 # Networking
 ################################################################################
@@ -296,7 +268,7 @@ resource "aws_ecs_service" "this" {
   }
 
   load_balancer {
-    target_group_arn = var.target_group_arn
+    target_group_arn = aws_lb_target_group.blue.arn
     container_name   = local.container_name
     container_port   = var.container_port
   }
@@ -313,7 +285,7 @@ resource "aws_ecs_service" "this" {
     ignore_changes = [task_definition, desired_count]
   }
 
-  depends_on = [aws_iam_role_policy.execution]
+  depends_on = [aws_iam_role_policy.execution, aws_lb_listener_rule.production]
 }
 
 resource "aws_ecs_service" "traffic_shifting" {
@@ -366,6 +338,17 @@ resource "aws_ecs_service" "traffic_shifting" {
           step_bake_time_in_minutes = var.linear_step_bake_time_in_minutes
         }
       }
+
+      # ECS invokes each hook's Lambda at its stages with the hooks role (traffic.tf).
+      dynamic "lifecycle_hook" {
+        for_each = local.hooks
+
+        content {
+          hook_target_arn  = lifecycle_hook.value.hook_target_arn
+          role_arn         = aws_iam_role.hooks[0].arn
+          lifecycle_stages = lifecycle_hook.value.lifecycle_stages
+        }
+      }
     }
   }
 
@@ -394,17 +377,20 @@ resource "aws_ecs_service" "traffic_shifting" {
   }
 
   load_balancer {
-    target_group_arn = var.target_group_arn
+    target_group_arn = aws_lb_target_group.blue.arn
     container_name   = local.container_name
     container_port   = var.container_port
 
+    # "The advanced settings for a load balancer used in blue/green deployments: the alternate target group,
+    # listener rules, and IAM role required for traffic shifting" (ECS API reference, AdvancedConfiguration);
+    # LINEAR and CANARY shift traffic with the same resources.
     dynamic "advanced_configuration" {
       for_each = local.ecs_traffic ? [1] : []
 
       content {
-        alternate_target_group_arn = var.alternate_target_group_arn
-        production_listener_rule   = var.production_listener_rule_arn
-        test_listener_rule         = var.test_listener_rule_arn
+        alternate_target_group_arn = aws_lb_target_group.green[0].arn
+        production_listener_rule   = aws_lb_listener_rule.production[0].arn
+        test_listener_rule         = aws_lb_listener_rule.test[0].arn
         role_arn                   = aws_iam_role.infrastructure[0].arn
       }
     }
@@ -421,18 +407,16 @@ resource "aws_ecs_service" "traffic_shifting" {
   lifecycle {
     ignore_changes = [task_definition, desired_count, load_balancer]
 
-    precondition {
-      condition     = var.alternate_target_group_arn != null
-      error_message = "Strategy ${var.strategy} needs alternate_target_group_arn (a second target group: set blue_green = true for this service in the alb module)."
-    }
-
-    precondition {
-      condition     = !local.ecs_traffic || (var.production_listener_rule_arn != null && var.test_listener_rule_arn != null)
-      error_message = "Strategy ${var.strategy} needs production_listener_rule_arn and test_listener_rule_arn from the alb module."
-    }
   }
 
-  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy_attachment.infrastructure]
+  # ECS refuses a target group that no listener routes to: the rules (or, for CodeDeploy, the
+  # service's own listeners, known through var.listener) come first.
+  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy_attachment.infrastructure, aws_iam_role_policy.hooks, aws_lb_listener_rule.production, aws_lb_listener_rule.test, terraform_data.listener]
+}
+
+# The listeners the service's traffic arrives on, as a node the services can depend on.
+resource "terraform_data" "listener" {
+  input = var.listener
 }
 
 locals {

@@ -52,3 +52,43 @@ output "log_group_name" {
   description = "CloudWatch log group of the service's containers."
   value       = try(aws_cloudwatch_log_group.this.name, null)
 }
+
+output "url" {
+  description = "Base URL of the service behind the load balancer (deploy contract `smokeUrl`)."
+  value       = try("${var.listener.production_url}${local.url_path}", null)
+}
+
+output "target_group_arn" {
+  description = "ARN of the target group that takes the first revision's traffic."
+  value       = try(aws_lb_target_group.blue.arn, null)
+}
+
+output "target_group_names" {
+  description = "Names of the service's target groups: the first, then the alternate one when the strategy shifts traffic (CodeDeploy deployment groups name both)."
+  value       = try(concat([aws_lb_target_group.blue.name], aws_lb_target_group.green[*].name), null)
+}
+
+output "target_group_arn_suffixes" {
+  description = "ARN suffixes of the service's target groups (the `TargetGroup` dimension of their CloudWatch metrics)."
+  value       = try(concat([aws_lb_target_group.blue.arn_suffix], aws_lb_target_group.green[*].arn_suffix), null)
+}
+
+output "blue_green" {
+  description = "BLUE_GREEN, LINEAR and CANARY: what ECS shifts traffic with (deploy contract `blueGreen`); null for other strategies."
+  value = try(local.ecs_traffic ? {
+    alternate_target_group_arn   = aws_lb_target_group.green[0].arn
+    production_listener_rule_arn = aws_lb_listener_rule.production[0].arn
+    test_listener_rule_arn       = aws_lb_listener_rule.test[0].arn
+    infrastructure_role_arn      = aws_iam_role.infrastructure[0].arn
+    test_url                     = "${var.listener.test_url}${local.url_path}"
+  } : null, null)
+}
+
+output "lifecycle_hooks" {
+  description = "Lifecycle hooks ECS runs, each with the role it invokes them with (deploy contract `lifecycleHooks`)."
+  value = try([for h in local.hooks : {
+    hook_target_arn  = h.hook_target_arn
+    role_arn         = aws_iam_role.hooks[0].arn
+    lifecycle_stages = h.lifecycle_stages
+  }], null)
+}

@@ -150,53 +150,141 @@ variable "bake_time_in_minutes" {
   description = "BLUE_GREEN, LINEAR and CANARY: minutes both revisions stay up after all traffic moved, while the alarms may still roll back."
   type        = number
   default     = 5
+
+  # Bake and step times: "Valid values are 0 to 1440 minutes (24 hours)" (ECS API reference).
+  validation {
+    condition     = var.bake_time_in_minutes >= 0 && var.bake_time_in_minutes <= 1440 && floor(var.bake_time_in_minutes) == var.bake_time_in_minutes
+    error_message = "The bake_time_in_minutes must be a whole number from 0 to 1440."
+  }
 }
 
 variable "canary_percent" {
   description = "CANARY: percentage of production traffic shifted to the new revision first."
   type        = number
   default     = 10
+
+  # "Valid values are multiples of 0.1 from 0.1 to 100.0" (ECS API reference, CanaryConfiguration.canaryPercent).
+  validation {
+    condition     = var.canary_percent >= 0.1 && var.canary_percent <= 100 && abs(var.canary_percent * 10 - floor(var.canary_percent * 10 + 0.5)) < 0.000001
+    error_message = "The canary_percent must be a multiple of 0.1 from 0.1 to 100."
+  }
 }
 
 variable "canary_bake_time_in_minutes" {
   description = "CANARY: minutes the canary share runs before the rest of the traffic moves."
   type        = number
   default     = 5
+
+  validation {
+    condition     = var.canary_bake_time_in_minutes >= 0 && var.canary_bake_time_in_minutes <= 1440 && floor(var.canary_bake_time_in_minutes) == var.canary_bake_time_in_minutes
+    error_message = "The canary_bake_time_in_minutes must be a whole number from 0 to 1440."
+  }
 }
 
 variable "linear_step_percent" {
   description = "LINEAR: percentage of traffic shifted at each step."
   type        = number
   default     = 25
+
+  # "Valid values are multiples of 0.1 from 3.0 to 100.0" (ECS API reference, LinearConfiguration.stepPercent).
+  validation {
+    condition     = var.linear_step_percent >= 3 && var.linear_step_percent <= 100 && abs(var.linear_step_percent * 10 - floor(var.linear_step_percent * 10 + 0.5)) < 0.000001
+    error_message = "The linear_step_percent must be a multiple of 0.1 from 3 to 100."
+  }
 }
 
 variable "linear_step_bake_time_in_minutes" {
   description = "LINEAR: minutes between steps."
   type        = number
   default     = 2
+
+  validation {
+    condition     = var.linear_step_bake_time_in_minutes >= 0 && var.linear_step_bake_time_in_minutes <= 1440 && floor(var.linear_step_bake_time_in_minutes) == var.linear_step_bake_time_in_minutes
+    error_message = "The linear_step_bake_time_in_minutes must be a whole number from 0 to 1440."
+  }
 }
 
-variable "target_group_arn" {
-  description = "Target group receiving production traffic."
-  type        = string
+variable "listener" {
+  description = <<-EOT
+    The load balancer's listeners this service's traffic arrives on (alb module).
+    - `production_arn`, `production_url`: the listener carrying production traffic and its base URL. The service
+      adds its path rule to it; a CODEDEPLOY service is given its own listener instead and adds no rule.
+    - `test_arn`, `test_url`: the test listener, required for BLUE_GREEN, LINEAR and CANARY (the service adds its
+      test rule there) and the CODEDEPLOY service's own test listener.
+  EOT
+  type = object({
+    production_arn = string
+    production_url = string
+    test_arn       = optional(string)
+    test_url       = optional(string)
+  })
 }
 
-variable "alternate_target_group_arn" {
-  description = "Second target group for BLUE_GREEN, LINEAR, CANARY and CODEDEPLOY (null for ROLLING)."
+variable "path_prefix" {
+  description = "Public path of the service on the load balancer, e.g. `/inventory-app`: requests under it are forwarded with the prefix stripped (URL rewrite), so every service serves `health_check_path` at its root. null makes the service the catch-all route (`/*`)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.path_prefix == null || can(regex("^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", var.path_prefix))
+    error_message = "A path_prefix must start with / and must not end with / or contain wildcards, e.g. /inventory-app."
+  }
 }
 
-variable "production_listener_rule_arn" {
-  description = "Listener rule routing production traffic to the service (ECS-native traffic shifting)."
-  type        = string
+variable "priority" {
+  description = "Priority of the service's listener rules (lower wins; unique per load balancer; the catch-all service gets the highest). Unused by CODEDEPLOY, which routes whole listeners."
+  type        = number
   default     = null
+
+  validation {
+    condition     = var.priority != null || var.strategy == "CODEDEPLOY"
+    error_message = "A service routed by path rules needs a listener rule priority."
+  }
 }
 
-variable "test_listener_rule_arn" {
-  description = "Listener rule routing test traffic to the new revision (ECS-native traffic shifting)."
+variable "health_check_path" {
+  description = "Readiness path the target groups probe."
   type        = string
-  default     = null
+  default     = "/readyz"
+}
+
+variable "deregistration_delay" {
+  description = "Seconds a draining target keeps its connections (at most 30, so rollouts and rollbacks stay fast)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 30
+    error_message = "The deregistration_delay must be between 0 and 30 seconds so rollouts and rollbacks stay fast."
+  }
+}
+
+variable "lifecycle_hooks" {
+  description = "BLUE_GREEN, LINEAR and CANARY: Lambda functions ECS invokes at the given lifecycle stages of a service deployment (e.g. a smoke check at `POST_TEST_TRAFFIC_SHIFT`). The module creates the role ECS invokes them with, allowed `lambda:InvokeFunction` on exactly these functions."
+  type = list(object({
+    hook_target_arn  = string
+    lifecycle_stages = list(string)
+  }))
+  default = []
+
+  validation {
+    condition     = length(var.lifecycle_hooks) == 0 || contains(["BLUE_GREEN", "LINEAR", "CANARY"], var.strategy)
+    error_message = "Only BLUE_GREEN, LINEAR and CANARY deployments run lifecycle hooks."
+  }
+
+  # The stages ECS accepts (ECS API reference, DeploymentLifecycleHook.lifecycleStages).
+  validation {
+    condition = alltrue([for h in var.lifecycle_hooks : length(h.lifecycle_stages) > 0 && alltrue([for s in h.lifecycle_stages : contains([
+      "RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
+      "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT",
+    ], s)])])
+    error_message = "Each lifecycle hook needs at least one stage among RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT and POST_PRODUCTION_TRAFFIC_SHIFT."
+  }
+
+  validation {
+    condition     = alltrue([for h in var.lifecycle_hooks : can(regex("^arn:[^:]+:lambda:[^:]+:[0-9]{12}:function:.+$", h.hook_target_arn))])
+    error_message = "A hook_target_arn must be a Lambda function ARN (the only hook target ECS supports)."
+  }
 }
 
 variable "alarm_names" {

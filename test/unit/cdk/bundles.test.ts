@@ -1,18 +1,19 @@
 import { App, type CfnResource } from 'aws-cdk-lib';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfigDocument } from '../../../lib/config-document';
-import { REPO_ROOT } from '../../../lib/constructs/shipgate-function';
+import { buildLambdaBundles, REPO_ROOT, type BundleName } from '../../../lib/build/lambda-bundles';
+import { STEP_NAMES } from '../../../lib/workflow/steps';
 import { ShipgateStack } from '../../../lib/shipgate-stack';
 
 /**
- * The real esbuild bundles (as `cdk synth`/`cdk deploy` build them): every one must load in Node with only
- * the AWS SDK v3 external, and carry the validated config so it needs no file at run time.
+ * The real esbuild bundles (as `cdk synth`/`cdk deploy` package them): every one must load in Node with the
+ * AWS SDK v3 inside, and carry the validated config so it needs no file at run time.
  */
 describe('Lambda bundles', () => {
   const outRoot = join(REPO_ROOT, 'cdk.out');
   mkdirSync(outRoot, { recursive: true });
-  // Inside the repository so the bundles resolve the AWS SDK from node_modules, as the Lambda runtime does.
   const outdir = mkdtempSync(join(outRoot, 'bundles-test-'));
   let bundles: Record<string, string> = {};
 
@@ -44,22 +45,68 @@ describe('Lambda bundles', () => {
     }
   });
 
-  it('loads only the AWS SDK packages a function uses (each costs cold-start time)', () => {
-    const sdkPackages = (name: string) =>
-      [
-        ...new Set(readFileSync(join(bundles[name], 'index.js'), 'utf8').match(/@aws-sdk\/[a-z0-9-]+/g)),
+  it('packages exactly the one build the sandbox and the integration tests run', () => {
+    const { document } = readConfigDocument(join(REPO_ROOT, 'shipgate.config.yaml'));
+    const build = buildLambdaBundles(document);
+    const byFunction: Record<string, BundleName> = { HttpFunction: 'http' };
+    for (const step of STEP_NAMES) {
+      byFunction[`${step.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Function`] = step;
+    }
+    for (const [fn, dir] of Object.entries(bundles)) {
+      const asset = readFileSync(join(dir, 'index.js'));
+      const built = readFileSync(build.bundles[byFunction[fn]].file);
+      expect({ fn, same: asset.equals(built) }).toEqual({ fn, same: true });
+    }
+  });
+
+  it('requires no @aws-sdk package at run time: the SDK that was tested is inside every bundle', () => {
+    // Loaded from a directory with no node_modules above it, as in /var/task: nothing to resolve @aws-sdk from.
+    const isolated = mkdtempSync(join(tmpdir(), 'shipgate-bundle-'));
+    try {
+      for (const [name, dir] of Object.entries(bundles)) {
+        cpSync(dir, join(isolated, name), { recursive: true });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require(join(isolated, name, 'index.js')) as { handler?: unknown };
+        expect({ name, handler: typeof mod.handler }).toEqual({ name, handler: 'function' });
+      }
+    } finally {
+      rmSync(isolated, { recursive: true, force: true });
+    }
+    const { document } = readConfigDocument(join(REPO_ROOT, 'shipgate.config.yaml'));
+    const { metafile } = buildLambdaBundles(document);
+    for (const [out, output] of Object.entries(metafile.outputs)) {
+      const external = output.imports.filter((i) => i.external).map((i) => i.path);
+      expect({ out, external: external.filter((p) => p.startsWith('@aws-sdk/')) }).toEqual({
+        out,
+        external: [],
+      });
+    }
+  });
+
+  it('carries only the AWS SDK clients a function uses (each costs cold-start time)', () => {
+    const { document } = readConfigDocument(join(REPO_ROOT, 'shipgate.config.yaml'));
+    const { metafile } = buildLambdaBundles(document);
+    const clients = (name: BundleName) => {
+      const [, output] = Object.entries(metafile.outputs).find(([out]) => out.endsWith(`${name}/index.js`))!;
+      return [
+        ...new Set(
+          Object.keys(output.inputs)
+            .map((p) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)\//.exec(p)?.[1])
+            .filter((c): c is string => Boolean(c)),
+        ),
       ].sort();
+    };
     // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools);
     // POST /api/rollbacks starts the manual-rollback function (Lambda), never ECS itself.
-    expect(sdkPackages('HttpFunction')).toEqual([
-      '@aws-sdk/client-dynamodb',
-      '@aws-sdk/client-lambda',
-      '@aws-sdk/client-secrets-manager',
-      '@aws-sdk/client-sfn',
-      '@aws-sdk/lib-dynamodb',
+    expect(clients('http')).toEqual([
+      'client-dynamodb',
+      'client-lambda',
+      'client-secrets-manager',
+      'client-sfn',
+      'lib-dynamodb',
     ]);
-    expect(sdkPackages('RecordReleaseFunction')).not.toContain('@aws-sdk/client-ecs');
-    expect(sdkPackages('StartRolloutFunction')).toEqual(expect.arrayContaining(['@aws-sdk/client-ecs']));
+    expect(clients('record-release')).not.toContain('client-ecs');
+    expect(clients('start-rollout')).toEqual(expect.arrayContaining(['client-ecs']));
   });
 
   it('leaves out yaml: a bundle never reads a config file, so the parser would be dead weight', () => {

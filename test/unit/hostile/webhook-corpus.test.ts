@@ -286,7 +286,7 @@ const CORPUS: Row[] = [
     says: /X-Gitlab-Event/,
   },
   {
-    attack: 'body over the 5 MiB limit',
+    attack: 'body over the 4 MiB limit',
     attempt: () => {
       const d = deliver(gitlabPayload('pipeline_success'));
       const padding = 'x'.repeat(WEBHOOK_BODY_LIMIT);

@@ -80,6 +80,8 @@ export function contractFor(
     containerPort: 8080,
     strategy: 'ROLLING',
     codeDeploy: null,
+    blueGreen: null,
+    lifecycleHooks: [],
     smokeUrl: `http://${service}.${environment}.shop.test`,
     smokePath: '/readyz',
     alarms: [],

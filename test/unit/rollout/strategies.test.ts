@@ -233,7 +233,7 @@ describe('start-rollout strategies', () => {
       deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
       autoRollbackConfiguration: {
         enabled: true,
-        events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'],
+        events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST'],
       },
     });
     // The group's alarms (set by Terraform) apply; no per-deployment override that needs extra permissions.

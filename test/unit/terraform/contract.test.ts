@@ -50,13 +50,29 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
   });
 
   it('checks the same keys in the Terraform-native tests (terraform test against mocked providers)', () => {
-    for (const env of ENVIRONMENTS) {
-      const tftest = readFileSync(
-        join(TERRAFORM_DIR, 'environments', env, 'tests', 'contracts.tftest.hcl'),
-        'utf8',
-      );
-      expect(tftest).toContain(`== "${DEPLOY_CONTRACT_KEYS.join(',')}"`);
-    }
+    const tftest = readFileSync(
+      join(TERRAFORM_DIR, 'modules', 'environment', 'tests', 'environment.tftest.hcl'),
+      'utf8',
+    );
+    expect(tftest).toContain(`== "${DEPLOY_CONTRACT_KEYS.join(',')}"`);
+  });
+
+  it('writes blueGreen with exactly the keys of the schema, from the ecs-service module', async () => {
+    const expr = String((await contractLocal()).blueGreen);
+    const written = [...expr.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
+    const inner = deployContractSchema.shape.blueGreen.unwrap().unwrap().shape;
+    expect(written).toEqual(Object.keys(inner).sort());
+    const hooks = String((await contractLocal()).lifecycleHooks);
+    const hookKeys = [...hooks.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
+    expect(hookKeys).toEqual(
+      Object.keys(deployContractSchema.shape.lifecycleHooks.unwrap().element.shape).sort(),
+    );
+    const env = await parseFile('modules/environment/main.tf');
+    const contract = (env.json.module as Record<string, Record<string, unknown>[]>).contract[0];
+    expect(contract).toMatchObject({
+      blue_green: '${module.service[each.key].blue_green}',
+      lifecycle_hooks: '${module.service[each.key].lifecycle_hooks}',
+    });
   });
 
   it('writes version 1, the only version the schema accepts', async () => {
@@ -89,9 +105,15 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
     });
     const moduleVars = variablesOf(await parseFile('modules/deploy-contract/variables.tf'));
     expect(moduleVars.prefix.default).toBe(config.contractsPrefix);
+    const envVars = variablesOf(await parseFile('modules/environment/variables.tf'));
+    expect(String(envVars.environment.type)).toMatch(
+      new RegExp(`contracts_prefix\\s*= optional\\(string, "${config.contractsPrefix}"\\)`),
+    );
     for (const env of ENVIRONMENTS) {
-      const vars = variablesOf(await parseFile(`environments/${env}/variables.tf`));
-      expect(vars.contracts_prefix.default).toBe(config.contractsPrefix);
+      const tfvars = await parseTfvars(`environments/${env}/terraform.tfvars`);
+      expect((tfvars.environment as Record<string, unknown>).contracts_prefix ?? config.contractsPrefix).toBe(
+        config.contractsPrefix,
+      );
     }
   });
 
@@ -150,7 +172,14 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
         const contract = render({ ...base, strategy });
         // Parsing adds no default and changes no value: Terraform wrote every field in its final form.
         expect(deployContractSchema.parse(contract)).toEqual(contract);
-        expect(contract).toMatchObject({ version: 1, strategy, containerPort: 8080, codeDeploy: null });
+        expect(contract).toMatchObject({
+          version: 1,
+          strategy,
+          containerPort: 8080,
+          codeDeploy: null,
+          blueGreen: null,
+          lifecycleHooks: [],
+        });
       },
     );
 
@@ -171,6 +200,46 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
       });
     });
 
+    it('renders a CANARY contract with blueGreen and lifecycleHooks the schema accepts as is', () => {
+      const blueGreen = {
+        alternate_target_group_arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b-2/1',
+        production_listener_rule_arn:
+          'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/a/1/1/1',
+        test_listener_rule_arn:
+          'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/a/1/1/2',
+        infrastructure_role_arn: 'arn:aws:iam::123456789012:role/infra',
+        test_url: 'http://alb.example.com:8443/billing-app',
+      };
+      const hook = {
+        hook_target_arn: 'arn:aws:lambda:us-east-1:123456789012:function:smoke',
+        role_arn: 'arn:aws:iam::123456789012:role/hooks',
+        lifecycle_stages: ['POST_TEST_TRAFFIC_SHIFT'],
+      };
+      const contract = render({
+        ...base,
+        strategy: 'CANARY',
+        blue_green: blueGreen,
+        lifecycle_hooks: [hook],
+      });
+      expect(deployContractSchema.parse(contract)).toEqual(contract);
+      expect(contract).toMatchObject({
+        blueGreen: {
+          alternateTargetGroupArn: blueGreen.alternate_target_group_arn,
+          productionListenerRuleArn: blueGreen.production_listener_rule_arn,
+          testListenerRuleArn: blueGreen.test_listener_rule_arn,
+          infrastructureRoleArn: blueGreen.infrastructure_role_arn,
+          testUrl: blueGreen.test_url,
+        },
+        lifecycleHooks: [
+          {
+            hookTargetArn: hook.hook_target_arn,
+            roleArn: hook.role_arn,
+            lifecycleStages: hook.lifecycle_stages,
+          },
+        ],
+      });
+    });
+
     it('refuses a strategy the schema does not know before anything is written', () => {
       expect(() => render({ ...base, strategy: 'RECREATE' })).toThrow(/strategy must be one of/);
     });
@@ -181,12 +250,15 @@ describe.each(ENVIRONMENTS)('environment %s agrees with shipgate.config.yaml', (
   let tfvars: Record<string, unknown>;
   let services: Record<string, Record<string, unknown>>;
   beforeAll(async () => {
-    tfvars = await parseTfvars(`environments/${env}/terraform.tfvars`);
+    tfvars = (await parseTfvars(`environments/${env}/terraform.tfvars`)).environment as Record<
+      string,
+      unknown
+    >;
     services = tfvars.services as Record<string, Record<string, unknown>>;
   });
 
   it('is an environment Shipgate releases to', () => {
-    expect(tfvars.environment).toBe(env);
+    expect(tfvars.name).toBe(env);
     expect(config.environments.map((e) => e.name)).toContain(env);
   });
 

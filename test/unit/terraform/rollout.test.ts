@@ -15,19 +15,19 @@ describe('Terraform settings that make rollouts fast and safe', () => {
     files = await parseAll();
   });
 
-  describe('ALB target groups', () => {
+  describe('ALB target groups (one pair per service, ecs-service module)', () => {
     it('probe the readiness path every 10 s or less and call a target healthy after 2 checks', async () => {
       const groups = resourcesOfType(files, 'aws_lb_target_group');
       expect(groups.map((g) => g.name).sort()).toEqual(['blue', 'green']);
-      const vars = variablesOf(await parseFile('modules/alb/variables.tf'));
-      // The path comes from the service entry, whose default is /readyz.
-      expect(String(vars.services.type)).toMatch(/health_check_path\s*=\s*optional\(string,\s*"\/readyz"\)/);
+      expect(new Set(groups.map((g) => g.file))).toEqual(new Set(['modules/ecs-service/traffic.tf']));
+      const vars = variablesOf(await parseFile('modules/ecs-service/variables.tf'));
+      expect(vars.health_check_path.default).toBe('/readyz');
       for (const g of groups) {
         const hc = child(g.body, 'health_check');
         expect(hc).toMatchObject({
           enabled: true,
           healthy_threshold: 2,
-          path: '${each.value.health_check_path}',
+          path: '${var.health_check_path}',
         });
         expect(hc?.interval).toBeLessThanOrEqual(10);
         expect(hc?.timeout).toBeLessThan(hc?.interval as number);
@@ -35,25 +35,23 @@ describe('Terraform settings that make rollouts fast and safe', () => {
     });
 
     it('drain targets in 30 s or less (default 15, validated ≤ 30)', async () => {
-      const vars = variablesOf(await parseFile('modules/alb/variables.tf'));
-      const type = String(vars.services.type);
-      const def = Number(/deregistration_delay\s*=\s*optional\(number,\s*(\d+)\)/.exec(type)?.[1]);
-      expect(def).toBeLessThanOrEqual(30);
-      const validations = vars.services.validation as { condition: string }[];
-      expect(validations.some((v) => /deregistration_delay <= 30/.test(v.condition))).toBe(true);
+      const vars = variablesOf(await parseFile('modules/ecs-service/variables.tf'));
+      expect(vars.deregistration_delay.default).toBeLessThanOrEqual(30);
+      const validations = vars.deregistration_delay.validation as { condition: string }[];
+      expect(validations.some((v) => /var\.deregistration_delay <= 30/.test(v.condition))).toBe(true);
       for (const g of resourcesOfType(files, 'aws_lb_target_group')) {
-        expect(g.body.deregistration_delay).toBe('${each.value.deregistration_delay}');
+        expect(g.body.deregistration_delay).toBe('${var.deregistration_delay}');
       }
     });
 
-    it('give blue/green services a second target group, a test listener and a test rule', () => {
-      expect(
-        resourcesOfType(files, 'aws_lb_target_group').find((g) => g.name === 'green')?.body.for_each,
-      ).toBe('${local.blue_green}');
+    it('give the blue/green family and CodeDeploy a second target group, and the blue/green family a test rule', () => {
+      const groups = resourcesOfType(files, 'aws_lb_target_group');
+      expect(groups.find((g) => g.name === 'green')?.body.count).toBe('${local.traffic_shifting ? 1 : 0}');
       const listeners = resourcesOfType(files, 'aws_lb_listener').map((l) => l.name);
       expect(listeners).toEqual(expect.arrayContaining(['http', 'https', 'test']));
       const rules = resourcesOfType(files, 'aws_lb_listener_rule');
       expect(rules.map((r) => r.name).sort()).toEqual(['production', 'test']);
+      expect(rules.find((r) => r.name === 'test')?.body.count).toBe('${local.ecs_traffic ? 1 : 0}');
       // ECS and CodeDeploy move the weights during a rollout: Terraform must not move them back.
       for (const r of rules) expect(ignoreChanges(r.body)).toContain('action');
     });
@@ -68,7 +66,7 @@ describe('Terraform settings that make rollouts fast and safe', () => {
         expect(ignoreChanges(l.body)).toEqual(['default_action']);
       }
       const production = resourcesOfType(files, 'aws_lb_listener_rule').find((r) => r.name === 'production')!;
-      expect(production.body.for_each).toBe('${local.routed}');
+      expect(production.body.count).toBe('${local.codedeploy ? 0 : 1}');
     });
   });
 
@@ -116,14 +114,63 @@ describe('Terraform settings that make rollouts fast and safe', () => {
       expect(children(config, 'canary_configuration')[0]).toHaveProperty('canary_percent');
       expect(children(config, 'linear_configuration')[0]).toHaveProperty('step_percent');
       const lb = child(shifting.body, 'load_balancer');
-      expect(children(lb, 'advanced_configuration')[0]).toMatchObject({
-        alternate_target_group_arn: '${var.alternate_target_group_arn}',
-        production_listener_rule: '${var.production_listener_rule_arn}',
-        test_listener_rule: '${var.test_listener_rule_arn}',
+      expect(children(lb, 'advanced_configuration')[0]).toEqual({
+        alternate_target_group_arn: '${aws_lb_target_group.green[0].arn}',
+        production_listener_rule: '${aws_lb_listener_rule.production[0].arn}',
+        test_listener_rule: '${aws_lb_listener_rule.test[0].arn}',
+        role_arn: '${aws_iam_role.infrastructure[0].arn}',
+      });
+      expect(children(config, 'lifecycle_hook')[0]).toEqual({
+        hook_target_arn: '${lifecycle_hook.value.hook_target_arn}',
+        role_arn: '${aws_iam_role.hooks[0].arn}',
+        lifecycle_stages: '${lifecycle_hook.value.lifecycle_stages}',
       });
       expect(child(shifting.body, 'deployment_controller')?.type).toBe(
         '${local.codedeploy ? "CODE_DEPLOY" : "ECS"}',
       );
+    });
+
+    it('let ECS shift traffic with its infrastructure role and invoke lifecycle hooks with a role of their own', async () => {
+      const traffic = await parseFile('modules/ecs-service/traffic.tf');
+      const trust = resourcesOfType([traffic], 'aws_iam_policy_document', 'data').find(
+        (d) => d.name === 'ecs_assume',
+      )!;
+      expect(child(trust.body, 'statement')).toMatchObject({
+        actions: ['sts:AssumeRole'],
+        principals: [{ type: 'Service', identifiers: ['ecs.amazonaws.com'] }],
+      });
+      const roles = resourcesOfType([traffic], 'aws_iam_role');
+      expect(roles.map((r) => [r.name, r.body.count, r.body.assume_role_policy]).sort()).toEqual([
+        ['hooks', '${length(local.hooks) > 0 ? 1 : 0}', '${data.aws_iam_policy_document.ecs_assume.json}'],
+        ['infrastructure', '${local.ecs_traffic ? 1 : 0}', '${data.aws_iam_policy_document.ecs_assume.json}'],
+      ]);
+      const [attachment] = resourcesOfType([traffic], 'aws_iam_role_policy_attachment');
+      expect(attachment.body.policy_arn).toMatch(
+        /:iam::aws:policy\/AmazonECSInfrastructureRolePolicyForLoadBalancers$/,
+      );
+      const hooks = resourcesOfType([traffic], 'aws_iam_policy_document', 'data').find(
+        (d) => d.name === 'hooks',
+      )!;
+      expect(child(hooks.body, 'statement')).toMatchObject({
+        actions: ['lambda:InvokeFunction'],
+        resources: '${distinct([for h in local.hooks : h.hook_target_arn])}',
+      });
+      // Hooks only where ECS runs them: the blue/green family.
+      expect(traffic.text).toMatch(/hooks\s+= local\.ecs_traffic \? var\.lifecycle_hooks : \[\]/);
+    });
+
+    it('refuse canary, linear and bake values ECS refuses', async () => {
+      const vars = variablesOf(await parseFile('modules/ecs-service/variables.tf'));
+      const conditions = (name: string) =>
+        (vars[name].validation as { condition: string }[]).map((v) => v.condition).join(' ');
+      expect(conditions('canary_percent')).toMatch(/>= 0\.1 && var\.canary_percent <= 100/);
+      expect(conditions('linear_step_percent')).toMatch(/>= 3 && var\.linear_step_percent <= 100/);
+      for (const bake of [
+        'bake_time_in_minutes',
+        'canary_bake_time_in_minutes',
+        'linear_step_bake_time_in_minutes',
+      ])
+        expect(conditions(bake)).toContain(`var.${bake} <= 1440`);
     });
 
     it('start from a bootstrap task definition that Terraform registers once', () => {
@@ -149,7 +196,7 @@ describe('Terraform settings that make rollouts fast and safe', () => {
       for (const metric of ['HTTPCode_Target_5XX_Count', 'UnHealthyHostCount', 'TargetResponseTime']) {
         expect(main.text).toContain(`"${metric}"`);
       }
-      const env = await parseFile('environments/staging/main.tf');
+      const env = await parseFile('modules/environment/main.tf');
       const modules = env.json.module as Record<string, Record<string, unknown>[]>;
       expect(modules.service[0].alarm_names).toBe('${module.monitoring.alarm_names[each.key]}');
       expect(modules.codedeploy[0].alarm_names).toBe('${module.monitoring.alarm_names[each.key]}');
@@ -191,7 +238,7 @@ describe('Terraform settings that make rollouts fast and safe', () => {
       expect(record.body.count).toBe('${local.create_dns ? 1 : 0}');
       const main = await parseFile('modules/alb/main.tf');
       expect(main.text).toMatch(/create_dns\s*=\s*var\.route53_zone_id != null && var\.domain_name != null/);
-      const outputs = await parseFile('environments/production/outputs.tf');
+      const outputs = await parseFile('modules/environment/outputs.tf');
       expect(Object.keys(outputs.json.output as object)).toEqual(
         expect.arrayContaining(['url', 'alb_dns_name']),
       );

@@ -27,6 +27,7 @@ const REQUIRED_MODULES = [
   'codedeploy',
   'deploy-contract',
   'gitlab-oidc',
+  'environment',
 ];
 
 describe('terraform/ layout', () => {
@@ -96,11 +97,15 @@ describe('terraform/ layout', () => {
     expect(problems).toEqual([]);
   });
 
-  it.each(ALL_MODULES)('module %s names its main resource "this"', async (m) => {
-    const main = await parseFile(`modules/${m}/main.tf`);
-    const names = blocksOf(main).map(([, name]) => name);
-    expect(names).toContain('this');
-  });
+  it.each(ALL_MODULES)(
+    'module %s names its main resource "this" (a composition module only calls modules)',
+    async (m) => {
+      const main = await parseFile(`modules/${m}/main.tf`);
+      const names = blocksOf(main).map(([, name]) => name);
+      if (names.length === 0) expect(Object.keys(main.json.module ?? {}).length).toBeGreaterThan(3);
+      else expect(names).toContain('this');
+    },
+  );
 
   it.each(ALL_MODULES)('module %s requires Terraform >= 1.11 and a minimum AWS provider 6.x', async (m) => {
     const versions = await parseFile(`modules/${m}/versions.tf`);
@@ -138,15 +143,40 @@ describe('terraform/ layout', () => {
       expect(tags).toMatchObject({ Project: 'shipgate', ManagedBy: 'terraform' });
     });
 
-    it('calls every module it needs', async () => {
+    it('is a backend, a provider and one call of modules/environment with its terraform.tfvars', async () => {
       const main = await parseFile(`environments/${env}/main.tf`);
-      const sources = Object.values(main.json.module as Record<string, { source: string }[]>).map(
-        (m) => m[0].source,
+      const modules = main.json.module as Record<string, Record<string, unknown>[]>;
+      expect(Object.keys(modules)).toEqual(['environment']);
+      expect(modules.environment[0]).toEqual({
+        source: '../../modules/environment',
+        environment: '${var.environment}',
+      });
+      const files = listFiles(['.tf'], join(TERRAFORM_DIR, 'environments', env));
+      expect(files).toEqual(
+        ['main.tf', 'outputs.tf', 'variables.tf', 'versions.tf'].map((f) => `environments/${env}/${f}`),
       );
-      for (const m of REQUIRED_MODULES.filter((m) => m !== 'ecr' && m !== 'gitlab-oidc')) {
-        expect(sources).toContain(`../../modules/${m}`);
+      for (const f of files) {
+        const tf = await parseFile(f);
+        expect({ f, resources: tf.json.resource, data: tf.json.data, locals: tf.json.locals }).toEqual({ f });
       }
     });
+
+    it('fits on one screen (at most 60 lines of code in all its .tf files)', () => {
+      const lines = listFiles(['.tf'], join(TERRAFORM_DIR, 'environments', env))
+        .flatMap((f) => readFileSync(join(TERRAFORM_DIR, f), 'utf8').split('\n'))
+        .filter((l) => l.trim() && !l.trim().startsWith('#'));
+      expect(lines.length).toBeLessThanOrEqual(60);
+    });
+  });
+
+  it('composes every module an environment needs in modules/environment', async () => {
+    const main = await parseFile('modules/environment/main.tf');
+    const sources = Object.values(main.json.module as Record<string, { source: string }[]>).map(
+      (m) => m[0].source,
+    );
+    for (const m of REQUIRED_MODULES.filter((m) => !['ecr', 'gitlab-oidc', 'environment'].includes(m))) {
+      expect(sources).toContain(`../${m}`);
+    }
   });
 
   it('keeps the environments identical except for terraform.tfvars and the backend key', () => {
@@ -165,13 +195,15 @@ describe('terraform/ layout', () => {
     for (const env of rest) expect(norm(env)).toBe(norm(first));
   });
 
-  it('shares the terraform test files and mocks between environments', () => {
-    const [first, ...rest] = ENVIRONMENTS;
-    for (const f of ['tests/contracts.tftest.hcl', 'tests/mocks.tfmock.hcl']) {
-      const a = readFileSync(join(TERRAFORM_DIR, 'environments', first, f), 'utf8');
-      for (const env of rest)
-        expect(readFileSync(join(TERRAFORM_DIR, 'environments', env, f), 'utf8')).toBe(a);
-    }
+  it("writes the environment tests once and runs them with every environment's terraform.tfvars", () => {
+    expect(listFiles(['.hcl'], join(TERRAFORM_DIR, 'environments'))).toEqual([]);
+    expect(listFiles(['.tftest.hcl'], join(TERRAFORM_DIR, 'modules', 'environment'))).toEqual([
+      'modules/environment/tests/environment.tftest.hcl',
+    ]);
+    // The infra pipeline runs them per environment (modules/environment reads its variables from a var file).
+    const ci = readFileSync(join(TERRAFORM_DIR, '.gitlab-ci.yml'), 'utf8');
+    expect(ci).toContain('for vars in environments/*/terraform.tfvars');
+    expect(ci).toContain('terraform -chdir="$dir" test -var-file="$CI_PROJECT_DIR/$vars"');
   });
 
   it('locks every remote state with the S3 native lock file, never a DynamoDB table', async () => {

@@ -1,4 +1,5 @@
-# Target groups, rules and DNS (mocked AWS, no account).
+# Listeners, security group and DNS (mocked AWS, no account). Target groups and
+# listener rules belong to each service (ecs-service module).
 
 mock_provider "aws" {
   mock_resource "aws_lb" {
@@ -14,11 +15,6 @@ mock_provider "aws" {
       arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shipgate-test/0123456789abcdef/0123456789abcdef"
     }
   }
-  mock_resource "aws_lb_target_group" {
-    defaults = {
-      arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shipgate-test/0123456789abcdef"
-    }
-  }
 }
 
 variables {
@@ -26,45 +22,38 @@ variables {
   vpc_id         = "vpc-0123456789abcdef0"
   vpc_cidr_block = "10.10.0.0/16"
   subnet_ids     = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  services = {
-    "api-gateway"   = { container_port = 8080, priority = 100 }
-    "inventory-app" = { container_port = 8080, priority = 10, path_prefix = "/inventory-app", blue_green = true }
-  }
+  test_listener  = true
 }
 
-run "fast_target_groups" {
+run "test_listener_from_the_vpc_only" {
   command = plan
 
   assert {
-    condition = alltrue([for tg in concat(values(aws_lb_target_group.blue), values(aws_lb_target_group.green)) :
-      tg.health_check[0].interval <= 10 && tg.health_check[0].healthy_threshold == 2 && tg.health_check[0].path == "/readyz" && tg.deregistration_delay <= 30
-    ])
-    error_message = "Target groups must probe /readyz every <= 10 s, be healthy after 2 checks and drain in <= 30 s."
+    condition     = length(aws_lb_listener.test) == 1 && aws_lb_listener.test[0].port == 8443
+    error_message = "A test listener is created on test_listener_port when asked for."
   }
 
   assert {
-    condition     = length(aws_lb_target_group.green) == 1 && length(aws_lb_listener.test) == 1 && length(aws_lb_listener_rule.test) == 1
-    error_message = "Only the blue/green service gets a second target group and a test rule."
-  }
-
-  assert {
-    condition     = alltrue([for tg in concat(values(aws_lb_target_group.blue), values(aws_lb_target_group.green)) : length(tg.name) <= 32])
-    error_message = "Target group names must fit in 32 characters."
-  }
-
-  assert {
-    condition     = toset(flatten([for c in aws_lb_listener_rule.production["inventory-app"].condition : [for p in c.path_pattern : tolist(p.values)]])) == toset(["/inventory-app", "/inventory-app/*"])
-    error_message = "A prefixed service is routed on its prefix."
-  }
-
-  assert {
-    condition     = toset(flatten([for c in aws_lb_listener_rule.production["api-gateway"].condition : [for p in c.path_pattern : tolist(p.values)]])) == toset(["/*"])
-    error_message = "The service without a prefix is the catch-all."
+    condition     = keys(aws_vpc_security_group_ingress_rule.test) == ["10.10.0.0/16"]
+    error_message = "Only the VPC reaches the test listener by default."
   }
 
   assert {
     condition     = length(aws_route53_record.this) == 0
     error_message = "No hosted zone, no DNS record."
+  }
+}
+
+run "no_test_listener_unless_asked" {
+  command = plan
+
+  variables {
+    test_listener = false
+  }
+
+  assert {
+    condition     = length(aws_lb_listener.test) == 0 && length(aws_vpc_security_group_ingress_rule.test) == 0
+    error_message = "Without a blue/green-family service there is no test listener and no port open for it."
   }
 }
 
@@ -82,8 +71,8 @@ run "route53_when_zone_given" {
   }
 
   assert {
-    condition     = output.services["inventory-app"].url == "http://staging.example.com/inventory-app"
-    error_message = "A prefixed service's URL is the base URL plus its prefix."
+    condition     = output.test_url == "http://staging.example.com:8443"
+    error_message = "The test listener's URL uses the domain and the test port."
   }
 }
 
@@ -96,25 +85,13 @@ run "alb_dns_name_without_zone" {
   }
 }
 
-run "slow_draining_refused" {
-  command = plan
-
-  variables {
-    services = {
-      "api-gateway" = { container_port = 8080, priority = 100, deregistration_delay = 300 }
-    }
-  }
-
-  expect_failures = [var.services]
-}
-
 run "codedeploy_service_gets_its_own_listeners" {
   command = apply
 
   variables {
-    services = {
-      "api-gateway"   = { container_port = 8080, priority = 100, codedeploy = true, listener_port = 8081 }
-      "inventory-app" = { container_port = 8080, priority = 10, path_prefix = "/inventory-app" }
+    test_listener = false
+    codedeploy_services = {
+      "api-gateway" = { listener_port = 8081, target_group_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shipgate-staging-api-gateway-1/0123456789abcdef" }
     }
   }
 
@@ -124,24 +101,24 @@ run "codedeploy_service_gets_its_own_listeners" {
   }
 
   assert {
-    condition     = !contains(keys(aws_lb_listener_rule.production), "api-gateway") && length(aws_lb_listener.test) == 0
-    error_message = "A CodeDeploy service is not routed by path rules, and no shared test listener is needed."
+    condition     = aws_lb_listener.codedeploy["api-gateway"].default_action[0].target_group_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shipgate-staging-api-gateway-1/0123456789abcdef"
+    error_message = "A CodeDeploy service's listeners forward to its first target group until CodeDeploy takes over."
   }
 
   assert {
-    condition     = length(aws_lb_target_group.green) == 1 && output.services["api-gateway"].url == "http://shipgate-test-1234567890.us-east-1.elb.amazonaws.com:8081"
-    error_message = "A CodeDeploy service has two target groups and is reached on its own port."
+    condition     = length(aws_lb_listener.test) == 0 && output.codedeploy["api-gateway"].url == "http://shipgate-test-1234567890.us-east-1.elb.amazonaws.com:8081"
+    error_message = "No shared test listener is needed; a CodeDeploy service is reached on its own port."
   }
 }
 
-run "codedeploy_needs_a_port" {
+run "codedeploy_port_must_be_its_own" {
   command = plan
 
   variables {
-    services = {
-      "api-gateway" = { container_port = 8080, priority = 100, codedeploy = true }
+    codedeploy_services = {
+      "api-gateway" = { listener_port = 8443, target_group_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shipgate-staging-api-gateway-1/0123456789abcdef" }
     }
   }
 
-  expect_failures = [var.services]
+  expect_failures = [var.codedeploy_services]
 }

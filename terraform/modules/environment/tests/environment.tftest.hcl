@@ -1,16 +1,16 @@
-# Plans and "applies" the whole environment against mocked providers (no AWS
-# account needed) and checks the deploy contracts Shipgate will read.
-# Run: terraform init -backend=false && terraform test
+# Plans and "applies" a whole environment against mocked providers (no AWS
+# account needed) and checks the deploy contracts Shipgate will read. Written once,
+# run once per environment with that environment's own variables:
+#   terraform init -backend=false
+#   terraform test -var-file=../../environments/staging/terraform.tfvars
+#   terraform test -var-file=../../environments/production/terraform.tfvars
+# (the infra pipeline's validate job does exactly this for every environment).
 
 mock_provider "aws" {
   source = "./tests"
 }
 
 mock_provider "random" {}
-
-variables {
-  bootstrap_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-public/nginx/nginx:stable-alpine"
-}
 
 run "contracts" {
   command = apply
@@ -22,20 +22,20 @@ run "contracts" {
 
   assert {
     condition = alltrue([for k, c in module.contract :
-      join(",", sort(keys(jsondecode(c.json)))) == "alarms,cluster,codeDeploy,containerName,containerPort,repository,service,smokePath,smokeUrl,strategy,version"
+      join(",", sort(keys(jsondecode(c.json)))) == "alarms,blueGreen,cluster,codeDeploy,containerName,containerPort,lifecycleHooks,repository,service,smokePath,smokeUrl,strategy,version"
     ])
     error_message = "Contract keys differ from deployContractSchema (lambdas/shared/contract.ts)."
   }
 
   assert {
-    condition     = alltrue([for k, c in module.contract : c.name == "/shipgate/${var.environment}/services/${k}"])
+    condition     = alltrue([for k, c in module.contract : c.name == "/shipgate/${var.environment.name}/services/${k}"])
     error_message = "Contracts must live at /shipgate/<environment>/services/<service>."
   }
 
   assert {
     condition = alltrue([for k, c in module.contract :
       jsondecode(c.json).version == 1 &&
-      jsondecode(c.json).cluster == "shipgate-${var.environment}" &&
+      jsondecode(c.json).cluster == "shipgate-${var.environment.name}" &&
       jsondecode(c.json).service == k &&
       jsondecode(c.json).containerName == k &&
       jsondecode(c.json).containerPort == 8080 &&
@@ -58,7 +58,7 @@ run "contracts" {
 
   assert {
     condition = (
-      jsondecode(module.contract["billing-app"].json).strategy == (var.environment == "production" ? "CANARY" : "ROLLING") &&
+      jsondecode(module.contract["billing-app"].json).strategy == (var.environment.name == "production" ? "CANARY" : "ROLLING") &&
       jsondecode(module.contract["api-gateway"].json).strategy == "ROLLING" &&
       jsondecode(module.contract["inventory-app"].json).strategy == "ROLLING"
     )
@@ -80,17 +80,19 @@ run "codedeploy_option" {
   command = apply
 
   variables {
-    services = {
-      "api-gateway" = {
-        repository        = "api-gateway"
-        priority          = 100
-        strategy          = "CODEDEPLOY"
-        codedeploy_config = "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
-        listener_port     = 8081
+    environment = merge(var.environment, {
+      services = {
+        "api-gateway" = {
+          repository        = "api-gateway"
+          priority          = 100
+          strategy          = "CODEDEPLOY"
+          codedeploy_config = "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
+          listener_port     = 8081
+        }
       }
-    }
-    databases = {}
-    rabbitmq  = null
+      databases = {}
+      rabbitmq  = null
+    })
   }
 
   assert {
@@ -100,16 +102,16 @@ run "codedeploy_option" {
 
   assert {
     condition = jsondecode(module.contract["api-gateway"].json).codeDeploy == {
-      application      = "shipgate-${var.environment}-api-gateway"
-      deploymentGroup  = "shipgate-${var.environment}-api-gateway"
+      application      = "shipgate-${var.environment.name}-api-gateway"
+      deploymentGroup  = "shipgate-${var.environment.name}-api-gateway"
       deploymentConfig = "CodeDeployDefault.ECSLinear10PercentEvery1Minutes"
     }
     error_message = "The contract must name the CodeDeploy application, group and config."
   }
 
   assert {
-    condition     = module.alb.services["api-gateway"].alternate_target_group_arn != null && module.alb.services["api-gateway"].test_listener_arn != null
-    error_message = "CODEDEPLOY needs a second target group and a test listener."
+    condition     = length(module.service["api-gateway"].target_group_names) == 2 && module.alb.codedeploy["api-gateway"].test_listener_arn != null && jsondecode(module.contract["api-gateway"].json).blueGreen == null
+    error_message = "CODEDEPLOY needs a second target group and a test listener of its own (and no ECS blueGreen)."
   }
 
   assert {
@@ -122,7 +124,7 @@ run "ec2_capacity" {
   command = apply
 
   variables {
-    cluster_capacity = "EC2"
+    environment = merge(var.environment, { cluster_capacity = "EC2" })
   }
 
   assert {
@@ -139,4 +141,61 @@ run "ec2_capacity" {
     condition     = length(module.cluster.capacity_provider_strategy) == 1
     error_message = "EC2 capacity must give services the EC2 capacity provider."
   }
+}
+
+run "canary_with_a_smoke_check_hook" {
+  command = apply
+
+  variables {
+    environment = merge(var.environment, {
+      services = {
+        "billing-app" = {
+          repository                  = "billing-app"
+          path_prefix                 = "/billing-app"
+          priority                    = 20
+          strategy                    = "CANARY"
+          canary_percent              = 10
+          canary_bake_time_in_minutes = 5
+          lifecycle_hooks = [{
+            hook_target_arn  = "arn:aws:lambda:us-east-1:123456789012:function:shipgate-smoke-check"
+            lifecycle_stages = ["POST_TEST_TRAFFIC_SHIFT"]
+          }]
+        }
+      }
+      databases = {}
+      rabbitmq  = null
+    })
+  }
+
+  assert {
+    condition = jsondecode(module.contract["billing-app"].json).lifecycleHooks == [{
+      hookTargetArn   = "arn:aws:lambda:us-east-1:123456789012:function:shipgate-smoke-check"
+      roleArn         = "arn:aws:iam::123456789012:role/shipgate-test"
+      lifecycleStages = ["POST_TEST_TRAFFIC_SHIFT"]
+    }]
+    error_message = "The contract must publish the hook, the role ECS invokes it with and its stages."
+  }
+}
+
+run "hooks_refused_for_rolling" {
+  command = plan
+
+  variables {
+    environment = merge(var.environment, {
+      services = {
+        "api-gateway" = {
+          repository = "api-gateway"
+          priority   = 100
+          lifecycle_hooks = [{
+            hook_target_arn  = "arn:aws:lambda:us-east-1:123456789012:function:shipgate-smoke-check"
+            lifecycle_stages = ["POST_TEST_TRAFFIC_SHIFT"]
+          }]
+        }
+      }
+      databases = {}
+      rabbitmq  = null
+    })
+  }
+
+  expect_failures = [var.environment]
 }

@@ -1,0 +1,54 @@
+output "url" {
+  description = "Base URL of the environment: the Route 53 name when a hosted zone is set, otherwise the load balancer's DNS name (replaces the seed's DuckDNS update)."
+  value       = try(module.alb.url, null)
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer (point a CNAME at it when DNS is managed outside Route 53)."
+  value       = try(module.alb.dns_name, null)
+}
+
+output "service_urls" {
+  description = "Public base URL of each service."
+  value       = try({ for k in keys(var.environment.services) : k => module.service[k].url }, null)
+}
+
+output "cluster_name" {
+  description = "ECS cluster of the environment."
+  value       = try(module.cluster.name, null)
+}
+
+output "deploy_contracts" {
+  description = "SSM parameter of each service's deploy contract: Shipgate reads these (its config's `contractsPrefix` must match)."
+  value       = try({ for k in keys(var.environment.services) : k => module.contract[k].name }, null)
+}
+
+output "deploy_contract_arns" {
+  description = "ARNs of the contract parameters (Shipgate's role needs ssm:GetParameter on them)."
+  value       = try([for k in keys(var.environment.services) : module.contract[k].arn], null)
+}
+
+output "task_role_arns" {
+  description = "Task and execution role ARNs Shipgate passes when it registers task definitions (grant its role iam:PassRole on exactly these)."
+  value       = try(flatten([for k in keys(var.environment.services) : [module.service[k].task_role_arn, module.service[k].execution_role_arn]]), null)
+}
+
+output "codedeploy" {
+  description = "CodeDeploy application and deployment group of services that use CODEDEPLOY."
+  value = try({
+    for k in keys(local.codedeploy_services) : k => {
+      application      = module.codedeploy[k].application_name
+      deployment_group = module.codedeploy[k].deployment_group_name
+    }
+  }, null)
+}
+
+output "databases" {
+  description = "Host, port, database and credentials secret ARN of each database."
+  value       = try(module.data.databases, null)
+}
+
+output "rabbitmq_secret_arn" {
+  description = "Secrets Manager secret with the broker credentials."
+  value       = try(module.data.rabbitmq_secret_arn, null)
+}

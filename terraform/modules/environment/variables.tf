@@ -1,0 +1,107 @@
+variable "environment" {
+  description = <<-EOT
+    Everything that makes one environment differ from another: an environment root passes its
+    `terraform.tfvars` value through unchanged, so the roots stay a backend, a provider and this call.
+    - `name`: environment name, as in shipgate.config.yaml `environments[].name` (names the cluster
+      `shipgate-<name>` and the contracts).
+    - `vpc_cidr`: IPv4 CIDR block of the VPC; `enable_nat_gateway`: give the private subnets a NAT gateway
+      (only needed when services call the internet; AWS APIs go through VPC endpoints).
+    - `cluster_capacity`: where tasks run, FARGATE or EC2 (the seed ran EC2).
+    - `certificate_arn`: ACM certificate for HTTPS on the load balancer; null serves plain HTTP.
+    - `route53_zone_id`, `domain_name`: Route 53 hosted zone and the load balancer's name in it, e.g.
+      `staging.example.com`; null skips DNS and the services are reached on the load balancer's DNS name.
+    - `alb_deletion_protection`: protect the load balancer from deletion.
+    - `contracts_prefix`: prefix of the deploy-contract parameters; must equal `contractsPrefix` in
+      shipgate.config.yaml.
+    - `bootstrap_image`: image of the services' bootstrap task definitions; null uses nginx from ECR Public
+      through the account's pull-through cache (created by terraform/global).
+    - `services`: keyed by the service name in shipgate.config.yaml.
+      - `repository`: ECR repository (terraform/global); `container_port`: port the app listens on.
+      - `path_prefix`: public path of the service on the load balancer (stripped before the request reaches
+        it); null = catch-all. `priority`: listener rule priority, unique per environment (the catch-all
+        service gets the highest).
+      - `strategy`: ROLLING, BLUE_GREEN, LINEAR, CANARY or CODEDEPLOY — must match shipgate.config.yaml (a test
+        checks it); canary/linear/bake settings and `codedeploy_config` refine it. CODEDEPLOY needs
+        `listener_port`: CodeDeploy shifts whole listeners, so the service gets its own (production on
+        `listener_port`, test on `listener_port + 1`).
+      - `lifecycle_hooks`: BLUE_GREEN, LINEAR and CANARY only: Lambda functions ECS invokes at the listed
+        lifecycle stages (see the ecs-service module).
+      - `database`: key of `databases` the service uses; `rabbitmq`: whether it uses the broker.
+      - `environment`: extra plain environment variables.
+    - `databases`: PostgreSQL databases (RDS, one instance each) keyed by the name services refer to in
+      `database`; see the data module.
+    - `rabbitmq`: Amazon MQ for RabbitMQ broker settings; null creates no broker.
+    - `alarm_actions`: ARNs (e.g. SNS topics) notified when a service alarm fires.
+  EOT
+  type = object({
+    name                    = string
+    vpc_cidr                = optional(string, "10.0.0.0/16")
+    enable_nat_gateway      = optional(bool, false)
+    cluster_capacity        = optional(string, "FARGATE")
+    certificate_arn         = optional(string)
+    route53_zone_id         = optional(string)
+    domain_name             = optional(string)
+    alb_deletion_protection = optional(bool, false)
+    contracts_prefix        = optional(string, "/shipgate")
+    bootstrap_image         = optional(string)
+    services = map(object({
+      repository                       = string
+      container_port                   = optional(number, 8080)
+      path_prefix                      = optional(string)
+      priority                         = number
+      listener_port                    = optional(number)
+      strategy                         = optional(string, "ROLLING")
+      bake_time_in_minutes             = optional(number, 5)
+      canary_percent                   = optional(number, 10)
+      canary_bake_time_in_minutes      = optional(number, 5)
+      linear_step_percent              = optional(number, 25)
+      linear_step_bake_time_in_minutes = optional(number, 2)
+      codedeploy_config                = optional(string, "CodeDeployDefault.ECSCanary10Percent5Minutes")
+      lifecycle_hooks = optional(list(object({
+        hook_target_arn  = string
+        lifecycle_stages = list(string)
+      })), [])
+      cpu           = optional(number, 256)
+      memory        = optional(number, 512)
+      desired_count = optional(number, 2)
+      min_capacity  = optional(number, 2)
+      max_capacity  = optional(number, 6)
+      database      = optional(string)
+      rabbitmq      = optional(bool, false)
+      environment   = optional(map(string), {})
+    }))
+    databases = optional(map(object({
+      db_name                 = string
+      instance_class          = optional(string, "db.t4g.micro")
+      allocated_storage       = optional(number, 20)
+      multi_az                = optional(bool, false)
+      backup_retention_period = optional(number, 7)
+      deletion_protection     = optional(bool, true)
+    })), {})
+    rabbitmq = optional(object({
+      host_instance_type = optional(string, "mq.t3.micro")
+      deployment_mode    = optional(string, "SINGLE_INSTANCE")
+    }))
+    alarm_actions = optional(list(string), [])
+  })
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,39}$", var.environment.name))
+    error_message = "The environment name must be a lower-case name of letters, digits and '-' (as Shipgate's config requires)."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.environment.services) : contains(["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY", "CODEDEPLOY"], s.strategy)])
+    error_message = "Each service's strategy must be one of ROLLING, BLUE_GREEN, LINEAR, CANARY or CODEDEPLOY."
+  }
+
+  validation {
+    condition     = length(distinct([for s in values(var.environment.services) : s.priority])) == length(var.environment.services)
+    error_message = "Listener rule priorities must be unique across services."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.environment.services) : length(s.lifecycle_hooks) == 0 || contains(["BLUE_GREEN", "LINEAR", "CANARY"], s.strategy)])
+    error_message = "Only BLUE_GREEN, LINEAR and CANARY services can have lifecycle_hooks (ECS runs them; ROLLING and CODEDEPLOY do not)."
+  }
+}
