@@ -15,6 +15,7 @@ import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
 import { buildLambdaBundles, type BundleName } from './build/lambda-bundles';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
+import { ExecutionEventRule } from './constructs/execution-event-rule';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
@@ -48,6 +49,7 @@ export const HTTP_SECRETS: readonly SecretName[] = [
   'slackSigningSecret',
   'linkSigningKey',
   'chatWebhookUrl',
+  'slackBotToken',
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
@@ -57,6 +59,7 @@ const ROLLOUT_STEPS: readonly StepName[] = [
   'check-rollout',
   'rollback',
   'check-rollback',
+  'manual-rollback',
 ];
 /** Steps that read deploy contracts from SSM. */
 const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', 'verify-hook', ...ROLLOUT_STEPS];
@@ -154,6 +157,12 @@ export class ShipgateStack extends Stack {
       stateMachineName,
     });
     new RolloutEventRules(this, 'RolloutEvents', { handler: steps['rollout-events'] });
+    new ExecutionEventRule(this, 'ExecutionEvents', {
+      stateMachineArn: this.workflow.stateMachine.stateMachineArn,
+      handler: steps['execution-events'],
+    });
+    // It reads the stopped execution's history to record where the release stopped.
+    this.workflow.stateMachine.grantRead(steps['execution-events']);
 
     // Environment and grants.
     for (const f of [this.httpFunction, ...Object.values(steps)]) {
@@ -174,6 +183,14 @@ export class ShipgateStack extends Stack {
       }),
     );
     this.workflow.stateMachine.grantRead(this.httpFunction);
+    // POST /api/rollbacks records the request and starts the manual-rollback function asynchronously; it
+    // runs once (a failure is recorded on the rollback entry, never retried behind the requester's back).
+    steps['manual-rollback'].grantInvoke(this.httpFunction);
+    steps['manual-rollback'].configureAsyncInvoke({ retryAttempts: 0 });
+    this.httpFunction.addEnvironment(
+      'SHIPGATE_MANUAL_ROLLBACK_FUNCTION',
+      steps['manual-rollback'].functionName,
+    );
     this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
     for (const step of STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
 
@@ -293,6 +310,8 @@ function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<
       'The status API reads executions of this one state machine, whose names are only known at run time.',
     [arn('ssm', `parameter${contractsPrefix}/*`)]:
       'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
+    [`<${stack.getLogicalId(stack.stepFunctions['manual-rollback'].node.defaultChild as CfnResource)}.Arn>:*`]:
+      'grantInvoke lets the HTTP function start the manual-rollback function, its versions and aliases included (the ":*" qualifier), nothing else.',
     [arn('ecs', 'task-definition/*')]:
       'Only tagging, and only while registering a task definition (ecs:CreateAction condition).',
     [arn('ecs', 'service/*')]:

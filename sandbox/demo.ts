@@ -384,6 +384,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     await sleep(250);
   }
+  if (status === 'RUNNING') {
+    const waited = Math.round((o.timeoutMs ?? 600_000) / 1000);
+    const why = lastState.startsWith('Approve ')
+      ? `it still waits at "${lastState}" for approvals${o.autoApprove ? '' : ' (open the links above, or run the demo with --auto-approve)'}`
+      : lastState.startsWith('Wait for ')
+        ? `a deploy freeze holds it at "${lastState}"`
+        : `it is still at "${lastState || 'its first state'}"`;
+    o.print(
+      `Gave up waiting after ${waited} s: ${why}. The release keeps running in the sandbox; follow it at ${o.url}/#/executions/${encodeURIComponent(executionArn)}`,
+    );
+  }
   if (status !== 'RUNNING') {
     const { environments } = (await (await fetch(`${o.url}/_sandbox/api/environments`)).json()) as {
       environments: { environment: string; service: string; digest: string }[];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -220,6 +220,9 @@ function linkedExecutions(body: unknown): string[] {
  * endpoint), dummy credentials, `AWS_REGION`, `SHIPGATE_TABLE`, `SHIPGATE_STATE_MACHINE_ARN`,
  * `SHIPGATE_PUBLIC_URL`, `SHIPGATE_CONSOLE_URL` and the secrets of `lambdas/shared/secrets.ts`.
  */
+/** Name of the local manual-rollback function (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION` of the HTTP app). */
+const MANUAL_ROLLBACK_FUNCTION = 'shipgate-manual-rollback';
+
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const env = options.env ?? process.env;
   const host = options.host ?? '127.0.0.1';
@@ -313,9 +316,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     closers.push(() => emulators.close());
 
+    // Lambda Invoke on the endpoint reaches the local functions (bound once they exist, below).
+    let invokeLocal: (name: string, payload: unknown) => Promise<unknown> | undefined = () => undefined;
     const awsServer = createAwsEndpoint({
       emulators: [emulators.sfn, emulators.ecs, emulators.ecr, emulators.ssm, emulators.codeDeploy],
       dynamoDbPort: dynamo.port,
+      invokeLambda: (name, payload) => invokeLocal(name, payload),
     });
     awsPort = await listen(awsServer, options.awsPort ?? 4566, host, 'SHIPGATE_AWS_PORT');
     closers.push(
@@ -378,6 +384,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       [SECRET_ENV.slackSigningSecret]: env.SHIPGATE_SLACK_SIGNING_SECRET || undefined,
       [SECRET_ENV.gitlabToken]: gitlabOn ? env.SHIPGATE_GITLAB_TOKEN : undefined,
       SHIPGATE_GITLAB_URL: gitlabOn ? env.SHIPGATE_GITLAB_URL : undefined,
+      // POST /api/rollbacks invokes this function asynchronously, as in AWS.
+      SHIPGATE_MANUAL_ROLLBACK_FUNCTION: MANUAL_ROLLBACK_FUNCTION,
+      // The local API has no IAM authorizer: /api/rollbacks takes the "by" the CLI states.
+      SHIPGATE_API_TRUSTS_BY: 'sandbox',
     };
     for (const name of Object.values(SECRET_ENV)) handlerEnv[`${name}_SECRET_ARN`] = undefined;
     for (const [k, v] of Object.entries(handlerEnv)) {
@@ -389,6 +399,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const seed = seedFromConfig(options.config, emulators, url);
 
     const rolloutEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-rollout-events';
+    const manualRollbackArn = `arn:aws:lambda:us-east-1:000000000000:function:${MANUAL_ROLLBACK_FUNCTION}`;
+    const executionEventsArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-execution-events';
     const httpArn = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-http';
     const lambdas = new LocalLambdas(
       {
@@ -396,6 +408,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         [rolloutEventsArn]: {
           step: 'rollout-events',
           entry: options.rolloutEventsEntry ?? bundles.bundles['rollout-events'].file,
+        },
+        [manualRollbackArn]: { step: 'manual-rollback', entry: bundles.bundles['manual-rollback'].file },
+        [executionEventsArn]: {
+          step: 'execution-events',
+          entry: bundles.bundles['execution-events'].file,
         },
         [httpArn]: { step: 'http', entry: bundles.bundles.http.file },
         // ECS invokes the verify hook itself (a lifecycle hook), not the state machine.
@@ -405,6 +422,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
+    invokeLocal = (name, payload) =>
+      name === MANUAL_ROLLBACK_FUNCTION ? lambdas.invoke(manualRollbackArn, payload) : undefined;
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     // The release records (DynamoDB) of interrupted executions say so too, so GET /api/releases is honest.
     const markReleasesAborted = async (executions: StoredExecution[]) => {
@@ -429,11 +448,53 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         }
       }
     };
+    const pending = new Set<Promise<void>>();
+    // Executions that end without their own "Report failure" (stopped, or interrupted by a sandbox stop)
+    // reach the execution-events Lambda as AWS's "Step Functions Execution Status Change" event would.
+    const announced = new Set<string>();
+    let stopping = false;
+    emulators.sfn.onChange = (e) => {
+      if ((e.status !== 'ABORTED' && e.status !== 'TIMED_OUT') || announced.has(e.executionArn) || stopping)
+        return;
+      announced.add(e.executionArn);
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        account: '000000000000',
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [e.executionArn],
+        detail: {
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          name: e.name,
+          status: e.status,
+          startDate: Math.round(e.startDate * 1000),
+          stopDate: e.stopDate ? Math.round(e.stopDate * 1000) : null,
+          input: e.input,
+          output: null,
+          error: e.error ?? null,
+          cause: e.cause ?? null,
+        },
+      };
+      const p = lambdas
+        .invoke(executionEventsArn, event)
+        .then(() => undefined)
+        .catch((err: unknown) =>
+          logger.warn('Delivering an execution status change to execution-events failed', {
+            executionArn: e.executionArn,
+            error: (err as Error).message.slice(0, 500),
+          }),
+        );
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    };
     const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');
     await markReleasesAborted(recovered);
     const interrupted = recovered.map((e) => e.name);
 
-    const pending = new Set<Promise<void>>();
     deliver = (event) => {
       const p = (async () => {
         // EventBridge retries failed target invocations; three attempts with backoff is plenty locally.
@@ -712,6 +773,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     let stopReason = 'The sandbox was stopped';
     closers.push(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));
+    // Runs before the line above (closers run in reverse): a stopping sandbox announces its interrupted
+    // executions at its next start (recoverInterrupted), when its DynamoDB is there to record them.
+    closers.push(() => {
+      stopping = true;
+    });
 
     return {
       url,

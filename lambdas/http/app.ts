@@ -6,6 +6,7 @@ import { logger } from '../shared/logger';
 import { requireIamBehindApiGateway } from './iam';
 import { approvalRoutes } from './routes/approvals';
 import { releaseRoutes } from './routes/releases';
+import { rollbackRoutes } from './routes/rollbacks';
 import { slackRoutes } from './routes/slack';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -33,6 +34,7 @@ app.route('/webhooks', webhookRoutes);
 app.route('/approvals', approvalRoutes);
 app.route('/slack', slackRoutes);
 app.route('/api/releases', releaseRoutes);
+app.route('/api/rollbacks', rollbackRoutes);
 
 app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
 

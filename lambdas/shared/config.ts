@@ -129,6 +129,12 @@ const environmentSchema = z
     freezes: z.array(freezeWindowSchema).default([]),
     /** What a release does when it reaches a frozen environment. */
     onFreeze: z.enum(['wait', 'fail']).default('wait'),
+    /**
+     * Which outcome messages of this environment go to chat: `all` (deployed, held by a freeze, failed,
+     * stopped, superseded, aborted, rolled back), `failures` (everything but "deployed" and freeze holds) or
+     * `none`. Approval requests are always posted.
+     */
+    notify: z.enum(['all', 'failures', 'none']).default('all'),
   })
   .strict();
 
@@ -231,6 +237,15 @@ export const configSchema = z
       .object({
         /** Send chat messages (the webhook URL itself is a secret). */
         chat: z.boolean().default(true),
+        /**
+         * Slack channel id (`C0123…`) for the Slack app's bot: with the bot token secret set, each release is
+         * one thread (its first approval request), follow-ups go in the thread and the first message is
+         * updated to the release's final state. Without it, messages go to the incoming webhook.
+         */
+        slackChannel: z
+          .string()
+          .regex(/^[CG][A-Z0-9]{4,}$/, 'expected a Slack channel id such as C0123ABCDEF')
+          .optional(),
       })
       .strict()
       .default({ chat: true }),
@@ -242,75 +257,95 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const envNames = new Set<string>();
-    cfg.environments.forEach((env, i) => {
+    for (const issue of crossIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+type Loose = Record<string, unknown>;
+const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * The checks across fields (approvers, services and environments that must exist, quorum, lock lease).
+ * Written defensively so they also run on a config whose shape is partly wrong: `config check` then reports
+ * these together with the shape errors in one run, instead of only after the shape is fixed.
+ */
+export function crossIssues(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (!isObject(raw)) return issues;
+  const approvers = isObject(raw.approvers) ? raw.approvers : {};
+  const services = isObject(raw.services) ? raw.services : {};
+  const envNames = new Set<string>();
+  arrayOf(raw.environments).forEach((env, i) => {
+    if (!isObject(env)) return;
+    if (typeof env.name === 'string') {
       if (envNames.has(env.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['environments', i, 'name'],
-          message: `duplicate environment "${env.name}"`,
-        });
+        issues.push({ path: ['environments', i, 'name'], message: `duplicate environment "${env.name}"` });
       }
       envNames.add(env.name);
-      env.approval.approvers.forEach((a, j) => {
-        if (!(a in cfg.approvers)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['environments', i, 'approval', 'approvers', j],
-            message: `unknown approver "${a}"; expected one of: ${Object.keys(cfg.approvers).join(', ') || '(none defined under approvers)'}`,
-          });
-        }
-      });
-      if (env.approval.quorum > new Set(env.approval.approvers).size) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['environments', i, 'approval', 'quorum'],
-          message: `quorum ${env.approval.quorum} is larger than the ${new Set(env.approval.approvers).size} distinct approvers listed`,
+    }
+    const approval = isObject(env.approval) ? env.approval : {};
+    const listed = arrayOf(approval.approvers).filter((a): a is string => typeof a === 'string');
+    arrayOf(approval.approvers).forEach((a, j) => {
+      if (typeof a === 'string' && !(a in approvers)) {
+        issues.push({
+          path: ['environments', i, 'approval', 'approvers', j],
+          message: `unknown approver "${a}"; expected one of: ${Object.keys(approvers).join(', ') || '(none defined under approvers)'}`,
         });
       }
     });
-    const seenPaths = new Set<string>();
-    cfg.projects.forEach((p, i) => {
-      if (seenPaths.has(p.path)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['projects', i, 'path'],
-          message: `duplicate project "${p.path}"`,
-        });
-      }
-      seenPaths.add(p.path);
-      p.services.forEach((s, j) => {
-        if (!(s in cfg.services)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['projects', i, 'services', j],
-            message: `unknown service "${s}"; expected one of: ${Object.keys(cfg.services).join(', ')}`,
-          });
-        }
-      });
-    });
-    // A rollout holds its lock from "Start rollout" until it settles: at most timeout + eventGrace (then it
-    // settles as RolloutStuck). A shorter lease would let another release take the lock mid-rollout.
-    const held = cfg.rollout.timeout + cfg.rollout.eventGrace;
-    if (cfg.rollout.lockLease < held) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rollout', 'lockLease'],
-        message: `lock lease of ${cfg.rollout.lockLease} s is shorter than the ${held} s a rollout may hold its lock (rollout.timeout ${cfg.rollout.timeout} s + rollout.eventGrace ${cfg.rollout.eventGrace} s); expected at least ${held} s`,
+    if (typeof approval.quorum === 'number' && approval.quorum > new Set(listed).size) {
+      issues.push({
+        path: ['environments', i, 'approval', 'quorum'],
+        message: `quorum ${approval.quorum} is larger than the ${new Set(listed).size} distinct approvers listed`,
       });
     }
-    for (const [name, svc] of Object.entries(cfg.services)) {
+  });
+  const seenPaths = new Set<string>();
+  arrayOf(raw.projects).forEach((p, i) => {
+    if (!isObject(p)) return;
+    if (typeof p.path === 'string') {
+      if (seenPaths.has(p.path)) {
+        issues.push({ path: ['projects', i, 'path'], message: `duplicate project "${p.path}"` });
+      }
+      seenPaths.add(p.path);
+    }
+    arrayOf(p.services).forEach((s, j) => {
+      if (typeof s === 'string' && !(s in services)) {
+        issues.push({
+          path: ['projects', i, 'services', j],
+          message: `unknown service "${s}"; expected one of: ${Object.keys(services).join(', ')}`,
+        });
+      }
+    });
+  });
+  // A rollout holds its lock from "Start rollout" until it settles: at most timeout + eventGrace (then it
+  // settles as RolloutStuck). A shorter lease would let another release take the lock mid-rollout.
+  const rollout = isObject(raw.rollout) ? raw.rollout : {};
+  const { timeout, eventGrace, lockLease } = rollout;
+  if (typeof timeout === 'number' && typeof eventGrace === 'number' && typeof lockLease === 'number') {
+    const held = timeout + eventGrace;
+    if (lockLease < held) {
+      issues.push({
+        path: ['rollout', 'lockLease'],
+        message: `lock lease of ${lockLease} s is shorter than the ${held} s a rollout may hold its lock (rollout.timeout ${timeout} s + rollout.eventGrace ${eventGrace} s); expected at least ${held} s`,
+      });
+    }
+  }
+  if (envNames.size > 0) {
+    for (const [name, svc] of Object.entries(services)) {
+      if (!isObject(svc) || !isObject(svc.environments)) continue;
       for (const env of Object.keys(svc.environments)) {
         if (!envNames.has(env)) {
-          ctx.addIssue({
-            code: 'custom',
+          issues.push({
             path: ['services', name, 'environments', env],
             message: `unknown environment "${env}"; expected one of: ${[...envNames].join(', ')}`,
           });
         }
       }
     }
-  });
+  }
+  return issues;
+}
 
 /** The validated, defaulted configuration. */
 export type ShipgateConfig = z.infer<typeof configSchema>;
@@ -321,7 +356,7 @@ export type ApproverConfig = ShipgateConfig['approvers'][string];
 export type RolloutOverrides = z.infer<typeof rolloutOverridesSchema>;
 
 /** Formats zod issues as `path: message` lines, e.g. `environments[1].approval.quorum: expected a number…`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+export function formatIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
   return issues
     .map((issue) => {
       const path = issue.path.reduce<string>(
@@ -341,7 +376,14 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 export function parseConfig(raw: unknown, source = 'configuration'): ShipgateConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(`Invalid ${source}:\n${formatIssues(result.error.issues)}`);
+    // Zod skips the cross-field refinement while the shape is wrong; run those checks on the raw input too,
+    // so every error is reported in one run.
+    const issues: { path: PropertyKey[]; message: string }[] = [...result.error.issues];
+    const seen = new Set(issues.map((i) => `${i.path.join('.')}\n${i.message}`));
+    for (const issue of crossIssues(raw)) {
+      if (!seen.has(`${issue.path.join('.')}\n${issue.message}`)) issues.push(issue);
+    }
+    throw new ConfigError(`Invalid ${source}:\n${formatIssues(issues)}`);
   }
   return result.data;
 }

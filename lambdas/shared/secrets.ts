@@ -10,6 +10,7 @@ export const SECRET_ENV = {
   webhookSigningKey: 'SHIPGATE_WEBHOOK_SIGNING_KEY',
   chatWebhookUrl: 'SHIPGATE_CHAT_WEBHOOK_URL',
   slackSigningSecret: 'SHIPGATE_SLACK_SIGNING_SECRET',
+  slackBotToken: 'SHIPGATE_SLACK_BOT_TOKEN',
   gitlabToken: 'SHIPGATE_GITLAB_TOKEN',
   linkSigningKey: 'SHIPGATE_LINK_SIGNING_KEY',
 } as const;

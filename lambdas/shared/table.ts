@@ -11,6 +11,9 @@
  * | rollout waiter    | `ROLLOUT#<cluster>#<service>` | `ROLLOUT` |                           |            |
  * | CodeDeploy alias  | `ROLLOUTGROUP#<app>#<group>` | `ROLLOUT` |                           |            |
  * | deployed digest   | `DEPLOYED#<env>#<service>`  | `CURRENT`  |                            |            |
+ * | manual rollback   | `ROLLBACK#<rollbackId>`     | `ROLLBACK` | `ROLLBACKS`                | requestedAt |
+ * | chat sent once    | `NOTICE#<releaseId>`        | `<key>`    |                            |            |
+ * | Slack thread      | `CHAT#<releaseId>`          | `THREAD`   |                            |            |
  *
  * `ttl` (epoch seconds) expires short-lived items such as deliveries.
  */

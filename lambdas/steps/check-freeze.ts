@@ -4,6 +4,8 @@ import { BadRequestError } from '../shared/errors';
 import { releaseSchema } from '../shared/release';
 import { checkFreeze } from '../domain/freeze/check';
 import type { FreezeState } from '../domain/freeze/windows';
+import { announceDeps } from '../domain/outcomes/announce';
+import { announceFrozen } from '../domain/outcomes/from-steps';
 
 const payloadSchema = z.object({ environment: z.string().min(1), release: releaseSchema });
 
@@ -16,5 +18,8 @@ export const handler = async (event: unknown): Promise<FreezeState> => {
   if (!parsed.success) {
     throw new BadRequestError(`Check freeze payload is invalid:\n${formatIssues(parsed.error.issues)}`);
   }
-  return checkFreeze(parsed.data);
+  const state = await checkFreeze(parsed.data);
+  // Chat: "Held by a deploy freeze until …", once per window end; never throws.
+  await announceFrozen(parsed.data, state, announceDeps());
+  return state;
 };

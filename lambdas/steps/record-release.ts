@@ -57,6 +57,11 @@ export const releaseDocumentSchema = z.object({
     ])
     .optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
+  /** Set when "Roll back <env>" itself failed (`$.error` keeps the original error). */
+  rollbackError: z
+    .object({ Error: z.string().optional(), Cause: z.string().optional() })
+    .passthrough()
+    .optional(),
 });
 
 /** The release document as the state machine passes it (`$`). */

@@ -1,6 +1,8 @@
 import { expireApprovalsOfRelease } from '../domain/approvals/close';
 import { approvalDeps, type ApprovalDeps } from '../domain/approvals/deps';
 import { releaseRolloutLocks } from '../domain/rollout/lock';
+import { announceDeps, type AnnounceDeps } from '../domain/outcomes/announce';
+import { announceFailure, type FailureDocument } from '../domain/outcomes/from-steps';
 import type { EnvironmentOutcome, ReleasePatch, ReleaseStatus, StoreDeps } from '../domain/releases/store';
 import { feedbackForFailurePayload, SUPERSEDED_ERRORS } from '../domain/gitlab/stages';
 import { ddb as defaultDdb } from '../shared/clients/dynamodb';
@@ -148,7 +150,7 @@ export async function releaseLocksOfFailedRelease(
  */
 export async function reportFailure(
   event: unknown,
-  deps: StoreDeps & { approvals?: () => ApprovalDeps } = {},
+  deps: StoreDeps & { approvals?: () => ApprovalDeps; announce?: () => AnnounceDeps } = {},
 ): Promise<ReportResult> {
   const doc = parseReleaseDocument(event, 'Report failure');
   const now = deps.now?.() ?? new Date();
@@ -171,6 +173,22 @@ export async function reportFailure(
     }
   }
   const locksReleased = await releaseLocksOfFailedRelease(doc, deps);
+  // Chat: how it failed (cause, what was rolled back), stopped at scan or superseded; never throws.
+  try {
+    const announce =
+      deps.announce?.() ??
+      announceDeps({
+        ...(deps.ddb ? { ddb: deps.ddb as AnnounceDeps['ddb'] } : {}),
+        ...(deps.table ? { table: deps.table } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+      });
+    await announceFailure(doc as FailureDocument, announce);
+  } catch (err) {
+    logger.warn('Could not announce the failure in chat', {
+      releaseId: doc.release.id,
+      error: (err as Error)?.message,
+    });
+  }
   logger.info('Release failure reported', { releaseId: doc.release.id, error: patch.error, recorded });
   return { reportedAt: now.toISOString(), recorded, locksReleased };
 }

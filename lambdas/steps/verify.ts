@@ -6,10 +6,13 @@ import { BadRequestError } from '../shared/errors';
 import { environmentImagesInputSchema } from '../domain/rollout/types';
 import { verifyRelease, type VerifyResult } from '../domain/verify/smoke';
 import { feedbackForVerifiedPayload } from '../domain/gitlab/stages';
+import { announceDeps } from '../domain/outcomes/announce';
+import { announceDeployed, rolloutStartedAt } from '../domain/outcomes/from-steps';
 
 /**
  * "Verify <env>" (Lambda): payload `{ environment, release, images }`. HTTP smoke checks of every
- * service; `{ passed: true, checks }` or error `VerifyFailed` with per-service detail.
+ * service; `{ passed: true, checks }` or error `VerifyFailed` with per-service detail. On success it posts
+ * the environment's "Deployed" message.
  */
 export const handler = async (event: unknown): Promise<VerifyResult> => {
   const parsed = environmentImagesInputSchema.safeParse(event);
@@ -18,15 +21,19 @@ export const handler = async (event: unknown): Promise<VerifyResult> => {
       `Invalid verify payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
+  const config = getConfig();
+  const startedAt = await rolloutStartedAt(parsed.data, { ssm, ddb, table: tableName(), config });
   const result = await verifyRelease(parsed.data, {
     ssm,
     ddb,
     table: tableName(),
-    config: getConfig(),
+    config,
     fetch: globalThis.fetch,
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
   await feedbackForVerifiedPayload(event); // GitLab shipgate/<env> + deployment success; best effort, never throws
+  // Chat: "Deployed to <env>" with digests and how long rollout + smoke checks took; never throws.
+  await announceDeployed(parsed.data, { startedAt, checks: result.checks.length }, announceDeps({ config }));
   return result;
 };

@@ -45,6 +45,8 @@ export const API_ROUTES: ReadonlyArray<{ path: string; methods: apigw.HttpMethod
   { path: '/slack/interactions', methods: [apigw.HttpMethod.POST] },
   { path: '/api/releases', methods: [apigw.HttpMethod.GET] },
   { path: '/api/releases/{id}', methods: [apigw.HttpMethod.GET] },
+  { path: '/api/rollbacks', methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST] },
+  { path: '/api/rollbacks/{id}', methods: [apigw.HttpMethod.GET] },
   { path: '/healthz', methods: [apigw.HttpMethod.GET] },
 ];
 

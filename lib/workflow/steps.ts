@@ -16,7 +16,9 @@ export type StepName =
   | 'check-rollback'
   | 'verify-hook'
   | 'record-release'
-  | 'report-failure';
+  | 'report-failure'
+  | 'manual-rollback'
+  | 'execution-events';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -75,13 +77,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/check-freeze.ts',
     description: 'Tells whether an environment is in a deploy freeze and until when',
     timeoutSeconds: () => 30,
-    secrets: ['gitlabToken'],
+    secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
   },
   'request-approval': {
     entry: 'lambdas/steps/request-approval.ts',
     description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken'],
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskFailure'],
   },
   'start-rollout': {
@@ -116,7 +118,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/verify.ts',
     description: 'Runs the HTTP smoke checks of the deploy contracts',
     timeoutSeconds: verifyTimeoutSeconds,
-    secrets: ['gitlabToken'],
+    secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
   },
   rollback: {
     entry: 'lambdas/steps/rollback.ts',
@@ -148,8 +150,22 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/report-failure.ts',
     description: 'Records a failed release with its error and cause, closes a timed-out approval',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'gitlabToken'],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskFailure'],
+  },
+  'manual-rollback': {
+    entry: 'lambdas/steps/manual-rollback.ts',
+    description:
+      'Manual rollback (POST /api/rollbacks, asynchronous): redeploys the previous digest, records it, tells chat and GitLab',
+    timeoutSeconds: () => LAMBDA_MAX_SECONDS,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+  },
+  'execution-events': {
+    entry: 'lambdas/steps/execution-events.ts',
+    description:
+      'Release executions stopped or timed out (EventBridge): records them aborted, ends their approvals, tells chat',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'slackBotToken'],
   },
 };
 

@@ -16,6 +16,69 @@ export interface AwsEndpointOptions {
   emulators: AwsServiceEmulator[];
   /** Where DynamoDB requests (`X-Amz-Target: DynamoDB_20120810.*`) are forwarded (dynalite). */
   dynamoDbPort: number;
+  /**
+   * Lambda `Invoke` (REST-JSON, `POST /2015-03-31/functions/<name>/invocations`): runs the named local
+   * function; `undefined` when no such function exists. Without it, Invoke is answered as unsupported.
+   */
+  invokeLambda?: (name: string, payload: unknown) => Promise<unknown> | undefined;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations(?:\?.*)?$/;
+
+/**
+ * Lambda `Invoke` as the API reference describes it
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html): `X-Amz-Invocation-Type: Event` queues
+ * the call and answers 202 with an empty body; `RequestResponse` (the default) answers 200 with the
+ * function's result, or 200 with `X-Amz-Function-Error: Unhandled` and `{ errorType, errorMessage }` when the
+ * function threw; an unknown function is 404 `ResourceNotFoundException`. `DryRun` is not emulated.
+ */
+async function invokeLambda(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  name: string,
+  invoke: NonNullable<AwsEndpointOptions['invokeLambda']>,
+): Promise<void> {
+  const fn = decodeURIComponent(name).split(':').pop() ?? '';
+  const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+  const restError = (status: number, errorType: string, message: string) =>
+    sendJson(res, status, 'application/json', { Type: 'User', message }, { 'x-amzn-errortype': errorType });
+  if (type !== 'Event' && type !== 'RequestResponse') {
+    restError(400, 'InvalidParameterValueException', `X-Amz-Invocation-Type ${type} is not emulated.`);
+    return;
+  }
+  let payload: unknown;
+  try {
+    payload = body.length ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    restError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
+    return;
+  }
+  const running = invoke(fn, payload);
+  if (!running) {
+    restError(404, 'ResourceNotFoundException', `Function not found: ${fn}`);
+    return;
+  }
+  if (type === 'Event') {
+    running.then(undefined, (err: unknown) =>
+      logger.warn('Asynchronous Lambda invocation failed', { function: fn, error: (err as Error).message }),
+    );
+    res.writeHead(202, { 'x-amzn-requestid': requestId(), 'content-length': '0' });
+    res.end();
+    return;
+  }
+  try {
+    sendJson(res, 200, 'application/json', (await running) ?? null);
+  } catch (err) {
+    const e = err as Error;
+    sendJson(
+      res,
+      200,
+      'application/json',
+      { errorType: e.name || 'Error', errorMessage: e.message },
+      { 'x-amz-function-error': 'Unhandled' },
+    );
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -96,6 +159,11 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
         const body = await readBody(req);
         if (prefix === 'DynamoDB_20120810') {
           proxyToDynalite(req, res, body, options.dynamoDbPort);
+          return;
+        }
+        const invokePath = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;
+        if (invokePath && options.invokeLambda) {
+          await invokeLambda(req, res, body, invokePath[1], options.invokeLambda);
           return;
         }
         if (!target) {

@@ -25,6 +25,23 @@ describe('configuration', () => {
     expect(() => parseConfig(raw)).toThrow(/environments\[1\]\.approval\.quorum: .*expected number/i);
   });
 
+  it('reports shape errors and cross-field errors in one run (the README example)', () => {
+    const raw = structuredClone(loadRaw());
+    const envs = raw.environments as { approval: { quorum: unknown; approvers: string[] } }[];
+    envs[1].approval.quorum = 'two';
+    envs[0].approval.approvers.push('mallory');
+    let message = '';
+    try {
+      parseConfig(raw);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/environments\[1\]\.approval\.quorum: .*expected number, received string/);
+    expect(message).toMatch(
+      /environments\[0\]\.approval\.approvers\[3\]: unknown approver "mallory"; expected one of: alice, bob, carol/,
+    );
+  });
+
   it('rejects unknown approvers, services and keys with their paths', () => {
     const raw = structuredClone(loadRaw());
     (raw.environments as { approval: { approvers: string[] } }[])[0].approval.approvers.push('mallory');

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../shared/errors';
 import { approvalOutcomeMessage, approvalRequestMessage, type ChatMessage } from '../chat/messages';
-import { postChatMessage, type PostChatResult } from '../chat/post';
+import { deliverReleaseMessage, slackBot, type DeliverResult } from '../chat/deliver';
 import type { ApprovalDeps } from './deps';
 import { approvalLink } from './links';
 import type { ApprovalView } from './types';
@@ -47,12 +47,48 @@ export async function requestMessage(deps: ApprovalDeps, view: ApprovalView): Pr
   return approvalRequestMessage(view, { links, slackApp: await slackAppEnabled(deps) });
 }
 
-/** Posts the approval request. */
-export async function notifyRequest(deps: ApprovalDeps, view: ApprovalView): Promise<PostChatResult> {
-  return postChatMessage(await requestMessage(deps, view), { ...deps, timeoutMs: deps.chatTimeoutMs });
+/**
+ * Posts the approval request. With a Slack app it is the release thread's root (first environment) or a
+ * reply in it, and its place is remembered so the outcome can update it.
+ */
+export async function notifyRequest(deps: ApprovalDeps, view: ApprovalView): Promise<DeliverResult> {
+  return deliverReleaseMessage(
+    view.subject.releaseId,
+    await requestMessage(deps, view),
+    { remember: `approval#${view.id}` },
+    { ...deps, timeoutMs: deps.chatTimeoutMs },
+  );
 }
 
-/** Posts the follow-up for a closed approval. */
-export function notifyOutcome(deps: ApprovalDeps, view: ApprovalView): Promise<PostChatResult> {
-  return postChatMessage(approvalOutcomeMessage(view), { ...deps, timeoutMs: deps.chatTimeoutMs });
+/**
+ * Posts the follow-up for a closed approval; with a Slack app in the release's thread, and the request
+ * message itself is updated to show the outcome (no buttons).
+ */
+export async function notifyOutcome(deps: ApprovalDeps, view: ApprovalView): Promise<DeliverResult> {
+  const chat = { ...deps, timeoutMs: deps.chatTimeoutMs };
+  const result = await deliverReleaseMessage(view.subject.releaseId, approvalOutcomeMessage(view), {}, chat);
+  if (await slackBot(deps)) {
+    await deliverReleaseMessage(
+      view.subject.releaseId,
+      // A closed request renders without buttons or links, so no link key or Slack secret is read here.
+      approvalRequestMessage(view, { links: {}, slackApp: false }),
+      { replace: `approval#${view.id}` },
+      chat,
+    );
+  }
+  return result;
+}
+
+/**
+ * An approval closed because its execution ended without it: no follow-up message (the release's own
+ * outcome says how it ended, and this is no timeout); with a Slack app the request message is updated.
+ */
+export async function notifyEnded(deps: ApprovalDeps, view: ApprovalView): Promise<void> {
+  if (!(await slackBot(deps))) return;
+  await deliverReleaseMessage(
+    view.subject.releaseId,
+    approvalRequestMessage(view, { links: {}, slackApp: false }),
+    { replace: `approval#${view.id}` },
+    { ...deps, timeoutMs: deps.chatTimeoutMs },
+  );
 }

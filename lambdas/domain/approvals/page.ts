@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { asSentence } from '../chat/format';
 import { approverName, outcomeSentence, scanLine, triggeredByLine } from '../chat/messages';
 import type { ApprovalView, ApproverSnapshot } from './types';
 
@@ -65,6 +66,8 @@ export interface ApprovalPageOptions {
   selfApprovalBlocked: boolean;
   /** Current time in epoch seconds (to show whether the deadline passed). */
   nowSeconds: number;
+  /** Set when the execution no longer waits for this approval (why, in words): the page shows no form. */
+  noLongerWaiting?: string;
 }
 
 /** The confirm page for one approver: what is being approved, the votes so far and, while open, the form. */
@@ -93,8 +96,10 @@ export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOpti
   const overdue = options.nowSeconds >= view.expiresAt;
 
   let action: string;
-  if (view.status !== 'OPEN') {
-    action = `<p class="status ${view.status === 'APPROVED' ? 'ok' : 'bad'}">${escapeHtml(outcomeSentence(view))}. This request takes no more votes.</p>`;
+  if (view.status === 'OPEN' && options.noLongerWaiting) {
+    action = `<p class="status bad">${escapeHtml(options.noLongerWaiting)}</p>`;
+  } else if (view.status !== 'OPEN') {
+    action = `<p class="status ${view.status === 'APPROVED' ? 'ok' : 'bad'}">${escapeHtml(asSentence(outcomeSentence(view)))} This request takes no more votes.</p>`;
   } else if (overdue) {
     action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed; the request no longer takes votes.</p>`;
   } else if (myVote) {
@@ -113,7 +118,7 @@ ${
 </form>`;
   }
 
-  const body = `<h1>${view.status === 'OPEN' ? 'Approve' : 'Approval for'} ${escapeHtml(s.projectPath)} → ${escapeHtml(view.environment)}</h1>
+  const body = `<h1>${view.status === 'OPEN' && !options.noLongerWaiting ? 'Approve' : 'Approval for'} ${escapeHtml(s.projectPath)} → ${escapeHtml(view.environment)}</h1>
 ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(options.notice.text)}</p>` : ''}
 <p>Reviewing as <strong>${escapeHtml(approver.name)}</strong>.</p>
 <dl>

@@ -4,6 +4,14 @@ import { approverName, outcomeSentence } from '../chat/messages';
 import type { ApprovalDeps } from './deps';
 import type { ApprovalView } from './types';
 
+/** "approved by Alice; " for the votes an approval had, or "" (kept when the approval ends without a decision). */
+function votesSoFar(view: ApprovalView): string {
+  const approved = Object.entries(view.votes)
+    .filter(([, v]) => v.decision === 'approve')
+    .map(([k]) => approverName(view, k));
+  return approved.length ? `approved by ${approved.join(', ')} before it ended; ` : '';
+}
+
 /**
  * Mirrors approval progress onto the release record (`GET /api/releases/:id`, the sandbox console):
  * AWAITING_APPROVAL when a request opens, then APPROVED / REJECTED / FAILED (timed out) / SKIPPED
@@ -45,6 +53,16 @@ export async function recordApprovalProgress(deps: ApprovalDeps, view: ApprovalV
       break;
     case 'EXPIRED':
       patch = { environments: env({ status: 'FAILED', detail: outcomeSentence(view) }) };
+      break;
+    case 'ENDED':
+      // The execution ended without this gate: the release's own end (aborted, failed) is recorded by
+      // whoever saw it end; the gate only stops saying it waits.
+      patch = {
+        environments: env({
+          status: 'ABORTED',
+          detail: `${votesSoFar(view)}${outcomeSentence(view)}`,
+        }),
+      };
       break;
     case 'SUPERSEDED':
       patch = {

@@ -5,8 +5,11 @@ import type { Release, ResolvedImage } from '../../shared/release';
  * token lives; everything shown to people or returned from functions is an `ApprovalView`, which has none.
  */
 
-/** Life cycle of an approval: open until a quorum approves, someone rejects, it times out or is superseded. */
-export type ApprovalStatus = 'OPEN' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'SUPERSEDED';
+/**
+ * Life cycle of an approval: open until a quorum approves, someone rejects, it times out, is superseded, or
+ * its execution ended without it (ENDED: stopped, failed elsewhere).
+ */
+export type ApprovalStatus = 'OPEN' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'SUPERSEDED' | 'ENDED';
 
 /** A decision an approver can make. */
 export type Decision = 'approve' | 'reject';

@@ -10,7 +10,8 @@ import {
   NotAnApproverError,
   SelfApprovalError,
 } from './errors';
-import { notifyOutcome } from './notify';
+import { noLongerWaiting } from './liveness';
+import { notifyEnded, notifyOutcome } from './notify';
 import { recordApprovalProgress } from './progress';
 import { closeApprovalRecord, putVote, readApprovalRecord, reviseOutcome, toView } from './store';
 import { sendApproved, sendFailed } from './task';
@@ -86,6 +87,10 @@ export function closedError(view: ApprovalView): ApprovalClosedError {
       return new ApprovalExpiredError(
         `Approval ${view.id} timed out at ${new Date(view.expiresAt * 1000).toISOString()}; the release stopped at ${view.environment}. Start a new pipeline to release again.`,
       );
+    case 'ENDED':
+      return new ApprovalClosedError(
+        o?.reason ?? `Approval ${view.id}: the release no longer waits for it; nothing was recorded.`,
+      );
     case 'SUPERSEDED':
       return new ApprovalClosedError(
         `Approval ${view.id} was superseded${o?.supersededBy ? ` by release ${o.supersededBy}` : ''}; vote on the newer release instead.`,
@@ -130,6 +135,9 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
     );
   }
   await assertVotable(deps, record, input.approver);
+  // The execution may have ended without this gate (stopped, failed elsewhere): say so, take no vote.
+  const gone = await noLongerWaiting(deps, view);
+  if (gone) throw closedError(await endApproval(deps, record.id, gone));
 
   const reason = input.reason?.trim().slice(0, MAX_REASON_LENGTH) || undefined;
   const at = deps.now().toISOString();
@@ -200,6 +208,21 @@ async function finish(
   delivery: 'sent' | 'gone' | 'failed',
 ): Promise<VoteResult> {
   if (delivery === 'gone') {
+    // The execution ended meanwhile: record that, not a timeout.
+    const ended = await noLongerWaiting(deps, toView(closed));
+    if (ended) {
+      const view = toView(
+        await reviseOutcome(deps, closed.id, {
+          status: 'ENDED',
+          at: deps.now().toISOString(),
+          by: [],
+          reason: ended,
+        }),
+      );
+      await notifyEnded(deps, view);
+      await recordApprovalProgress(deps, view);
+      throw closedError(view);
+    }
     // Step Functions no longer waits (its TimeoutSeconds fired before our deadline): the gate already
     // failed closed, so record the approval as timed out rather than claim a decision that had no effect.
     const reason = `The vote arrived after the "Approve ${closed.environment}" task had ended (timed out or stopped); nothing was deployed.`;
@@ -219,6 +242,25 @@ async function finish(
   await notifyOutcome(deps, view);
   await recordApprovalProgress(deps, view);
   return { approval: view, decided: true, remaining: 0, delivery };
+}
+
+/**
+ * Closes an open approval as ENDED (its execution no longer waits) and returns it; when someone else closed
+ * it first, returns it as it now stands.
+ */
+export async function endApproval(deps: ApprovalDeps, id: string, reason: string): Promise<ApprovalView> {
+  const closed = await closeApprovalRecord(deps, id, {
+    status: 'ENDED',
+    at: deps.now().toISOString(),
+    by: [],
+    reason,
+  });
+  if (!closed) return getApprovalView(deps, id);
+  const view = toView(closed);
+  logger.info(`Approval ${id} closed as ENDED`, { approvalId: id });
+  await notifyEnded(deps, view);
+  await recordApprovalProgress(deps, view);
+  return view;
 }
 
 async function assertVotable(deps: ApprovalDeps, record: ApprovalRecord, approver: string): Promise<void> {

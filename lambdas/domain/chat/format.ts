@@ -35,3 +35,13 @@ export function truncate(text: string, max: number): string {
 
 /** The first 8 characters of a commit SHA, as GitLab shows it. */
 export const shortSha = (sha: string) => sha.slice(0, 8);
+
+/**
+ * Ends `text` as a sentence: adds a full stop only when it does not already end in `.`, `!`, `?` or `…`,
+ * so a reason a person typed ("needs review.") is rendered as given, never "review..".
+ * @example asSentence('Rejected by Bob: needs review.') // 'Rejected by Bob: needs review.'
+ */
+export function asSentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

@@ -33,6 +33,7 @@ const STATUS_WORDS = {
   REJECTED: 'Rejected',
   EXPIRED: 'Timed out',
   SUPERSEDED: 'Superseded',
+  ENDED: 'No longer waiting',
 } as const;
 
 const STATUS_EMOJI = {
@@ -40,6 +41,7 @@ const STATUS_EMOJI = {
   REJECTED: ':x:',
   EXPIRED: ':hourglass:',
   SUPERSEDED: ':fast_forward:',
+  ENDED: ':octagonal_sign:',
 } as const;
 
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: truncate(text, 2000) });
@@ -225,6 +227,8 @@ export function outcomeSentence(view: ApprovalView): string {
       } of ${view.policy.quorum} approvals; the gate failed closed`;
     case 'SUPERSEDED':
       return o.reason ?? 'Superseded by a newer release';
+    case 'ENDED':
+      return o.reason ?? 'The release no longer waits for this approval';
   }
 }
 

@@ -8,14 +8,15 @@ import {
 import { sfn as defaultSfn } from '../../shared/clients/sfn';
 import { NotFoundError } from '../../shared/errors';
 import { executionUrl, publicUrl } from '../../shared/links';
+import { deriveRelease } from './derive';
 import { logger } from '../../shared/logger';
 import {
   getRelease,
   listReleases,
-  TERMINAL_STATUSES,
   type EnvironmentOutcome,
   type ReleaseError,
   type ReleaseRecord,
+  type ReleaseRollback,
   type ReleaseStatus,
   type StoreDeps,
 } from './store';
@@ -38,6 +39,8 @@ export interface ReleaseView {
     { name: string } & Partial<EnvironmentOutcome> & { status: EnvironmentOutcome['status'] }
   >;
   error?: ReleaseError;
+  /** Manual rollbacks that undid this release somewhere (who, when, from, to, why). */
+  rollbacks?: ReleaseRollback[];
   createdAt: string;
   updatedAt: string;
   execution: {
@@ -59,13 +62,6 @@ export interface StatusDeps extends StoreDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-const EXECUTION_TO_RELEASE: Partial<Record<string, ReleaseStatus>> = {
-  SUCCEEDED: 'SUCCEEDED',
-  FAILED: 'FAILED',
-  TIMED_OUT: 'FAILED',
-  ABORTED: 'ABORTED',
-};
-
 /** Builds the API view of a stored release (no Step Functions call). */
 export function toView(record: ReleaseRecord, env: NodeJS.ProcessEnv = process.env): ReleaseView {
   const r = record.release;
@@ -85,6 +81,7 @@ export function toView(record: ReleaseRecord, env: NodeJS.ProcessEnv = process.e
       ...(record.environments?.[name] ?? { status: 'PENDING' as const }),
     })),
     ...(record.error ? { error: record.error } : {}),
+    ...(record.rollbacks?.length ? { rollbacks: record.rollbacks } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     execution: { name: record.id, arn: record.executionArn },
@@ -98,14 +95,71 @@ export function toView(record: ReleaseRecord, env: NodeJS.ProcessEnv = process.e
   };
 }
 
-/** The latest state entered, from a newest-first history page. */
-function latestStateEntered(events: HistoryEvent[]): string | undefined {
-  for (const e of events) {
-    if (e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name) {
-      return e.stateEnteredEventDetails.name;
-    }
+/** Pages of history read for one release (1000 events each; a release has a few hundred at most). */
+const MAX_HISTORY_PAGES = 10;
+
+/** The whole history of an execution, oldest first. */
+async function fullHistory(sfn: Pick<SFNClient, 'send'>, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: false,
+        nextToken,
+      }),
+    );
+    events.push(...(out.events ?? []));
+    nextToken = out.nextToken;
+    if (!nextToken) break;
   }
-  return undefined;
+  return events;
+}
+
+/**
+ * Refines a view with what the execution itself says: status, current step and each environment's state
+ * are derived from its history (`deriveRelease`), so they cannot contradict it. The stored record adds what
+ * the history does not hold: digests, approvers, details, and manual rollbacks (which happen after the
+ * execution ended and win over its DEPLOYED).
+ */
+async function refine(view: ReleaseView, record: ReleaseRecord, sfn: Pick<SFNClient, 'send'>): Promise<void> {
+  const [described, history] = await Promise.all([
+    sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn })),
+    fullHistory(sfn, record.executionArn),
+  ]);
+  const derived = deriveRelease(history, record.release.environments, described.status);
+  view.execution = {
+    ...view.execution,
+    ...(described.status ? { status: described.status } : {}),
+    ...(described.startDate ? { startDate: new Date(described.startDate).toISOString() } : {}),
+    ...(described.stopDate ? { stopDate: new Date(described.stopDate).toISOString() } : {}),
+  };
+  view.status = derived.status;
+  view.currentStep = derived.currentStep ?? view.currentStep;
+  view.environments = view.environments.map((env) => {
+    const stored = record.environments?.[env.name];
+    const live = derived.environments[env.name];
+    const manuallyRolledBack =
+      stored?.status === 'ROLLED_BACK' && record.rollbacks?.some((r) => r.environment === env.name);
+    if (!live || manuallyRolledBack) return env;
+    return {
+      name: env.name,
+      ...(stored?.digests ? { digests: stored.digests } : {}),
+      ...(stored?.at ? { at: stored.at } : {}),
+      status: live.status,
+      ...(stored?.status === live.status && stored.detail
+        ? { detail: stored.detail }
+        : live.detail
+          ? { detail: live.detail }
+          : {}),
+    };
+  });
+  if (derived.error) view.error = derived.error;
+  else if (!view.error && described.error) {
+    view.error = { error: described.error, ...(described.cause ? { cause: described.cause } : {}) };
+  }
 }
 
 /**
@@ -125,32 +179,7 @@ export async function describeRelease(id: string, deps: StatusDeps = {}): Promis
   }
   const view = toView(record, env);
   try {
-    const [described, history] = await Promise.all([
-      sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn })),
-      sfn.send(
-        new GetExecutionHistoryCommand({
-          executionArn: record.executionArn,
-          reverseOrder: true,
-          maxResults: 100,
-          includeExecutionData: false,
-        }),
-      ),
-    ]);
-    const executionStatus = described.status;
-    const step = latestStateEntered(history.events ?? []);
-    view.execution = {
-      ...view.execution,
-      ...(executionStatus ? { status: executionStatus } : {}),
-      ...(described.startDate ? { startDate: new Date(described.startDate).toISOString() } : {}),
-      ...(described.stopDate ? { stopDate: new Date(described.stopDate).toISOString() } : {}),
-    };
-    const finished = executionStatus ? EXECUTION_TO_RELEASE[executionStatus] : undefined;
-    if (!TERMINAL_STATUSES.includes(record.status) && finished) view.status = finished;
-    if (view.status === 'RUNNING') view.currentStep = step ?? view.currentStep;
-    else view.currentStep = view.currentStep ?? step ?? null;
-    if (!view.error && described.error) {
-      view.error = { error: described.error, ...(described.cause ? { cause: described.cause } : {}) };
-    }
+    await refine(view, record, sfn);
     view.live = { ok: true };
   } catch (err) {
     logger.warn('Could not read the execution; showing the stored release', {
@@ -171,8 +200,26 @@ export async function listReleaseViews(
   deps: StatusDeps = {},
 ): Promise<{ releases: ReleaseView[]; nextCursor?: string }> {
   const page = await listReleases(options, deps);
+  const sfn = deps.sfn ?? defaultSfn;
+  const views = await Promise.all(
+    page.releases.map(async (r) => {
+      const view = toView(r, deps.env);
+      // A running release moves on without writing to its record: ask its execution (best effort).
+      if (r.status === 'RUNNING' || view.environments.some((e) => e.status === 'AWAITING_APPROVAL')) {
+        try {
+          await refine(view, r, sfn);
+        } catch (err) {
+          logger.warn('Could not read the execution; listing the stored release', {
+            release: r.id,
+            error: (err as Error)?.name,
+          });
+        }
+      }
+      return view;
+    }),
+  );
   return {
-    releases: page.releases.map((r) => toView(r, deps.env)),
+    releases: views,
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
   };
 }

@@ -32,12 +32,21 @@ export type EnvironmentStatus =
   | 'AWAITING_APPROVAL'
   | 'APPROVED'
   | 'REJECTED'
+  /** Approved, held by a deploy freeze until it ends. */
+  | 'FROZEN'
   | 'DEPLOYING'
   | 'VERIFYING'
+  | 'ROLLING_BACK'
   | 'DEPLOYED'
   | 'FAILED'
   | 'ROLLED_BACK'
-  | 'SKIPPED';
+  | 'SKIPPED'
+  /** The execution was stopped while the release was in this environment. */
+  | 'ABORTED'
+  /** A newer release replaced this one here. */
+  | 'SUPERSEDED'
+  /** The rollout finished but the smoke checks never ran (the execution stopped in between). */
+  | 'RUNNING_UNVERIFIED';
 
 /** Outcome of a release in one environment (`environments.<env>` of the record). */
 export interface EnvironmentOutcome {
@@ -56,6 +65,19 @@ export interface ReleaseError {
   cause?: string;
 }
 
+/** A manual rollback that undid (or restored) this release somewhere (`rollbacks` of the record). */
+export interface ReleaseRollback {
+  /** Id of the rollback entry (`GET /api/rollbacks/<id>`). */
+  id: string;
+  environment: string;
+  service: string;
+  by: string;
+  at: string;
+  reason: string;
+  from: { digest: string; releaseId: string };
+  to: { digest: string; releaseId: string };
+}
+
 /** A release as stored and served by `GET /api/releases/:id`. */
 export interface ReleaseRecord {
   /** Release id = execution name. */
@@ -69,6 +91,8 @@ export interface ReleaseRecord {
   /** Outcome per environment name. */
   environments: Record<string, EnvironmentOutcome>;
   error?: ReleaseError;
+  /** Manual rollbacks that undid this release in an environment, oldest first. */
+  rollbacks?: ReleaseRollback[];
   createdAt: string;
   updatedAt: string;
 }
@@ -80,6 +104,8 @@ export interface ReleasePatch {
   /** Outcomes to set, by environment; other environments are left alone. */
   environments?: Record<string, EnvironmentOutcome>;
   error?: ReleaseError | null;
+  /** Replaces the list of manual rollbacks of this release. */
+  rollbacks?: ReleaseRollback[];
   /** Apply only when the release is in one of these states (e.g. never turn SUPERSEDED into FAILED). */
   ifStatus?: readonly ReleaseStatus[];
 }
@@ -253,6 +279,11 @@ export async function updateRelease(
       values[':error'] = patch.error;
       set.push('#error = :error');
     }
+  }
+  if (patch.rollbacks !== undefined) {
+    names['#rollbacks'] = 'rollbacks';
+    values[':rollbacks'] = patch.rollbacks;
+    set.push('#rollbacks = :rollbacks');
   }
   Object.entries(patch.environments ?? {}).forEach(([env, outcome], i) => {
     names['#environments'] = 'environments';

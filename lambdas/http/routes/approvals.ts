@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { checkLink } from '../../domain/approvals/links';
 import { approvalDeps, nowSeconds, type ApprovalDeps } from '../../domain/approvals/deps';
 import { ApprovalLinkError, CrossSiteRequestError } from '../../domain/approvals/errors';
+import { noLongerWaiting } from '../../domain/approvals/liveness';
 import { linkSigningKey } from '../../domain/approvals/notify';
 import { PAGE_HEADERS, renderApprovalPage, renderErrorPage } from '../../domain/approvals/page';
 import type { ApprovalView, ApproverSnapshot } from '../../domain/approvals/types';
@@ -125,6 +126,7 @@ function page(
   auth: Authorised,
   view: ApprovalView,
   notice?: Parameters<typeof renderApprovalPage>[1]['notice'],
+  noLongerWaiting?: string,
 ) {
   return c.html(
     renderApprovalPage(view, {
@@ -132,6 +134,7 @@ function page(
       notice,
       selfApprovalBlocked: !view.policy.allowSelfApproval && isSelfApproval(view, auth.approver),
       nowSeconds: nowSeconds(auth.deps),
+      ...(noLongerWaiting ? { noLongerWaiting } : {}),
     }),
     200,
     PAGE_HEADERS,
@@ -141,7 +144,9 @@ function page(
 // GET (and HEAD, which hono answers from the GET handler without a body) only reads.
 approvalRoutes.get('/:id/:approver', async (c) => {
   const auth = await authorise(c, false);
-  return page(c, auth, auth.view);
+  // An open request whose execution ended (stopped, failed elsewhere) says so instead of offering a form.
+  const gone = auth.view.status === 'OPEN' ? await noLongerWaiting(auth.deps, auth.view) : undefined;
+  return page(c, auth, auth.view, undefined, gone);
 });
 
 approvalRoutes.post('/:id/:approver', async (c) => {

@@ -10,6 +10,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { run as rollbackCli } from '../../../src/cli/rollback';
 import {
   deliveryInit,
   gitlabDelivery,
@@ -130,6 +131,21 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     return h.events!.filter((e) => e.stateEnteredEventDetails).map((e) => e.stateEnteredEventDetails!.name!);
   }
 
+  /** The chat sink's messages (text fallback), oldest first. */
+  async function chatTexts(): Promise<string[]> {
+    const { messages } = (await (await fetch(`${url}/_sandbox/api/chat`)).json()) as {
+      messages: { text: string }[];
+    };
+    return messages.map((m) => m.text).reverse();
+  }
+
+  /** Waits for a chat message containing every one of `parts`. */
+  function chatMessage(...parts: string[]): Promise<string> {
+    return waitFor(`a chat message with ${parts.join(' … ')}`, async () =>
+      (await chatTexts()).find((t) => parts.every((p) => t.includes(p))),
+    );
+  }
+
   let good: { sha: string; digest: string };
   let firstDelivery: GitlabDelivery;
   let firstArn: string;
@@ -146,6 +162,15 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(done.status).toBe('SUCCEEDED');
     expect(await runningImage('staging')).toMatch(new RegExp(`/inventory-app@${good.digest}$`));
     expect(await runningImage('production')).toMatch(new RegExp(`/inventory-app@${good.digest}$`));
+    for (const environment of ['staging', 'production']) {
+      const text = await chatMessage(
+        `Deployed to ${environment}: root/inventory-app ${good.sha.slice(0, 8)}`,
+      );
+      expect(text).toContain(`inventory-app @ ${good.digest}`);
+      expect(text).toMatch(/rolled out and verified in \d+/);
+      expect(text).toContain(`Release: `);
+      expect(text).toContain(`Execution: ${url}/#/executions/`);
+    }
     const cli = await awsCli(endpoint, [
       'ecs',
       'describe-services',
@@ -188,6 +213,11 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(states).not.toContain('Approve production');
     expect(await runningImage('staging')).toMatch(new RegExp(`@${good.digest}$`));
     expect(await runningImage('production')).toMatch(new RegExp(`@${good.digest}$`));
+    const text = await chatMessage(
+      `Failed in staging, rolled back: root/inventory-app ${bad.sha.slice(0, 8)}`,
+    );
+    expect(text).toMatch(/RolloutFailed: /);
+    expect(text).toContain('Rolled back: inventory-app');
   }, 120000);
 
   it('rolls an unhealthy release back itself when Verify fails after the rollout completed', async () => {
@@ -202,6 +232,10 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(await runningImage('staging')).toMatch(new RegExp(`@${good.digest}$`));
     const readyz = await fetch(`${url}/_sandbox/services/staging/inventory-app/readyz`);
     expect(readyz.status).toBe(200);
+    const text = await chatMessage(
+      `Failed in staging, rolled back: root/inventory-app ${sick.sha.slice(0, 8)}`,
+    );
+    expect(text).toContain('VerifyFailed: ');
   }, 120000);
 
   it('takes billing-app to production as a CANARY: the service deployment passes its stages, bake scaled', async () => {
@@ -285,6 +319,20 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
       }),
     );
     expect((await settled(started.body.executionArn!)).status).toBe('ABORTED');
+    // Stopped without its own "Report failure": the status-change event records and announces it.
+    const text = await chatMessage(`Aborted in production: root/api-gateway ${image.sha.slice(0, 8)}`);
+    expect(text).toContain('The execution was stopped in "Approve production": staging only.');
+    const record = await waitFor('the release record to say ABORTED', async () => {
+      const body = (await (await fetch(`${url}/api/releases/${started.body.release}`)).json()) as {
+        status: string;
+        environments: { name: string; status: string }[];
+      };
+      return body.status === 'ABORTED' ? body : undefined;
+    });
+    expect(record.environments.map((e) => `${e.name}:${e.status}`)).toEqual([
+      'staging:DEPLOYED',
+      'production:ABORTED',
+    ]);
   }, 120000);
 
   it('stops a release with a CRITICAL finding at Scan, before any approval is asked', async () => {
@@ -297,7 +345,55 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(states).toContain('Scan');
     expect(states).not.toContain('Approve staging');
     expect(`${done.error} ${done.cause}`).toMatch(/CRITICAL|Scan/);
+    const text = await chatMessage(
+      `Stopped at the scan gate: root/inventory-app ${vulnerable.sha.slice(0, 8)}`,
+    );
+    expect(text).toContain('Findings over the policy: CRITICAL 1');
   }, 90000);
+
+  it('rolls production back by hand with `shipgate rollback` (only PORT set): recorded, announced, marked on the release', async () => {
+    const next = await pushImage();
+    const started = await send(delivery(next.sha, 7008));
+    expect(started.status).toBe(202);
+    await approve(started.body.executionArn!, 'staging', 1);
+    await approve(started.body.executionArn!, 'production', 2);
+    expect((await settled(started.body.executionArn!)).status).toBe('SUCCEEDED');
+    expect(await runningImage('production')).toMatch(new RegExp(`@${next.digest}$`));
+
+    let out = '';
+    let err = '';
+    const code = await rollbackCli(['inventory-app', 'production', '--reason', 'p99 latency doubled.'], {
+      env: { PORT: new URL(url).port },
+      who: 'ada',
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (err += t),
+    });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(out).toContain(`ada asked to roll "inventory-app" in "production" back from ${next.digest}`);
+    expect(out).toContain(`Rolled back "inventory-app" in "production": now ${good.digest}`);
+    expect(out).not.toMatch(/^\{/m); // human lines, no JSON log lines
+    expect(await runningImage('production')).toMatch(new RegExp(`@${good.digest}$`));
+
+    const undone = (await (await fetch(`${url}/api/releases/${started.body.release}`)).json()) as {
+      environments: { name: string; status: string; detail?: string }[];
+      rollbacks: { by: string; reason: string; from: { digest: string }; to: { digest: string } }[];
+    };
+    expect(undone.environments.find((e) => e.name === 'production')).toMatchObject({
+      status: 'ROLLED_BACK',
+      detail: expect.stringContaining('inventory-app rolled back by ada'),
+    });
+    expect(undone.rollbacks).toEqual([
+      expect.objectContaining({
+        by: 'ada',
+        reason: 'p99 latency doubled.',
+        from: expect.objectContaining({ digest: next.digest }),
+        to: expect.objectContaining({ digest: good.digest }),
+      }),
+    ]);
+    const text = await chatMessage('Rolled back inventory-app in production by hand');
+    expect(text).toContain(`ada rolled inventory-app back from ${next.digest}`);
+    expect(text).toContain('Reason: p99 latency doubled.');
+  }, 150000);
 
   it('survives a restart in the middle: state is kept and the interrupted execution shows ABORTED with the reason', async () => {
     const image = await pushImage();

@@ -1,4 +1,9 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -241,8 +246,47 @@ describe('confirm page', () => {
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
 
-    expect(sfnMock.calls()).toHaveLength(0);
+    // Only reads: the page asks whether the execution still waits (DescribeExecution), never decides.
+    expect(
+      sfnMock
+        .calls()
+        .map((call) => (call.args[0] as object).constructor.name)
+        .filter((n) => n !== 'DescribeExecutionCommand'),
+    ).toEqual([]);
     expect((await record(approvalId))?.votes).toEqual({});
+  });
+
+  it('for an aborted execution: the page says the release is no longer waiting, a vote answers 409 with the true reason, nothing is a timeout', async () => {
+    const { approvalId, links } = await open(makeRelease(40, freshProjectId()), 'production');
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'ABORTED',
+      stopDate: new Date('2026-11-21T12:00:00Z'),
+      error: 'Sandbox.Interrupted',
+      cause: 'The sandbox stopped',
+    });
+    const postsBefore = h.posts.length;
+    const page = await request(links.Alice);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('This release is no longer waiting for approval');
+    expect(page.body).toContain('its execution was aborted at 2026-11-21T12:00:00.000Z');
+    expect(page.body).not.toContain('<form');
+    expect((await record(approvalId))?.status).toBe('OPEN'); // GET changes nothing
+
+    const posted = await vote(links.Alice, 'approve');
+    expect(posted.status).toBe(409);
+    expect(posted.body).toContain('its execution was aborted at 2026-11-21T12:00:00.000Z');
+    expect(posted.body).toContain('The sandbox stopped');
+    expect(posted.body).not.toMatch(/timed out/i);
+    const item = await record(approvalId);
+    expect(item?.status).toBe('ENDED');
+    expect(item?.votes).toEqual({});
+    expect(successCalls()).toHaveLength(0);
+    expect(failureCalls()).toHaveLength(0);
+    expect(JSON.stringify(h.posts.slice(postsBefore))).not.toMatch(/Timed out|failed closed/);
+
+    const again = await vote(links.Bob, 'reject', 'too late.');
+    expect(again.status).toBe(409);
+    expect(again.body).toContain('its execution was aborted');
   });
 
   it('refuses tampered, expired-looking, cross-approval and cross-approver links with 403', async () => {

@@ -37,7 +37,7 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    expect(Object.keys(bundles)).toHaveLength(15);
+    expect(Object.keys(bundles)).toHaveLength(17);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };
@@ -96,9 +96,11 @@ describe('Lambda bundles', () => {
         ),
       ].sort();
     };
-    // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools).
+    // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools);
+    // POST /api/rollbacks starts the manual-rollback function (Lambda), never ECS itself.
     expect(clients('http')).toEqual([
       'client-dynamodb',
+      'client-lambda',
       'client-secrets-manager',
       'client-sfn',
       'lib-dynamodb',

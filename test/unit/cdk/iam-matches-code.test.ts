@@ -15,6 +15,7 @@ import { STEPS, STEP_NAMES } from '../../../lib/workflow/steps';
 
 /** AWS SDK command → IAM action, for every non-DynamoDB command Shipgate uses (DynamoDB: table grants). */
 const ACTIONS: Record<string, string> = {
+  Invoke: 'lambda:InvokeFunction',
   DescribeImages: 'ecr:DescribeImages',
   DescribeRepositories: 'ecr:DescribeRepositories',
   DescribeImageScanFindings: 'ecr:DescribeImageScanFindings',

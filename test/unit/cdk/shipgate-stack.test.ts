@@ -172,6 +172,7 @@ describe('ShipgateStack', () => {
     // GitLab feedback (commit statuses, deployments) is sent by these steps only; the webhook never calls GitLab.
     expect(readers('gitlabToken').sort()).toEqual([
       'CheckFreezeFunction',
+      'ManualRollbackFunction',
       'ReportFailureFunction',
       'RequestApprovalFunction',
       'ScanFunction',
@@ -238,6 +239,9 @@ describe('ShipgateStack', () => {
         'POST /slack/interactions',
         'GET /api/releases',
         'GET /api/releases/{id}',
+        'GET /api/rollbacks',
+        'POST /api/rollbacks',
+        'GET /api/rollbacks/{id}',
         'GET /healthz',
       ].sort(),
     );
@@ -258,7 +262,13 @@ describe('ShipgateStack', () => {
       auth: r.Properties.AuthorizationType ?? 'NONE',
     }));
     const api = routes.filter((r) => / \/api(\/|$)/.test(r.key));
-    expect(api.map((r) => r.key).sort()).toEqual(['GET /api/releases', 'GET /api/releases/{id}']);
+    expect(api.map((r) => r.key).sort()).toEqual([
+      'GET /api/releases',
+      'GET /api/releases/{id}',
+      'GET /api/rollbacks',
+      'GET /api/rollbacks/{id}',
+      'POST /api/rollbacks',
+    ]);
     expect(api.every((r) => r.auth === 'AWS_IAM')).toBe(true);
     expect(routes.filter((r) => r.auth === 'AWS_IAM').length).toBe(api.length);
     // An IAM route has no authorizer resource (AWS_IAM is built in); no other authorizer exists.

@@ -118,7 +118,7 @@ describe('reading the webhook body over a real HTTP server', () => {
       pieces: [d.body],
     });
     expect(res.status).toBe(413);
-    expect(res.body.error).toMatch(/Body of 5242881 bytes is over Shipgate's webhook limit of 5242880 bytes/);
+    expect(res.body.error).toMatch(/Body of 4194305 bytes is over Shipgate's webhook limit of 4194304 bytes/);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 
@@ -130,7 +130,7 @@ describe('reading the webhook body over a real HTTP server', () => {
       pieces: [d.body.slice(0, -1), ',"padding":"', ...Array.from({ length: 6 }, () => piece), '"}'],
     });
     expect(res.status).toBe(413);
-    expect(res.body.error).toMatch(/over Shipgate's webhook limit of 5242880 bytes .*read \d+ bytes before/);
+    expect(res.body.error).toMatch(/over Shipgate's webhook limit of 4194304 bytes .*read \d+ bytes before/);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 });
@@ -145,7 +145,7 @@ describe('readBodyWithLimit', () => {
     await expect(readBodyWithLimit(req, WEBHOOK_BODY_LIMIT)).rejects.toMatchObject({
       name: 'PayloadTooLargeError',
       status: 413,
-      message: expect.stringMatching(/received 5242881 bytes although Content-Length said 2/),
+      message: expect.stringMatching(/received 4194305 bytes although Content-Length said 2/),
     });
   });
 

@@ -515,7 +515,7 @@ describe('POST /webhooks/gitlab: malformed requests', () => {
       } as RequestInit),
     );
     expect(res.status).toBe(413);
-    expect((await json(res)).error).toMatch(/over Shipgate's webhook limit of 5242880 bytes/);
+    expect((await json(res)).error).toMatch(/over Shipgate's webhook limit of 4194304 bytes/);
   });
 
   it('answers 400 for malformed JSON', async () => {

@@ -1,0 +1,148 @@
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { Hono, type Context } from 'hono';
+import * as z from '../../shared/zod';
+import { lambda } from '../../shared/clients/lambda';
+import { BadRequestError, NotFoundError, ShipgateError, UnauthorizedError } from '../../shared/errors';
+import { publicUrl } from '../../shared/links';
+import { logger } from '../../shared/logger';
+import { MAX_ROLLBACK_REASON, requestManualRollback, type RequestDeps } from '../../domain/rollback/request';
+import { getRollback, listRollbacks, updateRollback, type RollbackEntry } from '../../domain/rollback/store';
+import { ddb } from '../../shared/clients/dynamodb';
+import { formatIssues, getConfig } from '../../shared/config';
+import { tableName } from '../../shared/env';
+import { RollbackFailed, RolloutLocked } from '../../domain/rollout/errors';
+
+/** The rollback was recorded but its function could not be started (503: try again). */
+export class RollbackNotStarted extends ShipgateError {
+  static override readonly errorName: string = 'RollbackNotStarted';
+  override readonly status: number = 503;
+}
+
+const bodySchema = z
+  .object({
+    service: z.string().min(1).max(100),
+    environment: z.string().min(1).max(100),
+    reason: z.string().max(MAX_ROLLBACK_REASON).optional(),
+    /** Only where no API Gateway identity exists (the local sandbox); AWS takes the IAM caller. */
+    by: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** The IAM caller of an API Gateway (HTTP API, payload v2) request with IAM authorization, if any. */
+function iamCaller(c: Context): string | undefined {
+  const event = (c.env as { event?: { requestContext?: Record<string, unknown> } } | undefined)?.event;
+  const iam = (
+    event?.requestContext?.authorizer as { iam?: { userArn?: string; callerId?: string } } | undefined
+  )?.iam;
+  return iam?.userArn ?? iam?.callerId ?? undefined;
+}
+
+/**
+ * Who asks: the IAM caller API Gateway authorized. Only the local sandbox, whose API has no IAM
+ * (`SHIPGATE_API_TRUSTS_BY=sandbox`), takes the `by` the caller states.
+ * @throws UnauthorizedError when neither applies.
+ */
+function requester(c: Context, stated: string | undefined): string {
+  const caller = iamCaller(c);
+  if (caller) return caller;
+  if (process.env.SHIPGATE_API_TRUSTS_BY === 'sandbox') {
+    if (!stated) throw new BadRequestError('"by" (who asks for the rollback) is required here.');
+    return stated;
+  }
+  throw new UnauthorizedError(
+    'A rollback needs an IAM-authorized request (SigV4): the caller could not be identified, so nothing was changed.',
+  );
+}
+
+/** Process defaults of accepting a rollback (DynamoDB and the config; no ECS here). */
+function deps(): RequestDeps & { rollout: { ddb: typeof ddb; table: string } } {
+  return { rollout: { config: getConfig(), ddb, table: tableName(), now: () => new Date() } };
+}
+
+/**
+ * Starts a requested rollback where it can run to the end: an asynchronous invoke of the `manual-rollback`
+ * Lambda (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION`), whose timeout covers a rollout; this Lambda answers
+ * within API Gateway's limit. The sandbox serves the same Invoke call from its local functions.
+ */
+async function dispatch(entry: RollbackEntry, d: ReturnType<typeof deps>): Promise<void> {
+  const fn = process.env.SHIPGATE_MANUAL_ROLLBACK_FUNCTION;
+  const fail = async (why: string) => {
+    await updateRollback(
+      entry.id,
+      'REQUESTED',
+      {
+        status: 'FAILED',
+        finishedAt: d.rollout.now().toISOString(),
+        error: { error: 'NotStarted', cause: why },
+      },
+      { ddb: d.rollout.ddb, table: d.rollout.table },
+      why,
+    );
+    throw new RollbackNotStarted(`${why} The rollback was recorded as not started; nothing was deployed.`);
+  };
+  if (!fn) return fail('SHIPGATE_MANUAL_ROLLBACK_FUNCTION is not set, so the rollback cannot be started.');
+  try {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: fn,
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify({ rollbackId: entry.id })),
+      }),
+    );
+  } catch (err) {
+    logger.error('Could not start the manual rollback function', {
+      rollbackId: entry.id,
+      error: err as Error,
+    });
+    return fail(`The rollback function could not be started (${(err as Error).name}).`);
+  }
+}
+
+const view = (entry: RollbackEntry) => ({
+  rollback: entry,
+  links: { self: `${publicUrl()}/api/rollbacks/${encodeURIComponent(entry.id)}` },
+});
+
+/**
+ * `POST /api/rollbacks` `{ service, environment, reason }`: manual rollback of a service to the digest
+ * released there before the current one (what `shipgate rollback` does). Answers 202 with the recorded
+ * request; `GET /api/rollbacks/:id` follows it to ROLLED_BACK or FAILED. 409 when there is nothing to go back
+ * to or the rollout lock is held; nothing changes then. `GET /api/rollbacks` lists them, newest first.
+ */
+export const rollbackRoutes = new Hono()
+  .post('/', async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new BadRequestError('Expected a JSON body { "service", "environment", "reason" }');
+    }
+    const parsed = bodySchema.safeParse(json);
+    if (!parsed.success)
+      throw new BadRequestError(`Invalid rollback request:\n${formatIssues(parsed.error.issues)}`);
+    const by = requester(c, parsed.data.by);
+    const d = deps();
+    let entry: RollbackEntry;
+    try {
+      entry = await requestManualRollback({ ...parsed.data, by }, d);
+    } catch (err) {
+      if (err instanceof RollbackFailed || err instanceof RolloutLocked) {
+        return c.json({ error: err.message, code: err.name }, 409);
+      }
+      throw err;
+    }
+    await dispatch(entry, d);
+    return c.json(view(entry), 202);
+  })
+  .get('/', async (c) => {
+    const limit = Math.min(50, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
+    return c.json({ rollbacks: await listRollbacks(limit, { ddb, table: tableName() }) });
+  })
+  .get('/:id', async (c) => {
+    const entry = await getRollback(c.req.param('id'), { ddb, table: tableName() });
+    if (!entry)
+      throw new NotFoundError(
+        `No rollback "${c.req.param('id').slice(0, 120)}"; GET /api/rollbacks lists them.`,
+      );
+    return c.json(view(entry));
+  });
