@@ -98,16 +98,24 @@ export function deploymentsOf(
       // no readable input: no commit to show
     }
     const digests: Record<string, string> = {};
-    const resolved = trace.visits.find((v) => v.name === 'Resolve release' && v.output);
+    const resolved = trace.visits.find((v) => v.name === 'Resolve release');
+    const resolvedResult = e.history.find(
+      (ev) => ev.type === 'TaskSucceeded' && resolved?.events.includes(ev.id),
+    )?.taskSucceededEventDetails as { output?: string } | undefined;
     try {
-      const out = JSON.parse(resolved?.output ?? '{}') as { images?: { service: string; digest: string }[] };
+      const out = JSON.parse(resolvedResult?.output ?? '{}') as {
+        images?: { service: string; digest: string }[];
+      };
       for (const img of out.images ?? []) digests[img.service] = img.digest;
     } catch {
       // no digests known
     }
     let approvers: string[] = [];
+    // The approval task's result (`{ approvalId, approvedBy, decidedAt }`), as SendTaskSuccess delivered it.
+    const result = e.history.find((ev) => ev.type === 'TaskSucceeded' && approve?.events.includes(ev.id))
+      ?.taskSucceededEventDetails as { output?: string } | undefined;
     try {
-      const o = JSON.parse(approve?.output ?? '{}') as { approvedBy?: unknown };
+      const o = JSON.parse(result?.output ?? '{}') as { approvedBy?: unknown };
       if (Array.isArray(o.approvedBy)) approvers = o.approvedBy.map(String);
     } catch {
       // not approved
@@ -125,7 +133,8 @@ export function deploymentsOf(
     else if (!deploy) outcome = 'blocked';
     else outcome = 'failed';
     if (outcome === 'rolled back' || outcome === 'failed') {
-      const failed = [deploy, verify].find((v) => v?.error);
+      const inner = trace.visits.filter((v) => v.error && v.name.endsWith(` ${environment}`) && v !== deploy);
+      const failed = [verify, ...inner, deploy].find((v) => v?.error);
       detail = failed ? `${failed.error}: ${readableCause(failed.cause).split('\n')[0]}` : undefined;
     }
     const ends = mine.map((v) => v.exitedAt).filter((x): x is number => x !== undefined);

@@ -307,7 +307,11 @@ describe('console: pages', () => {
         Fail: { Type: 'Fail' },
       },
     };
-    const approved: [string, string] = ['TaskSucceeded', ''];
+    const approved: [string, string, Record<string, unknown>] = [
+      'TaskSucceeded',
+      '',
+      { taskSucceededEventDetails: { output: '{"approvedBy":["alice"]}' } },
+    ];
     const ok = history(
       ['>', 'Approve staging'],
       approved,
@@ -317,8 +321,6 @@ describe('console: pages', () => {
       ['>', 'Verify staging'],
       ['<', 'Verify staging'],
     );
-    (ok[2] as unknown as { stateExitedEventDetails: { output: string } }).stateExitedEventDetails.output =
-      '{"approvedBy":["alice"]}';
     const sick = history(
       ['>', 'Approve staging'],
       ['<', 'Approve staging'],
