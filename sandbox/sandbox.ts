@@ -17,14 +17,8 @@ import { createEmulators, type Emulators } from './aws/emulators';
 import type { EventBridgeEvent } from './aws/ecs';
 import type { StoredExecution } from './aws/sfn';
 import { createAwsEndpoint } from './aws/server';
-import {
-  renderExecution,
-  renderOverview,
-  renderShell,
-  type OverviewModel,
-  type PendingApproval,
-  type RunningService,
-} from './console/pages';
+import { type OverviewModel, type PendingApproval, type RunningService } from './console/pages';
+import { consoleRoutes } from './console/routes';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynamodb';
 import { seedFromConfig, type SeedSummary } from './seed';
 import { JsonStore } from './store';
@@ -677,7 +671,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         })),
         approvals: await pendingApprovals(),
         environments: runningServices(),
-        chat: chat.data.messages.map((m) => ({ at: m.at, text: m.text })),
+        chat: chat.data.messages,
         releases,
       };
     };
@@ -714,19 +708,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     sandboxRoutes.get('/api/info', (c) =>
       c.json({ url, awsEndpoint, publicUrl, stateDir, stateMachineArn, table: SANDBOX_TABLE }),
     );
-    sandboxRoutes.get('/ui/overview', async (c) => c.html(renderOverview(await overview())));
-    sandboxRoutes.get('/ui/execution', async (c) => {
-      const arn = c.req.query('arn') ?? '';
-      const e = emulators.sfn.execution(arn);
-      if (!e) return c.html('<section><p class="error">No such execution.</p></section>', 404);
-      return c.html(
-        renderExecution({
-          ...e,
-          definition: workflow.definition,
-          approvals: (await pendingApprovals()).filter((a) => a.executionArn === arn),
-        }),
-      );
+    const consoleUi = consoleRoutes({
+      definition: workflow.definition,
+      environments: options.config.environments.map((e) => e.name),
+      executions: () => emulators.sfn.executions(),
+      execution: (arn) => emulators.sfn.execution(arn),
+      pendingApprovals,
+      runningServices,
+      overview,
+      chat: () => chat.data.messages,
+      gitlabUrl: options.config.gitlab.url,
+      info,
     });
+    sandboxRoutes.route('/', consoleUi.routes);
     // Emulated service endpoints for smoke checks: 200 unless the running image is annotated unhealthy.
     sandboxRoutes.all('/services/:env/:service/*', (c) =>
       serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
@@ -767,7 +761,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     };
 
     appRoot.route('/_sandbox', sandboxRoutes);
-    appRoot.get('/', async (c) => c.html(renderShell(renderOverview(await overview()), info)));
+    appRoot.route('/', consoleUi.shell);
     appRoot.all('*', (c) => httpApi(c.req.raw));
     serve = (req) => appRoot.fetch(req);
 

@@ -1,80 +1,45 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { chromium, type Browser } from 'playwright-core';
-import { demoManifest } from '../../sandbox/demo';
-import { deliveryInit, gitlabDelivery, pipelinePayload } from '../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from '../integ/sandbox/sandbox-process';
-import { credentials, freePort, tempDir, waitFor } from '../integ/sandbox/support';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './browser';
+import { startConsoleSandbox, type ConsoleSandbox } from './scenarios';
+import { tempDir } from '../integ/sandbox/support';
 
-const CHROMIUM = '/usr/bin/chromium';
+const describeIfChromium = chromiumAvailable('test/e2e/console.test.ts') ? describe : describe.skip;
+
+/** Fill colours of the state nodes, by status (sandbox/console/style.ts). */
+const FILL: Record<string, string> = {
+  succeeded: 'rgb(227, 245, 233)',
+  failed: 'rgb(253, 230, 230)',
+  caught: 'rgb(255, 241, 220)',
+  current: 'rgb(219, 233, 255)',
+  aborted: 'rgb(236, 232, 243)',
+  idle: 'rgb(255, 255, 255)',
+};
 
 /**
- * Whether Debian's Chromium is installed. Without it: in CI (`CI=true`, where .ci/run installs it) the run
- * fails; on a workstation the skip is announced with the package to install — never a silent skip.
+ * The console in headless Chromium against `shipgate dev`, for the releases the sandbox runs: one waiting for
+ * its staging approval, one passing, one rejected, one stopped by the scan gate, one whose rollout failed and
+ * one whose Verify failed.
  */
-function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const reason = `test/e2e/console.test.ts: ${CHROMIUM} not found. Install it with: apt-get update && apt-get install -y chromium`;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`CI=true and ${reason}`);
-  process.stderr.write(`SKIPPED ${reason}\n`);
-  return false;
-}
-const describeIfChromium = chromiumAvailable() ? describe : describe.skip;
-
-/** The local console in headless Chromium: the graph with the current state and a pending approval. */
 describeIfChromium('sandbox console (headless Chromium)', () => {
   const tmp = tempDir();
-  const token = `test-token-${randomBytes(8).toString('hex')}`;
-  let sandbox: SandboxProcess;
+  let sandbox: ConsoleSandbox;
   let browser: Browser;
-  let url: string;
-  let executionArn: string;
+  const arns: Record<string, string> = {};
 
   beforeAll(async () => {
-    const [port, awsPort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${port}`;
-    sandbox = new SandboxProcess({
-      PORT: String(port),
-      SHIPGATE_AWS_PORT: String(awsPort),
-      SHIPGATE_STATE_DIR: tmp.dir,
-      SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
-      SHIPGATE_WEBHOOK_TOKEN: token,
-    });
-    await sandbox.start();
-    const sha = randomBytes(20).toString('hex');
-    await new ECRClient({ endpoint: `http://127.0.0.1:${awsPort}`, region: 'us-east-1', credentials }).send(
-      new PutImageCommand({
-        repositoryName: 'inventory-app',
-        imageTag: sha,
-        imageManifest: demoManifest('inventory-app', sha),
-      }),
-    );
-    const res = await fetch(
-      `${url}/webhooks/gitlab`,
-      deliveryInit(gitlabDelivery(pipelinePayload({ id: 8101, sha }), { token })),
-    );
-    expect(res.status).toBe(202);
-    executionArn = ((await res.json()) as { executionArn: string }).executionArn;
-    await waitFor('the staging approval', async () => {
-      const { approvals } = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
-        approvals: { links: unknown[] }[];
-      };
-      return approvals.length && approvals[0].links.length ? true : undefined;
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-  }, 120000);
+    sandbox = await startConsoleSandbox(tmp.dir);
+    for (const s of [
+      'passed',
+      'rejected',
+      'scanStopped',
+      'rolloutFailed',
+      'verifyFailed',
+      'waiting',
+    ] as const) {
+      arns[s] = await sandbox.run(s);
+    }
+    browser = await launchChromium();
+  }, 240000);
 
   afterAll(async () => {
     await browser?.close();
@@ -82,41 +47,200 @@ describeIfChromium('sandbox console (headless Chromium)', () => {
     tmp.cleanup();
   });
 
-  it("lists the running release with its pending approval and the approvers' links", async () => {
+  const execution = async (
+    name: string,
+    query = '',
+    viewport = { width: 1400, height: 1000 },
+  ): Promise<Page> => {
+    const page = await browser.newPage({ viewport });
+    await page.goto(`${sandbox.url}/#/executions/${encodeURIComponent(arns[name])}${query}`);
+    await page.waitForSelector('svg.graph g.node');
+    return page;
+  };
+  const statusesOf = (page: Page) =>
+    page
+      .locator('svg.graph g.node')
+      .evaluateAll((nodes) =>
+        Object.fromEntries(
+          nodes.map((n) => [
+            n.getAttribute('data-state'),
+            { status: n.getAttribute('data-status'), fill: getComputedStyle(n.querySelector('rect')!).fill },
+          ]),
+        ),
+      );
+
+  it("lists the waiting release with its approvers' links, and draws Approve staging as current", async () => {
     const page = await browser.newPage();
-    await page.goto(`${url}/`);
+    await page.goto(`${sandbox.url}/`);
     await page.waitForSelector('tr.approval[data-environment="staging"]');
-    const links = await page.locator('tr.approval a.approve-link').allTextContents();
-    expect(links).toEqual(['Review as Alice', 'Review as Bob', 'Review as Carol']);
-    expect(await page.locator('tr.execution[data-status="RUNNING"]').count()).toBe(1);
-    expect(await page.locator('tr.running[data-environment="production"]').count()).toBe(3);
+    expect(await page.locator('tr.approval a.approve-link').allTextContents()).toEqual([
+      'Review as Alice',
+      'Review as Bob',
+      'Review as Carol',
+    ]);
     expect(await page.content()).not.toMatch(/AQ[A-Za-z0-9_-]{128}/);
+    await page.close();
+    const exec = await execution('waiting');
+    const s = await statusesOf(exec);
+    expect(s['Approve staging']).toEqual({ status: 'current', fill: FILL.current });
+    expect(s['Resolve release']).toEqual({ status: 'succeeded', fill: FILL.succeeded });
+    expect(s['Deploy production']).toEqual({ status: 'idle', fill: FILL.idle });
+    expect(await exec.locator('.execution-detail tr.approval a.approve-link').count()).toBe(3);
+    await exec.close();
+  }, 60000);
+
+  it('colours every state of a passing release green, the path taken from start to end', async () => {
+    const page = await execution('passed');
+    const s = await statusesOf(page);
+    for (const name of [
+      'Resolve release',
+      'Scan',
+      'Approve staging',
+      'Deploy staging',
+      'Verify production',
+      'Record release',
+    ]) {
+      expect(s[name]).toEqual({ status: 'succeeded', fill: FILL.succeeded });
+    }
+    expect(s['Report failure']).toEqual({ status: 'idle', fill: FILL.idle });
+    expect(await page.locator('g.terminal.end.reached').count()).toBe(1);
+    expect(
+      await page.locator('path.edge.taken[data-from="Verify production"][data-to="Record release"]').count(),
+    ).toBe(1);
     await page.close();
   }, 60000);
 
-  it('draws the state machine with "Approve staging" highlighted as the current state', async () => {
+  it.each([
+    ['rejected', 'Approve staging', 'ApprovalRejected', /Rejected by Alice/],
+    ['scanStopped', 'Scan', 'ScanGateFailed', /CRITICAL/],
+    ['rolloutFailed', 'Deploy staging', 'RolloutFailed', /Rollout of "inventory-app" to "staging"/],
+    ['verifyFailed', 'Verify staging', 'VerifyFailed', /Verify staging failed/],
+  ])(
+    'draws the state that failed a %s release in red, with a readable error header',
+    async (name, state, error, message) => {
+      const page = await execution(name);
+      const s = await statusesOf(page);
+      expect(s[state]).toEqual({ status: 'failed', fill: FILL.failed });
+      expect(s['Release failed']).toEqual({ status: 'failed', fill: FILL.failed });
+      expect(s['Report failure'].status).toBe('succeeded');
+      expect(await page.locator('.error-header .error-name').textContent()).toBe(error);
+      const text = (await page.locator('.error-header .error-message').textContent()) ?? '';
+      expect(text).toMatch(message);
+      expect(text).not.toMatch(/errorType|trace|\.ts:\d+/);
+      // The catch edge taken is drawn; the others are quiet until asked for.
+      const catches = await page.locator('path.edge.catch').count();
+      expect(catches).toBeGreaterThanOrEqual(1);
+      await page.click('a.catch-toggle');
+      await page.waitForFunction((n) => document.querySelectorAll('path.edge.catch').length > n, catches);
+      await page.close();
+    },
+    60000,
+  );
+
+  it('opens a Map with its inner states and shows a state panel with input, output, error and events', async () => {
+    const page = await execution('rolloutFailed');
+    await page.click('g.node[data-state="Deploy staging"] text.type');
+    await page.waitForSelector('g.node.open[data-state="Deploy staging"]');
+    const s = await statusesOf(page);
+    expect(s['Start rollout staging']).toEqual({ status: 'failed', fill: FILL.failed });
+    await page.click('g.node[data-state="Start rollout staging"] text.name');
+    const panel = page.locator('#state-panel[data-state="Start rollout staging"]');
+    await panel.waitFor();
+    expect(await panel.locator('.state-error b').textContent()).toBe('RolloutFailed');
+    const summaries = await panel.locator('summary').allTextContents();
+    expect(summaries[0]).toBe('Input');
+    expect(summaries[summaries.length - 1]).toMatch(/^Events \(\d+\)$/);
+    expect(
+      await page.locator('table.states tr.state-row[data-state="Deploy staging"] .badge').textContent(),
+    ).toBe('Failed');
+    await page.close();
+  }, 60000);
+
+  it('keeps what the user opened open across refreshes of a running execution', async () => {
+    const page = await execution('waiting', '?state=Scan');
+    await page.locator('#state-panel details.io summary', { hasText: 'Output' }).click();
+    await page.locator('details.event[data-type="TaskStateEntered"] summary').first().click();
+    const refreshes = Number(await page.getAttribute('body', 'data-refreshes'));
+    await page.waitForFunction((n) => Number(document.body.dataset.refreshes) >= n + 2, refreshes, {
+      timeout: 15000,
+    });
+    expect(
+      await page
+        .locator('#state-panel details.io[data-key="output-0"]')
+        .evaluate((d) => (d as HTMLDetailsElement).open),
+    ).toBe(true);
+    expect(
+      await page
+        .locator('details.event[data-type="TaskStateEntered"]')
+        .first()
+        .evaluate((d) => (d as HTMLDetailsElement).open),
+    ).toBe(true);
+    expect(await page.locator('#state-panel').getAttribute('data-state')).toBe('Scan');
+    await page.close();
+  }, 60000);
+
+  it('shows environment pages with what runs, the deployment history and URLs', async () => {
     const page = await browser.newPage();
-    await page.goto(`${url}/#/executions/${encodeURIComponent(executionArn)}`);
-    await page.waitForSelector('svg.graph');
-    const current = page.locator('svg.graph g.node.current');
-    await current.first().waitFor();
-    expect(await current.getAttribute('data-state')).toBe('Approve staging');
-    const done = await page
-      .locator('svg.graph g.node.done')
-      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')));
-    expect(done).toEqual(expect.arrayContaining(['Resolve release', 'Scan']));
-    for (const name of [
-      'Deploy staging',
-      'Verify staging',
-      'Approve production',
-      'Deploy production',
-      'Record release',
-    ]) {
-      expect(await page.locator(`svg.graph g.node[data-state="${name}"]`).count()).toBe(1);
-    }
-    expect(await page.locator('table.history tr.event').count()).toBeGreaterThan(5);
-    expect(await page.locator('.execution-detail tr.approval a.approve-link').count()).toBe(3);
-    expect(await page.content()).not.toMatch(/AQ[A-Za-z0-9_-]{128}/);
+    await page.goto(`${sandbox.url}/#/environments/staging`);
+    await page.waitForSelector('table.deployments tr.deployment');
+    const outcomes = await page
+      .locator('tr.deployment')
+      .evaluateAll((rows) =>
+        Object.fromEntries(rows.map((r) => [r.getAttribute('data-release'), r.getAttribute('data-outcome')])),
+      );
+    const release = (arn: string) => arn.split(':').pop()!;
+    expect(outcomes[release(arns.passed)]).toBe('success');
+    expect(outcomes[release(arns.rejected)]).toBe('rejected');
+    expect(outcomes[release(arns.rolloutFailed)]).toBe('rolled back');
+    expect(outcomes[release(arns.verifyFailed)]).toBe('rolled back');
+    expect(outcomes[release(arns.waiting)]).toBe('waiting for approval');
+    const approvers = await page
+      .locator(`tr.deployment[data-release="${release(arns.passed)}"] td`)
+      .nth(2)
+      .textContent();
+    expect(approvers).toMatch(/alice/);
+    const inventory = page.locator('tr.running[data-service="inventory-app"]');
+    expect(await inventory.locator('a.release-link').textContent()).toBe(release(arns.passed));
+    expect(await page.locator('a.env-url').count()).toBeGreaterThan(0);
+    await page.close();
+  }, 60000);
+
+  it.each([
+    ['the overview', () => '/'],
+    [
+      'an execution page',
+      () => `/#/executions/${encodeURIComponent(arns.verifyFailed)}?state=Verify%20staging`,
+    ],
+    ['an environment page', () => '/#/environments/production'],
+  ])(
+    'has no horizontal overflow at 390 px: %s',
+    async (_name, path) => {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      await page.goto(`${sandbox.url}${path()}`);
+      await page.waitForFunction(() => Number(document.body.dataset.refreshes) >= 1);
+      const widths = await page.evaluate(() => ({
+        doc: document.documentElement.scrollWidth,
+        body: document.body.scrollWidth,
+      }));
+      expect(widths.doc).toBeLessThanOrEqual(390);
+      expect(widths.body).toBeLessThanOrEqual(390);
+      await page.close();
+    },
+    60000,
+  );
+
+  it('shows the chat as compact cards, newest first, paged', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sandbox.url}/`);
+    await page.waitForSelector('.chat-card');
+    expect(await page.locator('.chat-card').count()).toBe(8);
+    const times = await page
+      .locator('.chat-card time')
+      .evaluateAll((t) => t.map((x) => x.getAttribute('datetime')!));
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(await page.locator('.chat-panel').innerText()).not.toMatch(/https?:\/\//);
+    await page.click('.pager a[data-page="2"]');
+    await page.waitForSelector('ul.chat[data-page="2"]');
     await page.close();
   }, 60000);
 });
