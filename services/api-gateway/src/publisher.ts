@@ -1,7 +1,7 @@
 import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
+import { errorFields, type Logger } from '@shipgate/kit';
+import { declareBillingTopology } from '@shipgate/billing-contract';
 import { BrokerUnavailableError } from './errors';
-import { errorFields, type Logger } from './lib/logger';
-import { declareBillingTopology } from './topology';
 
 /** Settings of {@link BillingPublisher}. */
 export interface BillingPublisherOptions {

@@ -1,10 +1,8 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Pool } from 'pg';
-import { errorFields, type Logger } from './lib/logger';
-import { isConnectionError } from './lib/migrate';
-import { billingOrderSchema } from './order';
+import { billingOrderSchema, declareBillingTopology } from '@shipgate/billing-contract';
+import { errorFields, isConnectionError, type Logger } from '@shipgate/kit';
 import { recordOrder } from './orders';
-import { declareBillingTopology } from './topology';
 
 /** Settings of {@link BillingConsumer}. */
 export interface BillingConsumerOptions {

@@ -1,3 +1,3 @@
-import { probe } from './lib/healthcheck';
+import { probe } from '@shipgate/kit';
 
 void probe().then((code) => process.exit(code));
