@@ -1,7 +1,7 @@
 /**
  * @shipgate/kit — the runtime every sample service shares: JSON logging, configuration from the
- * environment, the drainable HTTP server and its request middleware, graceful shutdown, the Docker health
- * probe, and (for the database services) the DB_* URL assembly and SQL migrations.
+ * environment, the drainable HTTP server and its request middleware, graceful shutdown, reconnecting with
+ * backoff, the Docker health probe, and (for the database services) the DB_* URL assembly and SQL migrations.
  *
  * The services keep only their domain (routes, queue topology, SQL) and import the rest from here.
  */
@@ -27,6 +27,7 @@ export {
   type LogLevel,
 } from './logger';
 export { runMain } from './main';
+export { keepConnected, type ConnectionLoop, type KeepConnectedOptions } from './reconnect';
 export {
   isConnectionError,
   migrate,

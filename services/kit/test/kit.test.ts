@@ -7,6 +7,7 @@ import {
   errorFields,
   InvalidRequestError,
   isConnectionError,
+  keepConnected,
   levelFromEnv,
   listen,
   MigrationError,
@@ -273,5 +274,81 @@ describe('database start-up helpers', () => {
       ),
     ).rejects.toBe(broken);
     expect(attempts).toBe(1);
+  });
+});
+
+describe('keepConnected', () => {
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i += 1) await new Promise((r) => setTimeout(r, 5));
+    expect(cond()).toBe(true);
+  };
+
+  it('backs off exponentially (capped, with jitter) after failures, starts over after a connect, and ends once stopping', async () => {
+    const { log, lines } = memoryLogger();
+    let stopping = false;
+    let calls = 0;
+    let disconnects = 0;
+    let close: (err?: Error) => void = () => undefined;
+    const loop = keepConnected({
+      what: 'amqp',
+      minMs: 10,
+      maxMs: 25,
+      log,
+      isStopping: () => stopping,
+      onDisconnected: () => (disconnects += 1),
+      connect: async () => {
+        calls += 1;
+        if (calls <= 3) throw Object.assign(new Error(`refused ${calls}`), { code: 'ECONNREFUSED' });
+        return new Promise<Error | undefined>((resolve) => (close = resolve));
+      },
+    });
+    await until(() => calls === 4);
+    close(new Error('broker restarted'));
+    await until(() => calls === 5);
+    stopping = true;
+    close();
+    await loop.done;
+    const scheduled = lines.filter((l) => l.msg === 'amqp reconnect scheduled');
+    expect(scheduled.map((l) => l.attempt)).toEqual([1, 2, 3, 1]);
+    const bounds = [10, 20, 25, 10];
+    scheduled.forEach((l, i) => {
+      expect(l.delayMs).toBeGreaterThanOrEqual(Math.floor(bounds[i] * 0.8));
+      expect(l.delayMs).toBeLessThanOrEqual(Math.ceil(bounds[i] * 1.2));
+    });
+    expect(lines.filter((l) => l.msg === 'amqp connect failed').map((l) => [l.attempt, l.errorCode])).toEqual(
+      [
+        [0, 'ECONNREFUSED'],
+        [1, 'ECONNREFUSED'],
+        [2, 'ECONNREFUSED'],
+      ],
+    );
+    expect(lines.filter((l) => l.msg === 'amqp connection lost, reconnecting').map((l) => l.error)).toEqual([
+      'broker restarted',
+    ]);
+    // Every ended connection or attempt was reported to the owner; the loop ended without a 6th attempt.
+    expect({ calls, disconnects }).toEqual({ calls: 5, disconnects: 5 });
+  });
+
+  it('wake() cuts a backoff wait short so a stopping owner is not held up', async () => {
+    const { log } = memoryLogger();
+    let stopping = false;
+    let calls = 0;
+    const loop = keepConnected({
+      what: 'amqp',
+      minMs: 60_000,
+      maxMs: 60_000,
+      log,
+      isStopping: () => stopping,
+      onDisconnected: () => undefined,
+      connect: async () => {
+        calls += 1;
+        throw new Error('refused');
+      },
+    });
+    await until(() => calls === 1);
+    stopping = true;
+    loop.wake();
+    await loop.done;
+    expect(calls).toBe(1);
   });
 });
