@@ -3,6 +3,7 @@ import { cpus, release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchBundles, type BundleResults } from './bundles';
 import { benchSandboxRelease, type SandboxResults } from './sandbox-release';
+import { benchScaling, type ScalingResults } from './scaling';
 import { benchWebhook, type NotMeasured, type WebhookResults } from './webhook';
 
 /**
@@ -34,7 +35,12 @@ const isMeasured = <T extends object>(p: Part<T>): p is T => !('notMeasured' in 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** Where each goal stands (a statement with the measured figure, not pass/fail gating). */
-function goals(w: Part<WebhookResults>, b: Part<BundleResults>, s: Part<SandboxResults>): string[][] {
+function goals(
+  w: Part<WebhookResults>,
+  b: Part<BundleResults>,
+  s: Part<SandboxResults>,
+  c: Part<ScalingResults>,
+): string[][] {
   const rows: string[][] = [];
   const mark = (ok: boolean) => (ok ? 'met' : 'not met');
   if (isMeasured(w)) {
@@ -107,7 +113,46 @@ function goals(w: Part<WebhookResults>, b: Part<BundleResults>, s: Part<SandboxR
       mark(s.stateTransitions <= 100),
     ]);
   } else rows.push(['sandbox goals', `not measured: ${s.notMeasured}`, '—']);
+  if (isMeasured(c)) {
+    const last = c.levels[c.levels.length - 1];
+    const allCorrect = c.levels.every((l) => l.correct === l.releases.length);
+    rows.push([
+      'every release of every level ends in the right state',
+      c.levels.map((l) => `${l.correct}/${l.releases.length}`).join(', '),
+      mark(allCorrect),
+    ]);
+    rows.push([
+      'no overlapping rollouts of one (service, environment) (emulator deployment log)',
+      c.levels.map((l) => `${l.overlapping} of ${l.deployments}`).join(', '),
+      mark(c.levels.every((l) => l.overlapping === 0)),
+    ]);
+    rows.push([
+      `orchestration overhead per release at ${last?.concurrent} ≤ 2× at 1`,
+      c.overheadRatio === undefined ? 'not measured' : `${c.overheadRatio}×`,
+      c.overheadRatio === undefined ? '—' : mark(c.overheadRatio <= 2),
+    ]);
+  } else rows.push(['scaling goals', `not measured: ${c.notMeasured}`, '—']);
   return rows;
+}
+
+/** The scaling table (also quoted in the report of issue 22). */
+export function scalingTable(c: ScalingResults): string[] {
+  const lines = [
+    '| concurrent releases | final states | correct | deployments / overlapping | state transitions per release (mean / max) | wall ms per release | emulated rollout ms | approval ms | queued behind a lock ms | overhead ms per release (mean / p95) | overhead × level 1 | sandbox CPU ms per release |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const base = c.levels.find((l) => l.concurrent === 1)?.perRelease.overheadMs;
+  for (const l of c.levels) {
+    const p = l.perRelease;
+    lines.push(
+      `| ${l.concurrent} | ${Object.entries(l.finalStates)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(
+          ', ',
+        )} | ${l.correct}/${l.releases.length} | ${l.deployments} / ${l.overlapping} | ${l.transitionsPerRelease.mean} / ${l.transitionsPerRelease.max} | ${fmt(p.wallMs)} | ${fmt(p.rolloutMs)} | ${fmt(p.approvalMs)} | ${fmt(p.lockQueueMs)} | ${fmt(p.overheadMs)} / ${fmt(p.overheadP95Ms)} | ${base ? `${(p.overheadMs / base).toFixed(2)}×` : '—'} | ${l.cpuMsPerRelease ?? '—'} |`,
+    );
+  }
+  return lines;
 }
 
 function markdown(results: {
@@ -117,6 +162,7 @@ function markdown(results: {
   webhook: Part<WebhookResults>;
   bundles: Part<BundleResults>;
   sandbox: Part<SandboxResults>;
+  scaling: Part<ScalingResults>;
   goals: string[][];
 }): string {
   const lines: string[] = [];
@@ -228,6 +274,28 @@ function markdown(results: {
       `Configured waits: ${s.configuredWaits}.`,
     );
   } else lines.push(`not measured: ${s.notMeasured}`);
+  const c = results.scaling;
+  lines.push('', '## Scaling: concurrent releases', '');
+  if (isMeasured(c)) {
+    lines.push(
+      `Each level in a fresh sandbox after one warm-up release; releases spread round-robin over the three services, pipelines of one service finishing one second apart (newer = later); approvals given as soon as the links appear; emulated rollout phase ${c.phaseMs} ms. Overhead = wall time − emulated rollout (the ECS emulator's deployment log) − approval (links visible → quorum) − lock-queue pauses (the workflow's RolloutLocked retries).`,
+      '',
+      ...scalingTable(c),
+      '',
+      'Mean time per release in each state (ms), largest first:',
+      '',
+    );
+    for (const l of c.levels) {
+      lines.push(
+        `- ${l.concurrent}: ${Object.entries(l.stateMs)
+          .slice(0, 8)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}`,
+      );
+    }
+    const notes = c.levels.flatMap((l) => l.notes.map((n) => `${l.concurrent}: ${n}`));
+    if (notes.length) lines.push('', 'Notes:', '', ...notes.map((n) => `- ${n}`));
+  } else lines.push(`not measured: ${c.notMeasured}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -237,12 +305,16 @@ async function main(): Promise<void> {
   const workDir = join(HERE, '.tmp', `run-${Date.now()}`);
   mkdirSync(workDir, { recursive: true });
   const quick = process.argv.includes('--quick');
+  // `--only=scaling` (or webhook, bundles, sandbox) runs one part; the others are reported as skipped.
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const skip = <T>(name: string, fn: () => Promise<T>): Promise<Part<T>> =>
+    only && only !== name ? Promise.resolve({ notMeasured: `skipped (--only=${only})` }) : part(name, fn);
   try {
-    const webhook = await part('webhook ingest', () =>
-      benchWebhook(workDir, { durationSec: quick ? 2 : 5, connections: 16, maxRequests: 50_000 }, log),
-    );
-    const bundles = await part('Lambda bundles', () => benchBundles(workDir, quick ? 3 : 5, log));
-    const sandbox = await part('sandbox release', () => benchSandboxRelease(workDir, log));
+    const webhook = await skip('webhook', () =>
+      benchWebhook(workDir, { durationSec: quick ? 2 : 5, connections: 16, maxRequests: 50_000 }, log));
+    const bundles = await skip('bundles', () => benchBundles(workDir, quick ? 3 : 5, log));
+    const sandbox = await skip('sandbox', () => benchSandboxRelease(workDir, log));
+    const scaling = await skip('scaling', () => benchScaling(workDir, quick ? [1, 10] : [1, 10, 50], log));
     const totalSec = Math.round((performance.now() - t0) / 1000);
     const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Linux ${osRelease()}, Node ${process.version}`;
     const results = {
@@ -252,7 +324,8 @@ async function main(): Promise<void> {
       webhook,
       bundles,
       sandbox,
-      goals: goals(webhook, bundles, sandbox),
+      scaling,
+      goals: goals(webhook, bundles, sandbox, scaling),
     };
     writeFileSync(join(HERE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(HERE, 'results.md'), markdown(results));

@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
     module: '../src/cli/rollback',
     summary: 'roll a service back to the previously released digest',
   },
+  releases: {
+    module: '../src/cli/releases',
+    summary: 'list releases or show one (HTTP API, SigV4-signed in AWS)',
+  },
   config: { module: '../src/cli/config', summary: 'config check: validate shipgate.config.yaml' },
 };
 

@@ -51,9 +51,15 @@ export const HTTP_SECRETS: readonly SecretName[] = [
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
-const ROLLOUT_STEPS: readonly StepName[] = ['start-rollout', 'await-rollout', 'check-rollout', 'rollback'];
+const ROLLOUT_STEPS: readonly StepName[] = [
+  'start-rollout',
+  'await-rollout',
+  'check-rollout',
+  'rollback',
+  'check-rollback',
+];
 /** Steps that read deploy contracts from SSM. */
-const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', ...ROLLOUT_STEPS];
+const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', 'verify-hook', ...ROLLOUT_STEPS];
 
 /**
  * Shipgate on AWS: the HTTP API and its hono Lambda, one Lambda per workflow step, the release state
@@ -71,6 +77,8 @@ export class ShipgateStack extends Stack {
   readonly httpFunction: LambdaFunction;
   /** The Lambda behind each step. */
   readonly stepFunctions: Readonly<Record<StepName, LambdaFunction>>;
+  /** Role ECS assumes to invoke the verify hook at POST_TEST_TRAFFIC_SHIFT. */
+  readonly lifecycleHookRole: iam.Role;
   /** The release state machine. */
   readonly workflow: ReleaseWorkflow;
   /** The HTTP API. */
@@ -232,6 +240,18 @@ export class ShipgateStack extends Stack {
     // rollout-events only observes: it reads the service/deployment an event names, then settles the waiter.
     for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
 
+    // Shipgate's verify hook for BLUE_GREEN / LINEAR / CANARY: ECS invokes it at POST_TEST_TRAFFIC_SHIFT,
+    // assuming this role (which may invoke that one function and nothing else).
+    this.lifecycleHookRole = new iam.Role(this, 'EcsLifecycleHookRole', {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: 'Assumed by ECS to invoke the Shipgate verify hook (POST_TEST_TRAFFIC_SHIFT)',
+    });
+    steps['verify-hook'].grantInvoke(this.lifecycleHookRole);
+    for (const step of [...ROLLOUT_STEPS, 'rollout-events'] as const) {
+      steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ARN', steps['verify-hook'].functionArn);
+      steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARN', this.lifecycleHookRole.roleArn);
+    }
+
     this.acknowledgeWildcards(config.contractsPrefix);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Shipgate HTTP API' });
@@ -263,7 +283,10 @@ function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<
   const machine = stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as CfnResource);
   const arn = (service: string, rest: string) =>
     `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${rest}`;
+  const hook = stack.getLogicalId(stack.stepFunctions['verify-hook'].node.defaultChild as CfnResource);
   return {
+    [`<${hook}.Arn>:*`]:
+      'grantInvoke lets ECS invoke the verify hook function by any of its versions; the function itself is named.',
     [`${tableArn}/index/*`]:
       'grantReadWriteData includes the table’s own indexes (gsi1 lists releases and pending approvals).',
     [arn('states', `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}:*`)]:
@@ -275,7 +298,9 @@ function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<
     [arn('ecs', 'service/*')]:
       'Clusters and services are named by the deploy contracts at run time, so UpdateService is scoped to ECS services of this account and region.',
     ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*']:
-      'PassRole is limited by condition to roles passed to ecs-tasks.amazonaws.com (task and execution roles named in task definitions).',
+      'PassRole is limited by condition to roles passed to ecs-tasks.amazonaws.com (task and execution roles named in task definitions) or to ecs.amazonaws.com (lifecycle hook and infrastructure roles the deploy contracts name).',
+    [arn('ecs', 'service-deployment/*')]:
+      'Service deployments (blue/green, linear, canary) get their ids from ECS at run time, on services the contracts name.',
     [arn('codedeploy', 'deploymentgroup:*')]:
       'CodeDeploy applications and groups are named by the deploy contracts at run time.',
     [arn('codedeploy', 'deploymentconfig:*')]:
@@ -292,6 +317,16 @@ function rolloutReadStatements(stack: Stack): iam.PolicyStatement[] {
       sid: 'ObserveServices',
       actions: ['ecs:DescribeServices'],
       resources: [stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ObserveServiceDeploymentLists',
+      actions: ['ecs:ListServiceDeployments'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ObserveServiceDeployments',
+      actions: ['ecs:DescribeServiceDeployments'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'service-deployment', resourceName: '*' })],
     }),
     new iam.PolicyStatement({
       sid: 'ObserveTaskDefinitions',
@@ -343,6 +378,24 @@ function rolloutStatements(stack: Stack): iam.PolicyStatement[] {
       sid: 'UpdateServices',
       actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
       resources: [arn('ecs', 'service', '*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ServiceDeployments',
+      actions: ['ecs:ListServiceDeployments'],
+      resources: [arn('ecs', 'service', '*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'StopServiceDeployments',
+      actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'],
+      resources: [arn('ecs', 'service-deployment', '*')],
+    }),
+    new iam.PolicyStatement({
+      // Lifecycle hook roles and the ECS infrastructure role named in UpdateService's deployment
+      // configuration: passed to ECS itself, never to tasks or any other service.
+      sid: 'PassEcsRoles',
+      actions: ['iam:PassRole'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
     }),
     new iam.PolicyStatement({
       sid: 'PassTaskRoles',

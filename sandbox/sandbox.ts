@@ -31,6 +31,9 @@ import { JsonStore } from './store';
 import { LocalLambdas, type LambdaBinding } from './workflow/lambda';
 import { localSdkIntegration } from './workflow/sdk-integration';
 
+/** The verify hook's function ARN in the sandbox (what the stack passes as SHIPGATE_VERIFY_HOOK_ARN). */
+export const SANDBOX_VERIFY_HOOK_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook';
+
 /** Name of Shipgate's DynamoDB table in the sandbox. */
 export const SANDBOX_TABLE = 'shipgate';
 
@@ -145,6 +148,22 @@ function listen(server: Server, port: number, host: string, variable: string): P
     });
     server.listen(port, host, () => resolveListen((server.address() as AddressInfo).port));
   });
+}
+
+/**
+ * The answer of the app port while the sandbox is still starting: 503 with `Retry-After: 1`, as a page that
+ * reloads itself for a browser (someone refreshing the console) and as JSON for everything else.
+ */
+export function startingResponse(req: Request): Response {
+  const message = 'The Shipgate sandbox is starting; try again in a moment.';
+  const headers = { 'retry-after': '1', 'cache-control': 'no-store' };
+  if (req.headers.get('accept')?.includes('text/html')) {
+    return new Response(
+      `<!doctype html><meta http-equiv="refresh" content="1"><title>Shipgate</title><p>${message}</p>`,
+      { status: 503, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } },
+    );
+  }
+  return Response.json({ error: message, starting: true }, { status: 503, headers });
 }
 
 /** Text of a Slack-compatible message (its `text` fallback, else the text of its blocks). */
@@ -315,7 +334,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     closers.push(() => chat.flush());
 
     const appRoot = new Hono();
-    const appServer = createAdaptorServer({ fetch: (req: Request) => appRoot.fetch(req) }) as Server;
+    // The port is bound now (its URL goes into the handlers' environment), but routes are added to appRoot
+    // only further down: until then every request gets 503 "starting". Letting appRoot answer early would
+    // build hono's matcher, after which app.route() throws and the sandbox dies (issue 22).
+    let serve: (req: Request) => Response | Promise<Response> = startingResponse;
+    const appServer = createAdaptorServer({ fetch: (req: Request) => serve(req) }) as Server;
     const port = await listen(appServer, options.port ?? 3000, host, 'PORT');
     closers.push(
       () =>
@@ -346,6 +369,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       SHIPGATE_CONSOLE_URL: url,
       SHIPGATE_CONFIG: options.configPath,
       SHIPGATE_CONFIG_JSON: undefined,
+      SHIPGATE_VERIFY_HOOK_ARN: SANDBOX_VERIFY_HOOK_ARN,
+      SHIPGATE_VERIFY_HOOK_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks',
       [SECRET_ENV.webhookToken]: webhookToken,
       [SECRET_ENV.linkSigningKey]: env.SHIPGATE_LINK_SIGNING_KEY || secrets.linkSigningKey,
       [SECRET_ENV.chatWebhookUrl]: `${url}/_sandbox/chat`,
@@ -373,9 +398,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           entry: options.rolloutEventsEntry ?? bundles.bundles['rollout-events'].file,
         },
         [httpArn]: { step: 'http', entry: bundles.bundles.http.file },
+        // ECS invokes the verify hook itself (a lifecycle hook), not the state machine.
+        [SANDBOX_VERIFY_HOOK_ARN]: { step: 'verify-hook', entry: bundles.bundles['verify-hook'].file },
       },
       rootDir,
     );
+    // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
+    emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     // The release records (DynamoDB) of interrupted executions say so too, so GET /api/releases is honest.
     const markReleasesAborted = async (executions: StoredExecution[]) => {
@@ -644,10 +673,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     sandboxRoutes.all('/services/:env/:service', (c) =>
       serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
     );
-    const serviceEndpoint = (environment: string, service: string, path: string) => {
+    // The test listener of blue/green-family services: the target revision once ECS moved test traffic.
+    sandboxRoutes.all('/test-traffic/:env/:service/*', (c) =>
+      serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path, true),
+    );
+    const serviceEndpoint = (environment: string, service: string, path: string, testTraffic = false) => {
       const running = runningServices().find((s) => s.environment === environment && s.service === service);
       if (!running || !running.taskDefinition) {
         return Response.json({ error: `No service ${service} in ${environment}` }, { status: 404 });
+      }
+      if (testTraffic) {
+        const contract = JSON.parse(
+          emulators.ssm.value(contractParameterName(options.config.contractsPrefix, environment, service)) ??
+            '{}',
+        ) as { cluster?: string; service?: string };
+        const td = emulators.ecs.testTrafficTaskDefinition(contract.cluster ?? '', contract.service ?? '');
+        const image = (td?.body.containerDefinitions as { image?: string }[] | undefined)?.[0]?.image ?? '';
+        if (image.includes('@')) running.digest = image.slice(image.indexOf('@') + 1);
       }
       const image = emulators.ecr.resolveReference(
         `${emulators.ecr.repositories().find((r) => r.images.some((i) => i.digest === running.digest))?.name ?? ''}@${running.digest}`,
@@ -666,6 +708,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     appRoot.route('/_sandbox', sandboxRoutes);
     appRoot.get('/', async (c) => c.html(renderShell(renderOverview(await overview()), info)));
     appRoot.all('*', (c) => httpApi(c.req.raw));
+    serve = (req) => appRoot.fetch(req);
 
     let stopReason = 'The sandbox was stopped';
     closers.push(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));

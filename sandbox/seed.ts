@@ -15,6 +15,25 @@ export const clusterName = (environment: string): string => `shipgate-${environm
 /** CodeDeploy application of an environment in the sandbox. */
 export const codeDeployApplication = (environment: string): string => `shipgate-${environment}`;
 
+const TRAFFIC_SHIFTING = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
+
+/**
+ * The `blueGreen` part of a sandbox contract: what the Terraform ecs-service module creates for the
+ * blue/green family (names follow its naming), and a test URL served by the sandbox that reaches the
+ * target revision once ECS moved test traffic to it.
+ */
+export function blueGreenContract(environment: string, service: string, serviceBaseUrl: string) {
+  const elb = 'arn:aws:elasticloadbalancing:us-east-1:000000000000';
+  const lb = `app/shipgate-${environment}/50dc6c495c0c9188`;
+  return {
+    alternateTargetGroupArn: `${elb}:targetgroup/${environment}-${service}-alt/6d0ecf831eec9f09`,
+    productionListenerRuleArn: `${elb}:listener-rule/${lb}/f2f7dc8efc522ab2/9683b2d02a6cabee`,
+    testListenerRuleArn: `${elb}:listener-rule/${lb}/5ce3a4ff9ba6ffb0/1bd9a3a0fa5d1c1a`,
+    infrastructureRoleArn: `arn:aws:iam::000000000000:role/${environment}-${service}-ecs-infrastructure`,
+    testUrl: `${serviceBaseUrl}/_sandbox/test-traffic/${environment}/${service}`,
+  };
+}
+
 /** What seeding did, for the start-up output. */
 export interface SeedSummary {
   repositories: string[];
@@ -145,6 +164,10 @@ export function seedFromConfig(
               ...(codeDeployConfig ? { deploymentConfig: codeDeployConfig } : {}),
             }
           : null,
+        blueGreen: TRAFFIC_SHIFTING.has(strategy)
+          ? blueGreenContract(env.name, service, serviceBaseUrl)
+          : null,
+        lifecycleHooks: [],
         smokeUrl: `${serviceBaseUrl}/_sandbox/services/${env.name}/${service}`,
         smokePath: '/readyz',
         alarms: [],

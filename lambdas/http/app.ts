@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { PayloadTooLargeError, ShipgateError } from '../shared/errors';
 import { logger } from '../shared/logger';
+import { requireIamBehindApiGateway } from './iam';
 import { approvalRoutes } from './routes/approvals';
 import { releaseRoutes } from './routes/releases';
 import { slackRoutes } from './routes/slack';
@@ -24,6 +25,8 @@ const formBodyLimit = bodyLimit({
 });
 app.use('/approvals/*', formBodyLimit);
 app.use('/slack/*', formBodyLimit);
+// Every read and operator route, present and future: SigV4-signed (IAM) when running behind API Gateway.
+app.use('/api/*', requireIamBehindApiGateway);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/webhooks', webhookRoutes);

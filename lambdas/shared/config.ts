@@ -73,15 +73,33 @@ const scanPolicySchema = z
   })
   .strict();
 
+/** Longest bake (and canary / linear step) time ECS accepts, in minutes. */
+export const MAX_BAKE_MINUTES = 1440;
+
 const rolloutOverridesSchema = z
   .object({
     strategy: strategySchema.optional(),
-    /** CANARY: percentage of traffic shifted first. */
-    canaryPercent: z.number().min(0.1).max(100).optional(),
-    /** LINEAR: percentage shifted per step. */
-    linearStepPercent: z.number().min(3).max(100).optional(),
-    /** Time to watch the new revision before finishing (ECS bake time). */
-    bakeTime: durationSchema.optional(),
+    /** CANARY: percentage of traffic shifted first (ECS: 0.1–100 in steps of 0.1). */
+    canaryPercent: z
+      .number()
+      .refine((p) => p >= 0.1 && p <= 100 && Math.abs(Math.round(p * 10) - p * 10) < 1e-9, {
+        error: (issue) =>
+          `expected a percentage from 0.1 to 100 in steps of 0.1, as ECS canaryConfiguration.canaryPercent accepts; received ${String(issue.input)}`,
+      })
+      .optional(),
+    /** LINEAR: percentage shifted per step (ECS: 3–100). */
+    linearStepPercent: z
+      .number()
+      .min(3, 'expected at least 3 (ECS linearConfiguration.stepPercent is 3–100)')
+      .max(100, 'expected at most 100 (ECS linearConfiguration.stepPercent is 3–100)')
+      .optional(),
+    /** Time to watch the new revision before finishing (ECS bake time, at most 1440 minutes). */
+    bakeTime: durationSchema
+      .refine((seconds) => seconds <= MAX_BAKE_MINUTES * 60, {
+        error: (issue) =>
+          `expected at most ${MAX_BAKE_MINUTES} minutes (24h), the longest bake time ECS accepts; received ${String(issue.input)} s`,
+      })
+      .optional(),
     /** CodeDeploy deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes. */
     codeDeployConfig: z.string().min(1).optional(),
   })

@@ -1,5 +1,22 @@
 import * as z from './zod';
 
+/** ECS lifecycle stages a deployment lifecycle hook may run at (DeploymentLifecycleHook.lifecycleStages). */
+export const HOOK_LIFECYCLE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+] as const;
+
+/** One lifecycle stage a hook may run at. */
+export type HookLifecycleStage = (typeof HOOK_LIFECYCLE_STAGES)[number];
+
+const arn = (service: string) =>
+  z.string().regex(new RegExp(`^arn:aws[\\w-]*:${service}:`), `expected an ${service} ARN`);
+
 /**
  * The deploy contract Terraform publishes for each (environment, service) as the SSM parameter
  * `<contractsPrefix>/<environment>/services/<service>` (JSON). Shipgate reads it at run time and never
@@ -42,24 +59,28 @@ export const deployContractSchema = z
       })
       .nullable()
       .default(null),
-    /** BLUE_GREEN, LINEAR and CANARY: what ECS shifts traffic with, and the service's base URL on the test listener. */
+    /**
+     * What ECS needs to shift traffic for BLUE_GREEN, LINEAR and CANARY (null for ROLLING / CODEDEPLOY):
+     * the alternate (green) target group, the production and test listener rules, the role ECS assumes to
+     * move ALB traffic, and the test listener's base URL, where the test-traffic smoke check runs.
+     */
     blueGreen: z
       .object({
-        alternateTargetGroupArn: z.string().min(1),
-        productionListenerRuleArn: z.string().min(1),
-        testListenerRuleArn: z.string().min(1),
-        infrastructureRoleArn: z.string().min(1),
+        alternateTargetGroupArn: arn('elasticloadbalancing'),
+        productionListenerRuleArn: arn('elasticloadbalancing'),
+        testListenerRuleArn: arn('elasticloadbalancing'),
+        infrastructureRoleArn: arn('iam'),
         testUrl: z.url(),
       })
       .nullable()
       .default(null),
-    /** ECS lifecycle hooks: the Lambda, the role ECS invokes it with, and the stages it runs at. */
+    /** Lifecycle hooks the infrastructure adds (Shipgate adds its own verify hook for the blue/green family). */
     lifecycleHooks: z
       .array(
         z.object({
-          hookTargetArn: z.string().min(1),
-          roleArn: z.string().min(1),
-          lifecycleStages: z.array(z.string().min(1)).min(1),
+          hookTargetArn: arn('lambda'),
+          roleArn: arn('iam'),
+          lifecycleStages: z.array(z.enum(HOOK_LIFECYCLE_STAGES)).min(1),
         }),
       )
       .default([]),

@@ -24,6 +24,7 @@ export {
   partialRecord,
   record,
   string,
+  union,
   unknown,
   url,
 } from 'zod';

@@ -28,17 +28,33 @@ export const releaseDocumentSchema = z.object({
       z.object({ passed: z.boolean().optional(), checks: z.array(z.unknown()).optional() }).passthrough(),
     )
     .optional(),
+  // "Roll back <env>": one result per service (`{ service, rolledBack }` / `{ service, untouched }`); the
+  // single-object form `{ rolledBack: [] }` is what executions from before the per-service rollback wrote.
   rollback: z
-    .object({
-      rolledBack: z
-        .array(
-          z
-            .object({ service: z.string(), from: z.string().optional(), to: z.string().optional() })
-            .passthrough(),
-        )
-        .optional(),
-    })
-    .passthrough()
+    .union([
+      z.array(
+        z
+          .object({
+            service: z.string(),
+            rolledBack: z
+              .object({ service: z.string(), from: z.string().optional(), to: z.string().optional() })
+              .passthrough()
+              .optional(),
+          })
+          .passthrough(),
+      ),
+      z
+        .object({
+          rolledBack: z
+            .array(
+              z
+                .object({ service: z.string(), from: z.string().optional(), to: z.string().optional() })
+                .passthrough(),
+            )
+            .optional(),
+        })
+        .passthrough(),
+    ])
     .optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
 });

@@ -55,9 +55,10 @@ export function failurePatch(doc: ReleaseDocument, now: Date): ReleasePatch {
     } else if (reached) {
       reached = false;
       if (doc.rollback) {
-        const rolledBack = (doc.rollback.rolledBack ?? [])
-          .map((r) => `${r.service}${r.to ? ` to ${r.to}` : ''}`)
-          .join(', ');
+        const services = Array.isArray(doc.rollback)
+          ? doc.rollback.flatMap((r) => (r.rolledBack ? [r.rolledBack] : []))
+          : (doc.rollback.rolledBack ?? []);
+        const rolledBack = services.map((r) => `${r.service}${r.to ? ` to ${r.to}` : ''}`).join(', ');
         environments[env] = {
           status: 'ROLLED_BACK',
           digests: digestsOf(doc),

@@ -1,5 +1,6 @@
-import { Validations } from 'aws-cdk-lib';
+import { CfnOutput, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +16,21 @@ export interface WebhookApiProps {
   readonly burstLimit?: number;
   /** Retention of the access logs. @default logs.RetentionDays.THREE_MONTHS */
   readonly accessLogRetention?: logs.RetentionDays;
+}
+
+/**
+ * Prefix of the read and operator routes (`/api/releases`, and every operator route added later). Every route
+ * under it requires AWS IAM (SigV4) in AWS, whatever it is; see {@link requiresIam}.
+ */
+export const IAM_ROUTE_PREFIX = '/api/';
+
+/**
+ * Whether a route of {@link API_ROUTES} is behind the HTTP API's IAM authorizer: every `/api/*` route is.
+ * The others (GitLab webhook, approval links, Slack interactions, `/healthz`) are called by GitLab, Slack and
+ * people following signed links, none of which can sign with SigV4; the app authenticates them itself.
+ */
+export function requiresIam(path: string): boolean {
+  return path.startsWith(IAM_ROUTE_PREFIX) || path === IAM_ROUTE_PREFIX.slice(0, -1);
 }
 
 /** Routes of Shipgate's HTTP surface (design brief, "HTTP"), all served by the one hono Lambda. */
@@ -35,7 +51,9 @@ export const API_ROUTES: ReadonlyArray<{ path: string; methods: apigw.HttpMethod
 /**
  * The public HTTP API (API Gateway v2): GitLab webhooks, approval pages, Slack interactions and the status
  * API, all proxied (payload format 2.0) to the hono Lambda, with JSON access logs and stage throttling.
- * Authentication happens in the app (webhook token/HMAC, signed links, Slack signatures).
+ * `/api/*` routes (release status, operator actions) require AWS IAM: API Gateway verifies the caller's SigV4
+ * signature and `execute-api:Invoke` permission and answers 403 itself otherwise. The other routes
+ * authenticate in the app (webhook token/HMAC, signed links, Slack signatures).
  */
 export class WebhookApi extends Construct {
   /** The HTTP API. */
@@ -44,6 +62,11 @@ export class WebhookApi extends Construct {
   readonly stage: apigw.HttpStage;
   /** Base URL of the API, without a trailing slash. */
   readonly url: string;
+  /**
+   * `execute-api:Invoke` resource of every `/api/*` route, for the IAM policies of the people and tools that
+   * read releases or run operator actions (also a stack output).
+   */
+  readonly apiRoutesInvokeArn: string;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -63,14 +86,26 @@ export class WebhookApi extends Construct {
     const integration = new HttpLambdaIntegration('Handler', props.handler, {
       payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
     });
+    const iam = new HttpIamAuthorizer();
     for (const route of API_ROUTES) {
-      this.api.addRoutes({ path: route.path, methods: route.methods, integration });
+      this.api.addRoutes({
+        path: route.path,
+        methods: route.methods,
+        integration,
+        ...(requiresIam(route.path) ? { authorizer: iam } : {}),
+      });
     }
     this.url = this.api.apiEndpoint;
+    this.apiRoutesInvokeArn = this.api.arnForExecuteApi('*', `${IAM_ROUTE_PREFIX}*`, '$default');
+    new CfnOutput(this, 'ApiRoutesInvokeArn', {
+      value: this.apiRoutesInvokeArn,
+      description:
+        'Grant execute-api:Invoke on this to whoever may call /api/* (the shipgate CLI signs with SigV4)',
+    });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Callers are GitLab, Slack and people following signed links, none of which can present IAM or JWT credentials; the app authenticates every mutating route itself (webhook token or HMAC signature, Slack signature, signed expiring links).',
+        'Every /api/* route (release status, operator actions) uses the IAM authorizer. The routes without one are called by GitLab, Slack and people following signed links, none of which can present IAM or JWT credentials; the app authenticates them itself (webhook token or HMAC signature, Slack signature, signed expiring links); /healthz returns only {ok:true}.',
     });
   }
 }

@@ -76,6 +76,11 @@ export function environmentStateNames(env: string) {
     awaitRollout: `Await rollout ${env}`,
     verify: `Verify ${env}`,
     rollBack: `Roll back ${env}`,
+    startRollback: `Start rollback ${env}`,
+    checkRollback: `Check rollback ${env}`,
+    rollbackSettled: `Rollback ${env} settled?`,
+    rollbackDone: `Rollback ${env} done`,
+    awaitRollback: `Await rollback ${env}`,
   } as const;
 }
 
@@ -261,15 +266,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       resultPath: `$.verify.${environment}`,
     });
 
-    const rollBack = invoke(names.rollBack, 'rollback', {
-      payload: {
-        environment,
-        release,
-        images: sfn.JsonPath.objectAt('$.resolved.images'),
-        error: sfn.JsonPath.objectAt('$.error'),
-      },
-      resultPath: '$.rollback',
-    });
+    const rollBack = buildRollback(stageScope, env);
     // Keep the original error in $.error when the rollback itself fails.
     rollBack.addCatch(reportFailure, { resultPath: '$.rollbackError' });
     rollBack.next(reportFailure);
@@ -291,6 +288,69 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     );
     deploy.next(verify);
     return { start: approve, end: verify };
+  }
+
+  /**
+   * "Roll back <env>": for every image of the release, "Start rollback <env>" starts the rollback of that
+   * service and waits for its task token (resumed by the deployment event that ends the rollback); without an
+   * event within `rollout.eventGrace`, "Check rollback <env>" looks once, and "Await rollback <env>" waits
+   * again. No Lambda waits for ECS, so a rollback may take as long as ECS needs (bake and step times), up to
+   * `rollout.timeout` (then `RollbackFailed`).
+   */
+  function buildRollback(stageScope: Construct, env: EnvironmentConfig): sfn.Map {
+    const names = environmentStateNames(env.name);
+    const environment = env.name;
+    const item = {
+      environment,
+      release: sfn.JsonPath.objectAt('$.release'),
+      image: sfn.JsonPath.objectAt('$.image'),
+      error: sfn.JsonPath.objectAt('$.error'),
+    };
+    const graceSeconds = config.rollout.eventGrace;
+    const start = waitForToken(names.startRollback, 'rollback', {
+      payload: item,
+      timeoutSeconds: graceSeconds,
+      comment: 'Starts rolling the service back and waits for the deployment event that ends the rollback',
+    });
+    const check = invoke(names.checkRollback, 'check-rollback', {
+      payload: {
+        environment,
+        release: sfn.JsonPath.objectAt('$.release'),
+        image: sfn.JsonPath.objectAt('$.image'),
+      },
+      resultPath: '$.check',
+      comment: 'No event within the grace period: asks ECS/CodeDeploy once about the rollback',
+    });
+    const awaitRollback = waitForToken(names.awaitRollback, 'rollback', {
+      payload: item,
+      timeoutSeconds: graceSeconds,
+      comment: 'Rollback still in progress: waits for the next deployment event',
+    });
+    const done = new sfn.Pass(stageScope, names.rollbackDone, {
+      comment: 'The check found the rollback settled',
+      outputPath: '$.check.result',
+    });
+    const lostEvent = { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD };
+    start.addCatch(check, lostEvent);
+    awaitRollback.addCatch(check, lostEvent);
+    check.next(
+      new sfn.Choice(stageScope, names.rollbackSettled)
+        .when(sfn.Condition.booleanEquals('$.check.settled', true), done)
+        .otherwise(awaitRollback),
+    );
+    const map = new sfn.Map(stageScope, names.rollBack, {
+      comment: `Rolls every service of the release in ${environment} back to the revision it ran before`,
+      itemsPath: '$.resolved.images',
+      itemSelector: {
+        release: sfn.JsonPath.objectAt('$.release'),
+        error: sfn.JsonPath.objectAt('$.error'),
+        image: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: config.rollout.maxConcurrency,
+      resultPath: '$.rollback',
+    });
+    map.itemProcessor(start);
+    return map;
   }
 
   function buildDeploy(stageScope: Construct, env: EnvironmentConfig): sfn.Map {

@@ -13,6 +13,8 @@ export type StepName =
   | 'rollout-events'
   | 'verify'
   | 'rollback'
+  | 'check-rollback'
+  | 'verify-hook'
   | 'record-release'
   | 'report-failure';
 
@@ -118,8 +120,22 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
   },
   rollback: {
     entry: 'lambdas/steps/rollback.ts',
-    description: 'Rolls services back to their previous task definition and waits for it',
-    timeoutSeconds: () => LAMBDA_MAX_SECONDS,
+    description: 'Starts rolling a service back (or re-parks the waiter of a rollback in flight)',
+    timeoutSeconds: () => 60,
+    secrets: [],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'check-rollback': {
+    entry: 'lambdas/steps/check-rollback.ts',
+    description: 'Checks a rollback once when no deployment event arrived in time',
+    timeoutSeconds: () => 60,
+    secrets: [],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'verify-hook': {
+    entry: 'lambdas/steps/verify-hook.ts',
+    description: 'ECS lifecycle hook (POST_TEST_TRAFFIC_SHIFT): smoke check on the test listener',
+    timeoutSeconds: verifyTimeoutSeconds,
     secrets: [],
   },
   'record-release': {

@@ -14,6 +14,38 @@ import {
 export const FINDINGS_ANNOTATION = 'org.shipgate.sandbox.findings';
 /** Manifest annotation driving the rollout emulation: `fail` or `unhealthy`. */
 export const ROLLOUT_ANNOTATION = 'org.shipgate.sandbox.rollout';
+/**
+ * Manifest annotation failing a blue/green-family deployment at a lifecycle stage, in one environment or
+ * all: `<STAGE>` or `<STAGE>@<environment>`, e.g. `BAKE_TIME@production`.
+ */
+export const FAIL_AT_ANNOTATION = 'org.shipgate.sandbox.fail-at';
+/** Stages a deployment can be told to fail at (those where tasks run or traffic moves). */
+export const FAILABLE_STAGES = [
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+] as const;
+
+/** Parses `<STAGE>[@<environment>]`. @returns undefined for no annotation; throws for a malformed one. */
+function parseFailAt(value: string | undefined): { stage: string; environment?: string } | undefined {
+  if (value === undefined) return undefined;
+  const [stage, environment, extra] = value.split('@');
+  if (
+    extra !== undefined ||
+    !(FAILABLE_STAGES as readonly string[]).includes(stage) ||
+    (environment !== undefined && !/^[\w.-]+$/.test(environment))
+  ) {
+    throw invalidAnnotation(
+      FAIL_AT_ANNOTATION,
+      `is "${value.slice(0, 60)}"; expected <STAGE> or <STAGE>@<environment> with STAGE one of ${FAILABLE_STAGES.join(', ')}`,
+    );
+  }
+  return environment ? { stage, environment } : { stage };
+}
 
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'] as const;
 
@@ -44,6 +76,8 @@ export interface EcrState {
 /** How an image asks the sandbox to behave, read from its manifest annotations. */
 export interface ImageBehaviour {
   rollout: 'ok' | 'fail' | 'unhealthy';
+  /** Blue/green family: the lifecycle stage (and environment) at which the target's tasks fail. */
+  failAt?: { stage: string; environment?: string };
   findings: Partial<Record<(typeof SEVERITIES)[number], number>>;
 }
 
@@ -116,11 +150,12 @@ function readAnnotations(raw: unknown): Record<string, string> {
   if (raw === null || typeof raw !== 'object') return annotations;
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v === 'string') annotations[k] = v;
-    else if (k === FINDINGS_ANNOTATION || k === ROLLOUT_ANNOTATION) {
+    else if (k === FINDINGS_ANNOTATION || k === ROLLOUT_ANNOTATION || k === FAIL_AT_ANNOTATION) {
       throw invalidAnnotation(k, `must be a string (OCI annotations are strings); received ${typeof v}`);
     }
   }
   parseFindings(annotations[FINDINGS_ANNOTATION]);
+  parseFailAt(annotations[FAIL_AT_ANNOTATION]);
   const rollout = annotations[ROLLOUT_ANNOTATION];
   if (rollout !== undefined && !['ok', 'fail', 'unhealthy'].includes(rollout)) {
     throw invalidAnnotation(
@@ -425,7 +460,17 @@ export class EcrEmulator implements AwsServiceEmulator {
     } catch {
       // only reachable for a hand-edited state dir: putImage validates annotations
     }
-    return { rollout: rollout === 'fail' || rollout === 'unhealthy' ? rollout : 'ok', findings };
+    let failAt: ImageBehaviour['failAt'];
+    try {
+      failAt = parseFailAt(image.annotations[FAIL_AT_ANNOTATION]);
+    } catch {
+      // only reachable for a hand-edited state dir: putImage validates annotations
+    }
+    return {
+      rollout: rollout === 'fail' || rollout === 'unhealthy' ? rollout : 'ok',
+      findings,
+      ...(failAt ? { failAt } : {}),
+    };
   }
 
   /**

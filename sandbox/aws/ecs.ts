@@ -2,6 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { JsonStore } from '../store';
 import type { EcrEmulator } from './ecr';
 import {
+  FINAL,
+  STOPPABLE,
+  TRAFFIC_SHIFTING_STRATEGIES,
+  briefJson,
+  planDeployment,
+  serviceDeploymentJson,
+  validateDeploymentConfiguration,
+  type LifecycleStage,
+  type RollbackCause,
+  type StoredHook,
+  type StoredServiceDeployment,
+} from './ecs-service-deployments';
+import {
   AwsServiceEmulator,
   AwsServiceError,
   SANDBOX_ACCOUNT,
@@ -58,12 +71,44 @@ export interface StoredService {
   stableTaskDefinition?: string;
 }
 
+/**
+ * One deployment in the emulator's append-only deployment log: when ECS started it, when it settled and how.
+ * Not an AWS API (DescribeServices forgets settled deployments); it lets tests and `npm run bench` check from
+ * the emulator itself that no two rollouts of one service overlapped.
+ */
+export interface DeploymentLogEntry {
+  service: string;
+  deploymentId: string;
+  taskDefinition: string;
+  /** `update`: UpdateService/CreateService; `rollback`: the circuit breaker's automatic rollback. */
+  kind: 'update' | 'rollback';
+  /** Epoch milliseconds. */
+  startedAt: number;
+  endedAt?: number;
+  outcome: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'SUPERSEDED';
+  /** Deployments of the same service still IN_PROGRESS when this one started (other than the one it rolls back). */
+  overlapped: string[];
+}
+
+/** Entries kept in the deployment log (oldest dropped first). */
+export const DEPLOYMENT_LOG_LIMIT = 5000;
+
 /** Persistent ECS state. */
 export interface EcsState {
   clusters: Record<string, { name: string; arn: string; createdAt: number }>;
   services: Record<string, StoredService>;
   taskDefinitions: Record<string, StoredTaskDefinition[]>;
+  /** See {@link DeploymentLogEntry}; absent in state dirs written before it existed. */
+  deploymentLog?: DeploymentLogEntry[];
+  /** Service deployments of the blue/green family, by ARN (absent in state dirs from before they existed). */
+  serviceDeployments?: Record<string, StoredServiceDeployment>;
 }
+
+/**
+ * Invokes a lifecycle hook's Lambda function with ECS's payload and returns what it answered (the sandbox
+ * runs the handler in-process; an unknown function throws, as a failed invocation does in AWS).
+ */
+export type HookInvoker = (functionArn: string, payload: Record<string, unknown>) => Promise<unknown>;
 
 /** An event in EventBridge's envelope, as a rule target receives it. */
 export interface EventBridgeEvent {
@@ -121,6 +166,7 @@ export class EcsEmulator implements AwsServiceEmulator {
   readonly operations;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  private invokeHook: HookInvoker | undefined;
 
   constructor(
     private readonly store: JsonStore<EcsState>,
@@ -144,13 +190,27 @@ export class EcsEmulator implements AwsServiceEmulator {
       UpdateService: (i: Record<string, unknown>) => this.updateService(i),
       DescribeServices: (i: Record<string, unknown>) => this.describeServices(i),
       ListServices: (i: Record<string, unknown>) => this.listServices(i),
+      ListServiceDeployments: (i: Record<string, unknown>) => this.listServiceDeployments(i),
+      DescribeServiceDeployments: (i: Record<string, unknown>) => this.describeServiceDeployments(i),
+      StopServiceDeployment: (i: Record<string, unknown>) => this.stopServiceDeployment(i),
     };
+    this.store.data.serviceDeployments ??= {};
     // Rollouts that were in flight when the sandbox stopped carry on from where they were.
     for (const svc of Object.values(this.store.data.services)) {
       for (const d of svc.deployments) {
-        if (d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS') this.schedule(svc, d);
+        if (d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS' && !this.serviceDeploymentOf(d.id)) {
+          this.schedule(svc, d);
+        }
       }
     }
+    for (const sd of Object.values(this.store.data.serviceDeployments)) {
+      if (!FINAL.has(sd.status)) this.scheduleStep(sd, this.phaseMs);
+    }
+  }
+
+  /** Sets who runs lifecycle hook Lambdas (the sandbox wires its local Lambdas in once they exist). */
+  setHookInvoker(invoker: HookInvoker | undefined): void {
+    this.invokeHook = invoker;
   }
 
   /** Stops all rollout timers (state stays persisted). */
@@ -440,19 +500,20 @@ export class EcsEmulator implements AwsServiceEmulator {
         'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.',
       );
     }
-    if (input.deploymentConfiguration) {
-      s.deploymentConfiguration = {
-        ...s.deploymentConfiguration,
-        ...(input.deploymentConfiguration as object),
-      };
-    }
-    if (typeof input.desiredCount === 'number') s.desiredCount = input.desiredCount;
+    const merged = input.deploymentConfiguration
+      ? { ...s.deploymentConfiguration, ...(input.deploymentConfiguration as object) }
+      : s.deploymentConfiguration;
+    // Refused before anything changes, as ECS refuses the whole call.
+    validateDeploymentConfiguration(merged);
     const td =
       typeof input.taskDefinition === 'string'
         ? this.resolveTaskDefinition(input.taskDefinition).arn
         : s.taskDefinition;
+    s.deploymentConfiguration = merged;
+    if (typeof input.desiredCount === 'number') s.desiredCount = input.desiredCount;
     if (td !== s.taskDefinition || input.forceNewDeployment === true) {
-      this.startDeployment(s, td);
+      if (this.trafficShifting(s)) this.startServiceDeployment(s, td);
+      else this.startDeployment(s, td);
     } else {
       for (const d of s.deployments) if (d.status === 'PRIMARY') d.desiredCount = s.desiredCount;
       this.store.changed();
@@ -466,8 +527,11 @@ export class EcsEmulator implements AwsServiceEmulator {
     rollbackOf?: StoredDeployment,
   ): StoredDeployment {
     this.cancelTimer(s);
+    const inFlight = s.deployments.filter((x) => x.rolloutState === 'IN_PROGRESS');
     for (const d of s.deployments) d.status = 'ACTIVE';
     const d = this.newDeployment(s, taskDefinition);
+    for (const x of inFlight) this.logEnd(x, 'SUPERSEDED');
+    this.logStart(s, d, 'update', inFlight);
     const breaker = (s.deploymentConfiguration.deploymentCircuitBreaker ?? {}) as {
       enable?: boolean;
       rollback?: boolean;
@@ -504,6 +568,474 @@ export class EcsEmulator implements AwsServiceEmulator {
     }, this.phaseMs);
     t.unref();
     this.timers.set(s.arn, t);
+  }
+
+  // ---- Service deployments of the blue/green family (BLUE_GREEN, LINEAR, CANARY) ----
+
+  private trafficShifting(s: StoredService): boolean {
+    const strategy = s.deploymentConfiguration.strategy;
+    return (
+      s.deploymentController.type === 'ECS' &&
+      (TRAFFIC_SHIFTING_STRATEGIES as readonly unknown[]).includes(strategy)
+    );
+  }
+
+  private get serviceDeploymentStore(): Record<string, StoredServiceDeployment> {
+    return (this.store.data.serviceDeployments ??= {});
+  }
+
+  /** The service deployment whose target runs ECS deployment `deploymentId`, if any. */
+  private serviceDeploymentOf(deploymentId: string): StoredServiceDeployment | undefined {
+    return Object.values(this.serviceDeploymentStore).find((sd) => sd.target.deploymentId === deploymentId);
+  }
+
+  private revisionArn(s: StoredService): string {
+    return `${arnPrefix}:service-revision/${s.cluster}/${s.name}/${BigInt(`0x${randomHex(8)}`).toString()}`;
+  }
+
+  /**
+   * The stage at which the target's tasks fail in this cluster, from the image annotation
+   * `org.shipgate.sandbox.fail-at` (`<STAGE>` or `<STAGE>@<environment>`; the environment matches the
+   * cluster `shipgate-<environment>` or the cluster name itself). A plain `fail` fails at SCALE_UP.
+   */
+  private failStage(taskDefinition: string, cluster: string): LifecycleStage | undefined {
+    let td: StoredTaskDefinition;
+    try {
+      td = this.resolveTaskDefinition(taskDefinition);
+    } catch {
+      return 'SCALE_UP';
+    }
+    for (const c of (td.body.containerDefinitions ?? []) as { image?: string }[]) {
+      const found = c.image ? this.ecr.resolveReference(c.image) : undefined;
+      if (!found) continue;
+      const behaviour = this.ecr.behaviour(found.image);
+      if (behaviour.rollout === 'fail') return 'SCALE_UP';
+      const at = behaviour.failAt;
+      if (at && (!at.environment || at.environment === cluster || `shipgate-${at.environment}` === cluster)) {
+        return at.stage as LifecycleStage;
+      }
+    }
+    return undefined;
+  }
+
+  private startServiceDeployment(s: StoredService, taskDefinition: string): StoredDeployment {
+    const now = epochSeconds();
+    // A newer UpdateService supersedes a service deployment still in flight.
+    for (const other of Object.values(this.serviceDeploymentStore)) {
+      if (other.serviceArn === s.arn && !FINAL.has(other.status)) {
+        this.cancelTimerKey(other.arn);
+        other.status = 'STOPPED';
+        other.statusReason = 'Superseded by a newer service deployment.';
+        other.stoppedAt = other.finishedAt = other.updatedAt = now;
+      }
+    }
+    const sourceTaskDefinition = s.stableTaskDefinition ?? s.taskDefinition;
+    const sourceDeployment =
+      s.deployments.find((d) => d.status === 'PRIMARY' && d.rolloutState === 'COMPLETED') ?? s.deployments[0];
+    const d = this.startDeploymentSilently(s, taskDefinition);
+    const cfg = { ...s.deploymentConfiguration };
+    const strategy = cfg.strategy as StoredServiceDeployment['strategy'];
+    const id = randomHex(11);
+    const sd: StoredServiceDeployment = {
+      arn: `${arnPrefix}:service-deployment/${s.cluster}/${s.name}/${id}`,
+      serviceArn: s.arn,
+      clusterArn: `${arnPrefix}:cluster/${s.cluster}`,
+      strategy,
+      status: 'IN_PROGRESS',
+      statusReason: `${strategy} service deployment in progress.`,
+      lifecycleStage: 'PRE_SCALE_UP',
+      createdAt: now,
+      startedAt: now,
+      updatedAt: now,
+      source: {
+        arn: this.revisionArn(s),
+        taskDefinition: sourceTaskDefinition,
+        deploymentId: sourceDeployment?.id ?? '',
+      },
+      target: { arn: this.revisionArn(s), taskDefinition, deploymentId: d.id },
+      productionWeight: 0,
+      testWeight: 0,
+      desiredCount: s.desiredCount,
+      targetRunning: 0,
+      failedTasks: 0,
+      deploymentConfiguration: cfg,
+      hooks: ((cfg.lifecycleHooks ?? []) as StoredHook[]).map((h) => ({ ...h })),
+      hookRuns: [],
+      plan: planDeployment(strategy, cfg),
+      next: 0,
+      failAt: this.failStage(taskDefinition, s.cluster),
+    };
+    this.serviceDeploymentStore[sd.arn] = sd;
+    this.addEvent(s, `${strategy} deployment ${d.id} started (service deployment ${id}).`);
+    this.store.changed();
+    this.emit(s, d, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'INFO', d.rolloutStateReason);
+    this.scheduleStep(sd, this.phaseMs);
+    return d;
+  }
+
+  private cancelTimerKey(key: string): void {
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t);
+    this.timers.delete(key);
+  }
+
+  private scheduleStep(sd: StoredServiceDeployment, ms: number): void {
+    if (this.closed) return;
+    this.cancelTimerKey(sd.arn);
+    const t = setTimeout(
+      () => {
+        this.timers.delete(sd.arn);
+        void this.tick(sd.arn).catch(() => undefined);
+      },
+      Math.max(1, Math.round(ms)),
+    );
+    t.unref();
+    this.timers.set(sd.arn, t);
+  }
+
+  private serviceOf(sd: StoredServiceDeployment): StoredService | undefined {
+    return Object.values(this.store.data.services).find((x) => x.arn === sd.serviceArn);
+  }
+
+  private deploymentIn(s: StoredService, id: string): StoredDeployment | undefined {
+    return s.deployments.find((d) => d.id === id);
+  }
+
+  /** Advances a service deployment by one step of its plan (or of its rollback). */
+  private async tick(arn: string): Promise<void> {
+    const sd = this.serviceDeploymentStore[arn];
+    const s = sd && this.serviceOf(sd);
+    if (!sd || !s || FINAL.has(sd.status)) return;
+    sd.updatedAt = epochSeconds();
+    if (sd.status === 'ROLLBACK_REQUESTED') return this.rollbackInProgress(sd, s);
+    if (sd.status === 'ROLLBACK_IN_PROGRESS') return this.rollbackDone(sd, s);
+    if (sd.status === 'STOP_REQUESTED') return this.stopped(sd, s);
+    const step = sd.plan[sd.next];
+    if (!step) return this.succeed(sd, s);
+    sd.next += 1;
+    if (step.kind !== 'hooks') sd.lifecycleStage = step.stage;
+    const target = this.deploymentIn(s, sd.target.deploymentId);
+    if (sd.failAt === step.stage && step.kind !== 'hooks') {
+      sd.failedTasks += Math.max(sd.desiredCount, 1);
+      if (target) target.failedTasks = sd.failedTasks;
+      this.addEvent(
+        s,
+        `has started ${sd.desiredCount} tasks: (task ${randomHex(16)}). Task stopped: Essential container in task exited (exit code 1).`,
+      );
+      return this.beginRollback(
+        sd,
+        s,
+        'CIRCUIT_BREAKER',
+        `ECS deployment circuit breaker: tasks of the target revision failed during ${step.stage}.`,
+      );
+    }
+    switch (step.kind) {
+      case 'enter':
+        this.store.changed();
+        return this.scheduleStep(sd, this.phaseMs);
+      case 'scale-up':
+        sd.targetRunning = sd.desiredCount;
+        if (target) target.runningCount = sd.desiredCount;
+        this.addEvent(s, `has started ${sd.desiredCount} tasks: (task ${randomHex(16)}).`);
+        this.store.changed();
+        return this.scheduleStep(sd, this.phaseMs);
+      case 'test-traffic':
+        sd.testWeight = step.percent;
+        this.addEvent(s, `test traffic: ${step.percent}% on the target revision.`);
+        this.store.changed();
+        return this.scheduleStep(sd, this.phaseMs);
+      case 'production-traffic':
+        sd.productionWeight = step.percent;
+        this.addEvent(s, `production traffic: ${step.percent}% on the target revision.`);
+        this.store.changed();
+        return this.scheduleStep(sd, this.phaseMs);
+      case 'wait':
+        // Each configured minute lasts phaseMs (SHIPGATE_SANDBOX_PHASE_MS) in the sandbox.
+        this.store.changed();
+        return this.scheduleStep(sd, step.minutes * this.phaseMs);
+      case 'hooks': {
+        const passed = await this.runHooks(sd, s, step.stage);
+        if (passed) this.scheduleStep(sd, 1);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Runs the hooks configured for `stage`, one after the other. "If your function doesn't return a valid
+   * hookStatus, or if it fails, Amazon ECS rolls back the deployment"; IN_PROGRESS means "invoke again after
+   * callBackDelay seconds (default 30)" (developer guide, Lifecycle hooks for Amazon ECS service
+   * deployments). Returns whether the deployment may go on.
+   */
+  private async runHooks(sd: StoredServiceDeployment, s: StoredService, stage: LifecycleStage) {
+    for (const hook of sd.hooks.filter((h) => h.lifecycleStages.includes(stage))) {
+      for (let invocation = 1; ; invocation++) {
+        const payload = {
+          executionDetails: {
+            testTrafficWeights: { [sd.source.arn]: 100 - sd.testWeight, [sd.target.arn]: sd.testWeight },
+            productionTrafficWeights: {
+              [sd.source.arn]: 100 - sd.productionWeight,
+              [sd.target.arn]: sd.productionWeight,
+            },
+            serviceArn: sd.serviceArn,
+            targetServiceRevisionArn: sd.target.arn,
+          },
+          executionId: randomUUID(),
+          lifecycleStage: stage,
+          resourceArn: sd.arn,
+          ...(hook.hookDetails !== undefined ? { hookDetails: hook.hookDetails } : {}),
+        };
+        let status = 'NO_HOOK_STATUS';
+        let delaySeconds = 30;
+        try {
+          if (!this.invokeHook) throw new Error('no Lambda runtime for lifecycle hooks');
+          const answer = (await this.invokeHook(hook.hookTargetArn, payload)) as {
+            hookStatus?: unknown;
+            callBackDelay?: unknown;
+          } | null;
+          if (typeof answer?.hookStatus === 'string') status = answer.hookStatus;
+          if (typeof answer?.callBackDelay === 'number') delaySeconds = answer.callBackDelay;
+        } catch (err) {
+          status = `INVOCATION_FAILED (${(err as Error).message.slice(0, 200)})`;
+        }
+        if (sd.status !== 'IN_PROGRESS' || this.closed) return false;
+        sd.hookRuns.push({ stage, hookTargetArn: hook.hookTargetArn, at: epochSeconds(), status });
+        sd.updatedAt = epochSeconds();
+        this.store.changed();
+        if (status === 'SUCCEEDED') break;
+        if (status === 'IN_PROGRESS' && invocation < 1000) {
+          await new Promise<void>((r) =>
+            setTimeout(r, Math.max(1, (delaySeconds / 60) * this.phaseMs)).unref(),
+          );
+          if (sd.status !== 'IN_PROGRESS' || this.closed) return false;
+          continue;
+        }
+        this.beginRollback(
+          sd,
+          s,
+          'LIFECYCLE_HOOK',
+          `Lifecycle hook ${hook.hookTargetArn} at ${stage} returned ${status}: rolling back.`,
+        );
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private succeed(sd: StoredServiceDeployment, s: StoredService): void {
+    const now = epochSeconds();
+    const target = this.deploymentIn(s, sd.target.deploymentId);
+    sd.status = 'SUCCESSFUL';
+    sd.statusReason = 'Service deployment completed successfully.';
+    sd.lifecycleStage = 'CLEAN_UP';
+    sd.finishedAt = sd.updatedAt = now;
+    if (target) {
+      target.status = 'PRIMARY';
+      target.rolloutState = 'COMPLETED';
+      target.rolloutStateReason = `ECS deployment ${target.id} completed.`;
+      target.runningCount = target.desiredCount;
+      target.updatedAt = now;
+      s.deployments = [target];
+    }
+    s.stableTaskDefinition = sd.target.taskDefinition;
+    this.addEvent(s, `has stopped ${sd.desiredCount} running tasks of the source revision.`);
+    this.addEvent(s, `deployment ${sd.target.deploymentId} deployment completed.`);
+    this.addEvent(s, 'has reached a steady state.');
+    this.store.changed();
+    if (target) this.emit(s, target, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', target.rolloutStateReason);
+  }
+
+  /**
+   * Starts a rollback: the service deployment goes ROLLBACK_REQUESTED, the target's ECS deployment FAILED
+   * (SERVICE_DEPLOYMENT_FAILED), and a rollback deployment on the source revision starts
+   * (SERVICE_DEPLOYMENT_IN_PROGRESS, "sent for both initial deployments and rollback deployments").
+   */
+  private beginRollback(
+    sd: StoredServiceDeployment,
+    s: StoredService,
+    cause: RollbackCause,
+    reason: string,
+  ): void {
+    const now = epochSeconds();
+    sd.status = 'ROLLBACK_REQUESTED';
+    sd.statusReason = reason;
+    sd.updatedAt = now;
+    sd.rollback = { reason, startedAt: now, serviceRevisionArn: sd.source.arn, cause };
+    const target = this.deploymentIn(s, sd.target.deploymentId);
+    const rollback = this.startDeploymentSilently(s, sd.source.taskDefinition);
+    sd.source.deploymentId = rollback.id;
+    if (target) {
+      target.rolloutState = 'FAILED';
+      target.rolloutStateReason = reason;
+      target.updatedAt = now;
+    }
+    this.addEvent(s, `deployment ${sd.target.deploymentId} deployment failed: ${reason}`);
+    this.addEvent(s, `rolling back to deployment ${rollback.id}.`);
+    this.store.changed();
+    if (target) {
+      this.emit(
+        s,
+        target,
+        'SERVICE_DEPLOYMENT_FAILED',
+        'ERROR',
+        `${reason} Rolling back to deploymentId ${rollback.id}.`,
+      );
+    }
+    this.emit(
+      s,
+      rollback,
+      'SERVICE_DEPLOYMENT_IN_PROGRESS',
+      'INFO',
+      `ECS deployment ${rollback.id} in progress: rolling back.`,
+    );
+    this.scheduleStep(sd, this.phaseMs);
+  }
+
+  private rollbackInProgress(sd: StoredServiceDeployment, s: StoredService): void {
+    sd.status = 'ROLLBACK_IN_PROGRESS';
+    // Production and test traffic go back to the source revision first.
+    sd.productionWeight = 0;
+    sd.testWeight = 0;
+    this.addEvent(s, 'rollback: production and test traffic back on the source revision.');
+    this.store.changed();
+    this.scheduleStep(sd, this.phaseMs);
+  }
+
+  private rollbackDone(sd: StoredServiceDeployment, s: StoredService): void {
+    const now = epochSeconds();
+    sd.status = 'ROLLBACK_SUCCESSFUL';
+    sd.finishedAt = sd.updatedAt = now;
+    sd.targetRunning = 0;
+    const rollback = this.deploymentIn(s, sd.source.deploymentId);
+    if (rollback) {
+      rollback.rolloutState = 'COMPLETED';
+      rollback.rolloutStateReason = `ECS deployment ${rollback.id} completed.`;
+      rollback.runningCount = rollback.desiredCount;
+      rollback.updatedAt = now;
+      s.deployments = [rollback];
+    }
+    s.taskDefinition = sd.source.taskDefinition;
+    s.stableTaskDefinition = sd.source.taskDefinition;
+    this.addEvent(s, `deployment ${sd.source.deploymentId} deployment completed (rollback).`);
+    this.addEvent(s, 'has reached a steady state.');
+    this.store.changed();
+    if (rollback) this.emit(s, rollback, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', rollback.rolloutStateReason);
+  }
+
+  private stopped(sd: StoredServiceDeployment, s: StoredService): void {
+    const now = epochSeconds();
+    sd.status = 'STOPPED';
+    sd.stoppedAt = sd.finishedAt = sd.updatedAt = now;
+    const target = this.deploymentIn(s, sd.target.deploymentId);
+    this.addEvent(s, `deployment ${sd.target.deploymentId} stopped (ABORT) at ${sd.lifecycleStage}.`);
+    this.store.changed();
+    if (target) this.emit(s, target, 'SERVICE_DEPLOYMENT_FAILED', 'ERROR', sd.statusReason);
+  }
+
+  private serviceDeploymentByArn(arn: unknown): StoredServiceDeployment {
+    const sd = typeof arn === 'string' ? this.serviceDeploymentStore[arn] : undefined;
+    if (!sd) {
+      throw new AwsServiceError(
+        'ServiceDeploymentNotFoundException',
+        `The service deployment ${String(arn)} does not exist.`,
+      );
+    }
+    return sd;
+  }
+
+  private listServiceDeployments(input: Record<string, unknown>) {
+    const cluster = this.cluster(input.cluster);
+    const name = shortName(requireString(input, 'service', 'InvalidParameterException'));
+    const s = this.store.data.services[this.serviceKey(cluster.name, name)];
+    if (!s) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
+    const wanted = Array.isArray(input.status) ? new Set(input.status as string[]) : undefined;
+    const created = (input.createdAt ?? {}) as { before?: number; after?: number };
+    const all = Object.values(this.serviceDeploymentStore)
+      .filter((sd) => sd.serviceArn === s.arn)
+      .filter((sd) => !wanted || wanted.has(sd.status))
+      .filter((sd) => created.after === undefined || sd.createdAt >= Number(created.after))
+      .filter((sd) => created.before === undefined || sd.createdAt <= Number(created.before))
+      .sort((a, b) => b.createdAt - a.createdAt || (b.arn > a.arn ? 1 : -1))
+      .map(briefJson);
+    const { page, nextToken } = paginate(all, input.maxResults, input.nextToken, 20);
+    return { serviceDeployments: page, nextToken };
+  }
+
+  private describeServiceDeployments(input: Record<string, unknown>) {
+    const arns = input.serviceDeploymentArns;
+    if (!Array.isArray(arns) || arns.length === 0 || arns.length > 20) {
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'serviceDeploymentArns must list from 1 to 20 service deployment ARNs.',
+      );
+    }
+    const serviceDeployments: unknown[] = [];
+    const failures: unknown[] = [];
+    for (const arn of arns as string[]) {
+      const sd = this.serviceDeploymentStore[arn];
+      if (sd) serviceDeployments.push(serviceDeploymentJson(sd));
+      else failures.push({ arn, reason: 'MISSING', detail: 'The service deployment does not exist.' });
+    }
+    return { serviceDeployments, failures };
+  }
+
+  /**
+   * StopServiceDeployment: ROLLBACK (the default) or ABORT, accepted in PENDING, IN_PROGRESS,
+   * STOP_REQUESTED, ROLLBACK_REQUESTED and ROLLBACK_IN_PROGRESS; a stop already under way continues.
+   */
+  private stopServiceDeployment(input: Record<string, unknown>) {
+    const sd = this.serviceDeploymentByArn(input.serviceDeploymentArn);
+    const stopType = input.stopType ?? 'ROLLBACK';
+    if (stopType !== 'ROLLBACK' && stopType !== 'ABORT') {
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        `stopType must be ABORT or ROLLBACK; received ${String(stopType)}.`,
+      );
+    }
+    if (!STOPPABLE.has(sd.status)) {
+      throw new AwsServiceError(
+        'ConflictException',
+        `The service deployment ${sd.arn} is ${sd.status} and cannot be stopped.`,
+      );
+    }
+    const s = this.serviceOf(sd);
+    if (sd.status === 'IN_PROGRESS' || sd.status === 'PENDING') {
+      if (s && stopType === 'ROLLBACK') {
+        this.cancelTimerKey(sd.arn);
+        this.beginRollback(sd, s, 'USER', 'Rollback requested with StopServiceDeployment.');
+      } else if (s) {
+        this.cancelTimerKey(sd.arn);
+        sd.status = 'STOP_REQUESTED';
+        sd.statusReason = 'Stop (ABORT) requested with StopServiceDeployment.';
+        sd.updatedAt = epochSeconds();
+        this.store.changed();
+        this.scheduleStep(sd, this.phaseMs);
+      }
+    }
+    return { serviceDeploymentArn: sd.arn };
+  }
+
+  /** Every service deployment (read-only view for the console and tests). */
+  serviceDeployments(): StoredServiceDeployment[] {
+    return Object.values(this.serviceDeploymentStore);
+  }
+
+  /**
+   * The task definition test traffic reaches on a service: the target revision of a service deployment
+   * whose test traffic moved to it, else what runs.
+   */
+  testTrafficTaskDefinition(cluster: string, service: string): StoredTaskDefinition | undefined {
+    const s = this.findService(cluster, service);
+    if (!s) return undefined;
+    const live = Object.values(this.serviceDeploymentStore).find(
+      (sd) => sd.serviceArn === s.arn && !FINAL.has(sd.status) && sd.testWeight > 0,
+    );
+    if (!live) return this.runningTaskDefinition(cluster, service);
+    try {
+      return this.resolveTaskDefinition(live.target.taskDefinition);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether the images of a task definition start (per their manifest annotations). */
@@ -549,6 +1081,7 @@ export class EcsEmulator implements AwsServiceEmulator {
       const stopped = drained.reduce((n, x) => n + x.runningCount, 0);
       s.deployments = [d];
       s.stableTaskDefinition = d.taskDefinition;
+      this.logEnd(d, 'COMPLETED');
       if (stopped) this.addEvent(s, `has stopped ${stopped} running tasks: (task ${randomHex(16)}).`);
       this.addEvent(s, `deployment ${d.id} deployment completed.`);
       this.addEvent(s, 'has reached a steady state.');
@@ -568,6 +1101,7 @@ export class EcsEmulator implements AwsServiceEmulator {
       return;
     }
     d.rolloutState = 'FAILED';
+    this.logEnd(d, 'FAILED');
     if (d.rollbackTo) {
       d.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
       this.addEvent(s, `deployment ${d.id} deployment failed: tasks failed to start.`);
@@ -592,8 +1126,10 @@ export class EcsEmulator implements AwsServiceEmulator {
   }
 
   private startDeploymentSilently(s: StoredService, taskDefinition: string): StoredDeployment {
+    const inFlight = s.deployments.filter((x) => x.rolloutState === 'IN_PROGRESS');
     for (const x of s.deployments) x.status = 'ACTIVE';
     const d = this.newDeployment(s, taskDefinition);
+    this.logStart(s, d, 'rollback', inFlight);
     d.rolloutStateReason = `ECS deployment ${d.id} in progress.`;
     s.deployments.unshift(d);
     s.taskDefinition = taskDefinition;
@@ -702,6 +1238,42 @@ export class EcsEmulator implements AwsServiceEmulator {
   /** Whether a task definition's images start (exposed for CodeDeploy emulation). */
   canStart(taskDefinition: string): boolean {
     return this.imagesStart(taskDefinition);
+  }
+
+  /** The deployment log, oldest first (see {@link DeploymentLogEntry}). */
+  deploymentLog(): readonly DeploymentLogEntry[] {
+    return this.store.data.deploymentLog ?? [];
+  }
+
+  private logStart(
+    s: StoredService,
+    d: StoredDeployment,
+    kind: DeploymentLogEntry['kind'],
+    inFlight: StoredDeployment[],
+  ): void {
+    const log = (this.store.data.deploymentLog ??= []);
+    log.push({
+      service: s.arn,
+      deploymentId: d.id,
+      taskDefinition: d.taskDefinition,
+      kind,
+      startedAt: Date.now(),
+      outcome: 'IN_PROGRESS',
+      overlapped: inFlight.map((x) => x.id),
+    });
+    if (log.length > DEPLOYMENT_LOG_LIMIT) log.splice(0, log.length - DEPLOYMENT_LOG_LIMIT);
+    this.store.changed();
+  }
+
+  private logEnd(d: StoredDeployment, outcome: DeploymentLogEntry['outcome']): void {
+    const log = this.store.data.deploymentLog ?? [];
+    for (let i = log.length - 1; i >= 0; i--) {
+      if (log[i].deploymentId === d.id) {
+        if (log[i].outcome === 'IN_PROGRESS') Object.assign(log[i], { outcome, endedAt: Date.now() });
+        break;
+      }
+    }
+    this.store.changed();
   }
 
   /** All services (read-only view for the console). */

@@ -41,6 +41,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
       clusters: {},
       services: {},
       taskDefinitions: {},
+      serviceDeployments: {},
     })),
     ssm: new JsonStore<SsmState>(join(dir, 'ssm.json'), () => ({ parameters: {} })),
     codeDeploy: new JsonStore<CodeDeployState>(join(dir, 'codedeploy.json'), () => ({

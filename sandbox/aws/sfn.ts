@@ -217,8 +217,11 @@ export class SfnEmulator implements AwsServiceEmulator {
     definition: StateMachineDefinition,
     lambdas: LocalLambdas,
   ): LocalStateMachine {
-    // Validate now, so a broken definition fails at start-up, not at the first release.
+    // Validate now, so a broken definition fails at start-up, not at the first release. Also the form each
+    // execution runs (explicit timeouts), which `run` then does not validate again: asl-validator compiles its
+    // JSON schema with ajv on every check, ~170 ms of CPU per execution (bench/README.md, "Scaling").
     new StateMachine(definition, { validationOptions: { checkArn: false } });
+    new StateMachine(withExplicitTimeouts(definition), { validationOptions: { checkArn: false } });
     const machine: LocalStateMachine = {
       name,
       arn: `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:${name}`,
@@ -383,7 +386,8 @@ export class SfnEmulator implements AwsServiceEmulator {
     for (const [name, state] of tasks) {
       overrides[name] = (taskInput) => this.runTask(m, e, name, state, taskInput);
     }
-    const sm = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    // Validated once in registerStateMachine (same definition, same explicit timeouts).
+    const sm = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const execution = sm.run(input as never, {
       overrides: { taskResourceLocalHandlers: overrides as never },
       context: context as never,

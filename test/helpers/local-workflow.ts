@@ -122,7 +122,13 @@ export function happyHandlers(config: ShipgateConfig, input: ReleaseInput = test
     handlers[`Await rollout ${env}`] = (p) => rolloutOutcome(env, p);
     handlers[`Check rollout ${env}`] = (p) => ({ settled: true, outcome: rolloutOutcome(env, p) });
     handlers[`Verify ${env}`] = () => ({ passed: true, checks: [{ service: 'web', status: 200 }] });
-    handlers[`Roll back ${env}`] = () => ({ rolledBack: [] });
+    handlers[`Start rollback ${env}`] = (p) => ({
+      service: (p.image as { service: string }).service,
+      untouched: {
+        service: (p.image as { service: string }).service,
+        reason: 'never rolled out by Shipgate',
+      },
+    });
   }
   return handlers;
 }

@@ -55,6 +55,28 @@ describe('configuration', () => {
     expect(parseConfig(raw).rollout.lockLease).toBe(2100);
   });
 
+  it('refuses what ECS would refuse at UpdateService, naming the path and the limit', () => {
+    const raw = structuredClone(loadRaw());
+    const prod = (raw.services as Record<string, { environments: Record<string, Record<string, unknown>> }>)[
+      'billing-app'
+    ].environments.production;
+    prod.canaryPercent = 12.25;
+    expect(() => parseConfig(raw)).toThrow(
+      /services\.billing-app\.environments\.production\.canaryPercent: expected a percentage from 0\.1 to 100 in steps of 0\.1.*received 12\.25/,
+    );
+    prod.canaryPercent = 12.5;
+    expect(() => parseConfig(raw)).not.toThrow();
+    prod.linearStepPercent = 2;
+    expect(() => parseConfig(raw)).toThrow(
+      /linearStepPercent: expected at least 3 \(ECS linearConfiguration\.stepPercent is 3–100\)/,
+    );
+    delete prod.linearStepPercent;
+    prod.bakeTime = '25h';
+    expect(() => parseConfig(raw)).toThrow(
+      /production\.bakeTime: expected at most 1440 minutes \(24h\).*received 90000 s/,
+    );
+  });
+
   it('explains a missing file and how to fix it', () => {
     expect(() => loadConfig('/nonexistent/shipgate.yaml')).toThrow(
       /Cannot read the Shipgate config.*SHIPGATE_CONFIG/,

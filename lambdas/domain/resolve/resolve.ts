@@ -4,6 +4,7 @@ import { ecr as defaultEcr } from '../../shared/clients/ecr';
 import { ssm as defaultSsm } from '../../shared/clients/ssm';
 import { formatIssues, getEnvironment, type ShipgateConfig } from '../../shared/config';
 import { contractParameterName, deployContractSchema, type DeployContract } from '../../shared/contract';
+import { planRollout } from '../rollout/strategy';
 import { ConfigError, ContractError, ImageNotFoundError, ShipgateError } from '../../shared/errors';
 import type { ReleaseInput, ResolvedImage, ResolvedRelease } from '../../shared/release';
 
@@ -129,6 +130,9 @@ export async function readContract(
       `Deploy contract ${name} names ECR repository "${parsed.data.repository}" but the Shipgate config has services.${service}.repository = "${expected}"; make them agree.`,
     );
   }
+  // What ECS would refuse at UpdateService (strategy the contract cannot run, limits) is refused now,
+  // before anyone is asked to approve.
+  planRollout(parsed.data, config, service, environment);
   return parsed.data;
 }
 

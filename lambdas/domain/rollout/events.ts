@@ -4,6 +4,7 @@ import type { RolloutDeps } from './deps';
 import { describeService } from './deploy';
 import { evaluateEcsService } from './evaluate';
 import { getRecord, getRecordByGroup } from './records';
+import { settleRollbackFromEvent } from './rollback-wait';
 import { finish, observe, settlementFor } from './settle';
 import type { Observation, RolloutRecord } from './types';
 
@@ -80,6 +81,7 @@ function ignored(reason: string): EventHandling {
 
 function waiting(record: RolloutRecord | undefined, what: string): string | undefined {
   if (!record) return `no rollout record for ${what}`;
+  if (record.rollback?.status === 'IN_PROGRESS') return undefined;
   if (record.status !== 'IN_PROGRESS') return `the rollout of ${what} already ended (${record.status})`;
   return undefined;
 }
@@ -96,6 +98,13 @@ async function handleEcsEvent(
   const record = await getRecord(names.clusterName, names.serviceName, deps);
   const notWaiting = waiting(record, what);
   if (notWaiting || !record) return ignored(notWaiting ?? what);
+
+  if (record.rollback?.status === 'IN_PROGRESS') return settleRollbackFromEvent(record, deps);
+  if (record.serviceDeploymentArn) {
+    // Blue/green family: the service deployment is the truth; a FAILED event arrives when ECS *starts*
+    // rolling back, and the rollback deployment's COMPLETED event when it is done (another deployment id).
+    return settleFromEvent(record, await observe(record, deps), deps);
+  }
 
   const svc = await describeService(
     {
@@ -152,6 +161,7 @@ async function handleCodeDeployEvent(
   const record = await getRecordByGroup(application, deploymentGroup, deps);
   const notWaiting = waiting(record, what);
   if (notWaiting || !record) return ignored(notWaiting ?? what);
+  if (record.rollback?.status === 'IN_PROGRESS') return settleRollbackFromEvent(record, deps);
   if (record.deploymentId && record.deploymentId !== deploymentId) {
     return ignored(
       `event for deployment ${deploymentId}, the release waits on ${record.deploymentId} (${what})`,

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RolloutDeps } from './deps';
 import { isConditionFailure } from './lock';
-import type { DeployedEntry, DeployedItem, RolloutOutcome, RolloutRecord } from './types';
+import type { DeployedEntry, DeployedItem, RollbackState, RolloutOutcome, RolloutRecord } from './types';
 
 /**
  * Table items of the rollout domain: the rollout record (waiter) per ECS service, the CodeDeploy alias
@@ -80,15 +80,22 @@ export async function setDeploymentId(
   record: RolloutRecord,
   deploymentId: string,
   deps: TableDeps,
+  serviceDeploymentArn?: string,
 ): Promise<boolean> {
   try {
     await deps.ddb.send(
       new UpdateCommand({
         TableName: deps.table,
         Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET deploymentId = :d',
+        UpdateExpression: serviceDeploymentArn
+          ? 'SET deploymentId = :d, serviceDeploymentArn = :sd'
+          : 'SET deploymentId = :d',
         ConditionExpression: 'attempt = :a',
-        ExpressionAttributeValues: { ':d': deploymentId, ':a': record.attempt },
+        ExpressionAttributeValues: {
+          ':d': deploymentId,
+          ':a': record.attempt,
+          ...(serviceDeploymentArn ? { ':sd': serviceDeploymentArn } : {}),
+        },
       }),
     );
     return true;
@@ -343,4 +350,138 @@ export async function restoreEntry(
     deps,
   );
   return item!;
+}
+
+/**
+ * Starts "Roll back <env>" on an attempt: stores its rollback state (with the task token that waits for
+ * it). Only once per attempt; returns false when a rollback was already stored (the caller re-parks).
+ */
+export async function putRollback(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  rollback: RollbackState,
+  deps: TableDeps,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET #rollback = :r',
+        ConditionExpression: 'attempt = :a AND attribute_not_exists(#rollback)',
+        ExpressionAttributeNames: { '#rollback': 'rollback' },
+        ExpressionAttributeValues: { ':r': rollback, ':a': record.attempt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** Records what a rollback waits on once ECS / CodeDeploy answered (deployment id, service deployment). */
+export async function setRollbackTarget(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  target: { deploymentId?: string; serviceDeploymentArn?: string },
+  deps: TableDeps,
+): Promise<void> {
+  const sets: string[] = [];
+  const values: Record<string, unknown> = { ':a': record.attempt, ':inProgress': 'IN_PROGRESS' };
+  if (target.deploymentId) {
+    sets.push('#rollback.deploymentId = :d');
+    values[':d'] = target.deploymentId;
+  }
+  if (target.serviceDeploymentArn) {
+    sets.push('#rollback.serviceDeploymentArn = :sd');
+    values[':sd'] = target.serviceDeploymentArn;
+  }
+  if (!sets.length) return;
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attempt = :a AND #rollback.#st = :inProgress',
+        ExpressionAttributeNames: { '#rollback': 'rollback', '#st': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/** Makes `taskToken` the one a rollback in flight resumes. Returns false once it settled. */
+export async function registerRollbackToken(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  taskToken: string,
+  executionArn: string,
+  deps: TableDeps,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET #rollback.taskToken = :t, #rollback.executionArn = :e',
+        ConditionExpression: 'attempt = :a AND #rollback.#st = :inProgress',
+        ExpressionAttributeNames: { '#rollback': 'rollback', '#st': 'status' },
+        ExpressionAttributeValues: {
+          ':t': taskToken,
+          ':e': executionArn,
+          ':a': record.attempt,
+          ':inProgress': 'IN_PROGRESS',
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Ends a rollback exactly once: COMPLETED marks the attempt ROLLED_BACK, FAILED keeps its status; both drop
+ * the task tokens. The winner gets the record as it was (with the token to resume); everyone else
+ * `undefined`.
+ */
+export async function settleRollback(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  outcome: { status: 'COMPLETED' } | { status: 'FAILED'; failure: { error: string; cause: string } },
+  finishedAt: string,
+  deps: TableDeps,
+): Promise<RolloutRecord | undefined> {
+  const values: Record<string, unknown> = {
+    ':s': outcome.status,
+    ':f': finishedAt,
+    ':a': record.attempt,
+    ':inProgress': 'IN_PROGRESS',
+  };
+  let set = '#rollback.#st = :s, #rollback.finishedAt = :f';
+  if (outcome.status === 'COMPLETED') {
+    set += ', #st = :rolledBack, finishedAt = if_not_exists(finishedAt, :f)';
+    values[':rolledBack'] = 'ROLLED_BACK';
+  } else {
+    set += ', #rollback.failure = :failure';
+    values[':failure'] = outcome.failure;
+  }
+  try {
+    const out = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: `SET ${set} REMOVE #rollback.taskToken, taskToken`,
+        ConditionExpression: 'attempt = :a AND #rollback.#st = :inProgress',
+        ExpressionAttributeNames: { '#rollback': 'rollback', '#st': 'status' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes as RolloutRecord;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
 }

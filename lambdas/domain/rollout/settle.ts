@@ -6,6 +6,8 @@ import { shortTaskDefinition } from './deps';
 import { describeService, getCodeDeployDeployment } from './deploy';
 import { evaluateCodeDeploy, evaluateEcsService } from './evaluate';
 import { releaseLock } from './lock';
+import { describeServiceDeployment, evaluateServiceDeployment } from './service-deployments';
+import { verifyHook } from '../../shared/env';
 import { getRecord, recordDeployed, settleRecord, type Settlement } from './records';
 import type { Observation, RolloutRecord } from './types';
 
@@ -79,7 +81,7 @@ export function settlementFor(
     return {
       status: 'FAILED',
       failure: {
-        error: 'RolloutFailed',
+        error: observation.error ?? 'RolloutFailed',
         cause: failureCause(record, observation.reason, observation.rolledBackTo),
       },
     };
@@ -129,6 +131,13 @@ export async function observe(
       return { state: 'IN_PROGRESS', detail: 'CodeDeploy deployment not recorded yet' };
     const info = await getCodeDeployDeployment(record.deploymentId, deps);
     return evaluateCodeDeploy(info, record.previousTaskDefinitionArn);
+  }
+  if (record.serviceDeploymentArn) {
+    return evaluateServiceDeployment(await describeServiceDeployment(record.serviceDeploymentArn, deps), {
+      previousTaskDefinitionArn: record.previousTaskDefinitionArn,
+      verifyHookArn: verifyHook()?.arn,
+      verifyFailure: record.verifyFailure,
+    });
   }
   const service =
     svc ??

@@ -21,7 +21,8 @@ import {
   type Settlement,
 } from './records';
 import { deliver, finish, observe, settlementFor, storedSettlement } from './settle';
-import { planRollout, type RolloutPlan } from './strategy';
+import { findInFlightServiceDeployment } from './service-deployments';
+import { planRollout, TRAFFIC_SHIFTING, type RolloutPlan } from './strategy';
 import {
   rolloutTaskInputSchema,
   type CheckRolloutInput,
@@ -228,13 +229,17 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       throw err;
     }
     deploymentStarted = true;
-    await setDeploymentId(record, deploymentId, deps);
+    const serviceDeploymentArn = TRAFFIC_SHIFTING.includes(plan.strategy)
+      ? await findInFlightServiceDeployment(plan, deps)
+      : undefined;
+    await setDeploymentId(record, deploymentId, deps, serviceDeploymentArn);
     logger.info('rollout started', {
       serviceName: image.service,
       environment,
       releaseId: release.id,
       strategy: plan.strategy,
       deploymentId,
+      serviceDeploymentArn,
       taskDefinitionArn,
       previousTaskDefinitionArn,
     });

@@ -1,8 +1,9 @@
 import type { CreateDeploymentCommandInput } from '@aws-sdk/client-codedeploy';
-import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
+import type { DeploymentConfiguration, DeploymentLifecycleHook } from '@aws-sdk/client-ecs';
 import type { DeploymentStrategy, ShipgateConfig } from '../../shared/config';
 import { getEnvironment, rolloutSettings } from '../../shared/config';
 import type { DeployContract } from '../../shared/contract';
+import { verifyHook } from '../../shared/env';
 import { ConfigError, ContractError } from '../../shared/errors';
 import { resourceName } from './deps';
 
@@ -45,19 +46,37 @@ export interface RolloutPlan {
   };
   /** Shortest time the strategy can take (bake and step waits), in seconds. */
   minimumSeconds: number;
+  /** Blue/green family: what ECS shifts traffic with (from the contract). */
+  blueGreen?: NonNullable<DeployContract['blueGreen']>;
+  /** Lifecycle hooks the infrastructure added (from the contract). */
+  lifecycleHooks: DeployContract['lifecycleHooks'];
 }
 
 function explicitStrategy(
   config: ShipgateConfig,
   service: string,
   environment: string,
-): DeploymentStrategy | undefined {
+): { strategy: DeploymentStrategy; path: string } | undefined {
   const env = getEnvironment(config, environment);
   const svc = config.services[service];
-  return svc?.environments[environment]?.strategy ?? svc?.rollout.strategy ?? env.rollout.strategy;
+  const index = config.environments.indexOf(env);
+  const candidates: [DeploymentStrategy | undefined, string][] = [
+    [svc?.environments[environment]?.strategy, `services.${service}.environments.${environment}.strategy`],
+    [svc?.rollout.strategy, `services.${service}.rollout.strategy`],
+    [env.rollout.strategy, `environments[${index}].rollout.strategy`],
+  ];
+  const found = candidates.find(([s]) => s !== undefined);
+  return found ? { strategy: found[0]!, path: found[1] } : undefined;
 }
 
-const TRAFFIC_SHIFTING: readonly DeploymentStrategy[] = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
+/** The fields of the contract's `blueGreen` object, for messages. */
+const BLUE_GREEN_FIELDS =
+  'alternateTargetGroupArn, productionListenerRuleArn, testListenerRuleArn, infrastructureRoleArn, testUrl';
+
+/** Strategies ECS runs as service deployments with traffic shifting. */
+export const TRAFFIC_SHIFTING: readonly DeploymentStrategy[] = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
+
+type LifecycleHookConfig = DeploymentLifecycleHook;
 
 /**
  * Chooses the strategy and its parameters. The contract says how the infrastructure is built (ECS
@@ -74,7 +93,8 @@ export function planRollout(
   environment: string,
 ): RolloutPlan {
   const settings = rolloutSettings(config, service, environment);
-  const strategy = explicitStrategy(config, service, environment) ?? contract.strategy;
+  const explicit = explicitStrategy(config, service, environment);
+  const strategy = explicit?.strategy ?? contract.strategy;
   if ((strategy === 'CODEDEPLOY') !== (contract.strategy === 'CODEDEPLOY')) {
     throw new ContractError(
       `Service "${service}" in "${environment}": the config asks for ${strategy} but the deploy contract says the service is built for ${contract.strategy}. ` +
@@ -94,7 +114,18 @@ export function planRollout(
     containerPort: contract.containerPort,
     alarms: [...contract.alarms],
     minimumSeconds: 0,
+    lifecycleHooks: contract.lifecycleHooks.map((h) => ({ ...h, lifecycleStages: [...h.lifecycleStages] })),
+    ...(contract.blueGreen ? { blueGreen: { ...contract.blueGreen } } : {}),
   };
+  if (TRAFFIC_SHIFTING.includes(strategy) && !contract.blueGreen) {
+    const asked = explicit
+      ? `the config (${explicit.path}) asks for ${strategy}`
+      : `the contract says ${strategy}`;
+    throw new ContractError(
+      `Service "${service}" in "${environment}": ${asked} but the deploy contract (strategy ${contract.strategy}) has no blueGreen {${BLUE_GREEN_FIELDS}}. ` +
+        `ECS needs an alternate target group, production and test listener rules and an infrastructure role to shift traffic; publish them from the Terraform ecs-service module or choose ROLLING.`,
+    );
+  }
   if (TRAFFIC_SHIFTING.includes(strategy)) {
     plan.bakeTimeInMinutes = bakeMinutes ?? ECS_DEFAULTS.bakeTimeInMinutes;
     plan.minimumSeconds = plan.bakeTimeInMinutes * 60;
@@ -147,6 +178,7 @@ export function planRollout(
 export function buildDeploymentConfiguration(
   plan: RolloutPlan,
   current: DeploymentConfiguration | undefined,
+  hook: { arn: string; roleArn: string } | undefined = verifyHook(),
 ): DeploymentConfiguration {
   const cfg: DeploymentConfiguration = {
     deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -158,7 +190,25 @@ export function buildDeploymentConfiguration(
   };
   if (current?.maximumPercent !== undefined) cfg.maximumPercent = current.maximumPercent;
   if (current?.minimumHealthyPercent !== undefined) cfg.minimumHealthyPercent = current.minimumHealthyPercent;
-  if (current?.lifecycleHooks?.length) cfg.lifecycleHooks = current.lifecycleHooks;
+  if (TRAFFIC_SHIFTING.includes(plan.strategy)) {
+    // The contract's hooks, then Shipgate's verify hook: the smoke check on test traffic, before any
+    // production traffic moves (a FAILED answer makes ECS roll back).
+    const hooks: LifecycleHookConfig[] = plan.lifecycleHooks.map((h) => ({
+      hookTargetArn: h.hookTargetArn,
+      roleArn: h.roleArn,
+      lifecycleStages: [...h.lifecycleStages],
+    }));
+    if (hook) {
+      hooks.push({
+        hookTargetArn: hook.arn,
+        roleArn: hook.roleArn,
+        lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+      });
+    }
+    if (hooks.length) cfg.lifecycleHooks = hooks;
+  } else if (current?.lifecycleHooks?.length) {
+    cfg.lifecycleHooks = current.lifecycleHooks;
+  }
   if (plan.bakeTimeInMinutes !== undefined) cfg.bakeTimeInMinutes = plan.bakeTimeInMinutes;
   if (plan.canary) cfg.canaryConfiguration = { ...plan.canary };
   if (plan.linear) cfg.linearConfiguration = { ...plan.linear };

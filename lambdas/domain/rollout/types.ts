@@ -80,7 +80,44 @@ export type Observation =
       reason: string;
       /** The task definition the service went back to, when it did. */
       rolledBackTo?: string;
+      /** Step Functions error name when it is not `RolloutFailed` (e.g. `VerifyFailed` from the test-traffic hook). */
+      error?: string;
     };
+
+/** A rollback Shipgate runs ("Roll back <env>") on a rollout record, waited for with a task token. */
+export interface RollbackState {
+  status: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  /** Task token of "Start/Await rollback <env>". Never logged, never returned. */
+  taskToken?: string;
+  executionArn: string;
+  /** Task definition that was serving (this release's) and the one the rollback goes to. */
+  from: string;
+  to: string;
+  by: RolledBackService['by'];
+  /** ECS deployment (`ecs-svc/…`) or CodeDeploy deployment the rollback waits on, when there is one. */
+  deploymentId?: string;
+  /** Service deployment (blue/green family) the rollback waits on: our stopped one, or a new one. */
+  serviceDeploymentArn?: string;
+  startedAt: string;
+  finishedAt?: string;
+  failure?: { error: string; cause: string };
+}
+
+/** Payload of `rollback` ("Start rollback <env>" / "Await rollback <env>", `waitForTaskToken`). */
+export const rollbackTaskInputSchema = rolloutTaskInputSchema.extend({
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).partial().nullish(),
+});
+/** Payload of `rollback`. */
+export type RollbackTaskInput = z.infer<typeof rollbackTaskInputSchema>;
+
+/** Result of one service's rollback (one element of `$.rollback`). */
+export type ServiceRollbackResult =
+  | { service: string; rolledBack: RolledBackService }
+  | { service: string; untouched: { service: string; reason: string } };
+
+/** Result of `check-rollback`. */
+export type CheckRollbackResult =
+  { settled: true; result: ServiceRollbackResult } | { settled: false; elapsedSeconds: number };
 
 /** Lifecycle of a rollout record. */
 export type RolloutStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'ROLLED_BACK';
@@ -115,6 +152,12 @@ export interface RolloutRecord {
   previousTaskDefinitionArn: string;
   /** Set once the deployment started. */
   deploymentId?: string;
+  /** Blue/green family: the ECS service deployment of this rollout. */
+  serviceDeploymentArn?: string;
+  /** Set by the test-traffic verify hook when its smoke check failed (what "VerifyFailed" reports). */
+  verifyFailure?: string;
+  /** "Roll back <env>" of this attempt, once started. */
+  rollback?: RollbackState;
   codeDeployApplication?: string;
   codeDeployGroup?: string;
   startedAt: string;

@@ -36,10 +36,19 @@ export function secretsEqual(received: string, expected: string): boolean {
  * Authenticates a GitLab delivery.
  *
  * - When a signing key (`webhookSigningKey`, `whsec_…`) is configured, a valid Standard Webhooks signature
- *   over the raw body is required, with `webhook-timestamp` within 5 minutes of now, whatever
- *   `X-Gitlab-Token` says: Shipgate never falls back to the token.
- * - Otherwise `X-Gitlab-Token` must equal `webhookToken` (constant-time).
+ *   over the raw body is required, with `webhook-timestamp` within 5 minutes of now: Shipgate never falls
+ *   back to the token. When the delivery *also* carries `X-Gitlab-Token` (GitLab sends it beside the
+ *   signature when the hook has a secret token), that token must be right too: a signed delivery with a
+ *   wrong token is refused, so a misconfigured or leaked hook shows up instead of going unnoticed.
+ * - Otherwise `X-Gitlab-Token` must equal `webhookToken` (constant-time). Signature headers are not
+ *   checked then (Shipgate has no key to check them with).
  * - With neither configured every delivery is refused (a misconfiguration never opens the door).
+ *
+ * | signing key configured | X-Gitlab-Token sent | accepted when                                  |
+ * |------------------------|---------------------|------------------------------------------------|
+ * | yes                    | no                  | the signature is valid                         |
+ * | yes                    | yes                 | the signature is valid **and** the token equals `webhookToken` |
+ * | no                     | any                 | the token equals `webhookToken`                |
  *
  * @returns how the delivery authenticated.
  * @throws UnauthorizedError saying what was wrong (never the secret or what it should have been).
@@ -53,6 +62,21 @@ export async function authenticateDelivery(
   const signingKey = await getSecret('webhookSigningKey');
   if (signingKey) {
     verifySignature(signingKey, rawBody, headers, now().getTime());
+    const received = headers['x-gitlab-token'];
+    if (received !== undefined && received !== null) {
+      // Both present: both must be right.
+      const token = await getSecret('webhookToken');
+      if (!token) {
+        throw new UnauthorizedError(
+          'The delivery is signed and also carries X-Gitlab-Token, but Shipgate has no webhook token to check it against. Remove the secret token from the GitLab webhook, or set the Shipgate webhook token to it.',
+        );
+      }
+      if (!secretsEqual(received, token)) {
+        throw new UnauthorizedError(
+          'The signature is valid but X-Gitlab-Token does not match the Shipgate webhook token; when both are sent both must be right. Update the secret token of the GitLab webhook (or the Shipgate secret) so they agree, or remove it from the hook.',
+        );
+      }
+    }
     return 'signature';
   }
   const token = await getSecret('webhookToken');

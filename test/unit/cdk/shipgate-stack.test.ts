@@ -94,10 +94,19 @@ describe('ShipgateStack', () => {
     const rollout = statementsOf(stack.stepFunctions['start-rollout']);
     const update = rollout.find((s) => actions(s).includes('ecs:UpdateService'))!;
     expect(JSON.stringify(update.Resource)).toContain(':service/*');
-    const passRole = rollout.find((s) => actions(s).includes('iam:PassRole'))!;
-    expect(passRole.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
-    });
+    // Every PassRole names the one service it passes to: task roles to ECS tasks; hook roles and the
+    // infrastructure role to ECS itself.
+    const passRoles = rollout.filter((s) => actions(s).includes('iam:PassRole'));
+    expect(
+      passRoles.map((s) => s.Condition).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual([
+      { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
+    ]);
+    for (const s of passRoles) expect(actions(s)).toEqual(['iam:PassRole']);
+    // Blue/green family: StopServiceDeployment on service deployments only.
+    const stop = rollout.find((s) => actions(s).includes('ecs:StopServiceDeployment'))!;
+    expect(JSON.stringify(stop.Resource)).toContain(':service-deployment/*');
     // The HTTP Lambda and the non-rollout steps cannot touch ECS at all.
     for (const fn of [stack.httpFunction, stack.stepFunctions.scan, stack.stepFunctions['record-release']]) {
       expect(
@@ -106,6 +115,29 @@ describe('ShipgateStack', () => {
           .filter((a) => a.startsWith('ecs:') || a === 'iam:PassRole'),
       ).toEqual([]);
     }
+  });
+
+  it('lets ECS (and only ECS) invoke the verify hook, and only that function', () => {
+    const roles = ofType('AWS::IAM::Role').filter(([id]) => id === logicalId(stack.lifecycleHookRole));
+    expect(roles).toHaveLength(1);
+    const trust = roles[0][1].Properties.AssumeRolePolicyDocument as { Statement: Statement[] };
+    expect(trust.Statement.map((s) => (s as { Principal?: unknown }).Principal)).toEqual([
+      { Service: 'ecs.amazonaws.com' },
+    ]);
+    const statements = statementsOf({ role: stack.lifecycleHookRole });
+    expect(statements.length).toBeGreaterThan(0);
+    expect([...new Set(statements.flatMap(actions))]).toEqual(['lambda:InvokeFunction']);
+    for (const s of statements) {
+      expect(JSON.stringify(s.Resource)).toContain(logicalId(stack.stepFunctions['verify-hook']));
+    }
+    const env = (fn: unknown) =>
+      (
+        ofType('AWS::Lambda::Function').find(([id]) => id === logicalId(fn as never))![1].Properties
+          .Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+    expect(JSON.stringify(env(stack.stepFunctions['start-rollout']).SHIPGATE_VERIFY_HOOK_ARN)).toContain(
+      logicalId(stack.stepFunctions['verify-hook']),
+    );
   });
 
   it('reads deploy contracts only under the configured SSM prefix', () => {
@@ -218,6 +250,22 @@ describe('ShipgateStack', () => {
       StageName: '$default',
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
     });
+  });
+
+  it('puts every /api/* route behind the IAM authorizer (403 without SigV4) and no other route', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => ({
+      key: String(r.Properties.RouteKey),
+      auth: r.Properties.AuthorizationType ?? 'NONE',
+    }));
+    const api = routes.filter((r) => / \/api(\/|$)/.test(r.key));
+    expect(api.map((r) => r.key).sort()).toEqual(['GET /api/releases', 'GET /api/releases/{id}']);
+    expect(api.every((r) => r.auth === 'AWS_IAM')).toBe(true);
+    expect(routes.filter((r) => r.auth === 'AWS_IAM').length).toBe(api.length);
+    // An IAM route has no authorizer resource (AWS_IAM is built in); no other authorizer exists.
+    expect(ofType('AWS::ApiGatewayV2::Authorizer')).toHaveLength(0);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+    const invoke = Object.entries(outputs).find(([id]) => id.includes('ApiRoutesInvokeArn'));
+    expect(JSON.stringify(invoke?.[1].Value)).toContain('/$default/*/api/*');
   });
 
   it('sends ECS and CodeDeploy deployment events to rollout-events', () => {

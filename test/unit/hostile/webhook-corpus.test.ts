@@ -41,13 +41,16 @@ interface Attempt {
 
 interface Row {
   attack: string;
-  secret?: 'token' | 'signing';
+  /** `signing-only`: a whsec_ signing key and no webhook token configured. */
+  secret?: 'token' | 'signing' | 'signing-only';
   /** Deliveries made first (legitimately). */
   before?: () => Attempt[];
   attempt: () => Attempt;
   status: number;
   /** A fragment of the answer that says what was wrong (or why it was ignored). */
   says: RegExp;
+  /** Executions the attempt itself starts (the legitimate controls of a family start one). @default 0 */
+  starts?: number;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -237,6 +240,59 @@ const CORPUS: Row[] = [
       says: /"executionArn":"[^"]+inventory-app-p66604-/,
     };
   })(),
+  // --- Authentication: X-Gitlab-Token and signature both sent (issue 22): both must be right ---
+  {
+    attack: 'control: valid signature and the right X-Gitlab-Token',
+    secret: 'signing',
+    attempt: () => signed(pipelinePayload({ id: 66610 }), { token: FAKE_WEBHOOK_TOKEN }),
+    status: 202,
+    says: /"executionArn":"[^"]+inventory-app-p66610-/,
+    starts: 1,
+  },
+  {
+    attack: 'valid signature with a wrong X-Gitlab-Token (misconfigured or leaked hook)',
+    secret: 'signing',
+    attempt: () => signed(pipelinePayload({ id: 66611 }), { token: `${FAKE_WEBHOOK_TOKEN.slice(0, -1)}X` }),
+    status: 401,
+    says: /signature is valid but X-Gitlab-Token does not match/,
+  },
+  {
+    attack: 'right X-Gitlab-Token with a signature made with another key',
+    secret: 'signing',
+    attempt: () =>
+      gitlabDelivery(pipelinePayload({ id: 66612 }), { signingKey: OTHER_KEY, token: FAKE_WEBHOOK_TOKEN }),
+    status: 401,
+    says: /webhook-signature does not match/,
+  },
+  {
+    attack: 'wrong X-Gitlab-Token and a signature made with another key',
+    secret: 'signing',
+    attempt: () => gitlabDelivery(pipelinePayload({ id: 66613 }), { signingKey: OTHER_KEY, token: 'guess' }),
+    status: 401,
+    says: /webhook-signature does not match/,
+  },
+  {
+    attack: 'valid signature with an empty X-Gitlab-Token',
+    secret: 'signing',
+    attempt: () => signed(pipelinePayload({ id: 66614 }), { token: '' }),
+    status: 401,
+    says: /X-Gitlab-Token does not match/,
+  },
+  {
+    attack: 'control: valid signature and no X-Gitlab-Token (hook without a secret token)',
+    secret: 'signing',
+    attempt: () => signed(pipelinePayload({ id: 66615 })),
+    status: 202,
+    says: /"executionArn":"[^"]+inventory-app-p66615-/,
+    starts: 1,
+  },
+  {
+    attack: 'valid signature with an X-Gitlab-Token Shipgate has no token to check against',
+    secret: 'signing-only',
+    attempt: () => signed(pipelinePayload({ id: 66616 }), { token: FAKE_WEBHOOK_TOKEN }),
+    status: 401,
+    says: /no webhook token to check it against/,
+  },
   // --- Body and framing ---
   {
     attack: 'invalid JSON',
@@ -283,7 +339,27 @@ const CORPUS: Row[] = [
     attack: 'no X-Gitlab-Event header',
     attempt: () => deliver(gitlabPayload('pipeline_success'), { event: null }),
     status: 400,
-    says: /X-Gitlab-Event/,
+    says: /Missing X-Gitlab-Event header/,
+  },
+  {
+    attack: 'no X-Gitlab-Event header on a validly signed delivery',
+    secret: 'signing',
+    attempt: () => signed(gitlabPayload('pipeline_success'), { event: null }),
+    status: 400,
+    says: /Missing X-Gitlab-Event header/,
+  },
+  {
+    attack: 'X-Gitlab-Event of only whitespace',
+    attempt: () =>
+      deliver(gitlabPayload('pipeline_success'), { event: null, headers: { 'X-Gitlab-Event': ' \t ' } }),
+    status: 400,
+    says: /Missing X-Gitlab-Event header/,
+  },
+  {
+    attack: 'X-Gitlab-Event that GitLab never sends ("Pipeline")',
+    attempt: () => deliver(gitlabPayload('pipeline_success'), { event: 'Pipeline' }),
+    status: 400,
+    says: /Unknown X-Gitlab-Event "Pipeline"/,
   },
   {
     attack: 'body over the 4 MiB limit',
@@ -492,7 +568,7 @@ beforeEach(() => {
   }));
 });
 
-describe('hostile webhook corpus: every variant answers its status and starts no execution', () => {
+describe('hostile webhook corpus: every variant answers its status and starts no execution (controls: one)', () => {
   it('has at least 25 variants, each named once', () => {
     expect(CORPUS.length).toBeGreaterThanOrEqual(25);
     expect(new Set(CORPUS.map((r) => r.attack)).size).toBe(CORPUS.length);
@@ -502,7 +578,9 @@ describe('hostile webhook corpus: every variant answers its status and starts no
     useTestEnvironment(
       row.secret === 'signing'
         ? { token: FAKE_WEBHOOK_TOKEN, signingKey: FAKE_SIGNING_KEY }
-        : { token: FAKE_WEBHOOK_TOKEN },
+        : row.secret === 'signing-only'
+          ? { signingKey: FAKE_SIGNING_KEY }
+          : { token: FAKE_WEBHOOK_TOKEN },
     );
     for (const legit of row.before?.() ?? []) expect((await send(legit)).status).toBe(202);
     const startedBefore = sfnMock.commandCalls(StartExecutionCommand).length;
@@ -514,8 +592,9 @@ describe('hostile webhook corpus: every variant answers its status and starts no
       status: row.status,
       says: expect.stringMatching(row.says),
     });
-    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(startedBefore);
-    expect([...items.keys()].filter((k) => k.startsWith('RELEASE#'))).toHaveLength(releasesBefore);
+    const starts = row.starts ?? 0;
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(startedBefore + starts);
+    expect([...items.keys()].filter((k) => k.startsWith('RELEASE#'))).toHaveLength(releasesBefore + starts);
     // A refusal never echoes a secret back.
     expect(answer.text).not.toContain(FAKE_WEBHOOK_TOKEN);
     expect(answer.text).not.toContain(FAKE_SIGNING_KEY.slice(6));

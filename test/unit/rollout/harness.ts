@@ -66,13 +66,28 @@ export function testConfig(overrides: Record<string, unknown> = {}): ShipgateCon
   });
 }
 
+/** The `blueGreen` part of a contract, as the Terraform ecs-service module publishes it. */
+export function blueGreenFor(environment: string, service: string): NonNullable<DeployContract['blueGreen']> {
+  const elb = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
+  return {
+    alternateTargetGroupArn: `${elb}:targetgroup/${environment}-${service}-green/0123456789abcdef`,
+    productionListenerRuleArn: `${elb}:listener-rule/app/shop-${environment}/1/2/3`,
+    testListenerRuleArn: `${elb}:listener-rule/app/shop-${environment}/1/4/5`,
+    infrastructureRoleArn: `arn:aws:iam::123456789012:role/${environment}-${service}-ecs-infrastructure`,
+    testUrl: `http://${service}.${environment}.shop.test:8443`,
+  };
+}
+
 /** A deploy contract as Terraform publishes it. */
 export function contractFor(
   environment: string,
   service: string,
   overrides: Partial<DeployContract> = {},
 ): DeployContract {
+  const trafficShifting = ['BLUE_GREEN', 'LINEAR', 'CANARY'].includes(overrides.strategy ?? '');
   return {
+    blueGreen: trafficShifting ? blueGreenFor(environment, service) : null,
+    lifecycleHooks: [],
     version: 1,
     cluster: `shop-${environment}`,
     service,
@@ -80,8 +95,6 @@ export function contractFor(
     containerPort: 8080,
     strategy: 'ROLLING',
     codeDeploy: null,
-    blueGreen: null,
-    lifecycleHooks: [],
     smokeUrl: `http://${service}.${environment}.shop.test`,
     smokePath: '/readyz',
     alarms: [],

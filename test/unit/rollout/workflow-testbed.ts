@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { handleDeploymentEvent } from '../../../lambdas/domain/rollout/events';
-import { rollbackRelease } from '../../../lambdas/domain/rollout/rollback';
+import { checkRollback, runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import {
   awaitRollout,
   checkRollout,
@@ -188,7 +188,37 @@ export function rolloutWorkflowTestbed(): RolloutWorkflowTestbed {
             fetch: globalThis.fetch,
             sleep: async () => undefined,
           });
-        h[`Roll back ${environment}`] = (p) => rollbackRelease(environmentImagesInputSchema.parse(p), w.deps);
+        // "Roll back": the real rollback handler parks its token; ECS finishes Shipgate's own rollback
+        // deployment shortly after and its COMPLETED event resumes the token, as in AWS.
+        const rollback = async (p: Record<string, unknown>) => {
+          const parked = park(p.taskToken as string);
+          const result = await runRollbackTask(p, w.deps);
+          if (result.status === 'WAITING') {
+            const service = (p.image as { service: string }).service;
+            const cluster = `shop-${environment}`;
+            setTimeout(() => {
+              const primary = w.service(cluster, service).deployments?.find((d) => d.status === 'PRIMARY');
+              if (primary?.rolloutState === 'IN_PROGRESS') w.complete(cluster, service);
+              void handleDeploymentEvent(
+                {
+                  source: 'aws.ecs',
+                  'detail-type': 'ECS Deployment State Change',
+                  resources: [`arn:aws:ecs:eu-west-1:000011112222:service/${cluster}/${service}`],
+                  detail: {
+                    eventName: 'SERVICE_DEPLOYMENT_COMPLETED',
+                    deploymentId: primary?.id ?? 'unknown',
+                    reason: 'rollback from the test',
+                  },
+                },
+                w.deps,
+              );
+            }, 20);
+          }
+          return parked;
+        };
+        h[`Start rollback ${environment}`] = rollback;
+        h[`Await rollback ${environment}`] = rollback;
+        h[`Check rollback ${environment}`] = (p) => checkRollback(checkRolloutInputSchema.parse(p), w.deps);
       }
       return h;
     },

@@ -97,12 +97,15 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('RolloutFailed');
     expect(run.cause).toBe('orders: deployment failed, ECS rolled back to orders:1');
-    expect(run.entered.slice(-3)).toEqual(['Roll back staging', 'Report failure', 'Release failed']);
+    // "Roll back staging" is a Map: one "Start rollback staging" per image, each waiting on its task token.
+    expect(run.entered.slice(-3)).toEqual(['Start rollback staging', 'Report failure', 'Release failed']);
     expect(run.entered.some((n) => n.includes('production'))).toBe(false);
-    expect(run.payloads['Roll back staging'][0]).toMatchObject({
+    expect(run.payloads['Start rollback staging'][0]).toMatchObject({
       environment: 'staging',
+      image: { service: expect.any(String) },
       error: { Error: 'RolloutFailed' },
     });
+    expect(run.payloads['Start rollback staging'][0]).toHaveProperty('taskToken');
     expect(run.payloads['Report failure'][0]).toMatchObject({ error: { Error: 'RolloutFailed' } });
   });
 
@@ -113,8 +116,8 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     };
     const run = await runLocalWorkflow(definition, input, handlers);
     expect(run.error).toBe('VerifyFailed');
-    expect(run.entered).toContain('Roll back production');
-    expect(run.entered).not.toContain('Roll back staging');
+    expect(run.entered).toContain('Start rollback production');
+    expect(run.entered).not.toContain('Start rollback staging');
     expect(run.payloads['Report failure'][0]).toMatchObject({ verify: { staging: { passed: true } } });
   });
 
@@ -123,13 +126,13 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     handlers['Verify staging'] = () => {
       throw stepError('VerifyFailed', 'web unhealthy');
     };
-    handlers['Roll back staging'] = () => {
-      throw stepError('RolloutStuck', 'rollback of web did not finish');
+    handlers['Start rollback staging'] = () => {
+      throw stepError('RollbackFailed', 'rollback of web did not finish');
     };
     const run = await runLocalWorkflow(definition, input, handlers);
     expect(run.error).toBe('VerifyFailed');
     expect(run.cause).toBe('web unhealthy');
-    expect(run.payloads['Report failure'][0]).toMatchObject({ rollbackError: { Error: 'RolloutStuck' } });
+    expect(run.payloads['Report failure'][0]).toMatchObject({ rollbackError: { Error: 'RollbackFailed' } });
   });
 
   it('stops at a failed scan without asking anyone to approve', async () => {
@@ -153,7 +156,7 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     const run = await runLocalWorkflow(definition, input, handlers);
     expect(run.error).toBe('ApprovalRejected');
     expect(run.entered).not.toContain('Deploy staging');
-    expect(run.entered).not.toContain('Roll back staging');
+    expect(run.entered).not.toContain('Start rollback staging');
     expect(run.entered.slice(-2)).toEqual(['Report failure', 'Release failed']);
   });
 
@@ -222,7 +225,7 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
     };
     const run = await runLocalWorkflow(definitionFor(quick), input, handlers);
     expect(run.error).toBe('RolloutStuck');
-    expect(run.entered).toContain('Roll back staging');
+    expect(run.entered).toContain('Start rollback staging');
   });
 
   it('waits for a deploy freeze to end before rolling out', async () => {

@@ -128,7 +128,7 @@ describe('two releases racing for the same service', () => {
     // The newer release was refused, retried by Step Functions, and went through without failing anything.
     expect(second.locked).toContain('staging');
     expect(b.payloads['Start rollout staging'].length).toBeGreaterThanOrEqual(2);
-    expect(b.entered).not.toContain('Roll back staging');
+    expect(b.entered).not.toContain('Start rollback staging');
     expect(b.entered).not.toContain('Report failure');
     // One deployment at a time, in order: the older release's, then the newer one's, which stays.
     const updates = bed.updatesIn('shop-staging').map((u) => u.taskDefinition);
@@ -207,7 +207,7 @@ describe('two releases racing for the same service', () => {
     expect(o.cause).toContain(`already runs release ${newer.release.id}`);
     // Its rollback touched nothing (the service was last changed by the newer release).
     expect(o.payloads['Report failure'][0]).toMatchObject({
-      rollback: { rolledBack: [], untouched: [expect.objectContaining({ service: 'storefront' })] },
+      rollback: [{ service: 'storefront', untouched: expect.objectContaining({ service: 'storefront' }) }],
     });
     expect(bed.updatesIn('shop-staging')).toHaveLength(1);
     expect(stagingImage()).toContain(digest('b'));

@@ -56,6 +56,38 @@ beforeEach(() => {
   ssm.reset();
 });
 
+describe('Resolve release refuses a strategy the contract cannot run', () => {
+  it('a ROLLING contract with CANARY config fails before any approval, naming the config path and what is missing', async () => {
+    givenEverythingPublished();
+    const canary = testConfig();
+    canary.services.billing.environments.production = { strategy: 'CANARY', canaryPercent: 10 };
+    const err = await resolveRelease(input, { config: canary }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContractError);
+    expect((err as Error).message).toContain(
+      'Service "billing" in "production": the config (services.billing.environments.production.strategy) asks for CANARY but the deploy contract (strategy ROLLING) has no blueGreen {alternateTargetGroupArn, productionListenerRuleArn, testListenerRuleArn, infrastructureRoleArn, testUrl}',
+    );
+  });
+
+  it('accepts it once the contract carries blueGreen', async () => {
+    givenEverythingPublished();
+    const blueGreen = {
+      alternateTargetGroupArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:000000000000:targetgroup/billing-alt/1',
+      productionListenerRuleArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:000000000000:listener-rule/app/a/1/2/3',
+      testListenerRuleArn: 'arn:aws:elasticloadbalancing:eu-west-1:000000000000:listener-rule/app/a/1/4/5',
+      infrastructureRoleArn: 'arn:aws:iam::000000000000:role/billing-ecs-infrastructure',
+      testUrl: 'http://billing.internal.example:8443',
+    };
+    ssm
+      .on(GetParameterCommand, { Name: '/shipgate/production/services/billing' })
+      .resolves({ Parameter: { Value: contract('billing', { strategy: 'CANARY', blueGreen }) } });
+    const canary = testConfig();
+    canary.services.billing.environments.production = { strategy: 'CANARY', canaryPercent: 10 };
+    await expect(resolveRelease(input, { config: canary })).resolves.toHaveProperty('images');
+  });
+});
+
 describe('Resolve release', () => {
   it('pins every service to the digest of the image tagged with the commit SHA', async () => {
     givenEverythingPublished();

@@ -1,0 +1,124 @@
+import {
+  DescribeServiceDeploymentsCommand,
+  ListServiceDeploymentsCommand,
+  StopServiceDeploymentCommand,
+  type ServiceDeployment,
+} from '@aws-sdk/client-ecs';
+import { NotFoundError } from '../../shared/errors';
+import type { RolloutDeps } from './deps';
+import type { RolloutPlan } from './strategy';
+import type { Observation } from './types';
+
+/**
+ * ECS service deployments (BLUE_GREEN, LINEAR, CANARY): find the one an UpdateService started, read it, stop
+ * it with a rollback, and turn it into the truth about a rollout. A service deployment is final only when
+ * its status is SUCCESSFUL, STOPPED, ROLLBACK_SUCCESSFUL or ROLLBACK_FAILED (ECS developer guide, "View
+ * service history using Amazon ECS service deployments"); until then a rollback is still moving traffic and
+ * tasks, so Shipgate keeps waiting (and keeps its lock).
+ */
+
+/** Statuses from which StopServiceDeployment is accepted (ECS developer guide, Stopping service deployments). */
+export const STOPPABLE_STATUSES = new Set([
+  'PENDING',
+  'IN_PROGRESS',
+  'STOP_REQUESTED',
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+]);
+
+/** The service deployment in flight on a service (what UpdateService just started), if any. */
+export async function findInFlightServiceDeployment(
+  plan: Pick<RolloutPlan, 'cluster' | 'ecsService'>,
+  deps: Pick<RolloutDeps, 'ecs'>,
+): Promise<string | undefined> {
+  const out = await deps.ecs.send(
+    new ListServiceDeploymentsCommand({
+      cluster: plan.cluster,
+      service: plan.ecsService,
+      status: ['PENDING', 'IN_PROGRESS'],
+    }),
+  );
+  return out?.serviceDeployments?.[0]?.serviceDeploymentArn;
+}
+
+/** One DescribeServiceDeployments. @throws NotFoundError when ECS does not know the ARN. */
+export async function describeServiceDeployment(
+  arn: string,
+  deps: Pick<RolloutDeps, 'ecs'>,
+): Promise<ServiceDeployment> {
+  const out = await deps.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
+  const found = out.serviceDeployments?.[0];
+  if (!found) {
+    throw new NotFoundError(
+      `ECS service deployment ${arn} was not found: ${out.failures?.[0]?.reason ?? 'not returned'}.`,
+    );
+  }
+  return found;
+}
+
+/** StopServiceDeployment with `stopType: ROLLBACK`. */
+export async function rollBackServiceDeployment(arn: string, deps: Pick<RolloutDeps, 'ecs'>): Promise<void> {
+  await deps.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }));
+}
+
+/** What a rollout knows when it reads its service deployment. */
+export interface ServiceDeploymentContext {
+  /** Task definition the service ran before (what a rollback returns to). */
+  previousTaskDefinitionArn: string;
+  /** Shipgate's verify hook (POST_TEST_TRAFFIC_SHIFT), when configured. */
+  verifyHookArn?: string;
+  /** What the verify hook recorded when its smoke check failed. */
+  verifyFailure?: string;
+}
+
+/**
+ * Evaluates a service deployment against the rollout that started it:
+ * - SUCCESSFUL → COMPLETED;
+ * - ROLLBACK_SUCCESSFUL / ROLLBACK_FAILED / STOPPED → FAILED, named by what rolled it back: Shipgate's verify
+ *   hook (`VerifyFailed`), another lifecycle hook, the circuit breaker, an alarm, or an operator
+ *   ("rolled back outside Shipgate");
+ * - anything else (including ROLLBACK_REQUESTED / ROLLBACK_IN_PROGRESS) → IN_PROGRESS.
+ */
+export function evaluateServiceDeployment(sd: ServiceDeployment, ctx: ServiceDeploymentContext): Observation {
+  const id = sd.serviceDeploymentArn?.split('/').pop() ?? '(unknown)';
+  const where = `at ${sd.lifecycleStage ?? 'an unknown stage'}`;
+  const status = sd.status ?? 'UNKNOWN';
+  if (status === 'SUCCESSFUL') {
+    return { state: 'COMPLETED', detail: `service deployment ${id} SUCCESSFUL` };
+  }
+  if (status === 'ROLLBACK_SUCCESSFUL' || status === 'ROLLBACK_FAILED' || status === 'STOPPED') {
+    const reason = sd.rollback?.reason ?? sd.statusReason ?? 'no reason given';
+    const rolledBackTo = status === 'ROLLBACK_SUCCESSFUL' ? ctx.previousTaskDefinitionArn : undefined;
+    const tail =
+      status === 'ROLLBACK_FAILED'
+        ? ' The rollback itself FAILED: check the service in the ECS console.'
+        : '';
+    if (ctx.verifyHookArn && reason.includes(ctx.verifyHookArn)) {
+      return {
+        state: 'FAILED',
+        error: 'VerifyFailed',
+        reason: `the smoke check on test traffic failed ${where}, so ECS rolled back before production traffic moved (service deployment ${id} ${status})${ctx.verifyFailure ? `: ${ctx.verifyFailure}` : ''}.${tail}`,
+        rolledBackTo,
+      };
+    }
+    const triggered = sd.alarms?.triggeredAlarmNames ?? [];
+    let by: string;
+    if (sd.deploymentCircuitBreaker?.status === 'TRIGGERED') {
+      by = `the ECS deployment circuit breaker rolled it back ${where} (${sd.deploymentCircuitBreaker.failureCount ?? 0} failed tasks): ${reason}`;
+    } else if (sd.alarms?.status === 'TRIGGERED' || triggered.length > 0) {
+      by = `rolled back outside Shipgate: CloudWatch alarm ${triggered.join(', ') || '(unnamed)'} made ECS roll back ${where}: ${reason}`;
+    } else if (/lifecycle hook/i.test(reason)) {
+      by = `a lifecycle hook of the infrastructure failed ${where}: ${reason}`;
+    } else if (status === 'STOPPED') {
+      by = `stopped outside Shipgate ${where} (service deployment ${id} STOPPED): ${reason}`;
+    } else {
+      by = `rolled back outside Shipgate ${where} (StopServiceDeployment by an operator or another tool): ${reason}`;
+    }
+    return { state: 'FAILED', reason: `service deployment ${id} ${status}: ${by}${tail}`, rolledBackTo };
+  }
+  const weight = sd.targetServiceRevision?.requestedProductionTrafficWeight;
+  return {
+    state: 'IN_PROGRESS',
+    detail: `service deployment ${id} ${status} ${where}${weight === undefined ? '' : `, ${weight}% of production traffic on the new revision`}`,
+  };
+}

@@ -1,0 +1,82 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from '../../shared/zod';
+import { logger } from '../../shared/logger';
+import { loadContract } from '../rollout/deps';
+import { parseServiceArn } from '../rollout/events';
+import { getRecord } from '../rollout/records';
+import { runSmokeCheck, smokeUrl, type VerifyDeps } from './smoke';
+
+/**
+ * Shipgate's ECS lifecycle hook at POST_TEST_TRAFFIC_SHIFT: once ECS moved test traffic to the new revision
+ * of a BLUE_GREEN / LINEAR / CANARY service deployment, run the contract's smoke check against the test
+ * listener (`blueGreen.testUrl` + `smokePath`) before any production traffic moves. The answer is ECS's
+ * hook contract: `{ hookStatus: SUCCEEDED }` lets the deployment go on, `FAILED` makes ECS roll back
+ * (developer guide, "Lifecycle hooks for Amazon ECS service deployments"). A failure is written on the
+ * rollout record, so the rollout settles as `VerifyFailed` with the check's detail.
+ */
+
+const hookEventSchema = z.object({
+  resourceArn: z.string().min(1),
+  lifecycleStage: z.string().min(1),
+  executionDetails: z.object({ serviceArn: z.string().min(1) }).passthrough(),
+});
+
+/** ECS's expected answer. */
+export interface HookAnswer {
+  hookStatus: 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
+}
+
+/** Runs the test-traffic smoke check for the rollout a hook invocation belongs to. */
+export async function verifyTestTraffic(event: unknown, deps: VerifyDeps): Promise<HookAnswer> {
+  const parsed = hookEventSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.warn('verify hook: not an ECS lifecycle hook payload', {
+      issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+    return { hookStatus: 'FAILED' };
+  }
+  const { executionDetails, lifecycleStage, resourceArn } = parsed.data;
+  const names = parseServiceArn(executionDetails.serviceArn);
+  const record = names ? await getRecord(names.clusterName, names.serviceName, deps) : undefined;
+  if (!record) {
+    // Not a Shipgate rollout (someone deployed by hand): nothing Shipgate knows to check.
+    logger.info('verify hook: no Shipgate rollout on this service; letting ECS go on', {
+      serviceArn: executionDetails.serviceArn,
+    });
+    return { hookStatus: 'SUCCEEDED' };
+  }
+  const contract = await loadContract(record.environment, record.service, deps);
+  const url = smokeUrl(contract.blueGreen?.testUrl ?? contract.smokeUrl, contract.smokePath);
+  const check = await runSmokeCheck(
+    record.service,
+    url,
+    {
+      attempts: deps.config.verify.attempts,
+      intervalSeconds: deps.config.verify.interval,
+      timeoutSeconds: deps.config.verify.requestTimeout,
+    },
+    deps,
+  );
+  logger.info('verify hook finished', {
+    serviceName: record.service,
+    environment: record.environment,
+    releaseId: record.releaseId,
+    lifecycleStage,
+    serviceDeploymentArn: resourceArn,
+    passed: check.passed,
+    attempts: check.attempts,
+    status: check.status,
+  });
+  if (check.passed) return { hookStatus: 'SUCCEEDED' };
+  const detail = `${record.service}: GET ${url} (test listener) → ${check.error ?? 'failed'} after ${check.attempts} attempt${check.attempts === 1 ? '' : 's'}`;
+  await deps.ddb.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: { pk: record.pk, sk: record.sk },
+      UpdateExpression: 'SET verifyFailure = :v',
+      ConditionExpression: 'attempt = :a',
+      ExpressionAttributeValues: { ':v': detail, ':a': record.attempt },
+    }),
+  );
+  return { hookStatus: 'FAILED' };
+}

@@ -1,0 +1,326 @@
+import { AwsServiceError } from './protocol';
+
+/**
+ * The data model of ECS *service deployments* for the blue/green family (BLUE_GREEN, LINEAR, CANARY), as the
+ * ECS API reference and developer guide describe them (ServiceDeployment, "View service history using
+ * Amazon ECS service deployments", "Lifecycle hooks for Amazon ECS service deployments"):
+ *
+ * - a service deployment moves the *target* service revision through lifecycle stages
+ *   PRE_SCALE_UP → SCALE_UP → POST_SCALE_UP → TEST_TRAFFIC_SHIFT → POST_TEST_TRAFFIC_SHIFT →
+ *   PRODUCTION_TRAFFIC_SHIFT → POST_PRODUCTION_TRAFFIC_SHIFT → BAKE_TIME → CLEAN_UP;
+ * - its status is PENDING, IN_PROGRESS, then SUCCESSFUL — or, once stopped, ROLLBACK_REQUESTED →
+ *   ROLLBACK_IN_PROGRESS → ROLLBACK_SUCCESSFUL | ROLLBACK_FAILED (STOP_REQUESTED → STOPPED for ABORT);
+ * - "You can stop a deployment that is in any of the following states: PENDING, IN_PROGRESS,
+ *   STOP_REQUESTED, ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS" (Stopping Amazon ECS service deployments);
+ *   anything else is refused;
+ * - LINEAR and CANARY move production traffic in steps with a wait after each, then bake.
+ */
+
+/** Lifecycle stages in the order ECS runs them (RECONCILE_SERVICE only runs with several ACTIVE revisions). */
+export const LIFECYCLE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP',
+] as const;
+
+/** One lifecycle stage. */
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** Stages a lifecycle hook may name (DeploymentLifecycleHook.lifecycleStages). */
+export const HOOK_STAGES: readonly LifecycleStage[] = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+];
+
+/** ServiceDeployment.status values. */
+export type ServiceDeploymentStatus =
+  | 'PENDING'
+  | 'SUCCESSFUL'
+  | 'STOPPED'
+  | 'STOP_REQUESTED'
+  | 'IN_PROGRESS'
+  | 'ROLLBACK_REQUESTED'
+  | 'ROLLBACK_IN_PROGRESS'
+  | 'ROLLBACK_SUCCESSFUL'
+  | 'ROLLBACK_FAILED';
+
+/** Statuses from which StopServiceDeployment is accepted. */
+export const STOPPABLE: ReadonlySet<ServiceDeploymentStatus> = new Set([
+  'PENDING',
+  'IN_PROGRESS',
+  'STOP_REQUESTED',
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+]);
+
+/** Final statuses. */
+export const FINAL: ReadonlySet<ServiceDeploymentStatus> = new Set([
+  'SUCCESSFUL',
+  'STOPPED',
+  'ROLLBACK_SUCCESSFUL',
+  'ROLLBACK_FAILED',
+]);
+
+/** The strategies ECS runs as service deployments with traffic shifting. */
+export const TRAFFIC_SHIFTING_STRATEGIES = ['BLUE_GREEN', 'LINEAR', 'CANARY'] as const;
+
+/** A lifecycle hook as `deploymentConfiguration.lifecycleHooks[]` carries it. */
+export interface StoredHook {
+  hookTargetArn: string;
+  roleArn: string;
+  lifecycleStages: LifecycleStage[];
+  hookDetails?: unknown;
+}
+
+/** One step of the plan a service deployment walks through. */
+export type DeploymentStep =
+  | { stage: LifecycleStage; kind: 'enter' }
+  | { stage: 'SCALE_UP'; kind: 'scale-up' }
+  | { stage: 'TEST_TRAFFIC_SHIFT'; kind: 'test-traffic'; percent: number }
+  | { stage: 'PRODUCTION_TRAFFIC_SHIFT'; kind: 'production-traffic'; percent: number }
+  | { stage: LifecycleStage; kind: 'wait'; minutes: number; what: string }
+  | { stage: LifecycleStage; kind: 'hooks' };
+
+/** Who or what asked for a rollback. */
+export type RollbackCause = 'USER' | 'CIRCUIT_BREAKER' | 'LIFECYCLE_HOOK' | 'ALARM';
+
+/** An emulated service revision (what a service deployment moves from and to). */
+export interface StoredRevision {
+  arn: string;
+  taskDefinition: string;
+  /** The ECS deployment (`ecs-svc/…`) of the `deployments` array that runs this revision. */
+  deploymentId: string;
+}
+
+/** A persisted service deployment. */
+export interface StoredServiceDeployment {
+  arn: string;
+  serviceArn: string;
+  clusterArn: string;
+  strategy: (typeof TRAFFIC_SHIFTING_STRATEGIES)[number];
+  status: ServiceDeploymentStatus;
+  statusReason: string;
+  lifecycleStage: LifecycleStage;
+  createdAt: number;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  stoppedAt?: number;
+  source: StoredRevision;
+  target: StoredRevision;
+  /** Share of production / test traffic on the target revision, in percent. */
+  productionWeight: number;
+  testWeight: number;
+  desiredCount: number;
+  targetRunning: number;
+  failedTasks: number;
+  deploymentConfiguration: Record<string, unknown>;
+  hooks: StoredHook[];
+  /** Every hook invocation, oldest first (stage, target, what it answered). */
+  hookRuns: { stage: LifecycleStage; hookTargetArn: string; at: number; status: string }[];
+  plan: DeploymentStep[];
+  /** Index of the next step of `plan`. */
+  next: number;
+  rollback?: { reason: string; startedAt: number; serviceRevisionArn: string; cause: RollbackCause };
+  /** Stage at which the target's tasks fail (from the image annotation), if any. */
+  failAt?: LifecycleStage;
+}
+
+/** A number in [min, max], or the default. */
+function num(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/**
+ * Refuses a `deploymentConfiguration` ECS refuses (API reference, DeploymentConfiguration /
+ * CanaryConfiguration / LinearConfiguration): bake times 0–1440 minutes, `canaryPercent` 0.1–100 in steps of
+ * 0.1, `stepPercent` 3–100, lifecycle hooks with a target, a role and known stages.
+ * @throws AwsServiceError InvalidParameterException naming the field.
+ */
+export function validateDeploymentConfiguration(cfg: Record<string, unknown>): void {
+  const invalid = (message: string) => new AwsServiceError('InvalidParameterException', message);
+  const minutes = (value: unknown, name: string) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1440) {
+      throw invalid(`${name} must be a whole number of minutes from 0 to 1440; received ${String(value)}.`);
+    }
+  };
+  minutes(cfg.bakeTimeInMinutes, 'bakeTimeInMinutes');
+  const canary = cfg.canaryConfiguration as Record<string, unknown> | undefined;
+  if (canary) {
+    const p = canary.canaryPercent;
+    if (typeof p !== 'number' || p < 0.1 || p > 100 || Math.abs(Math.round(p * 10) - p * 10) > 1e-9) {
+      throw invalid(
+        `canaryConfiguration.canaryPercent must be from 0.1 to 100 in increments of 0.1; received ${String(p)}.`,
+      );
+    }
+    minutes(canary.canaryBakeTimeInMinutes, 'canaryConfiguration.canaryBakeTimeInMinutes');
+  }
+  const linear = cfg.linearConfiguration as Record<string, unknown> | undefined;
+  if (linear) {
+    const p = linear.stepPercent;
+    if (typeof p !== 'number' || p < 3 || p > 100) {
+      throw invalid(`linearConfiguration.stepPercent must be from 3 to 100; received ${String(p)}.`);
+    }
+    minutes(linear.stepBakeTimeInMinutes, 'linearConfiguration.stepBakeTimeInMinutes');
+  }
+  const hooks = cfg.lifecycleHooks;
+  if (hooks !== undefined) {
+    if (!Array.isArray(hooks)) throw invalid('lifecycleHooks must be a list.');
+    for (const h of hooks as Record<string, unknown>[]) {
+      if (typeof h?.hookTargetArn !== 'string' || !h.hookTargetArn.startsWith('arn:')) {
+        throw invalid('lifecycleHooks[].hookTargetArn must be a Lambda function ARN.');
+      }
+      if (typeof h.roleArn !== 'string' || !h.roleArn.startsWith('arn:')) {
+        throw invalid(`lifecycleHooks[].roleArn is required for hook ${h.hookTargetArn}.`);
+      }
+      const stages = h.lifecycleStages;
+      if (
+        !Array.isArray(stages) ||
+        stages.length === 0 ||
+        stages.some((s) => !HOOK_STAGES.includes(s as LifecycleStage))
+      ) {
+        throw invalid(
+          `lifecycleHooks[].lifecycleStages of ${h.hookTargetArn} must name at least one of ${HOOK_STAGES.join(', ')}.`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The steps of a service deployment for a strategy: stages, traffic moves, waits (in configured minutes)
+ * and hook points. BLUE_GREEN shifts 100 % at once; CANARY shifts `canaryPercent`, waits
+ * `canaryBakeTimeInMinutes`, then shifts the rest; LINEAR shifts `stepPercent` at a time with
+ * `stepBakeTimeInMinutes` after each step. Every strategy then bakes `bakeTimeInMinutes`.
+ */
+export function planDeployment(strategy: string, cfg: Record<string, unknown>): DeploymentStep[] {
+  const hooks = (stage: LifecycleStage): DeploymentStep => ({ stage, kind: 'hooks' });
+  const steps: DeploymentStep[] = [
+    { stage: 'PRE_SCALE_UP', kind: 'enter' },
+    hooks('PRE_SCALE_UP'),
+    { stage: 'SCALE_UP', kind: 'scale-up' },
+    { stage: 'POST_SCALE_UP', kind: 'enter' },
+    hooks('POST_SCALE_UP'),
+    { stage: 'TEST_TRAFFIC_SHIFT', kind: 'test-traffic', percent: 100 },
+    hooks('TEST_TRAFFIC_SHIFT'),
+    { stage: 'POST_TEST_TRAFFIC_SHIFT', kind: 'enter' },
+    hooks('POST_TEST_TRAFFIC_SHIFT'),
+  ];
+  const shift = (percent: number): DeploymentStep => ({
+    stage: 'PRODUCTION_TRAFFIC_SHIFT',
+    kind: 'production-traffic',
+    percent,
+  });
+  if (strategy === 'CANARY') {
+    const canary = (cfg.canaryConfiguration ?? {}) as Record<string, unknown>;
+    const percent = num(canary.canaryPercent, 5);
+    steps.push(shift(percent), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+    steps.push({
+      stage: 'PRODUCTION_TRAFFIC_SHIFT',
+      kind: 'wait',
+      minutes: num(canary.canaryBakeTimeInMinutes, 10),
+      what: `canary bake at ${percent} %`,
+    });
+  } else if (strategy === 'LINEAR') {
+    const linear = (cfg.linearConfiguration ?? {}) as Record<string, unknown>;
+    const step = num(linear.stepPercent, 10);
+    const wait = num(linear.stepBakeTimeInMinutes, 6);
+    for (let p = step; p < 100 - 1e-9; p = Math.round((p + step) * 10) / 10) {
+      steps.push(shift(p), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+      steps.push({ stage: 'PRODUCTION_TRAFFIC_SHIFT', kind: 'wait', minutes: wait, what: `step at ${p} %` });
+    }
+  }
+  steps.push(shift(100), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+  steps.push(
+    { stage: 'POST_PRODUCTION_TRAFFIC_SHIFT', kind: 'enter' },
+    hooks('POST_PRODUCTION_TRAFFIC_SHIFT'),
+  );
+  steps.push({
+    stage: 'BAKE_TIME',
+    kind: 'wait',
+    minutes: num(cfg.bakeTimeInMinutes, 0),
+    what: 'bake time',
+  });
+  steps.push({ stage: 'CLEAN_UP', kind: 'enter' });
+  return steps;
+}
+
+/** The ARN-only summary ListServiceDeployments returns. */
+export function briefJson(d: StoredServiceDeployment) {
+  return {
+    serviceDeploymentArn: d.arn,
+    serviceArn: d.serviceArn,
+    clusterArn: d.clusterArn,
+    createdAt: d.createdAt,
+    startedAt: d.startedAt,
+    finishedAt: d.finishedAt,
+    targetServiceRevisionArn: d.target.arn,
+    status: d.status,
+    statusReason: d.statusReason,
+  };
+}
+
+/** The full ServiceDeployment DescribeServiceDeployments returns. */
+export function serviceDeploymentJson(d: StoredServiceDeployment) {
+  const alarms = (d.deploymentConfiguration.alarms ?? {}) as {
+    alarmNames?: string[];
+    enable?: boolean;
+  };
+  const breaker = (d.deploymentConfiguration.deploymentCircuitBreaker ?? {}) as { enable?: boolean };
+  const rollingBack = d.status.startsWith('ROLLBACK');
+  return {
+    ...briefJson(d),
+    updatedAt: d.updatedAt,
+    stoppedAt: d.stoppedAt,
+    sourceServiceRevisions: [
+      {
+        arn: d.source.arn,
+        requestedTaskCount: d.desiredCount,
+        runningTaskCount: d.desiredCount,
+        pendingTaskCount: 0,
+        requestedTestTrafficWeight: 100 - d.testWeight,
+        requestedProductionTrafficWeight: 100 - d.productionWeight,
+      },
+    ],
+    targetServiceRevision: {
+      arn: d.target.arn,
+      requestedTaskCount: rollingBack ? 0 : d.desiredCount,
+      runningTaskCount: d.targetRunning,
+      pendingTaskCount: 0,
+      requestedTestTrafficWeight: d.testWeight,
+      requestedProductionTrafficWeight: d.productionWeight,
+    },
+    lifecycleStage: d.lifecycleStage,
+    deploymentConfiguration: d.deploymentConfiguration,
+    deploymentCircuitBreaker: {
+      status: breaker.enable ? (d.failedTasks > 0 ? 'TRIGGERED' : 'MONITORING') : 'DISABLED',
+      failureCount: d.failedTasks,
+      threshold: Math.max(3, Math.min(200, Math.ceil(d.desiredCount / 2))),
+    },
+    alarms: {
+      status: alarms.enable ? (d.rollback?.cause === 'ALARM' ? 'TRIGGERED' : 'MONITORING') : 'DISABLED',
+      alarmNames: alarms.alarmNames ?? [],
+      triggeredAlarmNames: d.rollback?.cause === 'ALARM' ? (alarms.alarmNames ?? []) : [],
+    },
+    rollback: d.rollback
+      ? {
+          reason: d.rollback.reason,
+          startedAt: d.rollback.startedAt,
+          serviceRevisionArn: d.rollback.serviceRevisionArn,
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,399 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeServiceDeploymentsCommand,
+  ECSClient,
+  StopServiceDeploymentCommand,
+} from '@aws-sdk/client-ecs';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
+import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
+import { readLock } from '../../../lambdas/domain/rollout/lock';
+import { getDeployed, getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
+import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
+import { runRolloutTask, startRollout } from '../../../lambdas/domain/rollout/start';
+import { verifyTestTraffic } from '../../../lambdas/domain/verify/test-traffic';
+import { TABLE_KEYS } from '../../../lambdas/shared/table';
+import type { ResolvedImage } from '../../../lambdas/shared/release';
+import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
+import { EcrEmulator } from '../../../sandbox/aws/ecr';
+import type { EventBridgeEvent } from '../../../sandbox/aws/ecs';
+import type { SdkIntegration } from '../../../sandbox/aws/sfn';
+import { createAwsEndpoint } from '../../../sandbox/aws/server';
+import { seedFromConfig } from '../../../sandbox/seed';
+import { makeRelease, testConfig, token } from './harness';
+
+/**
+ * A CANARY (10 %, 5-minute bake) rolled out and rolled back by the real rollout domain against the sandbox's
+ * ECS emulator (real SDK clients over the AWS JSON protocol, events delivered to rollout-events as
+ * EventBridge would). ECS invokes the real verify hook at POST_TEST_TRAFFIC_SHIFT against a test listener
+ * served here. Only Step Functions is mocked, to see what each waiting task receives.
+ */
+
+// dynalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
+
+const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:shipgate-release:canary-test';
+const TABLE = 'shipgate-canary-sandbox-test';
+const PHASE_MS = 20;
+const CLUSTER = 'shipgate-production';
+
+/** The test listener: 503 while `testTrafficHealthy` is false. */
+let testTrafficHealthy = true;
+let smokeServer: Server;
+let smokeBase = '';
+
+beforeAll(async () => {
+  process.env.SHIPGATE_VERIFY_HOOK_ARN =
+    'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook';
+  process.env.SHIPGATE_VERIFY_HOOK_ROLE_ARN = 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks';
+  smokeServer = createServer((_req, res) => res.writeHead(testTrafficHealthy ? 200 : 503).end());
+  await new Promise<void>((r) => smokeServer.listen(0, '127.0.0.1', r));
+  smokeBase = `http://127.0.0.1:${(smokeServer.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  delete process.env.SHIPGATE_VERIFY_HOOK_ARN;
+  delete process.env.SHIPGATE_VERIFY_HOOK_ROLE_ARN;
+  smokeServer.closeAllConnections();
+  await new Promise<void>((r) => smokeServer.close(() => r()));
+});
+
+interface Sandbox {
+  deps: RolloutDeps;
+  emulators: Emulators;
+  sfn: ReturnType<typeof mockClient>;
+  handled: EventHandling[];
+  push(service: string, salt: string, annotations?: Record<string, string>): ResolvedImage;
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startSandbox(): Promise<Sandbox> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-rollout-'));
+  const config = testConfig({
+    services: {
+      storefront: {
+        repository: 'storefront',
+        environments: { production: { strategy: 'CANARY', canaryPercent: 10, bakeTime: '5m' } },
+      },
+      // ECS's default LINEAR (10 % steps, 6-minute step bake, 5-minute bake): about an hour.
+      cart: { repository: 'cart', environments: { production: { strategy: 'LINEAR' } } },
+    },
+    rollout: { timeout: '2h', eventGrace: '5m', maxConcurrency: 2, lockLease: '3h' },
+  });
+  const handled: EventHandling[] = [];
+  const pending: Promise<unknown>[] = [];
+  const wired: { deps?: RolloutDeps } = {};
+  const sink = (event: EventBridgeEvent) => {
+    // EventBridge delivers asynchronously, after the API call that caused the event returned.
+    pending.push(
+      new Promise((r) => setImmediate(r)).then(async () => {
+        if (wired.deps) handled.push(await handleDeploymentEvent(event, wired.deps));
+      }),
+    );
+  };
+  const emulators = createEmulators({ stateDir, sink, sdk: {} as SdkIntegration, phaseMs: PHASE_MS });
+  seedFromConfig(config, emulators, smokeBase);
+
+  const db = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
+  const dbPort = (db.address() as AddressInfo).port;
+  const endpointServer = createAwsEndpoint({
+    emulators: [emulators.ecr, emulators.ecs, emulators.ssm, emulators.codeDeploy, emulators.sfn],
+    dynamoDbPort: dbPort,
+  });
+  await new Promise<void>((resolve) => endpointServer.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(endpointServer.address() as AddressInfo).port}`;
+  const clientConfig = {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+  };
+  const dynamo = new DynamoDBClient(clientConfig);
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  const sfnClient = new SFNClient(clientConfig);
+  const sfn = mockClient(sfnClient);
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+  const deps: RolloutDeps = {
+    ecs: new ECSClient(clientConfig),
+    codeDeploy: new CodeDeployClient(clientConfig),
+    ssm: new SSMClient(clientConfig),
+    sfn: sfnClient,
+    ddb: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    config,
+    table: TABLE,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+  };
+  wired.deps = deps;
+  // ECS invokes the verify hook as a Lambda at POST_TEST_TRAFFIC_SHIFT.
+  emulators.ecs.setHookInvoker((_arn, payload) =>
+    verifyTestTraffic(payload, { ...deps, fetch: globalThis.fetch, sleep: async () => undefined }),
+  );
+  return {
+    deps,
+    emulators,
+    sfn,
+    handled,
+    push(service, salt, annotations = {}) {
+      const repositoryName = config.services[service].repository;
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: `sha256:${'1'.repeat(64)}`,
+          size: 2,
+        },
+        layers: [],
+        annotations: { 'org.opencontainers.image.revision': salt, ...annotations },
+      });
+      emulators.ecr.putImage({ repositoryName, imageManifest: manifest, imageTag: salt });
+      const repo = emulators.ecr.repositories().find((r) => r.name === repositoryName)!;
+      const image = repo.images.find((i) => i.tags.includes(salt))!;
+      return {
+        service,
+        repository: repositoryName,
+        digest: image.digest,
+        imageUri: `${EcrEmulator.repositoryUri(repositoryName)}@${image.digest}`,
+      };
+    },
+    async settled() {
+      for (let i = 0; i < 200; i++) {
+        await Promise.all(pending);
+        if (
+          sfn.commandCalls(SendTaskSuccessCommand).length + sfn.commandCalls(SendTaskFailureCommand).length >
+          0
+        )
+          return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('no task result within 4 s');
+    },
+    async close() {
+      emulators.close();
+      await Promise.all(pending);
+      endpointServer.closeAllConnections();
+      await new Promise<void>((resolve) => endpointServer.close(() => resolve()));
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let sb: Sandbox;
+beforeEach(async () => {
+  testTrafficHealthy = true;
+  sb = await startSandbox();
+});
+afterEach(() => sb.close());
+
+/** Production may only take what passed staging: record that it did. */
+async function passedStaging(image: ResolvedImage, release: ReturnType<typeof makeRelease>) {
+  const { recordDeployed } = await import('../../../lambdas/domain/rollout/records');
+  const now = new Date().toISOString();
+  await recordDeployed(
+    'staging',
+    image.service,
+    {
+      releaseId: release.id,
+      createdAt: release.createdAt,
+      digest: image.digest,
+      imageUri: image.imageUri,
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/staging-storefront:9',
+      deployedAt: now,
+    },
+    sb.deps,
+  );
+  await markVerified('staging', image.service, release.id, now, sb.deps);
+}
+
+const stopped = () => sb.sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input);
+const succeeded = () => sb.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+const runningTd = () => sb.emulators.ecs.findService(CLUSTER, 'storefront')!.taskDefinition;
+
+async function rollOut(salt: string, annotations: Record<string, string> = {}, service = 'storefront') {
+  const release = makeRelease({ id: `rel-${salt}` });
+  const image = sb.push(service, salt, annotations);
+  await passedStaging(image, release);
+  const started = await runRolloutTask(
+    { taskToken: token(salt), executionArn: EXEC, environment: 'production', release, image },
+    startRollout,
+    sb.deps,
+  );
+  expect(started.status).toBe('STARTED');
+  return { release, image };
+}
+
+async function waitFor(what: () => boolean | Promise<boolean>, limitMs = 6000) {
+  const t0 = Date.now();
+  while (!(await what())) {
+    if (Date.now() - t0 > limitMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const serviceDeployment = async () => {
+  const record = await getRecord(CLUSTER, 'storefront', sb.deps);
+  const out = await sb.deps.ecs.send(
+    new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [record!.serviceDeploymentArn!] }),
+  );
+  return out.serviceDeployments![0];
+};
+
+test('a CANARY release reaches 100 % through its stages, bakes the scaled time, and completes', async () => {
+  const before = runningTd();
+  const t0 = Date.now();
+  await rollOut('good');
+  const stages = new Set<string>();
+  await waitFor(async () => {
+    const sd = await serviceDeployment();
+    stages.add(`${sd.lifecycleStage} ${sd.targetServiceRevision?.requestedProductionTrafficWeight}`);
+    return succeeded().length > 0;
+  });
+  // canaryBakeTime 5 min + bakeTime 5 min, each minute lasting PHASE_MS.
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(10 * PHASE_MS);
+  expect([...stages]).toEqual(
+    expect.arrayContaining(['PRODUCTION_TRAFFIC_SHIFT 10', 'BAKE_TIME 100', 'CLEAN_UP 100']),
+  );
+  expect(JSON.parse(succeeded()[0].output!)).toMatchObject({ strategy: 'CANARY', status: 'COMPLETED' });
+  expect(runningTd()).not.toBe(before);
+  expect(await readLock('production', 'storefront', sb.deps)).toBeUndefined();
+});
+
+test('a CANARY failing its test-traffic smoke check is rolled back by ECS before production traffic: VerifyFailed', async () => {
+  const before = runningTd();
+  testTrafficHealthy = false;
+  await rollOut('sick');
+  await waitFor(() => stopped().length > 0);
+  expect(stopped()[0]).toMatchObject({ error: 'VerifyFailed' });
+  expect(stopped()[0].cause).toMatch(
+    /smoke check on test traffic failed at POST_TEST_TRAFFIC_SHIFT.*test listener.*503/,
+  );
+  const sd = await serviceDeployment();
+  expect(sd.status).toBe('ROLLBACK_SUCCESSFUL');
+  expect(sd.lifecycleStage).toBe('POST_TEST_TRAFFIC_SHIFT');
+  expect(runningTd()).toBe(before);
+  expect(await readLock('production', 'storefront', sb.deps)).toBeUndefined();
+});
+
+test('an operator stop-service-deployment ROLLBACK mid-bake fails the release "rolled back outside Shipgate"; lock held until ECS settled', async () => {
+  const before = runningTd();
+  await rollOut('outside');
+  await waitFor(
+    async () => (await serviceDeployment()).targetServiceRevision?.requestedProductionTrafficWeight === 10,
+  );
+  const arn = (await serviceDeployment()).serviceDeploymentArn!;
+  await sb.deps.ecs.send(
+    new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }),
+  );
+  // ECS is still rolling back: nothing settled, the lock is still held.
+  expect(stopped()).toHaveLength(0);
+  expect(await readLock('production', 'storefront', sb.deps)).toBeDefined();
+  await waitFor(() => stopped().length > 0);
+  expect(stopped()[0]).toMatchObject({ error: 'RolloutFailed' });
+  expect(stopped()[0].cause).toContain('rolled back outside Shipgate');
+  expect(succeeded()).toHaveLength(0);
+  expect((await serviceDeployment()).status).toBe('ROLLBACK_SUCCESSFUL');
+  expect(runningTd()).toBe(before);
+  expect(await readLock('production', 'storefront', sb.deps)).toBeUndefined();
+});
+
+test('rolling back a completed 5-minute-bake CANARY waits on a token, not in a Lambda, and is recorded', async () => {
+  const before = runningTd();
+  const { release, image } = await rollOut('done');
+  await waitFor(() => succeeded().length > 0);
+  expect((await getDeployed('production', 'storefront', sb.deps))!.history[0].releaseId).toBe(release.id);
+  const t0 = Date.now();
+  const result = await runRollbackTask(
+    {
+      taskToken: token('rb'),
+      executionArn: EXEC,
+      environment: 'production',
+      release,
+      image,
+      error: { Error: 'VerifyFailed' },
+    },
+    sb.deps,
+  );
+  const lambdaMs = Date.now() - t0;
+  expect(result).toMatchObject({ status: 'WAITING' });
+  // The redeploy of the previous revision is itself a CANARY (10 phases of bake); the Lambda returned long before.
+  expect(lambdaMs).toBeLessThan(10 * PHASE_MS);
+  expect(await readLock('production', 'storefront', sb.deps)).toBeDefined();
+  await waitFor(() => succeeded().some((s) => s.taskToken === token('rb')));
+  const out = JSON.parse(succeeded().find((s) => s.taskToken === token('rb'))!.output!);
+  expect(out).toMatchObject({ service: 'storefront', rolledBack: { to: before, by: 'shipgate' } });
+  expect(runningTd()).toBe(before);
+  expect(
+    (await getDeployed('production', 'storefront', sb.deps))!.history.map((e) => e.releaseId),
+  ).not.toContain(release.id);
+  expect((await getRecord(CLUSTER, 'storefront', sb.deps))!.status).toBe('ROLLED_BACK');
+  expect(await readLock('production', 'storefront', sb.deps)).toBeUndefined();
+});
+
+test('rolling back a CANARY still in flight stops its service deployment with ROLLBACK', async () => {
+  const before = runningTd();
+  const { release, image } = await rollOut('inflight');
+  await waitFor(
+    async () => (await serviceDeployment()).targetServiceRevision?.requestedProductionTrafficWeight === 10,
+  );
+  const result = await runRollbackTask(
+    { taskToken: token('rb2'), executionArn: EXEC, environment: 'production', release, image, error: null },
+    sb.deps,
+  );
+  expect(result).toMatchObject({ status: 'WAITING' });
+  expect((await serviceDeployment()).status).toMatch(/^ROLLBACK_/);
+  await waitFor(() => succeeded().some((s) => s.taskToken === token('rb2')));
+  expect(JSON.parse(succeeded().find((s) => s.taskToken === token('rb2'))!.output!)).toMatchObject({
+    rolledBack: { to: before, by: 'shipgate' },
+  });
+  expect((await serviceDeployment()).status).toBe('ROLLBACK_SUCCESSFUL');
+  expect(runningTd()).toBe(before);
+  expect(await readLock('production', 'storefront', sb.deps)).toBeUndefined();
+});
+
+test('rolling back a completed default LINEAR waits on a token, not in a Lambda, and is recorded', async () => {
+  const before = sb.emulators.ecs.findService(CLUSTER, 'cart')!.taskDefinition;
+  const { release, image } = await rollOut('linear', {}, 'cart');
+  await waitFor(() => succeeded().length > 0, 15000);
+  const t0 = Date.now();
+  const result = await runRollbackTask(
+    { taskToken: token('rb3'), executionArn: EXEC, environment: 'production', release, image, error: null },
+    sb.deps,
+  );
+  expect(result).toMatchObject({ status: 'WAITING' });
+  // The previous revision goes back with the same LINEAR plan (9 steps of 6 minutes + 5 minutes of bake).
+  expect(Date.now() - t0).toBeLessThan(10 * PHASE_MS);
+  await waitFor(() => succeeded().some((s) => s.taskToken === token('rb3')), 15000);
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(59 * PHASE_MS);
+  expect(sb.emulators.ecs.findService(CLUSTER, 'cart')!.taskDefinition).toBe(before);
+  expect(
+    (await getDeployed('production', 'cart', sb.deps))?.history.map((e) => e.releaseId) ?? [],
+  ).not.toContain(release.id);
+  expect(await readLock('production', 'cart', sb.deps)).toBeUndefined();
+}, 40000);
