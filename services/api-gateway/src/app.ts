@@ -3,21 +3,22 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import {
+  type ErrorBody,
+  errorFields,
+  InvalidRequestError,
+  type Logger,
+  normalizeErrors,
+  readJsonBody,
+  requestLogger,
+  validate,
+} from '@shipgate/kit';
+import { billingOrderSchema } from '@shipgate/billing-contract';
+import {
   BrokerUnavailableError,
   PayloadTooLargeError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './errors';
-import {
-  InvalidRequestError,
-  normalizeErrors,
-  readJsonBody,
-  requestLogger,
-  validate,
-  type ErrorBody,
-} from './lib/http';
-import { errorFields, type Logger } from './lib/logger';
-import { billingOrderSchema } from './order';
 import { proxyRequest, upstreamUrl } from './proxy';
 
 /** What the gateway app needs. */

@@ -1,4 +1,4 @@
-import { ServiceError } from './lib/errors';
+import { ServiceError } from '@shipgate/kit';
 
 /** inventory-app could not be reached (connection refused, DNS, reset): answered 502. */
 export class UpstreamUnavailableError extends ServiceError {}

@@ -1,6 +1,5 @@
+import { createLogger, levelFromEnv, runMain } from '@shipgate/kit';
 import { loadConfig } from './config';
-import { createLogger, levelFromEnv } from './lib/logger';
-import { runMain } from './lib/main';
 import { startGateway } from './service';
 
 // Entry point (Dockerfile CMD): configuration is validated before anything else happens.

@@ -1,7 +1,7 @@
 import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
+import { errorFields, keepConnected, type ConnectionLoop, type Logger } from '@shipgate/kit';
+import { declareBillingTopology } from '@shipgate/billing-contract';
 import { BrokerUnavailableError } from './errors';
-import { errorFields, type Logger } from './lib/logger';
-import { declareBillingTopology } from './topology';
 
 /** Settings of {@link BillingPublisher}. */
 export interface BillingPublisherOptions {
@@ -25,8 +25,7 @@ export class BillingPublisher {
   private conn?: ChannelModel;
   private channel?: ConfirmChannel;
   private stopping = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private loop?: ConnectionLoop;
   private readonly returned = new Set<string>();
 
   constructor(private readonly opts: BillingPublisherOptions) {}
@@ -38,7 +37,17 @@ export class BillingPublisher {
 
   /** Starts the connect-reconnect loop in the background. */
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= keepConnected({
+      what: 'amqp',
+      connect: () => this.connect(),
+      onDisconnected: () => {
+        this.channel = undefined;
+      },
+      isStopping: () => this.stopping,
+      minMs: this.opts.reconnectMinMs,
+      maxMs: this.opts.reconnectMaxMs,
+      log: this.opts.log,
+    });
   }
 
   /**
@@ -110,46 +119,17 @@ export class BillingPublisher {
   /** Stops reconnecting and closes the channel (waiting for outstanding confirms) and the connection. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.loop?.wake();
     const ch = this.channel;
     this.channel = undefined;
     await ch?.waitForConfirms().catch(() => undefined);
     await ch?.close().catch(() => undefined);
     await this.conn?.close().catch(() => undefined);
-    await this.loop;
+    await this.loop?.done;
   }
 
-  private async run(): Promise<void> {
-    const { log } = this.opts;
-    let attempt = 0;
-    while (!this.stopping) {
-      try {
-        const closed = await this.connect();
-        attempt = 0;
-        const err = await closed;
-        if (this.stopping) break;
-        log.warn('amqp connection lost, reconnecting', err ? errorFields(err) : {});
-      } catch (err) {
-        if (this.stopping) break;
-        log.warn('amqp connect failed', { ...errorFields(err), attempt });
-      } finally {
-        this.channel = undefined;
-      }
-      const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** attempt);
-      const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-      attempt += 1;
-      log.info('amqp reconnect scheduled', { attempt, delayMs: delay });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  private async connect(): Promise<Promise<Error | undefined>> {
+  /** Connects and opens the confirm channel; resolves once the connection has closed again (see keepConnected). */
+  private async connect(): Promise<Error | undefined> {
     const { log, queue } = this.opts;
     const conn = await connect(this.opts.url, {
       timeout: 5000,

@@ -1,7 +1,6 @@
+import { listen, type Logger } from '@shipgate/kit';
 import { createGatewayApp } from './app';
 import type { GatewayConfig } from './config';
-import { listen } from './lib/http-server';
-import type { Logger } from './lib/logger';
 import { BillingPublisher } from './publisher';
 
 /** A started api-gateway. */

@@ -10,8 +10,8 @@ import {
   waitFor,
   type TestRabbit,
 } from '@shipgate/test-support';
+import { createLogger } from '@shipgate/kit';
 import { loadConfig } from '../src/config';
-import { createLogger } from '../src/lib/logger';
 import { startGateway, type RunningGateway } from '../src/service';
 
 const run = serversAvailable(['rabbitmq'], 'api-gateway integration tests') ? describe : describe.skip;

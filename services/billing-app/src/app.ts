@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import type { Pool } from 'pg';
-import { normalizeErrors, requestLogger } from './lib/http';
-import { errorFields, type Logger } from './lib/logger';
+import { errorFields, type Logger, normalizeErrors, requestLogger } from '@shipgate/kit';
 
 /** What the health endpoints look at. */
 export interface BillingHealthDeps {

@@ -1,10 +1,14 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Pool } from 'pg';
-import { errorFields, type Logger } from './lib/logger';
-import { isConnectionError } from './lib/migrate';
-import { billingOrderSchema } from './order';
+import { billingOrderSchema, declareBillingTopology } from '@shipgate/billing-contract';
+import {
+  errorFields,
+  isConnectionError,
+  keepConnected,
+  type ConnectionLoop,
+  type Logger,
+} from '@shipgate/kit';
 import { recordOrder } from './orders';
-import { declareBillingTopology } from './topology';
 
 /** Settings of {@link BillingConsumer}. */
 export interface BillingConsumerOptions {
@@ -37,8 +41,7 @@ export class BillingConsumer {
   private channel?: Channel;
   private consumerTag?: string;
   private stopping = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private loop?: ConnectionLoop;
   private readonly inFlight = new Set<Promise<Outcome>>();
 
   constructor(private readonly opts: BillingConsumerOptions) {}
@@ -55,7 +58,18 @@ export class BillingConsumer {
 
   /** Starts the connect-consume-reconnect loop in the background. */
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= keepConnected({
+      what: 'amqp',
+      connect: () => this.connectAndConsume(),
+      onDisconnected: () => {
+        this.consumerTag = undefined;
+        this.channel = undefined;
+      },
+      isStopping: () => this.stopping,
+      minMs: this.opts.reconnectMinMs,
+      maxMs: this.opts.reconnectMaxMs,
+      log: this.opts.log,
+    });
   }
 
   /**
@@ -65,7 +79,7 @@ export class BillingConsumer {
    */
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
-    this.wake?.();
+    this.loop?.wake();
     const { channel, consumerTag } = this;
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
     this.consumerTag = undefined;
@@ -77,43 +91,12 @@ export class BillingConsumer {
     // connection close can overtake acks still buffered in the client and the broker would requeue them.
     await this.channel?.close().catch(() => undefined);
     await this.conn?.close().catch(() => undefined);
-    await this.loop;
+    await this.loop?.done;
     return { drained };
   }
 
-  private async run(): Promise<void> {
-    const { log } = this.opts;
-    let attempt = 0;
-    while (!this.stopping) {
-      try {
-        const closed = await this.connectAndConsume();
-        attempt = 0;
-        const err = await closed;
-        if (this.stopping) break;
-        log.warn('amqp connection lost, reconnecting', err ? errorFields(err) : {});
-      } catch (err) {
-        if (this.stopping) break;
-        log.warn('amqp connect failed', { ...errorFields(err), attempt });
-      } finally {
-        this.consumerTag = undefined;
-        this.channel = undefined;
-      }
-      const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** attempt);
-      const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-      attempt += 1;
-      log.info('amqp reconnect scheduled', { attempt, delayMs: delay });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Connects, declares the topology and subscribes; resolves with a promise settled when the connection closes. */
-  private async connectAndConsume(): Promise<Promise<Error | undefined>> {
+  /** Connects, declares the topology and subscribes; resolves once the connection has closed again. */
+  private async connectAndConsume(): Promise<Error | undefined> {
     const { url, queue, prefetch, log } = this.opts;
     const conn = await connect(url, { timeout: 5000, clientProperties: { connection_name: 'billing-app' } });
     this.conn = conn;

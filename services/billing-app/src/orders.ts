@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { BillingOrder } from './order';
+import type { BillingOrder } from '@shipgate/billing-contract';
 
 /**
  * Inserts an order (one statement, committed on return). With a `messageId` already recorded, inserts

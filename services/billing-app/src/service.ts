@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { errorFields, listen, type Logger, migrate, retryUntil } from '@shipgate/kit';
 import { createBillingHttpApp } from './app';
 import type { BillingConfig } from './config';
 import { BillingConsumer } from './consumer';
-import { listen } from './lib/http-server';
-import { errorFields, type Logger } from './lib/logger';
-import { migrate, retryUntil } from './lib/migrate';
 
 /** Directory of the SQL migrations (next to `src/` and `dist/`). */
 export const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');

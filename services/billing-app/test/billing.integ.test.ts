@@ -12,10 +12,10 @@ import {
   type TestPostgres,
   type TestRabbit,
 } from '@shipgate/test-support';
+import { createLogger } from '@shipgate/kit';
+import { declareBillingTopology } from '@shipgate/billing-contract';
 import { loadConfig } from '../src/config';
-import { createLogger } from '../src/lib/logger';
 import { startBilling, type RunningBilling } from '../src/service';
-import { declareBillingTopology } from '../src/topology';
 
 const run = serversAvailable(['postgresql', 'rabbitmq'], 'billing-app integration tests')
   ? describe

@@ -2,15 +2,16 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Pool } from 'pg';
 import {
+  type ErrorBody,
+  errorFields,
   InvalidRequestError,
+  isConnectionError,
+  type Logger,
   normalizeErrors,
   readJsonBody,
   requestLogger,
   validate,
-  type ErrorBody,
-} from './lib/http';
-import { errorFields, type Logger } from './lib/logger';
-import { isConnectionError } from './lib/migrate';
+} from '@shipgate/kit';
 import {
   createMovie,
   deleteAllMovies,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { withDatabaseUrl } from './lib/db-env';
-import { parseEnv } from './lib/env';
+import { parseEnv, withDatabaseUrl } from '@shipgate/kit';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -1,6 +1,5 @@
+import { createLogger, levelFromEnv, runMain } from '@shipgate/kit';
 import { loadConfig } from './config';
-import { runMain } from './lib/main';
-import { createLogger, levelFromEnv } from './lib/logger';
 import { startInventory } from './service';
 
 // Entry point (Dockerfile CMD): configuration is validated before anything else happens.

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { ServiceError } from './lib/errors';
+import { ServiceError } from '@shipgate/kit';
 
 /** A movie as returned by the API. */
 export interface Movie {

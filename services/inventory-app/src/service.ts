@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { errorFields, listen, type Logger, migrate, retryUntil } from '@shipgate/kit';
 import { createInventoryApp } from './app';
 import type { InventoryConfig } from './config';
-import { listen } from './lib/http-server';
-import { errorFields, type Logger } from './lib/logger';
-import { migrate, retryUntil } from './lib/migrate';
 
 /** Directory of the SQL migrations (next to `src/` and `dist/`). */
 export const MIGRATIONS_DIR = join(__dirname, '..', 'migrations');

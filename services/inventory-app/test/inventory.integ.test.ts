@@ -7,9 +7,8 @@ import {
   startPostgres,
   type TestPostgres,
 } from '@shipgate/test-support';
+import { ConfigError, createLogger } from '@shipgate/kit';
 import { loadConfig } from '../src/config';
-import { ConfigError } from '../src/lib/errors';
-import { createLogger } from '../src/lib/logger';
 import { startInventory, type RunningInventory } from '../src/service';
 
 const run = serversAvailable(['postgresql'], 'inventory-app integration tests') ? describe : describe.skip;

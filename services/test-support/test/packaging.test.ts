@@ -39,9 +39,21 @@ type Job = Record<string, unknown> & {
 const scriptOf = (job: Job) => (Array.isArray(job.script) ? job.script.join('\n') : String(job.script ?? ''));
 const imageOf = (job: Job) => (typeof job.image === 'string' ? job.image : (job.image?.name ?? ''));
 
+/** The shared packages (`@shipgate/<dir>`, a directory of services/) that a service's `src` or `test` imports. */
+function sharedImports(service: string, dir: 'src' | 'test'): string[] {
+  const root = join(SERVICES_DIR, service, dir);
+  const found = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) =>
+      [...readFileSync(join(root, f), 'utf8').matchAll(/from '@shipgate\/([\w-]+)'/g)].map((m) => m[1]),
+    );
+  return [...new Set(found)].sort();
+}
+
 describe.each(SERVICES)('%s packaging', (service) => {
   describe('Dockerfile', () => {
-    const dockerfile = read(service, 'Dockerfile');
+    // One Dockerfile for the three services, in the kit pushed next to each (kaniko --dockerfile kit/Dockerfile).
+    const dockerfile = read('kit', 'Dockerfile');
     const froms = instructions(dockerfile).filter((i) => i.op === 'FROM');
 
     it('is multi-stage and every stage starts from a Node slim base pinned by full version and digest', () => {
@@ -62,6 +74,39 @@ describe.each(SERVICES)('%s packaging', (service) => {
       const users = finalStage(dockerfile).filter((i) => i.op === 'USER');
       expect(users.length).toBeGreaterThan(0);
       expect(users.at(-1)?.args).not.toMatch(/^(root|0)(:|$)/);
+    });
+
+    it('is the one the service builds with: none of its own, kaniko given kit/Dockerfile, the context filtered', () => {
+      expect(existsSync(join(SERVICES_DIR, service, 'Dockerfile'))).toBe(false);
+      const ci = read(service, '.gitlab-ci.yml');
+      expect(ci).toContain('--dockerfile "$CI_PROJECT_DIR/kit/Dockerfile"');
+      expect(ci).toContain('--context "$CI_PROJECT_DIR"');
+      const ignored = read(service, '.dockerignore').split('\n');
+      expect(ignored).toEqual(
+        expect.arrayContaining(['node_modules', 'dist', 'test', '*/test', 'test-support']),
+      );
+    });
+
+    it('compiles the shared packages pushed next to the service, then the service, and ships both', () => {
+      const build = instructions(dockerfile).slice(
+        0,
+        instructions(dockerfile).length - finalStage(dockerfile).length,
+      );
+      const run = build.findIndex(
+        (i) => i.op === 'RUN' && i.args.startsWith('sh kit/bin/build-shared.sh &&'),
+      );
+      expect(build[run].args).toMatch(/&& npm run build/);
+      expect(run).toBeGreaterThan(build.findIndex((i) => i.op === 'COPY' && i.args === '. ./'));
+      const copies = finalStage(dockerfile)
+        .filter((i) => i.op === 'COPY')
+        .map((i) => i.args);
+      expect(copies).toEqual(
+        expect.arrayContaining([
+          '--from=build /app/dist ./dist',
+          '--from=build /app/dist-shared ./node_modules/@shipgate',
+          '--from=build /app/migrations ./migrations',
+        ]),
+      );
     });
 
     it('has a HEALTHCHECK that uses node (slim images have no curl) against the compiled probe', () => {
@@ -119,6 +164,19 @@ describe.each(SERVICES)('%s packaging', (service) => {
         const name = spec.slice(0, at);
         expect({ name, version: spec.slice(at + 1) }).toEqual({ name, version: versions[name] });
       }
+    });
+
+    it('builds the shared packages before the service, and links what the tests import after the toolchain install', () => {
+      const install = scriptOf(job('install')).split('\n');
+      const build = install.indexOf('sh kit/bin/build-shared.sh');
+      expect(build).toBeGreaterThan(install.indexOf('npm ci --no-audit --no-fund'));
+      expect(build).toBeLessThan(install.indexOf('npm run build'));
+      const test = scriptOf(job('test')).split('\n');
+      const link = test.findIndex((l) => l.includes('node_modules/@shipgate/$p'));
+      expect(link).toBeGreaterThan(test.findIndex((l) => l.includes('$TEST_TOOLCHAIN')));
+      const linked = /^for p in ([\w -]+); do/.exec(test[link])?.[1].split(' ') ?? [];
+      const imported = new Set([...sharedImports(service, 'src'), ...sharedImports(service, 'test')]);
+      expect(linked.sort()).toEqual([...imported].sort());
     });
 
     it('runs SAST (GitLab template, gl-sast-report.json) and a dependency audit', () => {
@@ -181,21 +239,22 @@ describe.each(SERVICES)('%s packaging', (service) => {
 });
 
 describe('code shared between the standalone services', () => {
-  // Each service is its own GitLab project, so small helpers are copied rather than imported; keep the
-  // copies identical so a fix lands everywhere.
-  const libs = SERVICES.map((s) => ({ s, files: readdirSync(join(SERVICES_DIR, s, 'src', 'lib')) }));
-  const shared = [...new Set(libs.flatMap((l) => l.files))];
-
-  it.each(shared)('src/lib/%s is identical in every service that has it', (file) => {
-    const copies = libs.filter((l) => l.files.includes(file)).map((l) => read(l.s, 'src', 'lib', file));
-    expect(copies.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(copies).size).toBe(1);
+  // Each service is its own GitLab project. What they share is not copied: it lives once in services/kit
+  // (runtime) and services/billing-contract (the gateway -> billing message), travels with each service
+  // (ansible's push_repos) and is imported as @shipgate/<dir>.
+  it.each(SERVICES)('%s keeps no copy of the shared runtime (no src/lib)', (service) => {
+    expect(existsSync(join(SERVICES_DIR, service, 'src', 'lib'))).toBe(false);
+    expect(sharedImports(service, 'src')).toContain('kit');
   });
 
   it.each(['order.ts', 'topology.ts'])(
-    'the billing message contract %s is identical in gateway and billing',
+    'the billing message contract %s is defined once, in billing-contract, and imported by producer and consumer',
     (file) => {
-      expect(read('api-gateway', 'src', file)).toBe(read('billing-app', 'src', file));
+      expect(existsSync(join(SERVICES_DIR, 'billing-contract', 'src', file))).toBe(true);
+      for (const service of SERVICES)
+        expect(existsSync(join(SERVICES_DIR, service, 'src', file))).toBe(false);
+      expect(sharedImports('api-gateway', 'src')).toContain('billing-contract');
+      expect(sharedImports('billing-app', 'src')).toContain('billing-contract');
     },
   );
 });

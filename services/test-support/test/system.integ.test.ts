@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { createLogger } from '@shipgate/kit';
 import {
   serversAvailable,
   startPostgres,
@@ -13,7 +14,6 @@ import { loadConfig as billingConfig } from '../../billing-app/src/config';
 import { startBilling, type RunningBilling } from '../../billing-app/src/service';
 import { loadConfig as inventoryConfig } from '../../inventory-app/src/config';
 import { startInventory, type RunningInventory } from '../../inventory-app/src/service';
-import { createLogger } from '../../inventory-app/src/lib/logger';
 
 const run = serversAvailable(['postgresql', 'rabbitmq'], 'services system tests') ? describe : describe.skip;
 

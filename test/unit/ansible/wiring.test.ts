@@ -141,6 +141,28 @@ describe('projects, pipelines and pushed sources agree', () => {
     }
   });
 
+  it('pushes with each service every shared package (services/<dir>, imported as @shipgate/<dir>) it imports', () => {
+    const services = pushProjects.filter((p) => p.source.startsWith('services/'));
+    expect(services).toHaveLength(3);
+    for (const p of services) {
+      const imported = new Set<string>();
+      for (const dir of ['src', 'test']) {
+        for (const file of walk(join(REPO_ROOT, p.source, dir)).filter((f) => f.endsWith('.ts'))) {
+          for (const m of read(file).matchAll(/from '@shipgate\/([\w-]+)'/g)) imported.add(m[1]);
+        }
+      }
+      expect([...imported]).toEqual(expect.arrayContaining(['kit', 'test-support']));
+      const expected = [...imported].sort().map((dir) => ({ source: `services/${dir}`, dest: dir }));
+      expect({
+        project: p.project,
+        extra: [...p.extra].sort((a, b) => a.dest.localeCompare(b.dest)),
+      }).toEqual({
+        project: p.project,
+        extra: expected,
+      });
+    }
+  });
+
   it('sets every CI/CD variable the pipelines say they need, and no AWS keys', () => {
     for (const p of pushProjects) {
       const ci = read(join(p.source, '.gitlab-ci.yml'));

@@ -1,11 +1,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
 import { ServiceError } from './errors';
 import type { Logger } from './logger';
 
 /** A migration failed; nothing of the batch was applied (it runs in one transaction). */
 export class MigrationError extends ServiceError {}
+
+/**
+ * What {@link migrate} needs of a `pg` Pool, so the kit itself does not depend on `pg` (the gateway, which
+ * has no database, compiles it too). A `pg.Pool` satisfies it.
+ */
+export interface MigrationPool {
+  connect(): Promise<MigrationClient>;
+}
+
+/** The part of a checked-out `pg` client that {@link migrate} uses. */
+export interface MigrationClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  release(): void;
+}
 
 // Arbitrary constant: serialises migrations when several replicas start at once.
 const MIGRATION_LOCK_KEY = 7_421_001;
@@ -17,7 +30,7 @@ const MIGRATION_LOCK_KEY = 7_421_001;
  *
  * @example await migrate(pool, join(__dirname, '..', 'migrations'), log);
  */
-export async function migrate(pool: Pool, dir: string, log: Logger): Promise<string[]> {
+export async function migrate(pool: MigrationPool, dir: string, log: Logger): Promise<string[]> {
   const files = readdirSync(dir)
     .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))
     .sort();
@@ -33,8 +46,8 @@ export async function migrate(pool: Pool, dir: string, log: Logger): Promise<str
          applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
        )`,
     );
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM schema_migrations');
-    const done = new Set(rows.map((r) => r.id));
+    const { rows } = await client.query('SELECT id FROM schema_migrations');
+    const done = new Set((rows as { id: string }[]).map((r) => r.id));
     for (const file of files) {
       const id = file.replace(/\.sql$/, '');
       if (done.has(id)) continue;
