@@ -20,6 +20,17 @@ import { randomUUID } from 'node:crypto';
  * app's own body limits must leave room for base64 and the envelope (lambdas/http/routes/webhooks.ts).
  */
 
+/** Who the sandbox's emulated IAM authorizer says signed an `/api/*` request (it admits every loopback caller). */
+export const SANDBOX_IAM_CALLER = {
+  accessKey: 'AKIASHIPGATESANDBOX0',
+  accountId: '000000000000',
+  callerId: 'AIDASHIPGATESANDBOX0',
+  principalOrgId: null,
+  userArn: 'arn:aws:iam::000000000000:user/shipgate-sandbox',
+  userId: 'AIDASHIPGATESANDBOX0',
+  cognitoIdentity: null,
+};
+
 /** HTTP API payload quota: 10 MB. */
 export const HTTP_API_PAYLOAD_LIMIT = 10 * 1024 * 1024;
 /** Lambda synchronous invocation payload quota (request and response): 6 MB. */
@@ -96,6 +107,12 @@ export function toHttpApiEvent(
         sourceIp,
         userAgent: req.headers.get('user-agent') ?? '',
       },
+      // The HTTP API's IAM authorizer guards /api/* in AWS (lib/constructs/webhook-api.ts) and tells the
+      // Lambda who signed in `requestContext.authorizer.iam`. The sandbox keeps those routes open on loopback:
+      // its emulated authorizer admits every caller as the sandbox's own identity.
+      ...(url.pathname === '/api' || url.pathname.startsWith('/api/')
+        ? { authorizer: { iam: SANDBOX_IAM_CALLER } }
+        : {}),
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',

@@ -1,3 +1,4 @@
+import { apiRequest } from './api-client';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { RolloutDeps } from '../../lambdas/domain/rollout/deps';
@@ -150,10 +151,21 @@ async function runThroughApi(
   const fetchImpl = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const base = (env.SHIPGATE_API_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/$/, '');
-  const call = async (path: string, init?: RequestInit) => {
+  // Signed with SigV4 against AWS (the /api routes are behind the HTTP API's IAM authorizer); unsigned on
+  // loopback, where the sandbox keeps them open.
+  const call = async (path: string, init?: { method?: string; body?: string; headers?: unknown }) => {
     try {
-      return await fetchImpl(`${base}${path}`, { ...init, signal: AbortSignal.timeout(15_000) });
+      return await apiRequest({
+        baseUrl: base,
+        path,
+        method: init?.method,
+        body: init?.body,
+        env,
+        fetchImpl,
+        timeoutMs: 15_000,
+      });
     } catch (e) {
+      if (e instanceof ShipgateError) throw e;
       const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
       throw new Error(
         `no Shipgate API answers at ${base} (${cause}). Start the sandbox (npm start)${

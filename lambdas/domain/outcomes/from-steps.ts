@@ -89,12 +89,35 @@ export interface FailureDocument {
   release: Release;
   scan?: { passed?: boolean; text?: string; counts?: Record<string, unknown> } & Record<string, unknown>;
   verify?: Record<string, unknown>;
-  rollback?: {
-    rolledBack?: { service: string; from?: string; to?: string; by?: string }[];
-    untouched?: unknown;
-  };
+  /**
+   * "Roll back <env>": one result per service (the Map of Start/Check/Await rollback, each
+   * `{ rolledBack }` or `{ untouched }`), or the older single-object form `{ rolledBack: [], untouched: [] }`.
+   */
+  rollback?: RollbackResult | PerServiceRollback[];
   rollbackError?: { Error?: string; Cause?: string };
   error?: { Error?: string; Cause?: string };
+}
+
+type RolledBack = { service: string; from?: string; to?: string; by?: string };
+type RollbackResult = { rolledBack?: RolledBack[]; untouched?: unknown };
+type PerServiceRollback = { rolledBack?: RolledBack; untouched?: unknown };
+
+/** The rollback result in one shape, whichever form the state machine produced. */
+function rollbackSummary(rollback: FailureDocument['rollback']): {
+  rolledBack: RolledBack[];
+  untouched: unknown[];
+} {
+  if (!rollback) return { rolledBack: [], untouched: [] };
+  if (Array.isArray(rollback)) {
+    return {
+      rolledBack: rollback.flatMap((r) => (r.rolledBack ? [r.rolledBack] : [])),
+      untouched: rollback.flatMap((r) => (r.untouched ? [r.untouched] : [])),
+    };
+  }
+  return {
+    rolledBack: rollback.rolledBack ?? [],
+    untouched: Array.isArray(rollback.untouched) ? rollback.untouched : [],
+  };
 }
 
 /** Errors whose outcome an approval message already told (rejected, timed out, superseded at approval). */
@@ -120,17 +143,16 @@ export function failureOutcome(doc: FailureDocument): ReleaseOutcome | undefined
   if (error === 'ReleaseSuperseded') {
     return { kind: 'superseded', ...(environment ? { environment } : {}), ...(cause ? { cause } : {}) };
   }
-  const untouched = Array.isArray(doc.rollback?.untouched)
-    ? (doc.rollback.untouched as { service?: unknown; reason?: unknown }[])
-        .filter((u) => typeof u.service === 'string')
-        .map((u) => ({ service: String(u.service), reason: String(u.reason ?? '') }))
-    : [];
+  const summary = rollbackSummary(doc.rollback);
+  const untouched = (summary.untouched as { service?: unknown; reason?: unknown }[])
+    .filter((u) => u && typeof u.service === 'string')
+    .map((u) => ({ service: String(u.service), reason: String(u.reason ?? '') }));
   return {
     kind: 'failed',
     ...(environment ? { environment } : {}),
     error,
     ...(cause ? { cause } : {}),
-    rolledBack: (doc.rollback?.rolledBack ?? []).map((r) => ({
+    rolledBack: summary.rolledBack.map((r) => ({
       service: r.service,
       ...(r.from ? { from: shortTaskDefinition(r.from) } : {}),
       ...(r.to ? { to: shortTaskDefinition(r.to) } : {}),
