@@ -9,4 +9,8 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 60000,
   modulePathIgnorePatterns: ['<rootDir>/cdk.out'],
+  // Every suite passes, but since the merge of this session's branches one of them leaves an asynchronous
+  // handle open after its last test (not found yet: --detectOpenHandles names none), and jest would wait
+  // forever. Exit when the run is over; finding the handle is an open item in the closing note.
+  forceExit: true,
 };
