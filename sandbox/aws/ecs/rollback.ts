@@ -2,7 +2,7 @@ import { epochSeconds } from '../protocol';
 import type { EcsContext } from './context';
 import { addEvent, emit } from './events';
 import { deploymentIn, type StoredService } from './model';
-import { startDeploymentSilently } from './rolling';
+import { settleCompleted, startDeploymentSilently } from './rolling';
 import type { RollbackCause, StoredServiceDeployment } from './service-deployment-model';
 
 /**
@@ -76,13 +76,7 @@ export function rollbackDone(ctx: EcsContext, sd: StoredServiceDeployment, s: St
   sd.finishedAt = sd.updatedAt = now;
   sd.targetRunning = 0;
   const rollback = deploymentIn(s, sd.source.deploymentId);
-  if (rollback) {
-    rollback.rolloutState = 'COMPLETED';
-    rollback.rolloutStateReason = `ECS deployment ${rollback.id} completed.`;
-    rollback.runningCount = rollback.desiredCount;
-    rollback.updatedAt = now;
-    s.deployments = [rollback];
-  }
+  if (rollback) settleCompleted(s, rollback, now);
   s.taskDefinition = sd.source.taskDefinition;
   s.stableTaskDefinition = sd.source.taskDefinition;
   addEvent(s, `deployment ${sd.source.deploymentId} deployment completed (rollback).`);

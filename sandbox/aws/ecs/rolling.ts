@@ -33,6 +33,15 @@ export function newDeployment(s: StoredService, taskDefinition: string): StoredD
   };
 }
 
+/** Marks deployment `d` COMPLETED with all its tasks running and makes it the service's only deployment. */
+export function settleCompleted(s: StoredService, d: StoredDeployment, now: number): void {
+  d.rolloutState = 'COMPLETED';
+  d.rolloutStateReason = `ECS deployment ${d.id} completed.`;
+  d.runningCount = d.desiredCount;
+  d.updatedAt = now;
+  s.deployments = [d];
+}
+
 /** Starts a rolling deployment of `taskDefinition`, superseding whatever is in flight. */
 export function startDeployment(
   ctx: EcsContext,

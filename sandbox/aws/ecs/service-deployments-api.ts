@@ -8,9 +8,10 @@ import {
   serviceDeploymentJson,
   type StoredServiceDeployment,
 } from './service-deployment-model';
-import { rollBack, scheduleStep } from './service-deployments';
+import { beginRollback } from './rollback';
+import { scheduleStep } from './service-deployments';
 import { findService, requireService, runningTaskDefinition } from './services';
-import { resolveTaskDefinition } from './task-definitions';
+import { findTaskDefinition } from './task-definitions';
 
 /**
  * The service deployments API: ListServiceDeployments, DescribeServiceDeployments, StopServiceDeployment,
@@ -86,7 +87,8 @@ export function stopServiceDeployment(ctx: EcsContext, input: Record<string, unk
   if (sd.status === 'IN_PROGRESS' || sd.status === 'PENDING') {
     if (s && stopType === 'ROLLBACK') {
       ctx.timers.cancel(sd.arn);
-      rollBack(ctx, sd, s, 'USER', 'Rollback requested with StopServiceDeployment.');
+      beginRollback(ctx, sd, s, 'USER', 'Rollback requested with StopServiceDeployment.');
+      scheduleStep(ctx, sd, ctx.phaseMs);
     } else if (s) {
       ctx.timers.cancel(sd.arn);
       sd.status = 'STOP_REQUESTED';
@@ -114,9 +116,5 @@ export function testTrafficTaskDefinition(
     (sd) => sd.serviceArn === s.arn && !FINAL.has(sd.status) && sd.testWeight > 0,
   );
   if (!live) return runningTaskDefinition(ctx, cluster, service);
-  try {
-    return resolveTaskDefinition(ctx, live.target.taskDefinition);
-  } catch {
-    return undefined;
-  }
+  return findTaskDefinition(ctx, live.target.taskDefinition);
 }

@@ -11,12 +11,11 @@ import {
   type StoredService,
 } from './model';
 import { beginRollback, rollbackDone, rollbackInProgress, stopped } from './rollback';
-import { startDeploymentSilently } from './rolling';
+import { settleCompleted, startDeploymentSilently } from './rolling';
 import {
   FINAL,
   TRAFFIC_SHIFTING_STRATEGIES,
   planDeployment,
-  type RollbackCause,
   type StoredHook,
   type StoredServiceDeployment,
 } from './service-deployment-model';
@@ -121,18 +120,6 @@ export function scheduleStep(ctx: EcsContext, sd: StoredServiceDeployment, ms: n
   });
 }
 
-/** Starts a rollback of `sd` and schedules its next step. */
-export function rollBack(
-  ctx: EcsContext,
-  sd: StoredServiceDeployment,
-  s: StoredService,
-  cause: RollbackCause,
-  reason: string,
-): void {
-  beginRollback(ctx, sd, s, cause, reason);
-  scheduleStep(ctx, sd, ctx.phaseMs);
-}
-
 /** Advances a service deployment by one step of its plan (or of its rollback). */
 async function tick(ctx: EcsContext, arn: string): Promise<void> {
   const sd = serviceDeploymentStore(ctx.store.data)[arn];
@@ -157,13 +144,14 @@ async function tick(ctx: EcsContext, arn: string): Promise<void> {
       s,
       `has started ${sd.desiredCount} tasks: (task ${randomHex(16)}). Task stopped: Essential container in task exited (exit code 1).`,
     );
-    return rollBack(
+    beginRollback(
       ctx,
       sd,
       s,
       'CIRCUIT_BREAKER',
       `ECS deployment circuit breaker: tasks of the target revision failed during ${step.stage}.`,
     );
+    return scheduleStep(ctx, sd, ctx.phaseMs);
   }
   switch (step.kind) {
     case 'enter':
@@ -192,7 +180,10 @@ async function tick(ctx: EcsContext, arn: string): Promise<void> {
     case 'hooks': {
       const verdict = await runStageHooks(ctx, sd, step.stage);
       if (verdict.kind === 'continue') scheduleStep(ctx, sd, 1);
-      else if (verdict.kind === 'rollback') rollBack(ctx, sd, s, 'LIFECYCLE_HOOK', verdict.reason);
+      else if (verdict.kind === 'rollback') {
+        beginRollback(ctx, sd, s, 'LIFECYCLE_HOOK', verdict.reason);
+        scheduleStep(ctx, sd, ctx.phaseMs);
+      }
       return;
     }
   }
@@ -208,11 +199,7 @@ function succeed(ctx: EcsContext, sd: StoredServiceDeployment, s: StoredService)
   sd.finishedAt = sd.updatedAt = now;
   if (target) {
     target.status = 'PRIMARY';
-    target.rolloutState = 'COMPLETED';
-    target.rolloutStateReason = `ECS deployment ${target.id} completed.`;
-    target.runningCount = target.desiredCount;
-    target.updatedAt = now;
-    s.deployments = [target];
+    settleCompleted(s, target, now);
   }
   s.stableTaskDefinition = sd.target.taskDefinition;
   addEvent(s, `has stopped ${sd.desiredCount} running tasks of the source revision.`);

@@ -6,7 +6,7 @@ import { arnPrefix, serviceKey, shortName, type StoredService, type StoredTaskDe
 import { newDeployment, startDeployment } from './rolling';
 import { validateDeploymentConfiguration } from './service-deployment-model';
 import { startServiceDeployment, trafficShifting } from './service-deployments';
-import { resolveTaskDefinition } from './task-definitions';
+import { findTaskDefinition, resolveTaskDefinition } from './task-definitions';
 
 /**
  * Services: CreateService, UpdateService (which starts a rolling deployment or a service deployment),
@@ -197,12 +197,7 @@ export function runningTaskDefinition(
   if (!s) return undefined;
   const primary = s.deployments.find((d) => d.status === 'PRIMARY');
   const arn = primary?.rolloutState === 'COMPLETED' ? primary.taskDefinition : s.stableTaskDefinition;
-  if (!arn) return undefined;
-  try {
-    return resolveTaskDefinition(ctx, arn);
-  } catch {
-    return undefined;
-  }
+  return arn ? findTaskDefinition(ctx, arn) : undefined;
 }
 
 /**

@@ -73,6 +73,15 @@ export function resolveTaskDefinition(ctx: EcsContext, ref: string): StoredTaskD
   return td;
 }
 
+/** The task definition `ref` names, or undefined when it does not exist. */
+export function findTaskDefinition(ctx: EcsContext, ref: string): StoredTaskDefinition | undefined {
+  try {
+    return resolveTaskDefinition(ctx, ref);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the images of a task definition start (per their manifest annotations). */
 export function imagesStart(ctx: EcsContext, taskDefinition: string): boolean {
   let td: StoredTaskDefinition;
