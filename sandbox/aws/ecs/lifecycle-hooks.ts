@@ -11,7 +11,8 @@ import type { LifecycleStage, StoredServiceDeployment } from './service-deployme
  *
  * To add a new kind of hook outcome (e.g. a hook that pauses the deployment until it is continued), give
  * {@link HookVerdict} a new variant here and handle it in the engine's `hooks` case; the invocation payload
- * and the record of each run (`sd.hookRuns`) stay here.
+ * and the record of each run (`sd.hookRuns`) stay here. An API call that resumes a held deployment belongs
+ * in `service-deployments-api.ts` (routed in `emulator.ts`) and carries on with `scheduleStep`.
  *
  * AWS: "If your function doesn't return a valid hookStatus, or if it fails, Amazon ECS rolls back the
  * deployment"; IN_PROGRESS means "invoke again after callBackDelay seconds (default 30)" (developer guide,
