@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Shutdown } from './shutdown';
 import { SandboxStartError } from './start-error';
 
 /** Listens on `host:port`; resolves with the bound port, or rejects with a one-line fix naming `variable`. */
@@ -48,4 +50,34 @@ export function startingResponse(req: Request): Response {
     );
   }
   return Response.json({ error: message, starting: true }, { status: 503, headers });
+}
+
+/** The address to reach a server at that listens on `host` (loopback for "every interface"). */
+export function reachableHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+/** The app port: bound early (its URL goes into the handlers' environment), answering 503 until `serve`. */
+export interface AppServer {
+  url: string;
+  /** From now on requests reach `fetch`. */
+  serve(fetch: (req: Request) => Response | Promise<Response>): void;
+}
+
+/**
+ * Binds the app port now; until `serve` every request gets 503 "starting". Letting a hono app answer before
+ * its routes are added would build hono's matcher, after which `app.route()` throws and the sandbox dies
+ * (issue 22).
+ */
+export async function startAppServer(host: string, port: number, shutdown: Shutdown): Promise<AppServer> {
+  let handle: (req: Request) => Response | Promise<Response> = startingResponse;
+  const appServer = createAdaptorServer({ fetch: (req: Request) => handle(req) }) as Server;
+  const bound = await listen(appServer, port, host, 'PORT');
+  shutdown.add(() => closeServer(appServer));
+  return {
+    url: `http://${reachableHost(host)}:${bound}`,
+    serve: (fetch) => {
+      handle = fetch;
+    },
+  };
 }

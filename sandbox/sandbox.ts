@@ -1,29 +1,24 @@
-import type { Server } from 'node:http';
-import { join, resolve } from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
+import { resolve } from 'node:path';
 import { Hono } from 'hono';
 import type { ShipgateConfig } from '../lambdas/shared/config';
 import type { LambdaBundles } from '../lib/build/lambda-bundles';
 import { httpApiProxy } from './aws/api-gateway';
-import type { EventBridgeEvent } from './aws/ecs';
-import { createEmulators, type Emulators } from './aws/emulators';
-import { createAwsEndpoint } from './aws/server';
+import type { Emulators } from './aws/emulators';
 import { openChatInbox } from './console/inbox';
 import { pendingApprovalsQuery } from './console/pending-approvals';
 import { runningServices } from './console/running-services';
-import { ensureTable, startDynalite, type LocalDynamo } from './dynamodb';
+import { ensureTable } from './dynamodb';
+import { startEmulatedAws } from './emulated-aws';
 import { applyHandlerEnvironment, handlerEnvironment, SANDBOX_TABLE } from './handlers/environment';
 import { EventTargets } from './handlers/event-targets';
 import { FUNCTION_ARNS, localFunctions, MANUAL_ROLLBACK_FUNCTION } from './handlers/functions';
 import { markReleasesAborted } from './handlers/release-records';
-import { closeServer, listen, startingResponse } from './listen';
+import { startAppServer } from './listen';
 import { sandboxRoutes } from './routes';
 import { seedFromConfig, type SeedSummary } from './seed';
 import { Shutdown } from './shutdown';
-import { SandboxStartError } from './start-error';
 import { localSecrets, prepareStateDir } from './state-dir';
 import { loadReleaseWorkflow, type LocalWorkflow } from './workflow/release';
-import { localSdkIntegration } from './workflow/sdk-integration';
 
 export { SANDBOX_TABLE } from './handlers/environment';
 export { SANDBOX_VERIFY_HOOK_ARN } from './handlers/functions';
@@ -80,6 +75,7 @@ export interface Sandbox {
   /** Stops everything; running executions are recorded as ABORTED with `reason`. */
   close(reason?: string): Promise<void>;
 }
+
 /**
  * Starts the whole sandbox: dynalite, the AWS-compatible endpoint, the seeded emulated environment, the
  * release state machine executed locally, and the hono app with the console.
@@ -103,56 +99,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   const shutdown = new Shutdown();
   try {
-    let dynamo: LocalDynamo;
-    try {
-      dynamo = await startDynalite(join(stateDir, 'dynamodb'));
-    } catch (err) {
-      throw new SandboxStartError(
-        `Cannot start dynalite (DynamoDB) with data in ${join(stateDir, 'dynamodb')}: ${(err as Error).message}. Run "npm ci" (dynalite and its LevelDB binding are dependencies), or remove a stale LOCK file if no other sandbox uses this state dir.`,
-      );
-    }
-    shutdown.add(() => dynamo.close());
-
-    // Deployment events go to the rollout-events Lambda, as an EventBridge rule would deliver them.
-    let deliver: (event: EventBridgeEvent) => void = () => undefined;
-    const recentEvents: EventBridgeEvent[] = [];
-    let awsPort = 0;
-    const emulators = createEmulators({
-      stateDir,
-      sink: (event) => {
-        recentEvents.unshift(event);
-        recentEvents.length = Math.min(recentEvents.length, 50);
-        deliver(event);
-      },
-      sdk: localSdkIntegration(() => awsPort),
-      phaseMs: options.phaseMs,
-    });
-    shutdown.add(() => emulators.close());
-
-    // Lambda Invoke on the endpoint reaches the local functions (bound once they exist, below).
-    let invokeLocal: (name: string, payload: unknown) => Promise<unknown> | undefined = () => undefined;
-    const awsServer = createAwsEndpoint({
-      emulators: [emulators.sfn, emulators.ecs, emulators.ecr, emulators.ssm, emulators.codeDeploy],
-      dynamoDbPort: dynamo.port,
-      invokeLambda: (name, payload) => invokeLocal(name, payload),
-    });
-    awsPort = await listen(awsServer, options.awsPort ?? 4566, host, 'SHIPGATE_AWS_PORT');
-    shutdown.add(() => closeServer(awsServer));
-    const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-    const awsEndpoint = `http://${local}:${awsPort}`;
+    const aws = await startEmulatedAws(
+      { stateDir, host, port: options.awsPort ?? 4566, phaseMs: options.phaseMs },
+      shutdown,
+    );
+    const { emulators, endpoint: awsEndpoint } = aws;
 
     const chat = openChatInbox(stateDir);
     shutdown.add(() => chat.flush());
 
-    const appRoot = new Hono();
-    // The port is bound now (its URL goes into the handlers' environment), but routes are added to appRoot
-    // only further down: until then every request gets 503 "starting". Letting appRoot answer early would
-    // build hono's matcher, after which app.route() throws and the sandbox dies (issue 22).
-    let serve: (req: Request) => Response | Promise<Response> = startingResponse;
-    const appServer = createAdaptorServer({ fetch: (req: Request) => serve(req) }) as Server;
-    const port = await listen(appServer, options.port ?? 3000, host, 'PORT');
-    shutdown.add(() => closeServer(appServer));
-    const url = `http://${local}:${port}`;
+    const app = await startAppServer(host, options.port ?? 3000, shutdown);
+    const url = app.url;
     const publicUrl = (env.SHIPGATE_PUBLIC_URL || url).replace(/\/$/, '');
 
     const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow.stateMachineName}`;
@@ -175,15 +132,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const lambdas = localFunctions(workflow, bundles, rootDir, options.rolloutEventsEntry);
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
-    invokeLocal = (name, payload) =>
-      name === MANUAL_ROLLBACK_FUNCTION ? lambdas.invoke(FUNCTION_ARNS.manualRollback, payload) : undefined;
+    // Lambda Invoke on the endpoint reaches the local manual-rollback function.
+    aws.connect({
+      invokeLambda: (name, payload) =>
+        name === MANUAL_ROLLBACK_FUNCTION ? lambdas.invoke(FUNCTION_ARNS.manualRollback, payload) : undefined,
+    });
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     const targets = new EventTargets(lambdas);
     emulators.sfn.onChange = (e) => targets.executionChanged(e);
     const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');
     await markReleasesAborted(recovered);
     const interrupted = recovered.map((e) => e.name);
-    deliver = (event) => targets.deliverDeploymentEvent(event);
+    // Deployment events go to the rollout-events Lambda, as an EventBridge rule would deliver them.
+    aws.connect({ deliverEvent: (event) => targets.deliverDeploymentEvent(event) });
     // Runs after the executions were aborted: deployment events still being delivered and Lambda tasks
     // still running (their results are dropped) finish before their DynamoDB goes away.
     shutdown.add(() => targets.settle());
@@ -197,7 +158,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       emulators,
       chat,
       forwardChatTo: env.SHIPGATE_CHAT_WEBHOOK_URL,
-      recentEvents,
+      recentEvents: aws.recentEvents,
       pendingApprovals: pendingApprovalsQuery(options.config, emulators.sfn, chat),
       runningServices: services,
       httpApi,
@@ -207,10 +168,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateDir,
       stateMachineArn,
     });
+    const appRoot = new Hono();
     appRoot.route('/_sandbox', routes.sandbox);
     appRoot.route('/', routes.shell);
     appRoot.all('*', (c) => httpApi(c.req.raw));
-    serve = (req) => appRoot.fetch(req);
+    app.serve((req) => appRoot.fetch(req));
 
     let stopReason = 'The sandbox was stopped';
     shutdown.add(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));
