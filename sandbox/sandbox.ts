@@ -95,6 +95,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const secrets = localSecrets(stateDir);
   const webhookToken = env.SHIPGATE_WEBHOOK_TOKEN || secrets.webhookToken;
   const webhookTokenSource = env.SHIPGATE_WEBHOOK_TOKEN ? 'environment' : 'state dir (generated)';
+  // Read before the handlers' environment is applied: that sets SHIPGATE_CHAT_WEBHOOK_URL to the sandbox's own
+  // chat inbox, and forwarding the inbox to itself would loop.
+  const forwardChatTo = env.SHIPGATE_CHAT_WEBHOOK_URL;
   const { workflow, bundles } = loadReleaseWorkflow(options);
 
   const shutdown = new Shutdown();
@@ -157,7 +160,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       workflow,
       emulators,
       chat,
-      forwardChatTo: env.SHIPGATE_CHAT_WEBHOOK_URL,
+      forwardChatTo,
       recentEvents: aws.recentEvents,
       pendingApprovals: pendingApprovalsQuery(options.config, emulators.sfn, chat),
       runningServices: services,
