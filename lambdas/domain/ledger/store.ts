@@ -36,10 +36,14 @@ export interface LedgerStoreDeps {
 export interface LedgerHead {
   environment: string;
   service: string;
-  releaseId: string;
-  commitSha: string;
-  digest?: string;
-  at: string;
+  /** Absent while only failures were recorded there. */
+  releaseId?: string;
+  commitSha?: string;
+  digest?: string | null;
+  /** When `releaseId` was deployed. */
+  at?: string;
+  /** When the latest failed deployment there was detected. */
+  lastFailureAt?: string;
 }
 
 const ENTRY_SK = 'ENTRY';
@@ -109,7 +113,9 @@ export async function appendLedgerEntry(
     if (!isConditionFailure(err)) throw err;
     written = false;
   }
-  if (entry.kind === 'release' && entry.outcome === 'deployed') await moveHead(entry, { ddb, table });
+  if (entry.kind === 'release' && (entry.outcome === 'deployed' || entry.deployment)) {
+    await moveHead(entry, { ddb, table });
+  }
   return { written };
 }
 
@@ -117,23 +123,37 @@ async function moveHead(
   entry: ReleaseLedgerEntry,
   { ddb = defaultDdb, table = tableName() }: LedgerStoreDeps,
 ) {
-  const head: LedgerHead = {
-    environment: entry.environment,
-    service: entry.service,
-    releaseId: entry.releaseId,
-    commitSha: entry.commitSha,
-    ...(entry.digest ? { digest: entry.digest } : {}),
-    at: entry.at,
+  const names: Record<string, string> = { '#at': 'at', '#env': 'environment', '#svc': 'service' };
+  const values: Record<string, unknown> = {
+    ':at': entry.at,
+    ':env': entry.environment,
+    ':svc': entry.service,
   };
+  const set = ['#at = :at', '#env = :env', '#svc = :svc'];
+  let condition: string;
+  if (entry.outcome === 'deployed') {
+    Object.assign(names, { '#rel': 'releaseId', '#sha': 'commitSha', '#dig': 'digest' });
+    Object.assign(values, { ':rel': entry.releaseId, ':sha': entry.commitSha, ':dig': entry.digest ?? null });
+    set.push('#rel = :rel', '#sha = :sha', '#dig = :dig');
+    // Only forward: a late retry of an older release never moves the head back.
+    condition = 'attribute_not_exists(#at) OR #at <= :at';
+  } else {
+    names['#fail'] = 'lastFailureAt';
+    values[':fail'] = entry.failedAt ?? entry.at;
+    set.splice(0, 1, '#fail = :fail');
+    delete names['#at'];
+    delete values[':at'];
+    condition = 'attribute_not_exists(#fail) OR #fail <= :fail';
+  }
   try {
     await ddb.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: table,
-        Item: { ...headKey(entry.environment, entry.service), ...head },
-        // Only forward: a late retry of an older release never moves the head back.
-        ConditionExpression: 'attribute_not_exists(#pk) OR #at <= :at',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#at': 'at' },
-        ExpressionAttributeValues: { ':at': entry.at },
+        Key: headKey(entry.environment, entry.service),
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
       }),
     );
   } catch (err) {
