@@ -14,8 +14,8 @@ import {
   pipelinePayload,
   type GitlabDelivery,
 } from '../../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from '../sandbox/sandbox-process';
-import { credentials, freePort, tempDir, waitFor } from '../sandbox/support';
+import { SandboxProcess, testSandbox } from '../sandbox/sandbox-process';
+import { credentials, tempDir, waitFor } from '../sandbox/support';
 
 /**
  * The sandbox killed with SIGKILL in the middle of releases loses nothing it acknowledged: every delivery it
@@ -33,19 +33,9 @@ describe('faults: the sandbox killed mid-release', () => {
   const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
 
   beforeAll(async () => {
-    const [port, awsPort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${port}`;
-    endpoint = `http://127.0.0.1:${awsPort}`;
-    sandbox = new SandboxProcess({
-      PORT: String(port),
-      SHIPGATE_AWS_PORT: String(awsPort),
-      SHIPGATE_STATE_DIR: tmp.dir,
-      SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
-      SHIPGATE_WEBHOOK_TOKEN: token,
-      SHIPGATE_SANDBOX_PHASE_MS: '150',
-    });
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token));
     await sandbox.start();
-    stateMachineArn = /State machine\s+(\S+)/.exec(sandbox.output)![1];
+    stateMachineArn = sandbox.stateMachineArn;
   }, 90_000);
 
   afterAll(async () => {

@@ -7,8 +7,8 @@ import { approveViaLink, demoManifest } from '../../../sandbox/demo';
 import { run as doraCli } from '../../../src/cli/dora';
 import { run as quarantineCli } from '../../../src/cli/quarantine';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from './sandbox-process';
-import { credentials, freePort, tempDir, waitFor } from './support';
+import { SandboxProcess, testSandbox } from './sandbox-process';
+import { credentials, tempDir, waitFor } from './support';
 
 /**
  * Issue 20 through the sandbox (`shipgate dev` in a child process, the built step bundles, local Step
@@ -25,17 +25,7 @@ describe('sandbox: digest quarantine and the ledger end to end', () => {
   const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
 
   beforeAll(async () => {
-    const [port, awsPort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${port}`;
-    endpoint = `http://127.0.0.1:${awsPort}`;
-    sandbox = new SandboxProcess({
-      PORT: String(port),
-      SHIPGATE_AWS_PORT: String(awsPort),
-      SHIPGATE_STATE_DIR: tmp.dir,
-      SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
-      SHIPGATE_WEBHOOK_TOKEN: token,
-      SHIPGATE_SANDBOX_PHASE_MS: '150',
-    });
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token));
     await sandbox.start();
   }, 90000);
 

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { approveViaLink, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from './sandbox-process';
-import { credentials, freePort, tempDir, waitFor } from './support';
+import { SandboxProcess, testSandbox } from './sandbox-process';
+import { credentials, tempDir, waitFor } from './support';
 
 /**
  * Two releases of one service racing for one environment, in the sandbox (`shipgate dev`, which runs the
@@ -28,18 +28,10 @@ describe('sandbox: releases racing for the same service and environment', () => 
   const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
 
   beforeAll(async () => {
-    const [port, awsPort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${port}`;
-    endpoint = `http://127.0.0.1:${awsPort}`;
-    sandbox = new SandboxProcess({
-      PORT: String(port),
-      SHIPGATE_AWS_PORT: String(awsPort),
-      SHIPGATE_STATE_DIR: tmp.dir,
-      SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
-      SHIPGATE_WEBHOOK_TOKEN: token,
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, {
       // Rollouts long enough (two phases of 2.5 s) for the second release to arrive while the first holds the lock.
       SHIPGATE_SANDBOX_PHASE_MS: '2500',
-    });
+    }));
     await sandbox.start();
   }, 90000);
 

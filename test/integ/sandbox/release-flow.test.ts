@@ -17,8 +17,8 @@ import {
   pipelinePayload,
   type GitlabDelivery,
 } from '../../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from './sandbox-process';
-import { awsCli, credentials, freePort, tempDir, waitFor } from './support';
+import { SandboxProcess, testSandbox } from './sandbox-process';
+import { awsCli, credentials, tempDir, waitFor } from './support';
 
 /**
  * The sandbox as a user meets it: `shipgate dev` in its own process on free ports with a temporary state
@@ -34,19 +34,9 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
   const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
 
   beforeAll(async () => {
-    const [port, awsPort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${port}`;
-    endpoint = `http://127.0.0.1:${awsPort}`;
-    sandbox = new SandboxProcess({
-      PORT: String(port),
-      SHIPGATE_AWS_PORT: String(awsPort),
-      SHIPGATE_STATE_DIR: tmp.dir,
-      SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
-      SHIPGATE_WEBHOOK_TOKEN: token,
-      SHIPGATE_SANDBOX_PHASE_MS: '150',
-    });
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token));
     await sandbox.start();
-    stateMachineArn = /State machine\s+(\S+)/.exec(sandbox.output)![1];
+    stateMachineArn = sandbox.stateMachineArn;
   }, 90000);
 
   afterAll(async () => {

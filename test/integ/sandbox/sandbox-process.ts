@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { readFileSync } from 'node:fs';
+import { freePort } from './support';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -32,6 +33,13 @@ export class SandboxProcess {
   output = '';
 
   constructor(private readonly env: Record<string, string>) {}
+
+  /** The release state machine's ARN, as the start-up banner prints it. */
+  get stateMachineArn(): string {
+    const found = /State machine\s+(\S+)/.exec(this.output);
+    if (!found) throw new Error(`the sandbox printed no state machine ARN:\n${this.output}`);
+    return found[1];
+  }
 
   /** Starts `node bin/shipgate-cli.js dev` (what `npm start` runs) and resolves once it printed that it is running. */
   async start(timeoutMs = 60000): Promise<void> {
@@ -79,4 +87,26 @@ export class SandboxProcess {
     process.kill(-child.pid!, signal);
     return exited;
   }
+}
+
+/**
+ * A test sandbox (not started yet) on free loopback ports, its state and the test config (`writeTestConfig`) in
+ * `dir`, taking webhooks with `token`, rollout phases of 150 ms; `env` adds or overrides variables.
+ */
+export async function testSandbox(
+  dir: string,
+  token: string,
+  env: Record<string, string> = {},
+): Promise<{ sandbox: SandboxProcess; url: string; endpoint: string }> {
+  const [port, awsPort] = [await freePort(), await freePort()];
+  const sandbox = new SandboxProcess({
+    PORT: String(port),
+    SHIPGATE_AWS_PORT: String(awsPort),
+    SHIPGATE_STATE_DIR: dir,
+    SHIPGATE_CONFIG: writeTestConfig(dir),
+    SHIPGATE_WEBHOOK_TOKEN: token,
+    SHIPGATE_SANDBOX_PHASE_MS: '150',
+    ...env,
+  });
+  return { sandbox, url: `http://127.0.0.1:${port}`, endpoint: `http://127.0.0.1:${awsPort}` };
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from './sandbox-process';
-import { credentials, freePort, tempDir } from './support';
+import { testSandbox } from './sandbox-process';
+import { credentials, tempDir } from './support';
 
 /**
  * Ctrl-C / SIGTERM while a release is mid-flight (webhook handler, Lambda tasks and DynamoDB writes still
@@ -12,16 +12,8 @@ import { credentials, freePort, tempDir } from './support';
 it('stops cleanly with exit code 0 whenever the signal arrives during a release', async () => {
   const tmp = tempDir();
   const token = `test-token-${randomBytes(8).toString('hex')}`;
-  const [port, awsPort] = [await freePort(), await freePort()];
-  const sandbox = new SandboxProcess({
-    PORT: String(port),
-    SHIPGATE_AWS_PORT: String(awsPort),
-    SHIPGATE_STATE_DIR: tmp.dir,
-    SHIPGATE_CONFIG: writeTestConfig(tmp.dir),
-    SHIPGATE_WEBHOOK_TOKEN: token,
-    SHIPGATE_SANDBOX_PHASE_MS: '150',
-  });
-  const ecr = new ECRClient({ endpoint: `http://127.0.0.1:${awsPort}`, region: 'us-east-1', credentials });
+  const { sandbox, url, endpoint } = await testSandbox(tmp.dir, token);
+  const ecr = new ECRClient({ endpoint, region: 'us-east-1', credentials });
   const outcomes: { delayMs: number; code: number | null; stopped: boolean; crash: string | undefined }[] =
     [];
   try {
@@ -37,7 +29,7 @@ it('stops cleanly with exit code 0 whenever the signal arrives during a release'
       );
       // Not awaited: the signal may land while the delivery itself is being handled (bounded: a request in
       // flight when the process exits can be left unanswered).
-      const sent = fetch(`http://127.0.0.1:${port}/webhooks/gitlab`, {
+      const sent = fetch(`${url}/webhooks/gitlab`, {
         ...deliveryInit(gitlabDelivery(pipelinePayload({ id: 8100 + delayMs, sha }), { token })),
         signal: AbortSignal.timeout(10000),
       }).then(
