@@ -64,8 +64,25 @@ export interface PlannedRelease {
   followUp?: PlannedRelease;
 }
 
+/**
+ * Keeps each project's history moving forward, as a default branch does: every release's commits come after
+ * the commits of the project's releases planned before it (and before its own pipeline).
+ */
+function forwardOnly(releases: PlannedRelease[]): void {
+  const heads = new Map<string, number>();
+  for (const r of allPlanned({ releases }).sort((a, b) => a.at - b.at)) {
+    let floor = heads.get(r.project) ?? -Infinity;
+    for (const c of r.commits) {
+      c.at = Math.min(r.at - MINUTE, Math.max(c.at, floor + MINUTE));
+      floor = c.at;
+    }
+    r.commitAt = r.commits[r.commits.length - 1].at;
+    heads.set(r.project, r.commitAt);
+  }
+}
+
 /** Every planned release, those that supersede another and hotfixes included. */
-export function allPlanned(plan: HistoryPlan): PlannedRelease[] {
+export function allPlanned(plan: Pick<HistoryPlan, 'releases'>): PlannedRelease[] {
   return plan.releases.flatMap((r) => [
     r,
     ...(r.supersededBy ? [r.supersededBy] : []),
@@ -227,5 +244,6 @@ export function planHistory(config: ShipgateConfig, days: number, end: number, s
     }
   }
   releases.sort((a, b) => a.at - b.at);
+  forwardOnly(releases);
   return { start, end: firstDay + days * DAY, days, seed, releases };
 }
