@@ -43,8 +43,7 @@ export interface DerivedFigures {
 const t = (e: HistoryEvent | undefined) => (e?.timestamp ? new Date(e.timestamp).getTime() : undefined);
 const named = (events: HistoryEvent[], type: string, name: string) =>
   events.find(
-    (e) =>
-      e.type === type && (e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name) === name,
+    (e) => e.type === type && (e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name) === name,
   );
 
 /** Derives the figures of `environment` in [from, to) (epoch ms). */

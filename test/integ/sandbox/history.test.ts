@@ -13,6 +13,9 @@ import { allPlanned, planHistory } from '../../../sandbox/history/plan';
 import { deriveDora, stats, type ReadExecution, type ReadRollback } from './dora-from-history';
 import { SandboxProcess, writeTestConfig } from './sandbox-process';
 import { credentials, freePort, tempDir } from './support';
+import { chromiumAvailable, launchChromium } from '../../e2e/browser';
+
+const itIfChromium = chromiumAvailable('test/integ/sandbox/history.test.ts') ? it : it.skip;
 
 const ROOT = join(__dirname, '..', '..', '..');
 /**
@@ -140,4 +143,44 @@ describe('sandbox: demo --history fills a new sandbox, and its DORA figures matc
     expect(f.recoveryTime.count).toBe(derived.recoveries.length);
     expect(Math.abs(f.recoveryTime.medianSeconds! - recovery.median!)).toBeLessThanOrEqual(SLACK_S);
   });
+
+  itIfChromium(
+    'the console DORA page draws its three charts and the figure levels, without console errors',
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const problems: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+        });
+        page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+        await page.goto(`${url}/#/dora?environment=production&window=30d`);
+        for (const id of ['dora-frequency', 'dora-lead-time', 'dora-failures']) {
+          await page.waitForSelector(`canvas#${id}[data-points]`, { timeout: 20_000 });
+          // Chart.js drew something: the canvas holds non-transparent pixels, and its chart has data.
+          const drawn = await page.$eval(`canvas#${id}`, (c) => {
+            const canvas = c as HTMLCanvasElement;
+            const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+            let painted = 0;
+            for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+            return { painted, points: Number(canvas.dataset.points), width: canvas.width };
+          });
+          expect(drawn.width).toBeGreaterThan(100);
+          expect(drawn.points).toBeGreaterThan(0);
+          expect(drawn.painted).toBeGreaterThan(500);
+        }
+        const levels = await page.$$eval('.dora-card [data-level]', (els) =>
+          els.map((e) => e.getAttribute('data-level')),
+        );
+        expect(levels.length).toBeGreaterThanOrEqual(3);
+        for (const l of levels) expect(['elite', 'high', 'medium', 'low']).toContain(l);
+        expect(await page.textContent('.dora-card[data-figure="change-failure-rate"] .value')).toMatch(/%/);
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });
