@@ -8,6 +8,7 @@ import {
   appendLedgerEntry,
   getLedgerHead,
   releaseEntryId,
+  restoreLedgerHead,
   rollbackEntryId,
   type LedgerStoreDeps,
 } from './store';
@@ -259,4 +260,70 @@ export async function recordReleaseInLedger(
     skipped: skipped.length,
   });
   return { written, skipped };
+}
+
+/** A finished manual rollback, as `shipgate rollback` recorded it. */
+export interface ManualRollbackFacts {
+  id: string;
+  service: string;
+  environment: string;
+  by: string;
+  reason: string;
+  requestedAt: string;
+  finishedAt: string;
+  from: { digest: string; releaseId: string };
+  to: { digest: string; releaseId: string };
+  project: { id: number; path: string };
+  /** Commit of the restored release, when its record is known (moves the compare base back). */
+  restoredSha?: string;
+}
+
+/**
+ * Writes the ledger entry of a manual rollback (`rolled-back-by-hand`), quarantines the digest it took out
+ * and points the environment head back at the restored release. Idempotent per rollback id.
+ */
+export async function recordManualRollbackInLedger(
+  facts: ManualRollbackFacts,
+  deps: LedgerStoreDeps & { now?: () => Date } = {},
+): Promise<{ written: boolean }> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const store: LedgerStoreDeps = {
+    ...(deps.ddb ? { ddb: deps.ddb } : {}),
+    ...(deps.table ? { table: deps.table } : {}),
+  };
+  const entry: RollbackLedgerEntry = {
+    kind: 'rollback',
+    id: rollbackEntryId(facts.id, facts.environment, facts.service),
+    service: facts.service,
+    environment: facts.environment,
+    projectId: facts.project.id,
+    projectPath: facts.project.path,
+    outcome: 'rolled-back-by-hand',
+    at: iso(facts.finishedAt) ?? now,
+    recordedAt: now,
+    rollbackId: facts.id,
+    rolledBackReleaseId: facts.from.releaseId,
+    rolledBackDigest: facts.from.digest,
+    restored: { releaseId: facts.to.releaseId, digest: facts.to.digest },
+    detectedAt: iso(facts.requestedAt) ?? now,
+    restoredAt: iso(facts.finishedAt) ?? now,
+    by: facts.by,
+    reason: facts.reason,
+  };
+  const { written } = await appendLedgerEntry(entry, store);
+  await quarantineDigest(entry, facts.from.digest, store);
+  if (facts.restoredSha) {
+    await restoreLedgerHead(
+      {
+        environment: facts.environment,
+        service: facts.service,
+        releaseId: facts.to.releaseId,
+        commitSha: facts.restoredSha,
+        digest: facts.to.digest,
+        at: entry.at,
+      },
+      store,
+    );
+  }
+  return { written };
 }

@@ -161,6 +161,36 @@ async function moveHead(
   }
 }
 
+/**
+ * Points the head of (environment, service) at a release running there again after a manual rollback, so the
+ * next release compares against what really runs (the rolled-back commits count again when they return).
+ */
+export async function restoreLedgerHead(
+  head: {
+    environment: string;
+    service: string;
+    releaseId: string;
+    commitSha: string;
+    digest?: string;
+    at: string;
+  },
+  deps: LedgerStoreDeps = {},
+): Promise<void> {
+  await moveHead(
+    {
+      kind: 'release',
+      outcome: 'deployed',
+      environment: head.environment,
+      service: head.service,
+      releaseId: head.releaseId,
+      commitSha: head.commitSha,
+      ...(head.digest ? { digest: head.digest } : {}),
+      at: head.at,
+    } as ReleaseLedgerEntry,
+    deps,
+  );
+}
+
 /** The newest release deployed in `environment` for `service`, from the ledger, or `undefined`. */
 export async function getLedgerHead(
   environment: string,

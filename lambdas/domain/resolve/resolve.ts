@@ -6,6 +6,7 @@ import { formatIssues, getEnvironment, type ShipgateConfig } from '../../shared/
 import { contractParameterName, deployContractSchema, type DeployContract } from '../../shared/contract';
 import { planRollout } from '../rollout/strategy';
 import { ConfigError, ContractError, ImageNotFoundError, ShipgateError } from '../../shared/errors';
+import { DigestQuarantined } from '../ledger/errors';
 import type { ReleaseInput, ResolvedImage, ResolvedRelease } from '../../shared/release';
 
 /** Dependencies of {@link resolveRelease}. */
@@ -186,15 +187,14 @@ export async function resolveRelease(input: ReleaseInput, deps: ResolveDeps): Pr
     const refused = (await Promise.allSettled(images.map((i) => check(i.service, i.digest))))
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
       .map((r) => r.reason as Error);
+    // AWS errors (throttling, outages) pass through as they are, for Step Functions to retry or report.
+    const unexpected = refused.find((e) => !(e instanceof DigestQuarantined));
+    if (unexpected) throw unexpected;
     if (refused.length === 1) throw refused[0];
     if (refused.length > 1) {
-      const unexpected = refused.find((e) => !(e instanceof ShipgateError));
-      if (unexpected) throw unexpected;
-      const first = refused[0] as ShipgateError;
-      const Cls = first.constructor as new (message: string, options?: { cause?: unknown }) => ShipgateError;
-      throw new Cls(
+      throw new DigestQuarantined(
         `${refused.length} images of release ${release.id} are quarantined:\n${refused.map((e) => `- ${e.message}`).join('\n')}`,
-        { cause: first },
+        { cause: refused[0] },
       );
     }
   }

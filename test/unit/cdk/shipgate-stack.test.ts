@@ -170,9 +170,11 @@ describe('ShipgateStack', () => {
       expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
     );
     // GitLab feedback (commit statuses, deployments) is sent by these steps only; the webhook never calls GitLab.
+    // Record release reads the commits new to each environment for the ledger (compare API).
     expect(readers('gitlabToken').sort()).toEqual([
       'CheckFreezeFunction',
       'ManualRollbackFunction',
+      'RecordReleaseFunction',
       'ReportFailureFunction',
       'RequestApprovalFunction',
       'ScanFunction',
@@ -242,6 +244,9 @@ describe('ShipgateStack', () => {
         'GET /api/rollbacks',
         'POST /api/rollbacks',
         'GET /api/rollbacks/{id}',
+        'GET /api/metrics/dora',
+        'GET /api/quarantines',
+        'POST /api/quarantines/lift',
         'GET /healthz',
       ].sort(),
     );
@@ -263,10 +268,13 @@ describe('ShipgateStack', () => {
     }));
     const api = routes.filter((r) => / \/api(\/|$)/.test(r.key));
     expect(api.map((r) => r.key).sort()).toEqual([
+      'GET /api/metrics/dora',
+      'GET /api/quarantines',
       'GET /api/releases',
       'GET /api/releases/{id}',
       'GET /api/rollbacks',
       'GET /api/rollbacks/{id}',
+      'POST /api/quarantines/lift',
       'POST /api/rollbacks',
     ]);
     expect(api.every((r) => r.auth === 'AWS_IAM')).toBe(true);
