@@ -166,11 +166,11 @@ export function renderDora(m: DoraPageModel): string {
     .join('');
   return `<div class="dora" data-live="false">${DORA_STYLE}${head}
 ${figureCards(scope.figures)}
-<p class="muted">${r.entries} ledger entries, ${esc(r.window.from.slice(0, 10))} → ${esc(r.window.to.slice(0, 10))}. Definitions: <a href="${esc(r.definitions)}" target="_blank" rel="noopener noreferrer">dora.dev</a>; levels: ${esc(r.levelsSource)}.${r.beforeLedger.length ? ` ${r.beforeLedger.length} releases were recorded before the ledger existed and are not counted.` : ''}</p></section>
+<p class="muted">${r.entries} ledger entries, ${esc(r.window.from.slice(0, 10))} → ${esc(r.window.to.slice(0, 10))}. Definitions: <a href="${esc(r.definitions)}" target="_blank" rel="noopener noreferrer">dora.dev</a>; levels: ${esc(r.levelsSource)}.${r.beforeLedger.length ? ` ${r.beforeLedger.length} release${r.beforeLedger.length === 1 ? ' was' : 's were'} recorded before the ledger existed and ${r.beforeLedger.length === 1 ? 'is' : 'are'} not counted.` : ''}</p></section>
 <div class="dora-charts">
 <section><h2>Deployment frequency (per day)</h2><div class="chart-box"><canvas id="dora-frequency" role="img" aria-label="Successful and failed deployments per day"></canvas></div></section>
 <section><h2>Change lead time (commit → running)</h2><div class="chart-box"><canvas id="dora-lead-time" role="img" aria-label="Distribution of change lead times"></canvas></div></section>
-<section><h2>Failures and restores</h2><div class="chart-box"><canvas id="dora-failures" role="img" aria-label="Failed deployments from detection to restore, per service"></canvas></div></section>
+<section><h2>Failures and restores</h2>${r.failures.some((f) => !m.service || f.service === m.service) ? '' : '<p class="empty">No failed deployment in this window.</p>'}<div class="chart-box"><canvas id="dora-failures" role="img" aria-label="Failed deployments from detection to restore, per service"></canvas></div></section>
 </div>
 <section><h2>By service</h2><div class="scroll"><table class="dora-services"><thead><tr><th>Service</th><th>Deploys / day</th><th>Lead time (median)</th><th>Change failure rate</th><th>Recovery (median)</th><th>Rework rate</th></tr></thead><tbody>${perService}</tbody></table></div></section>
 <script type="application/json" id="dora-data">${data}</script></div>`;

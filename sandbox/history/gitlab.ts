@@ -48,7 +48,8 @@ function commitView(p: Project, c: PlannedCommit, parent?: PlannedCommit) {
  * The GitLab that `--history` releases come from: a loopback REST API (the `/api/v4` paths Shipgate calls
  * through @gitbeaker/rest) that knows the planned commits, so the release ledger reads real commit times from
  * the compare API (`GET /projects/:id/repository/compare?from&to`, oldest first, as GitLab lists them) and
- * change lead time starts at each commit. Commit statuses and deployments are accepted and kept in memory;
+ * change lead time starts at each commit; a hotfix's commit belongs to a merge request labelled `hotfix`
+ * (`GET …/repository/commits/:sha/merge_requests`). Commit statuses and deployments are accepted and kept in memory;
  * pipelines have no jobs (the scan gate then relies on ECR's scan, as it does without GitLab), and there are
  * no freeze periods.
  */
@@ -65,6 +66,12 @@ export async function startHistoryGitlab(config: ShipgateConfig, plan: HistoryPl
     projects.set(String(p.id), p);
     projects.set(project.path, p);
   }
+  // Hotfixes come from a merge request labelled "hotfix" (the default of ledger.hotfixLabels).
+  const hotfixes = new Set(
+    allPlanned(plan)
+      .filter((r) => r.hotfix)
+      .map((r) => r.sha),
+  );
   for (const r of allPlanned(plan).sort((a, b) => a.commitAt - b.commitAt))
     projects.get(r.project)?.commits.push(...r.commits);
   const calls = new Map<string, number>();
@@ -122,6 +129,12 @@ export async function startHistoryGitlab(config: ShipgateConfig, plan: HistoryPl
       return i < 0
         ? send(404, { message: '404 Commit Not Found' })
         : send(200, commitView(p, p.commits[i], p.commits[i - 1]));
+    }
+    if ((r = /^\/repository\/commits\/([0-9a-f]{40})\/merge_requests$/.exec(rest)) && method === 'GET') {
+      if (index(r[1]) < 0) return send(404, { message: '404 Commit Not Found' });
+      const mr = { id: nextId++, iid: nextId, project_id: p.id, state: 'merged', target_branch: 'main' };
+      const hotfix = hotfixes.has(r[1]);
+      return send(200, [{ ...mr, title: hotfix ? 'Hotfix' : 'Change', labels: hotfix ? ['hotfix'] : [] }]);
     }
     if ((r = /^\/statuses\/([0-9a-f]{40})$/.exec(rest)) && method === 'POST') {
       return send(201, { id: nextId++, sha: r[1], status: params.state, name: params.name ?? 'default' });

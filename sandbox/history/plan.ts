@@ -195,10 +195,23 @@ export function planHistory(config: ShipgateConfig, days: number, end: number, s
       hotfix,
       reactionsMs: reactions(hotfix),
     };
-    if (fault === 'manual-rollback') release.rollbackAfterMs = Math.round(between(20, 180) * MINUTE);
     return release;
   };
 
+  // Adds what a release's fault brings: the rollback delay, the hotfix after a failure in the last
+  // environment, or (`supersede`) a newer release that arrives while it waits at the last gate.
+  const shape = (release: PlannedRelease, supersede: boolean) => {
+    const { at, project, services, fault } = release;
+    if (fault === 'manual-rollback') release.rollbackAfterMs ??= Math.round(between(20, 180) * MINUTE);
+    if (fault === 'none' && supersede) {
+      release.supersededBy = make(at + between(30, 150) * MINUTE, project, services, 'none', false);
+    }
+    if (fault === 'production-crash' || fault === 'manual-rollback') {
+      const fixAt = at + (release.rollbackAfterMs ?? 0) + between(1, 5) * HOUR;
+      if (fixAt < latest) release.followUp = make(fixAt, project, services, 'none', true);
+    }
+    return release;
+  };
   const releases: PlannedRelease[] = [];
   for (let d = 0; d < days; d++) {
     const day = firstDay + d * DAY;
@@ -225,24 +238,27 @@ export function planHistory(config: ShipgateConfig, days: number, end: number, s
                   : f < 0.2
                     ? 'rejected'
                     : 'none';
-        const release = make(at, project.path, project.services, fault, false);
-        if (fault === 'none' && rnd() < 0.06) {
-          release.supersededBy = make(
-            at + between(30, 150) * MINUTE,
-            project.path,
-            project.services,
-            'none',
-            false,
-          );
-        }
-        releases.push(release);
-        if (fault === 'production-crash' || fault === 'manual-rollback') {
-          const fixAt = at + (release.rollbackAfterMs ?? 0) + between(1, 5) * HOUR;
-          if (fixAt < latest) release.followUp = make(fixAt, project.path, project.services, 'none', true);
-        }
+        releases.push(shape(make(at, project.path, project.services, fault, false), rnd() < 0.06));
       }
     }
   }
+  // A week or more shows every kind of event at least once: a missing kind goes to a plain release.
+  const plain = () => releases.filter((r) => r.fault === 'none' && !r.supersededBy && !r.hotfix);
+  const kinds: Fault[] = [
+    'staging-unhealthy',
+    'staging-crash',
+    'production-crash',
+    'manual-rollback',
+    'rejected',
+  ];
+  for (const kind of days >= 7 ? kinds : []) {
+    if (releases.some((r) => r.fault === kind)) continue;
+    const fits = plain().filter(
+      (r) => kind !== 'production-crash' || r.services.some((s) => hasLifecycleStages(config, s, last)),
+    );
+    if (fits.length) shape(Object.assign(pick(fits), { fault: kind }), false);
+  }
+  if (days >= 7 && !releases.some((r) => r.supersededBy) && plain().length) shape(pick(plain()), true);
   releases.sort((a, b) => a.at - b.at);
   forwardOnly(releases);
   return { start, end: firstDay + days * DAY, days, seed, releases };

@@ -4,9 +4,10 @@
  * commits the history generator planned (what GitLab holds). Definitions as dora.dev words them:
  * - a production deployment is an execution that entered "Deploy <env>"; it succeeded when the execution
  *   succeeded; it failed when the execution failed after that, or when a person rolled it back by hand;
- * - change lead time: for every commit that reached production for the first time with a successful
- *   deployment, from its commit time to the end of "Deploy <env>" (a linear default branch: a deployment of
- *   SHA S brings every commit up to S);
+ * - change lead time: for every commit new to production with a successful deployment — after the commit
+ *   that ran there (a failed deployment leaves it; a manual rollback moves it back to the restored release)
+ *   up to the deployed SHA on a linear default branch; the first one brings only its own commit — from its
+ *   commit time to the end of "Deploy <env>";
  * - recovery: from the failed task in "Deploy/Verify <env>" to the end of "Roll back <env>", or from a manual
  *   rollback's request to its finish.
  */
@@ -29,6 +30,7 @@ export interface ReadRollback {
   requestedAt: string;
   finishedAt?: string;
   from: { releaseId: string };
+  to: { releaseId: string };
 }
 
 /** The figures the test compares. */
@@ -66,7 +68,19 @@ export function deriveDora(
     leadTimes: [],
     recoveries: [],
   };
-  const successes: { project: string; sha: string; at: number }[] = [];
+  // What moves the commit that runs in production: successful deployments, and manual rollbacks.
+  const moves: { project: string; sha: string; at: number; deployed: boolean }[] = [];
+  const shaOf = new Map(executions.map((e) => [e.input.release.id, e.input.release]));
+  for (const r of byHand.values()) {
+    const to = shaOf.get(r.to.releaseId);
+    if (to)
+      moves.push({
+        project: to.project.path,
+        sha: to.commit.sha,
+        at: Date.parse(r.finishedAt!),
+        deployed: false,
+      });
+  }
   for (const e of executions) {
     const entered = named(e.events, 'MapStateEntered', `Deploy ${environment}`);
     if (!entered) continue;
@@ -76,7 +90,12 @@ export function deriveDora(
       if (!inWindow(at)) continue;
       out.deployments += services;
       out.successfulDeployments += services;
-      successes.push({ project: e.input.release.project.path, sha: e.input.release.commit.sha, at: at! });
+      moves.push({
+        project: e.input.release.project.path,
+        sha: e.input.release.commit.sha,
+        at: at!,
+        deployed: true,
+      });
       const hand = byHand.get(e.input.release.id);
       if (hand && Date.parse(hand.finishedAt ?? hand.requestedAt) < to) {
         out.failedDeployments += 1;
@@ -94,17 +113,19 @@ export function deriveDora(
     const restored = t(named(e.events, 'MapStateExited', `Roll back ${environment}`));
     if (restored !== undefined && restored < to) out.recoveries.push((restored - detected!) / 1000);
   }
-  // Lead time: commits reaching production for the first time, on a linear history ordered by commit time.
+  // Lead time: commits new to production, on a linear history ordered by commit time.
   const history = new Map<string, PlannedCommit[]>();
   for (const r of planned) history.set(r.project, [...(history.get(r.project) ?? []), ...r.commits]);
   for (const commits of history.values()) commits.sort((a, b) => a.at - b.at);
-  const deployedUpTo = new Map<string, number>();
-  for (const s of successes.sort((a, b) => a.at - b.at)) {
-    const commits = history.get(s.project) ?? [];
-    const head = commits.findIndex((c) => c.sha === s.sha);
-    const before = deployedUpTo.get(s.project) ?? -1;
-    for (let i = before + 1; i <= head; i++) out.leadTimes.push((s.at - commits[i].at) / 1000);
-    deployedUpTo.set(s.project, Math.max(before, head));
+  const running = new Map<string, number>();
+  for (const m of moves.sort((a, b) => a.at - b.at)) {
+    const commits = history.get(m.project) ?? [];
+    const head = commits.findIndex((c) => c.sha === m.sha);
+    // The first release into production has no compare base: only its own commit counts (as GitLab shows it).
+    const base = running.get(m.project) ?? head - 1;
+    if (m.deployed && m.at < to)
+      for (let i = base + 1; i <= head; i++) out.leadTimes.push((m.at - commits[i].at) / 1000);
+    running.set(m.project, head);
   }
   return out;
 }

@@ -77,14 +77,23 @@ describe('sandbox: demo --history fills a new sandbox, and its DORA figures matc
   });
 
   it('plans every kind of event, drives each planned release and reports what happened', () => {
+    // A week has every kind of event (the plan makes sure), so the figures below cover each of them.
     const faults = new Set(allPlanned(plan).map((r) => r.fault));
-    expect([...faults].sort()).toEqual(
-      expect.arrayContaining(['manual-rollback', 'none', 'production-crash', 'staging-unhealthy']),
-    );
+    expect([...faults].sort()).toEqual([
+      'manual-rollback',
+      'none',
+      'production-crash',
+      'rejected',
+      'staging-crash',
+      'staging-unhealthy',
+    ]);
+    expect(plan.releases.some((r) => r.supersededBy)).toBe(true);
     expect(allPlanned(plan).some((r) => r.hotfix)).toBe(true);
     for (const r of allPlanned(plan)) expect(output).toContain(`${r.project} ${r.sha.slice(0, 8)}`);
     expect(output).toMatch(/Generated \d+ releases and \d+ manual rollbacks in [\d.]+ s/);
-    expect(output).toMatch(/FAILED ApprovalSuperseded|FAILED RolloutFailed/);
+    for (const outcome of ['ApprovalSuperseded', 'ApprovalRejected', 'RolloutFailed', 'VerifyFailed'])
+      expect(output).toContain(`FAILED ${outcome}`);
+    expect(output).toMatch(/rollback by hand of \S+ in production → ROLLED_BACK/);
   });
 
   it('GET /api/metrics/dora gives the figures re-derived from the Step Functions histories', async () => {
