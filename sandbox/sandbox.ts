@@ -719,6 +719,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       chat: () => chat.data.messages,
       gitlabUrl: options.config.gitlab.url,
       info,
+      // The DORA page shows what GET /api/metrics/dora serves: the same route, through this HTTP API.
+      dora: async (query) => {
+        const res = await fetch(`${url}/api/metrics/dora?${query}`);
+        return { status: res.status, body: await res.json().catch(() => undefined) };
+      },
     });
     sandboxRoutes.route('/', consoleUi.routes);
     // Emulated service endpoints for smoke checks: 200 unless the running image is annotated unhealthy.
