@@ -88,6 +88,13 @@ const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T
  */
 export async function runHistory(o: HistoryOptions): Promise<HistoryResult> {
   assertFreshStateDir(o.stateDir);
+  const frozen = o.config.environments.filter((e) => (e.freezes ?? []).length > 0).map((e) => e.name);
+  if (frozen.length) {
+    // A Wait state's timer is real time: a release held by a freeze would wait hours of real time.
+    throw new DemoError(
+      `--history needs a config without deploy freezes (${frozen.join(', ')} has some): the Step Functions Wait that holds a release until a freeze ends runs on real time. Point SHIPGATE_CONFIG at a copy without "freezes".`,
+    );
+  }
   const t0 = performance.now();
   const end = o.end ?? Date.now();
   const plan = planHistory(o.config, o.days, end, o.seed ?? 1);
