@@ -13,7 +13,8 @@ import {
 } from './environment';
 import { doraRoutes, type DoraSource } from './dora-routes';
 import { renderExecution } from './execution';
-import type { AslScope, HistoryEvent } from './graph';
+import type { AslScope } from './asl';
+import type { HistoryEvent } from './trace';
 import { renderOverview, renderShell, type OverviewModel, type PendingApproval } from './pages';
 
 /** What the console routes read. */
