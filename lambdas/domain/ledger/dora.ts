@@ -152,6 +152,7 @@ export interface DoraReport {
 export const DEFINITIONS_SOURCE = 'https://dora.dev/guides/dora-metrics-four-keys/';
 
 const DAY_MS = 86_400_000;
+const FAILED: ReadonlySet<LedgerOutcome> = new Set(FAILED_DEPLOYMENT_OUTCOMES);
 const HISTOGRAM: [string, number, number | null][] = [
   ['< 1h', 0, 3600],
   ['1h–1d', 3600, 86_400],
@@ -175,7 +176,9 @@ export function median(sorted: readonly number[]): number | null {
 }
 
 function stats(values: number[]): DurationStats {
-  const sorted = [...values].sort((a, b) => a - b);
+  if (values.length === 0) return { count: 0, medianSeconds: null, p90Seconds: null };
+  // A typed array sorts numerically without a comparator (several times faster at 100k samples).
+  const sorted = Float64Array.from(values).sort() as unknown as number[];
   return { count: sorted.length, medianSeconds: median(sorted), p90Seconds: percentile(sorted, 0.9) };
 }
 
@@ -399,7 +402,7 @@ export function computeDora(entries: readonly LedgerEntry[], options: DoraOption
     if (!e.deployment) continue;
     const at = Date.parse(e.at);
     if (!(at >= from && at < to)) continue;
-    const failedOutcome = FAILED_DEPLOYMENT_OUTCOMES.includes(e.outcome);
+    const failedOutcome = FAILED.has(e.outcome);
     const handRollback = e.outcome === 'deployed' ? rollbackOf.get(key(e.service, e.releaseId)) : undefined;
     const failed = failedOutcome || handRollback !== undefined;
     const leadTimes: number[] = [];
@@ -417,15 +420,16 @@ export function computeDora(entries: readonly LedgerEntry[], options: DoraOption
       );
       if (bin) bin.count += 1;
     }
-    const fn = (t: Tally) => {
+    const deployed = e.outcome === 'deployed';
+    const add = (t: Tally) => {
       t.deployments += 1;
-      if (e.outcome === 'deployed') t.successful += 1;
+      if (deployed) t.successful += 1;
       if (failed) t.failed += 1;
       if (e.unplanned) t.unplanned += 1;
-      for (const s of leadTimes) t.leadTimes.push(s);
+      for (let i = 0; i < leadTimes.length; i++) t.leadTimes.push(leadTimes[i]);
     };
-    overall.add(at, fn);
-    scopeOf(e.service).add(at, fn);
+    overall.add(at, add);
+    scopeOf(e.service).add(at, add);
 
     if (failedOutcome) {
       const detected = Date.parse(e.failedAt ?? e.at);
