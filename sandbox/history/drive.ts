@@ -122,6 +122,7 @@ export async function decideViaLink(
   link: string,
   decision: 'approve' | 'reject',
   reason: string,
+  hotfix = false,
 ): Promise<number> {
   const page = await fetch(link, { redirect: 'manual' });
   const html = await page.text();
@@ -141,6 +142,8 @@ export async function decideViaLink(
   }
   form.set('decision', decision);
   form.set('reason', reason);
+  // The page's "This release is a hotfix" checkbox (the ledger counts the release as unplanned work).
+  if (hotfix) form.set('hotfix', '1');
   const action = /<form\b[^>]*action\s*=\s*["']([^"']*)["']/i.exec(html)?.[1]?.replace(/&amp;/g, '&');
   const res = await fetch(action ? new URL(action, link) : link, {
     method: 'POST',
@@ -193,7 +196,7 @@ async function answerGates(
     for (const link of a.links) {
       if (votes >= quorum) break;
       const reason = plan.hotfix ? 'Hotfix for the failed release' : 'Looks good';
-      if ((await decideViaLink(link.url, 'approve', reason)) === 200) votes++;
+      if ((await decideViaLink(link.url, 'approve', reason, plan.hotfix)) === 200) votes++;
     }
   }
   return undefined;
