@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { Webhook } from 'standardwebhooks';
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { FAIL_AT_ANNOTATION, ROLLOUT_ANNOTATION } from '../aws/ecr';
@@ -219,7 +219,10 @@ export async function driveRelease(
   return follow(ctx, { plan, executionArn, status: 'RUNNING', digests }, stopAt);
 }
 
-/** Follows a started release (answering its gates) until it ends, or waits at `stopAt`'s gate. */
+/**
+ * Follows a started release (answering its gates) until it ends, or waits at `stopAt`'s gate. A release
+ * still running after `timeoutMs` of real time is stopped (`StopExecution`, error `History.Stuck`).
+ */
 export async function follow(
   ctx: DriveContext,
   driven: DrivenRelease,
@@ -233,9 +236,12 @@ export async function follow(
     if (await answerGates(ctx, driven.plan, driven.executionArn, answered, stopAt)) return driven;
     await realSleep(ctx.pollMs);
   }
-  throw new DemoError(
-    `The release ${driven.plan.project}@${driven.plan.sha.slice(0, 12)} did not finish within ${ctx.timeoutMs / 1000} s of real time (${driven.executionArn}).`,
+  // Stuck (a task waiting for an event that never comes): stop it as a person would, and go on.
+  const cause = `No progress within ${ctx.timeoutMs / 1000} s of real time; stopped by the history generator.`;
+  await ctx.sfn.send(
+    new StopExecutionCommand({ executionArn: driven.executionArn, error: 'History.Stuck', cause }),
   );
+  return { ...driven, status: 'ABORTED', error: 'History.Stuck' };
 }
 
 /**

@@ -134,7 +134,7 @@ export async function runHistory(o: HistoryOptions): Promise<HistoryResult> {
         clock,
         ...sandboxClients(sandbox.awsEndpoint),
         pollMs: 15,
-        timeoutMs: 120_000,
+        timeoutMs: 60_000,
       };
       await drive(ctx, plan, releases, rollbacks, o.print);
     } finally {
