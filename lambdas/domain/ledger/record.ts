@@ -1,6 +1,6 @@
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
-import type { ReleaseDocument } from '../../steps/record-release';
+import type { Release } from '../../shared/release';
 import { SUPERSEDED_ERRORS } from '../gitlab/stages';
 import { defaultCommitReader, type CommitReader } from './commits';
 import { quarantineDigest } from './quarantine';
@@ -27,6 +27,24 @@ import type {
  * gets a rollback entry and its digest is quarantined. Ids are deterministic, so a retried step writes
  * nothing twice.
  */
+
+/**
+ * The parts of the release document (`$` of "Record release" / "Report failure", parsed there by
+ * `releaseDocumentSchema`) the ledger reads.
+ */
+export interface ReleaseDocument {
+  release: Release;
+  resolved?: { images: { service: string; digest: string }[] };
+  scan?: { passed?: boolean };
+  approvals?: Record<string, unknown>;
+  deployments?: Record<string, unknown>;
+  verify?: Record<string, unknown>;
+  rollback?:
+    | { service: string; rolledBack?: Record<string, unknown> & { service: string } }[]
+    | { rolledBack?: (Record<string, unknown> & { service: string })[] };
+  error?: { Error?: string; Cause?: string };
+  rollbackError?: { Error?: string; Cause?: string };
+}
 
 /** Dependencies of {@link recordReleaseInLedger}. */
 export interface LedgerRecordDeps extends LedgerStoreDeps {
