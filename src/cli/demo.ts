@@ -74,7 +74,10 @@ async function history(
       env,
       print,
     });
-    print(`The history is in ${stateDir}: run "npm start" and open the DORA page (/#/dora).`);
+    const start = env.SHIPGATE_STATE_DIR
+      ? `SHIPGATE_STATE_DIR=${env.SHIPGATE_STATE_DIR} npm start`
+      : 'npm start';
+    print(`The history is in ${stateDir}: run "${start}" and open the DORA page (/#/dora).`);
     return result.releases.length ? 0 : 1;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
