@@ -65,6 +65,11 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     chat: () => chat.data.messages,
     gitlabUrl: s.config.gitlab.url,
     info,
+    // The DORA page shows what GET /api/metrics/dora serves: the same route, through the emulated HTTP API.
+    dora: async (query) => {
+      const res = await s.httpApi(new Request(`${url}/api/metrics/dora?${query}`));
+      return { status: res.status, body: await res.json().catch(() => undefined) };
+    },
   });
   routes.route('/', consoleUi.routes);
   const serviceEndpoint = serviceEndpoints(s.config, emulators, s.runningServices);

@@ -1,6 +1,7 @@
 /**
  * The console in the browser (bundled by esbuild when the sandbox serves /_sandbox/assets/console.js).
- * Routes `#/` (overview), `#/executions/<arn>?state=&expand=&catch=` and `#/environments/<name>`, fetches
+ * Routes `#/` (overview), `#/executions/<arn>?state=&expand=&catch=`, `#/environments/<name>` and
+ * `#/dora?environment=&window=&service=` (charts drawn by the Chart.js bundle, loaded on first use), fetches
  * the server-rendered fragment and morphs it into the page (morphdom): unchanged nodes are left alone, so
  * opened panels stay open and selected text stays selected. Views that can still change refresh every 2 s.
  */
@@ -20,12 +21,27 @@ function route(): { url: string; key: string } {
     for (const k of ['state', 'expand', 'catch']) if (q.get(k)) params.set(k, q.get(k)!);
     return { url: `/_sandbox/ui/execution?${params}`, key: `exec:${exec[1]}` };
   }
+  if (path === '/dora') return { url: `/_sandbox/ui/dora?${q}`, key: `dora:${q}` };
   const env = /^\/environments\/(.+)$/.exec(path);
   if (env) return { url: `/_sandbox/ui/environment?name=${env[1]}`, key: `env:${env[1]}` };
   return { url: `/_sandbox/ui/overview?chat=${encodeURIComponent(q.get('chat') ?? '1')}`, key: 'overview' };
 }
 
 let shownKey = '';
+let doraScript: Promise<void> | undefined;
+
+/** Draws the DORA page's charts with the Chart.js bundle (/_sandbox/assets/dora.js), loaded on first use. */
+async function drawDora(): Promise<void> {
+  doraScript ??= new Promise<void>((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = '/_sandbox/assets/dora.js';
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error('The DORA charts script did not load.'));
+    document.head.appendChild(script);
+  });
+  await doraScript;
+  (window as unknown as { shipgateDora(root: ParentNode): void }).shipgateDora(app);
+}
 
 async function load(): Promise<void> {
   const mine = ++generation;
@@ -58,6 +74,7 @@ async function load(): Promise<void> {
     },
   });
   shownKey = r.key;
+  if (app.querySelector('#dora-data')) void drawDora();
   document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? '0') + 1);
   const live = app.querySelector('[data-live]');
   if (!live || live.getAttribute('data-live') === 'true') timer = setTimeout(load, 2000);

@@ -101,12 +101,12 @@ export function renderShell(
   environments: string[] = [],
 ): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Shipgate sandbox</title><style>${CONSOLE_STYLE}</style></head><body data-refreshes="0">
+<title>Shipgate sandbox</title><link rel="icon" href="data:,"><style>${CONSOLE_STYLE}</style></head><body data-refreshes="0">
 <header><h1><a href="#/">Shipgate sandbox</a></h1><nav><a href="#/">Overview</a>${environments
     .map((e) => `<a href="${esc(environmentHref(e))}">${esc(e)}</a>`)
     .join(
       '',
-    )}</nav><span class="muted info">AWS endpoint ${esc(info.awsEndpoint)} · state ${esc(info.stateDir)}</span></header>
+    )}<a href="#/dora">DORA</a></nav><span class="muted info">AWS endpoint ${esc(info.awsEndpoint)} · state ${esc(info.stateDir)}</span></header>
 <main id="app">${firstView}</main>
 <script src="/_sandbox/assets/console.js"></script></body></html>`;
 }

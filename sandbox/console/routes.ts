@@ -11,6 +11,7 @@ import {
   type ExecutionRecord,
   type RunningService,
 } from './environment';
+import { doraRoutes, type DoraSource } from './dora-routes';
 import { renderExecution } from './execution';
 import type { AslScope } from './asl';
 import type { HistoryEvent } from './trace';
@@ -29,6 +30,8 @@ export interface ConsoleSources {
   chat(): ChatMessage[];
   gitlabUrl?: string;
   info: { stateDir: string; awsEndpoint: string; publicUrl: string };
+  /** `GET /api/metrics/dora` for the DORA page. */
+  dora: DoraSource['dora'];
 }
 
 let clientBundle: Promise<string> | undefined;
@@ -110,6 +113,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
       ),
     );
   });
+  routes.route('/', doraRoutes(s));
   const shell = new Hono();
   shell.get('/', async (c) => c.html(renderShell(await overviewFragment(s, 1), s.info, s.environments)));
   return { routes, shell };

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../lambdas/shared/config';
 import { ShipgateError } from '../../lambdas/shared/errors';
 import { runDemo, tokenFromStateDir } from '../../sandbox/demo';
+import { parseHistoryWindow } from '../../sandbox/history/plan';
+import { runHistory } from '../../sandbox/history/run';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
 
 const HELP = `Usage: shipgate demo [options]   (npm run demo -- [options])
@@ -17,6 +19,10 @@ Options:
   --rollout <fail|unhealthy>   make the image fail its ECS rollout, or fail the smoke check
   --findings <json>      emulated scan findings, e.g. '{"CRITICAL":1}'
   --no-wait              print the first approval links and exit
+  --history <window>     fill a new sandbox with that much past delivery history (e.g. 30d, 90d) through
+                         the real paths (webhooks, approval links, rollouts, failures, rollbacks) under a
+                         simulated clock, then stop; "npm start" on the same state dir shows it
+  --seed <n>             with --history: the plan's random seed (default 1; the same seed, the same plan)
 `;
 
 interface SandboxInfo {
@@ -31,6 +37,52 @@ async function probe(url: string): Promise<SandboxInfo | undefined> {
     return res.ok ? ((await res.json()) as SandboxInfo) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** `--history <window>`: generates the sandbox's past (sandbox/history/run.ts). */
+async function history(
+  window: string,
+  seedText: string | undefined,
+  env: NodeJS.ProcessEnv,
+  print: (line: string) => void,
+): Promise<number> {
+  const seed = seedText === undefined ? 1 : Number(seedText);
+  let days: number;
+  try {
+    days = parseHistoryWindow(window);
+    if (!Number.isSafeInteger(seed))
+      throw new ShipgateError(`--seed takes a whole number, received "${seedText}".`);
+  } catch (err) {
+    process.stderr.write(`shipgate demo: ${(err as Error).message}\n`);
+    return 2;
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  try {
+    const configPath = resolve(env.SHIPGATE_CONFIG ?? 'shipgate.config.yaml');
+    const config = loadConfig(configPath, { ...env, SHIPGATE_CONFIG_JSON: undefined });
+    const stateDir = resolve(env.SHIPGATE_STATE_DIR ?? '.shipgate');
+    const phase = Number(env.SHIPGATE_SANDBOX_PHASE_MS);
+    const result = await runHistory({
+      config,
+      configPath,
+      stateDir,
+      days,
+      seed,
+      phaseMs: Number.isFinite(phase) && phase > 0 ? phase : undefined,
+      host: env.SHIPGATE_HOST || '127.0.0.1',
+      env,
+      print,
+    });
+    const start = env.SHIPGATE_STATE_DIR
+      ? `SHIPGATE_STATE_DIR=${env.SHIPGATE_STATE_DIR} npm start`
+      : 'npm start';
+    print(`The history is in ${stateDir}: run "${start}" and open the DORA page (/#/dora).`);
+    return result.releases.length ? 0 : 1;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`shipgate demo: ${err instanceof ShipgateError ? message : `failed: ${message}`}\n`);
+    return 1;
   }
 }
 
@@ -49,6 +101,8 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
         rollout: { type: 'string' },
         findings: { type: 'string' },
         'no-wait': { type: 'boolean', default: false },
+        history: { type: 'string' },
+        seed: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -77,6 +131,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     }
   }
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  if (values.history !== undefined) return history(values.history, values.seed, env, print);
   // The SDK warns on Node 20 about SDK releases after January 2027; the pinned SDK here is unaffected, and the
   // warning would bury the start-up output. An explicit setting in the environment still wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,13 +1,14 @@
 /**
  * `npm run screenshots`: starts a sandbox, runs a passing, a rejected, a scan-stopped, a rollout-failed and
  * a verify-failed release, and writes the README's console screenshots (docs/images/console-*.png) from
- * headless Chromium: an execution page (the verify-failed release, state panel open) and the staging
- * environment page.
+ * headless Chromium: an execution page (the verify-failed release, state panel open), the staging
+ * environment page, and the DORA page over 30 days of history from `npm run demo -- --history 30d`.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launchChromium } from './browser';
+import { doraScreenshot } from './dora-screenshot';
 import { startConsoleSandbox } from './scenarios';
 
 const OUT = resolve(__dirname, '..', '..', 'docs', 'images');
@@ -33,8 +34,9 @@ async function main(): Promise<void> {
     await page.goto(`${sandbox.url}/#/environments/staging`);
     await page.waitForSelector('table.deployments tr.deployment');
     await page.screenshot({ path: join(OUT, 'console-environment.png'), fullPage: true });
+    await doraScreenshot(browser, dir, join(OUT, 'console-dora.png'));
     process.stdout.write(
-      `Wrote ${join(OUT, 'console-execution.png')} and ${join(OUT, 'console-environment.png')}\n`,
+      `Wrote ${join(OUT, 'console-execution.png')}, ${join(OUT, 'console-environment.png')} and ${join(OUT, 'console-dora.png')}\n`,
     );
   } finally {
     await browser.close();
