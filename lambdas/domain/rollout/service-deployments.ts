@@ -7,7 +7,8 @@ import {
 import { NotFoundError } from '../../shared/errors';
 import type { RolloutDeps } from './deps';
 import type { RolloutPlan } from './strategy';
-import type { Observation } from './types';
+import { stageWords } from '../pauses/messages';
+import type { Observation, RolloutPause } from './types';
 
 /**
  * ECS service deployments (BLUE_GREEN, LINEAR, CANARY): find the one an UpdateService started, read it, stop
@@ -69,6 +70,27 @@ export interface ServiceDeploymentContext {
   verifyHookArn?: string;
   /** What the verify hook recorded when its smoke check failed. */
   verifyFailure?: string;
+  /** The PAUSE hook the rollout stopped at last, with people's decision when they made one. */
+  pause?: RolloutPause;
+}
+
+/** Why a rollback came from a pause: people's decision, or ECS's timeout action; `undefined` otherwise. */
+function pauseRollback(
+  sd: ServiceDeployment,
+  ctx: ServiceDeploymentContext,
+  reason: string,
+): string | undefined {
+  const pause = ctx.pause;
+  if (!pause) return undefined;
+  const where = stageWords(pause.stage);
+  if (pause.decision?.action === 'ROLLBACK') {
+    return `rolled back at the pause ${where} by ${pause.decision.by.join(', ')}: ${pause.decision.reason ?? 'no reason given'}`;
+  }
+  const detail = sd.lifecycleHookDetails?.find((h) => h.hookId === pause.hookId);
+  if (!pause.decision && (detail?.status === 'TIMED_OUT' || reason.includes(pause.hookId))) {
+    return `nobody decided at the pause ${where} before ${pause.expiresAt ?? 'its timeout'}, so ECS took the timeout action ${pause.timeoutAction ?? 'ROLLBACK'} and rolled back`;
+  }
+  return undefined;
 }
 
 /**
@@ -102,8 +124,11 @@ export function evaluateServiceDeployment(sd: ServiceDeployment, ctx: ServiceDep
       };
     }
     const triggered = sd.alarms?.triggeredAlarmNames ?? [];
+    const paused = pauseRollback(sd, ctx, reason);
     let by: string;
-    if (sd.deploymentCircuitBreaker?.status === 'TRIGGERED') {
+    if (paused) {
+      by = paused;
+    } else if (sd.deploymentCircuitBreaker?.status === 'TRIGGERED') {
       by = `the ECS deployment circuit breaker rolled it back ${where} (${sd.deploymentCircuitBreaker.failureCount ?? 0} failed tasks): ${reason}`;
     } else if (sd.alarms?.status === 'TRIGGERED' || triggered.length > 0) {
       by = `rolled back outside Shipgate: CloudWatch alarm ${triggered.join(', ') || '(unnamed)'} made ECS roll back ${where}: ${reason}`;

@@ -1,0 +1,20 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { approvalDeps, type ApprovalDeps } from '../approvals/deps';
+import { cloudwatch as defaultCloudwatch } from '../../shared/clients/cloudwatch';
+import { ecs as defaultEcs } from '../../shared/clients/ecs';
+
+/** Everything pause functions touch: the approval dependencies plus ECS (decisions) and CloudWatch (alarms). */
+export interface PauseDeps extends ApprovalDeps {
+  ecs: ECSClient;
+  cloudwatch: Pick<CloudWatchClient, 'send'>;
+}
+
+/** Process defaults for whatever `overrides` leaves out. */
+export function pauseDeps(overrides: Partial<PauseDeps> = {}): PauseDeps {
+  return {
+    ...approvalDeps(overrides),
+    ecs: overrides.ecs ?? defaultEcs,
+    cloudwatch: overrides.cloudwatch ?? defaultCloudwatch,
+  };
+}
