@@ -10,6 +10,7 @@ export type StepName =
   | 'start-rollout'
   | 'await-rollout'
   | 'check-rollout'
+  | 'request-pause'
   | 'rollout-events'
   | 'verify'
   | 'rollback'
@@ -105,6 +106,14 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     description: 'Checks an in-flight rollout once when no deployment event arrived in time',
     timeoutSeconds: () => 60,
     secrets: [],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'request-pause': {
+    entry: 'lambdas/steps/request-pause.ts',
+    description:
+      'A rollout stopped at an ECS PAUSE hook: opens the pause decision and posts it to chat (waitForTaskToken)',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'rollout-events': {
