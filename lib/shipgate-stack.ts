@@ -268,7 +268,11 @@ export class ShipgateStack extends Stack {
           sid: 'DecidePauses',
           actions: ['ecs:ContinueServiceDeployment', 'ecs:DescribeServiceDeployments'],
           resources: pausedServices.map((service) =>
-            this.formatArn({ service: 'ecs', resource: 'service-deployment', resourceName: `*/${service}/*` }),
+            this.formatArn({
+              service: 'ecs',
+              resource: 'service-deployment',
+              resourceName: `*/${service}/*`,
+            }),
           ),
         }),
       );

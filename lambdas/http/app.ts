@@ -5,6 +5,7 @@ import { PayloadTooLargeError, ShipgateError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { requireIamBehindApiGateway } from './iam';
 import { approvalRoutes } from './routes/approvals';
+import { pauseRoutes } from './routes/pauses';
 import { releaseRoutes } from './routes/releases';
 import { rollbackRoutes } from './routes/rollbacks';
 import { slackRoutes } from './routes/slack';
@@ -25,6 +26,7 @@ const formBodyLimit = bodyLimit({
   },
 });
 app.use('/approvals/*', formBodyLimit);
+app.use('/pauses/*', formBodyLimit);
 app.use('/slack/*', formBodyLimit);
 // Every read and operator route, present and future: SigV4-signed (IAM) when running behind API Gateway.
 app.use('/api/*', requireIamBehindApiGateway);
@@ -32,6 +34,7 @@ app.use('/api/*', requireIamBehindApiGateway);
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/webhooks', webhookRoutes);
 app.route('/approvals', approvalRoutes);
+app.route('/pauses', pauseRoutes);
 app.route('/slack', slackRoutes);
 app.route('/api/releases', releaseRoutes);
 app.route('/api/rollbacks', rollbackRoutes);
