@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { JsonStore } from '../store';
-import type { EcsEmulator, EventSink } from './ecs';
-import { eventEnvelope } from './ecs';
+import { eventEnvelope, type EventSink } from './eventbridge';
 import {
   AwsServiceEmulator,
   AwsServiceError,
@@ -12,6 +11,19 @@ import {
   randomHex,
   requireString,
 } from './protocol';
+
+/**
+ * What CodeDeploy needs of ECS to run an ECS blue/green deployment (the sandbox passes its ECS emulator):
+ * resolve the AppSpec's task definition, tell whether its images start, and switch the service over.
+ */
+export interface EcsDeploymentTarget {
+  /** Resolves `family`, `family:revision` or a task-definition ARN; throws when it does not exist. */
+  resolveTaskDefinition(ref: string): { arn: string };
+  /** Whether a task definition's images start. */
+  canStart(taskDefinition: string): boolean;
+  /** Makes the replacement task set primary (`succeeded`) or records a failed attempt. */
+  applyExternalDeployment(cluster: string, service: string, taskDefinition: string, succeeded: boolean): void;
+}
 
 /** A CodeDeploy deployment group bound to an ECS service (what Terraform would create). */
 export interface StoredDeploymentGroup {
@@ -59,7 +71,7 @@ export class CodeDeployEmulator implements AwsServiceEmulator {
 
   constructor(
     private readonly store: JsonStore<CodeDeployState>,
-    private readonly ecs: EcsEmulator,
+    private readonly ecs: EcsDeploymentTarget,
     private readonly sink: EventSink,
     private readonly phaseMs = 300,
   ) {

@@ -1,4 +1,4 @@
-import { AwsServiceError } from './protocol';
+import { AwsServiceError } from '../protocol';
 
 /**
  * The data model of ECS *service deployments* for the blue/green family (BLUE_GREEN, LINEAR, CANARY), as the
