@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { JsonStore } from '../store';
+import { CloudWatchEmulator, CloudWatchState } from './cloudwatch';
 import { CodeDeployEmulator, CodeDeployState } from './codedeploy';
 import { EcrEmulator, EcrState } from './ecr';
 import { EcsEmulator, EcsState, EventSink } from './ecs';
@@ -14,6 +15,7 @@ export interface Emulators {
   ssm: SsmEmulator;
   codeDeploy: CodeDeployEmulator;
   sfn: SfnEmulator;
+  cloudwatch: CloudWatchEmulator;
   /** Writes every store now. */
   flush(): void;
   /** Stops rollout timers and writes every store. */
@@ -49,6 +51,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
       deployments: {},
     })),
     sfn: new ExecutionStore(join(dir, 'executions')),
+    cloudwatch: new JsonStore<CloudWatchState>(join(dir, 'cloudwatch.json'), () => ({ alarms: {} })),
   };
   const phaseMs = options.phaseMs ?? 300;
   const ecr = new EcrEmulator(stores.ecr);
@@ -56,6 +59,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
   const ssm = new SsmEmulator(stores.ssm);
   const codeDeploy = new CodeDeployEmulator(stores.codeDeploy, ecs, options.sink, phaseMs);
   const sfn = new SfnEmulator(stores.sfn, options.sdk);
+  const cloudwatch = new CloudWatchEmulator(stores.cloudwatch);
   const flush = () => Object.values(stores).forEach((s) => s.flush());
   return {
     ecr,
@@ -63,6 +67,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
     ssm,
     codeDeploy,
     sfn,
+    cloudwatch,
     flush,
     close: () => {
       ecs.close();

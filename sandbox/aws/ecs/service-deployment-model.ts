@@ -33,16 +33,32 @@ export const LIFECYCLE_STAGES = [
 /** One lifecycle stage. */
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
+/**
+ * A stage a lifecycle hook may name (DeploymentLifecycleHook.lifecycleStages): the lifecycle stages plus
+ * PRE_PRODUCTION_TRAFFIC_SHIFT, which "occurs before production traffic shift. For linear and canary
+ * deployments, this stage is invoked before every traffic shift step". It is not a ServiceDeployment
+ * `lifecycleStage` value (ServiceDeploymentLifecycleStage has no such member), so the deployment keeps
+ * reporting the stage it was in while those hooks run.
+ */
+export type HookStage = LifecycleStage | 'PRE_PRODUCTION_TRAFFIC_SHIFT';
+
 /** Stages a lifecycle hook may name (DeploymentLifecycleHook.lifecycleStages). */
-export const HOOK_STAGES: readonly LifecycleStage[] = [
+export const HOOK_STAGES: readonly HookStage[] = [
   'RECONCILE_SERVICE',
   'PRE_SCALE_UP',
   'POST_SCALE_UP',
   'TEST_TRAFFIC_SHIFT',
   'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
   'PRODUCTION_TRAFFIC_SHIFT',
   'POST_PRODUCTION_TRAFFIC_SHIFT',
 ];
+
+/** "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages" (SDK model). */
+export const NO_PAUSE_STAGES: readonly HookStage[] = ['TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT'];
+
+/** Longest PAUSE hook timeout (DeploymentLifecycleHookTimeoutConfiguration.timeoutInMinutes: 1–20160). */
+export const MAX_PAUSE_TIMEOUT_MINUTES = 20160;
 
 /** ServiceDeployment.status values. */
 export type ServiceDeploymentStatus =
@@ -78,10 +94,29 @@ export const TRAFFIC_SHIFTING_STRATEGIES = ['BLUE_GREEN', 'LINEAR', 'CANARY'] as
 
 /** A lifecycle hook as `deploymentConfiguration.lifecycleHooks[]` carries it. */
 export interface StoredHook {
-  hookTargetArn: string;
-  roleArn: string;
-  lifecycleStages: LifecycleStage[];
+  /** AWS_LAMBDA (the default) or PAUSE. */
+  targetType?: 'AWS_LAMBDA' | 'PAUSE';
+  /** Lambda hooks only ("not applicable for PAUSE hooks"). */
+  hookTargetArn?: string;
+  roleArn?: string;
+  lifecycleStages: HookStage[];
   hookDetails?: unknown;
+  /** Defaults: 1440 minutes, ROLLBACK. */
+  timeoutConfiguration?: { timeoutInMinutes?: number; action?: 'ROLLBACK' | 'CONTINUE' };
+}
+
+/** DeploymentLifecycleHookDetail of a PAUSE hook that ran (what DescribeServiceDeployments lists). */
+export interface StoredHookDetail {
+  hookId: string;
+  targetType: 'PAUSE';
+  /** AWAITING_ACTION, then SUCCEEDED (continued), FAILED (rolled back) or TIMED_OUT. */
+  status: 'AWAITING_ACTION' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  /** Epoch seconds (scaled: each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS). */
+  expiresAt: number;
+  timeoutAction: 'ROLLBACK' | 'CONTINUE';
+  stage: HookStage;
+  /** Index of the hook in `hooks`. */
+  hookIndex: number;
 }
 
 /** One step of the plan a service deployment walks through. */
@@ -91,7 +126,7 @@ export type DeploymentStep =
   | { stage: 'TEST_TRAFFIC_SHIFT'; kind: 'test-traffic'; percent: number }
   | { stage: 'PRODUCTION_TRAFFIC_SHIFT'; kind: 'production-traffic'; percent: number }
   | { stage: LifecycleStage; kind: 'wait'; minutes: number; what: string }
-  | { stage: LifecycleStage; kind: 'hooks' };
+  | { stage: HookStage; kind: 'hooks' };
 
 /** Who or what asked for a rollback. */
 export type RollbackCause = 'USER' | 'CIRCUIT_BREAKER' | 'LIFECYCLE_HOOK' | 'ALARM';
@@ -129,7 +164,9 @@ export interface StoredServiceDeployment {
   deploymentConfiguration: Record<string, unknown>;
   hooks: StoredHook[];
   /** Every hook invocation, oldest first (stage, target, what it answered). */
-  hookRuns: { stage: LifecycleStage; hookTargetArn: string; at: number; status: string }[];
+  hookRuns: { stage: HookStage; hookTargetArn: string; at: number; status: string }[];
+  /** PAUSE hooks that ran or wait (lifecycleHookDetails), oldest first. */
+  hookDetails?: StoredHookDetail[];
   plan: DeploymentStep[];
   /** Index of the next step of `plan`. */
   next: number;
@@ -180,6 +217,44 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
   if (hooks !== undefined) {
     if (!Array.isArray(hooks)) throw invalid('lifecycleHooks must be a list.');
     for (const h of hooks as Record<string, unknown>[]) {
+      const type = h?.targetType ?? 'AWS_LAMBDA';
+      if (type !== 'AWS_LAMBDA' && type !== 'PAUSE') {
+        throw invalid(`lifecycleHooks[].targetType must be AWS_LAMBDA or PAUSE; received ${String(type)}.`);
+      }
+      const timeout = (h.timeoutConfiguration ?? {}) as Record<string, unknown>;
+      const m = timeout.timeoutInMinutes;
+      if (
+        m !== undefined &&
+        (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > MAX_PAUSE_TIMEOUT_MINUTES)
+      ) {
+        throw invalid(
+          `lifecycleHooks[].timeoutConfiguration.timeoutInMinutes must be a whole number from 1 to ${MAX_PAUSE_TIMEOUT_MINUTES}; received ${String(m)}.`,
+        );
+      }
+      if (timeout.action !== undefined && timeout.action !== 'ROLLBACK' && timeout.action !== 'CONTINUE') {
+        throw invalid(
+          `lifecycleHooks[].timeoutConfiguration.action must be ROLLBACK or CONTINUE; received ${String(timeout.action)}.`,
+        );
+      }
+      if (type === 'PAUSE') {
+        const stages = h.lifecycleStages;
+        if (
+          !Array.isArray(stages) ||
+          stages.length === 0 ||
+          stages.some((st) => !HOOK_STAGES.includes(st as HookStage))
+        ) {
+          throw invalid(
+            `lifecycleHooks[].lifecycleStages of a PAUSE hook must name at least one of ${HOOK_STAGES.join(', ')}.`,
+          );
+        }
+        const refused = stages.find((st) => NO_PAUSE_STAGES.includes(st as HookStage));
+        if (refused) {
+          throw invalid(
+            `PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages; received ${String(refused)}.`,
+          );
+        }
+        continue;
+      }
       if (typeof h?.hookTargetArn !== 'string' || !h.hookTargetArn.startsWith('arn:')) {
         throw invalid('lifecycleHooks[].hookTargetArn must be a Lambda function ARN.');
       }
@@ -190,7 +265,7 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
       if (
         !Array.isArray(stages) ||
         stages.length === 0 ||
-        stages.some((s) => !HOOK_STAGES.includes(s as LifecycleStage))
+        stages.some((s) => !HOOK_STAGES.includes(s as HookStage))
       ) {
         throw invalid(
           `lifecycleHooks[].lifecycleStages of ${h.hookTargetArn} must name at least one of ${HOOK_STAGES.join(', ')}.`,
@@ -219,15 +294,15 @@ export function planDeployment(strategy: string, cfg: Record<string, unknown>): 
     { stage: 'POST_TEST_TRAFFIC_SHIFT', kind: 'enter' },
     hooks('POST_TEST_TRAFFIC_SHIFT'),
   ];
-  const shift = (percent: number): DeploymentStep => ({
-    stage: 'PRODUCTION_TRAFFIC_SHIFT',
-    kind: 'production-traffic',
-    percent,
-  });
+  // PRE_PRODUCTION_TRAFFIC_SHIFT hooks run before every production traffic step.
+  const shift = (percent: number): DeploymentStep[] => [
+    { stage: 'PRE_PRODUCTION_TRAFFIC_SHIFT', kind: 'hooks' },
+    { stage: 'PRODUCTION_TRAFFIC_SHIFT', kind: 'production-traffic', percent },
+  ];
   if (strategy === 'CANARY') {
     const canary = (cfg.canaryConfiguration ?? {}) as Record<string, unknown>;
     const percent = num(canary.canaryPercent, 5);
-    steps.push(shift(percent), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+    steps.push(...shift(percent), hooks('PRODUCTION_TRAFFIC_SHIFT'));
     steps.push({
       stage: 'PRODUCTION_TRAFFIC_SHIFT',
       kind: 'wait',
@@ -239,11 +314,11 @@ export function planDeployment(strategy: string, cfg: Record<string, unknown>): 
     const step = num(linear.stepPercent, 10);
     const wait = num(linear.stepBakeTimeInMinutes, 6);
     for (let p = step; p < 100 - 1e-9; p = Math.round((p + step) * 10) / 10) {
-      steps.push(shift(p), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+      steps.push(...shift(p), hooks('PRODUCTION_TRAFFIC_SHIFT'));
       steps.push({ stage: 'PRODUCTION_TRAFFIC_SHIFT', kind: 'wait', minutes: wait, what: `step at ${p} %` });
     }
   }
-  steps.push(shift(100), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+  steps.push(...shift(100), hooks('PRODUCTION_TRAFFIC_SHIFT'));
   steps.push(
     { stage: 'POST_PRODUCTION_TRAFFIC_SHIFT', kind: 'enter' },
     hooks('POST_PRODUCTION_TRAFFIC_SHIFT'),
@@ -304,6 +379,17 @@ export function serviceDeploymentJson(d: StoredServiceDeployment) {
       requestedProductionTrafficWeight: d.productionWeight,
     },
     lifecycleStage: d.lifecycleStage,
+    ...(d.hookDetails?.length
+      ? {
+          lifecycleHookDetails: d.hookDetails.map((h) => ({
+            hookId: h.hookId,
+            targetType: h.targetType,
+            status: h.status,
+            expiresAt: h.expiresAt,
+            timeoutAction: h.timeoutAction,
+          })),
+        }
+      : {}),
     deploymentConfiguration: d.deploymentConfiguration,
     deploymentCircuitBreaker: {
       status: breaker.enable ? (d.failedTasks > 0 ? 'TRIGGERED' : 'MONITORING') : 'DISABLED',
