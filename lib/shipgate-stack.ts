@@ -50,6 +50,8 @@ export const HTTP_SECRETS: readonly SecretName[] = [
   'linkSigningKey',
   'chatWebhookUrl',
   'slackBotToken',
+  // Pause decisions report the pause on the GitLab commit status.
+  'gitlabToken',
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */

@@ -1,3 +1,4 @@
+import { cloudwatch } from '../shared/clients/cloudwatch';
 import { rolloutDeps } from '../domain/rollout/deps';
 import { pauseDeps } from '../domain/pauses/deps';
 import { requestPause, type RequestPauseResult } from '../domain/pauses/request';
@@ -7,4 +8,4 @@ import { requestPause, type RequestPauseResult } from '../domain/pauses/request'
  * pause decision and posts it to chat; the task resumes with people's decision or with what ECS does next.
  */
 export const handler = async (event: unknown): Promise<RequestPauseResult> =>
-  requestPause(event, { rollout: rolloutDeps(), pause: pauseDeps() });
+  requestPause(event, { rollout: rolloutDeps(), pause: pauseDeps({ cloudwatch }) });

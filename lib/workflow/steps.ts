@@ -91,21 +91,21 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/start-rollout.ts',
     description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
     timeoutSeconds: () => 120,
-    secrets: ['gitlabToken'],
+    secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'await-rollout': {
     entry: 'lambdas/steps/await-rollout.ts',
     description: 'Re-registers the waiter of an in-flight rollout',
     timeoutSeconds: () => 60,
-    secrets: [],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'check-rollout': {
     entry: 'lambdas/steps/check-rollout.ts',
     description: 'Checks an in-flight rollout once when no deployment event arrived in time',
     timeoutSeconds: () => 60,
-    secrets: [],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'request-pause': {
@@ -120,7 +120,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/rollout-events.ts',
     description: 'Resumes waiting rollouts from ECS and CodeDeploy deployment events',
     timeoutSeconds: () => 60,
-    secrets: [],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   verify: {

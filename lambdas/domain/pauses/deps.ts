@@ -1,13 +1,16 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { approvalDeps, type ApprovalDeps } from '../approvals/deps';
-import { cloudwatch as defaultCloudwatch } from '../../shared/clients/cloudwatch';
 import { ecs as defaultEcs } from '../../shared/clients/ecs';
 
-/** Everything pause functions touch: the approval dependencies plus ECS (decisions) and CloudWatch (alarms). */
+/**
+ * Everything pause functions touch: the approval dependencies plus ECS (decisions). CloudWatch (alarm states
+ * in the pause message) is passed by the one step that reads it (`request-pause`), so the HTTP bundle does
+ * not carry that client.
+ */
 export interface PauseDeps extends ApprovalDeps {
   ecs: ECSClient;
-  cloudwatch: Pick<CloudWatchClient, 'send'>;
+  cloudwatch?: Pick<CloudWatchClient, 'send'>;
 }
 
 /** Process defaults for whatever `overrides` leaves out. */
@@ -15,6 +18,6 @@ export function pauseDeps(overrides: Partial<PauseDeps> = {}): PauseDeps {
   return {
     ...approvalDeps(overrides),
     ecs: overrides.ecs ?? defaultEcs,
-    cloudwatch: overrides.cloudwatch ?? defaultCloudwatch,
+    ...(overrides.cloudwatch ? { cloudwatch: overrides.cloudwatch } : {}),
   };
 }

@@ -67,9 +67,11 @@ export function smokeLines(record: Pick<RolloutRecord, 'smokeChecks' | 'verifyFa
 /** The alarms' states (one DescribeAlarms), or a note saying why they are unknown; never throws. */
 export async function alarmStates(
   names: string[],
-  cloudwatch: Pick<CloudWatchClient, 'send'>,
+  cloudwatch: Pick<CloudWatchClient, 'send'> | undefined,
 ): Promise<Pick<PauseFacts, 'alarms' | 'alarmNote'>> {
   if (names.length === 0) return { alarms: [], alarmNote: 'the deploy contract lists no CloudWatch alarms' };
+  if (!cloudwatch)
+    return { alarms: names.map((name) => ({ name, state: 'UNKNOWN' })), alarmNote: 'not read' };
   try {
     const out = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names.slice(0, 100) }));
     const found = new Map(
@@ -91,7 +93,7 @@ export async function pauseFacts(
   record: RolloutRecord,
   settings: StepSettings,
   alarms: string[],
-  cloudwatch: Pick<CloudWatchClient, 'send'>,
+  cloudwatch: Pick<CloudWatchClient, 'send'> | undefined,
 ): Promise<PauseFacts> {
   const test = sd.targetServiceRevision?.requestedTestTrafficWeight;
   const production = sd.targetServiceRevision?.requestedProductionTrafficWeight;
