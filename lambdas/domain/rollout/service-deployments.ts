@@ -75,20 +75,19 @@ export interface ServiceDeploymentContext {
 }
 
 /** Why a rollback came from a pause: people's decision, or ECS's timeout action; `undefined` otherwise. */
-function pauseRollback(
-  sd: ServiceDeployment,
-  ctx: ServiceDeploymentContext,
-  reason: string,
-): string | undefined {
+function pauseRollback(sd: ServiceDeployment, ctx: ServiceDeploymentContext): string | undefined {
   const pause = ctx.pause;
-  if (!pause) return undefined;
-  const where = stageWords(pause.stage);
-  if (pause.decision?.action === 'ROLLBACK') {
-    return `rolled back at the pause ${where} by ${pause.decision.by.join(', ')}: ${pause.decision.reason ?? 'no reason given'}`;
+  if (pause?.decision?.action === 'ROLLBACK') {
+    return `rolled back at the pause ${stageWords(pause.stage)} by ${pause.decision.by.join(', ')}: ${pause.decision.reason ?? 'no reason given'}`;
   }
-  const detail = sd.lifecycleHookDetails?.find((h) => h.hookId === pause.hookId);
-  if (!pause.decision && (detail?.status === 'TIMED_OUT' || reason.includes(pause.hookId))) {
-    return `nobody decided at the pause ${where} before ${pause.expiresAt ?? 'its timeout'}, so ECS took the timeout action ${pause.timeoutAction ?? 'ROLLBACK'} and rolled back`;
+  // A PAUSE hook ECS timed out (even one whose event Shipgate never saw: the hook may time out first).
+  const timedOut = sd.lifecycleHookDetails?.find(
+    (h) => h.targetType === 'PAUSE' && h.status === 'TIMED_OUT' && (!pause || h.hookId === pause.hookId),
+  );
+  if (timedOut && !pause?.decision) {
+    const where = stageWords(pause?.stage ?? sd.lifecycleStage ?? 'UNKNOWN');
+    const deadline = timedOut.expiresAt ? new Date(timedOut.expiresAt).toISOString() : 'its timeout';
+    return `nobody decided at the pause ${where} before ${deadline}, so ECS took the timeout action ${timedOut.timeoutAction ?? 'ROLLBACK'} and rolled back`;
   }
   return undefined;
 }
@@ -124,7 +123,7 @@ export function evaluateServiceDeployment(sd: ServiceDeployment, ctx: ServiceDep
       };
     }
     const triggered = sd.alarms?.triggeredAlarmNames ?? [];
-    const paused = pauseRollback(sd, ctx, reason);
+    const paused = pauseRollback(sd, ctx);
     let by: string;
     if (paused) {
       by = paused;

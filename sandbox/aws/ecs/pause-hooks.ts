@@ -65,7 +65,7 @@ export function pauseAt(
     hookId: newHookId(),
     targetType: 'PAUSE',
     status: 'AWAITING_ACTION',
-    expiresAt: Math.round((Date.now() + waitMs) / 1000),
+    expiresAt: Math.floor((Date.now() + waitMs) / 1000),
     timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
     stage,
     hookIndex: index,
