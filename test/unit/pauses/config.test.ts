@@ -28,6 +28,8 @@ const base = () => ({
 const withPause = (pause: Record<string, unknown>, strategy = 'CANARY') => {
   const raw = base();
   raw.services['billing-app'].environments.production = { strategy, pauses: [pause] };
+  // Long enough for the longest pause these tests configure (14 days).
+  raw.rollout.lockLease = '15d';
   return raw;
 };
 
