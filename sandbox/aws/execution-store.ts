@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../lambdas/shared/errors';
-import type { StoredExecution } from './sfn';
+import type { ExecutionRecords, StoredExecution } from './sfn-model';
 
 /**
  * Step Functions executions persisted one file per execution (`<dir>/<sha1 of ARN>.json`), so a busy
  * history rewrites only the executions that changed. Writes are batched per event-loop turn and atomic (temp file + rename).
  */
-export class ExecutionStore {
+export class ExecutionStore implements ExecutionRecords {
   /** Every execution by ARN. */
   readonly executions: Record<string, StoredExecution> = {};
   private readonly dirty = new Set<string>();

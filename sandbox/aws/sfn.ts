@@ -7,10 +7,8 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { logger } from '../../lambdas/shared/logger';
-import type { ExecutionStore } from './execution-store';
-import { LocalLambdas } from '../workflow/lambda';
-import { TaskOutcome, TaskTokens } from '../workflow/tokens';
+import type { LocalLambdas } from '../workflow/lambda';
+import { TaskTokens } from '../workflow/tokens';
 import {
   AwsServiceEmulator,
   AwsServiceError,
@@ -20,104 +18,21 @@ import {
   paginate,
   requireString,
 } from './protocol';
+import { taskStates, validName, withExplicitTimeouts, type AnyState } from './sfn-definition';
+import { currentState, ExecutionHistory, historyPage, json, redact } from './sfn-history';
+import type { ExecutionRecords, LocalStateMachine, SdkIntegration, StoredExecution } from './sfn-model';
+import { runTask } from './sfn-task';
 
-/** One event of an execution's history, shaped like `GetExecutionHistory`'s. */
-export interface HistoryEvent {
-  id: number;
-  previousEventId: number;
-  timestamp: number;
-  type: string;
-  [details: string]: unknown;
-}
-
-/** A persisted execution. */
-export interface StoredExecution {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  startDate: number;
-  stopDate?: number;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-  history: HistoryEvent[];
-}
-
-/** A state machine the sandbox runs. */
-export interface LocalStateMachine {
-  name: string;
-  arn: string;
-  definition: StateMachineDefinition;
-  definitionText: string;
-  createdAt: number;
-  lambdas: LocalLambdas;
-}
-
-/** Performs an AWS SDK service integration (`arn:aws:states:::aws-sdk:<service>:<action>`) locally. */
-export type SdkIntegration = (service: string, action: string, parameters: unknown) => Promise<unknown>;
-
-/** Tokens of the form `TaskTokens.mint` produces; kept out of recorded history. */
-const TOKEN_PATTERN = /AQ[A-Za-z0-9_-]{128}/g;
-
-/** Longest timer Node can arm (~24.8 days); AWS's "no timeout" default is longer, nothing here waits that long. */
-const MAX_TIMER_SECONDS = 2_147_483;
-
-function redact(text: string): string {
-  return text.replace(TOKEN_PATTERN, '«task token»');
-}
-
-function json(value: unknown): string {
-  return redact(JSON.stringify(value ?? null));
-}
-
-const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
-
-/** Execution names: AWS's allowed characters, no control characters. */
-function validName(name: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return NAME_PATTERN.test(name) && !/[\u0000-\u001f\u007f-\u009f]/.test(name);
-}
-
-/** The error a task raises when its Step Functions task fails (name = error, message = cause). */
-class TaskFailure extends Error {
-  constructor(name: string, cause: string) {
-    super(cause);
-    this.name = name;
-  }
-}
+export type {
+  ExecutionRecords,
+  HistoryEvent,
+  LocalStateMachine,
+  SdkIntegration,
+  StoredExecution,
+} from './sfn-model';
 
 interface Running {
   abort(): void;
-}
-
-type AnyState = Record<string, unknown> & { Type: string };
-
-/** Every Task state of a definition, nested Map/Parallel states included, by name. */
-function taskStates(def: { States: Record<string, AnyState> }, out: Map<string, AnyState> = new Map()) {
-  for (const [name, state] of Object.entries(def.States)) {
-    if (state.Type === 'Task') out.set(name, state);
-    const processor = (state.ItemProcessor ?? state.Iterator) as
-      { States: Record<string, AnyState> } | undefined;
-    if (processor) taskStates(processor, out);
-    for (const branch of (state.Branches ?? []) as { States: Record<string, AnyState> }[])
-      taskStates(branch, out);
-  }
-  return out;
-}
-
-/** Gives every Task state a finite timeout so the engine's 60-second default never applies (AWS has none). */
-function withExplicitTimeouts(def: StateMachineDefinition): StateMachineDefinition {
-  const copy = JSON.parse(JSON.stringify(def)) as StateMachineDefinition;
-  for (const state of taskStates(copy as unknown as { States: Record<string, AnyState> }).values()) {
-    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
-      state.TimeoutSeconds = MAX_TIMER_SECONDS;
-    } else if (typeof state.TimeoutSeconds === 'number') {
-      state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
-    }
-  }
-  return copy;
 }
 
 /**
@@ -136,10 +51,13 @@ export class SfnEmulator implements AwsServiceEmulator {
   /** Called after every change of an execution (console refresh, tests). */
   onChange: (execution: StoredExecution) => void = () => undefined;
 
+  private readonly history: ExecutionHistory;
+
   constructor(
-    private readonly store: ExecutionStore,
+    private readonly store: ExecutionRecords,
     private readonly sdk: SdkIntegration,
   ) {
+    this.history = new ExecutionHistory(store, (e) => this.onChange(e));
     this.operations = {
       StartExecution: (i: Record<string, unknown>) => this.startExecution(i),
       DescribeExecution: (i: Record<string, unknown>) => this.describeExecution(i),
@@ -198,17 +116,7 @@ export class SfnEmulator implements AwsServiceEmulator {
 
   /** Name of the state the execution is in (last entered top-level state not yet exited). */
   currentState(e: StoredExecution): string | undefined {
-    const open: string[] = [];
-    for (const ev of e.history) {
-      const entered = ev.stateEnteredEventDetails as { name: string } | undefined;
-      const exited = ev.stateExitedEventDetails as { name: string } | undefined;
-      if (entered) open.push(entered.name);
-      if (exited) {
-        const i = open.lastIndexOf(exited.name);
-        if (i >= 0) open.splice(i, 1);
-      }
-    }
-    return open[open.length - 1];
+    return currentState(e);
   }
 
   /** Registers a state machine; returns its ARN. */
@@ -323,16 +231,7 @@ export class SfnEmulator implements AwsServiceEmulator {
   }
 
   private record(e: StoredExecution, type: string, details: Record<string, unknown> = {}): void {
-    const last = e.history[e.history.length - 1];
-    e.history.push({
-      timestamp: epochSeconds(),
-      type,
-      id: (last?.id ?? 0) + 1,
-      previousEventId: last?.id ?? 0,
-      ...details,
-    });
-    this.store.changed(e.executionArn);
-    this.onChange(e);
+    this.history.record(e, type, details);
   }
 
   private finish(
@@ -382,9 +281,10 @@ export class SfnEmulator implements AwsServiceEmulator {
         },
       },
     };
+    const taskContext = { record: this.record.bind(this), tokens, sdk: this.sdk };
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, state] of tasks) {
-      overrides[name] = (taskInput) => this.runTask(m, e, name, state, taskInput);
+      overrides[name] = (taskInput) => runTask(taskContext, m, e, name, state, taskInput);
     }
     // Validated once in registerStateMachine (same definition, same explicit timeouts).
     const sm = new StateMachine(definition, { validationOptions: { noValidate: true } });
@@ -394,7 +294,7 @@ export class SfnEmulator implements AwsServiceEmulator {
     });
     const running: Running = { abort: () => execution.abort() };
     this.running.set(e.executionArn, running);
-    const consumed = this.consumeEvents(
+    const consumed = this.history.consumeEvents(
       e,
       execution.eventLogs as unknown as AsyncGenerator<Record<string, unknown>>,
     );
@@ -425,219 +325,6 @@ export class SfnEmulator implements AwsServiceEmulator {
       .finally(() => {
         this.running.delete(e.executionArn);
       });
-  }
-
-  private async consumeEvents(e: StoredExecution, events: AsyncGenerator<Record<string, unknown>>) {
-    for await (const ev of events as AsyncGenerator<{
-      type: string;
-      state?: { name: string; type: string; input: unknown; output?: unknown };
-      parentState?: { name: string };
-      index?: number;
-      Error?: string;
-      Cause?: unknown;
-    }>) {
-      if (e.status !== 'RUNNING') continue;
-      switch (ev.type) {
-        case 'StateEntered':
-          this.record(e, `${ev.state!.type}StateEntered`, {
-            stateEnteredEventDetails: {
-              name: ev.state!.name,
-              input: json(ev.state!.input),
-              inputDetails: { truncated: false },
-            },
-          });
-          break;
-        case 'StateExited':
-          this.record(e, `${ev.state!.type}StateExited`, {
-            stateExitedEventDetails: {
-              name: ev.state!.name,
-              output: json(ev.state!.output),
-              outputDetails: { truncated: false },
-            },
-          });
-          break;
-        case 'MapIterationStarted':
-        case 'MapIterationSucceeded':
-        case 'MapIterationFailed': {
-          const key = `mapIteration${ev.type.slice('MapIteration'.length)}EventDetails`;
-          this.record(e, ev.type, { [key]: { name: ev.parentState?.name, index: ev.index } });
-          break;
-        }
-        default:
-          // Execution-level events are recorded by `finish`; StateFailed/Retried/Caught have no AWS
-          // equivalent (TaskFailed and the next state's entry tell the same story).
-          break;
-      }
-    }
-  }
-
-  private async runTask(
-    m: LocalStateMachine,
-    e: StoredExecution,
-    stateName: string,
-    state: AnyState,
-    input: unknown,
-  ): Promise<unknown> {
-    // Armed before anything else so it fires ahead of the engine's own timer for the same TimeoutSeconds
-    // (which only rejects the state): this one records TaskTimedOut and closes the task token, as AWS does.
-    const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
-    let timedOut = false;
-    let onTimeout: () => void = () => undefined;
-    const timeoutTimer = timeoutSeconds
-      ? setTimeout(() => {
-          timedOut = true;
-          onTimeout();
-        }, timeoutSeconds * 1000)
-      : undefined;
-    timeoutTimer?.unref();
-    // Let the engine's StateEntered event be recorded before this task's own events.
-    await new Promise((r) => setImmediate(r));
-    const resource = String(state.Resource);
-    const waitForToken = resource.endsWith('.waitForTaskToken');
-    const lambdaInvoke = /^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/.test(resource);
-    const directLambda = /^arn:aws:lambda:/.test(resource);
-    const sdk =
-      /^arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):([A-Za-z0-9]+)(\.waitForTaskToken|\.sync)?$/.exec(
-        resource,
-      );
-    const resourceType = lambdaInvoke || directLambda ? 'lambda' : (sdk?.[1] ?? 'unknown');
-    const resourceName = lambdaInvoke
-      ? resource.slice('arn:aws:states:::lambda:'.length)
-      : directLambda
-        ? resource
-        : sdk
-          ? resource.slice(resource.indexOf(sdk[1]) + sdk[1].length + 1)
-          : resource;
-    const base = { resourceType, resource: resourceName };
-    this.record(e, 'TaskScheduled', {
-      taskScheduledEventDetails: {
-        ...base,
-        region: SANDBOX_REGION,
-        parameters: json(input),
-        ...(typeof state.TimeoutSeconds === 'number' ? { timeoutInSeconds: state.TimeoutSeconds } : {}),
-        ...(typeof state.HeartbeatSeconds === 'number' ? { heartbeatInSeconds: state.HeartbeatSeconds } : {}),
-      },
-    });
-    this.record(e, 'TaskStarted', { taskStartedEventDetails: base });
-
-    let token: string | undefined;
-    let waiting: Promise<TaskOutcome> | undefined;
-    let settleWaiting: ((outcome: TaskOutcome) => void) | undefined;
-    let timers: NodeJS.Timeout[] = [];
-    const clearTimers = () => {
-      timers.forEach((t) => clearTimeout(t));
-      timers = [];
-    };
-    if (waitForToken) {
-      token = this.tokens.findIn(input, e.executionArn);
-      if (!token) {
-        logger.warn(
-          'A waitForTaskToken task does not pass $$.Task.Token to its resource; it can only time out',
-          {
-            executionArn: e.executionArn,
-            state: stateName,
-          },
-        );
-      } else {
-        const t = token;
-        waiting = new Promise<TaskOutcome>((resolveOutcome) => {
-          settleWaiting = resolveOutcome;
-          const heartbeatSeconds =
-            typeof state.HeartbeatSeconds === 'number' ? state.HeartbeatSeconds : undefined;
-          let heartbeatTimer: NodeJS.Timeout | undefined;
-          const armHeartbeat = () => {
-            if (!heartbeatSeconds) return;
-            if (heartbeatTimer) clearTimeout(heartbeatTimer);
-            heartbeatTimer = setTimeout(
-              () => {
-                // AWS records a heartbeat timeout as TaskTimedOut with error States.HeartbeatTimeout.
-                timedOut = true;
-                this.record(e, 'TaskTimedOut', {
-                  taskTimedOutEventDetails: {
-                    ...base,
-                    error: 'States.HeartbeatTimeout',
-                    cause: `No SendTaskHeartbeat within ${heartbeatSeconds} seconds (HeartbeatSeconds).`,
-                  },
-                });
-                resolveOutcome({
-                  ok: false,
-                  error: 'States.HeartbeatTimeout',
-                  cause: `No SendTaskHeartbeat within ${heartbeatSeconds} seconds (HeartbeatSeconds).`,
-                });
-              },
-              Math.min(heartbeatSeconds, MAX_TIMER_SECONDS) * 1000,
-            );
-            heartbeatTimer.unref();
-            timers.push(heartbeatTimer);
-          };
-          armHeartbeat();
-          this.tokens.wait(t, {
-            executionArn: e.executionArn,
-            settle: resolveOutcome,
-            heartbeat: armHeartbeat,
-          });
-        });
-      }
-    }
-    onTimeout = () => {
-      if (token) this.tokens.close(token);
-      if (e.status === 'RUNNING') {
-        this.record(e, 'TaskTimedOut', {
-          taskTimedOutEventDetails: {
-            ...base,
-            error: 'States.Timeout',
-            cause: `The task did not finish within ${timeoutSeconds} seconds (TimeoutSeconds).`,
-          },
-        });
-      }
-      settleWaiting?.({
-        ok: false,
-        error: 'States.Timeout',
-        cause: `TimeoutSeconds (${timeoutSeconds}) elapsed.`,
-      });
-    };
-
-    try {
-      let result: unknown;
-      if (lambdaInvoke || directLambda) {
-        const params = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
-        const fn = lambdaInvoke ? String(params.FunctionName ?? '') : resource;
-        const payload = lambdaInvoke ? (params.Payload ?? {}) : input;
-        const invoked = await m.lambdas.invoke(fn, payload);
-        result = lambdaInvoke
-          ? {
-              ExecutedVersion: '$LATEST',
-              Payload: invoked,
-              SdkHttpMetadata: { HttpStatusCode: 200 },
-              SdkResponseMetadata: { RequestId: randomUUID() },
-              StatusCode: 200,
-            }
-          : invoked;
-      } else if (sdk) {
-        result = await this.sdk(sdk[1], sdk[2], input);
-      } else {
-        throw new TaskFailure('States.Runtime', `The sandbox cannot run Task resource "${resource}".`);
-      }
-      if (waiting) {
-        this.record(e, 'TaskSubmitted', { taskSubmittedEventDetails: { ...base, output: json(result) } });
-        const outcome = await waiting;
-        if (!outcome.ok) throw new TaskFailure(outcome.error, outcome.cause);
-        result = outcome.output;
-      }
-      this.record(e, 'TaskSucceeded', { taskSucceededEventDetails: { ...base, output: json(result) } });
-      return result;
-    } catch (err) {
-      const error = err instanceof Error && err.name && err.name !== 'Error' ? err.name : 'States.TaskFailed';
-      const cause = err instanceof Error ? err.message : String(err);
-      if (e.status === 'RUNNING' && !timedOut) {
-        this.record(e, 'TaskFailed', { taskFailedEventDetails: { ...base, error, cause: redact(cause) } });
-      }
-      throw err instanceof Error && err.name === error ? err : new TaskFailure(error, cause);
-    } finally {
-      clearTimers();
-      if (timeoutTimer) clearTimeout(timeoutTimer);
-      if (token) this.tokens.close(token);
-    }
   }
 
   private execOrThrow(arn: unknown): StoredExecution {
@@ -680,26 +367,7 @@ export class SfnEmulator implements AwsServiceEmulator {
   }
 
   private getExecutionHistory(input: Record<string, unknown>) {
-    const e = this.execOrThrow(requireString(input, 'executionArn'));
-    let events = [...e.history];
-    if (input.reverseOrder === true) events.reverse();
-    if (input.includeExecutionData === false) {
-      events = events.map((ev) => {
-        const copy: HistoryEvent = { ...ev };
-        for (const [k, v] of Object.entries(copy)) {
-          if (k.endsWith('EventDetails') && v && typeof v === 'object') {
-            const { input: _i, output: _o, parameters: _p, ...rest } = v as Record<string, unknown>;
-            void _i;
-            void _o;
-            void _p;
-            copy[k] = rest;
-          }
-        }
-        return copy;
-      });
-    }
-    const { page, nextToken } = paginate(events, input.maxResults, input.nextToken, 100);
-    return { events: page, nextToken };
+    return historyPage(this.execOrThrow(requireString(input, 'executionArn')), input);
   }
 
   private stopExecution(input: Record<string, unknown>) {

@@ -4,7 +4,8 @@
  * duration, rollbacks) and the environment's URLs. Built from the executions' histories and what ECS runs.
  */
 import { badge, duration, environmentHref, esc, executionHref, readableCause, time } from './format';
-import { traceExecution, type AslScope, type HistoryEvent } from './graph';
+import type { AslScope } from './asl';
+import { traceExecution, type HistoryEvent } from './trace';
 
 /** What runs in one (environment, service). */
 export interface RunningService {

@@ -3,15 +3,9 @@
  * the event history (each row expands to its JSON), like the Step Functions console's execution page.
  */
 import { badge, duration, esc, executionHref, prettyJson, readableCause, time } from './format';
-import {
-  STATUS_LABEL,
-  innerScope,
-  renderGraph,
-  traceExecution,
-  type AslScope,
-  type HistoryEvent,
-  type StateVisit,
-} from './graph';
+import { innerScope, type AslScope } from './asl';
+import { renderGraph } from './graph';
+import { STATUS_LABEL, traceExecution, type HistoryEvent, type StateVisit } from './trace';
 import { approvalsTable, type PendingApproval } from './pages';
 
 /** One execution and how the user looks at it. */

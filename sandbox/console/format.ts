@@ -1,7 +1,14 @@
 /** Small formatting helpers shared by the console pages. */
-import { esc } from './graph';
 
-export { esc };
+/** Escapes text for HTML and SVG. */
+export function esc(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
 
 /** `2026-12-03 10:21:33Z` from epoch seconds ('' for none). */
 export function time(s: number | undefined): string {

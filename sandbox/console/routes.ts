@@ -12,7 +12,8 @@ import {
   type RunningService,
 } from './environment';
 import { renderExecution } from './execution';
-import type { AslScope, HistoryEvent } from './graph';
+import type { AslScope } from './asl';
+import type { HistoryEvent } from './trace';
 import { renderOverview, renderShell, type OverviewModel, type PendingApproval } from './pages';
 
 /** What the console routes read. */

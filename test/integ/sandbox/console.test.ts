@@ -2,12 +2,8 @@ import { renderChat, renderChatCard, mrkdwn, CHAT_PAGE_SIZE } from '../../../san
 import { deploymentsOf } from '../../../sandbox/console/environment';
 import { freezeHold, renderExecution } from '../../../sandbox/console/execution';
 import { readableCause } from '../../../sandbox/console/format';
-import {
-  renderGraph,
-  stateStatuses,
-  traceExecution,
-  type HistoryEvent,
-} from '../../../sandbox/console/graph';
+import { renderGraph } from '../../../sandbox/console/graph';
+import { stateStatuses, traceExecution, type HistoryEvent } from '../../../sandbox/console/trace';
 import { renderOverview } from '../../../sandbox/console/pages';
 
 const definition = {
