@@ -313,7 +313,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // Lambda Invoke on the endpoint reaches the local functions (bound once they exist, below).
     let invokeLocal: (name: string, payload: unknown) => Promise<unknown> | undefined = () => undefined;
     const awsServer = createAwsEndpoint({
-      emulators: [emulators.sfn, emulators.ecs, emulators.ecr, emulators.ssm, emulators.codeDeploy],
+      emulators: [
+        emulators.sfn,
+        emulators.ecs,
+        emulators.ecr,
+        emulators.ssm,
+        emulators.codeDeploy,
+        emulators.cloudwatch,
+      ],
       dynamoDbPort: dynamo.port,
       invokeLambda: (name, payload) => invokeLocal(name, payload),
     });

@@ -6,7 +6,6 @@ import { addEvent } from './events';
 import { serviceDeploymentStore, serviceOf, type StoredService } from './model';
 import { beginRollback } from './rollback';
 import type { HookStage, StoredHookDetail, StoredServiceDeployment } from './service-deployment-model';
-import { scheduleStep } from './service-deployments';
 
 /**
  * PAUSE lifecycle hooks (developer guide, "Pause hooks for Amazon ECS service deployments"): "When a
@@ -26,6 +25,12 @@ import { scheduleStep } from './service-deployments';
  */
 
 const timerKey = (sd: StoredServiceDeployment) => `${sd.arn}#pause`;
+
+/**
+ * Runs the next step of a deployment after `ms` (the engine's `scheduleStep`, passed in so this module and
+ * the engine do not import each other).
+ */
+export type ScheduleStep = (ctx: EcsContext, sd: StoredServiceDeployment, ms: number) => void;
 
 /** An id shaped like the documented example (`ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw`). */
 function newHookId(): string {
@@ -54,6 +59,7 @@ export function pauseAt(
   sd: StoredServiceDeployment,
   s: StoredService,
   stage: HookStage,
+  scheduleStep: ScheduleStep,
   after = -1,
 ): boolean {
   const index = pauseHooksAt(sd, stage).find((i) => i > after);
@@ -77,7 +83,7 @@ export function pauseAt(
     `service deployment paused at ${stage} (hook ${detail.hookId}): waiting for ContinueServiceDeployment.`,
   );
   ctx.store.changed();
-  armTimeout(ctx, sd, detail, waitMs);
+  armTimeout(ctx, sd, detail, waitMs, scheduleStep);
   ctx.sink(
     eventEnvelope('ECS Hook State Change', 'aws.ecs', [s.arn, sd.arn], {
       eventName: 'HOOK_AWAITING_ACTION',
@@ -97,6 +103,7 @@ function armTimeout(
   sd: StoredServiceDeployment,
   detail: StoredHookDetail,
   ms: number,
+  scheduleStep: ScheduleStep,
 ): void {
   if (ctx.timers.closed) return;
   ctx.timers.start(timerKey(sd), Math.max(1, Math.round(ms)), () => {
@@ -111,7 +118,7 @@ function armTimeout(
         s,
         `PAUSE hook ${waiting.hookId} at ${waiting.stage} timed out after ${minutes} minutes: continuing.`,
       );
-      resume(ctx, now, s, waiting);
+      resume(ctx, now, s, waiting, scheduleStep);
     } else {
       beginRollback(
         ctx,
@@ -131,17 +138,22 @@ function resume(
   sd: StoredServiceDeployment,
   s: StoredService,
   passed: StoredHookDetail,
+  scheduleStep: ScheduleStep,
 ): void {
   sd.updatedAt = epochSeconds();
   ctx.store.changed();
-  if (!pauseAt(ctx, sd, s, passed.stage, passed.hookIndex)) scheduleStep(ctx, sd, 1);
+  if (!pauseAt(ctx, sd, s, passed.stage, scheduleStep, passed.hookIndex)) scheduleStep(ctx, sd, 1);
 }
 
 /** After a restart: a deployment that waited at a PAUSE hook keeps waiting until the hook's deadline. */
-export function rearmPause(ctx: EcsContext, sd: StoredServiceDeployment): boolean {
+export function rearmPause(
+  ctx: EcsContext,
+  sd: StoredServiceDeployment,
+  scheduleStep: ScheduleStep,
+): boolean {
   const waiting = awaitingHook(sd);
   if (!waiting || sd.status !== 'IN_PROGRESS') return false;
-  armTimeout(ctx, sd, waiting, Math.max(1, waiting.expiresAt * 1000 - Date.now()));
+  armTimeout(ctx, sd, waiting, Math.max(1, waiting.expiresAt * 1000 - Date.now()), scheduleStep);
   return true;
 }
 
@@ -151,7 +163,11 @@ export function rearmPause(ctx: EcsContext, sd: StoredServiceDeployment): boolea
  *   missing/unknown hook id or action; ClientException when the deployment is not IN_PROGRESS or the hook
  *   is not AWAITING_ACTION.
  */
-export function continueServiceDeployment(ctx: EcsContext, input: Record<string, unknown>) {
+export function continueServiceDeployment(
+  ctx: EcsContext,
+  input: Record<string, unknown>,
+  scheduleStep: ScheduleStep,
+) {
   const arn = input.serviceDeploymentArn;
   const sd = typeof arn === 'string' ? serviceDeploymentStore(ctx.store.data)[arn] : undefined;
   if (!sd) {
@@ -199,7 +215,7 @@ export function continueServiceDeployment(ctx: EcsContext, input: Record<string,
   } else {
     hook.status = 'SUCCEEDED';
     addEvent(s, `PAUSE hook ${hook.hookId} at ${hook.stage} continued with ContinueServiceDeployment.`);
-    resume(ctx, sd, s, hook);
+    resume(ctx, sd, s, hook, scheduleStep);
   }
   return { serviceDeploymentArn: sd.arn };
 }

@@ -1,4 +1,5 @@
 import { AwsServiceError } from '../protocol';
+import { validateLifecycleHooks, type HookStage } from './hook-validation';
 
 /**
  * The data model of ECS *service deployments* for the blue/green family (BLUE_GREEN, LINEAR, CANARY), as the
@@ -33,32 +34,7 @@ export const LIFECYCLE_STAGES = [
 /** One lifecycle stage. */
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
-/**
- * A stage a lifecycle hook may name (DeploymentLifecycleHook.lifecycleStages): the lifecycle stages plus
- * PRE_PRODUCTION_TRAFFIC_SHIFT, which "occurs before production traffic shift. For linear and canary
- * deployments, this stage is invoked before every traffic shift step". It is not a ServiceDeployment
- * `lifecycleStage` value (ServiceDeploymentLifecycleStage has no such member), so the deployment keeps
- * reporting the stage it was in while those hooks run.
- */
-export type HookStage = LifecycleStage | 'PRE_PRODUCTION_TRAFFIC_SHIFT';
-
-/** Stages a lifecycle hook may name (DeploymentLifecycleHook.lifecycleStages). */
-export const HOOK_STAGES: readonly HookStage[] = [
-  'RECONCILE_SERVICE',
-  'PRE_SCALE_UP',
-  'POST_SCALE_UP',
-  'TEST_TRAFFIC_SHIFT',
-  'POST_TEST_TRAFFIC_SHIFT',
-  'PRE_PRODUCTION_TRAFFIC_SHIFT',
-  'PRODUCTION_TRAFFIC_SHIFT',
-  'POST_PRODUCTION_TRAFFIC_SHIFT',
-];
-
-/** "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages" (SDK model). */
-export const NO_PAUSE_STAGES: readonly HookStage[] = ['TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT'];
-
-/** Longest PAUSE hook timeout (DeploymentLifecycleHookTimeoutConfiguration.timeoutInMinutes: 1–20160). */
-export const MAX_PAUSE_TIMEOUT_MINUTES = 20160;
+export { HOOK_STAGES, MAX_PAUSE_TIMEOUT_MINUTES, NO_PAUSE_STAGES, type HookStage } from './hook-validation';
 
 /** ServiceDeployment.status values. */
 export type ServiceDeploymentStatus =
@@ -213,66 +189,7 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
     }
     minutes(linear.stepBakeTimeInMinutes, 'linearConfiguration.stepBakeTimeInMinutes');
   }
-  const hooks = cfg.lifecycleHooks;
-  if (hooks !== undefined) {
-    if (!Array.isArray(hooks)) throw invalid('lifecycleHooks must be a list.');
-    for (const h of hooks as Record<string, unknown>[]) {
-      const type = h?.targetType ?? 'AWS_LAMBDA';
-      if (type !== 'AWS_LAMBDA' && type !== 'PAUSE') {
-        throw invalid(`lifecycleHooks[].targetType must be AWS_LAMBDA or PAUSE; received ${String(type)}.`);
-      }
-      const timeout = (h.timeoutConfiguration ?? {}) as Record<string, unknown>;
-      const m = timeout.timeoutInMinutes;
-      if (
-        m !== undefined &&
-        (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > MAX_PAUSE_TIMEOUT_MINUTES)
-      ) {
-        throw invalid(
-          `lifecycleHooks[].timeoutConfiguration.timeoutInMinutes must be a whole number from 1 to ${MAX_PAUSE_TIMEOUT_MINUTES}; received ${String(m)}.`,
-        );
-      }
-      if (timeout.action !== undefined && timeout.action !== 'ROLLBACK' && timeout.action !== 'CONTINUE') {
-        throw invalid(
-          `lifecycleHooks[].timeoutConfiguration.action must be ROLLBACK or CONTINUE; received ${String(timeout.action)}.`,
-        );
-      }
-      if (type === 'PAUSE') {
-        const stages = h.lifecycleStages;
-        if (
-          !Array.isArray(stages) ||
-          stages.length === 0 ||
-          stages.some((st) => !HOOK_STAGES.includes(st as HookStage))
-        ) {
-          throw invalid(
-            `lifecycleHooks[].lifecycleStages of a PAUSE hook must name at least one of ${HOOK_STAGES.join(', ')}.`,
-          );
-        }
-        const refused = stages.find((st) => NO_PAUSE_STAGES.includes(st as HookStage));
-        if (refused) {
-          throw invalid(
-            `PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages; received ${String(refused)}.`,
-          );
-        }
-        continue;
-      }
-      if (typeof h?.hookTargetArn !== 'string' || !h.hookTargetArn.startsWith('arn:')) {
-        throw invalid('lifecycleHooks[].hookTargetArn must be a Lambda function ARN.');
-      }
-      if (typeof h.roleArn !== 'string' || !h.roleArn.startsWith('arn:')) {
-        throw invalid(`lifecycleHooks[].roleArn is required for hook ${h.hookTargetArn}.`);
-      }
-      const stages = h.lifecycleStages;
-      if (
-        !Array.isArray(stages) ||
-        stages.length === 0 ||
-        stages.some((s) => !HOOK_STAGES.includes(s as HookStage))
-      ) {
-        throw invalid(
-          `lifecycleHooks[].lifecycleStages of ${h.hookTargetArn} must name at least one of ${HOOK_STAGES.join(', ')}.`,
-        );
-      }
-    }
-  }
+  validateLifecycleHooks(cfg.lifecycleHooks);
 }
 
 /**
@@ -282,7 +199,7 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
  * `stepBakeTimeInMinutes` after each step. Every strategy then bakes `bakeTimeInMinutes`.
  */
 export function planDeployment(strategy: string, cfg: Record<string, unknown>): DeploymentStep[] {
-  const hooks = (stage: LifecycleStage): DeploymentStep => ({ stage, kind: 'hooks' });
+  const hooks = (stage: HookStage): DeploymentStep => ({ stage, kind: 'hooks' });
   const steps: DeploymentStep[] = [
     { stage: 'PRE_SCALE_UP', kind: 'enter' },
     hooks('PRE_SCALE_UP'),

@@ -181,7 +181,8 @@ async function tick(ctx: EcsContext, arn: string): Promise<void> {
     case 'hooks': {
       const verdict = await runStageHooks(ctx, sd, step.stage);
       // Lambda hooks passed: a PAUSE hook of the stage holds the deployment (pause-hooks.ts resumes it).
-      if (verdict.kind === 'continue' && !pauseAt(ctx, sd, s, step.stage)) scheduleStep(ctx, sd, 1);
+      if (verdict.kind === 'continue' && !pauseAt(ctx, sd, s, step.stage, scheduleStep))
+        scheduleStep(ctx, sd, 1);
       else if (verdict.kind === 'rollback') {
         beginRollback(ctx, sd, s, 'LIFECYCLE_HOOK', verdict.reason);
         scheduleStep(ctx, sd, ctx.phaseMs);

@@ -175,7 +175,7 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     expect(text).toContain('billing-app → production paused after test traffic');
     expect(text).toMatch(/Step: 100 % of test traffic and 0 % of production traffic on sha256:/);
     expect(text).toMatch(/Smoke checks: passed: billing-app: GET \S+ \(test listener\) → 200/);
-    expect(text).toContain('Alarms: production-billing-app-5xx');
+    expect(text).toContain('Alarms: production-billing-app-5xx OK');
     expect(text).toContain('Traffic on the new revision: test 100 %, production 0 %');
     expect(Object.keys(links).sort()).toEqual(['Alice', 'Bob', 'Carol']);
 
