@@ -34,6 +34,11 @@ export interface EmulatorOptions {
   phaseMs?: number;
 }
 
+/** The emulators the AWS-compatible endpoint serves (DynamoDB goes to dynalite). */
+export function servedEmulators(e: Emulators) {
+  return [e.sfn, e.ecs, e.ecr, e.ssm, e.codeDeploy, e.cloudwatch];
+}
+
 /** Creates the emulated services over the state dir. */
 export function createEmulators(options: EmulatorOptions): Emulators {
   const dir = join(options.stateDir, 'aws');
