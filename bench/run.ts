@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchBundles, type BundleResults } from './bundles';
+import { benchDora, type DoraResults } from './dora';
 import { benchSandboxRelease, type SandboxResults } from './sandbox-release';
 import { benchScaling, type ScalingResults } from './scaling';
 import { benchWebhook, type NotMeasured, type WebhookResults } from './webhook';
@@ -155,6 +156,27 @@ export function scalingTable(c: ScalingResults): string[] {
   return lines;
 }
 
+/** Goal rows of the DORA computation (issue 20): the 10k time and near-linear growth. */
+function doraGoals(d: Part<DoraResults>): string[][] {
+  if (!isMeasured(d)) return [['DORA figures from the ledger', `not measured: ${d.notMeasured}`, '—']];
+  const ten = d.sizes.find((x) => x.entries === 10_000);
+  const worst = Math.max(...Object.values(d.growth));
+  return [
+    [
+      'DORA figures for 10,000 ledger entries: a measured time',
+      ten ? `${ten.medianMs} ms` : 'not measured',
+      ten ? 'met' : '—',
+    ],
+    [
+      'DORA computation grows about linearly (≤ 15× per 10× entries)',
+      Object.entries(d.growth)
+        .map(([k, v]) => `${k}: ${v}×`)
+        .join(', '),
+      worst <= 15 ? 'met' : 'not met',
+    ],
+  ];
+}
+
 function markdown(results: {
   startedAt: string;
   machine: string;
@@ -163,6 +185,7 @@ function markdown(results: {
   bundles: Part<BundleResults>;
   sandbox: Part<SandboxResults>;
   scaling: Part<ScalingResults>;
+  dora: Part<DoraResults>;
   goals: string[][];
 }): string {
   const lines: string[] = [];
@@ -296,6 +319,21 @@ function markdown(results: {
     const notes = c.levels.flatMap((l) => l.notes.map((n) => `${l.concurrent}: ${n}`));
     if (notes.length) lines.push('', 'Notes:', '', ...notes.map((n) => `- ${n}`));
   } else lines.push(`not measured: ${c.notMeasured}`);
+  const d = results.dora;
+  lines.push('', '## DORA figures from the ledger', '');
+  if (isMeasured(d)) {
+    lines.push(
+      '`computeDora` over generated ledgers (90-day window, one environment, three services, daily and weekly buckets; ~8% failed deployments with their rollback entries, 1–5 commits per deployment), median of the timed runs after a warm-up.',
+      '',
+      '| entries | median ms | runs | µs per entry |',
+      '|---|---|---|---|',
+      ...d.sizes.map((x) => `| ${fmt(x.entries)} | ${x.medianMs} | ${x.runs} | ${x.usPerEntry} |`),
+      '',
+      `Growth per 10× entries: ${Object.entries(d.growth)
+        .map(([k, v]) => `${k} = ${v}×`)
+        .join(', ')} (10× = linear).`,
+    );
+  } else lines.push(`not measured: ${d.notMeasured}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -305,7 +343,7 @@ async function main(): Promise<void> {
   const workDir = join(HERE, '.tmp', `run-${Date.now()}`);
   mkdirSync(workDir, { recursive: true });
   const quick = process.argv.includes('--quick');
-  // `--only=scaling` (or webhook, bundles, sandbox) runs one part; the others are reported as skipped.
+  // `--only=scaling` (or webhook, bundles, sandbox, dora) runs one part; the others are reported as skipped.
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const skip = <T>(name: string, fn: () => Promise<T>): Promise<Part<T>> =>
     only && only !== name ? Promise.resolve({ notMeasured: `skipped (--only=${only})` }) : part(name, fn);
@@ -315,6 +353,7 @@ async function main(): Promise<void> {
     const bundles = await skip('bundles', () => benchBundles(workDir, quick ? 3 : 5, log));
     const sandbox = await skip('sandbox', () => benchSandboxRelease(workDir, log));
     const scaling = await skip('scaling', () => benchScaling(workDir, quick ? [1, 10] : [1, 10, 50], log));
+    const dora = await skip('dora', () => benchDora([1_000, 10_000, 100_000], log));
     const totalSec = Math.round((performance.now() - t0) / 1000);
     const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'unknown CPU'}, Linux ${osRelease()}, Node ${process.version}`;
     const results = {
@@ -325,7 +364,8 @@ async function main(): Promise<void> {
       bundles,
       sandbox,
       scaling,
-      goals: goals(webhook, bundles, sandbox, scaling),
+      dora,
+      goals: [...goals(webhook, bundles, sandbox, scaling), ...doraGoals(dora)],
     };
     writeFileSync(join(HERE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(HERE, 'results.md'), markdown(results));

@@ -17,6 +17,14 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
     module: '../src/cli/releases',
     summary: 'list releases or show one (HTTP API, SigV4-signed in AWS)',
   },
+  dora: {
+    module: '../src/cli/dora',
+    summary: 'DORA figures of an environment (deploy frequency, lead time, failure rate, recovery, rework)',
+  },
+  quarantine: {
+    module: '../src/cli/quarantine',
+    summary: 'list quarantined (rolled-back) digests or lift one with a reason',
+  },
   config: { module: '../src/cli/config', summary: 'config check: validate shipgate.config.yaml' },
 };
 

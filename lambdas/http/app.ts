@@ -5,7 +5,9 @@ import { PayloadTooLargeError, ShipgateError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { requireIamBehindApiGateway } from './iam';
 import { approvalRoutes } from './routes/approvals';
+import { metricsRoutes } from './routes/metrics';
 import { pauseRoutes } from './routes/pauses';
+import { quarantineRoutes } from './routes/quarantines';
 import { releaseRoutes } from './routes/releases';
 import { rollbackRoutes } from './routes/rollbacks';
 import { slackRoutes } from './routes/slack';
@@ -38,6 +40,8 @@ app.route('/pauses', pauseRoutes);
 app.route('/slack', slackRoutes);
 app.route('/api/releases', releaseRoutes);
 app.route('/api/rollbacks', rollbackRoutes);
+app.route('/api/metrics', metricsRoutes);
+app.route('/api/quarantines', quarantineRoutes);
 
 app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
 

@@ -296,6 +296,15 @@ export const configSchema = z
       })
       .strict()
       .default({ attempts: 5, interval: 5, requestTimeout: 5 }),
+    ledger: z
+      .object({
+        /** GitLab merge request labels that mark a release as unplanned work (a hotfix). */
+        hotfixLabels: z.array(z.string().min(1)).default(['hotfix']),
+        /** A release deployed within this long after a failed deployment of the service there is unplanned. */
+        unplannedAfterFailure: durationSchema.default(86400),
+      })
+      .strict()
+      .default({ hotfixLabels: ['hotfix'], unplannedAfterFailure: 86400 }),
     notifications: z
       .object({
         /** Send chat messages (the webhook URL itself is a secret). */

@@ -14,6 +14,10 @@
  * | manual rollback   | `ROLLBACK#<rollbackId>`     | `ROLLBACK` | `ROLLBACKS`                | requestedAt |
  * | chat sent once    | `NOTICE#<releaseId>`        | `<key>`    |                            |            |
  * | Slack thread      | `CHAT#<releaseId>`          | `THREAD`   |                            |            |
+ * | ledger entry      | `LEDGER#<entryId>`          | `ENTRY`    | `LEDGER#<env>`             | `<at>#<entryId>` |
+ * | ledger start      | `LEDGER_META`               | `META`     |                            |            |
+ * | ledger env head   | `LEDGER_HEAD#<env>#<service>` | `HEAD`   |                            |            |
+ * | digest quarantine | `QUARANTINE#<service>#<digest>` | `QUARANTINE` | `QUARANTINES`        | `<service>#<digest>` |
  *
  * `ttl` (epoch seconds) expires short-lived items such as deliveries.
  */

@@ -3,6 +3,7 @@ import { formatIssues } from '../shared/config';
 import { BadRequestError, ConflictError, NotFoundError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { releaseSchema } from '../shared/release';
+import { recordReleaseInLedger, type LedgerRecordDeps } from '../domain/ledger/record';
 import {
   updateRelease,
   type EnvironmentOutcome,
@@ -138,13 +139,43 @@ export async function applyOutcome(id: string, patch: ReleasePatch, deps: StoreD
 }
 
 /**
- * "Record release" state: payload `$` (the whole release document); output `{ recordedAt, recorded }` at
- * `$.record`. Marks the release SUCCEEDED with each environment's digests, approvers and smoke checks.
+ * Writes the release's ledger entries (idempotent: a retried step writes nothing twice). Never throws: the
+ * release outcome is already stored, and failing this step would turn a good release into a failed one; a
+ * ledger that could not be written is logged as an error (the entry is then missing from the DORA figures).
  */
-export async function recordRelease(event: unknown, deps: StoreDeps = {}): Promise<RecordResult> {
+export async function recordLedger(
+  doc: ReleaseDocument,
+  ended: 'success' | 'failure',
+  deps: StoreDeps & { ledger?: Omit<LedgerRecordDeps, 'ddb' | 'table' | 'now'> },
+): Promise<void> {
+  try {
+    await recordReleaseInLedger(doc, ended, {
+      ...(deps.ddb ? { ddb: deps.ddb } : {}),
+      ...(deps.table ? { table: deps.table } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+      ...deps.ledger,
+    });
+  } catch (err) {
+    logger.error('Ledger entries not written; the DORA figures miss this release', {
+      releaseId: doc.release.id,
+      error: err as Error,
+    });
+  }
+}
+
+/**
+ * "Record release" state: payload `$` (the whole release document); output `{ recordedAt, recorded }` at
+ * `$.record`. Marks the release SUCCEEDED with each environment's digests, approvers and smoke checks, and
+ * writes its ledger entries.
+ */
+export async function recordRelease(
+  event: unknown,
+  deps: StoreDeps & { ledger?: Omit<LedgerRecordDeps, 'ddb' | 'table' | 'now'> } = {},
+): Promise<RecordResult> {
   const doc = parseReleaseDocument(event, 'Record release');
   const now = deps.now?.() ?? new Date();
   const recorded = await applyOutcome(doc.release.id, successPatch(doc, now), deps);
+  await recordLedger(doc, 'success', deps);
   logger.info('Release recorded', { releaseId: doc.release.id, recorded });
   return { recordedAt: now.toISOString(), recorded };
 }

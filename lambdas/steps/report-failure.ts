@@ -13,8 +13,10 @@ import {
   deployedOutcome,
   digestsOf,
   parseReleaseDocument,
+  recordLedger,
   type ReleaseDocument,
 } from './record-release';
+import type { LedgerRecordDeps } from '../domain/ledger/record';
 
 /**
  * The readable part of a Step Functions cause: Lambda errors arrive as a JSON string
@@ -150,12 +152,18 @@ export async function releaseLocksOfFailedRelease(
  */
 export async function reportFailure(
   event: unknown,
-  deps: StoreDeps & { approvals?: () => ApprovalDeps; announce?: () => AnnounceDeps } = {},
+  deps: StoreDeps & {
+    approvals?: () => ApprovalDeps;
+    announce?: () => AnnounceDeps;
+    ledger?: Omit<LedgerRecordDeps, 'ddb' | 'table' | 'now'>;
+  } = {},
 ): Promise<ReportResult> {
   const doc = parseReleaseDocument(event, 'Report failure');
   const now = deps.now?.() ?? new Date();
   const patch = failurePatch(doc, now);
   const recorded = await applyOutcome(doc.release.id, patch, deps);
+  // Ledger: the environments it finished, the one it stopped in; rollback entries and quarantines.
+  await recordLedger(doc, 'failure', deps);
   const environment = timedOutApproval(doc);
   if (environment) {
     // Step Functions ended the wait; close the request too so its links stop working and chat says so.

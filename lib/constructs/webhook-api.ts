@@ -51,6 +51,9 @@ export const API_ROUTES: ReadonlyArray<{ path: string; methods: apigw.HttpMethod
   { path: '/api/releases/{id}', methods: [apigw.HttpMethod.GET] },
   { path: '/api/rollbacks', methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST] },
   { path: '/api/rollbacks/{id}', methods: [apigw.HttpMethod.GET] },
+  { path: '/api/metrics/dora', methods: [apigw.HttpMethod.GET] },
+  { path: '/api/quarantines', methods: [apigw.HttpMethod.GET] },
+  { path: '/api/quarantines/lift', methods: [apigw.HttpMethod.POST] },
   { path: '/healthz', methods: [apigw.HttpMethod.GET] },
 ];
 

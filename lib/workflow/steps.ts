@@ -151,9 +151,10 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
   },
   'record-release': {
     entry: 'lambdas/steps/record-release.ts',
-    description: 'Records a successful release',
+    description: 'Records a successful release and its ledger entries',
     timeoutSeconds: () => 60,
-    secrets: [],
+    // GitLab: the commits new to each environment (compare API) for the ledger.
+    secrets: ['gitlabToken'],
   },
   'report-failure': {
     entry: 'lambdas/steps/report-failure.ts',

@@ -121,3 +121,13 @@ export class ExecutionHistory {
     }
   }
 }
+
+/** Waits for the engine's event log to be recorded, at most 1 s (the timer is cleared, not left behind). */
+export async function historyConsumed(consumed: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([consumed, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -19,6 +19,20 @@ export interface TaskContext {
   record(e: StoredExecution, type: string, details?: Record<string, unknown>): void;
   readonly tokens: TaskTokens;
   readonly sdk: SdkIntegration;
+  /** Aborted when the execution stops: a task still running is abandoned, as Step Functions abandons it. */
+  readonly signal?: AbortSignal;
+}
+
+/** `work`, unless `signal` aborts first (then the task is abandoned with `States.Runtime`). */
+function abandonedOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  const abandoned = () => new TaskFailure('States.Runtime', 'The execution stopped while the task ran.');
+  if (signal.aborted) return Promise.reject(abandoned());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abandoned());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -158,7 +172,7 @@ export async function runTask(
       const params = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
       const fn = lambdaInvoke ? String(params.FunctionName ?? '') : resource;
       const payload = lambdaInvoke ? (params.Payload ?? {}) : input;
-      const invoked = await m.lambdas.invoke(fn, payload);
+      const invoked = await abandonedOnAbort(m.lambdas.invoke(fn, payload), ctx.signal);
       result = lambdaInvoke
         ? {
             ExecutedVersion: '$LATEST',
@@ -169,7 +183,7 @@ export async function runTask(
           }
         : invoked;
     } else if (sdk) {
-      result = await ctx.sdk(sdk[1], sdk[2], input);
+      result = await abandonedOnAbort(ctx.sdk(sdk[1], sdk[2], input), ctx.signal);
     } else {
       throw new TaskFailure('States.Runtime', `The sandbox cannot run Task resource "${resource}".`);
     }

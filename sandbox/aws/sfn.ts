@@ -19,7 +19,7 @@ import {
   requireString,
 } from './protocol';
 import { taskStates, validName, withExplicitTimeouts, type AnyState } from './sfn-definition';
-import { currentState, ExecutionHistory, historyPage, json, redact } from './sfn-history';
+import { currentState, ExecutionHistory, historyConsumed, historyPage, json, redact } from './sfn-history';
 import type { ExecutionRecords, LocalStateMachine, SdkIntegration, StoredExecution } from './sfn-model';
 import { runTask } from './sfn-task';
 
@@ -281,7 +281,9 @@ export class SfnEmulator implements AwsServiceEmulator {
         },
       },
     };
-    const taskContext = { record: this.record.bind(this), tokens, sdk: this.sdk };
+    // A stop abandons running tasks, so nothing lingers (not even the engine's TimeoutSeconds timer).
+    const stopped = new AbortController();
+    const taskContext = { record: this.record.bind(this), tokens, sdk: this.sdk, signal: stopped.signal };
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, state] of tasks) {
       overrides[name] = (taskInput) => runTask(taskContext, m, e, name, state, taskInput);
@@ -292,7 +294,8 @@ export class SfnEmulator implements AwsServiceEmulator {
       overrides: { taskResourceLocalHandlers: overrides as never },
       context: context as never,
     });
-    const running: Running = { abort: () => execution.abort() };
+    stopped.signal.addEventListener('abort', () => execution.abort(), { once: true });
+    const running: Running = { abort: () => stopped.abort() };
     this.running.set(e.executionArn, running);
     const consumed = this.history.consumeEvents(
       e,
@@ -301,11 +304,11 @@ export class SfnEmulator implements AwsServiceEmulator {
     execution.result
       .then(
         async (output) => {
-          await Promise.race([consumed, new Promise((r) => setTimeout(r, 1000))]);
+          await historyConsumed(consumed);
           this.finish(e, 'SUCCEEDED', { output });
         },
         async (err: unknown) => {
-          await Promise.race([consumed, new Promise((r) => setTimeout(r, 1000))]);
+          await historyConsumed(consumed);
           if (err instanceof ExecutionAbortedError) {
             this.finish(e, 'ABORTED', { error: 'Sandbox.Stopped', cause: 'The execution was stopped.' });
           } else if (err instanceof ExecutionTimeoutError) {

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A small GitLab REST API on 127.0.0.1 (ephemeral port) that speaks the paths `@gitbeaker/rest` calls for
  * Shipgate — commit statuses, deployments, pipeline jobs, job artifacts, project hooks, freeze periods,
- * projects — keeps their state in memory, records every request, and can be told to fail (`fail()`: an HTTP
- * status, or a request that hangs until the server stops).
+ * projects, repository compare and commits — keeps their state in memory, records every request, and can be
+ * told to fail (`fail()`: an HTTP status, or a request that hangs until the server stops).
  */
 
 /** A request as the fake saw it (the token itself is never recorded, only whether it matched). */
@@ -45,6 +45,17 @@ export interface FakeJob {
   status?: string;
   artifacts?: { file_type: string; filename: string; size?: number; file_format?: string | null }[];
   artifacts_file?: { filename: string; size: number };
+}
+
+/** A commit the fake's repository holds (one parent: a linear history is enough for compare). */
+export interface FakeCommit {
+  id: string;
+  parent?: string;
+  title: string;
+  authored_date: string;
+  committed_date: string;
+  /** Labels of the merge request that brought it (`GET …/commits/:sha/merge_requests`). */
+  mrLabels?: string[];
 }
 
 /** A stored project hook, tokens included (GitLab never shows them; the fake lets tests check them). */
@@ -93,6 +104,7 @@ export class FakeGitlab {
   readonly hooks: (FakeHook & { project_id: number })[] = [];
   readonly freezePeriods = new Map<number, Record<string, unknown>[]>();
   private readonly jobs = new Map<string, FakeJob[]>();
+  private readonly commits = new Map<string, FakeCommit>();
   private readonly files = new Map<string, { body: string; contentType: string }>();
   private faults: Fault[] = [];
   private nextId = 100;
@@ -144,6 +156,29 @@ export class FakeGitlab {
     for (const [path, body] of Object.entries(files)) {
       this.files.set(`${projectId}/${job.id}/${path}`, { body, contentType: 'application/octet-stream' });
     }
+  }
+
+  /** Adds a commit to the project's repository (compare, single commit, its merge requests). */
+  addCommit(projectId: number, commit: FakeCommit): void {
+    this.commits.set(`${projectId}/${commit.id}`, commit);
+  }
+
+  /** A commit as the Commits API shows it. */
+  private commitView(c: FakeCommit): Record<string, unknown> {
+    return {
+      id: c.id,
+      short_id: c.id.slice(0, 8),
+      title: c.title,
+      message: c.title,
+      author_name: 'Dana',
+      author_email: 'dana@example.com',
+      authored_date: c.authored_date,
+      committer_name: 'Dana',
+      committer_email: 'dana@example.com',
+      committed_date: c.committed_date,
+      created_at: c.committed_date,
+      parent_ids: c.parent ? [c.parent] : [],
+    };
   }
 
   addFreezePeriod(projectId: number, start: string, end: string, timezone = 'UTC'): void {
@@ -263,6 +298,44 @@ export class FakeGitlab {
       res.writeHead(200, { 'content-type': file.contentType });
       res.end(file.body);
       return;
+    }
+    // Repositories API, "Compare branches, tags or commits": GET /projects/:id/repository/compare?from=&to=
+    // answers the commits reachable from `to` and not from `from`, oldest first; 404 for an unknown ref.
+    if ((m = /^\/projects\/([^/]+)\/repository\/compare$/.exec(path)) && method === 'GET') {
+      const from = this.commits.get(`${m[1]}/${String(params.from)}`);
+      const to = this.commits.get(`${m[1]}/${String(params.to)}`);
+      if (!from || !to) return this.json(res, 404, { message: '404 Ref Not Found' });
+      const list: FakeCommit[] = [];
+      for (
+        let c: FakeCommit | undefined = to;
+        c && c.id !== from.id;
+        c = c.parent ? this.commits.get(`${m[1]}/${c.parent}`) : undefined
+      ) {
+        list.unshift(c);
+      }
+      return this.json(res, 200, {
+        commit: this.commitView(to),
+        commits: list.map((c) => this.commitView(c)),
+        diffs: [],
+        compare_timeout: false,
+        compare_same_ref: from.id === to.id,
+        web_url: `${this.url}/-/compare/${from.id}...${to.id}`,
+      });
+    }
+    if (
+      (m = /^\/projects\/([^/]+)\/repository\/commits\/([0-9a-f]+)(\/merge_requests)?$/.exec(path)) &&
+      method === 'GET'
+    ) {
+      const c = this.commits.get(`${m[1]}/${m[2]}`);
+      if (!c) return this.json(res, 404, { message: '404 Commit Not Found' });
+      if (m[3]) {
+        return this.json(
+          res,
+          200,
+          c.mrLabels ? [{ id: this.nextId++, iid: 1, project_id: Number(m[1]), labels: c.mrLabels }] : [],
+        );
+      }
+      return this.json(res, 200, this.commitView(c));
     }
     if ((m = /^\/projects\/([^/]+)\/freeze_periods$/.exec(path)) && method === 'GET') {
       return this.json(res, 200, this.freezePeriods.get(Number(m[1])) ?? []);

@@ -111,6 +111,7 @@ export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOpti
       options.selfApprovalBlocked ? '' : ' and, for a rejection, in the execution’s failure cause'
     })</label><br>
 <textarea id="reason" name="reason" maxlength="1000"></textarea></p>
+<p><label><input type="checkbox" name="hotfix" value="1"> This release is a hotfix (unplanned work: counted in the DORA rework rate)</label></p>
 ${
   options.selfApprovalBlocked
     ? `<p class="status warn">You triggered this release and the ${escapeHtml(view.environment)} policy does not allow approving your own release. You can still reject it.</p>`

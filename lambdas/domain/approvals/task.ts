@@ -15,6 +15,8 @@ export interface ApprovalTaskOutput {
   approvalId: string;
   approvedBy: string[];
   decidedAt: string;
+  /** Present (true) when an approver marked the release as a hotfix: the ledger counts it as unplanned. */
+  hotfix?: boolean;
 }
 
 /** Task failure errors of "Approve <env>". */

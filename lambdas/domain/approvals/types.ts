@@ -42,6 +42,8 @@ export interface Vote {
   /** ISO 8601. */
   at: string;
   reason?: string;
+  /** Set when the approver marked the release as a hotfix (approvals only). */
+  hotfix?: boolean;
   via: VoteChannel;
   /** The identity that authenticated the vote (`link:alice`, `slack:U01ALICE01`). */
   identity: string;

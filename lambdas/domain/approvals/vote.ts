@@ -37,6 +37,8 @@ export interface VoteInput {
   approver: string;
   decision: Decision;
   reason?: string;
+  /** The approver marks the release as a hotfix (unplanned work: DORA rework rate). Approvals only. */
+  hotfix?: boolean;
   via: VoteChannel;
   /** Who authenticated, for the record: `link:alice`, `slack:U01ALICE01`. */
   identity: string;
@@ -145,7 +147,14 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
     deps,
     record.id,
     input.approver,
-    { decision: input.decision, at, via: input.via, identity: input.identity, ...(reason ? { reason } : {}) },
+    {
+      decision: input.decision,
+      at,
+      via: input.via,
+      identity: input.identity,
+      ...(reason ? { reason } : {}),
+      ...(input.hotfix && input.decision === 'approve' ? { hotfix: true } : {}),
+    },
     nowSeconds(deps),
   );
   if (!updated) {
@@ -198,7 +207,14 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
       remaining: 0,
     };
   }
-  const delivery = await sendApproved(deps, closed, { approvalId: closed.id, approvedBy, decidedAt: at });
+  // Any approver who marked it a hotfix makes it unplanned work in the ledger.
+  const hotfix = Object.values(updated.votes).some((v) => v.decision === 'approve' && v.hotfix === true);
+  const delivery = await sendApproved(deps, closed, {
+    approvalId: closed.id,
+    approvedBy,
+    decidedAt: at,
+    ...(hotfix ? { hotfix: true } : {}),
+  });
   return finish(deps, closed, delivery);
 }
 

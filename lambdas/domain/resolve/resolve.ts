@@ -6,6 +6,7 @@ import { formatIssues, getEnvironment, type ShipgateConfig } from '../../shared/
 import { contractParameterName, deployContractSchema, type DeployContract } from '../../shared/contract';
 import { planRollout } from '../rollout/strategy';
 import { ConfigError, ContractError, ImageNotFoundError, ShipgateError } from '../../shared/errors';
+import { DigestQuarantined } from '../ledger/errors';
 import type { ReleaseInput, ResolvedImage, ResolvedRelease } from '../../shared/release';
 
 /** Dependencies of {@link resolveRelease}. */
@@ -14,6 +15,11 @@ export interface ResolveDeps {
   config: ShipgateConfig;
   ecr?: Pick<ECRClient, 'send'>;
   ssm?: Pick<SSMClient, 'send'>;
+  /**
+   * Refuses a digest rolled back for the service and still quarantined (throws `DigestQuarantined`); the
+   * step passes the ledger's `assertNotQuarantined`.
+   */
+  checkQuarantine?: (service: string, digest: string) => Promise<void>;
 }
 
 const errorName = (err: unknown): string | undefined => (err as { name?: string } | undefined)?.name;
@@ -143,6 +149,7 @@ export async function readContract(
  * at once.
  * @throws ImageNotFoundError when any image is missing (listing every problem found).
  * @throws ContractError when all images exist but a contract is missing or invalid.
+ * @throws DigestQuarantined when an image was rolled back for its service and its quarantine was not lifted.
  * @example const resolved = await resolveRelease(input, { config: getConfig() });
  */
 export async function resolveRelease(input: ReleaseInput, deps: ResolveDeps): Promise<ResolvedRelease> {
@@ -174,7 +181,22 @@ export async function resolveRelease(input: ReleaseInput, deps: ResolveDeps): Pr
         ? new ContractError(message, { cause: first })
         : new ConfigError(message, { cause: first });
   }
-  return {
-    images: imageResults.map((r) => (r as PromiseFulfilledResult<ResolvedImage>).value),
-  };
+  const images = imageResults.map((r) => (r as PromiseFulfilledResult<ResolvedImage>).value);
+  if (deps.checkQuarantine) {
+    const check = deps.checkQuarantine;
+    const refused = (await Promise.allSettled(images.map((i) => check(i.service, i.digest))))
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => r.reason as Error);
+    // AWS errors (throttling, outages) pass through as they are, for Step Functions to retry or report.
+    const unexpected = refused.find((e) => !(e instanceof DigestQuarantined));
+    if (unexpected) throw unexpected;
+    if (refused.length === 1) throw refused[0];
+    if (refused.length > 1) {
+      throw new DigestQuarantined(
+        `${refused.length} images of release ${release.id} are quarantined:\n${refused.map((e) => `- ${e.message}`).join('\n')}`,
+        { cause: refused[0] },
+      );
+    }
+  }
+  return { images };
 }

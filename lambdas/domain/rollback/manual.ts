@@ -9,6 +9,7 @@ import type { RolloutDeps } from '../rollout/deps';
 import { RollbackFailed, RolloutLocked } from '../rollout/errors';
 import { manualRollback } from '../rollout/rollback';
 import { getRollback, updateRollback, type RollbackEntry } from './store';
+import { recordManualRollbackInLedger } from '../ledger/record';
 
 export { MAX_ROLLBACK_REASON, requestManualRollback, type ManualRollbackRequest } from './request';
 
@@ -105,6 +106,24 @@ export async function runManualRollback(
       to,
     };
     await markUndone(record, undone, deps);
+    // Ledger: the rollback (DORA recovery, failed deployment) and the quarantine of the digest taken out.
+    try {
+      await recordManualRollbackInLedger(
+        {
+          ...record,
+          requestedAt: entry.requestedAt,
+          finishedAt,
+          project: undoneRelease.project,
+          ...(restored?.release.commit.sha ? { restoredSha: restored.release.commit.sha } : {}),
+        },
+        { ...store, now: deps.rollout.now },
+      );
+    } catch (err) {
+      logger.error('Manual rollback not written to the ledger; its digest is not quarantined', {
+        rollbackId: id,
+        error: err as Error,
+      });
+    }
     const chat = await announce(undoneRelease, { kind: 'rolled-back', ...record }, id, deps);
     const gitlab = restored
       ? await reportDeployment(restored.release, entry.environment, 'success', deps.feedback)

@@ -83,10 +83,18 @@ async function deliverRollback(
 }
 
 /** The result a settled rollback reports. */
-function resultOf(record: RolloutRecord, rollback: RollbackState): ServiceRollbackResult {
+function resultOf(record: RolloutRecord, rollback: RollbackState, now?: string): ServiceRollbackResult {
+  const finishedAt = rollback.finishedAt ?? now;
   return {
     service: record.service,
-    rolledBack: { service: record.service, from: rollback.from, to: rollback.to, by: rollback.by },
+    rolledBack: {
+      service: record.service,
+      from: rollback.from,
+      to: rollback.to,
+      by: rollback.by,
+      startedAt: rollback.startedAt,
+      ...(finishedAt ? { finishedAt } : {}),
+    },
   };
 }
 
@@ -166,7 +174,7 @@ export async function completeRollback(
     await deliverRollback(
       token,
       outcome.status === 'COMPLETED'
-        ? { status: 'COMPLETED', result: resultOf(record, previous.rollback) }
+        ? { status: 'COMPLETED', result: resultOf(record, previous.rollback, now) }
         : outcome,
       deps,
     );

@@ -237,6 +237,9 @@ export interface RolledBackService {
   to: string;
   /** `ecs-circuit-breaker`: ECS had already rolled it back; `shipgate`: Shipgate rolled it back. */
   by: 'ecs-circuit-breaker' | 'codedeploy' | 'shipgate';
+  /** When "Roll back <env>" started on this service (≈ failure detected) and when it was back (ISO 8601). */
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 /** Result of `rollback`. */

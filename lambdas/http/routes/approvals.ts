@@ -166,6 +166,7 @@ approvalRoutes.post('/:id/:approver', async (c) => {
       approver: auth.approver.key,
       decision,
       reason,
+      ...(form.hotfix === '1' ? { hotfix: true } : {}),
       via: 'link',
       identity: `link:${auth.approver.key}`,
     },

@@ -42,17 +42,17 @@ function iamCaller(c: Context): string | undefined {
  * every loopback caller (`SHIPGATE_API_TRUSTS_BY=sandbox`), takes the `by` the caller states.
  * @throws UnauthorizedError when neither applies.
  */
-function requester(c: Context, stated: string | undefined): string {
+export function requester(c: Context, stated: string | undefined): string {
   // The sandbox's emulated IAM authorizer admits every loopback caller as one sandbox identity, so there the
   // caller's own word is the better record.
   if (process.env.SHIPGATE_API_TRUSTS_BY === 'sandbox') {
-    if (!stated) throw new BadRequestError('"by" (who asks for the rollback) is required here.');
+    if (!stated) throw new BadRequestError('"by" (who asks) is required here.');
     return stated;
   }
   const caller = iamCaller(c);
   if (caller) return caller;
   throw new UnauthorizedError(
-    'A rollback needs an IAM-authorized request (SigV4): the caller could not be identified, so nothing was changed.',
+    'This action needs an IAM-authorized request (SigV4): the caller could not be identified, so nothing was changed.',
   );
 }
 

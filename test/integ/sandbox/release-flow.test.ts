@@ -395,6 +395,23 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(text).toContain('Reason: p99 latency doubled.');
   }, 150000);
 
+  it('files a chat message once: the inbox never forwards to itself', async () => {
+    const before = (await (await fetch(`${url}/_sandbox/api/chat`)).json()) as { messages: unknown[] };
+    const text = `inbox check ${randomBytes(4).toString('hex')}`;
+    const posted = await fetch(`${url}/_sandbox/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
+    expect(posted.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = (await (await fetch(`${url}/_sandbox/api/chat`)).json()) as {
+      messages: { text: string }[];
+    };
+    expect(after.messages.filter((m) => m.text === text)).toHaveLength(1);
+    expect(after.messages.length).toBe(Math.min(before.messages.length + 1, 300));
+  });
+
   it('survives a restart in the middle: state is kept and the interrupted execution shows ABORTED with the reason', async () => {
     const image = await pushImage();
     const started = await send(delivery(image.sha, 7004));

@@ -314,6 +314,29 @@ describe('confirm page', () => {
     expect((await record(a.approvalId))?.votes).toEqual({});
   });
 
+  it("passes an approver's hotfix mark on to the workflow (the ledger counts the release as unplanned)", async () => {
+    const { approvalId, links } = await open(makeRelease(8, freshProjectId()), 'production');
+    const page = await request(links.Alice);
+    expect(page.body).toContain('<input type="checkbox" name="hotfix" value="1">');
+    const form = (hotfix: boolean) =>
+      new URLSearchParams({ decision: 'approve', ...(hotfix ? { hotfix: '1' } : {}) }).toString();
+    const post = (path: string, hotfix: boolean) =>
+      request(path, {
+        method: 'POST',
+        body: form(hotfix),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...SAME_ORIGIN },
+      });
+    expect((await post(links.Alice, true)).status).toBe(200);
+    expect((await record(approvalId))?.votes.alice).toMatchObject({ decision: 'approve', hotfix: true });
+    expect((await post(links.Bob, false)).status).toBe(200);
+    expect(JSON.parse(successCalls()[0].args[0].input.output ?? '')).toEqual({
+      approvalId,
+      approvedBy: ['alice', 'bob'],
+      decidedAt: expect.stringMatching(/^\d{4}-/),
+      hotfix: true,
+    });
+  });
+
   it('waits for a quorum of distinct approvers and sends SendTaskSuccess exactly once', async () => {
     const { approvalId, token, links } = await open(makeRelease(7, freshProjectId()), 'production');
 

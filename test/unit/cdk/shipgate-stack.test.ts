@@ -209,12 +209,14 @@ describe('ShipgateStack', () => {
     );
     // GitLab feedback (commit statuses, deployments) is sent by these steps only (the webhook never calls
     // GitLab); the HTTP function and the rollout waiters report pauses (decided, timed out) on the commit status.
+    // Record release reads the commits new to each environment for the ledger (compare API).
     expect(readers('gitlabToken').sort()).toEqual([
       'AwaitRolloutFunction',
       'CheckFreezeFunction',
       'CheckRolloutFunction',
       'HttpFunction',
       'ManualRollbackFunction',
+      'RecordReleaseFunction',
       'ReportFailureFunction',
       'RequestApprovalFunction',
       'RequestPauseFunction',
@@ -289,6 +291,9 @@ describe('ShipgateStack', () => {
         'GET /api/rollbacks',
         'POST /api/rollbacks',
         'GET /api/rollbacks/{id}',
+        'GET /api/metrics/dora',
+        'GET /api/quarantines',
+        'POST /api/quarantines/lift',
         'GET /healthz',
       ].sort(),
     );
@@ -310,10 +315,13 @@ describe('ShipgateStack', () => {
     }));
     const api = routes.filter((r) => / \/api(\/|$)/.test(r.key));
     expect(api.map((r) => r.key).sort()).toEqual([
+      'GET /api/metrics/dora',
+      'GET /api/quarantines',
       'GET /api/releases',
       'GET /api/releases/{id}',
       'GET /api/rollbacks',
       'GET /api/rollbacks/{id}',
+      'POST /api/quarantines/lift',
       'POST /api/rollbacks',
     ]);
     expect(api.every((r) => r.auth === 'AWS_IAM')).toBe(true);

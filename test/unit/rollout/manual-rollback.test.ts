@@ -1,3 +1,5 @@
+import { getLedgerEntry, getLedgerHead } from '../../../lambdas/domain/ledger/store';
+import { getQuarantine } from '../../../lambdas/domain/ledger/quarantine';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { gitlabClient } from '../../../lambdas/domain/gitlab/client';
 import { announceDeps } from '../../../lambdas/domain/outcomes/announce';
@@ -129,6 +131,25 @@ describe('manual rollback, a recorded action', () => {
         service: 'storefront',
       }),
     ]);
+
+    // Ledger (issue 20): a rolled-back-by-hand entry, and the digest taken out is quarantined.
+    const entry = await getLedgerEntry(`rollback#${requested.id}#production#storefront`, world.deps);
+    expect(entry).toMatchObject({
+      kind: 'rollback',
+      id: `rollback#${requested.id}#production#storefront`,
+      outcome: 'rolled-back-by-hand',
+      rolledBackReleaseId: 'r2',
+      rolledBackDigest: digest('b'),
+      restored: { releaseId: 'r1', digest: digest('a') },
+      by: 'ada',
+      reason: 'p99 latency doubled.',
+      detectedAt: requested.requestedAt,
+    });
+    expect(await getQuarantine('storefront', digest('b'), world.deps)).toMatchObject({
+      status: 'quarantined',
+      rollbacks: [expect.objectContaining({ outcome: 'rolled-back-by-hand', by: 'ada', releaseId: 'r2' })],
+    });
+    expect(await getLedgerHead('production', 'storefront', world.deps)).toMatchObject({ releaseId: 'r1' });
 
     expect(chat).toHaveLength(1);
     expect(chat[0].text).toContain('Rolled back storefront in production by hand: shop/storefront 22222222');

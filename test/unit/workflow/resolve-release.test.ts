@@ -6,6 +6,7 @@ import {
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { resolveRelease } from '../../../lambdas/domain/resolve/resolve';
 import { setConfigForTesting } from '../../../lambdas/shared/config';
@@ -15,6 +16,7 @@ import { testConfig, testRelease } from '../../helpers/local-workflow';
 
 const ecr = mockClient(ECRClient);
 const ssm = mockClient(SSMClient);
+const ddb = mockClient(DynamoDBDocumentClient);
 const config = testConfig();
 const input = testRelease();
 const sha = input.release.commit.sha;
@@ -192,10 +194,59 @@ describe('Resolve release', () => {
   it('handler validates its input and returns ResolvedRelease', async () => {
     givenEverythingPublished();
     setConfigForTesting(config);
+    // The step checks each digest against the quarantine (lambdas/domain/ledger/quarantine.ts): none here.
+    process.env.SHIPGATE_TABLE = 'shipgate-test';
+    ddb.reset();
+    ddb.on(GetCommand).resolves({});
     try {
       await expect(handler({ release: { id: 'x' } })).rejects.toThrow(/Resolve release input is invalid/);
       const out = await handler(input);
       expect(out.images.map((i) => i.service)).toEqual(['web', 'orders', 'billing']);
+      expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key?.pk)).toEqual(
+        out.images.map((i) => `QUARANTINE#${i.service}#${i.digest}`),
+      );
+    } finally {
+      setConfigForTesting(undefined);
+    }
+  });
+
+  it('handler refuses a quarantined digest with the rollback named, before any scan or approval', async () => {
+    givenEverythingPublished();
+    setConfigForTesting(config);
+    process.env.SHIPGATE_TABLE = 'shipgate-test';
+    ddb.reset();
+    ddb.on(GetCommand).callsFake((req: { Key: { pk: string } }) =>
+      req.Key.pk.startsWith('QUARANTINE#orders#')
+        ? {
+            Item: {
+              pk: req.Key.pk,
+              sk: 'QUARANTINE',
+              service: 'orders',
+              digest: req.Key.pk.split('#')[2],
+              status: 'quarantined',
+              rollbacks: [
+                {
+                  entryId: 'rollback#r1#production#orders',
+                  environment: 'production',
+                  outcome: 'rolled-back-by-hand',
+                  releaseId: 'r1',
+                  at: '2026-11-20T10:00:00.000Z',
+                  by: 'dana',
+                  reason: 'p99 doubled',
+                },
+              ],
+              lifts: [],
+            },
+          }
+        : {},
+    );
+    try {
+      const err = (await handler(input).catch((e: unknown) => e)) as Error;
+      expect(err.name).toBe('DigestQuarantined');
+      expect(err.message).toMatch(
+        /^Image sha256:[0-9a-f]{64} of "orders" is quarantined: it was rolled back by hand in production at 2026-11-20T10:00:00.000Z \(release r1\) by dana: p99 doubled\./,
+      );
+      expect(err.message).toContain('npx shipgate quarantine lift --service orders --digest sha256:');
     } finally {
       setConfigForTesting(undefined);
     }

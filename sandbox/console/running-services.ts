@@ -1,0 +1,45 @@
+import type { ShipgateConfig } from '../../lambdas/shared/config';
+import { contractParameterName } from '../../lambdas/shared/contract';
+import type { Emulators } from '../aws/emulators';
+import type { RunningService } from './pages';
+
+/**
+ * What runs where: for every (environment, service) of the config, read through its deploy contract from
+ * the emulated ECS and ECR (task definition, image digest, rollout state of the PRIMARY deployment).
+ */
+export function runningServices(config: ShipgateConfig, emulators: Emulators): RunningService[] {
+  return config.environments.flatMap((e) =>
+    Object.keys(config.services).map((service) => {
+      const contractText = emulators.ssm.value(
+        contractParameterName(config.contractsPrefix, e.name, service),
+      );
+      const contract = contractText
+        ? (JSON.parse(contractText) as {
+            cluster: string;
+            service: string;
+            containerName: string;
+            smokeUrl: string;
+          })
+        : undefined;
+      const svc = contract ? emulators.ecs.findService(contract.cluster, contract.service) : undefined;
+      const td = contract
+        ? emulators.ecs.runningTaskDefinition(contract.cluster, contract.service)
+        : undefined;
+      const containers = (td?.body.containerDefinitions ?? []) as { name: string; image: string }[];
+      const image =
+        (containers.find((c) => c.name === contract?.containerName) ?? containers[0])?.image ?? '';
+      const found = image ? emulators.ecr.resolveReference(image) : undefined;
+      const primary = svc?.deployments.find((d) => d.status === 'PRIMARY');
+      return {
+        environment: e.name,
+        service,
+        cluster: contract?.cluster ?? '',
+        taskDefinition: td?.arn ?? '',
+        digest: found?.image.digest ?? (image.includes('@') ? image.slice(image.indexOf('@') + 1) : ''),
+        rolloutState: primary?.rolloutState ?? 'MISSING',
+        deployments: svc?.deployments.length ?? 0,
+        smokeUrl: contract?.smokeUrl,
+      };
+    }),
+  );
+}

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import type { EventBridgeEvent } from './aws/ecs';
+import { createEmulators, servedEmulators, type Emulators } from './aws/emulators';
+import { createAwsEndpoint } from './aws/server';
+import { startDynalite, type LocalDynamo } from './dynamodb';
+import { closeServer, listen, reachableHost } from './listen';
+import type { Shutdown } from './shutdown';
+import { SandboxStartError } from './start-error';
+import { localSdkIntegration } from './workflow/sdk-integration';
+
+/** What the emulated AWS calls out to: the local functions, bound once they exist. */
+export interface EmulatedAwsTargets {
+  /** Receives ECS and CodeDeploy deployment events, as an EventBridge rule would. */
+  deliverEvent(event: EventBridgeEvent): void;
+  /** Lambda `Invoke` on the endpoint; `undefined` for a function the sandbox does not serve. */
+  invokeLambda(name: string, payload: unknown): Promise<unknown> | undefined;
+}
+
+/** The emulated AWS of a running sandbox. */
+export interface EmulatedAws {
+  emulators: Emulators;
+  /** URL of the AWS-compatible endpoint. */
+  endpoint: string;
+  /** The newest deployment events (50 at most), newest first. */
+  recentEvents: EventBridgeEvent[];
+  /** Connects the local functions (either or both); until then events are dropped and Lambda `Invoke` finds nothing. */
+  connect(targets: Partial<EmulatedAwsTargets>): void;
+}
+
+/** Options of `startEmulatedAws`. */
+export interface EmulatedAwsOptions {
+  stateDir: string;
+  /** Interface to listen on. */
+  host: string;
+  /** Port of the endpoint (0 = any free port). */
+  port: number;
+  phaseMs?: number;
+}
+
+/**
+ * Starts dynalite (data in `<stateDir>/dynamodb`), the emulators over `<stateDir>/aws`, and the
+ * AWS-compatible endpoint that serves them all; registers their shutdown.
+ */
+export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown): Promise<EmulatedAws> {
+  let dynamo: LocalDynamo;
+  try {
+    dynamo = await startDynalite(join(o.stateDir, 'dynamodb'));
+  } catch (err) {
+    throw new SandboxStartError(
+      `Cannot start dynalite (DynamoDB) with data in ${join(o.stateDir, 'dynamodb')}: ${(err as Error).message}. Run "npm ci" (dynalite and its LevelDB binding are dependencies), or remove a stale LOCK file if no other sandbox uses this state dir.`,
+    );
+  }
+  shutdown.add(() => dynamo.close());
+
+  let targets: EmulatedAwsTargets = { deliverEvent: () => undefined, invokeLambda: () => undefined };
+  const recentEvents: EventBridgeEvent[] = [];
+  let awsPort = 0;
+  const emulators = createEmulators({
+    stateDir: o.stateDir,
+    sink: (event) => {
+      recentEvents.unshift(event);
+      recentEvents.length = Math.min(recentEvents.length, 50);
+      targets.deliverEvent(event);
+    },
+    sdk: localSdkIntegration(() => awsPort),
+    phaseMs: o.phaseMs,
+  });
+  shutdown.add(() => emulators.close());
+
+  const awsServer = createAwsEndpoint({
+    emulators: servedEmulators(emulators),
+    dynamoDbPort: dynamo.port,
+    invokeLambda: (name, payload) => targets.invokeLambda(name, payload),
+  });
+  awsPort = await listen(awsServer, o.port, o.host, 'SHIPGATE_AWS_PORT');
+  shutdown.add(() => closeServer(awsServer));
+  return {
+    emulators,
+    endpoint: `http://${reachableHost(o.host)}:${awsPort}`,
+    recentEvents,
+    connect: (t) => {
+      targets = { ...targets, ...t };
+    },
+  };
+}

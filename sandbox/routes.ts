@@ -1,0 +1,83 @@
+import { Hono } from 'hono';
+import type { ShipgateConfig } from '../lambdas/shared/config';
+import type { EventBridgeEvent } from './aws/ecs';
+import type { Emulators } from './aws/emulators';
+import { receiveChatMessage, type ChatInbox } from './console/inbox';
+import { overview } from './console/overview';
+import type { PendingApproval, RunningService } from './console/pages';
+import { consoleRoutes } from './console/routes';
+import { SANDBOX_TABLE } from './handlers/environment';
+import { serviceEndpoints } from './service-endpoints';
+import type { LocalWorkflow } from './workflow/release';
+
+/** What the sandbox's own routes read. */
+export interface SandboxRouteSources {
+  config: ShipgateConfig;
+  workflow: LocalWorkflow;
+  emulators: Emulators;
+  chat: ChatInbox;
+  /** `SHIPGATE_CHAT_WEBHOOK_URL`: chat messages are also POSTed there. */
+  forwardChatTo: string | undefined;
+  recentEvents: EventBridgeEvent[];
+  pendingApprovals: () => Promise<PendingApproval[]>;
+  runningServices: () => RunningService[];
+  httpApi: (req: Request) => Promise<Response>;
+  url: string;
+  awsEndpoint: string;
+  publicUrl: string;
+  stateDir: string;
+  stateMachineArn: string;
+}
+
+/**
+ * The app port's routes besides the HTTP API: `/_sandbox/*` (the chat webhook, JSON for scripts, the
+ * console's data, the emulated service endpoints) as `sandbox`, and the console's page as `shell`.
+ */
+export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: Hono } {
+  const { url, awsEndpoint, publicUrl, stateDir, stateMachineArn, chat, emulators } = s;
+  const info = { stateDir, awsEndpoint, publicUrl };
+  const routes = new Hono();
+  routes.post('/chat', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'expected a JSON chat message (Slack incoming-webhook format)' }, 400);
+    }
+    receiveChatMessage(chat, body, s.forwardChatTo);
+    return c.text('ok');
+  });
+  routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
+  routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));
+  routes.get('/api/chat', (c) => c.json({ messages: chat.data.messages }));
+  routes.get('/api/events', (c) => c.json({ events: s.recentEvents }));
+  routes.get('/api/info', (c) =>
+    c.json({ url, awsEndpoint, publicUrl, stateDir, stateMachineArn, table: SANDBOX_TABLE }),
+  );
+  const consoleUi = consoleRoutes({
+    definition: s.workflow.definition,
+    environments: s.config.environments.map((e) => e.name),
+    executions: () => emulators.sfn.executions(),
+    execution: (arn) => emulators.sfn.execution(arn),
+    pendingApprovals: s.pendingApprovals,
+    runningServices: s.runningServices,
+    overview: () => overview({ ...s, sfn: emulators.sfn }),
+    chat: () => chat.data.messages,
+    gitlabUrl: s.config.gitlab.url,
+    info,
+  });
+  routes.route('/', consoleUi.routes);
+  const serviceEndpoint = serviceEndpoints(s.config, emulators, s.runningServices);
+  // Emulated service endpoints for smoke checks: 200 unless the running image is annotated unhealthy.
+  routes.all('/services/:env/:service/*', (c) =>
+    serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
+  );
+  routes.all('/services/:env/:service', (c) =>
+    serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path),
+  );
+  // The test listener of blue/green-family services: the target revision once ECS moved test traffic.
+  routes.all('/test-traffic/:env/:service/*', (c) =>
+    serviceEndpoint(c.req.param('env'), c.req.param('service'), c.req.path, true),
+  );
+  return { sandbox: routes, shell: consoleUi.shell };
+}
