@@ -231,8 +231,13 @@ test('StopServiceDeployment ROLLBACK mid-bake: ROLLBACK_REQUESTED → ROLLBACK_S
 test('StopServiceDeployment ABORT stops where it is (STOPPED); unknown ARNs and stop types are refused', async () => {
   const arn = await deploy(await bed.revision());
   await watch(arn, (x) => x.lifecycleStage === 'POST_SCALE_UP');
-  await bed.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ABORT' }));
-  expect((await describe1(arn)).status).toBe('STOP_REQUESTED');
+  // In process, so the next phase (25 ms) cannot pass between the stop and the read on a loaded machine.
+  const ecs = bed.emulators.ecs.operations;
+  ecs.StopServiceDeployment({ serviceDeploymentArn: arn, stopType: 'ABORT' });
+  const requested = ecs.DescribeServiceDeployments({ serviceDeploymentArns: [arn] }) as {
+    serviceDeployments: ServiceDeployment[];
+  };
+  expect(requested.serviceDeployments[0].status).toBe('STOP_REQUESTED');
   await watch(arn, (x) => x.status === 'STOPPED');
   await expect(
     bed.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: `${arn}x` })),
