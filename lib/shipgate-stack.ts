@@ -10,7 +10,7 @@ import {
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import type { ShipgateConfig } from '../lambdas/shared/config';
+import { rolloutSettings, type ShipgateConfig } from '../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
 import { buildLambdaBundles, type BundleName } from './build/lambda-bundles';
 import { ReleaseTable } from './constructs/release-table';
@@ -50,6 +50,8 @@ export const HTTP_SECRETS: readonly SecretName[] = [
   'linkSigningKey',
   'chatWebhookUrl',
   'slackBotToken',
+  // Pause decisions report the pause on the GitLab commit status.
+  'gitlabToken',
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
@@ -57,6 +59,7 @@ const ROLLOUT_STEPS: readonly StepName[] = [
   'start-rollout',
   'await-rollout',
   'check-rollout',
+  'request-pause',
   'rollback',
   'check-rollback',
   'manual-rollback',
@@ -254,6 +257,43 @@ export class ShipgateStack extends Stack {
     for (const step of ROLLOUT_STEPS) {
       for (const statement of rolloutStatements(this)) steps[step].addToRolePolicy(statement);
     }
+    // ECS PAUSE hooks. The HTTP function decides pauses (the confirm page and Slack buttons): it reads the
+    // paused service deployment and calls ContinueServiceDeployment, on the services that have pauses
+    // configured and nothing else. Service deployment ARNs are `…:service-deployment/<cluster>/<service>/<id>`
+    // (the scoping the stack already uses for DescribeServiceDeployments / StopServiceDeployment); we could
+    // not find ContinueServiceDeployment's row of the Service Authorization Reference in our sources, so the
+    // resource type is taken to be the same `service-deployment` these sibling actions use.
+    const pausedServices = pausedEcsServices(config);
+    if (pausedServices.length > 0) {
+      this.httpFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DecidePauses',
+          actions: ['ecs:ContinueServiceDeployment', 'ecs:DescribeServiceDeployments'],
+          resources: pausedServices.map((service) =>
+            this.formatArn({
+              service: 'ecs',
+              resource: 'service-deployment',
+              resourceName: `*/${service}/*`,
+            }),
+          ),
+        }),
+      );
+      // The pause message shows the contract's alarms (names known only from the contracts at run time).
+      steps['request-pause'].addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadAlarmStates',
+          actions: ['cloudwatch:DescribeAlarms'],
+          resources: [
+            this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+    }
     // rollout-events only observes: it reads the service/deployment an event names, then settles the waiter.
     for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
 
@@ -269,7 +309,7 @@ export class ShipgateStack extends Stack {
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARN', this.lifecycleHookRole.roleArn);
     }
 
-    this.acknowledgeWildcards(config.contractsPrefix);
+    this.acknowledgeWildcards(config);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Shipgate HTTP API' });
     new CfnOutput(this, 'GitLabWebhookUrl', {
@@ -287,15 +327,26 @@ export class ShipgateStack extends Stack {
   }
 
   /** Acknowledges each wildcard cdk-nag reports on the function roles, with its reason. */
-  private acknowledgeWildcards(contractsPrefix: string): void {
-    for (const [resource, reason] of Object.entries(wildcardReasons(this, contractsPrefix))) {
+  private acknowledgeWildcards(config: ShipgateConfig): void {
+    for (const [resource, reason] of Object.entries(wildcardReasons(this, config))) {
       Validations.of(this).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
     }
   }
 }
 
+/**
+ * ECS service names Shipgate may pause (services with `pauses` in any environment). The ECS service is named
+ * after the config's service (terraform/modules/ecs-service `name = var.name`, the sandbox's seed alike).
+ */
+export function pausedEcsServices(config: ShipgateConfig): string[] {
+  return Object.keys(config.services).filter((service) =>
+    config.environments.some((env) => (rolloutSettings(config, service, env.name).pauses ?? []).length > 0),
+  );
+}
+
 /** Reason for each wildcard resource cdk-nag reports, keyed by the finding's resource. */
-function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<string, string> {
+function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<string, string> {
+  const { contractsPrefix } = config;
   const tableArn = `<${stack.getLogicalId(stack.table.table.node.defaultChild as CfnResource)}.Arn>`;
   const machine = stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as CfnResource);
   const arn = (service: string, rest: string) =>
@@ -324,6 +375,14 @@ function wildcardReasons(stack: ShipgateStack, contractsPrefix: string): Record<
       'CodeDeploy applications and groups are named by the deploy contracts at run time.',
     [arn('codedeploy', 'deploymentconfig:*')]:
       'Deployment configs are chosen per service by config and contract.',
+    ...Object.fromEntries(
+      pausedEcsServices(config).map((service) => [
+        arn('ecs', `service-deployment/*/${service}/*`),
+        `Pause decisions continue or roll back service deployments of "${service}" only; cluster and deployment id are known at run time.`,
+      ]),
+    ),
+    [arn('cloudwatch', 'alarm:*')]:
+      'The pause message reads the states of the alarms the deploy contracts name at run time (DescribeAlarms, read only).',
     [arn('codedeploy', 'application:*')]:
       'CodeDeploy applications are named by the deploy contracts at run time.',
   };

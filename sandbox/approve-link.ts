@@ -42,3 +42,29 @@ export async function approveViaLink(link: string, reason = 'Approved by the san
   await res.text();
   return res.status;
 }
+
+/**
+ * Decides a pause through a personal pause link as a person does: opens the page, then submits its form with
+ * `decision=continue` or `decision=rollback` (and an optional reason). Returns the HTTP status.
+ */
+export async function decidePauseViaLink(
+  link: string,
+  decision: 'continue' | 'rollback',
+  reason = 'Decided by the sandbox demo',
+): Promise<number> {
+  const page = await fetch(link, { redirect: 'manual' });
+  const html = await page.text();
+  if (!page.ok) {
+    throw new DemoError(
+      `The pause page ${new URL(link).pathname} answered ${page.status}: ${html.slice(0, 200)}`,
+    );
+  }
+  const res = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
+    body: new URLSearchParams({ decision, reason }),
+    redirect: 'manual',
+  });
+  await res.text();
+  return res.status;
+}

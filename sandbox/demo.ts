@@ -1,3 +1,4 @@
+import { followPauses, type PauseFollowState } from './demo-pauses';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -139,6 +140,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const approved = new Set<string>();
   const shown = new Set<string>();
+  const pauses: PauseFollowState = { shown: new Set(), decided: new Set() };
   const deadline = Date.now() + (o.timeoutMs ?? 600_000);
   let status = 'RUNNING';
   let lastState = '';
@@ -206,15 +208,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         if (code === 200) votes++;
       }
     }
+    // A canary paused at an ECS PAUSE hook: print its links (and continue it with --auto-approve).
+    await followPauses(o, executionArn, pauses);
     await sleep(250);
   }
   if (status === 'RUNNING') {
     const waited = Math.round((o.timeoutMs ?? 600_000) / 1000);
-    const why = lastState.startsWith('Approve ')
-      ? `it still waits at "${lastState}" for approvals${o.autoApprove ? '' : ' (open the links above, or run the demo with --auto-approve)'}`
-      : lastState.startsWith('Wait for ')
-        ? `a deploy freeze holds it at "${lastState}"`
-        : `it is still at "${lastState || 'its first state'}"`;
+    const why = lastState.startsWith('Paused in ')
+      ? `it waits at "${lastState}" for people to continue or roll back the rollout (the links above)`
+      : lastState.startsWith('Approve ')
+        ? `it still waits at "${lastState}" for approvals${o.autoApprove ? '' : ' (open the links above, or run the demo with --auto-approve)'}`
+        : lastState.startsWith('Wait for ')
+          ? `a deploy freeze holds it at "${lastState}"`
+          : `it is still at "${lastState || 'its first state'}"`;
     o.print(
       `Gave up waiting after ${waited} s: ${why}. The release keeps running in the sandbox; follow it at ${o.url}/#/executions/${encodeURIComponent(executionArn)}`,
     );

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { EventBridgeEvent } from './aws/ecs';
-import { createEmulators, type Emulators } from './aws/emulators';
+import { createEmulators, servedEmulators, type Emulators } from './aws/emulators';
 import { createAwsEndpoint } from './aws/server';
 import { startDynalite, type LocalDynamo } from './dynamodb';
 import { closeServer, listen, reachableHost } from './listen';
@@ -68,7 +68,7 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
   shutdown.add(() => emulators.close());
 
   const awsServer = createAwsEndpoint({
-    emulators: [emulators.sfn, emulators.ecs, emulators.ecr, emulators.ssm, emulators.codeDeploy],
+    emulators: servedEmulators(emulators),
     dynamoDbPort: dynamo.port,
     invokeLambda: (name, payload) => targets.invokeLambda(name, payload),
   });

@@ -59,6 +59,35 @@ function initialManifest(service: string): string {
 }
 
 /**
+ * A service that pauses in an environment gets one CloudWatch alarm (state OK; the sandbox never fires it)
+ * named in its contract, so the pause message has an alarm state to show, as the contract's alarms in AWS.
+ */
+function pauseAlarms(
+  config: ShipgateConfig,
+  environment: string,
+  service: string,
+  emulators: Emulators,
+): string[] {
+  if (!(rolloutSettings(config, service, environment).pauses ?? []).length) return [];
+  const name = `${environment}-${service}-5xx`;
+  if (!emulators.cloudwatch.describeAlarms({ AlarmNames: [name] }).MetricAlarms.length) {
+    emulators.cloudwatch.putMetricAlarm({
+      AlarmName: name,
+      AlarmDescription: `HTTP 5xx of ${service} in ${environment} (sandbox: never fires)`,
+      MetricName: 'HTTPCode_Target_5XX_Count',
+      Namespace: 'AWS/ApplicationELB',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    emulators.cloudwatch.setAlarmState({ AlarmName: name, StateValue: 'OK', StateReason: 'Sandbox: no 5xx' });
+  }
+  return [name];
+}
+
+/**
  * Creates, from the config, what Terraform creates in AWS: an ECR repository per service (with an initial
  * image), a cluster per environment with one service per configured service running an initial task
  * definition, CodeDeploy groups where a service deploys with CODEDEPLOY, and the deploy contract of every
@@ -170,7 +199,7 @@ export function seedFromConfig(
         lifecycleHooks: [],
         smokeUrl: `${serviceBaseUrl}/_sandbox/services/${env.name}/${service}`,
         smokePath: '/readyz',
-        alarms: [],
+        alarms: pauseAlarms(config, env.name, service, emulators),
         repository: svc.repository,
       });
       const name = contractParameterName(config.contractsPrefix, env.name, service);

@@ -6,6 +6,7 @@ import { logger } from '../shared/logger';
 import { requireIamBehindApiGateway } from './iam';
 import { approvalRoutes } from './routes/approvals';
 import { metricsRoutes } from './routes/metrics';
+import { pauseRoutes } from './routes/pauses';
 import { quarantineRoutes } from './routes/quarantines';
 import { releaseRoutes } from './routes/releases';
 import { rollbackRoutes } from './routes/rollbacks';
@@ -27,6 +28,7 @@ const formBodyLimit = bodyLimit({
   },
 });
 app.use('/approvals/*', formBodyLimit);
+app.use('/pauses/*', formBodyLimit);
 app.use('/slack/*', formBodyLimit);
 // Every read and operator route, present and future: SigV4-signed (IAM) when running behind API Gateway.
 app.use('/api/*', requireIamBehindApiGateway);
@@ -34,6 +36,7 @@ app.use('/api/*', requireIamBehindApiGateway);
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/webhooks', webhookRoutes);
 app.route('/approvals', approvalRoutes);
+app.route('/pauses', pauseRoutes);
 app.route('/slack', slackRoutes);
 app.route('/api/releases', releaseRoutes);
 app.route('/api/rollbacks', rollbackRoutes);

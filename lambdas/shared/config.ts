@@ -76,6 +76,62 @@ const scanPolicySchema = z
 /** Longest bake (and canary / linear step) time ECS accepts, in minutes. */
 export const MAX_BAKE_MINUTES = 1440;
 
+/** Longest PAUSE hook timeout ECS accepts (DeploymentLifecycleHookTimeoutConfiguration.timeoutInMinutes: 1–20160). */
+export const MAX_PAUSE_MINUTES = 20160;
+
+/**
+ * Lifecycle stages a PAUSE hook may stop at. The SDK model (DeploymentLifecycleHook.lifecycleStages) says
+ * "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages. These stages are
+ * only valid for AWS_LAMBDA hooks." "After test traffic" is POST_TEST_TRAFFIC_SHIFT; "before each production
+ * traffic step" is PRE_PRODUCTION_TRAFFIC_SHIFT ("For linear and canary deployments, this stage is invoked before
+ * every traffic shift step").
+ */
+export const PAUSE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+] as const;
+/** A stage a pause may be configured at. */
+export type PauseStage = (typeof PAUSE_STAGES)[number];
+
+const pauseStageSchema = z.enum(PAUSE_STAGES, {
+  error: (issue) =>
+    issue.input === 'TEST_TRAFFIC_SHIFT' || issue.input === 'PRODUCTION_TRAFFIC_SHIFT'
+      ? `ECS refuses PAUSE hooks at ${issue.input} ("PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages"); pause after test traffic with POST_TEST_TRAFFIC_SHIFT, or before each production traffic step with PRE_PRODUCTION_TRAFFIC_SHIFT`
+      : `expected one of ${PAUSE_STAGES.join(', ')}; received ${JSON.stringify(issue.input)}`,
+});
+
+/**
+ * One pause of a rollout (an ECS PAUSE lifecycle hook): where it stops, who decides, and what ECS does when
+ * nobody does. `onTimeout` is ROLLBACK unless the config says CONTINUE (ECS's own default is ROLLBACK too).
+ */
+const pauseSchema = z
+  .object({
+    /** ECS lifecycle stage to pause at. */
+    at: pauseStageSchema,
+    /** Keys of `approvers` who may decide. */
+    approvers: z.array(z.string().min(1)).min(1, 'expected at least one approver'),
+    /** Distinct "continue" decisions needed; one "roll back" decides at once. */
+    quorum: z.number().int().min(1).default(1),
+    /** How long ECS waits (whole minutes, 1 minute to 14 days, as timeoutInMinutes accepts). */
+    timeout: durationSchema
+      .refine((s) => s >= 60 && Math.ceil(s / 60) <= MAX_PAUSE_MINUTES, {
+        error: (issue) =>
+          `expected 1m to ${MAX_PAUSE_MINUTES}m (14d), the PAUSE hook timeouts ECS accepts (timeoutInMinutes 1–20160); received ${String(issue.input)} s`,
+      })
+      .default(1440 * 60),
+    /** What ECS does when nobody decided in time. */
+    onTimeout: z.enum(['ROLLBACK', 'CONTINUE']).default('ROLLBACK'),
+    /** Whether the person who triggered the release may continue it. */
+    allowSelfApproval: z.boolean().default(false),
+  })
+  .strict();
+/** One configured pause. */
+export type PauseConfig = z.infer<typeof pauseSchema>;
+
 const rolloutOverridesSchema = z
   .object({
     strategy: strategySchema.optional(),
@@ -102,6 +158,13 @@ const rolloutOverridesSchema = z
       .optional(),
     /** CodeDeploy deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes. */
     codeDeployConfig: z.string().min(1).optional(),
+    /** ECS PAUSE hooks: the rollout stops at these stages until people decide in chat (BLUE_GREEN, LINEAR, CANARY). */
+    pauses: z
+      .array(pauseSchema)
+      .refine((list) => new Set(list.map((p) => p.at)).size === list.length, {
+        message: 'expected at most one pause per stage',
+      })
+      .optional(),
   })
   .strict();
 
@@ -267,6 +330,7 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     for (const issue of crossIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of pauseIssues(cfg as ShipgateConfig)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 type Loose = Record<string, unknown>;
@@ -353,7 +417,150 @@ export function crossIssues(raw: unknown): { path: (string | number)[]; message:
       }
     }
   }
+  issues.push(...pauseApproverIssues(raw, approvers, services));
   return issues;
+}
+
+/** Every `pauses` list of a raw config, with its path. */
+function pauseLists(raw: Loose, services: Loose): { path: (string | number)[]; pauses: unknown[] }[] {
+  const lists: { path: (string | number)[]; pauses: unknown[] }[] = [];
+  arrayOf(raw.environments).forEach((env, i) => {
+    if (isObject(env) && isObject(env.rollout) && Array.isArray(env.rollout.pauses)) {
+      lists.push({ path: ['environments', i, 'rollout', 'pauses'], pauses: env.rollout.pauses });
+    }
+  });
+  for (const [name, svc] of Object.entries(services)) {
+    if (!isObject(svc)) continue;
+    if (isObject(svc.rollout) && Array.isArray(svc.rollout.pauses)) {
+      lists.push({ path: ['services', name, 'rollout', 'pauses'], pauses: svc.rollout.pauses });
+    }
+    if (!isObject(svc.environments)) continue;
+    for (const [env, o] of Object.entries(svc.environments)) {
+      if (isObject(o) && Array.isArray(o.pauses)) {
+        lists.push({ path: ['services', name, 'environments', env, 'pauses'], pauses: o.pauses });
+      }
+    }
+  }
+  return lists;
+}
+
+/** A pause's approvers must exist and its quorum be reachable. */
+function pauseApproverIssues(
+  raw: Loose,
+  approvers: Loose,
+  services: Loose,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const { path, pauses } of pauseLists(raw, services)) {
+    pauses.forEach((pause, k) => {
+      if (!isObject(pause)) return;
+      const listed = arrayOf(pause.approvers).filter((a): a is string => typeof a === 'string');
+      listed.forEach((a, j) => {
+        if (!(a in approvers)) {
+          issues.push({
+            path: [...path, k, 'approvers', j],
+            message: `unknown approver "${a}"; expected one of: ${Object.keys(approvers).join(', ') || '(none defined under approvers)'}`,
+          });
+        }
+      });
+      if (typeof pause.quorum === 'number' && pause.quorum > new Set(listed).size) {
+        issues.push({
+          path: [...path, k, 'quorum'],
+          message: `quorum ${pause.quorum} is larger than the ${new Set(listed).size} distinct approvers listed`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+/**
+ * How many times ECS stops at `stage` in one service deployment: PRE_PRODUCTION_TRAFFIC_SHIFT "for linear and
+ * canary deployments … is invoked before every traffic shift step" (CANARY: the canary step and the rest;
+ * LINEAR: one per step); every other stage once.
+ */
+export function pauseOccurrences(
+  stage: PauseStage,
+  strategy: DeploymentStrategy,
+  linearStepPercent: number | undefined,
+): number {
+  if (stage !== 'PRE_PRODUCTION_TRAFFIC_SHIFT') return 1;
+  if (strategy === 'CANARY') return 2;
+  if (strategy === 'LINEAR') return Math.ceil(100 / (linearStepPercent ?? 10));
+  return 1;
+}
+
+/** The longest the pauses of one rollout may hold it: each timeout (whole minutes) times its occurrences, in seconds. */
+export function pauseAllowanceSeconds(
+  settings: Pick<RolloutOverrides, 'pauses' | 'linearStepPercent'> & { strategy: DeploymentStrategy },
+): number {
+  return (settings.pauses ?? []).reduce(
+    (sum, p) =>
+      sum +
+      Math.ceil(p.timeout / 60) * 60 * pauseOccurrences(p.at, settings.strategy, settings.linearStepPercent),
+    0,
+  );
+}
+
+/** Strategies whose service deployments ECS can pause (the ones Shipgate runs as service deployments). */
+const PAUSABLE: readonly DeploymentStrategy[] = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
+
+/**
+ * Checks on the parsed config: pauses only where Shipgate follows ECS service deployments (an explicit
+ * ROLLING or CODEDEPLOY strategy is refused), and a lock lease that covers a rollout waiting at its pauses.
+ */
+function pauseIssues(cfg: ShipgateConfig): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (!Array.isArray(cfg.environments) || !isObject(cfg.services) || !isObject(cfg.rollout)) return issues;
+  let longest = 0;
+  let where = '';
+  for (const service of Object.keys(cfg.services)) {
+    for (const env of cfg.environments) {
+      const settings = rolloutSettings(cfg, service, env.name);
+      if (!settings.pauses?.length) continue;
+      if (!PAUSABLE.includes(settings.strategy)) {
+        const explicit = settings.strategy !== 'ROLLING' || hasExplicitStrategy(cfg, service, env.name);
+        if (explicit) {
+          issues.push({
+            path: ['services', service, 'environments', env.name, 'pauses'],
+            message: `pauses need a BLUE_GREEN, LINEAR or CANARY rollout (ECS service deployments with lifecycle stages); "${service}" in "${env.name}" is ${settings.strategy}`,
+          });
+          continue;
+        }
+      }
+      const allowance = pauseAllowanceSeconds(settings);
+      if (allowance > longest) {
+        longest = allowance;
+        where = `"${service}" in "${env.name}"`;
+      }
+    }
+  }
+  const { timeout, eventGrace, lockLease } = cfg.rollout;
+  if (longest > 0 && lockLease < timeout + eventGrace + longest) {
+    const held = timeout + eventGrace + longest;
+    issues.push({
+      path: ['rollout', 'lockLease'],
+      message: `lock lease of ${lockLease} s is shorter than the ${held} s a rollout of ${where} may hold its lock (rollout.timeout ${timeout} s + rollout.eventGrace ${eventGrace} s + ${longest} s of pauses); expected at least ${held} s`,
+    });
+  }
+  return issues;
+}
+
+function hasExplicitStrategy(cfg: ShipgateConfig, service: string, environment: string): boolean {
+  const env = cfg.environments.find((e) => e.name === environment);
+  const svc = cfg.services[service];
+  return Boolean(svc?.environments[environment]?.strategy ?? svc?.rollout.strategy ?? env?.rollout.strategy);
+}
+
+/** The longest any configured rollout may wait at its pauses (seconds; 0 without pauses). */
+export function longestPauseAllowance(cfg: ShipgateConfig): number {
+  let longest = 0;
+  for (const service of Object.keys(cfg.services)) {
+    for (const env of cfg.environments) {
+      longest = Math.max(longest, pauseAllowanceSeconds(rolloutSettings(cfg, service, env.name)));
+    }
+  }
+  return longest;
 }
 
 /** The validated, defaulted configuration. */

@@ -19,6 +19,8 @@ export interface RolloutEventRulesProps {
 export class RolloutEventRules extends Construct {
   /** Rule for `ECS Deployment State Change`. */
   readonly ecsRule: events.Rule;
+  /** Rule for `ECS Hook State Change` (a PAUSE hook waits: HOOK_AWAITING_ACTION). */
+  readonly ecsHookRule: events.Rule;
   /** Rule for `CodeDeploy Deployment State-change Notification`. */
   readonly codeDeployRule: events.Rule;
   /** Events that could not be delivered after retries. */
@@ -43,6 +45,13 @@ export class RolloutEventRules extends Construct {
     this.ecsRule = new events.Rule(this, 'EcsDeployments', {
       description: 'ECS deployment state changes resume Shipgate rollouts',
       eventPattern: { source: ['aws.ecs'], detailType: ['ECS Deployment State Change'] },
+      targets: [target],
+    });
+    // Developer guide, "Pause hooks for Amazon ECS service deployments": at a PAUSE hook ECS "emits an
+    // EventBridge event with the detail-type ECS Hook State Change and the event name HOOK_AWAITING_ACTION".
+    this.ecsHookRule = new events.Rule(this, 'EcsHookStateChanges', {
+      description: 'ECS PAUSE hooks waiting for a decision pause Shipgate rollouts',
+      eventPattern: { source: ['aws.ecs'], detailType: ['ECS Hook State Change'] },
       targets: [target],
     });
     this.codeDeployRule = new events.Rule(this, 'CodeDeployDeployments', {

@@ -42,6 +42,10 @@ export const API_ROUTES: ReadonlyArray<{ path: string; methods: apigw.HttpMethod
     path: '/approvals/{proxy+}',
     methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD, apigw.HttpMethod.POST],
   },
+  {
+    path: '/pauses/{proxy+}',
+    methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD, apigw.HttpMethod.POST],
+  },
   { path: '/slack/interactions', methods: [apigw.HttpMethod.POST] },
   { path: '/api/releases', methods: [apigw.HttpMethod.GET] },
   { path: '/api/releases/{id}', methods: [apigw.HttpMethod.GET] },

@@ -5,6 +5,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { ApprovalTaskError } from '../../lambdas/domain/approvals/task';
 import type { EnvironmentConfig, ShipgateConfig } from '../../lambdas/shared/config';
+import { longestPauseAllowance, rolloutSettings } from '../../lambdas/shared/config';
 import { STEPS, type StepName } from './steps';
 
 /** Inputs of {@link buildReleaseDefinition}. */
@@ -49,7 +50,8 @@ export function lockRetryPauseSeconds(attempt: number): number {
  * @example lockRetryAttempts(config) // defaults (timeout 30m, eventGrace 5m): { maxAttempts: 11, maxWaitSeconds: 2123 }
  */
 export function lockRetryAttempts(config: ShipgateConfig): { maxAttempts: number; maxWaitSeconds: number } {
-  const cover = config.rollout.timeout + config.rollout.eventGrace;
+  // A release may queue behind one that waits at its pauses, so the retries cover that wait too.
+  const cover = config.rollout.timeout + config.rollout.eventGrace + longestPauseAllowance(config);
   let maxAttempts = 0;
   let maxWaitSeconds = 0;
   while (maxAttempts < LOCK_RETRY.minAttempts || maxWaitSeconds < cover) {
@@ -74,6 +76,9 @@ export function environmentStateNames(env: string) {
     settled: `Rollout ${env} settled?`,
     rolloutDone: `Rollout ${env} done`,
     awaitRollout: `Await rollout ${env}`,
+    pausedChoice: `Rollout ${env} paused?`,
+    paused: `Paused in ${env}: wait for decision`,
+    rolloutFinished: `Rollout ${env} finished`,
     verify: `Verify ${env}`,
     rollBack: `Roll back ${env}`,
     startRollback: `Start rollback ${env}`,
@@ -363,8 +368,22 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     };
     const graceSeconds = config.rollout.eventGrace;
 
+    // Longest single pause any service of this environment is configured with (0: no pause states at all).
+    const pauseSeconds = Math.max(
+      0,
+      ...Object.keys(config.services).map((service) =>
+        Math.max(
+          0,
+          ...(rolloutSettings(config, service, environment).pauses ?? []).map(
+            (p) => Math.ceil(p.timeout / 60) * 60,
+          ),
+        ),
+      ),
+    );
+    const rolloutResult = pauseSeconds > 0 ? { resultPath: '$.rollout' } : {};
     const start = waitForToken(names.startRollout, 'start-rollout', {
       payload: item,
+      ...rolloutResult,
       timeoutSeconds: graceSeconds,
       comment: 'Starts the rollout and waits for its deployment event',
     });
@@ -375,6 +394,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     });
     const awaitRollout = waitForToken(names.awaitRollout, 'await-rollout', {
       payload: item,
+      ...rolloutResult,
       timeoutSeconds: graceSeconds,
       comment: 'Still in progress: waits for the next deployment event',
     });
@@ -400,6 +420,35 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
         .when(sfn.Condition.booleanEquals('$.check.settled', true), done)
         .otherwise(awaitRollout),
     );
+
+    if (pauseSeconds > 0) {
+      // ECS PAUSE hooks: a rollout task resumes with { status: 'PAUSED' } when ECS stops at one; the pause
+      // state waits (ECS's timeout + the event grace) for people's decision or for what ECS does next.
+      const paused = waitForToken(names.paused, 'request-pause', {
+        payload: { ...item, rollout: sfn.JsonPath.objectAt('$.rollout') },
+        resultPath: '$.rollout',
+        timeoutSeconds: pauseSeconds + graceSeconds,
+        comment: `ECS paused the rollout at a PAUSE hook: waits for the decision people make in chat (or for ECS's timeout action)`,
+      });
+      paused.addCatch(check, lostEvent);
+      const finished = new sfn.Pass(stageScope, names.rolloutFinished, {
+        comment: 'The rollout settled',
+        outputPath: '$.rollout',
+      });
+      const choice = new sfn.Choice(stageScope, names.pausedChoice)
+        .when(sfn.Condition.stringEquals('$.rollout.status', 'PAUSED'), paused)
+        .when(
+          sfn.Condition.or(
+            sfn.Condition.stringEquals('$.rollout.status', 'DECIDED'),
+            sfn.Condition.stringEquals('$.rollout.status', 'PASSED'),
+          ),
+          awaitRollout,
+        )
+        .otherwise(finished);
+      start.next(choice);
+      awaitRollout.next(choice);
+      paused.next(choice);
+    }
 
     const map = new sfn.Map(stageScope, names.deploy, {
       comment: `Rolls out every image of the release to ${environment}, pinned by digest`,

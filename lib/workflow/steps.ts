@@ -10,6 +10,7 @@ export type StepName =
   | 'start-rollout'
   | 'await-rollout'
   | 'check-rollout'
+  | 'request-pause'
   | 'rollout-events'
   | 'verify'
   | 'rollback'
@@ -90,28 +91,36 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/start-rollout.ts',
     description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
     timeoutSeconds: () => 120,
-    secrets: ['gitlabToken'],
+    secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'await-rollout': {
     entry: 'lambdas/steps/await-rollout.ts',
     description: 'Re-registers the waiter of an in-flight rollout',
     timeoutSeconds: () => 60,
-    secrets: [],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'check-rollout': {
     entry: 'lambdas/steps/check-rollout.ts',
     description: 'Checks an in-flight rollout once when no deployment event arrived in time',
     timeoutSeconds: () => 60,
-    secrets: [],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'request-pause': {
+    entry: 'lambdas/steps/request-pause.ts',
+    description:
+      'A rollout stopped at an ECS PAUSE hook: opens the pause decision and posts it to chat (waitForTaskToken)',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'rollout-events': {
     entry: 'lambdas/steps/rollout-events.ts',
     description: 'Resumes waiting rollouts from ECS and CodeDeploy deployment events',
     timeoutSeconds: () => 60,
-    secrets: [],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   verify: {

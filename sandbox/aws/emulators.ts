@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { JsonStore } from '../store';
+import { CloudWatchEmulator, CloudWatchState } from './cloudwatch';
 import { CodeDeployEmulator, CodeDeployState } from './codedeploy';
 import { EcrEmulator, EcrState } from './ecr';
 import { EcsEmulator, EcsState, EventSink } from './ecs';
@@ -14,6 +15,7 @@ export interface Emulators {
   ssm: SsmEmulator;
   codeDeploy: CodeDeployEmulator;
   sfn: SfnEmulator;
+  cloudwatch: CloudWatchEmulator;
   /** Writes every store now. */
   flush(): void;
   /** Stops rollout timers and writes every store. */
@@ -30,6 +32,11 @@ export interface EmulatorOptions {
   sdk: SdkIntegration;
   /** Duration of each rollout phase. @default 300 */
   phaseMs?: number;
+}
+
+/** The emulators the AWS-compatible endpoint serves (DynamoDB goes to dynalite). */
+export function servedEmulators(e: Emulators) {
+  return [e.sfn, e.ecs, e.ecr, e.ssm, e.codeDeploy, e.cloudwatch];
 }
 
 /** Creates the emulated services over the state dir. */
@@ -49,6 +56,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
       deployments: {},
     })),
     sfn: new ExecutionStore(join(dir, 'executions')),
+    cloudwatch: new JsonStore<CloudWatchState>(join(dir, 'cloudwatch.json'), () => ({ alarms: {} })),
   };
   const phaseMs = options.phaseMs ?? 300;
   const ecr = new EcrEmulator(stores.ecr);
@@ -56,6 +64,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
   const ssm = new SsmEmulator(stores.ssm);
   const codeDeploy = new CodeDeployEmulator(stores.codeDeploy, ecs, options.sink, phaseMs);
   const sfn = new SfnEmulator(stores.sfn, options.sdk);
+  const cloudwatch = new CloudWatchEmulator(stores.cloudwatch);
   const flush = () => Object.values(stores).forEach((s) => s.flush());
   return {
     ecr,
@@ -63,6 +72,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
     ssm,
     codeDeploy,
     sfn,
+    cloudwatch,
     flush,
     close: () => {
       ecs.close();

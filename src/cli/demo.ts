@@ -14,7 +14,7 @@ prints the approval links as each gate opens and follows the release. Uses the s
 http://127.0.0.1:$PORT (default 3000), or starts one for the duration of the demo.
 
 Options:
-  --auto-approve         approve each gate through the approvers' links (reaches production on its own)
+  --auto-approve         approve each gate and continue each rollout pause through the approvers' links
   --project <path>       GitLab project to release (default: the first one in the config)
   --rollout <fail|unhealthy>   make the image fail its ECS rollout, or fail the smoke check
   --findings <json>      emulated scan findings, e.g. '{"CRITICAL":1}'

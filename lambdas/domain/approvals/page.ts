@@ -14,7 +14,7 @@ h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3
 dd{margin:0;overflow-wrap:anywhere}code{font-size:.85em}.status{padding:.6rem 1rem;border-radius:6px;background:#f6f8fa}
 .warn{background:#fff8c5}.ok{background:#dafbe1}.bad{background:#ffebe9}textarea{width:100%;min-height:5rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.6rem;border-radius:6px;border:1px solid #8c959f;cursor:pointer}
-button[value=approve]{background:#1f883d;color:#fff}button[value=reject]{background:#cf222e;color:#fff}`;
+button[value=approve],button[value=continue]{background:#1f883d;color:#fff}button[value=reject],button[value=rollback]{background:#cf222e;color:#fff}`;
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
@@ -43,12 +43,13 @@ export function escapeHtml(text: string): string {
 }
 
 /** A link only when the URL is http(s) (a `javascript:` URL from a payload becomes plain text). */
-function link(url: string | undefined, label: string): string {
+export function link(url: string | undefined, label: string): string {
   if (!url || !/^https?:\/\//i.test(url)) return escapeHtml(label);
   return `<a href="${escapeHtml(url)}" rel="noopener noreferrer">${escapeHtml(label)}</a>`;
 }
 
-function layout(title: string, body: string): string {
+/** The page shell (inline style allowed by its CSP hash). */
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · Shipgate</title><style>${STYLE}</style></head>

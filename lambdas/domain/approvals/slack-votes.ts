@@ -7,6 +7,8 @@ import type { ApprovalDeps } from './deps';
 import { NotAnApproverError } from './errors';
 import { requestMessage } from './notify';
 import { castVote, getApprovalView } from './vote';
+import { pauseDeps } from '../pauses/deps';
+import { pauseSlackReply } from '../pauses/slack';
 
 /**
  * Slack app mode: a click on an approval message's Approve / Reject button becomes a vote of the configured
@@ -32,42 +34,51 @@ export async function handleSlackInteraction(
   deps: ApprovalDeps,
   deadline: number,
 ): Promise<SlackInteractionResult> {
+  const pauseAction = interaction.actions.find(
+    (a) => a.action_id === 'pause_continue' || a.action_id === 'pause_rollback',
+  );
   const action = interaction.actions.find((a) => a.action_id === 'approve' || a.action_id === 'reject');
   // URL buttons ("Review as …") also report clicks in app mode; the browser does the rest.
-  if (interaction.type !== 'block_actions' || !action?.value) return { outcome: 'ignored' };
-  const decision = action.action_id as 'approve' | 'reject';
-  const approvalId = action.value;
+  if (interaction.type !== 'block_actions' || !(action?.value || pauseAction?.value)) {
+    return { outcome: 'ignored' };
+  }
+  const decision = action?.action_id as 'approve' | 'reject';
+  const approvalId = action?.value ?? '';
 
   let reply: ChatMessage;
   let outcome: SlackInteractionResult['outcome'];
-  try {
-    const view = await getApprovalView(deps, approvalId);
-    const approver = view.policy.approvers.find((a) => a.slack && a.slack === interaction.user.id);
-    if (!approver) {
-      throw new NotAnApproverError(
-        `Your Slack user (${interaction.user.id}) is not an approver of ${view.subject.projectPath} → ${view.environment}. Approvers: ${view.policy.approvers
-          .map((a) => a.name)
-          .join(', ')}.`,
+  if (pauseAction?.value) {
+    // A pause of a rollout (ECS PAUSE hook): same rules, decided by the pause domain.
+    ({ outcome, reply } = await pauseSlackReply(interaction, pauseAction, pauseDeps(deps)));
+  } else
+    try {
+      const view = await getApprovalView(deps, approvalId);
+      const approver = view.policy.approvers.find((a) => a.slack && a.slack === interaction.user.id);
+      if (!approver) {
+        throw new NotAnApproverError(
+          `Your Slack user (${interaction.user.id}) is not an approver of ${view.subject.projectPath} → ${view.environment}. Approvers: ${view.policy.approvers
+            .map((a) => a.name)
+            .join(', ')}.`,
+        );
+      }
+      const result = await castVote(
+        {
+          approvalId,
+          approver: approver.key,
+          decision,
+          via: 'slack',
+          identity: `slack:${interaction.user.id}`,
+        },
+        deps,
       );
+      reply = { ...(await requestMessage(deps, result.approval)), replace_original: true };
+      outcome = 'voted';
+    } catch (err) {
+      if (!(err instanceof ShipgateError) || err.status >= 500) throw err;
+      logger.info('Slack vote refused', { approvalId, slackUser: interaction.user.id, error: err.name });
+      reply = ephemeralNotice(err.message);
+      outcome = 'refused';
     }
-    const result = await castVote(
-      {
-        approvalId,
-        approver: approver.key,
-        decision,
-        via: 'slack',
-        identity: `slack:${interaction.user.id}`,
-      },
-      deps,
-    );
-    reply = { ...(await requestMessage(deps, result.approval)), replace_original: true };
-    outcome = 'voted';
-  } catch (err) {
-    if (!(err instanceof ShipgateError) || err.status >= 500) throw err;
-    logger.info('Slack vote refused', { approvalId, slackUser: interaction.user.id, error: err.name });
-    reply = ephemeralNotice(err.message);
-    outcome = 'refused';
-  }
   if (!interaction.response_url) return { outcome, reply };
   const remaining = deadline - Date.now();
   if (remaining <= 50) return { outcome, reply, replied: 'late' };

@@ -16,6 +16,7 @@ import {
   type EnvironmentOutcome,
   type ReleaseError,
   type ReleaseRecord,
+  type ReleasePauseEvent,
   type ReleaseRollback,
   type ReleaseStatus,
   type StoreDeps,
@@ -41,6 +42,8 @@ export interface ReleaseView {
   error?: ReleaseError;
   /** Manual rollbacks that undid this release somewhere (who, when, from, to, why). */
   rollbacks?: ReleaseRollback[];
+  /** Rollout pauses (ECS PAUSE hooks): each pause, decision and timeout, oldest first. */
+  pauses?: ReleasePauseEvent[];
   createdAt: string;
   updatedAt: string;
   execution: {
@@ -82,6 +85,7 @@ export function toView(record: ReleaseRecord, env: NodeJS.ProcessEnv = process.e
     })),
     ...(record.error ? { error: record.error } : {}),
     ...(record.rollbacks?.length ? { rollbacks: record.rollbacks } : {}),
+    ...(record.pauses?.length ? { pauses: record.pauses } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     execution: { name: record.id, arn: record.executionArn },

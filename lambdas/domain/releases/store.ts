@@ -93,8 +93,26 @@ export interface ReleaseRecord {
   error?: ReleaseError;
   /** Manual rollbacks that undid this release in an environment, oldest first. */
   rollbacks?: ReleaseRollback[];
+  /** Rollout pauses of this release (ECS PAUSE hooks): each pause, decision and timeout, oldest first. */
+  pauses?: ReleasePauseEvent[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** One pause event of a release: a rollout paused, was decided, timed out or was passed. */
+export interface ReleasePauseEvent {
+  /** ISO 8601. */
+  at: string;
+  environment: string;
+  service: string;
+  /** Pause decision id (`/pauses/<id>/…`). */
+  pauseId: string;
+  stage: string;
+  event: 'PAUSED' | 'CONTINUED' | 'ROLLED_BACK' | 'TIMED_OUT' | 'PASSED' | 'ENDED';
+  /** Approver keys who decided. */
+  by?: string[];
+  /** The sentence people read ("Rolled back by Carol: error rate too high"). */
+  detail: string;
 }
 
 /** Changes {@link updateRelease} applies; omitted fields stay as they are, `null` clears. */
@@ -106,6 +124,8 @@ export interface ReleasePatch {
   error?: ReleaseError | null;
   /** Replaces the list of manual rollbacks of this release. */
   rollbacks?: ReleaseRollback[];
+  /** Appended to the release's pause events. */
+  appendPauses?: ReleasePauseEvent[];
   /** Apply only when the release is in one of these states (e.g. never turn SUPERSEDED into FAILED). */
   ifStatus?: readonly ReleaseStatus[];
 }
@@ -284,6 +304,12 @@ export async function updateRelease(
     names['#rollbacks'] = 'rollbacks';
     values[':rollbacks'] = patch.rollbacks;
     set.push('#rollbacks = :rollbacks');
+  }
+  if (patch.appendPauses?.length) {
+    names['#pauses'] = 'pauses';
+    values[':pauses'] = patch.appendPauses;
+    values[':noPauses'] = [];
+    set.push('#pauses = list_append(if_not_exists(#pauses, :noPauses), :pauses)');
   }
   Object.entries(patch.environments ?? {}).forEach(([env, outcome], i) => {
     names['#environments'] = 'environments';

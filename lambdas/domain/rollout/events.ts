@@ -3,7 +3,10 @@ import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
 import { describeService } from './deploy';
 import { evaluateEcsService } from './evaluate';
+import { passPauseOnEvent } from '../pauses/close';
+import { awaitingPause, isNewPause, notePause, pausedOutput, pauseFromHook, resumeWith } from './pauses';
 import { getRecord, getRecordByGroup } from './records';
+import { describeServiceDeployment } from './service-deployments';
 import { settleRollbackFromEvent } from './rollback-wait';
 import { finish, observe, settlementFor } from './settle';
 import type { Observation, RolloutRecord } from './types';
@@ -28,6 +31,18 @@ const ecsEventSchema = z.object({
   }),
 });
 
+/**
+ * "ECS Hook State Change" (developer guide, "Pause hooks for Amazon ECS service deployments": ECS "emits an
+ * EventBridge event with the detail-type ECS Hook State Change and the event name HOOK_AWAITING_ACTION").
+ * We found no documented example of the rest of its `detail`, so only `eventName` and the ARNs are read.
+ */
+const hookEventSchema = z.object({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Hook State Change'),
+  resources: z.array(z.string()).default([]),
+  detail: z.looseObject({ eventName: z.string().optional() }),
+});
+
 const codeDeployEventSchema = z.object({
   source: z.literal('aws.codedeploy'),
   'detail-type': z.literal('CodeDeploy Deployment State-change Notification'),
@@ -48,12 +63,30 @@ export type EventHandling =
       environment: string;
       releaseId: string;
       status: 'COMPLETED' | 'FAILED';
+    }
+  | {
+      action: 'paused';
+      service: string;
+      environment: string;
+      releaseId: string;
+      hookId: string;
+      stage: string;
+      /** Whether a waiting task was resumed (otherwise the next waiter picks the pause up from the record). */
+      resumed: boolean;
     };
 
 /** Cluster and service names from an ECS service ARN (`…:service/<cluster>/<service>`). */
 export function parseServiceArn(arn: string): { clusterName: string; serviceName: string } | undefined {
   const match = /^arn:[^:]+:ecs:[^:]*:[^:]*:service\/([^/]+)\/([^/]+)$/.exec(arn);
   return match ? { clusterName: match[1], serviceName: match[2] } : undefined;
+}
+
+/** Cluster and service from a service ARN or a service deployment ARN (`…:service-deployment/<cluster>/<service>/<id>`). */
+export function parseServiceOrDeploymentArn(
+  arn: string,
+): { clusterName: string; serviceName: string } | undefined {
+  const match = /^arn:[^:]+:ecs:[^:]*:[^:]*:service-deployment\/([^/]+)\/([^/]+)\/[^/]+$/.exec(arn);
+  return match ? { clusterName: match[1], serviceName: match[2] } : parseServiceArn(arn);
 }
 
 const ECS_FINAL = new Set(['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_FAILED']);
@@ -66,6 +99,8 @@ const CODEDEPLOY_FINAL = new Set(['SUCCESS', 'FAILURE', 'STOP', 'STOPPED']);
 export async function handleDeploymentEvent(event: unknown, deps: RolloutDeps): Promise<EventHandling> {
   const ecs = ecsEventSchema.safeParse(event);
   if (ecs.success) return handleEcsEvent(ecs.data, deps);
+  const hook = hookEventSchema.safeParse(event);
+  if (hook.success) return handleHookEvent(hook.data, deps);
   const cd = codeDeployEventSchema.safeParse(event);
   if (cd.success) return handleCodeDeployEvent(cd.data, deps);
   const e = event as { source?: unknown; 'detail-type'?: unknown } | null;
@@ -149,6 +184,64 @@ async function handleEcsEvent(
     observation = { state: 'COMPLETED', detail: `ECS reported ${deploymentId} COMPLETED` };
   }
   return settleFromEvent(matched, observation, deps);
+}
+
+async function handleHookEvent(
+  event: z.infer<typeof hookEventSchema>,
+  deps: RolloutDeps,
+): Promise<EventHandling> {
+  const eventName = event.detail.eventName ?? '(no eventName)';
+  if (eventName !== 'HOOK_AWAITING_ACTION') {
+    return ignored(
+      `${eventName}: only HOOK_AWAITING_ACTION stops a rollout; outcomes come from deployment events`,
+    );
+  }
+  const arns = [
+    ...event.resources,
+    ...Object.values(event.detail).filter((v): v is string => typeof v === 'string'),
+  ];
+  const names = arns.map(parseServiceOrDeploymentArn).find(Boolean);
+  if (!names) return ignored(`no ECS service or service deployment ARN in ${arns.join(', ') || 'the event'}`);
+  const what = `${names.clusterName}/${names.serviceName}`;
+  const record = await getRecord(names.clusterName, names.serviceName, deps);
+  if (!record || record.status !== 'IN_PROGRESS' || !record.serviceDeploymentArn) {
+    return ignored(`no Shipgate rollout of ${what} in progress on a service deployment`);
+  }
+  const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
+  const hook = awaitingPause(sd);
+  if (!hook?.hookId) return ignored(`service deployment of ${what} waits at no PAUSE hook`);
+  if (!isNewPause(record, hook.hookId)) return ignored(`pause ${hook.hookId} of ${what} was already noted`);
+  const pause = pauseFromHook(hook, sd.lifecycleStage ?? 'UNKNOWN', deps.now());
+  const before = await notePause(record, pause, deps);
+  if (!before) return ignored(`pause ${hook.hookId} of ${what} was noted by someone else`);
+  if (before.pause?.pauseId) {
+    // The deployment moved on past an earlier pause without a Shipgate decision.
+    await passPauseOnEvent(
+      before.pause.pauseId,
+      `ECS moved on to ${pause.stage} without a Shipgate decision`,
+      deps,
+    );
+  }
+  const resumed = before.taskToken
+    ? await resumeWith(before.taskToken, pausedOutput(record, pause), deps)
+    : false;
+  logger.info('rollout paused at a PAUSE hook', {
+    serviceName: record.service,
+    environment: record.environment,
+    releaseId: record.releaseId,
+    hookId: pause.hookId,
+    stage: pause.stage,
+    resumed,
+  });
+  return {
+    action: 'paused',
+    service: record.service,
+    environment: record.environment,
+    releaseId: record.releaseId,
+    hookId: pause.hookId,
+    stage: pause.stage,
+    resumed,
+  };
 }
 
 async function handleCodeDeployEvent(

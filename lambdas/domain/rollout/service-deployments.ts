@@ -7,7 +7,8 @@ import {
 import { NotFoundError } from '../../shared/errors';
 import type { RolloutDeps } from './deps';
 import type { RolloutPlan } from './strategy';
-import type { Observation } from './types';
+import { stageWords } from '../pauses/messages';
+import type { Observation, RolloutPause } from './types';
 
 /**
  * ECS service deployments (BLUE_GREEN, LINEAR, CANARY): find the one an UpdateService started, read it, stop
@@ -69,6 +70,26 @@ export interface ServiceDeploymentContext {
   verifyHookArn?: string;
   /** What the verify hook recorded when its smoke check failed. */
   verifyFailure?: string;
+  /** The PAUSE hook the rollout stopped at last, with people's decision when they made one. */
+  pause?: RolloutPause;
+}
+
+/** Why a rollback came from a pause: people's decision, or ECS's timeout action; `undefined` otherwise. */
+function pauseRollback(sd: ServiceDeployment, ctx: ServiceDeploymentContext): string | undefined {
+  const pause = ctx.pause;
+  if (pause?.decision?.action === 'ROLLBACK') {
+    return `rolled back at the pause ${stageWords(pause.stage)} by ${pause.decision.by.join(', ')}: ${pause.decision.reason ?? 'no reason given'}`;
+  }
+  // A PAUSE hook ECS timed out (even one whose event Shipgate never saw: the hook may time out first).
+  const timedOut = sd.lifecycleHookDetails?.find(
+    (h) => h.targetType === 'PAUSE' && h.status === 'TIMED_OUT' && (!pause || h.hookId === pause.hookId),
+  );
+  if (timedOut && !pause?.decision) {
+    const where = stageWords(pause?.stage ?? sd.lifecycleStage ?? 'UNKNOWN');
+    const deadline = timedOut.expiresAt ? new Date(timedOut.expiresAt).toISOString() : 'its timeout';
+    return `nobody decided at the pause ${where} before ${deadline}, so ECS took the timeout action ${timedOut.timeoutAction ?? 'ROLLBACK'} and rolled back`;
+  }
+  return undefined;
 }
 
 /**
@@ -102,8 +123,11 @@ export function evaluateServiceDeployment(sd: ServiceDeployment, ctx: ServiceDep
       };
     }
     const triggered = sd.alarms?.triggeredAlarmNames ?? [];
+    const paused = pauseRollback(sd, ctx);
     let by: string;
-    if (sd.deploymentCircuitBreaker?.status === 'TRIGGERED') {
+    if (paused) {
+      by = paused;
+    } else if (sd.deploymentCircuitBreaker?.status === 'TRIGGERED') {
       by = `the ECS deployment circuit breaker rolled it back ${where} (${sd.deploymentCircuitBreaker.failureCount ?? 0} failed tasks): ${reason}`;
     } else if (sd.alarms?.status === 'TRIGGERED' || triggered.length > 0) {
       by = `rolled back outside Shipgate: CloudWatch alarm ${triggered.join(', ') || '(unnamed)'} made ECS roll back ${where}: ${reason}`;

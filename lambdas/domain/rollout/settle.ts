@@ -8,6 +8,7 @@ import { evaluateCodeDeploy, evaluateEcsService } from './evaluate';
 import { releaseLock } from './lock';
 import { describeServiceDeployment, evaluateServiceDeployment } from './service-deployments';
 import { verifyHook } from '../../shared/env';
+import { passPauseOnEvent } from '../pauses/close';
 import { getRecord, recordDeployed, settleRecord, type Settlement } from './records';
 import type { Observation, RolloutRecord } from './types';
 
@@ -137,6 +138,7 @@ export async function observe(
       previousTaskDefinitionArn: record.previousTaskDefinitionArn,
       verifyHookArn: verifyHook()?.arn,
       verifyFailure: record.verifyFailure,
+      pause: record.pause,
     });
   }
   const service =
@@ -193,6 +195,19 @@ export async function finish(
     );
   }
   await releaseLock(record.environment, record.service, record.releaseId, deps);
+  if (previous.pause?.pauseId && !previous.pause.decision) {
+    // A pause nobody decided through Shipgate ended with the rollout: past its deadline ECS took the
+    // timeout action; before it, the rollout ended some other way.
+    const expired = previous.pause.expiresAt && Date.parse(previous.pause.expiresAt) <= deps.now().getTime();
+    await passPauseOnEvent(
+      previous.pause.pauseId,
+      expired
+        ? `Nobody decided before ${previous.pause.expiresAt}: ECS took the timeout action ${previous.pause.timeoutAction ?? 'ROLLBACK'}. ${settlement.status === 'COMPLETED' ? 'The rollout completed.' : settlement.failure.cause}`
+        : `The rollout ended without a decision at this pause: ${settlement.status === 'COMPLETED' ? 'it completed' : settlement.failure.cause}`,
+      deps,
+      expired ? 'TIMED_OUT' : 'ENDED',
+    );
+  }
   logger.info('rollout settled', {
     serviceName: record.service,
     environment: record.environment,

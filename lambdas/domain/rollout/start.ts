@@ -21,7 +21,8 @@ import {
   type Settlement,
 } from './records';
 import { deliver, finish, observe, settlementFor, storedSettlement } from './settle';
-import { findInFlightServiceDeployment } from './service-deployments';
+import { awaitingPause, notePause, pausedOutput, pauseFromHook, resumeWith, takePauseWaiter } from './pauses';
+import { describeServiceDeployment, findInFlightServiceDeployment } from './service-deployments';
 import { planRollout, TRAFFIC_SHIFTING, type RolloutPlan } from './strategy';
 import {
   rolloutTaskInputSchema,
@@ -42,7 +43,8 @@ export type RolloutTaskResult =
   | { status: 'STARTED'; deploymentId: string }
   | { status: 'WAITING'; detail: string }
   | { status: 'SETTLED'; outcome: 'COMPLETED' | 'FAILED' }
-  | { status: 'FAILED'; error: string };
+  | { status: 'FAILED'; error: string }
+  | { status: 'PAUSED'; hookId: string; stage: string };
 
 const RECORD_TTL_SECONDS = 90 * 86400;
 
@@ -122,8 +124,11 @@ function isOwnAttempt(record: RolloutRecord | undefined, input: CheckRolloutInpu
   );
 }
 
-/** Re-parks a token on an attempt in flight and looks once; settles at once when it already finished. */
-async function rewait(
+/**
+ * Re-parks a token on an attempt in flight and looks once; settles at once when it already finished, and
+ * hands over a PAUSE hook ECS waits at that the workflow has not taken up yet (`{ status: 'PAUSED' }`).
+ */
+export async function rewait(
   record: RolloutRecord,
   input: RolloutTaskInput,
   deps: RolloutDeps,
@@ -147,7 +152,35 @@ async function rewait(
     const held = await finish({ ...record, taskToken: input.taskToken }, settlement, deps, { resume: true });
     return { status: 'SETTLED', outcome: held.status };
   }
+  if (record.serviceDeploymentArn) {
+    const paused = await handOverPause(record, input.taskToken, deps);
+    if (paused) return paused;
+  }
   return { status: 'WAITING', detail: observation.state === 'IN_PROGRESS' ? observation.detail : '' };
+}
+
+/**
+ * A PAUSE hook ECS waits at that no "Paused in <env>" task took up (its event came while nobody waited, or
+ * before this waiter registered): resume this waiter with it.
+ */
+async function handOverPause(
+  record: RolloutRecord,
+  taskToken: string,
+  deps: RolloutDeps,
+): Promise<RolloutTaskResult | undefined> {
+  const sd = await describeServiceDeployment(record.serviceDeploymentArn!, deps);
+  const hook = awaitingPause(sd);
+  if (!hook?.hookId) return undefined;
+  const now = (await getRecord(record.clusterName, record.serviceName, deps)) ?? record;
+  if (now.attempt !== record.attempt) return undefined;
+  const known = now.pause?.hookId === hook.hookId;
+  // Taken up already (a pause task registered, or people decided): keep waiting for ECS.
+  if (known && (now.pause?.pauseId || now.pause?.decision)) return undefined;
+  const pause = known ? now.pause! : pauseFromHook(hook, sd.lifecycleStage ?? 'UNKNOWN', deps.now());
+  if (!known && !(await notePause(now, pause, deps))) return undefined;
+  if (known) await takePauseWaiter(now, hook.hookId, deps);
+  await resumeWith(taskToken, pausedOutput(now, pause), deps);
+  return { status: 'PAUSED', hookId: pause.hookId, stage: pause.stage };
 }
 
 /**
@@ -205,6 +238,7 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       imageUri: image.imageUri,
       taskDefinitionArn,
       previousTaskDefinitionArn,
+      ...(plan.pauseSeconds ? { pauseSeconds: plan.pauseSeconds } : {}),
       codeDeployApplication: plan.codeDeploy?.application,
       codeDeployGroup: plan.codeDeploy?.deploymentGroup,
       startedAt: startedAt.toISOString(),
@@ -250,7 +284,8 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
   }
 }
 
-function ownRecordOrThrow(record: RolloutRecord | undefined, input: CheckRolloutInput): RolloutRecord {
+/** The record of this release's attempt. @throws RolloutFailed naming what the service's record holds instead. */
+export function ownRecordOrThrow(record: RolloutRecord | undefined, input: CheckRolloutInput): RolloutRecord {
   if (!record || !isOwnAttempt(record, input)) {
     const found = record
       ? `the service's last rollout is release ${record.releaseId} in "${record.environment}" (${record.digest})`
@@ -290,7 +325,8 @@ export async function checkRollout(input: CheckRolloutInput, deps: RolloutDeps):
   if (settlement) return settle(await finish(record, settlement, deps, { resume: false }));
 
   const elapsedSeconds = Math.floor((now.getTime() - Date.parse(record.startedAt)) / 1000);
-  const limit = deps.config.rollout.timeout;
+  // Time people may take at the configured pauses does not count against rollout.timeout.
+  const limit = deps.config.rollout.timeout + (record.pauseSeconds ?? 0);
   if (elapsedSeconds >= limit) {
     const detail = observation.state === 'IN_PROGRESS' ? observation.detail : observation.state;
     const stuck: Settlement = {

@@ -1,7 +1,7 @@
 import type { CreateDeploymentCommandInput } from '@aws-sdk/client-codedeploy';
 import type { DeploymentConfiguration, DeploymentLifecycleHook } from '@aws-sdk/client-ecs';
-import type { DeploymentStrategy, ShipgateConfig } from '../../shared/config';
-import { getEnvironment, rolloutSettings } from '../../shared/config';
+import type { DeploymentStrategy, PauseConfig, ShipgateConfig } from '../../shared/config';
+import { getEnvironment, pauseAllowanceSeconds, rolloutSettings } from '../../shared/config';
 import type { DeployContract } from '../../shared/contract';
 import { verifyHook } from '../../shared/env';
 import { ConfigError, ContractError } from '../../shared/errors';
@@ -50,6 +50,10 @@ export interface RolloutPlan {
   blueGreen?: NonNullable<DeployContract['blueGreen']>;
   /** Lifecycle hooks the infrastructure added (from the contract). */
   lifecycleHooks: DeployContract['lifecycleHooks'];
+  /** Configured pauses (ECS PAUSE hooks), blue/green family only. */
+  pauses: PauseConfig[];
+  /** Longest the pauses may hold the rollout, in seconds (added to `rollout.timeout` before it is stuck). */
+  pauseSeconds: number;
 }
 
 function explicitStrategy(
@@ -115,6 +119,8 @@ export function planRollout(
     alarms: [...contract.alarms],
     minimumSeconds: 0,
     lifecycleHooks: contract.lifecycleHooks.map((h) => ({ ...h, lifecycleStages: [...h.lifecycleStages] })),
+    pauses: [],
+    pauseSeconds: 0,
     ...(contract.blueGreen ? { blueGreen: { ...contract.blueGreen } } : {}),
   };
   if (TRAFFIC_SHIFTING.includes(strategy) && !contract.blueGreen) {
@@ -125,6 +131,15 @@ export function planRollout(
       `Service "${service}" in "${environment}": ${asked} but the deploy contract (strategy ${contract.strategy}) has no blueGreen {${BLUE_GREEN_FIELDS}}. ` +
         `ECS needs an alternate target group, production and test listener rules and an infrastructure role to shift traffic; publish them from the Terraform ecs-service module or choose ROLLING.`,
     );
+  }
+  if (settings.pauses?.length) {
+    if (!TRAFFIC_SHIFTING.includes(strategy)) {
+      throw new ConfigError(
+        `Service "${service}" in "${environment}": pauses are configured but the rollout is ${strategy}. Shipgate pauses BLUE_GREEN, LINEAR and CANARY rollouts (ECS service deployments with lifecycle stages); choose one of those or remove the pauses.`,
+      );
+    }
+    plan.pauses = settings.pauses.map((p) => ({ ...p, approvers: [...p.approvers] }));
+    plan.pauseSeconds = pauseAllowanceSeconds({ ...settings, strategy });
   }
   if (TRAFFIC_SHIFTING.includes(strategy)) {
     plan.bakeTimeInMinutes = bakeMinutes ?? ECS_DEFAULTS.bakeTimeInMinutes;
@@ -205,6 +220,11 @@ export function buildDeploymentConfiguration(
         lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
       });
     }
+    // Configured pauses, after the contract's and the verify hook (never instead of them): one PAUSE hook per
+    // pause. ECS: "You can configure both Lambda hooks and pause hooks at the same lifecycle stage. Both hooks
+    // must complete before the deployment proceeds to the next stage." hookTargetArn / roleArn / hookDetails
+    // are not used for PAUSE hooks, so none are sent.
+    hooks.push(...pauseHooks(plan));
     if (hooks.length) cfg.lifecycleHooks = hooks;
   } else if (current?.lifecycleHooks?.length) {
     cfg.lifecycleHooks = current.lifecycleHooks;
@@ -213,6 +233,15 @@ export function buildDeploymentConfiguration(
   if (plan.canary) cfg.canaryConfiguration = { ...plan.canary };
   if (plan.linear) cfg.linearConfiguration = { ...plan.linear };
   return cfg;
+}
+
+/** ECS PAUSE lifecycle hooks for a plan's pauses (timeout in whole minutes, rounded up). */
+export function pauseHooks(plan: Pick<RolloutPlan, 'pauses'>): LifecycleHookConfig[] {
+  return plan.pauses.map((p) => ({
+    targetType: 'PAUSE',
+    lifecycleStages: [p.at],
+    timeoutConfiguration: { timeoutInMinutes: Math.ceil(p.timeout / 60), action: p.onTimeout },
+  }));
 }
 
 /** An ECS AppSpec (the JSON form CodeDeploy accepts as `AppSpecContent`). */

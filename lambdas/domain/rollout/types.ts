@@ -119,6 +119,31 @@ export type ServiceRollbackResult =
 export type CheckRollbackResult =
   { settled: true; result: ServiceRollbackResult } | { settled: false; elapsedSeconds: number };
 
+/** A PAUSE hook the rollout stopped at, as the rollout record keeps it. */
+export interface RolloutPause {
+  hookId: string;
+  stage: string;
+  /** ISO 8601: when ECS takes the timeout action. */
+  expiresAt?: string;
+  timeoutAction?: 'ROLLBACK' | 'CONTINUE';
+  /** When Shipgate first saw it. */
+  seenAt: string;
+  /** The pause decision item, once "<env> paused" opened it. */
+  pauseId?: string;
+  /** What people decided (set just before Shipgate calls ContinueServiceDeployment). */
+  decision?: { action: 'CONTINUE' | 'ROLLBACK'; by: string[]; reason?: string; at: string };
+}
+
+/** What a rollout task resumes with when ECS paused the deployment at a PAUSE hook. */
+export interface RolloutPausedOutput {
+  status: 'PAUSED';
+  service: string;
+  environment: string;
+  hookId: string;
+  stage: string;
+  expiresAt?: string;
+}
+
 /** Lifecycle of a rollout record. */
 export type RolloutStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'ROLLED_BACK';
 
@@ -156,6 +181,12 @@ export interface RolloutRecord {
   serviceDeploymentArn?: string;
   /** Set by the test-traffic verify hook when its smoke check failed (what "VerifyFailed" reports). */
   verifyFailure?: string;
+  /** Smoke checks the verify hook ran on this attempt (shown in pause messages). */
+  smokeChecks?: { stage: string; passed: boolean; detail: string; attempts: number; at: string }[];
+  /** Longest the configured pauses may hold this rollout (seconds), added to `rollout.timeout`. */
+  pauseSeconds?: number;
+  /** The ECS PAUSE hook this rollout is stopped at (or was, last), and what became of it. */
+  pause?: RolloutPause;
   /** "Roll back <env>" of this attempt, once started. */
   rollback?: RollbackState;
   codeDeployApplication?: string;

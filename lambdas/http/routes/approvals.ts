@@ -92,7 +92,7 @@ async function authorise(c: Context, willVote: boolean): Promise<Authorised> {
 }
 
 /** CSRF defence in depth (the signed URL is the capability): a form post from this origin only. */
-function assertSameSiteFormPost(c: Context): void {
+export function assertSameSiteFormPost(c: Context): void {
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded' && type !== 'multipart/form-data') {
     throw new UnsupportedMediaTypeError(

@@ -1,3 +1,4 @@
+import { continueServiceDeployment, rearmPause } from './pause-hooks';
 import type { JsonStore } from '../../store';
 import type { EventSink } from '../eventbridge';
 import { type AwsServiceEmulator, requireString } from '../protocol';
@@ -83,6 +84,8 @@ export class EcsEmulator implements AwsServiceEmulator {
       ListServiceDeployments: (i: Record<string, unknown>) => listServiceDeployments(ctx, i),
       DescribeServiceDeployments: (i: Record<string, unknown>) => describeServiceDeployments(ctx, i),
       StopServiceDeployment: (i: Record<string, unknown>) => stopServiceDeployment(ctx, i),
+      ContinueServiceDeployment: (i: Record<string, unknown>) =>
+        continueServiceDeployment(ctx, i, scheduleStep),
     };
     store.data.serviceDeployments ??= {};
     // Rollouts that were in flight when the sandbox stopped carry on from where they were.
@@ -94,7 +97,8 @@ export class EcsEmulator implements AwsServiceEmulator {
       }
     }
     for (const sd of Object.values(store.data.serviceDeployments)) {
-      if (!FINAL.has(sd.status)) scheduleStep(ctx, sd, phaseMs);
+      // A deployment held at a PAUSE hook keeps waiting (until ContinueServiceDeployment or its deadline).
+      if (!FINAL.has(sd.status) && !rearmPause(ctx, sd, scheduleStep)) scheduleStep(ctx, sd, phaseMs);
     }
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { epochSeconds } from '../protocol';
 import type { EcsContext } from './context';
-import type { LifecycleStage, StoredServiceDeployment } from './service-deployment-model';
+import type { HookStage, StoredServiceDeployment } from './service-deployment-model';
 
 /**
  * THE place where a stage's lifecycle hooks run. The service-deployment engine (`service-deployments.ts`)
@@ -9,10 +9,8 @@ import type { LifecycleStage, StoredServiceDeployment } from './service-deployme
  * `continue` schedules the next step, `rollback` starts a rollback (cause LIFECYCLE_HOOK), `halted` does
  * nothing (the deployment was stopped or the emulator closed while a hook ran).
  *
- * To add a new kind of hook outcome (e.g. a hook that pauses the deployment until it is continued), give
- * {@link HookVerdict} a new variant here and handle it in the engine's `hooks` case; the invocation payload
- * and the record of each run (`sd.hookRuns`) stay here. An API call that resumes a held deployment belongs
- * in `service-deployments-api.ts` (routed in `emulator.ts`) and carries on with `scheduleStep`.
+ * PAUSE hooks are not run here: once the Lambda hooks of a stage succeeded, the engine hands the stage to
+ * `pause-hooks.ts`, which holds the deployment until ContinueServiceDeployment or the hook's timeout.
  *
  * AWS: "If your function doesn't return a valid hookStatus, or if it fails, Amazon ECS rolls back the
  * deployment"; IN_PROGRESS means "invoke again after callBackDelay seconds (default 30)" (developer guide,
@@ -29,7 +27,7 @@ export type HookVerdict =
   | { kind: 'rollback'; reason: string };
 
 /** The payload ECS sends a hook's Lambda function. */
-function hookPayload(sd: StoredServiceDeployment, stage: LifecycleStage, hookDetails: unknown) {
+function hookPayload(sd: StoredServiceDeployment, stage: HookStage, hookDetails: unknown) {
   return {
     executionDetails: {
       testTrafficWeights: { [sd.source.arn]: 100 - sd.testWeight, [sd.target.arn]: sd.testWeight },
@@ -54,16 +52,23 @@ function hookPayload(sd: StoredServiceDeployment, stage: LifecycleStage, hookDet
 export async function runStageHooks(
   ctx: EcsContext,
   sd: StoredServiceDeployment,
-  stage: LifecycleStage,
+  stage: HookStage,
 ): Promise<HookVerdict> {
-  for (const hook of sd.hooks.filter((h) => h.lifecycleStages.includes(stage))) {
+  // Lambda hooks here; a stage's PAUSE hooks wait afterwards (pause-hooks.ts). ECS: "You can configure both
+  // Lambda hooks and pause hooks at the same lifecycle stage. Both hooks must complete before the deployment
+  // proceeds to the next stage." (The order between them is not documented; the emulator runs Lambda hooks
+  // first, so a pause after test traffic comes after Shipgate's smoke check there.)
+  for (const hook of sd.hooks.filter(
+    (h) =>
+      h.lifecycleStages.includes(stage) && (h.targetType ?? 'AWS_LAMBDA') === 'AWS_LAMBDA' && h.hookTargetArn,
+  )) {
     for (let invocation = 1; ; invocation++) {
       const payload = hookPayload(sd, stage, hook.hookDetails);
       let status = 'NO_HOOK_STATUS';
       let delaySeconds = 30;
       try {
         if (!ctx.invokeHook) throw new Error('no Lambda runtime for lifecycle hooks');
-        const answer = (await ctx.invokeHook(hook.hookTargetArn, payload)) as {
+        const answer = (await ctx.invokeHook(hook.hookTargetArn!, payload)) as {
           hookStatus?: unknown;
           callBackDelay?: unknown;
         } | null;
@@ -73,7 +78,7 @@ export async function runStageHooks(
         status = `INVOCATION_FAILED (${(err as Error).message.slice(0, 200)})`;
       }
       if (sd.status !== 'IN_PROGRESS' || ctx.timers.closed) return { kind: 'halted' };
-      sd.hookRuns.push({ stage, hookTargetArn: hook.hookTargetArn, at: epochSeconds(), status });
+      sd.hookRuns.push({ stage, hookTargetArn: hook.hookTargetArn!, at: epochSeconds(), status });
       sd.updatedAt = epochSeconds();
       ctx.store.changed();
       if (status === 'SUCCEEDED') break;

@@ -1,4 +1,5 @@
 import { AwsServiceError } from '../protocol';
+import { validateLifecycleHooks, type HookStage } from './hook-validation';
 
 /**
  * The data model of ECS *service deployments* for the blue/green family (BLUE_GREEN, LINEAR, CANARY), as the
@@ -33,16 +34,7 @@ export const LIFECYCLE_STAGES = [
 /** One lifecycle stage. */
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
-/** Stages a lifecycle hook may name (DeploymentLifecycleHook.lifecycleStages). */
-export const HOOK_STAGES: readonly LifecycleStage[] = [
-  'RECONCILE_SERVICE',
-  'PRE_SCALE_UP',
-  'POST_SCALE_UP',
-  'TEST_TRAFFIC_SHIFT',
-  'POST_TEST_TRAFFIC_SHIFT',
-  'PRODUCTION_TRAFFIC_SHIFT',
-  'POST_PRODUCTION_TRAFFIC_SHIFT',
-];
+export { HOOK_STAGES, MAX_PAUSE_TIMEOUT_MINUTES, NO_PAUSE_STAGES, type HookStage } from './hook-validation';
 
 /** ServiceDeployment.status values. */
 export type ServiceDeploymentStatus =
@@ -78,10 +70,29 @@ export const TRAFFIC_SHIFTING_STRATEGIES = ['BLUE_GREEN', 'LINEAR', 'CANARY'] as
 
 /** A lifecycle hook as `deploymentConfiguration.lifecycleHooks[]` carries it. */
 export interface StoredHook {
-  hookTargetArn: string;
-  roleArn: string;
-  lifecycleStages: LifecycleStage[];
+  /** AWS_LAMBDA (the default) or PAUSE. */
+  targetType?: 'AWS_LAMBDA' | 'PAUSE';
+  /** Lambda hooks only ("not applicable for PAUSE hooks"). */
+  hookTargetArn?: string;
+  roleArn?: string;
+  lifecycleStages: HookStage[];
   hookDetails?: unknown;
+  /** Defaults: 1440 minutes, ROLLBACK. */
+  timeoutConfiguration?: { timeoutInMinutes?: number; action?: 'ROLLBACK' | 'CONTINUE' };
+}
+
+/** DeploymentLifecycleHookDetail of a PAUSE hook that ran (what DescribeServiceDeployments lists). */
+export interface StoredHookDetail {
+  hookId: string;
+  targetType: 'PAUSE';
+  /** AWAITING_ACTION, then SUCCEEDED (continued), FAILED (rolled back) or TIMED_OUT. */
+  status: 'AWAITING_ACTION' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  /** Epoch seconds (scaled: each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS). */
+  expiresAt: number;
+  timeoutAction: 'ROLLBACK' | 'CONTINUE';
+  stage: HookStage;
+  /** Index of the hook in `hooks`. */
+  hookIndex: number;
 }
 
 /** One step of the plan a service deployment walks through. */
@@ -91,7 +102,7 @@ export type DeploymentStep =
   | { stage: 'TEST_TRAFFIC_SHIFT'; kind: 'test-traffic'; percent: number }
   | { stage: 'PRODUCTION_TRAFFIC_SHIFT'; kind: 'production-traffic'; percent: number }
   | { stage: LifecycleStage; kind: 'wait'; minutes: number; what: string }
-  | { stage: LifecycleStage; kind: 'hooks' };
+  | { stage: HookStage; kind: 'hooks' };
 
 /** Who or what asked for a rollback. */
 export type RollbackCause = 'USER' | 'CIRCUIT_BREAKER' | 'LIFECYCLE_HOOK' | 'ALARM';
@@ -129,7 +140,9 @@ export interface StoredServiceDeployment {
   deploymentConfiguration: Record<string, unknown>;
   hooks: StoredHook[];
   /** Every hook invocation, oldest first (stage, target, what it answered). */
-  hookRuns: { stage: LifecycleStage; hookTargetArn: string; at: number; status: string }[];
+  hookRuns: { stage: HookStage; hookTargetArn: string; at: number; status: string }[];
+  /** PAUSE hooks that ran or wait (lifecycleHookDetails), oldest first. */
+  hookDetails?: StoredHookDetail[];
   plan: DeploymentStep[];
   /** Index of the next step of `plan`. */
   next: number;
@@ -176,28 +189,7 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
     }
     minutes(linear.stepBakeTimeInMinutes, 'linearConfiguration.stepBakeTimeInMinutes');
   }
-  const hooks = cfg.lifecycleHooks;
-  if (hooks !== undefined) {
-    if (!Array.isArray(hooks)) throw invalid('lifecycleHooks must be a list.');
-    for (const h of hooks as Record<string, unknown>[]) {
-      if (typeof h?.hookTargetArn !== 'string' || !h.hookTargetArn.startsWith('arn:')) {
-        throw invalid('lifecycleHooks[].hookTargetArn must be a Lambda function ARN.');
-      }
-      if (typeof h.roleArn !== 'string' || !h.roleArn.startsWith('arn:')) {
-        throw invalid(`lifecycleHooks[].roleArn is required for hook ${h.hookTargetArn}.`);
-      }
-      const stages = h.lifecycleStages;
-      if (
-        !Array.isArray(stages) ||
-        stages.length === 0 ||
-        stages.some((s) => !HOOK_STAGES.includes(s as LifecycleStage))
-      ) {
-        throw invalid(
-          `lifecycleHooks[].lifecycleStages of ${h.hookTargetArn} must name at least one of ${HOOK_STAGES.join(', ')}.`,
-        );
-      }
-    }
-  }
+  validateLifecycleHooks(cfg.lifecycleHooks);
 }
 
 /**
@@ -207,7 +199,7 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
  * `stepBakeTimeInMinutes` after each step. Every strategy then bakes `bakeTimeInMinutes`.
  */
 export function planDeployment(strategy: string, cfg: Record<string, unknown>): DeploymentStep[] {
-  const hooks = (stage: LifecycleStage): DeploymentStep => ({ stage, kind: 'hooks' });
+  const hooks = (stage: HookStage): DeploymentStep => ({ stage, kind: 'hooks' });
   const steps: DeploymentStep[] = [
     { stage: 'PRE_SCALE_UP', kind: 'enter' },
     hooks('PRE_SCALE_UP'),
@@ -219,15 +211,15 @@ export function planDeployment(strategy: string, cfg: Record<string, unknown>): 
     { stage: 'POST_TEST_TRAFFIC_SHIFT', kind: 'enter' },
     hooks('POST_TEST_TRAFFIC_SHIFT'),
   ];
-  const shift = (percent: number): DeploymentStep => ({
-    stage: 'PRODUCTION_TRAFFIC_SHIFT',
-    kind: 'production-traffic',
-    percent,
-  });
+  // PRE_PRODUCTION_TRAFFIC_SHIFT hooks run before every production traffic step.
+  const shift = (percent: number): DeploymentStep[] => [
+    { stage: 'PRE_PRODUCTION_TRAFFIC_SHIFT', kind: 'hooks' },
+    { stage: 'PRODUCTION_TRAFFIC_SHIFT', kind: 'production-traffic', percent },
+  ];
   if (strategy === 'CANARY') {
     const canary = (cfg.canaryConfiguration ?? {}) as Record<string, unknown>;
     const percent = num(canary.canaryPercent, 5);
-    steps.push(shift(percent), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+    steps.push(...shift(percent), hooks('PRODUCTION_TRAFFIC_SHIFT'));
     steps.push({
       stage: 'PRODUCTION_TRAFFIC_SHIFT',
       kind: 'wait',
@@ -239,11 +231,11 @@ export function planDeployment(strategy: string, cfg: Record<string, unknown>): 
     const step = num(linear.stepPercent, 10);
     const wait = num(linear.stepBakeTimeInMinutes, 6);
     for (let p = step; p < 100 - 1e-9; p = Math.round((p + step) * 10) / 10) {
-      steps.push(shift(p), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+      steps.push(...shift(p), hooks('PRODUCTION_TRAFFIC_SHIFT'));
       steps.push({ stage: 'PRODUCTION_TRAFFIC_SHIFT', kind: 'wait', minutes: wait, what: `step at ${p} %` });
     }
   }
-  steps.push(shift(100), hooks('PRODUCTION_TRAFFIC_SHIFT'));
+  steps.push(...shift(100), hooks('PRODUCTION_TRAFFIC_SHIFT'));
   steps.push(
     { stage: 'POST_PRODUCTION_TRAFFIC_SHIFT', kind: 'enter' },
     hooks('POST_PRODUCTION_TRAFFIC_SHIFT'),
@@ -304,6 +296,17 @@ export function serviceDeploymentJson(d: StoredServiceDeployment) {
       requestedProductionTrafficWeight: d.productionWeight,
     },
     lifecycleStage: d.lifecycleStage,
+    ...(d.hookDetails?.length
+      ? {
+          lifecycleHookDetails: d.hookDetails.map((h) => ({
+            hookId: h.hookId,
+            targetType: h.targetType,
+            status: h.status,
+            expiresAt: h.expiresAt,
+            timeoutAction: h.timeoutAction,
+          })),
+        }
+      : {}),
     deploymentConfiguration: d.deploymentConfiguration,
     deploymentCircuitBreaker: {
       status: breaker.enable ? (d.failedTasks > 0 ? 'TRIGGERED' : 'MONITORING') : 'DISABLED',

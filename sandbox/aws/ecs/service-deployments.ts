@@ -2,6 +2,7 @@ import { epochSeconds, randomHex } from '../protocol';
 import type { EcsContext } from './context';
 import { addEvent, emit } from './events';
 import { runStageHooks } from './lifecycle-hooks';
+import { pauseAt } from './pause-hooks';
 import {
   arnPrefix,
   deploymentIn,
@@ -179,7 +180,9 @@ async function tick(ctx: EcsContext, arn: string): Promise<void> {
       return scheduleStep(ctx, sd, step.minutes * ctx.phaseMs);
     case 'hooks': {
       const verdict = await runStageHooks(ctx, sd, step.stage);
-      if (verdict.kind === 'continue') scheduleStep(ctx, sd, 1);
+      // Lambda hooks passed: a PAUSE hook of the stage holds the deployment (pause-hooks.ts resumes it).
+      if (verdict.kind === 'continue' && !pauseAt(ctx, sd, s, step.stage, scheduleStep))
+        scheduleStep(ctx, sd, 1);
       else if (verdict.kind === 'rollback') {
         beginRollback(ctx, sd, s, 'LIFECYCLE_HOOK', verdict.reason);
         scheduleStep(ctx, sd, ctx.phaseMs);

@@ -12,13 +12,20 @@ const ROOT = resolve(__dirname, '..', '..', '..');
  * would park production releases until Monday), with a quick Verify, and api-gateway deploying to staging
  * with CodeDeploy blue/green.
  */
-export function writeTestConfig(dir: string): string {
+export function writeTestConfig(dir: string, options: { keepPauses?: boolean } = {}): string {
   const config = parse(readFileSync(join(ROOT, 'shipgate.config.yaml'), 'utf8')) as {
     environments: { freezes?: unknown }[];
-    services: Record<string, { environments?: Record<string, unknown> }>;
+    services: Record<string, { environments?: Record<string, Record<string, unknown>> }>;
     verify?: unknown;
   };
   for (const env of config.environments) delete env.freezes;
+  // The example pauses billing-app's production canary for people to decide; only the pause test keeps it
+  // (test/integ/sandbox/pause-flow.test.ts), the other flows run the canary straight through.
+  if (!options.keepPauses) {
+    for (const svc of Object.values(config.services)) {
+      for (const o of Object.values(svc.environments ?? {})) delete o.pauses;
+    }
+  }
   // One CodeDeploy blue/green service, so the CodeDeploy path runs end to end too.
   config.services['api-gateway'].environments = { staging: { strategy: 'CODEDEPLOY' } };
   config.verify = { attempts: 2, interval: '1s', requestTimeout: '2s' };

@@ -37,7 +37,7 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    expect(Object.keys(bundles)).toHaveLength(17);
+    expect(Object.keys(bundles)).toHaveLength(18);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };
@@ -97,9 +97,11 @@ describe('Lambda bundles', () => {
       ].sort();
     };
     // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools);
-    // POST /api/rollbacks starts the manual-rollback function (Lambda), never ECS itself.
+    // POST /api/rollbacks starts the manual-rollback function (Lambda); a pause decision calls ECS's
+    // ContinueServiceDeployment (and DescribeServiceDeployments to check the hook still waits).
     expect(clients('http')).toEqual([
       'client-dynamodb',
+      'client-ecs',
       'client-lambda',
       'client-secrets-manager',
       'client-sfn',

@@ -36,6 +36,8 @@ const ACTIONS: Record<string, string> = {
   ListServiceDeployments: 'ecs:ListServiceDeployments',
   DescribeServiceDeployments: 'ecs:DescribeServiceDeployments',
   StopServiceDeployment: 'ecs:StopServiceDeployment',
+  ContinueServiceDeployment: 'ecs:ContinueServiceDeployment',
+  DescribeAlarms: 'cloudwatch:DescribeAlarms',
   CreateDeployment: 'codedeploy:CreateDeployment',
   GetDeployment: 'codedeploy:GetDeployment',
   StopDeployment: 'codedeploy:StopDeployment',

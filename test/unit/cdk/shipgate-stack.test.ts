@@ -7,7 +7,13 @@ import { ShipgateStack } from '../../../lib/shipgate-stack';
 import { STEPS, STEP_NAMES } from '../../../lib/workflow/steps';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+type Statement = {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+  Condition?: unknown;
+};
 
 // GIVEN the example config, WHEN the stack is synthesized (placeholder code: no bundling in this suite)
 const config = loadConfig('shipgate.config.yaml');
@@ -107,8 +113,32 @@ describe('ShipgateStack', () => {
     // Blue/green family: StopServiceDeployment on service deployments only.
     const stop = rollout.find((s) => actions(s).includes('ecs:StopServiceDeployment'))!;
     expect(JSON.stringify(stop.Resource)).toContain(':service-deployment/*');
-    // The HTTP Lambda and the non-rollout steps cannot touch ECS at all.
-    for (const fn of [stack.httpFunction, stack.stepFunctions.scan, stack.stepFunctions['record-release']]) {
+    // The HTTP Lambda decides pauses: ContinueServiceDeployment (and the DescribeServiceDeployments that
+    // checks the hook still waits) on the service deployments of the services that pause, and nothing else.
+    const http = statementsOf(stack.httpFunction).filter((st) =>
+      actions(st).some((a) => a.startsWith('ecs:') || a === 'iam:PassRole'),
+    );
+    expect(http).toHaveLength(1);
+    expect(actions(http[0]).sort()).toEqual([
+      'ecs:ContinueServiceDeployment',
+      'ecs:DescribeServiceDeployments',
+    ]);
+    expect(http[0].Sid).toBe('DecidePauses');
+    const pauseResources = [http[0].Resource].flat().map((r) => JSON.stringify(r));
+    // The example config pauses billing-app (production CANARY) only.
+    expect(pauseResources).toHaveLength(1);
+    expect(pauseResources[0]).toContain(':service-deployment/*/billing-app/*');
+    expect(pauseResources.join()).not.toMatch(/inventory-app|api-gateway|:service\/|"\*"/);
+    // No other function may continue service deployments.
+    for (const fn of [
+      stack.stepFunctions['start-rollout'],
+      stack.stepFunctions['request-pause'],
+      stack.stepFunctions['rollout-events'],
+    ]) {
+      expect(statementsOf(fn).flatMap(actions)).not.toContain('ecs:ContinueServiceDeployment');
+    }
+    // The non-rollout steps cannot touch ECS at all.
+    for (const fn of [stack.stepFunctions.scan, stack.stepFunctions['record-release']]) {
       expect(
         statementsOf(fn)
           .flatMap(actions)
@@ -164,19 +194,33 @@ describe('ShipgateStack', () => {
     };
     expect(readers('webhookToken')).toEqual(['HttpFunction']);
     expect(readers('webhookSigningKey')).toEqual(['HttpFunction']);
-    expect(readers('slackSigningSecret').sort()).toEqual(['HttpFunction', 'RequestApprovalFunction']);
-    expect(readers('linkSigningKey').sort()).toEqual(['HttpFunction', 'RequestApprovalFunction']);
+    expect(readers('slackSigningSecret').sort()).toEqual([
+      'HttpFunction',
+      'RequestApprovalFunction',
+      'RequestPauseFunction',
+    ]);
+    expect(readers('linkSigningKey').sort()).toEqual([
+      'HttpFunction',
+      'RequestApprovalFunction',
+      'RequestPauseFunction',
+    ]);
     expect(readers('chatWebhookUrl')).toEqual(
       expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
     );
-    // GitLab feedback (commit statuses, deployments) is sent by these steps only; the webhook never calls GitLab.
+    // GitLab feedback (commit statuses, deployments) is sent by these steps only (the webhook never calls
+    // GitLab); the HTTP function and the rollout waiters report pauses (decided, timed out) on the commit status.
     // Record release reads the commits new to each environment for the ledger (compare API).
     expect(readers('gitlabToken').sort()).toEqual([
+      'AwaitRolloutFunction',
       'CheckFreezeFunction',
+      'CheckRolloutFunction',
+      'HttpFunction',
       'ManualRollbackFunction',
       'RecordReleaseFunction',
       'ReportFailureFunction',
       'RequestApprovalFunction',
+      'RequestPauseFunction',
+      'RolloutEventsFunction',
       'ScanFunction',
       'StartRolloutFunction',
       'VerifyFunction',
@@ -238,6 +282,9 @@ describe('ShipgateStack', () => {
         'GET /approvals/{proxy+}',
         'HEAD /approvals/{proxy+}',
         'POST /approvals/{proxy+}',
+        'GET /pauses/{proxy+}',
+        'HEAD /pauses/{proxy+}',
+        'POST /pauses/{proxy+}',
         'POST /slack/interactions',
         'GET /api/releases',
         'GET /api/releases/{id}',

@@ -1,4 +1,4 @@
-import { loadConfig, parseConfig } from '../../../lambdas/shared/config';
+import { loadConfig, longestPauseAllowance, parseConfig } from '../../../lambdas/shared/config';
 import { lockRetryAttempts, lockRetryPauseSeconds } from '../../../lib/workflow/release-definition';
 import { renderLocalDefinition, localFunctionArn, type AslDefinition } from '../../../lib/workflow/render';
 import { STEPS } from '../../../lib/workflow/steps';
@@ -173,8 +173,8 @@ describe('release state machine definition (example config)', () => {
       // Only starting waits for a lock; re-awaiting an own rollout never meets one.
       expect(JSON.stringify(states[`Await rollout ${env}`].Retry ?? [])).not.toContain('RolloutLocked');
     }
-    // The nominal pauses cover the longest a settling rollout holds a lock, and not much more.
-    const held = config.rollout.timeout + config.rollout.eventGrace;
+    // The nominal pauses cover the longest a settling rollout holds a lock (its pauses included), and not much more.
+    const held = config.rollout.timeout + config.rollout.eventGrace + longestPauseAllowance(config);
     expect(maxWaitSeconds).toBeGreaterThanOrEqual(held);
     expect(maxWaitSeconds).toBeLessThan(held + 300);
   });

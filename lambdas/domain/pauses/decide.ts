@@ -1,0 +1,284 @@
+import { ContinueServiceDeploymentCommand } from '@aws-sdk/client-ecs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { logger } from '../../shared/logger';
+import {
+  AlreadyVotedError,
+  ApprovalClosedError,
+  ApprovalNotFoundError,
+  NotAnApproverError,
+  SelfApprovalError,
+} from '../approvals/errors';
+import { noLongerWaiting } from '../approvals/liveness';
+import { isSelfApproval } from '../approvals/vote';
+import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
+import { getRecord } from '../rollout/records';
+import { describeServiceDeployment } from '../rollout/service-deployments';
+import { endPause } from './close';
+import type { PauseDeps } from './deps';
+import { pauseOutcomeSentence, stageWords } from './messages';
+import { notifyPauseOutcome, recordPauseProgress } from './notify';
+import { closePauseRecord, pauseKey, putPauseVote, readPauseRecord, toPauseView } from './store';
+import type { PauseDecidedOutput, PauseDecision, PauseRecord, PauseView } from './types';
+import type { ApproverSnapshot } from '../approvals/types';
+
+/**
+ * Deciding a pause, from the confirm page or a Slack button. The rules are the release approvals' (one vote
+ * per approver, the quorum of distinct "continue" votes, no continuing one's own release unless allowed, a
+ * reason kept), enforced by conditional writes. The vote that decides closes the pause (OPEN → CONTINUED /
+ * ROLLED_BACK, once), calls ContinueServiceDeployment for that hook, then resumes the waiting task with the
+ * decision. A pause ECS no longer waits at (passed, timed out, superseded by a later stage or release) is
+ * refused with 409 and the reason, and nothing changes in ECS.
+ */
+
+/** A decision as the edges hand it over. */
+export interface PauseVoteInput {
+  pauseId: string;
+  approver: string;
+  decision: PauseDecision;
+  reason?: string;
+  via: 'link' | 'slack';
+  identity: string;
+}
+
+/** What a decision did. */
+export interface PauseVoteResult {
+  pause: PauseView;
+  decided: boolean;
+  /** "continue" votes still needed. */
+  remaining: number;
+}
+
+/** Longest reason kept. */
+export const MAX_PAUSE_REASON = 1000;
+
+/** The pause for display. @throws ApprovalNotFoundError (404) */
+export async function getPauseView(deps: PauseDeps, id: string): Promise<PauseView> {
+  const record = await readPauseRecord(deps, id);
+  if (!record) {
+    throw new ApprovalNotFoundError(
+      `No pause "${id}" exists; the link may belong to another Shipgate installation.`,
+    );
+  }
+  return toPauseView(record);
+}
+
+/** The approver of the pause's policy with this key. @throws NotAnApproverError (403) */
+export function pauseApprover(view: PauseView, key: string): ApproverSnapshot {
+  const a = view.policy.approvers.find((x) => x.key === key);
+  if (!a) {
+    throw new NotAnApproverError(
+      `"${key}" may not decide pause ${view.id} (${view.service} in ${view.environment}); its approvers are ${view.policy.approvers
+        .map((x) => x.key)
+        .join(', ')}.`,
+    );
+  }
+  return a;
+}
+
+/** Whether the approver triggered the release. */
+export function isOwnRelease(view: PauseView, approver: ApproverSnapshot): boolean {
+  return isSelfApproval({ subject: { triggeredBy: view.release.triggeredBy } } as never, approver);
+}
+
+/** Why a closed pause takes no decision (409). */
+export function pauseClosedError(view: PauseView): ApprovalClosedError {
+  return new ApprovalClosedError(
+    `Pause ${view.id} (${view.service} in ${view.environment}, ${stageWords(view.stage)}) no longer takes decisions: ${pauseOutcomeSentence(view)}. Nothing was changed.`,
+  );
+}
+
+/**
+ * Whether ECS still waits at this pause: the execution runs, the service deployment is IN_PROGRESS and the
+ * hook AWAITING_ACTION. Otherwise closes the pause with the truth and returns it closed.
+ */
+async function stillWaiting(deps: PauseDeps, record: PauseRecord): Promise<PauseView | undefined> {
+  const ended = await noLongerWaiting(deps, {
+    executionArn: record.executionArn,
+    environment: record.environment,
+    id: record.id,
+  });
+  if (ended)
+    return (
+      (await endPause(deps, record.id, {
+        status: 'ENDED',
+        reason: ended.replace('for approval', 'at this pause'),
+      })) ?? (await getPauseView(deps, record.id))
+    );
+  const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
+  const hook = sd.lifecycleHookDetails?.find((h) => h.hookId === record.hookId);
+  if (sd.status === 'IN_PROGRESS' && hook?.status === 'AWAITING_ACTION') return undefined;
+  const timedOut = hook?.status === 'TIMED_OUT';
+  const reason = timedOut
+    ? `Nobody decided before ${new Date(record.expiresAt * 1000).toISOString()}: ECS took the timeout action ${hook?.timeoutAction ?? record.policy.onTimeout}`
+    : `ECS no longer waits at this pause (hook ${hook?.status ?? 'no longer listed'}, service deployment ${sd.status ?? 'unknown'} at ${sd.lifecycleStage ?? 'an unknown stage'})`;
+  return (
+    (await endPause(deps, record.id, { status: timedOut ? 'TIMED_OUT' : 'PASSED', reason })) ??
+    (await getPauseView(deps, record.id))
+  );
+}
+
+/**
+ * Records a decision. "rollback" decides at once; "continue" decides once the quorum is reached. Deciding
+ * calls ContinueServiceDeployment (CONTINUE / ROLLBACK) for the pause's hook and resumes the waiting task.
+ * @throws NotAnApproverError / SelfApprovalError (403), AlreadyVotedError / ApprovalClosedError (409),
+ *   ApprovalNotFoundError (404).
+ */
+export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promise<PauseVoteResult> {
+  const record = await readPauseRecord(deps, input.pauseId);
+  if (!record) await getPauseView(deps, input.pauseId);
+  const view = toPauseView(record!);
+  const approver = pauseApprover(view, input.approver);
+  if (input.decision === 'continue' && !view.policy.allowSelfApproval && isOwnRelease(view, approver)) {
+    throw new SelfApprovalError(
+      `${approver.name} triggered this release and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back).`,
+    );
+  }
+  if (view.status !== 'OPEN') throw pauseClosedError(view);
+  const previous = view.votes[input.approver];
+  if (previous) {
+    throw new AlreadyVotedError(
+      `${approver.name} already decided "${previous.decision}" on pause ${view.id} at ${previous.at}; each approver decides once.`,
+    );
+  }
+  const gone = await stillWaiting(deps, record!);
+  if (gone) throw pauseClosedError(gone);
+
+  const reason = input.reason?.trim().slice(0, MAX_PAUSE_REASON) || undefined;
+  const at = deps.now().toISOString();
+  const updated = await putPauseVote(deps, view.id, input.approver, {
+    decision: input.decision,
+    at,
+    via: input.via,
+    identity: input.identity,
+    ...(reason ? { reason } : {}),
+  });
+  if (!updated) {
+    const latest = toPauseView((await readPauseRecord(deps, view.id)) ?? record!);
+    if (latest.status !== 'OPEN') throw pauseClosedError(latest);
+    throw new AlreadyVotedError(
+      `${approver.name} already decided on pause ${view.id}; each approver decides once.`,
+    );
+  }
+  logger.info(`Pause decision recorded on ${view.id}`, {
+    pauseId: view.id,
+    approver: input.approver,
+    decision: input.decision,
+    via: input.via,
+  });
+
+  const continuers = Object.entries(updated.votes)
+    .filter(([, v]) => v.decision === 'continue')
+    .sort(([, a], [, b]) => a.at.localeCompare(b.at))
+    .map(([k]) => k);
+  if (input.decision === 'continue' && continuers.length < updated.policy.quorum) {
+    const open = toPauseView(updated);
+    await recordPauseProgress(deps, open);
+    return { pause: open, decided: false, remaining: updated.policy.quorum - continuers.length };
+  }
+  const closed = await closePauseRecord(deps, view.id, {
+    status: input.decision === 'rollback' ? 'ROLLED_BACK' : 'CONTINUED',
+    at,
+    by: input.decision === 'rollback' ? [input.approver] : continuers,
+    ...(input.decision === 'rollback' && reason ? { reason } : {}),
+  });
+  if (!closed) {
+    // Someone else decided between our vote and now.
+    const latest = toPauseView((await readPauseRecord(deps, view.id)) ?? updated);
+    return { pause: latest, decided: false, remaining: 0 };
+  }
+  return { pause: await tellEcs(deps, closed, reason), decided: true, remaining: 0 };
+}
+
+/** ContinueServiceDeployment for a just-closed pause, then the waiting task, chat and the release record. */
+async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | undefined): Promise<PauseView> {
+  const view = toPauseView(closed);
+  const outcome = closed.outcome!;
+  const action = outcome.status === 'ROLLED_BACK' ? 'ROLLBACK' : 'CONTINUE';
+  const names = outcome.by.map((k) => view.policy.approvers.find((a) => a.key === k)?.name ?? k);
+  const rollout = await getRecord(closed.clusterName, closed.serviceName, deps);
+  if (rollout) {
+    await recordPauseDecision(
+      rollout,
+      closed.hookId,
+      { action, by: names, ...(reason ? { reason } : {}), at: outcome.at },
+      deps,
+    );
+  }
+  try {
+    await deps.ecs.send(
+      new ContinueServiceDeploymentCommand({
+        serviceDeploymentArn: closed.serviceDeploymentArn,
+        hookId: closed.hookId,
+        action,
+      }),
+    );
+  } catch (err) {
+    // ECS refused (the hook passed or timed out in between): nothing changed there; say so and undo ours.
+    const name = (err as Error)?.name ?? 'Error';
+    logger.warn(`ECS refused ContinueServiceDeployment for pause ${view.id}`, {
+      pauseId: view.id,
+      error: name,
+    });
+    if (rollout) await forgetDecision(deps, rollout, closed.hookId);
+    const revised = await revisePause(deps, view.id, {
+      status: 'PASSED',
+      at: deps.now().toISOString(),
+      by: [],
+      reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
+    });
+    await notifyPauseOutcome(deps, revised);
+    await recordPauseProgress(deps, revised);
+    throw pauseClosedError(revised);
+  }
+  logger.info(`ContinueServiceDeployment ${action} for pause ${view.id}`, { pauseId: view.id, action });
+  const output: PauseDecidedOutput = {
+    status: 'DECIDED',
+    pauseId: view.id,
+    stage: view.stage,
+    decision: action === 'ROLLBACK' ? 'rollback' : 'continue',
+    by: outcome.by,
+    ...(reason && action === 'ROLLBACK' ? { reason } : {}),
+    at: outcome.at,
+  };
+  const token = rollout ? await takePauseWaiter(rollout, closed.hookId, deps) : undefined;
+  if (token) await resumeWith(token, output, deps);
+  await notifyPauseOutcome(deps, view);
+  await recordPauseProgress(deps, view);
+  return view;
+}
+
+async function forgetDecision(
+  deps: PauseDeps,
+  rollout: { pk: string; sk: string; attempt: string },
+  hookId: string,
+) {
+  await deps.ddb
+    .send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: rollout.pk, sk: rollout.sk },
+        UpdateExpression: 'REMOVE pause.decision',
+        ConditionExpression: 'attempt = :a AND pause.hookId = :h',
+        ExpressionAttributeValues: { ':a': rollout.attempt, ':h': hookId },
+      }),
+    )
+    .catch(() => undefined);
+}
+
+async function revisePause(
+  deps: PauseDeps,
+  id: string,
+  outcome: NonNullable<PauseRecord['outcome']>,
+): Promise<PauseView> {
+  const out = await deps.ddb.send(
+    new UpdateCommand({
+      TableName: deps.table,
+      Key: pauseKey(id),
+      UpdateExpression: 'SET #s = :s, outcome = :o',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': outcome.status, ':o': outcome },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return toPauseView(out.Attributes as PauseRecord);
+}

@@ -1,0 +1,80 @@
+import { escapeHtml, layout, link } from '../approvals/page';
+import type { ApproverSnapshot } from '../approvals/types';
+import { asSentence } from '../chat/format';
+import { pauseHeadline, pauseOutcomeSentence, stageWords } from './messages';
+import type { PauseView } from './types';
+
+/**
+ * A pause's confirm page: plain HTML without JavaScript, the same headers and escaping as the approval page.
+ * GET shows the facts and the form; only the form's POST decides. Submit buttons `name="decision"` valued
+ * `continue` and `rollback`, and an optional `reason`.
+ */
+
+/** Options of the pause page. */
+export interface PausePageOptions {
+  approver: ApproverSnapshot;
+  notice?: { kind: 'ok' | 'warn' | 'bad'; text: string };
+  /** This approver may not continue (self-approval not allowed); rolling back stays possible. */
+  continueBlocked: boolean;
+  nowSeconds: number;
+  /** Why the rollout no longer waits here, when it does not (the page then shows no form). */
+  noLongerWaiting?: string;
+}
+
+const nameOf = (view: PauseView, key: string) =>
+  view.policy.approvers.find((a) => a.key === key)?.name ?? key;
+
+/** The page for one approver. */
+export function renderPausePage(view: PauseView, options: PausePageOptions): string {
+  const f = view.facts;
+  const deadline = new Date(view.expiresAt * 1000).toISOString();
+  const votes = Object.entries(view.votes);
+  const votesHtml = votes.length
+    ? `<ul>${votes
+        .map(
+          ([k, v]) =>
+            `<li>${escapeHtml(nameOf(view, k))}: ${v.decision === 'continue' ? 'continue' : 'roll back'} at ${escapeHtml(v.at)}${v.reason ? ` — “${escapeHtml(v.reason)}”` : ''}</li>`,
+        )
+        .join('')}</ul>`
+    : '<p>No decisions yet.</p>';
+  const mine = view.votes[options.approver.key];
+  let action: string;
+  if (view.status === 'OPEN' && options.noLongerWaiting) {
+    action = `<p class="status bad">${escapeHtml(options.noLongerWaiting)}</p>`;
+  } else if (view.status !== 'OPEN') {
+    action = `<p class="status ${view.status === 'CONTINUED' ? 'ok' : 'bad'}">${escapeHtml(asSentence(pauseOutcomeSentence(view)))} This pause takes no more decisions.</p>`;
+  } else if (options.nowSeconds >= view.expiresAt) {
+    action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed: ECS takes its timeout action ${escapeHtml(view.policy.onTimeout)}.</p>`;
+  } else if (mine) {
+    action = `<p class="status">You already decided: ${mine.decision === 'continue' ? 'continue' : 'roll back'} at ${escapeHtml(mine.at)}.</p>`;
+  } else {
+    action = `<form method="post">
+<p><label for="reason">Reason (optional; for a roll back it is the release's failure reason)</label><br>
+<textarea id="reason" name="reason" maxlength="1000"></textarea></p>
+${
+  options.continueBlocked
+    ? '<p class="status warn">You triggered this release and the pause policy does not allow continuing your own release. You can still roll it back.</p>'
+    : '<button type="submit" name="decision" value="continue">Continue</button>'
+}<button type="submit" name="decision" value="rollback">Roll back</button>
+</form>`;
+  }
+  const body = `<h1>${escapeHtml(pauseHeadline(view))}</h1>
+${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(options.notice.text)}</p>` : ''}
+<p>Deciding as <strong>${escapeHtml(options.approver.name)}</strong>.</p>
+<dl>
+<dt>Release</dt><dd>${escapeHtml(view.release.projectPath)} <code>${escapeHtml(view.release.commitSha.slice(0, 8))}</code> ${escapeHtml(view.release.commitTitle)}</dd>
+<dt>Service</dt><dd>${escapeHtml(view.service)} <code>${escapeHtml(view.digest)}</code> in ${escapeHtml(view.environment)}</dd>
+<dt>Paused</dt><dd>${escapeHtml(stageWords(view.stage))}</dd>
+<dt>Step</dt><dd>${escapeHtml(f.step)}</dd>
+<dt>Traffic</dt><dd>test ${escapeHtml(String(f.weights.test ?? 0))} %, production ${escapeHtml(String(f.weights.production ?? 0))} % on the new revision</dd>
+<dt>Smoke checks</dt><dd><ul>${f.smoke.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></dd>
+<dt>Alarms</dt><dd>${f.alarms.length ? `<ul>${f.alarms.map((a) => `<li>${escapeHtml(a.name)}: ${escapeHtml(a.state)}</li>`).join('')}</ul>` : 'none'}${f.alarmNote ? ` <small>(${escapeHtml(f.alarmNote)})</small>` : ''}</dd>
+<dt>Needs</dt><dd>${view.policy.quorum} “continue” of ${escapeHtml(view.policy.approvers.map((a) => a.name).join(', '))}; one “roll back” decides. Until ${escapeHtml(deadline)}, then ECS takes the timeout action ${escapeHtml(view.policy.onTimeout)}.</dd>
+<dt>Links</dt><dd>${link(view.executionUrl, 'Execution')}</dd>
+</dl>
+<h2>Decisions</h2>
+${votesHtml}
+${action}
+<p><small>Pause ${escapeHtml(view.id)}</small></p>`;
+  return layout(`Pause ${view.service} → ${view.environment}`, body);
+}

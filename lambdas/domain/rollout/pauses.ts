@@ -1,0 +1,203 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/client-ecs';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { logger } from '../../shared/logger';
+import type { RolloutDeps } from './deps';
+import { isConditionFailure } from './lock';
+import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
+
+/**
+ * The rollout side of ECS PAUSE hooks. ECS pauses a service deployment at a stage with a PAUSE hook and
+ * "emits an EventBridge event with the detail-type ECS Hook State Change and the event name
+ * HOOK_AWAITING_ACTION"; the hook's id is read with DescribeServiceDeployments (`lifecycleHookDetails`,
+ * developer guide "Pause hooks for Amazon ECS service deployments"). The rollout record notes the pause once
+ * and hands the waiting task `{ status: 'PAUSED', … }`, which takes the workflow to "Paused in <env>: wait for
+ * decision". Only `resources` of that event are read: we found no documented example of its `detail`, so
+ * Shipgate asks DescribeServiceDeployments for the truth instead of trusting fields we cannot cite.
+ */
+
+const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** The PAUSE hook a service deployment waits at (status AWAITING_ACTION), if any. */
+export function awaitingPause(sd: ServiceDeployment): DeploymentLifecycleHookDetail | undefined {
+  if (sd.status !== 'IN_PROGRESS') return undefined;
+  return sd.lifecycleHookDetails?.find(
+    (h) => h.targetType === 'PAUSE' && h.status === 'AWAITING_ACTION' && h.hookId,
+  );
+}
+
+/** The task output telling the workflow the rollout is paused. */
+export function pausedOutput(record: RolloutRecord, pause: RolloutPause): RolloutPausedOutput {
+  return {
+    status: 'PAUSED',
+    service: record.service,
+    environment: record.environment,
+    hookId: pause.hookId,
+    stage: pause.stage,
+    ...(pause.expiresAt ? { expiresAt: pause.expiresAt } : {}),
+  };
+}
+
+/** Whether `hook` is news for the record (not the pause it already handed to the workflow). */
+export function isNewPause(record: RolloutRecord, hookId: string): boolean {
+  return record.pause?.hookId !== hookId;
+}
+
+/**
+ * Notes a new pause on the record and takes the waiting token (exactly once per hook: the conditional write
+ * names the hook). Returns the record as it was (its token is the task to resume), or `undefined` when the
+ * pause was already noted or the attempt ended.
+ */
+export async function notePause(
+  record: RolloutRecord,
+  pause: RolloutPause,
+  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+): Promise<RolloutRecord | undefined> {
+  try {
+    const out = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET pause = :p REMOVE taskToken',
+        ConditionExpression:
+          'attempt = :a AND #status = :inProgress AND (attribute_not_exists(pause) OR pause.hookId <> :h)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':p': pause,
+          ':a': record.attempt,
+          ':inProgress': 'IN_PROGRESS',
+          ':h': pause.hookId,
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes as RolloutRecord;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The pause a hook detail describes, seen now at `stage`. */
+export function pauseFromHook(hook: DeploymentLifecycleHookDetail, stage: string, now: Date): RolloutPause {
+  return {
+    hookId: hook.hookId!,
+    stage,
+    ...(hook.expiresAt ? { expiresAt: new Date(hook.expiresAt).toISOString() } : {}),
+    ...(hook.timeoutAction ? { timeoutAction: hook.timeoutAction } : {}),
+    seenAt: now.toISOString(),
+  };
+}
+
+/** Resumes a task with `output`; a task that already ended is not an error. @returns whether it took it. */
+export async function resumeWith(
+  taskToken: string,
+  output: unknown,
+  deps: Pick<RolloutDeps, 'sfn'>,
+): Promise<boolean> {
+  try {
+    await deps.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    return true;
+  } catch (err) {
+    if (GONE.has((err as Error).name)) {
+      logger.info('waiting task already gone; the pause stays on the rollout record', {
+        error: (err as Error).name,
+      });
+      return false;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Registers the "Paused in <env>" task as the rollout's waiter for hook `hookId` and links the pause item.
+ * False when the record moved on (settled, or stopped at another hook).
+ */
+export async function registerPauseWaiter(
+  record: RolloutRecord,
+  hookId: string,
+  pauseId: string,
+  taskToken: string,
+  executionArn: string,
+  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET taskToken = :t, executionArn = :e, pause.pauseId = :p',
+        ConditionExpression: 'attempt = :a AND #status = :inProgress AND pause.hookId = :h',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':t': taskToken,
+          ':e': executionArn,
+          ':p': pauseId,
+          ':a': record.attempt,
+          ':inProgress': 'IN_PROGRESS',
+          ':h': hookId,
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Records people's decision on the record's pause, before ContinueServiceDeployment is called, so the
+ * outcome ECS reports next (a rollback) is told as theirs. False when the record is at another hook.
+ */
+export async function recordPauseDecision(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  hookId: string,
+  decision: NonNullable<RolloutPause['decision']>,
+  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'SET pause.decision = :d',
+        ConditionExpression: 'attempt = :a AND pause.hookId = :h',
+        ExpressionAttributeValues: { ':d': decision, ':a': record.attempt, ':h': hookId },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Takes the waiting task's token if the rollout still waits at hook `hookId` (so a decision resumes the
+ * task exactly once, and never a waiter of a later step). Returns the token, or `undefined`.
+ */
+export async function takePauseWaiter(
+  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
+  hookId: string,
+  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+): Promise<string | undefined> {
+  try {
+    const out = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: { pk: record.pk, sk: record.sk },
+        UpdateExpression: 'REMOVE taskToken',
+        ConditionExpression:
+          'attempt = :a AND #status = :inProgress AND pause.hookId = :h AND attribute_exists(taskToken)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':a': record.attempt, ':inProgress': 'IN_PROGRESS', ':h': hookId },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return (out.Attributes as RolloutRecord | undefined)?.taskToken;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,275 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { parse, stringify } from 'yaml';
+import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
+import { SandboxProcess, writeTestConfig } from './sandbox-process';
+import { credentials, freePort, tempDir, waitFor } from './support';
+
+/**
+ * Issue 17, "Done when", against `shipgate dev` in a child process: a CANARY paused after test traffic (an
+ * ECS PAUSE hook) waits; two approvers continue it from their links and it reaches 100 %; another release is
+ * rolled back from a "Roll back" link with a reason and fails with that reason, the old digest running; a
+ * pause nobody decides rolls back at its timeout; a link preview, a replay, a tampered link and a decision
+ * after the hook passed change nothing.
+ *
+ * Timing: SHIPGATE_SANDBOX_PHASE_MS=150, so billing-app's 240-minute pause lasts 36 s (time to decide) and
+ * inventory-app's 20-minute pause 3 s (nobody decides it).
+ */
+describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
+  const tmp = tempDir();
+  const token = `test-token-${randomBytes(8).toString('hex')}`;
+  let sandbox: SandboxProcess;
+  let url: string;
+  let endpoint: string;
+  const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
+
+  beforeAll(async () => {
+    const [port, awsPort] = [await freePort(), await freePort()];
+    url = `http://127.0.0.1:${port}`;
+    endpoint = `http://127.0.0.1:${awsPort}`;
+    const file = writeTestConfig(tmp.dir, { keepPauses: true });
+    const config = parse(readFileSync(file, 'utf8')) as {
+      services: Record<string, { environments?: Record<string, Record<string, unknown>> }>;
+      rollout: Record<string, unknown>;
+    };
+    const billing = config.services['billing-app'].environments!.production;
+    (billing.pauses as Record<string, unknown>[])[0].timeout = '240m';
+    config.services['inventory-app'].environments = {
+      production: {
+        strategy: 'CANARY',
+        canaryPercent: 20,
+        bakeTime: '1m',
+        pauses: [{ at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 1, timeout: '20m' }],
+      },
+    };
+    config.rollout.lockLease = '6h';
+    writeFileSync(join(tmp.dir, 'shipgate.config.yaml'), stringify(config));
+    sandbox = new SandboxProcess({
+      PORT: String(port),
+      SHIPGATE_AWS_PORT: String(awsPort),
+      SHIPGATE_STATE_DIR: tmp.dir,
+      SHIPGATE_CONFIG: file,
+      SHIPGATE_WEBHOOK_TOKEN: token,
+      SHIPGATE_SANDBOX_PHASE_MS: '150',
+    });
+    await sandbox.start();
+  }, 90000);
+
+  afterAll(async () => {
+    await sandbox?.stop();
+    tmp.cleanup();
+  });
+
+  async function release(service: string, pipelineId: number, projectId: number) {
+    const sha = randomBytes(20).toString('hex');
+    const manifest = demoManifest(service, sha, {});
+    const put = await new ECRClient(client()).send(
+      new PutImageCommand({ repositoryName: service, imageTag: sha, imageManifest: manifest }),
+    );
+    expect(put.image?.imageId?.imageDigest).toBe(
+      `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+    );
+    const payload = pipelinePayload({ id: pipelineId, sha });
+    Object.assign(payload.project as Record<string, unknown>, {
+      id: projectId,
+      path_with_namespace: `root/${service}`,
+      name: service,
+    });
+    const res = await fetch(`${url}/webhooks/gitlab`, deliveryInit(gitlabDelivery(payload, { token })));
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { executionArn: string; release: string };
+    return { sha, digest: put.image!.imageId!.imageDigest!, arn: body.executionArn, id: body.release };
+  }
+
+  async function approve(executionArn: string, environment: string, votes: number): Promise<void> {
+    const pending = await waitFor(
+      `approval links for ${environment}`,
+      async () => {
+        const res = await fetch(`${url}/_sandbox/api/approvals`);
+        const { approvals } = (await res.json()) as {
+          approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+        };
+        return approvals.find(
+          (a) => a.executionArn === executionArn && a.environment === environment && a.links.length >= votes,
+        );
+      },
+      60000,
+    );
+    for (const link of pending.links.slice(0, votes)) expect(await approveViaLink(link.url, 'ok')).toBe(200);
+  }
+
+  async function chat(): Promise<{ text: string }[]> {
+    const res = await fetch(`${url}/_sandbox/api/chat`);
+    return ((await res.json()) as { messages: { text: string }[] }).messages;
+  }
+
+  /** The pause request of `release` (its personal links by approver name). */
+  async function pauseLinks(sha: string): Promise<{ text: string; links: Record<string, string> }> {
+    const message = await waitFor(
+      'the pause message',
+      async () =>
+        (await chat()).find((m) => m.text.startsWith('Decision needed:') && m.text.includes(sha.slice(0, 8))),
+      60000,
+    );
+    const links = Object.fromEntries(
+      [...message.text.matchAll(/Continue \/ Roll back as (\w+): (\S+)/g)].map((m) => [m[1], m[2]]),
+    );
+    return { text: message.text, links };
+  }
+
+  async function decide(link: string, decision: string, reason?: string) {
+    const res = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
+      body: new URLSearchParams({ decision, ...(reason ? { reason } : {}) }),
+    });
+    return { status: res.status, html: await res.text() };
+  }
+
+  async function settled(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+    return waitFor(
+      `execution ${executionArn} to finish`,
+      async () => {
+        const d = await new SFNClient(client()).send(new DescribeExecutionCommand({ executionArn }));
+        return d.status === 'RUNNING' ? undefined : d;
+      },
+      90000,
+    );
+  }
+
+  async function runningImage(service: string): Promise<string> {
+    const ecs = new ECSClient(client());
+    const svc = (
+      await ecs.send(new DescribeServicesCommand({ cluster: 'shipgate-production', services: [service] }))
+    ).services![0];
+    const primary = svc.deployments!.find((d) => d.status === 'PRIMARY')!;
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: primary.taskDefinition }));
+    return td.taskDefinition!.containerDefinitions![0].image!;
+  }
+
+  async function history(executionArn: string) {
+    const out = await new SFNClient(client()).send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    return out.events ?? [];
+  }
+
+  let continued: { sha: string; digest: string; arn: string; id: string };
+
+  it('waits at the pause; a preview, a tampered link and a replay change nothing; two approvers continue it to 100 %', async () => {
+    continued = await release('billing-app', 9101, 12);
+    await approve(continued.arn, 'staging', 1);
+    await approve(continued.arn, 'production', 2);
+    const { text, links } = await pauseLinks(continued.sha);
+    // The message: the step in words, smoke checks so far, the contract's alarms, traffic weights.
+    expect(text).toContain('billing-app → production paused after test traffic');
+    expect(text).toMatch(/Step: 100 % of test traffic and 0 % of production traffic on sha256:/);
+    expect(text).toMatch(/Smoke checks: passed: billing-app: GET \S+ \(test listener\) → 200/);
+    expect(text).toContain('Alarms: production-billing-app-5xx OK');
+    expect(text).toContain('Traffic on the new revision: test 100 %, production 0 %');
+    expect(Object.keys(links).sort()).toEqual(['Alice', 'Bob', 'Carol']);
+
+    // A link preview (GET, HEAD) shows the page and decides nothing.
+    const preview = await fetch(links.Alice);
+    const page = await preview.text();
+    expect(preview.status).toBe(200);
+    expect(page).toContain('<button type="submit" name="decision" value="continue">Continue</button>');
+    expect(page).toContain('<button type="submit" name="decision" value="rollback">Roll back</button>');
+    expect(page).toContain('name="reason"');
+    expect((await fetch(links.Bob, { method: 'HEAD' })).status).toBe(200);
+    // A tampered link is refused before anything is read.
+    const tampered = links.Alice.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    expect((await decide(tampered, 'continue')).status).toBe(403);
+    // Carol's link cannot be used as Alice (the approver is signed).
+    expect((await decide(links.Carol.replace('/carol?', '/alice?'), 'continue')).status).toBe(403);
+    expect((await fetch(links.Alice).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
+
+    // Alice continues: one more needed; her replay is refused.
+    const first = await decide(links.Alice, 'continue', 'canary looks fine');
+    expect(first.status).toBe(200);
+    expect(first.html).toContain('1 more “continue” is needed');
+    expect((await decide(links.Alice, 'continue')).status).toBe(409);
+    const execution = await new SFNClient(client()).send(
+      new DescribeExecutionCommand({ executionArn: continued.arn }),
+    );
+    expect(execution.status).toBe('RUNNING');
+    // Bob makes the quorum: ECS continues to 100 %.
+    const second = await decide(links.Bob, 'continue');
+    expect(second.status).toBe(200);
+    expect(second.html).toContain('The quorum is reached');
+    const done = await settled(continued.arn);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
+
+    // Step Functions history: readable states, the decision as the pause state's output, no task token.
+    const events = await history(continued.arn);
+    const entered = events.map((e) => e.stateEnteredEventDetails?.name).filter(Boolean);
+    expect(entered).toEqual(
+      expect.arrayContaining(['Paused in production: wait for decision', 'Rollout production paused?']),
+    );
+    const decided = events.find(
+      (e) => e.type === 'TaskSucceeded' && (e.taskSucceededEventDetails?.output ?? '').includes('"DECIDED"'),
+    );
+    expect(JSON.parse(decided!.taskSucceededEventDetails!.output!)).toMatchObject({
+      status: 'DECIDED',
+      decision: 'continue',
+      by: ['alice', 'bob'],
+    });
+    // Release history and chat tell the pause and the decision.
+    const record = (await (await fetch(`${url}/api/releases/${continued.id}`)).json()) as {
+      pauses?: { event: string; detail: string }[];
+    };
+    expect(record.pauses?.map((p) => p.event)).toEqual(expect.arrayContaining(['PAUSED', 'CONTINUED']));
+    expect((await chat()).some((m) => m.text.startsWith('Continued by Alice, Bob'))).toBe(true);
+
+    // A decision after the hook passed: 409 with the reason, nothing changes.
+    const late = await decide(links.Carol, 'rollback', 'too late');
+    expect(late.status).toBe(409);
+    expect(late.html).toContain('no longer takes decisions');
+    expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
+  }, 240000);
+
+  it('a "Roll back" link with a reason fails the release with that reason; the old digest keeps running', async () => {
+    const next = await release('billing-app', 9102, 12);
+    await approve(next.arn, 'staging', 1);
+    await approve(next.arn, 'production', 2);
+    const { links } = await pauseLinks(next.sha);
+    const res = await decide(links.Carol, 'rollback', 'p99 latency doubled on the canary');
+    expect(res.status).toBe(200);
+    const done = await settled(next.arn);
+    expect(done.status).toBe('FAILED');
+    expect(done.cause).toContain(
+      'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol: p99 latency doubled on the canary',
+    );
+    expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
+    expect((await chat()).some((m) => m.text.startsWith('Rolled back by Carol: p99 latency doubled'))).toBe(
+      true,
+    );
+  }, 240000);
+
+  it('a pause nobody decides rolls back at its timeout, and people are told', async () => {
+    const before = await runningImage('inventory-app');
+    const next = await release('inventory-app', 9103, 11);
+    await approve(next.arn, 'staging', 1);
+    await approve(next.arn, 'production', 2);
+    const done = await settled(next.arn);
+    expect(done.status).toBe('FAILED');
+    expect(done.cause).toContain('nobody decided at the pause after test traffic');
+    expect(done.cause).toContain('timeout action ROLLBACK');
+    expect(await runningImage('inventory-app')).toBe(before);
+    const told = await waitFor('the timeout message', async () =>
+      (await chat()).find((m) => m.text.startsWith('Nobody decided before')),
+    );
+    expect(told.text).toContain('inventory-app → production paused after test traffic');
+  }, 240000);
+});

@@ -1,0 +1,349 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  ECSClient,
+  type ServiceDeployment,
+} from '@aws-sdk/client-ecs';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { checkLink, signLink } from '../../../lambdas/domain/approvals/links';
+import { decidePause } from '../../../lambdas/domain/pauses/decide';
+import { pauseDeps, type PauseDeps } from '../../../lambdas/domain/pauses/deps';
+import { stepInWords } from '../../../lambdas/domain/pauses/facts';
+import { checkPauseLink, pauseLink } from '../../../lambdas/domain/pauses/links';
+import { pauseRequestMessage } from '../../../lambdas/domain/pauses/messages';
+import type { PauseRecord } from '../../../lambdas/domain/pauses/types';
+import { evaluateServiceDeployment } from '../../../lambdas/domain/rollout/service-deployments';
+import { startHarness, TABLE, TEST_CONFIG, SECRETS, type Harness } from '../approvals/harness';
+
+/**
+ * Pause decisions: the approval rules (approvers, quorum of "continue", no continuing one's own release, one
+ * decision each, reason kept), ContinueServiceDeployment exactly once for the decision that closes the pause,
+ * the waiting task resumed with the decision, and 409 without any ECS call once ECS no longer waits.
+ */
+
+const SD_ARN = 'arn:aws:ecs:eu-west-1:000011112222:service-deployment/shop-production/billing-app/abc';
+const HOOK = 'ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw';
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfakePauseTaskToken0123456789';
+
+let h: Harness;
+let ddb: DynamoDBDocumentClient;
+const ecs = mockClient(ECSClient);
+const sfn = mockClient(SFNClient);
+let deps: PauseDeps;
+let n = 0;
+
+beforeAll(async () => {
+  h = await startHarness();
+  ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, region: 'eu-west-1' }),
+  );
+});
+afterAll(async () => h.close());
+
+function hookState(status: string, sdStatus = 'IN_PROGRESS'): ServiceDeployment {
+  return {
+    serviceDeploymentArn: SD_ARN,
+    status: sdStatus as ServiceDeployment['status'],
+    lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+    lifecycleHookDetails: [
+      { hookId: HOOK, targetType: 'PAUSE', status: status as never, timeoutAction: 'ROLLBACK' },
+    ],
+  };
+}
+
+async function openPause(overrides: Partial<PauseRecord> = {}): Promise<{ id: string; rolloutPk: string }> {
+  n += 1;
+  const id = `pau_test${n}`;
+  const rolloutPk = `ROLLOUT#shop-production#billing-app-${n}`;
+  const now = Math.floor(Date.now() / 1000);
+  const record: PauseRecord = {
+    pk: `PAUSE#${id}`,
+    sk: 'PAUSE',
+    id,
+    status: 'OPEN',
+    executionArn: `arn:aws:states:eu-west-1:000011112222:execution:shipgate-release:rel-${n}`,
+    executionUrl: 'https://console.example.test/x',
+    environment: 'production',
+    service: 'billing-app',
+    release: {
+      id: `rel-${n}`,
+      projectPath: 'root/billing-app',
+      commitSha: 'a'.repeat(40),
+      commitTitle: 'Faster invoices',
+      triggeredBy: { username: 'alice', email: 'alice@example.com' },
+    },
+    digest: `sha256:${'b'.repeat(64)}`,
+    stage: 'POST_TEST_TRAFFIC_SHIFT',
+    hookId: HOOK,
+    serviceDeploymentArn: SD_ARN,
+    clusterName: 'shop-production',
+    serviceName: `billing-app-${n}`,
+    policy: {
+      approvers: [
+        { key: 'alice', name: 'Alice', gitlab: 'alice', email: 'alice@example.com' },
+        { key: 'bob', name: 'Bob', gitlab: 'bob' },
+        { key: 'carol', name: 'Carol', gitlab: 'carol' },
+      ],
+      quorum: 2,
+      timeoutSeconds: 1800,
+      onTimeout: 'ROLLBACK',
+      allowSelfApproval: false,
+    },
+    facts: { step: 'x', smoke: [], alarms: [], weights: { test: 100, production: 0 } },
+    votes: {},
+    continueCount: 0,
+    createdAt: new Date().toISOString(),
+    expiresAt: now + 1800,
+    ttl: now + 86400,
+    ...overrides,
+  };
+  await ddb.send(new PutCommand({ TableName: TABLE, Item: record }));
+  await ddb.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: {
+        pk: rolloutPk,
+        sk: 'ROLLOUT',
+        attempt: 'att-1',
+        status: 'IN_PROGRESS',
+        taskToken: TOKEN,
+        pause: { hookId: HOOK, stage: 'POST_TEST_TRAFFIC_SHIFT', seenAt: 'x', pauseId: id },
+      },
+    }),
+  );
+  return { id, rolloutPk };
+}
+
+beforeEach(() => {
+  ecs.reset();
+  sfn.reset();
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [hookState('AWAITING_ACTION')] });
+  ecs.on(ContinueServiceDeploymentCommand).resolves({ serviceDeploymentArn: SD_ARN });
+  deps = pauseDeps({
+    ddb,
+    table: TABLE,
+    config: TEST_CONFIG,
+    sfn: sfn as never,
+    ecs: new ECSClient({ region: 'eu-west-1' }),
+  });
+});
+
+const vote = (pauseId: string, approver: string, decision: 'continue' | 'rollback', reason?: string) =>
+  decidePause({ pauseId, approver, decision, reason, via: 'link', identity: `link:${approver}` }, deps);
+
+test('continue needs the quorum; the decision that makes it calls ContinueServiceDeployment once and resumes the task', async () => {
+  const { id, rolloutPk } = await openPause();
+  const first = await vote(id, 'bob', 'continue');
+  expect(first).toMatchObject({ decided: false, remaining: 1 });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
+  await expect(vote(id, 'bob', 'continue')).rejects.toMatchObject({ name: 'AlreadyVotedError', status: 409 });
+  const second = await vote(id, 'carol', 'continue');
+  expect(second).toMatchObject({
+    decided: true,
+    pause: { status: 'CONTINUED', outcome: { by: ['bob', 'carol'] } },
+  });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+    { serviceDeploymentArn: SD_ARN, hookId: HOOK, action: 'CONTINUE' },
+  ]);
+  const sent = sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+  expect(sent).toHaveLength(1);
+  expect(sent[0].taskToken).toBe(TOKEN);
+  expect(JSON.parse(sent[0].output!)).toMatchObject({
+    status: 'DECIDED',
+    decision: 'continue',
+    by: ['bob', 'carol'],
+  });
+  const rollout = (
+    await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: rolloutPk, sk: 'ROLLOUT' } }))
+  ).Item!;
+  expect(rollout.taskToken).toBeUndefined();
+  expect(rollout.pause.decision).toMatchObject({ action: 'CONTINUE', by: ['Bob', 'Carol'] });
+  // Decided: later decisions are refused and nothing more reaches ECS.
+  await expect(vote(id, 'alice', 'rollback')).rejects.toMatchObject({
+    name: 'ApprovalClosedError',
+    status: 409,
+  });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(1);
+  // Nothing secret in the logs.
+  expect(h.logs.join('\n')).not.toContain(TOKEN);
+  expect(h.logs.join('\n')).not.toContain(SECRETS.linkSigningKey);
+});
+
+test('who triggered the release may not continue it (may roll back); someone outside the policy may not decide', async () => {
+  const { id } = await openPause();
+  await expect(vote(id, 'alice', 'continue')).rejects.toMatchObject({
+    name: 'SelfApprovalError',
+    status: 403,
+  });
+  await expect(vote(id, 'mallory', 'continue')).rejects.toMatchObject({
+    name: 'NotAnApproverError',
+    status: 403,
+  });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
+  const rolled = await vote(id, 'alice', 'rollback', 'error rate up');
+  expect(rolled.pause).toMatchObject({
+    status: 'ROLLED_BACK',
+    outcome: { by: ['alice'], reason: 'error rate up' },
+  });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)[0].args[0].input).toMatchObject({
+    action: 'ROLLBACK',
+  });
+  const sent = JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input.output!);
+  expect(sent).toMatchObject({ decision: 'rollback', reason: 'error rate up' });
+});
+
+test.each([
+  ['TIMED_OUT', 'ROLLBACK_IN_PROGRESS', 'TIMED_OUT', /Nobody decided before/],
+  ['SUCCEEDED', 'IN_PROGRESS', 'PASSED', /ECS no longer waits at this pause \(hook SUCCEEDED/],
+  ['AWAITING_ACTION', 'STOPPED', 'PASSED', /service deployment STOPPED/],
+])(
+  'hook %s in a %s deployment: 409 with the reason, the pause closes %s, no ECS call',
+  async (hook, sd, status, reason) => {
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [hookState(hook, sd)] });
+    const { id } = await openPause();
+    await expect(vote(id, 'bob', 'continue')).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(reason),
+    });
+    expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    const item = (
+      await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } }))
+    ).Item!;
+    expect(item.status).toBe(status);
+    expect(item.votes).toEqual({});
+  },
+);
+
+test('a pause whose execution ended closes ENDED and takes no decision', async () => {
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', stopDate: new Date() });
+  const { id } = await openPause();
+  await expect(vote(id, 'carol', 'rollback')).rejects.toMatchObject({
+    status: 409,
+    message: expect.stringContaining('aborted'),
+  });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
+});
+
+test('ECS refusing the decision (the hook passed in between) is a 409 and nothing is claimed', async () => {
+  ecs
+    .on(ContinueServiceDeploymentCommand)
+    .rejects(Object.assign(new Error('hook is SUCCEEDED'), { name: 'ClientException' }));
+  const { id, rolloutPk } = await openPause();
+  await expect(vote(id, 'carol', 'rollback', 'late')).rejects.toMatchObject({ status: 409 });
+  const item = (await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } })))
+    .Item!;
+  expect(item.status).toBe('PASSED');
+  expect(item.outcome.reason).toContain('ECS did not take the decision (ClientException');
+  const rollout = (
+    await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: rolloutPk, sk: 'ROLLOUT' } }))
+  ).Item!;
+  expect(rollout.pause.decision).toBeUndefined();
+  expect(rollout.taskToken).toBe(TOKEN);
+  expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+});
+
+describe('links, words and attribution', () => {
+  const key = 'k'.repeat(40);
+  it('pause links are signed for one pause and approver, expire, and are not approval links', () => {
+    const link = new URL(
+      pauseLink(
+        key,
+        { pauseId: 'pau_1', approver: 'bob', expiresAt: 2000 },
+        { SHIPGATE_PUBLIC_URL: 'https://sg.test' },
+      ),
+    );
+    expect(link.pathname).toBe('/pauses/pau_1/bob');
+    const input = {
+      pauseId: 'pau_1',
+      approver: 'bob',
+      exp: link.searchParams.get('exp')!,
+      sig: link.searchParams.get('sig')!,
+    };
+    expect(checkPauseLink(key, input, 1999)).toBeUndefined();
+    expect(checkPauseLink(key, input, 2001)).toBe('expired');
+    expect(checkPauseLink(key, { ...input, approver: 'carol' }, 1999)).toBe('bad-signature');
+    expect(checkPauseLink(key, { ...input, exp: '9999' }, 1999)).toBe('bad-signature');
+    expect(checkPauseLink(key, { ...input, sig: undefined }, 1999)).toBe('malformed');
+    // An approval link's signature for the same id/approver/expiry does not open a pause, and the reverse.
+    const approvalSig = signLink(key, { approvalId: 'pau_1', approver: 'bob', expiresAt: 2000 });
+    expect(checkPauseLink(key, { ...input, sig: approvalSig }, 1999)).toBe('bad-signature');
+    expect(
+      checkLink(key, { approvalId: 'pau_1', approver: 'bob', exp: input.exp, sig: input.sig }, 1999),
+    ).toBe('bad-signature');
+  });
+
+  it('says the step in words', () => {
+    const canary = {
+      strategy: 'CANARY',
+      canary: { canaryPercent: 10, canaryBakeTimeInMinutes: 5 },
+      bakeTimeInMinutes: 5,
+    };
+    const d = `sha256:${'c'.repeat(64)}`;
+    expect(stepInWords('PRE_PRODUCTION_TRAFFIC_SHIFT', 10, 100, d, canary)).toBe(
+      '10 % of production traffic on sha256:cccccccccccc…, baked 5 min; next: 100 %',
+    );
+    expect(stepInWords('PRE_PRODUCTION_TRAFFIC_SHIFT', 0, 100, d, canary)).toBe(
+      '0 % of production traffic on sha256:cccccccccccc…; next: 10 %',
+    );
+    expect(stepInWords('POST_TEST_TRAFFIC_SHIFT', 0, 100, d, canary)).toBe(
+      '100 % of test traffic and 0 % of production traffic on sha256:cccccccccccc…, before any production traffic moves',
+    );
+  });
+
+  it('names who rolled back at a pause, or that nobody decided before the timeout', () => {
+    const sd: ServiceDeployment = {
+      serviceDeploymentArn: SD_ARN,
+      status: 'ROLLBACK_SUCCESSFUL',
+      lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+      rollback: { reason: `Rollback requested with ContinueServiceDeployment at PAUSE hook ${HOOK}` },
+      lifecycleHookDetails: [{ hookId: HOOK, targetType: 'PAUSE', status: 'FAILED' }],
+    };
+    const pause = { hookId: HOOK, stage: 'POST_TEST_TRAFFIC_SHIFT', seenAt: 'x' };
+    const decided = evaluateServiceDeployment(sd, {
+      previousTaskDefinitionArn: 'arn:td:1',
+      pause: { ...pause, decision: { action: 'ROLLBACK', by: ['Carol'], reason: 'p99 up', at: 'x' } },
+    });
+    expect(decided).toMatchObject({ state: 'FAILED', rolledBackTo: 'arn:td:1' });
+    expect(decided.state === 'FAILED' && decided.reason).toContain(
+      'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol: p99 up',
+    );
+    const timedOut = evaluateServiceDeployment(
+      {
+        ...sd,
+        lifecycleHookDetails: [
+          { hookId: HOOK, targetType: 'PAUSE', status: 'TIMED_OUT', timeoutAction: 'ROLLBACK' },
+        ],
+      },
+      { previousTaskDefinitionArn: 'arn:td:1' },
+    );
+    expect(timedOut.state === 'FAILED' && timedOut.reason).toContain(
+      'nobody decided at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT)',
+    );
+    expect(timedOut.state === 'FAILED' && timedOut.reason).toContain('timeout action ROLLBACK');
+  });
+
+  it('the message carries personal links and Slack buttons while open, neither once closed', async () => {
+    const { id } = await openPause();
+    const view = (await import('../../../lambdas/domain/pauses/decide')).getPauseView;
+    const open = await view(deps, id);
+    const msg = pauseRequestMessage(open, {
+      links: { bob: 'https://sg.test/pauses/x/bob?exp=1&sig=s' },
+      slackApp: true,
+    });
+    expect(msg.text).toContain('Continue / Roll back as Bob: https://sg.test/pauses/x/bob?exp=1&sig=s');
+    expect(JSON.stringify(msg.blocks)).toContain('"action_id":"pause_continue"');
+    expect(JSON.stringify(msg.blocks)).toContain('"action_id":"pause_rollback"');
+    const closed = pauseRequestMessage(
+      { ...open, status: 'CONTINUED', outcome: { status: 'CONTINUED', at: 'x', by: ['bob', 'carol'] } },
+      { links: {}, slackApp: true },
+    );
+    expect(JSON.stringify(closed)).not.toContain('pause_continue');
+    expect(closed.text).toContain('Continued by Bob, Carol');
+  });
+});
