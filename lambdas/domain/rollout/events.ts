@@ -9,7 +9,9 @@ import { getRecord, getRecordByGroup } from './records';
 import { describeServiceDeployment } from './service-deployments';
 import { settleRollbackFromEvent } from './rollback-wait';
 import { finish, observe, settlementFor } from './settle';
-import type { Observation, RolloutRecord } from './types';
+import type { EventHandling, Observation, RolloutRecord } from './types';
+
+export type { EventHandling } from './types';
 
 /**
  * `rollout-events`: EventBridge delivers ECS "ECS Deployment State Change" and CodeDeploy "CodeDeploy
@@ -53,27 +55,6 @@ const codeDeployEventSchema = z.object({
     state: z.string(),
   }),
 });
-
-/** What `rollout-events` did with an event (its return value, also logged). */
-export type EventHandling =
-  | { action: 'ignored'; reason: string }
-  | {
-      action: 'settled';
-      service: string;
-      environment: string;
-      releaseId: string;
-      status: 'COMPLETED' | 'FAILED';
-    }
-  | {
-      action: 'paused';
-      service: string;
-      environment: string;
-      releaseId: string;
-      hookId: string;
-      stage: string;
-      /** Whether a waiting task was resumed (otherwise the next waiter picks the pause up from the record). */
-      resumed: boolean;
-    };
 
 /** Cluster and service names from an ECS service ARN (`…:service/<cluster>/<service>`). */
 export function parseServiceArn(arn: string): { clusterName: string; serviceName: string } | undefined {

@@ -27,12 +27,12 @@ import {
   rollbackTaskInputSchema,
   type CheckRollbackResult,
   type CheckRolloutInput,
+  type EventHandling,
   type RollbackState,
   type RollbackTaskInput,
   type RolloutRecord,
   type ServiceRollbackResult,
 } from './types';
-import type { EventHandling } from './events';
 
 /**
  * "Roll back <env>" for one service, waited for the way "Start rollout" waits: the `rollback` Lambda starts

@@ -248,3 +248,24 @@ export interface RollbackResult {
   /** Services of the release left alone, and why (not changed by this release, another release owns it…). */
   untouched: { service: string; reason: string }[];
 }
+
+/** What `rollout-events` did with an event (its return value, also logged). */
+export type EventHandling =
+  | { action: 'ignored'; reason: string }
+  | {
+      action: 'settled';
+      service: string;
+      environment: string;
+      releaseId: string;
+      status: 'COMPLETED' | 'FAILED';
+    }
+  | {
+      action: 'paused';
+      service: string;
+      environment: string;
+      releaseId: string;
+      hookId: string;
+      stage: string;
+      /** Whether a waiting task was resumed (otherwise the next waiter picks the pause up from the record). */
+      resumed: boolean;
+    };

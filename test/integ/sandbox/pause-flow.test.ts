@@ -12,8 +12,8 @@ import {
 import { parse, stringify } from 'yaml';
 import { approveViaLink, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
-import { SandboxProcess, writeTestConfig } from './sandbox-process';
-import { credentials, freePort, tempDir, waitFor } from './support';
+import { type SandboxProcess, testSandbox, writeTestConfig } from './sandbox-process';
+import { credentials, tempDir, waitFor } from './support';
 
 /**
  * Issue 17, "Done when", against `shipgate dev` in a child process: a CANARY paused after test traffic (an
@@ -34,9 +34,6 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
   const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
 
   beforeAll(async () => {
-    const [port, awsPort] = [await freePort(), await freePort()];
-    url = `http://127.0.0.1:${port}`;
-    endpoint = `http://127.0.0.1:${awsPort}`;
     const file = writeTestConfig(tmp.dir, { keepPauses: true });
     const config = parse(readFileSync(file, 'utf8')) as {
       services: Record<string, { environments?: Record<string, Record<string, unknown>> }>;
@@ -54,14 +51,7 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     };
     config.rollout.lockLease = '6h';
     writeFileSync(join(tmp.dir, 'shipgate.config.yaml'), stringify(config));
-    sandbox = new SandboxProcess({
-      PORT: String(port),
-      SHIPGATE_AWS_PORT: String(awsPort),
-      SHIPGATE_STATE_DIR: tmp.dir,
-      SHIPGATE_CONFIG: file,
-      SHIPGATE_WEBHOOK_TOKEN: token,
-      SHIPGATE_SANDBOX_PHASE_MS: '150',
-    });
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, { configFile: file }));
     await sandbox.start();
   }, 90000);
 

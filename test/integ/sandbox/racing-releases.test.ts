@@ -29,8 +29,10 @@ describe('sandbox: releases racing for the same service and environment', () => 
 
   beforeAll(async () => {
     ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, {
-      // Rollouts long enough (two phases of 2.5 s) for the second release to arrive while the first holds the lock.
-      SHIPGATE_SANDBOX_PHASE_MS: '2500',
+      env: {
+        // Rollouts long enough (two phases of 2.5 s) for the second release to arrive while the first holds the lock.
+        SHIPGATE_SANDBOX_PHASE_MS: '2500',
+      },
     }));
     await sandbox.start();
   }, 90000);

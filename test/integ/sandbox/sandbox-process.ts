@@ -97,23 +97,24 @@ export class SandboxProcess {
 }
 
 /**
- * A test sandbox (not started yet) on free loopback ports, its state and the test config (`writeTestConfig`) in
- * `dir`, taking webhooks with `token`, rollout phases of 150 ms; `env` adds or overrides variables.
+ * A test sandbox (not started yet) on free loopback ports, its state in `dir`, taking webhooks with `token`, with
+ * rollout phases of 150 ms. Its config is `configFile`, else the test config (`writeTestConfig`) written into `dir`;
+ * `env` adds or overrides variables.
  */
 export async function testSandbox(
   dir: string,
   token: string,
-  env: Record<string, string> = {},
+  options: { env?: Record<string, string>; configFile?: string } = {},
 ): Promise<{ sandbox: SandboxProcess; url: string; endpoint: string }> {
   const [port, awsPort] = [await freePort(), await freePort()];
   const sandbox = new SandboxProcess({
     PORT: String(port),
     SHIPGATE_AWS_PORT: String(awsPort),
     SHIPGATE_STATE_DIR: dir,
-    SHIPGATE_CONFIG: writeTestConfig(dir),
+    SHIPGATE_CONFIG: options.configFile ?? writeTestConfig(dir),
     SHIPGATE_WEBHOOK_TOKEN: token,
     SHIPGATE_SANDBOX_PHASE_MS: '150',
-    ...env,
+    ...options.env,
   });
   return { sandbox, url: `http://127.0.0.1:${port}`, endpoint: `http://127.0.0.1:${awsPort}` };
 }
