@@ -19,11 +19,10 @@ const itIfChromium = chromiumAvailable('test/integ/sandbox/history.test.ts') ? i
 
 const ROOT = join(__dirname, '..', '..', '..');
 /**
- * Days of history. Not 30: a release takes 5–15 s of real time on the 2-core CI machine (lambdas, rollouts,
- * smoke checks with real retries), so 30 days (~110 releases) would take 15–25 minutes; a week has every kind
- * of event (see the plan's assertions below) in a few minutes. The figures are compared the same way.
+ * Days of history: the 30 days the issue asks for (~100 releases). Measured 145 s for the whole suite on the
+ * 2-core machine while a full CI run shared it; the plan puts every kind of event in any window of 7 days or more.
  */
-const DAYS = 7;
+const DAYS = 30;
 const SEED = 3;
 /** Simulated seconds two clocks may disagree by (a Lambda's own time stamp vs the history event's). */
 const SLACK_S = 120;
