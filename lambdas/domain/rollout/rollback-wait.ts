@@ -40,7 +40,9 @@ import {
  * CodeDeploy StopDeployment with auto-rollback, or a deployment of the previous revision for a finished one),
  * parks its task token on the rollout record and returns. The deployment event that ends the rollback
  * resumes the token (`rollout-events`); "Check rollback <env>" looks once when no event came within
- * `rollout.eventGrace`. No Lambda run waits for ECS. The (environment, service) lock is held until the
+ * `rollout.eventGrace`. Whenever it parks a token on a rollback it did not start itself (ECS's circuit
+ * breaker, CodeDeploy's automatic rollback, or a re-park), it then looks once, because the ending event may
+ * have arrived before the token was parked. No Lambda run waits for ECS. The (environment, service) lock is held until the
  * rollback has settled, and the deployed history then drops the release.
  */
 
