@@ -40,7 +40,9 @@ import {
  * CodeDeploy StopDeployment with auto-rollback, or a deployment of the previous revision for a finished one),
  * parks its task token on the rollout record and returns. The deployment event that ends the rollback
  * resumes the token (`rollout-events`); "Check rollback <env>" looks once when no event came within
- * `rollout.eventGrace`. No Lambda run waits for ECS. The (environment, service) lock is held until the
+ * `rollout.eventGrace`. Whenever it parks a token on a rollback it did not start itself (ECS's circuit
+ * breaker, CodeDeploy's automatic rollback, or a re-park), it then looks once, because the ending event may
+ * have arrived before the token was parked. No Lambda run waits for ECS. The (environment, service) lock is held until the
  * rollback has settled, and the deployed history then drops the release.
  */
 
@@ -407,7 +409,14 @@ export async function startRollback(
         by: decision.by,
         action: decision.act ?? 'wait',
       });
-      return { status: 'WAITING', detail: `rollback ${decision.act ?? 'by ECS'} under way` };
+      if (!decision.act) {
+        // Waiting on a rollback ECS / CodeDeploy started by itself: its ending event may have come between
+        // decide() and putRollback(), when rollout-events found no rollback on the record and ignored it.
+        // Nothing would look again before TimeoutSeconds (rollout.eventGrace), so look once now, as the
+        // re-park below does. (When Shipgate acts, the rollback state is stored before it asks anything.)
+        return settleIfEnded(record, deps);
+      }
+      return { status: 'WAITING', detail: `rollback ${decision.act} under way` };
     }
     record = (await getRecord(plan.clusterName, plan.serviceName, deps))!;
   }
@@ -426,12 +435,19 @@ export async function startRollback(
   if (!(await registerRollbackToken(record, input.taskToken, input.executionArn, deps))) {
     return startRollback(input, deps);
   }
+  return settleIfEnded({ ...record, rollback: { ...rb, taskToken: input.taskToken } }, deps);
+}
+
+/**
+ * One look after a token was parked on a rollback in flight: settles it (resuming the parked token) when it
+ * already ended, so an ending event that came before the token was parked is not waited for.
+ */
+async function settleIfEnded(record: RolloutRecord, deps: RolloutDeps): Promise<RollbackTaskResult> {
   const seen = await observeRollback(record, deps);
   if (seen.state === 'IN_PROGRESS') return { status: 'WAITING', detail: seen.detail };
-  const current = { ...record, rollback: { ...rb, taskToken: input.taskToken } };
   const outcome =
-    seen.state === 'COMPLETED' ? ({ status: 'COMPLETED' } as const) : rollbackFailure(current, seen.reason);
-  const held = await completeRollback(current, outcome, deps, { resume: true });
+    seen.state === 'COMPLETED' ? ({ status: 'COMPLETED' } as const) : rollbackFailure(record, seen.reason);
+  const held = await completeRollback(record, outcome, deps, { resume: true });
   return { status: 'SETTLED', outcome: held.status };
 }
 

@@ -5,15 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  type Service,
+} from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
 import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
+import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
 import { rollbackRelease } from '../../../lambdas/domain/rollout/rollback';
+import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import { startRollout } from '../../../lambdas/domain/rollout/start';
 import type { RolloutOutcome } from '../../../lambdas/domain/rollout/types';
 import { TABLE_KEYS } from '../../../lambdas/shared/table';
@@ -52,7 +59,7 @@ interface Sandbox {
   close(): Promise<void>;
 }
 
-async function startSandbox(): Promise<Sandbox> {
+async function startSandbox(phaseMs = 40): Promise<Sandbox> {
   const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-rollout-'));
   const config = testConfig();
   const handled: EventHandling[] = [];
@@ -66,7 +73,7 @@ async function startSandbox(): Promise<Sandbox> {
       }),
     );
   };
-  const emulators = createEmulators({ stateDir, sink, sdk: {} as SdkIntegration, phaseMs: 40 });
+  const emulators = createEmulators({ stateDir, sink, sdk: {} as SdkIntegration, phaseMs });
   seedFromConfig(config, emulators, 'http://127.0.0.1:1');
 
   const db = dynalite({ createTableMs: 0 });
@@ -165,6 +172,11 @@ async function startSandbox(): Promise<Sandbox> {
   };
 }
 
+/** The reason of an ignored event ('' for anything else). */
+function reasonOf(h: EventHandling): string {
+  return h.action === 'ignored' ? h.reason : '';
+}
+
 async function runningImage(
   deps: RolloutDeps,
   cluster: string,
@@ -258,5 +270,72 @@ describe('rollouts against the sandbox ECS emulator', () => {
     ]);
     expect(await runningImage(sandbox.deps, 'shipgate-staging', 'storefront')).toBe(before);
     expect((await getRecord('shipgate-staging', 'storefront', sandbox.deps))?.status).toBe('ROLLED_BACK');
+  });
+
+  test('circuit breaker: ECS\'s own rollback ends before "Start rollback" parked its token; the start looks again and resumes the task', async () => {
+    // Slow phases (300 ms) so ECS's rollback deployment is still in flight when "Start rollback" decides.
+    await sandbox.close();
+    sandbox = await startSandbox(300);
+    const release = makeRelease();
+    const image = sandbox.push('storefront', 'bad2', { [ROLLOUT_ANNOTATION]: 'fail' });
+    await startRollout(
+      { taskToken: token('bad'), executionArn: EXEC, environment: 'staging', release, image },
+      sandbox.deps,
+    );
+    await sandbox.settled();
+    expect(sandbox.sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.error).toBe('RolloutFailed');
+    sandbox.sfn.resetHistory();
+
+    // The race: "Start rollback" sees ECS's rollback deployment in progress (its DescribeServices), then
+    // the rollback deployment completes and its SERVICE_DEPLOYMENT_COMPLETED event reaches rollout-events
+    // (which ignores it: no rollback is recorded yet) before "Start rollback" stores its rollback state.
+    const ecs = sandbox.deps.ecs as unknown as { send: (command: unknown) => Promise<unknown> };
+    const send = ecs.send.bind(ecs);
+    let raced = false;
+    ecs.send = async (command: unknown) => {
+      const out = await send(command);
+      if (!raced && command instanceof DescribeServicesCommand) {
+        raced = true;
+        const primary = (out as { services: Service[] }).services[0].deployments?.find(
+          (d) => d.status === 'PRIMARY',
+        );
+        expect(primary?.rolloutState).toBe('IN_PROGRESS');
+        for (let i = 0; i < 100 && !sandbox.handled.some((h) => /already ended/.test(reasonOf(h))); i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(sandbox.handled.map(reasonOf)).toContainEqual(
+          expect.stringMatching(/already ended \(FAILED\)/),
+        );
+      }
+      return out;
+    };
+
+    const started = await runRollbackTask(
+      {
+        taskToken: token('rb'),
+        executionArn: EXEC,
+        environment: 'staging',
+        release,
+        image,
+        error: { Error: 'RolloutFailed' },
+      },
+      sandbox.deps,
+    );
+
+    expect(raced).toBe(true);
+    // Without a second look the token would wait for an event that already came, until TimeoutSeconds.
+    expect(started).toEqual({ status: 'SETTLED', outcome: 'COMPLETED' });
+    expect(sandbox.sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    const resumed = sandbox.sfn.commandCalls(SendTaskSuccessCommand);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0].args[0].input.taskToken).toBe(token('rb'));
+    expect(JSON.parse(resumed[0].args[0].input.output as string)).toMatchObject({
+      service: 'storefront',
+      rolledBack: { service: 'storefront', by: 'ecs-circuit-breaker' },
+    });
+    const record = await getRecord('shipgate-staging', 'storefront', sandbox.deps);
+    expect(record?.status).toBe('ROLLED_BACK');
+    expect(record?.rollback?.status).toBe('COMPLETED');
+    expect(await readLock('staging', 'storefront', sandbox.deps)).toBeUndefined();
   });
 });
