@@ -111,13 +111,20 @@ const p95 = (xs: number[]) => {
   return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)];
 };
 
-/** The example config for the bench: no deploy freezes (a weekend would park production), quick Verify. */
+/**
+ * The example config for the bench: no deploy freezes (a weekend would park production), no canary pauses (the
+ * bench decides approvals, not pauses: an undecided pause would roll back at its timeout), quick Verify.
+ */
 function writeBenchConfig(dir: string): string {
   const config = parse(readFileSync(join(ROOT, 'shipgate.config.yaml'), 'utf8')) as {
     environments: { freezes?: unknown }[];
+    services: Record<string, { environments?: Record<string, Record<string, unknown>> }>;
     verify?: unknown;
   };
   for (const env of config.environments) delete env.freezes;
+  for (const svc of Object.values(config.services)) {
+    for (const o of Object.values(svc.environments ?? {})) delete o.pauses;
+  }
   config.verify = { attempts: 2, interval: '1s', requestTimeout: '2s' };
   const file = join(dir, 'shipgate.config.yaml');
   writeFileSync(file, stringify(config));
