@@ -1,3 +1,5 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+
 /**
  * Shipgate keeps all of its state in one DynamoDB table (`SHIPGATE_TABLE`):
  *
@@ -27,3 +29,11 @@ export const TABLE_KEYS = {
   gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   ttlAttribute: 'ttl',
 } as const;
+
+/** Whether a DynamoDB error is a failed condition (the outcome conditional writes expect to handle). */
+export function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: string })?.name === 'ConditionalCheckFailedException'
+  );
+}

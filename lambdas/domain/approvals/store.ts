@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -6,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLE_KEYS } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
 import type { ApprovalOutcome, ApprovalRecord, ApprovalView, Vote } from './types';
 
 /**
@@ -32,10 +31,6 @@ export const approvalKey = (id: string) => ({ pk: `APPROVAL#${id}`, sk: 'APPROVA
 export const pendingKey = (projectId: number) => `PENDING#${projectId}`;
 
 const latestKey = (projectId: number) => ({ pk: `APPROVAL_LATEST#${projectId}`, sk: 'LATEST' });
-
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** The public view of a stored approval: drops keys, counters and the task token. */
 export function toView(record: ApprovalRecord): ApprovalView {

@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ShipgateConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import type { SecretName } from '../../shared/secrets';
+import { isConditionFailure } from '../../shared/table';
 import type { ChatMessage } from './messages';
 import { postChatMessage, type PostChatResult } from './post';
 import { postSlackMessage, slackApiUrl, updateSlackMessage, type SlackMessageRef } from './slack-api';
@@ -71,12 +71,7 @@ async function claimOnce(releaseId: string, key: string, deps: DeliverDeps): Pro
     );
     return true;
   } catch (err) {
-    if (
-      err instanceof ConditionalCheckFailedException ||
-      (err as { name?: string })?.name === 'ConditionalCheckFailedException'
-    ) {
-      return false;
-    }
+    if (isConditionFailure(err)) return false;
     throw err;
   }
 }

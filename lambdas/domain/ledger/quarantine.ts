@@ -1,9 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors';
-import { TABLE_KEYS } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
 import { DigestQuarantined } from './errors';
 import type { LedgerStoreDeps } from './store';
 import type { LedgerOutcome, RollbackLedgerEntry } from './types';
@@ -50,10 +49,6 @@ const quarantineKey = (service: string, digest: string) => ({
   [TABLE_KEYS.partitionKey]: `QUARANTINE#${service}#${digest}`,
   [TABLE_KEYS.sortKey]: 'QUARANTINE',
 });
-
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 function toRecord(item: Record<string, unknown>): QuarantineRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, rollbackIds: _ids, ...rest } = item;

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -8,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
-import { TABLE_KEYS } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
 import type { LedgerEntry, ReleaseLedgerEntry } from './types';
 
 /**
@@ -66,10 +65,6 @@ export const releaseEntryId = (releaseId: string, environment: string, service: 
 /** Deterministic id of a rollback entry (`rollbackId`: manual rollback id, or the release id for "Roll back <env>"). */
 export const rollbackEntryId = (rollbackId: string, environment: string, service: string) =>
   `rollback#${rollbackId}#${environment}#${service}`;
-
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 function toEntry(item: Record<string, unknown>): LedgerEntry {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PauseOutcome, PauseRecord, PauseView, PauseVote } from './types';
+import { isConditionFailure } from '../../shared/table';
 
 /**
  * DynamoDB access for pauses (`PAUSE#<id>` / `PAUSE`). Every rule is one conditional write: a vote needs the
@@ -16,10 +16,6 @@ export interface PauseStoreDeps {
 
 /** Key of a pause item. */
 export const pauseKey = (id: string) => ({ pk: `PAUSE#${id}`, sk: 'PAUSE' as const });
-
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** The view of a stored pause (drops keys and counters). */
 export function toPauseView(record: PauseRecord): PauseView {

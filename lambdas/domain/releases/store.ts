@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -10,7 +9,7 @@ import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors';
 import type { Release } from '../../shared/release';
-import { TABLE_KEYS } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
 
 /**
  * The release store: one item per release in the Shipgate table (`RELEASE#<id>` / `RELEASE`, listed newest
@@ -147,13 +146,6 @@ const releaseKey = (id: string) => ({
 function toRecord(item: Record<string, unknown>): ReleaseRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
   return rest as unknown as ReleaseRecord;
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as { name?: string })?.name === 'ConditionalCheckFailedException'
-  );
 }
 
 /**

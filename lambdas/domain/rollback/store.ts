@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../rollout/lock';
+import { isConditionFailure } from '../../shared/table';
 import { TABLE_KEYS } from '../../shared/table';
 
 /**

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../shared/logger';
+import { isConditionFailure } from '../../shared/table';
 import type { RolloutDeps } from './deps';
 import { RolloutLocked } from './errors';
 
@@ -9,14 +9,6 @@ import { RolloutLocked } from './errors';
  * put and a lease (`rollout.lockLease`). The owner is a release id. The same owner may take it again
  * (Step Functions retries, the rollback of its own release); anyone else only after the lease expired.
  */
-
-/** Whether a DynamoDB error is a failed condition (the only outcome these writes expect to handle). */
-export function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as Error)?.name === 'ConditionalCheckFailedException'
-  );
-}
 
 /** Item of a held lock. */
 export interface LockItem {

@@ -3,7 +3,7 @@ import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
-import { isConditionFailure } from './lock';
+import { isConditionFailure } from '../../shared/table';
 import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RolloutDeps } from './deps';
-import { isConditionFailure } from './lock';
+import { isConditionFailure } from '../../shared/table';
 import type { DeployedEntry, DeployedItem, RollbackState, RolloutOutcome, RolloutRecord } from './types';
 
 /**
