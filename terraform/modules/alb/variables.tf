@@ -19,7 +19,7 @@ variable "vpc_cidr_block" {
 }
 
 variable "subnet_ids" {
-  description = "Public subnet IDs (at least two availability zones) the load balancer is placed in."
+  description = "Subnet IDs (at least two availability zones) the load balancer is placed in: public subnets when internet-facing, private ones when `internal`."
   type        = list(string)
 }
 
@@ -47,10 +47,29 @@ variable "test_listener_port" {
   default     = 8443
 }
 
-variable "test_ingress_cidr_blocks" {
-  description = "IPv4 CIDR blocks allowed to reach the test listener. Empty by default: only the VPC (lifecycle hooks, smoke-test Lambdas inside it) should see a revision that is not live yet."
-  type        = list(string)
-  default     = []
+variable "test_ingress_security_groups" {
+  description = "Security groups allowed to reach the test listener(s), by reference, keyed by a name known at plan time (e.g. `{ smoke_check = <sg id> }`). Nothing else may: a revision that is not live yet is seen only by its smoke checks. CIDR blocks are not accepted. A reference only matches traffic from the group's private addresses, so callers must reach the load balancer inside the VPC (`internal = true`)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "internal" {
+  description = "Create an internal load balancer: its DNS name resolves to private addresses, so a caller inside the VPC (the smoke check) reaches it there and its security group is matched by reference. An internet-facing load balancer's name resolves to public addresses: a call from inside the VPC leaves through NAT and arrives from the NAT's address. Place it in private subnets (`subnet_ids`); `public_entry` keeps production reachable from the internet."
+  type        = bool
+  default     = false
+}
+
+variable "public_entry" {
+  description = "With `internal`: an internet-facing network load balancer in these public subnets that forwards the production ports (80, 443 with a certificate, CodeDeploy services' listener ports) to the load balancer; DNS then points at it. null: no public entry (the services are reachable only inside the VPC, or you front it yourself, e.g. CloudFront VPC origins)."
+  type = object({
+    subnet_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.public_entry == null || var.internal
+    error_message = "public_entry fronts an internal load balancer; set internal = true (an internet-facing one is public already)."
+  }
 }
 
 variable "idle_timeout" {

@@ -12,6 +12,13 @@ locals {
   codedeploy_services  = { for k, s in var.environment.services : k => s if s.strategy == "CODEDEPLOY" }
   ecs_traffic_services = { for k, s in var.environment.services : k => s if contains(["BLUE_GREEN", "LINEAR", "CANARY"], s.strategy) }
 
+  # The smoke check calls the test listener from inside the VPC, which only works when the load balancer's
+  # name resolves to private addresses: internal whenever a service shifts traffic with ECS, unless said
+  # otherwise (and the variable refuses "otherwise" for such services). See docs/architecture.md, "Network
+  # path of the smoke check".
+  internal_load_balancer = var.environment.internal_load_balancer != null ? var.environment.internal_load_balancer : length(local.ecs_traffic_services) > 0
+  test_listener_port     = 8443
+
   # The listeners each service's traffic arrives on: CodeDeploy services have their own.
   listeners = {
     for k, s in var.environment.services : k => s.strategy == "CODEDEPLOY" ? {
@@ -78,10 +85,17 @@ module "network" {
 module "alb" {
   source = "../alb"
 
-  name                       = local.name
-  vpc_id                     = module.network.vpc_id
-  vpc_cidr_block             = module.network.vpc_cidr_block
-  subnet_ids                 = module.network.public_subnet_ids
+  name           = local.name
+  vpc_id         = module.network.vpc_id
+  vpc_cidr_block = module.network.vpc_cidr_block
+  internal       = local.internal_load_balancer
+  subnet_ids     = local.internal_load_balancer ? module.network.private_subnet_ids : module.network.public_subnet_ids
+  # An internal load balancer keeps the services public through a network load balancer in front of it.
+  public_entry = local.internal_load_balancer && var.environment.public_entry ? { subnet_ids = module.network.public_subnet_ids } : null
+
+  test_listener_port           = local.test_listener_port
+  test_ingress_security_groups = { smoke_check = module.smoke_check.security_group_id }
+
   certificate_arn            = var.environment.certificate_arn
   route53_zone_id            = var.environment.route53_zone_id
   domain_name                = var.environment.domain_name
@@ -94,6 +108,22 @@ module "alb" {
       target_group_arn = module.service[k].target_group_arn
     }
   }
+}
+
+# Where Shipgate's smoke check hook runs in this environment (its subnets and security group, published
+# for Shipgate's stack); the test listener admits its security group by reference (above).
+module "smoke_check" {
+  source = "../smoke-check"
+
+  name                            = local.name
+  prefix                          = var.environment.contracts_prefix
+  environment                     = var.environment.name
+  vpc_id                          = module.network.vpc_id
+  subnet_ids                      = module.network.private_subnet_ids
+  load_balancer_security_group_id = module.alb.security_group_id
+  test_listener_ports             = length(local.ecs_traffic_services) > 0 ? [local.test_listener_port] : []
+  endpoints_security_group_id     = module.network.endpoints_security_group_id
+  dynamodb_prefix_list_id         = module.network.dynamodb_prefix_list_id
 }
 
 module "cluster" {

@@ -52,3 +52,12 @@ output "rabbitmq_secret_arn" {
   description = "Secrets Manager secret with the broker credentials."
   value       = try(module.data.rabbitmq_secret_arn, null)
 }
+
+output "smoke_check" {
+  description = "Where Shipgate's smoke check hook runs: its security group and the SSM parameters Shipgate's stack reads (subnets, security group)."
+  value = try({
+    security_group_id           = module.smoke_check.security_group_id
+    subnet_ids_parameter        = module.smoke_check.subnet_ids_parameter
+    security_group_id_parameter = module.smoke_check.security_group_id_parameter
+  }, null)
+}

@@ -11,6 +11,13 @@ variable "environment" {
     - `route53_zone_id`, `domain_name`: Route 53 hosted zone and the load balancer's name in it, e.g.
       `staging.example.com`; null skips DNS and the services are reached on the load balancer's DNS name.
     - `alb_deletion_protection`: protect the load balancer from deletion.
+    - `internal_load_balancer`: make the load balancer internal (its DNS name resolves to private addresses).
+      null (default) = internal exactly when some service rolls out BLUE_GREEN, LINEAR or CANARY: Shipgate's
+      smoke check calls their test listener from inside the VPC, and the listener admits it by security group,
+      which only matches traffic to the load balancer's private addresses. false is refused for such services.
+    - `public_entry`: with an internal load balancer, put an internet-facing network load balancer in front of
+      it (production ports only) so the services stay public; false = reachable inside the VPC only (or front
+      it yourself, e.g. CloudFront VPC origins).
     - `contracts_prefix`: prefix of the deploy-contract parameters; must equal `contractsPrefix` in
       shipgate.config.yaml.
     - `bootstrap_image`: image of the services' bootstrap task definitions; null uses nginx from ECR Public
@@ -42,6 +49,8 @@ variable "environment" {
     route53_zone_id         = optional(string)
     domain_name             = optional(string)
     alb_deletion_protection = optional(bool, false)
+    internal_load_balancer  = optional(bool)
+    public_entry            = optional(bool, true)
     contracts_prefix        = optional(string, "/shipgate")
     bootstrap_image         = optional(string)
     services = map(object({
@@ -98,6 +107,11 @@ variable "environment" {
   validation {
     condition     = length(distinct([for s in values(var.environment.services) : s.priority])) == length(var.environment.services)
     error_message = "Listener rule priorities must be unique across services."
+  }
+
+  validation {
+    condition     = var.environment.internal_load_balancer != false || alltrue([for s in values(var.environment.services) : !contains(["BLUE_GREEN", "LINEAR", "CANARY"], s.strategy)])
+    error_message = "A BLUE_GREEN, LINEAR or CANARY service needs internal_load_balancer (true or null): Shipgate's smoke check calls the test listener from inside the VPC, and an internet-facing load balancer's name resolves to public addresses, so the call would leave through NAT and the listener, which admits only the smoke check's security group, would refuse it. Keep the services public with public_entry."
   }
 
   validation {

@@ -163,6 +163,17 @@ resource "aws_vpc_endpoint" "s3" {
   tags = merge(var.tags, { Name = "${var.name}-s3" })
 }
 
+# DynamoDB, for Lambda functions placed in the private subnets (Shipgate's smoke check writes its result to
+# Shipgate's table): also a free gateway endpoint.
+resource "aws_vpc_endpoint" "dynamodb" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${data.aws_region.current.region}.dynamodb"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+
+  tags = merge(var.tags, { Name = "${var.name}-dynamodb" })
+}
+
 ################################################################################
 # Flow logs
 ################################################################################

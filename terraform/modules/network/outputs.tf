@@ -34,6 +34,16 @@ output "nat_gateway_public_ip" {
 }
 
 output "vpc_endpoint_ids" {
-  description = "Interface endpoint IDs keyed by service short name, plus `s3` for the gateway endpoint."
-  value       = try(merge({ for k, v in aws_vpc_endpoint.interface : k => v.id }, { s3 = aws_vpc_endpoint.s3.id }), null)
+  description = "Interface endpoint IDs keyed by service short name, plus `s3` and `dynamodb` for the gateway endpoints."
+  value       = try(merge({ for k, v in aws_vpc_endpoint.interface : k => v.id }, { s3 = aws_vpc_endpoint.s3.id, dynamodb = aws_vpc_endpoint.dynamodb.id }), null)
+}
+
+output "endpoints_security_group_id" {
+  description = "Security group of the interface endpoints (HTTPS from the VPC): callers in the private subnets send AWS API calls to it."
+  value       = try(aws_security_group.endpoints.id, null)
+}
+
+output "dynamodb_prefix_list_id" {
+  description = "Prefix list of the DynamoDB gateway endpoint (for security group egress rules)."
+  value       = try(aws_vpc_endpoint.dynamodb.prefix_list_id, null)
 }
