@@ -281,8 +281,14 @@ resource "aws_ecs_service" "this" {
 
   tags = var.tags
 
+  # One owner per setting (docs/architecture.md, "Who owns each ECS service setting"): Terraform creates the
+  # service with these values; afterwards Shipgate sets the task definition and the whole deployment
+  # configuration with every rollout, and Application Auto Scaling owns the count.
   lifecycle {
-    ignore_changes = [task_definition, desired_count]
+    ignore_changes = [
+      task_definition, desired_count, deployment_configuration, deployment_circuit_breaker, alarms,
+      deployment_maximum_percent, deployment_minimum_healthy_percent,
+    ]
   }
 
   depends_on = [aws_iam_role_policy.execution, aws_lb_listener_rule.production]
@@ -339,23 +345,17 @@ resource "aws_ecs_service" "traffic_shifting" {
         }
       }
 
-      # ECS invokes each hook's Lambda at its stages with the hooks role (traffic.tf).
-      dynamic "lifecycle_hook" {
-        for_each = local.hooks
-
-        content {
-          hook_target_arn  = lifecycle_hook.value.hook_target_arn
-          role_arn         = aws_iam_role.hooks[0].arn
-          lifecycle_stages = lifecycle_hook.value.lifecycle_stages
-        }
-      }
+      # No lifecycle_hook here: hooks are per deployment and belong to Shipgate, which sends the contract's
+      # hooks (below, `lifecycle_hooks` output), its smoke check and any pause with every UpdateService.
+      # The provider's lifecycle_hook also needs a target and a role, so it cannot even declare a PAUSE hook.
     }
   }
 
   # ECS supports both failure-detection methods, the circuit breaker and the
   # alarms, for the ECS controller's rolling and blue/green family alike (AWS ECS
-  # developer guide, "deployment failure detection"). Shipgate's UpdateService
-  # sets the same values, so Terraform and Shipgate never disagree on them.
+  # developer guide, "deployment failure detection"). These are the values the
+  # service is created with; Shipgate sets the same with every UpdateService (the
+  # alarms from the contract), and Terraform ignores later changes.
   # CodeDeploy rolls back through its deployment group (see the codedeploy module).
   dynamic "deployment_circuit_breaker" {
     for_each = local.ecs_traffic ? [1] : []
@@ -404,9 +404,12 @@ resource "aws_ecs_service" "traffic_shifting" {
 
   tags = var.tags
 
+  # As above; and ECS (or CodeDeploy) swaps `load_balancer` between the two target groups.
   lifecycle {
-    ignore_changes = [task_definition, desired_count, load_balancer]
-
+    ignore_changes = [
+      task_definition, desired_count, deployment_configuration, deployment_circuit_breaker, alarms,
+      deployment_maximum_percent, deployment_minimum_healthy_percent, load_balancer,
+    ]
   }
 
   # ECS refuses a target group that no listener routes to: the rules (or, for CodeDeploy, the

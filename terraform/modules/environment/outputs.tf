@@ -4,8 +4,8 @@ output "url" {
 }
 
 output "alb_dns_name" {
-  description = "DNS name of the load balancer (point a CNAME at it when DNS is managed outside Route 53)."
-  value       = try(module.alb.dns_name, null)
+  description = "Public DNS name of the environment: the public entry's when the load balancer is internal, else the load balancer's (point a CNAME at it when DNS is managed outside Route 53)."
+  value       = try(coalesce(module.alb.public_entry_dns_name, module.alb.dns_name), null)
 }
 
 output "service_urls" {

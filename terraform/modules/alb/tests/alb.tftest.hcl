@@ -23,19 +23,21 @@ variables {
   vpc_cidr_block = "10.10.0.0/16"
   subnet_ids     = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
   test_listener  = true
+
+  test_ingress_security_groups = { smoke_check = "sg-0123456789abcdef0" }
 }
 
-run "test_listener_from_the_vpc_only" {
+run "test_listener_from_the_smoke_check_only" {
   command = plan
 
   assert {
-    condition     = length(aws_lb_listener.test) == 1 && aws_lb_listener.test[0].port == 8443
-    error_message = "A test listener is created on test_listener_port when asked for."
+    condition     = length(aws_lb_listener.test) == 1 && aws_lb_listener.test[0].port == 8443 && aws_lb_listener.test[0].protocol == "HTTP"
+    error_message = "A test listener is created on test_listener_port when asked for (plain HTTP, inside the VPC)."
   }
 
   assert {
-    condition     = keys(aws_vpc_security_group_ingress_rule.test) == ["10.10.0.0/16"]
-    error_message = "Only the VPC reaches the test listener by default."
+    condition     = keys(aws_vpc_security_group_ingress_rule.test) == ["smoke_check"] && aws_vpc_security_group_ingress_rule.test["smoke_check"].referenced_security_group_id == "sg-0123456789abcdef0" && aws_vpc_security_group_ingress_rule.test["smoke_check"].cidr_ipv4 == null
+    error_message = "Only the smoke check's security group reaches the test listener, by reference."
   }
 
   assert {
@@ -71,8 +73,8 @@ run "route53_when_zone_given" {
   }
 
   assert {
-    condition     = output.test_url == "http://staging.example.com:8443"
-    error_message = "The test listener's URL uses the domain and the test port."
+    condition     = output.test_url == "http://shipgate-test-1234567890.us-east-1.elb.amazonaws.com:8443"
+    error_message = "The test listener's URL is the load balancer's own name (private addresses when internal), never the public domain."
   }
 }
 
@@ -121,4 +123,33 @@ run "codedeploy_port_must_be_its_own" {
   }
 
   expect_failures = [var.codedeploy_services]
+}
+
+run "internal_with_a_public_entry" {
+  command = apply
+
+  variables {
+    internal     = true
+    public_entry = { subnet_ids = ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"] }
+  }
+
+  assert {
+    condition     = aws_lb.this.internal && length(aws_lb.public_entry) == 1 && !aws_lb.public_entry[0].internal && aws_lb.public_entry[0].load_balancer_type == "network"
+    error_message = "An internal load balancer with public_entry gets an internet-facing network load balancer in front."
+  }
+
+  assert {
+    condition     = keys(aws_lb_target_group.public_entry) == ["http"] && aws_lb_target_group.public_entry["http"].target_type == "alb"
+    error_message = "The entry forwards the production port to the load balancer itself."
+  }
+}
+
+run "public_entry_needs_internal" {
+  command = plan
+
+  variables {
+    public_entry = { subnet_ids = ["subnet-0123456789abcdef2"] }
+  }
+
+  expect_failures = [var.public_entry]
 }

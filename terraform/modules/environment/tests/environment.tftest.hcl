@@ -71,6 +71,16 @@ run "contracts" {
   }
 
   assert {
+    condition     = module.alb.internal == (var.environment.name == "production") && (module.alb.public_entry_dns_name != null) == (var.environment.name == "production")
+    error_message = "The load balancer is internal (behind a public entry) exactly where a service shifts traffic with ECS: the smoke check reaches its test listener inside the VPC."
+  }
+
+  assert {
+    condition     = module.smoke_check.subnet_ids_parameter == "/shipgate/${var.environment.name}/smoke-check/subnet-ids" && module.smoke_check.security_group_id_parameter == "/shipgate/${var.environment.name}/smoke-check/security-group-id"
+    error_message = "The smoke check's subnets and security group are published where Shipgate's stack reads them."
+  }
+
+  assert {
     condition     = alltrue([for k, c in module.contract : jsondecode(c.json).codeDeploy == null])
     error_message = "No service uses CodeDeploy here: codeDeploy must be null."
   }
