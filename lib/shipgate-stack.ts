@@ -20,7 +20,8 @@ import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
 import { WebhookApi } from './constructs/webhook-api';
-import { STEP_NAMES, STEPS, type StepName } from './workflow/steps';
+import { SmokeCheckHook } from './constructs/smoke-check-hook';
+import { SHARED_STEP_NAMES, STEPS, type SharedStepName } from './workflow/steps';
 
 /** Properties of {@link ShipgateStack}. */
 export interface ShipgateStackProps extends StackProps {
@@ -55,7 +56,7 @@ export const HTTP_SECRETS: readonly SecretName[] = [
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
-const ROLLOUT_STEPS: readonly StepName[] = [
+const ROLLOUT_STEPS: readonly SharedStepName[] = [
   'start-rollout',
   'await-rollout',
   'check-rollout',
@@ -64,8 +65,8 @@ const ROLLOUT_STEPS: readonly StepName[] = [
   'check-rollback',
   'manual-rollback',
 ];
-/** Steps that read deploy contracts from SSM. */
-const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', 'verify-hook', ...ROLLOUT_STEPS];
+/** Steps that read deploy contracts from SSM (and every environment's verify hook). */
+const CONTRACT_STEPS: readonly SharedStepName[] = ['resolve-release', 'verify', ...ROLLOUT_STEPS];
 
 /**
  * Shipgate on AWS: the HTTP API and its hono Lambda, one Lambda per workflow step, the release state
@@ -81,9 +82,14 @@ export class ShipgateStack extends Stack {
   readonly secrets: ShipgateSecrets;
   /** The HTTP Lambda (`lambdas/http/handler.ts`). */
   readonly httpFunction: LambdaFunction;
-  /** The Lambda behind each step. */
-  readonly stepFunctions: Readonly<Record<StepName, LambdaFunction>>;
-  /** Role ECS assumes to invoke the verify hook at POST_TEST_TRAFFIC_SHIFT. */
+  /** The Lambda behind each step (the verify hook is per environment: {@link verifyHooks}). */
+  readonly stepFunctions: Readonly<Record<SharedStepName, LambdaFunction>>;
+  /**
+   * The verify hook of each environment (config order), in that environment's VPC: ECS invokes it at
+   * POST_TEST_TRAFFIC_SHIFT and it calls the test listener, which admits its security group.
+   */
+  readonly verifyHooks: Readonly<Record<string, LambdaFunction>>;
+  /** Role ECS assumes to invoke the verify hooks at POST_TEST_TRAFFIC_SHIFT. */
   readonly lifecycleHookRole: iam.Role;
   /** The release state machine. */
   readonly workflow: ReleaseWorkflow;
@@ -137,12 +143,11 @@ export class ShipgateStack extends Stack {
       15,
       1024,
     );
-    const steps = {} as Record<StepName, LambdaFunction>;
-    for (const step of STEP_NAMES) {
+    const steps = {} as Record<SharedStepName, LambdaFunction>;
+    for (const step of SHARED_STEP_NAMES) {
       const spec = STEPS[step];
-      const pascal = step.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
       steps[step] = fn(
-        `${pascal}Function`,
+        `${pascal(step)}Function`,
         step,
         spec.description,
         spec.timeoutSeconds(config),
@@ -150,6 +155,22 @@ export class ShipgateStack extends Stack {
       );
     }
     this.stepFunctions = steps;
+    // One verify hook per environment, each in its environment's VPC (staging and production have their
+    // own), with the subnets and security group Terraform publishes for it (terraform/modules/smoke-check).
+    const hookSpec = STEPS['verify-hook'];
+    const hooks: Record<string, LambdaFunction> = {};
+    for (const env of config.environments) {
+      hooks[env.name] = new SmokeCheckHook(this, `VerifyHook${pascal(env.name)}`, {
+        environment: env.name,
+        parameterPrefix: config.contractsPrefix,
+        bundle: bundles?.['verify-hook'],
+        code,
+        description: `${hookSpec.description} in ${env.name}`,
+        timeout: Duration.seconds(hookSpec.timeoutSeconds(config)),
+        environmentVariables: { SHIPGATE_TABLE: this.table.table.tableName },
+      }).function;
+    }
+    this.verifyHooks = hooks;
 
     this.api = new WebhookApi(this, 'WebhookApi', { handler: this.httpFunction });
     const publicUrl = props.publicUrl ?? this.api.url;
@@ -168,7 +189,7 @@ export class ShipgateStack extends Stack {
     this.workflow.stateMachine.grantRead(steps['execution-events']);
 
     // Environment and grants.
-    for (const f of [this.httpFunction, ...Object.values(steps)]) {
+    for (const f of [this.httpFunction, ...Object.values(steps), ...Object.values(hooks)]) {
       f.addEnvironment('SHIPGATE_PUBLIC_URL', publicUrl);
       this.table.table.grantReadWriteData(f);
     }
@@ -195,11 +216,12 @@ export class ShipgateStack extends Stack {
       steps['manual-rollback'].functionName,
     );
     this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
-    for (const step of STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
+    for (const step of SHARED_STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
+    for (const hook of Object.values(hooks)) this.secrets.grantTo(hook, hookSpec.secrets);
 
     // Steps that complete task tokens themselves (rollouts settling, approvals closing): exactly the answers
     // each sends, on this state machine only.
-    for (const step of STEP_NAMES) {
+    for (const step of SHARED_STEP_NAMES) {
       const responses = STEPS[step].taskResponses ?? [];
       if (responses.length === 0) continue;
       steps[step].addToRolePolicy(
@@ -253,6 +275,7 @@ export class ShipgateStack extends Stack {
       ],
     });
     for (const step of CONTRACT_STEPS) steps[step].addToRolePolicy(contractsRead);
+    for (const hook of Object.values(hooks)) hook.addToRolePolicy(contractsRead);
 
     for (const step of ROLLOUT_STEPS) {
       for (const statement of rolloutStatements(this)) steps[step].addToRolePolicy(statement);
@@ -297,15 +320,19 @@ export class ShipgateStack extends Stack {
     // rollout-events only observes: it reads the service/deployment an event names, then settles the waiter.
     for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
 
-    // Shipgate's verify hook for BLUE_GREEN / LINEAR / CANARY: ECS invokes it at POST_TEST_TRAFFIC_SHIFT,
-    // assuming this role (which may invoke that one function and nothing else).
+    // Shipgate's verify hooks for BLUE_GREEN / LINEAR / CANARY: ECS invokes the environment's own at
+    // POST_TEST_TRAFFIC_SHIFT, assuming this role (which may invoke those functions and nothing else). The
+    // rollout steps learn which is whose from SHIPGATE_VERIFY_HOOK_ARNS ({ environment: function ARN }).
     this.lifecycleHookRole = new iam.Role(this, 'EcsLifecycleHookRole', {
       assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
-      description: 'Assumed by ECS to invoke the Shipgate verify hook (POST_TEST_TRAFFIC_SHIFT)',
+      description: 'Assumed by ECS to invoke the Shipgate verify hooks (POST_TEST_TRAFFIC_SHIFT)',
     });
-    steps['verify-hook'].grantInvoke(this.lifecycleHookRole);
+    for (const hook of Object.values(hooks)) hook.grantInvoke(this.lifecycleHookRole);
+    const hookArns = this.toJsonString(
+      Object.fromEntries(Object.entries(hooks).map(([env, hook]) => [env, hook.functionArn])),
+    );
     for (const step of [...ROLLOUT_STEPS, 'rollout-events'] as const) {
-      steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ARN', steps['verify-hook'].functionArn);
+      steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ARNS', hookArns);
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARN', this.lifecycleHookRole.roleArn);
     }
 
@@ -334,6 +361,11 @@ export class ShipgateStack extends Stack {
   }
 }
 
+/** `staging` → `Staging`, `verify-hook` → `VerifyHook` (stable construct ids). */
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+}
+
 /**
  * ECS service names Shipgate may pause (services with `pauses` in any environment). The ECS service is named
  * after the config's service (terraform/modules/ecs-service `name = var.name`, the sandbox's seed alike).
@@ -351,10 +383,13 @@ function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<s
   const machine = stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as CfnResource);
   const arn = (service: string, rest: string) =>
     `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${rest}`;
-  const hook = stack.getLogicalId(stack.stepFunctions['verify-hook'].node.defaultChild as CfnResource);
   return {
-    [`<${hook}.Arn>:*`]:
-      'grantInvoke lets ECS invoke the verify hook function by any of its versions; the function itself is named.',
+    ...Object.fromEntries(
+      Object.entries(stack.verifyHooks).map(([env, fn]) => [
+        `<${stack.getLogicalId(fn.node.defaultChild as CfnResource)}.Arn>:*`,
+        `grantInvoke lets ECS invoke the ${env} verify hook function by any of its versions; the function itself is named.`,
+      ]),
+    ),
     [`${tableArn}/index/*`]:
       'grantReadWriteData includes the table’s own indexes (gsi1 lists releases and pending approvals).',
     [arn('states', `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}:*`)]:

@@ -21,7 +21,7 @@ import { localSecrets, prepareStateDir } from './state-dir';
 import { loadReleaseWorkflow, type LocalWorkflow } from './workflow/release';
 
 export { SANDBOX_TABLE } from './handlers/environment';
-export { SANDBOX_VERIFY_HOOK_ARN } from './handlers/functions';
+export { sandboxVerifyHookArn } from './handlers/functions';
 export { startingResponse } from './listen';
 export { SandboxStartError } from './start-error';
 export type { LocalWorkflow } from './workflow/release';
@@ -126,13 +126,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         configPath: options.configPath,
         webhookToken,
         secrets,
+        environments: options.config.environments.map((e) => e.name),
       }),
     );
 
     await ensureTable(awsEndpoint, SANDBOX_TABLE);
     const seed = seedFromConfig(options.config, emulators, url);
 
-    const lambdas = localFunctions(workflow, bundles, rootDir, options.rolloutEventsEntry);
+    const lambdas = localFunctions(
+      workflow,
+      bundles,
+      rootDir,
+      options.config.environments.map((e) => e.name),
+      options.rolloutEventsEntry,
+    );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
     // Lambda Invoke on the endpoint reaches the local manual-rollback function.

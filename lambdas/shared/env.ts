@@ -20,14 +20,42 @@ export const tableName = (): string => requireEnv('SHIPGATE_TABLE');
 export const stateMachineArn = (): string => requireEnv('SHIPGATE_STATE_MACHINE_ARN');
 
 /**
- * Shipgate's test-traffic verify hook (a Lambda ECS invokes at POST_TEST_TRAFFIC_SHIFT) and the role ECS
- * assumes to invoke it, when the stack (or the sandbox) set them: `SHIPGATE_VERIFY_HOOK_ARN`,
- * `SHIPGATE_VERIFY_HOOK_ROLE_ARN`.
+ * Shipgate's test-traffic verify hook of one environment (a Lambda ECS invokes at POST_TEST_TRAFFIC_SHIFT,
+ * placed in that environment's VPC so the test listener admits it) and the role ECS assumes to invoke it,
+ * when the stack (or the sandbox) set them: `SHIPGATE_VERIFY_HOOK_ARNS` (JSON `{ "<environment>": "<function
+ * ARN>" }`, one function per environment) and `SHIPGATE_VERIFY_HOOK_ROLE_ARN`.
+ * @throws ConfigError when the map is not a JSON object of strings, or has no hook for `environment` (the
+ *   stack creates one per configured environment, so a missing one means stack and config disagree).
+ * @example verifyHook('production') // { arn: 'arn:aws:lambda:…:function:…VerifyHookProduction…', roleArn }
  */
 export function verifyHook(
+  environment: string,
   env: NodeJS.ProcessEnv = process.env,
 ): { arn: string; roleArn: string } | undefined {
-  const arn = env.SHIPGATE_VERIFY_HOOK_ARN;
+  const raw = env.SHIPGATE_VERIFY_HOOK_ARNS;
   const roleArn = env.SHIPGATE_VERIFY_HOOK_ROLE_ARN;
-  return arn && roleArn ? { arn, roleArn } : undefined;
+  if (!raw || !roleArn) return undefined;
+  let arns: unknown;
+  try {
+    arns = JSON.parse(raw);
+  } catch {
+    arns = undefined;
+  }
+  if (
+    typeof arns !== 'object' ||
+    arns === null ||
+    Array.isArray(arns) ||
+    !Object.values(arns).every((v) => typeof v === 'string' && v.length > 0)
+  ) {
+    throw new ConfigError(
+      `Environment variable SHIPGATE_VERIFY_HOOK_ARNS must be a JSON object of function ARNs by environment, e.g. {"staging":"arn:aws:lambda:…"}; received ${JSON.stringify(raw.slice(0, 200))}`,
+    );
+  }
+  const arn = (arns as Record<string, string>)[environment];
+  if (!arn) {
+    throw new ConfigError(
+      `SHIPGATE_VERIFY_HOOK_ARNS has no verify hook for environment "${environment}" (it has: ${Object.keys(arns).join(', ') || 'none'}). The stack creates one per environment of the config: deploy the stack with the config that names "${environment}".`,
+    );
+  }
+  return { arn, roleArn };
 }

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -36,6 +37,15 @@ export interface ShipgateFunctionProps {
   readonly code?: FunctionCodeMode;
   /** Log retention of the function's log group. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Place the function in a VPC: these subnets and security groups (CDK then adds the VPC access execution
+   * role's permissions). @default not in a VPC
+   */
+  readonly network?: {
+    readonly vpc: ec2.IVpc;
+    readonly vpcSubnets: ec2.SubnetSelection;
+    readonly securityGroups: ec2.ISecurityGroup[];
+  };
 }
 
 const PLACEHOLDER_CODE =
@@ -64,6 +74,7 @@ export class ShipgateFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
+      ...(props.network ?? {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'shipgate',
         POWERTOOLS_LOG_LEVEL: 'INFO',

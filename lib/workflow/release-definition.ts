@@ -6,14 +6,14 @@ import type { Construct } from 'constructs';
 import type { ApprovalTaskError } from '../../lambdas/domain/approvals/task';
 import type { EnvironmentConfig, ShipgateConfig } from '../../lambdas/shared/config';
 import { longestPauseAllowance, rolloutSettings } from '../../lambdas/shared/config';
-import { STEPS, type StepName } from './steps';
+import { STEPS, type SharedStepName } from './steps';
 
 /** Inputs of {@link buildReleaseDefinition}. */
 export interface ReleaseDefinitionProps {
   /** The validated Shipgate configuration; its environments become the workflow's stages. */
   readonly config: ShipgateConfig;
   /** The Lambda function behind each step. */
-  readonly functions: Readonly<Record<StepName, IFunction>>;
+  readonly functions: Readonly<Record<SharedStepName, IFunction>>;
 }
 
 /** Extra seconds a state waits beyond its Lambda's own timeout (cold start, retries of the invoke). */
@@ -136,7 +136,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
 
   const invoke = (
     name: string,
-    step: StepName,
+    step: SharedStepName,
     options: { payload?: Record<string, unknown>; resultPath: string; comment?: string },
   ) =>
     new tasks.LambdaInvoke(scope, name, {
@@ -152,7 +152,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
 
   const waitForToken = (
     name: string,
-    step: StepName,
+    step: SharedStepName,
     options: {
       payload: Record<string, unknown>;
       resultPath?: string;

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { REPO_ROOT } from '../constructs/shipgate-function';
 import { ShipgateStack } from '../shipgate-stack';
-import { STEP_NAMES, STEPS, type StepName } from './steps';
+import { SHARED_STEP_NAMES, STEPS, type StepName } from './steps';
 
 /** Account and region the local rendering pretends to be in. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -91,7 +91,7 @@ export function renderLocalDefinition(config: ShipgateConfig, options: RenderOpt
     env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
   });
   const byLogicalId = new Map<string, StepName>();
-  for (const step of STEP_NAMES) {
+  for (const step of SHARED_STEP_NAMES) {
     byLogicalId.set(stack.getLogicalId(stack.stepFunctions[step].node.defaultChild as CfnResource), step);
   }
   const cfn = stack.workflow.stateMachine.node.defaultChild as CfnStateMachine;

@@ -181,3 +181,12 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
 
 /** Step names in a stable order. */
 export const STEP_NAMES = Object.keys(STEPS) as StepName[];
+
+/**
+ * The steps the stack creates one function each for. The verify hook is not among them: ECS invokes it from
+ * inside each environment's VPC, so the stack creates one per environment (`SmokeCheckHook`).
+ */
+export type SharedStepName = Exclude<StepName, 'verify-hook'>;
+
+/** {@link SharedStepName}s in a stable order. */
+export const SHARED_STEP_NAMES = STEP_NAMES.filter((s): s is SharedStepName => s !== 'verify-hook');

@@ -1,6 +1,6 @@
 import { SECRET_ENV } from '../../lambdas/shared/secrets';
 import type { LocalSecrets } from '../state-dir';
-import { MANUAL_ROLLBACK_FUNCTION, SANDBOX_VERIFY_HOOK_ARN } from './functions';
+import { MANUAL_ROLLBACK_FUNCTION, sandboxVerifyHookArns } from './functions';
 
 /** Name of Shipgate's DynamoDB table in the sandbox. */
 export const SANDBOX_TABLE = 'shipgate';
@@ -17,6 +17,8 @@ export interface HandlerEnvironmentInput {
   configPath: string;
   webhookToken: string;
   secrets: LocalSecrets;
+  /** The config's environment names (each gets its own verify hook). */
+  environments: readonly string[];
 }
 
 /**
@@ -41,7 +43,8 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
     SHIPGATE_CONSOLE_URL: url,
     SHIPGATE_CONFIG: i.configPath,
     SHIPGATE_CONFIG_JSON: undefined,
-    SHIPGATE_VERIFY_HOOK_ARN: SANDBOX_VERIFY_HOOK_ARN,
+    SHIPGATE_VERIFY_HOOK_ARNS: JSON.stringify(sandboxVerifyHookArns(i.environments)),
+    SHIPGATE_VERIFY_HOOK_ARN: undefined,
     SHIPGATE_VERIFY_HOOK_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks',
     [SECRET_ENV.webhookToken]: i.webhookToken,
     [SECRET_ENV.linkSigningKey]: env.SHIPGATE_LINK_SIGNING_KEY || i.secrets.linkSigningKey,

@@ -4,8 +4,18 @@ import type { LocalWorkflow } from '../workflow/release';
 
 const FUNCTION_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:';
 
-/** The verify hook's function ARN in the sandbox (what the stack passes as SHIPGATE_VERIFY_HOOK_ARN). */
-export const SANDBOX_VERIFY_HOOK_ARN = `${FUNCTION_ARN_PREFIX}shipgate-verify-hook`;
+/**
+ * The verify hook's function ARN of one environment in the sandbox: one function per environment, as the
+ * stack creates them (each in its environment's VPC); all run the same bundle.
+ */
+export function sandboxVerifyHookArn(environment: string): string {
+  return `${FUNCTION_ARN_PREFIX}shipgate-verify-hook-${environment}`;
+}
+
+/** `SHIPGATE_VERIFY_HOOK_ARNS` of the sandbox: each environment's verify hook. */
+export function sandboxVerifyHookArns(environments: readonly string[]): Record<string, string> {
+  return Object.fromEntries(environments.map((e) => [e, sandboxVerifyHookArn(e)]));
+}
 
 /** Name of the local manual-rollback function (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION` of the HTTP app). */
 export const MANUAL_ROLLBACK_FUNCTION = 'shipgate-manual-rollback';
@@ -16,18 +26,18 @@ export const FUNCTION_ARNS = {
   manualRollback: `${FUNCTION_ARN_PREFIX}${MANUAL_ROLLBACK_FUNCTION}`,
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
-  verifyHook: SANDBOX_VERIFY_HOOK_ARN,
 } as const;
 
 /**
  * Every Lambda function of the sandbox, bound to its built bundle: the state machine's tasks, the
- * EventBridge targets, the manual rollback, the hono app and the verify hook (which ECS invokes as a
- * lifecycle hook, not the state machine).
+ * EventBridge targets, the manual rollback, the hono app and each environment's verify hook (which ECS
+ * invokes as a lifecycle hook, not the state machine).
  */
 export function localFunctions(
   workflow: LocalWorkflow,
   bundles: LambdaBundles,
   rootDir: string,
+  environments: readonly string[],
   rolloutEventsEntry?: string,
 ): LocalLambdas {
   return new LocalLambdas(
@@ -46,8 +56,13 @@ export function localFunctions(
         entry: bundles.bundles['execution-events'].file,
       },
       [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
-      // ECS invokes the verify hook itself (a lifecycle hook), not the state machine.
-      [FUNCTION_ARNS.verifyHook]: { step: 'verify-hook', entry: bundles.bundles['verify-hook'].file },
+      // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
+      ...Object.fromEntries(
+        Object.values(sandboxVerifyHookArns(environments)).map((arn) => [
+          arn,
+          { step: 'verify-hook' as const, entry: bundles.bundles['verify-hook'].file },
+        ]),
+      ),
     },
     rootDir,
   );

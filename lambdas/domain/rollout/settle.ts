@@ -136,7 +136,7 @@ export async function observe(
   if (record.serviceDeploymentArn) {
     return evaluateServiceDeployment(await describeServiceDeployment(record.serviceDeploymentArn, deps), {
       previousTaskDefinitionArn: record.previousTaskDefinitionArn,
-      verifyHookArn: verifyHook()?.arn,
+      verifyHookArn: verifyHook(record.environment)?.arn,
       verifyFailure: record.verifyFailure,
       pause: record.pause,
     });

@@ -193,7 +193,7 @@ export function planRollout(
 export function buildDeploymentConfiguration(
   plan: RolloutPlan,
   current: DeploymentConfiguration | undefined,
-  hook: { arn: string; roleArn: string } | undefined = verifyHook(),
+  hook: { arn: string; roleArn: string } | undefined = verifyHook(plan.environment),
 ): DeploymentConfiguration {
   const cfg: DeploymentConfiguration = {
     deploymentCircuitBreaker: { enable: true, rollback: true },

@@ -47,6 +47,15 @@ resource "aws_vpc_security_group_egress_rule" "dynamodb" {
   to_port           = 443
 }
 
+resource "aws_ssm_parameter" "vpc_id" {
+  name        = "${local.parameter_prefix}/vpc-id"
+  description = "VPC of ${var.environment} where Shipgate's smoke check hook runs (written by Terraform; read by Shipgate's stack)"
+  type        = "String"
+  value       = var.vpc_id
+
+  tags = merge(var.tags, { Environment = var.environment })
+}
+
 resource "aws_ssm_parameter" "subnet_ids" {
   name        = "${local.parameter_prefix}/subnet-ids"
   description = "Private subnets of ${var.environment} where Shipgate's smoke check hook runs (written by Terraform; read by Shipgate's stack)"

@@ -12,3 +12,8 @@ output "security_group_id_parameter" {
   description = "SSM parameter with the hook's security group, read by Shipgate's stack."
   value       = try(aws_ssm_parameter.security_group_id.name, null)
 }
+
+output "vpc_id_parameter" {
+  description = "SSM parameter with the hook's VPC, read by Shipgate's stack."
+  value       = try(aws_ssm_parameter.vpc_id.name, null)
+}

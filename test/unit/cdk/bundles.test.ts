@@ -25,11 +25,19 @@ describe('Lambda bundles', () => {
     const template = assembly.getStackByName(stack.stackName).template as {
       Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
     };
-    const functions = [stack.httpFunction, ...Object.values(stack.stepFunctions)];
+    // Named by construct: `HttpFunction`, `<Step>Function`, and `VerifyHook<Environment>` (one per environment).
+    const functions: [string, (typeof stack)['httpFunction']][] = [
+      ...[stack.httpFunction, ...Object.values(stack.stepFunctions)].map(
+        (fn) => [fn.node.scope!.node.id, fn] as [string, typeof fn],
+      ),
+      ...Object.values(stack.verifyHooks).map(
+        (fn) => [fn.node.scope!.node.scope!.node.id, fn] as [string, typeof fn],
+      ),
+    ];
     bundles = Object.fromEntries(
-      functions.map((fn) => {
+      functions.map(([name, fn]) => {
         const id = stack.getLogicalId(fn.node.defaultChild as CfnResource);
-        return [fn.node.scope!.node.id, join(outdir, template.Resources[id].Metadata!['aws:asset:path'])];
+        return [name, join(outdir, template.Resources[id].Metadata!['aws:asset:path'])];
       }),
     );
   }, 300_000);
@@ -37,7 +45,8 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    expect(Object.keys(bundles)).toHaveLength(18);
+    // The HTTP function, 16 shared steps, the verify hooks of staging and production.
+    expect(Object.keys(bundles)).toHaveLength(19);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };
@@ -52,6 +61,7 @@ describe('Lambda bundles', () => {
     for (const step of STEP_NAMES) {
       byFunction[`${step.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Function`] = step;
     }
+    for (const env of ['Staging', 'Production']) byFunction[`VerifyHook${env}`] = 'verify-hook';
     for (const [fn, dir] of Object.entries(bundles)) {
       const asset = readFileSync(join(dir, 'index.js'));
       const built = readFileSync(build.bundles[byFunction[fn]].file);

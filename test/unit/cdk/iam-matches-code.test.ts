@@ -6,7 +6,7 @@ import { loadConfig } from '../../../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../../../lambdas/shared/secrets';
 import { REPO_ROOT } from '../../../lib/constructs/shipgate-function';
 import { ShipgateStack } from '../../../lib/shipgate-stack';
-import { STEPS, STEP_NAMES } from '../../../lib/workflow/steps';
+import { SHARED_STEP_NAMES, STEPS } from '../../../lib/workflow/steps';
 
 /**
  * The IAM policy of each Lambda against what its code can do: every AWS call in the handler's bundle must be
@@ -97,7 +97,16 @@ const resources = Template.fromStack(stack).toJSON().Resources as Record<
 >;
 const functions = {
   http: { fn: stack.httpFunction, entry: 'lambdas/http/handler.ts' },
-  ...Object.fromEntries(STEP_NAMES.map((s) => [s, { fn: stack.stepFunctions[s], entry: STEPS[s].entry }])),
+  ...Object.fromEntries(
+    SHARED_STEP_NAMES.map((s) => [s, { fn: stack.stepFunctions[s], entry: STEPS[s].entry }]),
+  ),
+  // One verify hook per environment, all the same code.
+  ...Object.fromEntries(
+    Object.entries(stack.verifyHooks).map(([env, fn]) => [
+      `verify-hook (${env})`,
+      { fn, entry: STEPS['verify-hook'].entry },
+    ]),
+  ),
 };
 
 /** Actions and secret logical ids granted to a function's role. */

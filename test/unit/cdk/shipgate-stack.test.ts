@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../../../lambdas/shared/secrets';
 import { ShipgateStack } from '../../../lib/shipgate-stack';
-import { STEPS, STEP_NAMES } from '../../../lib/workflow/steps';
+import { SHARED_STEP_NAMES, STEPS } from '../../../lib/workflow/steps';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = {
@@ -37,7 +37,8 @@ function statementsOf(fn: { role?: { node: { defaultChild?: unknown } } }): Stat
 describe('ShipgateStack', () => {
   it('runs every Lambda on Node.js 22, arm64, with X-Ray tracing and the table name', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(1 + STEP_NAMES.length);
+    // The HTTP function, one per shared step, one verify hook per environment.
+    expect(functions).toHaveLength(1 + SHARED_STEP_NAMES.length + config.environments.length);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -147,7 +148,7 @@ describe('ShipgateStack', () => {
     }
   });
 
-  it('lets ECS (and only ECS) invoke the verify hook, and only that function', () => {
+  it('lets ECS (and only ECS) invoke the verify hooks, and only those functions', () => {
     const roles = ofType('AWS::IAM::Role').filter(([id]) => id === logicalId(stack.lifecycleHookRole));
     expect(roles).toHaveLength(1);
     const trust = roles[0][1].Properties.AssumeRolePolicyDocument as { Statement: Statement[] };
@@ -157,16 +158,28 @@ describe('ShipgateStack', () => {
     const statements = statementsOf({ role: stack.lifecycleHookRole });
     expect(statements.length).toBeGreaterThan(0);
     expect([...new Set(statements.flatMap(actions))]).toEqual(['lambda:InvokeFunction']);
+    const hookIds = Object.values(stack.verifyHooks).map((fn) => logicalId(fn));
+    expect(hookIds).toHaveLength(config.environments.length);
+    const invokable = JSON.stringify(statements.map((s) => s.Resource));
+    for (const id of hookIds) expect(invokable).toContain(id);
     for (const s of statements) {
-      expect(JSON.stringify(s.Resource)).toContain(logicalId(stack.stepFunctions['verify-hook']));
+      expect(hookIds.some((id) => JSON.stringify(s.Resource).includes(id))).toBe(true);
     }
     const env = (fn: unknown) =>
       (
         ofType('AWS::Lambda::Function').find(([id]) => id === logicalId(fn as never))![1].Properties
           .Environment as { Variables: Record<string, unknown> }
       ).Variables;
-    expect(JSON.stringify(env(stack.stepFunctions['start-rollout']).SHIPGATE_VERIFY_HOOK_ARN)).toContain(
-      logicalId(stack.stepFunctions['verify-hook']),
+    // Each environment's rollouts name that environment's hook (SHIPGATE_VERIFY_HOOK_ARNS, a JSON object):
+    // resolve the Fn::Join with each GetAtt written as <logical id>, then read it as JSON.
+    const joined = env(stack.stepFunctions['start-rollout']).SHIPGATE_VERIFY_HOOK_ARNS as {
+      'Fn::Join': [string, (string | { 'Fn::GetAtt': [string, string] })[]];
+    };
+    const text = joined['Fn::Join'][1]
+      .map((part) => (typeof part === 'string' ? part : `<${part['Fn::GetAtt'][0]}>`))
+      .join('');
+    expect(JSON.parse(text)).toEqual(
+      Object.fromEntries(Object.entries(stack.verifyHooks).map(([name, fn]) => [name, `<${logicalId(fn)}>`])),
     );
   });
 
@@ -181,7 +194,11 @@ describe('ShipgateStack', () => {
   it('gives each secret only to the functions that use it, by ARN in <ENV>_SECRET_ARN', () => {
     const readers = (name: SecretName) => {
       const secretId = logicalId(stack.secrets.secrets[name]);
-      const fns = [stack.httpFunction, ...STEP_NAMES.map((s) => stack.stepFunctions[s])];
+      const fns = [
+        stack.httpFunction,
+        ...SHARED_STEP_NAMES.map((s) => stack.stepFunctions[s]),
+        ...Object.values(stack.verifyHooks),
+      ];
       return fns
         .filter((fn) =>
           statementsOf(fn).some(
@@ -237,7 +254,7 @@ describe('ShipgateStack', () => {
       Ref: logicalId(stack.secrets.secrets.webhookToken),
     });
     expect(env('VerifyFunction')).not.toHaveProperty(`${SECRET_ENV.webhookToken}_SECRET_ARN`);
-    for (const step of STEP_NAMES) {
+    for (const step of SHARED_STEP_NAMES) {
       for (const name of STEPS[step].secrets) {
         expect(readers(name)).toContain(stack.stepFunctions[step].node.scope!.node.id);
       }

@@ -53,8 +53,10 @@ let smokeServer: Server;
 let smokeBase = '';
 
 beforeAll(async () => {
-  process.env.SHIPGATE_VERIFY_HOOK_ARN =
-    'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook';
+  process.env.SHIPGATE_VERIFY_HOOK_ARNS = JSON.stringify({
+    staging: 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook-staging',
+    production: 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-verify-hook-production',
+  });
   process.env.SHIPGATE_VERIFY_HOOK_ROLE_ARN = 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks';
   smokeServer = createServer((_req, res) => res.writeHead(testTrafficHealthy ? 200 : 503).end());
   await new Promise<void>((r) => smokeServer.listen(0, '127.0.0.1', r));
@@ -62,7 +64,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  delete process.env.SHIPGATE_VERIFY_HOOK_ARN;
+  delete process.env.SHIPGATE_VERIFY_HOOK_ARNS;
   delete process.env.SHIPGATE_VERIFY_HOOK_ROLE_ARN;
   smokeServer.closeAllConnections();
   await new Promise<void>((r) => smokeServer.close(() => r()));

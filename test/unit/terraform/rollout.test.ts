@@ -19,7 +19,9 @@ describe('Terraform settings that make rollouts fast and safe', () => {
     // The alb module's `public_entry` target groups forward TCP to the load balancer itself (type "alb"), not
     // to tasks: they are not the services' groups.
     const serviceGroups = () =>
-      resourcesOfType(files, 'aws_lb_target_group').filter((g) => g.file === 'modules/ecs-service/traffic.tf');
+      resourcesOfType(files, 'aws_lb_target_group').filter(
+        (g) => g.file === 'modules/ecs-service/traffic.tf',
+      );
 
     it('probe the readiness path every 10 s or less and call a target healthy after 2 checks', async () => {
       const groups = serviceGroups();
