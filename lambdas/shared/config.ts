@@ -132,22 +132,39 @@ const pauseSchema = z
 /** One configured pause. */
 export type PauseConfig = z.infer<typeof pauseSchema>;
 
+/**
+ * Whether a percentage is a multiple of 0.1, as ECS requires of canary and linear percentages (within a
+ * floating-point hair: 12.3 is 123.00000000000001 tenths).
+ * @example onTenthGrid(33.3) // true; onTenthGrid(33.33) // false
+ */
+export function onTenthGrid(percent: number): boolean {
+  return Math.abs(Math.round(percent * 10) - percent * 10) < 1e-9;
+}
+
 const rolloutOverridesSchema = z
   .object({
     strategy: strategySchema.optional(),
-    /** CANARY: percentage of traffic shifted first (ECS: 0.1–100 in steps of 0.1). */
+    /**
+     * CANARY: percentage of traffic shifted first. ECS: "Valid values are multiples of 0.1 from 0.1 to 100.0"
+     * (CanaryConfiguration.canaryPercent).
+     */
     canaryPercent: z
       .number()
-      .refine((p) => p >= 0.1 && p <= 100 && Math.abs(Math.round(p * 10) - p * 10) < 1e-9, {
+      .refine((p) => p >= 0.1 && p <= 100 && onTenthGrid(p), {
         error: (issue) =>
           `expected a percentage from 0.1 to 100 in steps of 0.1, as ECS canaryConfiguration.canaryPercent accepts; received ${String(issue.input)}`,
       })
       .optional(),
-    /** LINEAR: percentage shifted per step (ECS: 3–100). */
+    /**
+     * LINEAR: percentage shifted per step. ECS: "Valid values are multiples of 0.1 from 3.0 to 100.0"
+     * (LinearConfiguration.stepPercent).
+     */
     linearStepPercent: z
       .number()
-      .min(3, 'expected at least 3 (ECS linearConfiguration.stepPercent is 3–100)')
-      .max(100, 'expected at most 100 (ECS linearConfiguration.stepPercent is 3–100)')
+      .refine((p) => p >= 3 && p <= 100 && onTenthGrid(p), {
+        error: (issue) =>
+          `expected a multiple of 0.1 from 3 to 100, as ECS linearConfiguration.stepPercent accepts; received ${String(issue.input)}`,
+      })
       .optional(),
     /** Time to watch the new revision before finishing (ECS bake time, at most 1440 minutes). */
     bakeTime: durationSchema

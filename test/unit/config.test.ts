@@ -88,11 +88,27 @@ describe('configuration', () => {
     );
     prod.canaryPercent = 12.5;
     expect(() => parseConfig(raw)).not.toThrow();
-    prod.linearStepPercent = 2;
-    expect(() => parseConfig(raw)).toThrow(
-      /linearStepPercent: expected at least 3 \(ECS linearConfiguration\.stepPercent is 3–100\)/,
-    );
+    // ECS: "Valid values are multiples of 0.1 from 3.0 to 100.0" (LinearConfiguration.stepPercent).
+    for (const bad of [2, 2.9, 33.33, 100.1]) {
+      prod.linearStepPercent = bad;
+      expect(() => parseConfig(raw)).toThrow(
+        new RegExp(
+          `services\\.billing-app\\.environments\\.production\\.linearStepPercent: expected a multiple of 0\\.1 from 3 to 100, as ECS linearConfiguration\\.stepPercent accepts; received ${bad}`,
+        ),
+      );
+    }
+    for (const good of [3, 33.3, 12.3, 100]) {
+      prod.linearStepPercent = good;
+      expect(() => parseConfig(raw)).not.toThrow();
+    }
     delete prod.linearStepPercent;
+    prod.canaryPercent = 0.05;
+    expect(() => parseConfig(raw)).toThrow(
+      /canaryPercent: expected a percentage from 0\.1 to 100 in steps of 0\.1.*received 0\.05/,
+    );
+    prod.canaryPercent = 0.1;
+    expect(() => parseConfig(raw)).not.toThrow();
+    delete prod.canaryPercent;
     prod.bakeTime = '25h';
     expect(() => parseConfig(raw)).toThrow(
       /production\.bakeTime: expected at most 1440 minutes \(24h\).*received 90000 s/,

@@ -158,8 +158,8 @@ function num(value: unknown, fallback: number): number {
 
 /**
  * Refuses a `deploymentConfiguration` ECS refuses (API reference, DeploymentConfiguration /
- * CanaryConfiguration / LinearConfiguration): bake times 0–1440 minutes, `canaryPercent` 0.1–100 in steps of
- * 0.1, `stepPercent` 3–100, lifecycle hooks with a target, a role and known stages.
+ * CanaryConfiguration / LinearConfiguration): bake times 0–1440 minutes, `canaryPercent` 0.1–100 and
+ * `stepPercent` 3–100, both in steps of 0.1, lifecycle hooks with a target, a role and known stages.
  * @throws AwsServiceError InvalidParameterException naming the field.
  */
 export function validateDeploymentConfiguration(cfg: Record<string, unknown>): void {
@@ -184,8 +184,11 @@ export function validateDeploymentConfiguration(cfg: Record<string, unknown>): v
   const linear = cfg.linearConfiguration as Record<string, unknown> | undefined;
   if (linear) {
     const p = linear.stepPercent;
-    if (typeof p !== 'number' || p < 3 || p > 100) {
-      throw invalid(`linearConfiguration.stepPercent must be from 3 to 100; received ${String(p)}.`);
+    // "Valid values are multiples of 0.1 from 3.0 to 100.0" (LinearConfiguration.stepPercent).
+    if (typeof p !== 'number' || p < 3 || p > 100 || Math.abs(Math.round(p * 10) - p * 10) > 1e-9) {
+      throw invalid(
+        `linearConfiguration.stepPercent must be from 3 to 100 in increments of 0.1; received ${String(p)}.`,
+      );
     }
     minutes(linear.stepBakeTimeInMinutes, 'linearConfiguration.stepBakeTimeInMinutes');
   }

@@ -304,7 +304,7 @@ test('lifecycle hooks run at their stage with ECS payload; IN_PROGRESS re-invoke
   expect(d.rollback?.reason).toContain(`Lifecycle hook ${hook} at POST_TEST_TRAFFIC_SHIFT returned FAILED`);
 });
 
-test('UpdateService refuses what ECS refuses (canaryPercent 12.25, stepPercent 2, bake 1441) and changes nothing', async () => {
+test('UpdateService refuses what ECS refuses (canaryPercent 12.25 or 0.05, stepPercent 2 or 33.33, bake 1441) with InvalidParameterException and changes nothing', async () => {
   const td = await bed.revision();
   for (const [cfg, message] of [
     [
@@ -313,7 +313,16 @@ test('UpdateService refuses what ECS refuses (canaryPercent 12.25, stepPercent 2
     ],
     [
       { strategy: 'LINEAR', linearConfiguration: { stepPercent: 2, stepBakeTimeInMinutes: 1 } },
-      /stepPercent must be from 3 to 100; received 2/,
+      /stepPercent must be from 3 to 100 in increments of 0\.1; received 2/,
+    ],
+    // Off the 0.1 grid ("multiples of 0.1 from 3.0 to 100.0", LinearConfiguration.stepPercent).
+    [
+      { strategy: 'LINEAR', linearConfiguration: { stepPercent: 33.33, stepBakeTimeInMinutes: 1 } },
+      /stepPercent must be from 3 to 100 in increments of 0\.1; received 33\.33/,
+    ],
+    [
+      { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 0.05, canaryBakeTimeInMinutes: 1 } },
+      /canaryPercent.*0\.1 to 100 in increments of 0\.1.*0\.05/,
     ],
     [
       { bakeTimeInMinutes: 1441 },
