@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBridgeEvent } from './aws/ecs';
 import { createEmulators, servedEmulators, type Emulators } from './aws/emulators';
@@ -35,6 +36,12 @@ export interface EmulatedAwsOptions {
   /** Port of the endpoint (0 = any free port). */
   port: number;
   phaseMs?: number;
+  /**
+   * File that gets one JSON line per request to an emulated service (`SHIPGATE_SANDBOX_REQUEST_LOG`), with
+   * the fields CloudTrail records of an API call: `eventTime`, `eventSource`, `eventName`, `userAgent`,
+   * `requestParameters`. @default no log
+   */
+  requestLog?: string;
 }
 
 /**
@@ -71,6 +78,13 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
     emulators: servedEmulators(emulators),
     dynamoDbPort: dynamo.port,
     invokeLambda: (name, payload) => targets.invokeLambda(name, payload),
+    recordRequest: o.requestLog
+      ? ({ prefix, operation, input, userAgent }) =>
+          appendFileSync(
+            o.requestLog!,
+            `${JSON.stringify({ eventTime: new Date().toISOString(), eventSource: prefix, eventName: operation, userAgent, requestParameters: input })}\n`,
+          )
+      : undefined,
   });
   awsPort = await listen(awsServer, o.port, o.host, 'SHIPGATE_AWS_PORT');
   shutdown.add(() => closeServer(awsServer));

@@ -47,6 +47,8 @@ export interface SandboxOptions {
   env?: NodeJS.ProcessEnv;
   /** Duration of each emulated rollout phase. @default 300 */
   phaseMs?: number;
+  /** File recording every request to the emulated services, one JSON line each. @default none */
+  requestLog?: string;
   /**
    * Renders the release workflow. With the default, every Lambda runs its built bundle; an injected workflow
    * (executor tests) runs the handler files its `tasks` name.
@@ -103,7 +105,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const shutdown = new Shutdown();
   try {
     const aws = await startEmulatedAws(
-      { stateDir, host, port: options.awsPort ?? 4566, phaseMs: options.phaseMs },
+      {
+        stateDir,
+        host,
+        port: options.awsPort ?? 4566,
+        phaseMs: options.phaseMs,
+        requestLog: options.requestLog,
+      },
       shutdown,
     );
     const { emulators, endpoint: awsEndpoint } = aws;

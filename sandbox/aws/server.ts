@@ -21,6 +21,17 @@ export interface AwsEndpointOptions {
    * function; `undefined` when no such function exists. Without it, Invoke is answered as unsupported.
    */
   invokeLambda?: (name: string, payload: unknown) => Promise<unknown> | undefined;
+  /**
+   * Told of every request to an emulated service (not DynamoDB, not Lambda Invoke) before it runs, as
+   * CloudTrail records API calls: the target prefix, the operation, the parsed request and the caller's
+   * user agent.
+   */
+  recordRequest?: (request: {
+    prefix: string;
+    operation: string;
+    input: Record<string, unknown>;
+    userAgent: string;
+  }) => void;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations(?:\?.*)?$/;
@@ -207,6 +218,12 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
             throw new AwsServiceError('SerializationException', 'The request body is not valid JSON.');
           }
         }
+        options.recordRequest?.({
+          prefix,
+          operation,
+          input,
+          userAgent: String(req.headers['user-agent'] ?? ''),
+        });
         const output = await op(input ?? {}, { region: regionOf(req), accountId: SANDBOX_ACCOUNT });
         sendJson(res, 200, contentType, output ?? {});
       } catch (err) {

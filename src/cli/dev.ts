@@ -20,6 +20,7 @@ Environment:
   SHIPGATE_GITLAB_URL, SHIPGATE_GITLAB_TOKEN   GitLab feedback (off unless both are set)
   SHIPGATE_PUBLIC_URL           base of approval links (default http://127.0.0.1:<PORT>)
   SHIPGATE_SANDBOX_PHASE_MS     duration of each emulated rollout phase (default 300)
+  SHIPGATE_SANDBOX_REQUEST_LOG  file recording every request to the emulated AWS services (JSON lines)
 `;
 
 function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -59,6 +60,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       awsPort: port('SHIPGATE_AWS_PORT', 4566, env),
       env,
       phaseMs: phase !== undefined && Number.isFinite(phase) && phase >= 0 ? phase : undefined,
+      requestLog: env.SHIPGATE_SANDBOX_REQUEST_LOG ? resolve(env.SHIPGATE_SANDBOX_REQUEST_LOG) : undefined,
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
