@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
@@ -17,6 +19,11 @@ import {
   pipelinePayload,
   type GitlabDelivery,
 } from '../../helpers/gitlab-deliveries';
+import {
+  readTerraformEcsServices,
+  requestFields,
+  requestViolations,
+} from '../../helpers/ecs-service-ownership';
 import { SandboxProcess, testSandbox } from './sandbox-process';
 import { awsCli, credentials, tempDir, waitFor } from './support';
 
@@ -33,8 +40,13 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
   let stateMachineArn: string;
   const client = () => ({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
 
+  // Every request to the emulated services, as CloudTrail would record them (the ownership check reads it).
+  const requestLog = join(tmp.dir, 'aws-requests.jsonl');
+
   beforeAll(async () => {
-    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token));
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, {
+      env: { SHIPGATE_SANDBOX_REQUEST_LOG: requestLog },
+    }));
     await sandbox.start();
     stateMachineArn = sandbox.stateMachineArn;
   }, 90000);
@@ -450,4 +462,42 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Sandbox.Interrupted' });
     expect(stopped.cause).toMatch(/stopped \(SIGTERM\)/);
   }, 180000);
+
+  // docs/architecture.md, "Who owns each ECS service setting": the other side of
+  // test/unit/terraform/ecs-ownership.test.ts, on what the bundles really sent over this file's releases.
+  it('sends UpdateService only with the fields Shipgate owns, which Terraform ignores or does not manage', async () => {
+    expect(existsSync(requestLog)).toBe(true);
+    const updates = readFileSync(requestLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            eventSource: string;
+            eventName: string;
+            userAgent: string;
+            requestParameters: Record<string, unknown>;
+          },
+      )
+      .filter(
+        (e) => e.eventSource === 'AmazonEC2ContainerServiceV20141113' && e.eventName === 'UpdateService',
+      );
+    // Only Shipgate's bundles (AWS SDK for JavaScript) call UpdateService here; nothing else in this file does.
+    expect(updates.filter((u) => !/aws-sdk-js/.test(u.userAgent))).toEqual([]);
+    const requests = updates.map((u) => u.requestParameters);
+    const strategies = requests.map(
+      (r) => (r.deploymentConfiguration as { strategy?: string } | undefined)?.strategy ?? '(none)',
+    );
+    // Rollouts of ROLLING services and billing-app's CANARY to production, Shipgate's rollback after a failed
+    // Verify and the manual rollback are all among them.
+    expect(strategies).toContain('CANARY');
+    expect(strategies).toContain('ROLLING');
+    const perService = new Map<string, number>();
+    for (const r of requests) perService.set(String(r.service), (perService.get(String(r.service)) ?? 0) + 1);
+    expect(perService.get('inventory-app')).toBeGreaterThanOrEqual(4);
+    expect([...new Set(requests.flatMap((r) => requestFields(r)))].sort()).toEqual(
+      expect.arrayContaining(['cluster', 'deploymentConfiguration.strategy', 'service', 'taskDefinition']),
+    );
+    expect(requestViolations(requests, await readTerraformEcsServices())).toEqual([]);
+  });
 });
