@@ -344,6 +344,15 @@ resource "aws_lb_target_group" "public_entry" {
   port        = each.value
   vpc_id      = var.vpc_id
 
+  # The entry checks that the load balancer answers at all: its default actions answer 404 (or redirect to
+  # HTTPS), so any answer below 500 means it is up.
+  health_check {
+    enabled  = true
+    protocol = local.https && each.value != 80 ? "HTTPS" : "HTTP"
+    path     = "/"
+    matcher  = "200-499"
+  }
+
   tags = var.tags
 }
 
