@@ -147,9 +147,11 @@ export class SfnEmulator implements AwsServiceEmulator {
     return [...this.machines.values()];
   }
 
-  /** All executions, newest first. */
-  executions(): StoredExecution[] {
-    return Object.values(this.store.executions).sort((a, b) => b.startDate - a.startDate);
+  /** All executions (of one state machine when given), newest first. */
+  executions(stateMachineArn?: string): StoredExecution[] {
+    return Object.values(this.store.executions)
+      .filter((e) => !stateMachineArn || e.stateMachineArn === stateMachineArn)
+      .sort((a, b) => b.startDate - a.startDate);
   }
 
   /** One execution by ARN. */

@@ -7,13 +7,10 @@ const FUNCTION_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:';
 /** The verify hook's function ARN in the sandbox (what the stack passes as SHIPGATE_VERIFY_HOOK_ARN). */
 export const SANDBOX_VERIFY_HOOK_ARN = `${FUNCTION_ARN_PREFIX}shipgate-verify-hook`;
 
-/** Name of the local manual-rollback function (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION` of the HTTP app). */
-export const MANUAL_ROLLBACK_FUNCTION = 'shipgate-manual-rollback';
-
 /** ARNs of the functions the sandbox runs besides the state machine's tasks. */
 export const FUNCTION_ARNS = {
   rolloutEvents: `${FUNCTION_ARN_PREFIX}shipgate-rollout-events`,
-  manualRollback: `${FUNCTION_ARN_PREFIX}${MANUAL_ROLLBACK_FUNCTION}`,
+  manualRollback: `${FUNCTION_ARN_PREFIX}shipgate-manual-rollback`,
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
   verifyHook: SANDBOX_VERIFY_HOOK_ARN,
@@ -21,7 +18,7 @@ export const FUNCTION_ARNS = {
 
 /**
  * Every Lambda function of the sandbox, bound to its built bundle: the state machine's tasks, the
- * EventBridge targets, the manual rollback, the hono app and the verify hook (which ECS invokes as a
+ * EventBridge targets, the manual rollback state machine's step, the hono app and the verify hook (which ECS invokes as a
  * lifecycle hook, not the state machine).
  */
 export function localFunctions(

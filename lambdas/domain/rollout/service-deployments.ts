@@ -1,12 +1,10 @@
 import {
   DescribeServiceDeploymentsCommand,
-  ListServiceDeploymentsCommand,
   StopServiceDeploymentCommand,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
 import { NotFoundError } from '../../shared/errors';
 import type { RolloutDeps } from './deps';
-import type { RolloutPlan } from './strategy';
 import { stageWords } from '../pauses/messages';
 import type { Observation, RolloutPause } from './types';
 
@@ -26,21 +24,6 @@ export const STOPPABLE_STATUSES = new Set([
   'ROLLBACK_REQUESTED',
   'ROLLBACK_IN_PROGRESS',
 ]);
-
-/** The service deployment in flight on a service (what UpdateService just started), if any. */
-export async function findInFlightServiceDeployment(
-  plan: Pick<RolloutPlan, 'cluster' | 'ecsService'>,
-  deps: Pick<RolloutDeps, 'ecs'>,
-): Promise<string | undefined> {
-  const out = await deps.ecs.send(
-    new ListServiceDeploymentsCommand({
-      cluster: plan.cluster,
-      service: plan.ecsService,
-      status: ['PENDING', 'IN_PROGRESS'],
-    }),
-  );
-  return out?.serviceDeployments?.[0]?.serviceDeploymentArn;
-}
 
 /** One DescribeServiceDeployments. @throws NotFoundError when ECS does not know the ARN. */
 export async function describeServiceDeployment(

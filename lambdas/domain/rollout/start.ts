@@ -22,8 +22,8 @@ import {
 } from './records';
 import { deliver, finish, observe, settlementFor, storedSettlement } from './settle';
 import { awaitingPause, notePause, pausedOutput, pauseFromHook, resumeWith, takePauseWaiter } from './pauses';
-import { describeServiceDeployment, findInFlightServiceDeployment } from './service-deployments';
-import { planRollout, TRAFFIC_SHIFTING, type RolloutPlan } from './strategy';
+import { describeServiceDeployment } from './service-deployments';
+import { planRollout, type RolloutPlan } from './strategy';
 import {
   rolloutTaskInputSchema,
   type CheckRolloutInput,
@@ -245,9 +245,9 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       ttl: Math.floor(startedAt.getTime() / 1000) + RECORD_TTL_SECONDS,
     };
     await putRecord(record, deps);
-    let deploymentId: string;
+    let started: Awaited<ReturnType<typeof startDeployment>>;
     try {
-      deploymentId = await startDeployment(
+      started = await startDeployment(
         plan,
         svc,
         taskDefinitionArn,
@@ -263,9 +263,7 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       throw err;
     }
     deploymentStarted = true;
-    const serviceDeploymentArn = TRAFFIC_SHIFTING.includes(plan.strategy)
-      ? await findInFlightServiceDeployment(plan, deps)
-      : undefined;
+    const { deploymentId, serviceDeploymentArn } = started;
     await setDeploymentId(record, deploymentId, deps, serviceDeploymentArn);
     logger.info('rollout started', {
       serviceName: image.service,
