@@ -149,9 +149,8 @@ export class SfnEmulator implements AwsServiceEmulator {
 
   /** All executions (of one state machine when given), newest first. */
   executions(stateMachineArn?: string): StoredExecution[] {
-    return Object.values(this.store.executions)
-      .filter((e) => !stateMachineArn || e.stateMachineArn === stateMachineArn)
-      .sort((a, b) => b.startDate - a.startDate);
+    const all = Object.values(this.store.executions).sort((a, b) => b.startDate - a.startDate);
+    return stateMachineArn ? all.filter((e) => e.stateMachineArn === stateMachineArn) : all;
   }
 
   /** One execution by ARN. */

@@ -138,6 +138,7 @@ export async function observe(
       previousTaskDefinitionArn: record.previousTaskDefinitionArn,
       verifyHookArn: verifyHook()?.arn,
       verifyFailure: record.verifyFailure,
+      verifyFailureDeployment: record.verifyFailureDeployment,
       pause: record.pause,
     });
   }

@@ -21,7 +21,15 @@ import {
   type Settlement,
 } from './records';
 import { deliver, finish, observe, settlementFor, storedSettlement } from './settle';
-import { awaitingPause, notePause, pausedOutput, pauseFromHook, resumeWith, takePauseWaiter } from './pauses';
+import {
+  awaitingPause,
+  notePause,
+  pausedOutput,
+  pauseFromHook,
+  pauseStageOf,
+  resumeWith,
+  takePauseWaiter,
+} from './pauses';
 import { describeServiceDeployment } from './service-deployments';
 import { planRollout, type RolloutPlan } from './strategy';
 import {
@@ -176,7 +184,7 @@ async function handOverPause(
   const known = now.pause?.hookId === hook.hookId;
   // Taken up already (a pause task registered, or people decided): keep waiting for ECS.
   if (known && (now.pause?.pauseId || now.pause?.decision)) return undefined;
-  const pause = known ? now.pause! : pauseFromHook(hook, sd.lifecycleStage ?? 'UNKNOWN', deps.now());
+  const pause = known ? now.pause! : pauseFromHook(hook, pauseStageOf(now, sd), deps.now());
   if (!known && !(await notePause(now, pause, deps))) return undefined;
   if (known) await takePauseWaiter(now, hook.hookId, deps);
   await resumeWith(taskToken, pausedOutput(now, pause), deps);
@@ -239,6 +247,7 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       taskDefinitionArn,
       previousTaskDefinitionArn,
       ...(plan.pauseSeconds ? { pauseSeconds: plan.pauseSeconds } : {}),
+      ...(plan.pauses.length ? { pauseStages: plan.pauses.map((p) => p.at) } : {}),
       codeDeployApplication: plan.codeDeploy?.application,
       codeDeployGroup: plan.codeDeploy?.deploymentGroup,
       startedAt: startedAt.toISOString(),
