@@ -17,6 +17,14 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
+import { announceDeps } from '../../../lambdas/domain/outcomes/announce';
+import {
+  requestManualRollback,
+  settleManualRollbackFromEvent,
+  startManualRollback,
+  type ManualRollbackDeps,
+} from '../../../lambdas/domain/rollback/manual';
+import { getRollback } from '../../../lambdas/domain/rollback/store';
 import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getDeployed, getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
@@ -72,6 +80,9 @@ afterAll(async () => {
 
 interface Sandbox {
   deps: RolloutDeps;
+  /** What the manual rollback runs with (chat messages land in `chat`). */
+  manual: ManualRollbackDeps;
+  chat: string[];
   /** The emulated AWS endpoint (what the AWS CLI talks to with --endpoint-url). */
   endpoint: string;
   emulators: Emulators;
@@ -118,12 +129,15 @@ async function startSandbox(): Promise<Sandbox> {
   });
   const handled: EventHandling[] = [];
   const pending: Promise<unknown>[] = [];
-  const wired: { deps?: RolloutDeps } = {};
+  const wired: { deps?: RolloutDeps; manual?: ManualRollbackDeps } = {};
   const sink = (event: EventBridgeEvent) => {
-    // EventBridge delivers asynchronously, after the API call that caused the event returned.
+    // EventBridge delivers asynchronously, after the API call that caused the event returned; rollout-events
+    // settles a manual rollback in flight on the service first, else the release waiting on it.
     pending.push(
       new Promise((r) => setImmediate(r)).then(async () => {
-        if (wired.deps) handled.push(await handleDeploymentEvent(event, wired.deps));
+        if (!wired.deps || !wired.manual) return;
+        const manual = await settleManualRollbackFromEvent(event, wired.manual);
+        if (!manual) handled.push(await handleDeploymentEvent(event, wired.deps));
       }),
     );
   };
@@ -175,12 +189,30 @@ async function startSandbox(): Promise<Sandbox> {
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
   };
   wired.deps = deps;
+  const chat: string[] = [];
+  wired.manual = {
+    rollout: deps,
+    announce: announceDeps({
+      config,
+      ddb: deps.ddb,
+      table: TABLE,
+      now: deps.now,
+      getSecret: async (name) => (name === 'chatWebhookUrl' ? 'https://chat.example.test/hook' : undefined),
+      fetch: (async (_url: string, init: { body: string }) => {
+        chat.push((JSON.parse(init.body) as { text: string }).text);
+        return new Response('ok');
+      }) as unknown as typeof fetch,
+      env: { SHIPGATE_PUBLIC_URL: 'https://shipgate.example.test' },
+    }),
+  };
   // ECS invokes the verify hook as a Lambda at POST_TEST_TRAFFIC_SHIFT.
   emulators.ecs.setHookInvoker((_arn, payload) =>
     verifyTestTraffic(payload, { ...deps, fetch: globalThis.fetch, sleep: async () => undefined }),
   );
   return {
     deps,
+    manual: wired.manual,
+    chat,
     endpoint,
     emulators,
     sfn,
@@ -561,6 +593,64 @@ test('an operator force-new-deployment right after a completed rollout with paus
       status: 'SUCCEEDED',
     },
   ]);
+  expect(paused()).toEqual([]);
+});
+
+test('manual rollback of a CANARY with 40 configured minutes of bakes: the Lambda starts it and returns, the ending event records it, frees the lock and tells chat', async () => {
+  // GIVEN two completed releases of checkout (CANARY, canary bake 20m + bake 20m, pauses)
+  const service = () => sb.emulators.ecs.findService(CLUSTER, 'checkout')!;
+  await rollOut('first', {}, 'checkout');
+  await waitFor(async () => (await readLock('production', 'checkout', sb.deps)) === undefined, 15000);
+  await waitFor(async () => (await checkoutRecord())?.status === 'COMPLETED', 15000);
+  const first = service().taskDefinition;
+  await rollOut('second', {}, 'checkout');
+  await waitFor(async () => (await checkoutRecord())?.releaseId === 'rel-second', 15000);
+  await waitFor(async () => (await checkoutRecord())?.status === 'COMPLETED', 15000);
+  await waitFor(async () => (await readLock('production', 'checkout', sb.deps)) === undefined, 15000);
+  sb.handled.length = 0;
+  sb.sfn.resetHistory();
+
+  // WHEN someone asks to roll it back, and the rollback state machine's first task runs
+  const entry = await requestManualRollback(
+    { service: 'checkout', environment: 'production', by: 'ada', reason: 'p99 doubled' },
+    { rollout: sb.deps },
+  );
+  const started = await startManualRollback(
+    entry.id,
+    { taskToken: token('manual'), executionArn: `${EXEC}-manual` },
+    sb.manual,
+  );
+  // THEN the Lambda returned with the rollback in flight (its task waits for the token), under the lock
+  expect(started).toEqual({ rollbackId: entry.id, status: 'ROLLING_BACK', settled: false });
+  expect((await readLock('production', 'checkout', sb.deps))?.owner).toBe(`manual-rollback:ada:${entry.id}`);
+  // AND the deployment event that ends it resumes the token with the recorded outcome
+  await waitFor(() => succeeded().some((s) => s.taskToken === token('manual')), 15000);
+  expect(JSON.parse(succeeded().find((s) => s.taskToken === token('manual'))!.output!)).toEqual({
+    rollbackId: entry.id,
+    status: 'ROLLED_BACK',
+    settled: true,
+  });
+  const done = (await getRollback(entry.id, { ddb: sb.deps.ddb, table: TABLE }))!;
+  expect(done).toMatchObject({
+    status: 'ROLLED_BACK',
+    strategy: 'CANARY',
+    notified: { chat: expect.any(String) },
+  });
+  // The rollback deployment went all at once, without pause or bake, to the first release's digest.
+  const rb = await describeWithCli(done.serviceDeploymentArn!);
+  expect(rb.status).toBe('SUCCESSFUL');
+  expect(rb.deploymentConfiguration).toMatchObject({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+  expect(rb.lifecycleHookDetails ?? []).toEqual([]);
+  expect(allAtOnce(done.serviceDeploymentArn!)).toBe(true);
+  const image = (td: string) =>
+    (sb.emulators.ecs.resolveTaskDefinition(td).body.containerDefinitions as { image: string }[])[0].image;
+  expect(image(service().taskDefinition)).toBe(image(first));
+  expect((await getDeployed('production', 'checkout', sb.deps))!.history[0]).toMatchObject({
+    releaseId: 'rel-first',
+    restoredBy: `manual-rollback:ada:${entry.id}`,
+  });
+  expect(await readLock('production', 'checkout', sb.deps)).toBeUndefined();
+  expect(sb.chat.some((t) => t.includes('checkout') && /rolled back/i.test(t))).toBe(true);
   expect(paused()).toEqual([]);
 });
 
