@@ -12,6 +12,8 @@ import { startEmulatedAws } from './emulated-aws';
 import { applyHandlerEnvironment, handlerEnvironment, SANDBOX_TABLE } from './handlers/environment';
 import { EventTargets } from './handlers/event-targets';
 import { FUNCTION_ARNS, localFunctions } from './handlers/functions';
+import { sandboxSeed } from './aws/variation';
+import { SandboxStartError } from './start-error';
 import { markReleasesAborted } from './handlers/release-records';
 import { startAppServer } from './listen';
 import { sandboxRoutes } from './routes';
@@ -99,6 +101,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // chat inbox, and forwarding the inbox to itself would loop.
   const forwardChatTo = env.SHIPGATE_CHAT_WEBHOOK_URL;
   const { workflow, bundles } = loadReleaseWorkflow(options);
+  // Fixed now (drawn if unset) so the start-up banner can print it and a run can be replayed.
+  try {
+    sandboxSeed();
+  } catch (err) {
+    throw new SandboxStartError((err as Error).message);
+  }
 
   const shutdown = new Shutdown();
   try {

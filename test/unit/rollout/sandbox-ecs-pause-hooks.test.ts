@@ -234,6 +234,41 @@ test('PRE_PRODUCTION_TRAFFIC_SHIFT pauses before every production traffic step (
   expect(done.lifecycleHookDetails!.map((h) => h.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
 });
 
+test('hooks at one stage run in parallel: the PAUSE hook waits while the Lambda hook of its stage still runs, and the stage ends when both are done', async () => {
+  // GIVEN a Lambda hook at POST_SCALE_UP that answers only when released, and a PAUSE hook at the same stage
+  let release: (answer: unknown) => void = () => undefined;
+  emulators.ecs.setHookInvoker(() => new Promise((r) => (release = r)));
+  const arn = await deploy([
+    {
+      hookTargetArn: 'arn:aws:lambda:us-east-1:000000000000:function:slow-check',
+      roleArn: 'arn:aws:iam::000000000000:role/hook',
+      lifecycleStages: ['POST_SCALE_UP'],
+    },
+    pause('POST_SCALE_UP'),
+  ]);
+  // THEN ECS asks for the pause while the Lambda hook has not answered
+  const waiting = await until(arn, (x) => (x.lifecycleHookDetails ?? []).length === 2);
+  expect(waiting.lifecycleHookDetails).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ targetType: 'PAUSE', status: 'AWAITING_ACTION' }),
+      expect.objectContaining({
+        targetType: 'AWS_LAMBDA',
+        targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:slow-check',
+        status: 'IN_PROGRESS',
+      }),
+    ]),
+  );
+  expect(events.map((e) => e.detail.eventName)).toContain('HOOK_AWAITING_ACTION');
+  // WHEN the pause is continued first, the stage still waits for the Lambda hook
+  const hookId = waiting.lifecycleHookDetails!.find((h) => h.targetType === 'PAUSE')!.hookId!;
+  await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId }));
+  expect((await until(arn, () => true)).lifecycleStage).toBe('POST_SCALE_UP');
+  // AND once it answers, the deployment goes on to the end
+  release({ hookStatus: 'SUCCEEDED' });
+  const done = await until(arn, (x) => x.status === 'SUCCESSFUL');
+  expect(done.lifecycleHookDetails?.map((h) => h.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+});
+
 test('refuses what ECS refuses: PAUSE at TEST_TRAFFIC_SHIFT / PRODUCTION_TRAFFIC_SHIFT, timeouts outside 1–20160, unknown deployments and hooks', async () => {
   for (const stage of ['TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT']) {
     await expect(deploy([pause(stage)])).rejects.toMatchObject({
