@@ -7,6 +7,9 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
+  // One SHIPGATE_SANDBOX_SEED per run (the emulators' variation), printed when a suite fails.
+  globalSetup: '<rootDir>/test/helpers/sandbox-seed.js',
+  reporters: ['default', '<rootDir>/test/helpers/sandbox-seed-reporter.js'],
   testTimeout: 60000,
   modulePathIgnorePatterns: ['<rootDir>/cdk.out'],
   // Every suite passes, but since the merge of this session's branches one of them leaves an asynchronous

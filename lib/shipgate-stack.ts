@@ -15,6 +15,7 @@ import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
 import { buildLambdaBundles, type BundleName } from './build/lambda-bundles';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
+import { RollbackWorkflow } from './constructs/rollback-workflow';
 import { ExecutionEventRule } from './constructs/execution-event-rule';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
@@ -93,6 +94,8 @@ export class ShipgateStack extends Stack {
   readonly lifecycleHookRole: iam.Role;
   /** The release state machine. */
   readonly workflow: ReleaseWorkflow;
+  /** The manual rollback state machine (`POST /api/rollbacks`). */
+  readonly rollbackWorkflow: RollbackWorkflow;
   /** The HTTP API. */
   readonly api: WebhookApi;
 
@@ -107,6 +110,14 @@ export class ShipgateStack extends Stack {
       service: 'states',
       resource: 'stateMachine',
       resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    const rollbackMachineName = `${this.stackName.toLowerCase()}-rollback`;
+    const rollbackMachineArn = this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: rollbackMachineName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
@@ -180,6 +191,11 @@ export class ShipgateStack extends Stack {
       functions: steps,
       stateMachineName,
     });
+    this.rollbackWorkflow = new RollbackWorkflow(this, 'RollbackWorkflow', {
+      config,
+      handler: steps['manual-rollback'],
+      stateMachineName: rollbackMachineName,
+    });
     new RolloutEventRules(this, 'RolloutEvents', { handler: steps['rollout-events'] });
     new ExecutionEventRule(this, 'ExecutionEvents', {
       stateMachineArn: this.workflow.stateMachine.stateMachineArn,
@@ -207,13 +223,12 @@ export class ShipgateStack extends Stack {
       }),
     );
     this.workflow.stateMachine.grantRead(this.httpFunction);
-    // POST /api/rollbacks records the request and starts the manual-rollback function asynchronously; it
-    // runs once (a failure is recorded on the rollback entry, never retried behind the requester's back).
-    steps['manual-rollback'].grantInvoke(this.httpFunction);
-    steps['manual-rollback'].configureAsyncInvoke({ retryAttempts: 0 });
+    // POST /api/rollbacks records the request and starts one execution of the rollback state machine, which
+    // waits for ECS with a task token (no Lambda waits); a failure is recorded on the rollback entry.
+    this.rollbackWorkflow.stateMachine.grantStartExecution(this.httpFunction);
     this.httpFunction.addEnvironment(
-      'SHIPGATE_MANUAL_ROLLBACK_FUNCTION',
-      steps['manual-rollback'].functionName,
+      'SHIPGATE_ROLLBACK_STATE_MACHINE_ARN',
+      this.rollbackWorkflow.stateMachine.stateMachineArn,
     );
     this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
     for (const step of SHARED_STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
@@ -228,7 +243,9 @@ export class ShipgateStack extends Stack {
         new iam.PolicyStatement({
           sid: 'AnswerTaskTokens',
           actions: responses.map((r) => `states:${r}`),
-          resources: [stateMachineArn],
+          // The release state machine, and the rollback state machine (rollout-events and manual-rollback
+          // resume its "Start/Await manual rollback" tasks).
+          resources: [stateMachineArn, rollbackMachineArn],
         }),
       );
       steps[step].addEnvironment('SHIPGATE_STATE_MACHINE_ARN', stateMachineArn);
@@ -317,8 +334,17 @@ export class ShipgateStack extends Stack {
         }),
       );
     }
-    // rollout-events only observes: it reads the service/deployment an event names, then settles the waiter.
+    // rollout-events observes: it reads the service/deployment an event names, then settles the waiter. Its
+    // one write to ECS: once a Shipgate deployment ended, an UpdateService of deploymentConfiguration alone
+    // (which starts no deployment) takes that deployment's PAUSE hooks off the service.
     for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
+    steps['rollout-events'].addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RestoreServiceSettings',
+        actions: ['ecs:UpdateService'],
+        resources: [this.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
+      }),
+    );
 
     // Shipgate's verify hooks for BLUE_GREEN / LINEAR / CANARY: ECS invokes the environment's own at
     // POST_TEST_TRAFFIC_SHIFT, assuming this role (which may invoke those functions and nothing else). The
@@ -396,8 +422,6 @@ function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<s
       'The status API reads executions of this one state machine, whose names are only known at run time.',
     [arn('ssm', `parameter${contractsPrefix}/*`)]:
       'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
-    [`<${stack.getLogicalId(stack.stepFunctions['manual-rollback'].node.defaultChild as CfnResource)}.Arn>:*`]:
-      'grantInvoke lets the HTTP function start the manual-rollback function, its versions and aliases included (the ":*" qualifier), nothing else.',
     [arn('ecs', 'task-definition/*')]:
       'Only tagging, and only while registering a task definition (ecs:CreateAction condition).',
     [arn('ecs', 'service/*')]:

@@ -57,11 +57,12 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
   const consoleUi = consoleRoutes({
     definition: s.workflow.definition,
     environments: s.config.environments.map((e) => e.name),
-    executions: () => emulators.sfn.executions(),
+    // The release state machine's executions (manual rollbacks run in their own state machine).
+    executions: () => emulators.sfn.executions(stateMachineArn),
     execution: (arn) => emulators.sfn.execution(arn),
     pendingApprovals: s.pendingApprovals,
     runningServices: s.runningServices,
-    overview: () => overview({ ...s, sfn: emulators.sfn }),
+    overview: () => overview({ ...s, sfn: emulators.sfn, stateMachineArn }),
     chat: () => chat.data.messages,
     gitlabUrl: s.config.gitlab.url,
     info,

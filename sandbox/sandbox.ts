@@ -11,7 +11,9 @@ import { ensureTable } from './dynamodb';
 import { startEmulatedAws } from './emulated-aws';
 import { applyHandlerEnvironment, handlerEnvironment, SANDBOX_TABLE } from './handlers/environment';
 import { EventTargets } from './handlers/event-targets';
-import { FUNCTION_ARNS, localFunctions, MANUAL_ROLLBACK_FUNCTION } from './handlers/functions';
+import { FUNCTION_ARNS, localFunctions } from './handlers/functions';
+import { sandboxSeed } from './aws/variation';
+import { SandboxStartError } from './start-error';
 import { markReleasesAborted } from './handlers/release-records';
 import { startAppServer } from './listen';
 import { sandboxRoutes } from './routes';
@@ -101,6 +103,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // chat inbox, and forwarding the inbox to itself would loop.
   const forwardChatTo = env.SHIPGATE_CHAT_WEBHOOK_URL;
   const { workflow, bundles } = loadReleaseWorkflow(options);
+  // Fixed now (drawn if unset) so the start-up banner can print it and a run can be replayed.
+  try {
+    sandboxSeed();
+  } catch (err) {
+    throw new SandboxStartError((err as Error).message);
+  }
 
   const shutdown = new Shutdown();
   try {
@@ -124,6 +132,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const publicUrl = (env.SHIPGATE_PUBLIC_URL || url).replace(/\/$/, '');
 
     const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow.stateMachineName}`;
+    const rollbackStateMachineArn = workflow.rollback
+      ? `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow.rollback.stateMachineName}`
+      : undefined;
     applyHandlerEnvironment(
       handlerEnvironment({
         env,
@@ -131,6 +142,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         url,
         publicUrl,
         stateMachineArn,
+        rollbackStateMachineArn,
         configPath: options.configPath,
         webhookToken,
         secrets,
@@ -150,12 +162,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
-    // Lambda Invoke on the endpoint reaches the local manual-rollback function.
-    aws.connect({
-      invokeLambda: (name, payload) =>
-        name === MANUAL_ROLLBACK_FUNCTION ? lambdas.invoke(FUNCTION_ARNS.manualRollback, payload) : undefined,
-    });
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
+    // POST /api/rollbacks starts this one (StartExecution on the endpoint), as in AWS.
+    if (workflow.rollback) {
+      emulators.sfn.registerStateMachine(
+        workflow.rollback.stateMachineName,
+        workflow.rollback.definition as never,
+        lambdas,
+      );
+    }
     const targets = new EventTargets(lambdas);
     emulators.sfn.onChange = (e) => targets.executionChanged(e);
     const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');

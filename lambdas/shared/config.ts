@@ -82,8 +82,8 @@ export const MAX_PAUSE_MINUTES = 20160;
 /**
  * Lifecycle stages a PAUSE hook may stop at. The SDK model (DeploymentLifecycleHook.lifecycleStages) says
  * "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages. These stages are
- * only valid for AWS_LAMBDA hooks." "After test traffic" is POST_TEST_TRAFFIC_SHIFT; "before each production
- * traffic step" is PRE_PRODUCTION_TRAFFIC_SHIFT ("For linear and canary deployments, this stage is invoked before
+ * only valid for AWS_LAMBDA hooks." POST_TEST_TRAFFIC_SHIFT is ECS's, but Shipgate refuses a pause there
+ * ({@link VERIFY_HOOK_STAGE}); "before each production traffic step" is PRE_PRODUCTION_TRAFFIC_SHIFT ("For linear and canary deployments, this stage is invoked before
  * every traffic shift step").
  */
 export const PAUSE_STAGES = [
@@ -97,10 +97,16 @@ export const PAUSE_STAGES = [
 /** A stage a pause may be configured at. */
 export type PauseStage = (typeof PAUSE_STAGES)[number];
 
+/**
+ * Where Shipgate's verify hook runs (the smoke check on test traffic). No pause may share its stage: ECS runs
+ * the hooks of one stage in parallel, so such a pause would ask people before the smoke check answered.
+ */
+export const VERIFY_HOOK_STAGE = 'POST_TEST_TRAFFIC_SHIFT';
+
 const pauseStageSchema = z.enum(PAUSE_STAGES, {
   error: (issue) =>
     issue.input === 'TEST_TRAFFIC_SHIFT' || issue.input === 'PRODUCTION_TRAFFIC_SHIFT'
-      ? `ECS refuses PAUSE hooks at ${issue.input} ("PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages"); pause after test traffic with POST_TEST_TRAFFIC_SHIFT, or before each production traffic step with PRE_PRODUCTION_TRAFFIC_SHIFT`
+      ? `ECS refuses PAUSE hooks at ${issue.input} ("PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages"); pause before each production traffic step with PRE_PRODUCTION_TRAFFIC_SHIFT (after the smoke check on test traffic), or after the last one with POST_PRODUCTION_TRAFFIC_SHIFT`
       : `expected one of ${PAUSE_STAGES.join(', ')}; received ${JSON.stringify(issue.input)}`,
 });
 
@@ -128,7 +134,12 @@ const pauseSchema = z
     /** Whether the person who triggered the release may continue it. */
     allowSelfApproval: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.at !== VERIFY_HOOK_STAGE, {
+    path: ['at'],
+    error: () =>
+      `a pause cannot be at ${VERIFY_HOOK_STAGE}: Shipgate's smoke check (the verify hook) runs there, and ECS runs all hooks of one stage in parallel ("All hooks configured at the same lifecycle stage run in parallel"), so people would be asked before the smoke check answered. To pause after the smoke check, use PRE_PRODUCTION_TRAFFIC_SHIFT (before each production traffic step: the canary step and the rest, or every linear step) or POST_PRODUCTION_TRAFFIC_SHIFT (after all production traffic moved, before the bake)`,
+  });
 /** One configured pause. */
 export type PauseConfig = z.infer<typeof pauseSchema>;
 

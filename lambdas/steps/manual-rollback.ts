@@ -1,25 +1,36 @@
-import * as z from '../shared/zod';
 import { BadRequestError } from '../shared/errors';
 import { announceDeps } from '../domain/outcomes/announce';
-import { runManualRollback } from '../domain/rollback/manual';
-import type { RollbackEntry } from '../domain/rollback/store';
+import {
+  checkManualRollback,
+  manualRollbackPayloadSchema,
+  startManualRollback,
+  type ManualRollbackResult,
+} from '../domain/rollback/manual';
 import { rolloutDeps } from '../domain/rollout/deps';
 
-const payloadSchema = z.object({ rollbackId: z.string().min(1).max(120) });
-
 /**
- * Manual rollback (Lambda, invoked asynchronously by `POST /api/rollbacks`): payload `{ rollbackId }`.
- * Runs the requested rollback once and records it (see `runManualRollback`); its failure is recorded on the
- * entry, never thrown, so Lambda's asynchronous retries do not run it again.
+ * The rollback state machine's step (`POST /api/rollbacks` starts an execution per rollback):
+ * - `{ action: 'start', rollbackId, taskToken, executionArn }` ("Start manual rollback" / "Await manual
+ *   rollback", waitForTaskToken): starts the requested rollback, or parks the new token on the one in flight,
+ *   and returns at once; the deployment event that ends it resumes the token (`rollout-events`);
+ * - `{ action: 'check', rollbackId }` ("Check manual rollback"): looks once when no event came in time.
+ * Its failures are recorded on the rollback entry, never thrown. No run waits for ECS.
  */
-export const handler = async (event: unknown): Promise<RollbackEntry> => {
-  const parsed = payloadSchema.safeParse(event);
+export const handler = async (event: unknown): Promise<ManualRollbackResult> => {
+  const parsed = manualRollbackPayloadSchema.safeParse(event);
   if (!parsed.success) {
-    throw new BadRequestError(`Invalid manual rollback payload: expected { rollbackId }`);
+    throw new BadRequestError(
+      `Invalid manual rollback payload: expected { action: 'start', rollbackId, taskToken, executionArn } or { action: 'check', rollbackId }`,
+    );
   }
   const rollout = rolloutDeps();
-  return runManualRollback(parsed.data.rollbackId, {
-    rollout,
-    announce: announceDeps({ config: rollout.config }),
-  });
+  const deps = { rollout, announce: announceDeps({ config: rollout.config }) };
+  const payload = parsed.data;
+  return payload.action === 'start'
+    ? startManualRollback(
+        payload.rollbackId,
+        { taskToken: payload.taskToken, executionArn: payload.executionArn },
+        deps,
+      )
+    : checkManualRollback(payload.rollbackId, deps);
 };

@@ -73,6 +73,15 @@ export interface RenderedWorkflow {
   readonly states: Record<string, LocalTaskState>;
   /** Name of the state machine, e.g. `shipgate-release`. */
   readonly stateMachineName: string;
+  /**
+   * The manual rollback state machine (`POST /api/rollbacks`), rendered the same way: its definition, the
+   * Lambdas it invokes and its name (e.g. `shipgate-rollback`).
+   */
+  readonly rollback: {
+    readonly definition: AslDefinition;
+    readonly tasks: Record<string, LocalTask>;
+    readonly stateMachineName: string;
+  };
 }
 
 /**
@@ -94,31 +103,47 @@ export function renderLocalDefinition(config: ShipgateConfig, options: RenderOpt
   for (const step of SHARED_STEP_NAMES) {
     byLogicalId.set(stack.getLogicalId(stack.stepFunctions[step].node.defaultChild as CfnResource), step);
   }
-  const cfn = stack.workflow.stateMachine.node.defaultChild as CfnStateMachine;
-  const used = new Set<StepName>();
-  const resolved = resolveIntrinsics(stack.resolve(cfn.definitionString), (logicalId, attribute) => {
-    const step = byLogicalId.get(logicalId);
-    if (!step || attribute !== 'Arn') {
-      throw new Error(
-        `renderLocalDefinition: unexpected reference ${logicalId}.${attribute} in the definition`,
-      );
+  let used = new Set<StepName>();
+  const render = (machine: CfnStateMachine): AslDefinition => {
+    const resolved = resolveIntrinsics(stack.resolve(machine.definitionString), (logicalId, attribute) => {
+      const step = byLogicalId.get(logicalId);
+      if (!step || attribute !== 'Arn') {
+        throw new Error(
+          `renderLocalDefinition: unexpected reference ${logicalId}.${attribute} in the definition`,
+        );
+      }
+      used.add(step);
+      return localFunctionArn(step);
+    });
+    if (typeof resolved !== 'string') {
+      throw new Error('renderLocalDefinition: the state machine definition did not resolve to a string');
     }
-    used.add(step);
-    return localFunctionArn(step);
-  });
-  if (typeof resolved !== 'string') {
-    throw new Error('renderLocalDefinition: the state machine definition did not resolve to a string');
-  }
-  const tasks: Record<string, LocalTask> = {};
-  for (const step of used) {
-    tasks[localFunctionArn(step)] = { step, entry: resolve(REPO_ROOT, STEPS[step].entry) };
-  }
-  const definition = JSON.parse(resolved) as AslDefinition;
+    return JSON.parse(resolved) as AslDefinition;
+  };
+  const cfn = stack.workflow.stateMachine.node.defaultChild as CfnStateMachine;
+  const definition = render(cfn);
+  const releaseSteps = used;
+  used = new Set<StepName>();
+  const rollbackCfn = stack.rollbackWorkflow.stateMachine.node.defaultChild as CfnStateMachine;
+  const rollbackDefinition = render(rollbackCfn);
+  const taskMap = (steps: Iterable<StepName>) => {
+    const tasks: Record<string, LocalTask> = {};
+    for (const step of steps) {
+      tasks[localFunctionArn(step)] = { step, entry: resolve(REPO_ROOT, STEPS[step].entry) };
+    }
+    return tasks;
+  };
+  const tasks = taskMap(releaseSteps);
   return {
     definition,
     tasks,
     states: taskStates(definition, tasks),
     stateMachineName: stack.resolve(cfn.stateMachineName) as string,
+    rollback: {
+      definition: rollbackDefinition,
+      tasks: taskMap(used),
+      stateMachineName: stack.resolve(rollbackCfn.stateMachineName) as string,
+    },
   };
 }
 

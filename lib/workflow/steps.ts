@@ -30,7 +30,10 @@ export interface StepSpec {
   readonly entry: string;
   /** Shown in the Lambda console. */
   readonly description: string;
-  /** Lambda timeout in seconds for this configuration (at most 900). */
+  /**
+   * Lambda timeout in seconds for this configuration (at most 900). At most 60 s, except the steps of
+   * {@link LONG_STEPS}: no Lambda waits for ECS (a test checks the synthesized template).
+   */
   readonly timeoutSeconds: (config: ShipgateConfig) => number;
   /**
    * Secrets the step reads (each passed as `<ENV>_SECRET_ARN` and granted read). A test checks this list
@@ -90,7 +93,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
   'start-rollout': {
     entry: 'lambdas/steps/start-rollout.ts',
     description: 'Registers the pinned task definition and starts the ECS or CodeDeploy rollout',
-    timeoutSeconds: () => 120,
+    timeoutSeconds: () => 60,
     secrets: ['gitlabToken', 'chatWebhookUrl', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
@@ -166,9 +169,10 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
   'manual-rollback': {
     entry: 'lambdas/steps/manual-rollback.ts',
     description:
-      'Manual rollback (POST /api/rollbacks, asynchronous): redeploys the previous digest, records it, tells chat and GitLab',
-    timeoutSeconds: () => LAMBDA_MAX_SECONDS,
+      'Manual rollback (rollback state machine): starts it or looks once; the ending event records it, tells chat and GitLab',
+    timeoutSeconds: () => 60,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+    taskResponses: ['SendTaskSuccess'],
   },
   'execution-events': {
     entry: 'lambdas/steps/execution-events.ts',
@@ -177,6 +181,17 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: () => 60,
     secrets: ['chatWebhookUrl', 'slackBotToken'],
   },
+};
+
+/**
+ * The steps whose timeout may exceed 60 s, and why. None of them waits for ECS: rollouts and rollbacks
+ * wait in Step Functions with task tokens.
+ */
+export const LONG_STEPS: Readonly<Partial<Record<StepName, string>>> = {
+  scan: 'waits up to scan.waitFor for the registry to finish scanning the release images',
+  verify: 'runs verify.attempts HTTP smoke checks, each up to verify.requestTimeout, verify.interval apart',
+  'verify-hook':
+    'ECS invokes it once per deployment; it runs the same smoke checks as verify on the test listener',
 };
 
 /** Step names in a stable order. */

@@ -147,9 +147,10 @@ export class SfnEmulator implements AwsServiceEmulator {
     return [...this.machines.values()];
   }
 
-  /** All executions, newest first. */
-  executions(): StoredExecution[] {
-    return Object.values(this.store.executions).sort((a, b) => b.startDate - a.startDate);
+  /** All executions (of one state machine when given), newest first. */
+  executions(stateMachineArn?: string): StoredExecution[] {
+    const all = Object.values(this.store.executions).sort((a, b) => b.startDate - a.startDate);
+    return stateMachineArn ? all.filter((e) => e.stateMachineArn === stateMachineArn) : all;
   }
 
   /** One execution by ARN. */

@@ -5,9 +5,9 @@ import {
   SANDBOX_ACCOUNT,
   SANDBOX_REGION,
   epochSeconds,
-  paginate,
   requireString,
 } from './protocol';
+import { paginateUnordered } from './variation';
 
 /** A stored parameter. */
 export interface StoredParameter {
@@ -103,7 +103,8 @@ export class SsmEmulator implements AwsServiceEmulator {
     const matches = Object.values(this.store.data.parameters)
       .filter((p) => p.Name.startsWith(prefix) && (recursive || !p.Name.slice(prefix.length).includes('/')))
       .sort((a, b) => a.Name.localeCompare(b.Name));
-    const { page, nextToken } = paginate(matches, input.MaxResults, input.NextToken, 10);
+    // The API reference documents no order for GetParametersByPath.
+    const { page, nextToken } = paginateUnordered(matches, input.MaxResults, input.NextToken, 10);
     return { Parameters: page.map((p) => this.json(p)), NextToken: nextToken };
   }
 

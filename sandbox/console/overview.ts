@@ -5,6 +5,8 @@ import type { OverviewModel, PendingApproval, RunningService } from './pages';
 /** Where the overview page reads from. */
 export interface OverviewSources {
   sfn: SfnEmulator;
+  /** The release state machine (its executions are the releases). */
+  stateMachineArn?: string;
   chat: ChatInbox;
   pendingApprovals: () => Promise<PendingApproval[]>;
   runningServices: () => RunningService[];
@@ -41,7 +43,7 @@ export async function overview(s: OverviewSources): Promise<OverviewModel> {
     // The releases API is optional for the console.
   }
   return {
-    executions: s.sfn.executions().map((e) => ({
+    executions: s.sfn.executions(s.stateMachineArn).map((e) => ({
       executionArn: e.executionArn,
       name: e.name,
       status: e.status,

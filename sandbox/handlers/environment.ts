@@ -1,6 +1,6 @@
 import { SECRET_ENV } from '../../lambdas/shared/secrets';
 import type { LocalSecrets } from '../state-dir';
-import { MANUAL_ROLLBACK_FUNCTION, sandboxVerifyHookArns } from './functions';
+import { sandboxVerifyHookArns } from './functions';
 
 /** Name of Shipgate's DynamoDB table in the sandbox. */
 export const SANDBOX_TABLE = 'shipgate';
@@ -14,6 +14,8 @@ export interface HandlerEnvironmentInput {
   url: string;
   publicUrl: string;
   stateMachineArn: string;
+  /** The manual rollback state machine (`POST /api/rollbacks` starts an execution of it). */
+  rollbackStateMachineArn?: string;
   configPath: string;
   webhookToken: string;
   secrets: LocalSecrets;
@@ -53,8 +55,8 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
     [SECRET_ENV.slackSigningSecret]: env.SHIPGATE_SLACK_SIGNING_SECRET || undefined,
     [SECRET_ENV.gitlabToken]: gitlabOn ? env.SHIPGATE_GITLAB_TOKEN : undefined,
     SHIPGATE_GITLAB_URL: gitlabOn ? env.SHIPGATE_GITLAB_URL : undefined,
-    // POST /api/rollbacks invokes this function asynchronously, as in AWS.
-    SHIPGATE_MANUAL_ROLLBACK_FUNCTION: MANUAL_ROLLBACK_FUNCTION,
+    // POST /api/rollbacks starts an execution of the rollback state machine, as in AWS.
+    SHIPGATE_ROLLBACK_STATE_MACHINE_ARN: i.rollbackStateMachineArn,
     // The local API has no IAM authorizer: /api/rollbacks takes the "by" the CLI states.
     SHIPGATE_API_TRUSTS_BY: 'sandbox',
   };

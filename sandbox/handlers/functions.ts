@@ -17,21 +17,18 @@ export function sandboxVerifyHookArns(environments: readonly string[]): Record<s
   return Object.fromEntries(environments.map((e) => [e, sandboxVerifyHookArn(e)]));
 }
 
-/** Name of the local manual-rollback function (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION` of the HTTP app). */
-export const MANUAL_ROLLBACK_FUNCTION = 'shipgate-manual-rollback';
-
 /** ARNs of the functions the sandbox runs besides the state machine's tasks. */
 export const FUNCTION_ARNS = {
   rolloutEvents: `${FUNCTION_ARN_PREFIX}shipgate-rollout-events`,
-  manualRollback: `${FUNCTION_ARN_PREFIX}${MANUAL_ROLLBACK_FUNCTION}`,
+  manualRollback: `${FUNCTION_ARN_PREFIX}shipgate-manual-rollback`,
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
 } as const;
 
 /**
  * Every Lambda function of the sandbox, bound to its built bundle: the state machine's tasks, the
- * EventBridge targets, the manual rollback, the hono app and each environment's verify hook (which ECS
- * invokes as a lifecycle hook, not the state machine).
+ * EventBridge targets, the manual rollback state machine's step, the hono app and each environment's verify hook
+ * (which ECS invokes as a lifecycle hook, not the state machine).
  */
 export function localFunctions(
   workflow: LocalWorkflow,

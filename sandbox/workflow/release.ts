@@ -9,6 +9,12 @@ export interface LocalWorkflow {
   definition: { StartAt: string; States: Record<string, Record<string, unknown> & { Type: string }> };
   tasks: Record<string, LambdaBinding>;
   stateMachineName: string;
+  /** The manual rollback state machine (absent in workflows tests inject). */
+  rollback?: {
+    definition: { StartAt: string; States: Record<string, Record<string, unknown> & { Type: string }> };
+    tasks: Record<string, LambdaBinding>;
+    stateMachineName: string;
+  };
 }
 
 /** What `loadReleaseWorkflow` reads. */
@@ -44,14 +50,19 @@ export function loadReleaseWorkflow(source: ReleaseWorkflowSource): {
     const bundles = buildLambdaBundles(document);
     if (!source.renderWorkflow) {
       // The rendered tasks name handler sources; run what AWS runs instead.
-      workflow = {
-        ...workflow,
-        tasks: Object.fromEntries(
-          Object.entries(workflow.tasks).map(([arn, t]) => [
+      const built = (tasks: Record<string, LambdaBinding>) =>
+        Object.fromEntries(
+          Object.entries(tasks).map(([arn, t]) => [
             arn,
             { step: t.step, entry: bundles.bundles[t.step as keyof typeof bundles.bundles].file },
           ]),
-        ),
+        );
+      workflow = {
+        ...workflow,
+        tasks: built(workflow.tasks),
+        ...(workflow.rollback
+          ? { rollback: { ...workflow.rollback, tasks: built(workflow.rollback.tasks) } }
+          : {}),
       };
     }
     return { workflow, bundles };

@@ -85,6 +85,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     `  AWS endpoint       ${s.awsEndpoint}   (aws --endpoint-url ${s.awsEndpoint} stepfunctions list-executions --state-machine-arn ${s.stateMachineArn})`,
   );
   out(`  State machine      ${s.stateMachineArn}`);
+  out(
+    `  Variation seed     SHIPGATE_SANDBOX_SEED=${process.env.SHIPGATE_SANDBOX_SEED}   (list orders, reason texts; set it to replay)`,
+  );
   out(`  State dir          ${s.stateDir}`);
   out(
     `  Seeded             ${s.seed.repositories.length} ECR repositories, ${s.seed.services.length} ECS services, ${s.seed.contracts.length} deploy contracts`,

@@ -68,13 +68,14 @@ describe('configuration', () => {
     expect(() => parseConfig(raw)).toThrow(
       /rollout\.lockLease: lock lease of 1200 s is shorter than the 2100 s a rollout may hold its lock \(rollout\.timeout 1800 s \+ rollout\.eventGrace 300 s\); expected at least 2100 s/,
     );
-    // The example's billing-app may also wait up to 30m at its pause: 30m + 5m + 30m.
+    // The example's billing-app may also wait up to 30m at each of its two pauses (before the canary step and
+    // before the rest, PRE_PRODUCTION_TRAFFIC_SHIFT): 30m + 5m + 2 × 30m.
     (raw as { rollout: Record<string, unknown> }).rollout.lockLease = '35m';
     expect(() => parseConfig(raw)).toThrow(
-      /rollout\.lockLease: lock lease of 2100 s is shorter than the 3900 s a rollout of "billing-app" in "production" may hold its lock \(rollout\.timeout 1800 s \+ rollout\.eventGrace 300 s \+ 1800 s of pauses\)/,
+      /rollout\.lockLease: lock lease of 2100 s is shorter than the 5700 s a rollout of "billing-app" in "production" may hold its lock \(rollout\.timeout 1800 s \+ rollout\.eventGrace 300 s \+ 3600 s of pauses\)/,
     );
-    (raw as { rollout: Record<string, unknown> }).rollout.lockLease = '65m';
-    expect(parseConfig(raw).rollout.lockLease).toBe(3900);
+    (raw as { rollout: Record<string, unknown> }).rollout.lockLease = '95m';
+    expect(parseConfig(raw).rollout.lockLease).toBe(5700);
   });
 
   it('refuses what ECS would refuse at UpdateService, naming the path and the limit', () => {

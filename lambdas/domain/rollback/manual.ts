@@ -1,24 +1,44 @@
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import * as z from '../../shared/zod';
 import { ConflictError, NotFoundError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { Release } from '../../shared/release';
 import type { ReleaseOutcome } from '../chat/outcomes';
 import { reportDeployment, type FeedbackDeps } from '../gitlab/feedback';
+import { recordManualRollbackInLedger } from '../ledger/record';
 import { announceOutcome, type AnnounceDeps } from '../outcomes/announce';
 import { getRelease, updateRelease, type ReleaseRecord, type ReleaseRollback } from '../releases/store';
-import type { RolloutDeps } from '../rollout/deps';
-import { RollbackFailed, RolloutLocked } from '../rollout/errors';
-import { manualRollback } from '../rollout/rollback';
+import { loadContract, shortTaskDefinition, type RolloutDeps } from '../rollout/deps';
+import {
+  currentTaskDefinition,
+  describeService,
+  getCodeDeployDeployment,
+  registerPinnedCopy,
+  restoreBetweenDeployments,
+  startDeployment,
+} from '../rollout/deploy';
+import { RollbackFailed } from '../rollout/errors';
+import { evaluateCodeDeploy, evaluateEcsService } from '../rollout/evaluate';
+import { parseServiceArn } from '../rollout/events';
+import { acquireLock, releaseLock } from '../rollout/lock';
+import { getDeployed, restoreEntry } from '../rollout/records';
+import { describeServiceDeployment } from '../rollout/service-deployments';
+import { planRollout } from '../rollout/strategy';
 import { getRollback, updateRollback, type RollbackEntry } from './store';
-import { recordManualRollbackInLedger } from '../ledger/record';
+import { getWaiter, parkToken, putWaiter, takeWaiter } from './waiter';
 
 export { MAX_ROLLBACK_REASON, requestManualRollback, type ManualRollbackRequest } from './request';
 
 /**
  * Manual rollback as a recorded action, the same for `shipgate rollback` and `POST /api/rollbacks`:
- * {@link requestManualRollback} checks and records the request; {@link runManualRollback} deploys the
- * previously released digest (pinned, under the rollout lock, waiting for ECS), then records the rollback on
- * the release it undid (environment ROLLED_BACK, `rollbacks[]`), posts to chat and reports a GitLab
- * deployment of the restored commit.
+ * {@link requestManualRollback} checks and records the request; the rollback state machine then runs it the
+ * way the release's "Roll back <env>" runs: {@link startManualRollback} (waitForTaskToken) takes the rollout
+ * lock, deploys the previously released digest pinned by digest with the rollback's settings (no pause, no
+ * canary or linear bake: `buildRollbackDeploymentConfiguration`), parks its task token and returns; the
+ * deployment event that ends it ({@link settleManualRollbackFromEvent}, in `rollout-events`) or the look after
+ * `rollout.eventGrace` ({@link checkManualRollback}) settles it: the rollback is recorded on the release it
+ * undid (environment ROLLED_BACK, `rollbacks[]`) and in the ledger, chat and GitLab are told, the lock is
+ * released and the task resumed. No Lambda waits for ECS.
  */
 
 /** What running a manual rollback needs. */
@@ -28,9 +48,45 @@ export interface ManualRollbackDeps {
   feedback?: FeedbackDeps;
 }
 
+/** A rollback's Step Functions task (`waitForTaskToken`). */
+export interface RollbackTaskToken {
+  taskToken: string;
+  executionArn: string;
+}
+
+/** What the rollback state machine's task resumes with, and what the steps return. */
+export interface ManualRollbackResult {
+  rollbackId: string;
+  status: RollbackEntry['status'];
+  settled: boolean;
+}
+
+/** Payload of the `manual-rollback` step: start (or re-park the token of) a rollback, or look once. */
+export const manualRollbackPayloadSchema = z.union([
+  z
+    .object({
+      action: z.literal('start'),
+      rollbackId: z.string().min(1).max(120),
+      taskToken: z.string().min(1),
+      executionArn: z.string().min(1),
+    })
+    .strict(),
+  z.object({ action: z.literal('check'), rollbackId: z.string().min(1).max(120) }).strict(),
+]);
+
+type Outcome = { status: 'COMPLETED' } | { status: 'FAILED'; error: string; cause: string };
+
 const tables = (deps: Pick<ManualRollbackDeps, 'rollout'>) => ({
   ddb: deps.rollout.ddb,
   table: deps.rollout.table,
+});
+
+const ownerOf = (entry: Pick<RollbackEntry, 'by' | 'id'>) => `manual-rollback:${entry.by}:${entry.id}`;
+
+const resultOf = (entry: RollbackEntry): ManualRollbackResult => ({
+  rollbackId: entry.id,
+  status: entry.status,
+  settled: entry.status === 'ROLLED_BACK' || entry.status === 'FAILED',
 });
 
 /** A stand-in for a release whose record is gone (the history still names it). */
@@ -57,56 +113,321 @@ function releaseOf(
   } as Release;
 }
 
+/** Resumes the rollback's waiting task; a task that already ended is not an error (the entry has the outcome). */
+async function resume(
+  taskToken: string | undefined,
+  entry: RollbackEntry,
+  deps: ManualRollbackDeps,
+): Promise<void> {
+  if (!taskToken) return;
+  try {
+    await deps.rollout.sfn.send(
+      new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(resultOf(entry)) }),
+    );
+  } catch (err) {
+    if (!['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'].includes((err as Error).name)) throw err;
+    logger.info('manual rollback task already gone; the outcome is on the rollback entry', {
+      rollbackId: entry.id,
+      error: (err as Error).name,
+    });
+  }
+}
+
 /**
- * Runs a requested rollback once (REQUESTED → ROLLING_BACK → ROLLED_BACK / FAILED) and records it
- * everywhere. Never throws for the rollback's own failure (it is recorded, announced and returned).
+ * `manual-rollback` with `action: 'start'` ("Start manual rollback" / "Await manual rollback"): runs a
+ * REQUESTED rollback's first part once (lock, pinned task definition, deployment with the rollback's
+ * settings), or parks the new token on the rollback in flight; then looks once, so an ending event that came
+ * before the token was parked is not waited for. A rollback that already ended resumes the task at once.
  * @throws NotFoundError for an unknown id.
  */
-export async function runManualRollback(
+export async function startManualRollback(
   id: string,
+  waiter: RollbackTaskToken | undefined,
   deps: ManualRollbackDeps,
   onProgress: (line: string) => void = () => undefined,
+): Promise<ManualRollbackResult> {
+  const store = tables(deps);
+  let entry = await getRollback(id, store);
+  if (!entry) throw new NotFoundError(`No rollback "${id.slice(0, 120)}"; GET /api/rollbacks lists them.`);
+  if (entry.status === 'REQUESTED') {
+    const line = `Rolling back without pauses or bakes (all traffic at once), pinned by digest; ECS is followed for at most ${deps.rollout.config.rollout.timeout} s.`;
+    if (await updateRollback(id, 'REQUESTED', { status: 'ROLLING_BACK' }, store, line)) {
+      onProgress(line);
+      return begin({ ...entry, status: 'ROLLING_BACK' }, waiter, deps, onProgress);
+    }
+    entry = (await getRollback(id, store))!;
+  }
+  if (entry.status !== 'ROLLING_BACK') {
+    await resume(waiter?.taskToken, entry, deps);
+    return resultOf(entry);
+  }
+  if (waiter && entry.clusterName && entry.serviceName) {
+    if (!(await parkToken(entry.clusterName, entry.serviceName, id, waiter, store))) {
+      // Settled between the two reads: report what it became.
+      const now = (await getRollback(id, store)) ?? entry;
+      await resume(waiter.taskToken, now, deps);
+      return resultOf(now);
+    }
+  }
+  return lookOnce(entry, deps, waiter?.taskToken);
+}
+
+/** The first part of a rollback: everything up to the deployment ECS runs. Failures are settled, not thrown. */
+async function begin(
+  entry: RollbackEntry,
+  waiter: RollbackTaskToken | undefined,
+  deps: ManualRollbackDeps,
+  onProgress: (line: string) => void,
+): Promise<ManualRollbackResult> {
+  const { service, environment } = entry;
+  const rollout = deps.rollout;
+  const store = tables(deps);
+  try {
+    const history = (await getDeployed(environment, service, rollout))?.history ?? [];
+    const current = history[0];
+    const index = history.findIndex((e, i) => i > 0 && e.digest !== current?.digest);
+    if (!current || index < 0) {
+      throw new RollbackFailed(
+        `No earlier release of "${service}" in "${environment}" to go back to: Shipgate's history there has ${history.length} entr${history.length === 1 ? 'y' : 'ies'}${current ? ` (current ${current.digest} from release ${current.releaseId})` : ''}.`,
+      );
+    }
+    const target = history[index];
+    const plan = planRollout(
+      await loadContract(environment, service, rollout),
+      rollout.config,
+      service,
+      environment,
+    );
+    await acquireLock(environment, service, ownerOf(entry), waiter?.executionArn, rollout);
+    const svc = await describeService(plan, rollout);
+    const running = currentTaskDefinition(svc);
+    const taskDefinitionArn = await registerPinnedCopy(running, plan.containerName, target.imageUri, rollout);
+    // The waiter exists before the deployment does, so its ending event always finds it.
+    await putWaiter(plan.clusterName, plan.serviceName, { rollbackId: entry.id, ...(waiter ?? {}) }, store);
+    const started = await startDeployment(
+      plan,
+      svc,
+      taskDefinitionArn,
+      `shipgate rollback by ${entry.by}: ${service} in ${environment} to release ${target.releaseId}`,
+      rollout,
+      { rollback: true },
+    );
+    const line = `Rolling "${service}" in "${environment}" back from ${current.digest} (release ${current.releaseId}) to ${target.digest} (release ${target.releaseId}) as ${shortTaskDefinition(taskDefinitionArn)}: deployment ${started.deploymentId}${started.serviceDeploymentArn ? ` (service deployment ${started.serviceDeploymentArn.split('/').pop()})` : ''}.`;
+    const fields: Partial<RollbackEntry> = {
+      from: { digest: current.digest, releaseId: current.releaseId },
+      to: { digest: target.digest, releaseId: target.releaseId },
+      taskDefinitionArn,
+      deploymentId: started.deploymentId,
+      ...(started.serviceDeploymentArn ? { serviceDeploymentArn: started.serviceDeploymentArn } : {}),
+      strategy: plan.strategy,
+      clusterName: plan.clusterName,
+      serviceName: plan.serviceName,
+      previousTaskDefinitionArn: running,
+      deploymentStartedAt: rollout.now().toISOString(),
+    };
+    await updateRollback(entry.id, 'ROLLING_BACK', fields, store, line);
+    onProgress(line);
+    return lookOnce({ ...entry, ...fields }, deps, waiter?.taskToken);
+  } catch (err) {
+    const error = err as Error;
+    logger.warn('Manual rollback could not start', { rollbackId: entry.id, error: error.name });
+    const held = await settle(
+      entry,
+      { status: 'FAILED', error: error.name || 'Error', cause: error.message },
+      deps,
+      waiter?.taskToken,
+    );
+    onProgress(held.progress[held.progress.length - 1] ?? '');
+    return resultOf(held);
+  }
+}
+
+/** One look at the deployment a rollback waits on. */
+async function observe(
+  entry: RollbackEntry,
+  deps: ManualRollbackDeps,
+): Promise<
+  { state: 'IN_PROGRESS'; detail: string } | { state: 'COMPLETED' } | { state: 'FAILED'; reason: string }
+> {
+  const rollout = deps.rollout;
+  if (entry.serviceDeploymentArn) {
+    const sd = await describeServiceDeployment(entry.serviceDeploymentArn, rollout);
+    const status = sd.status ?? 'UNKNOWN';
+    if (status === 'SUCCESSFUL') return { state: 'COMPLETED' };
+    if (['STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(status)) {
+      return {
+        state: 'FAILED',
+        reason: `ECS ended the rollback's service deployment ${entry.serviceDeploymentArn.split('/').pop()} ${status}${sd.statusReason ? `: ${sd.statusReason}` : ''}`,
+      };
+    }
+    return { state: 'IN_PROGRESS', detail: `service deployment ${status}` };
+  }
+  if (!entry.deploymentId || !entry.taskDefinitionArn || !entry.clusterName || !entry.serviceName) {
+    return { state: 'IN_PROGRESS', detail: 'the deployment has not started yet' };
+  }
+  const o =
+    entry.strategy === 'CODEDEPLOY'
+      ? evaluateCodeDeploy(
+          await getCodeDeployDeployment(entry.deploymentId, rollout),
+          entry.previousTaskDefinitionArn ?? '',
+        )
+      : evaluateEcsService(
+          await describeService(
+            {
+              cluster: entry.clusterName,
+              ecsService: entry.serviceName,
+              service: entry.service,
+              environment: entry.environment,
+            },
+            rollout,
+          ),
+          { deploymentId: entry.deploymentId, taskDefinitionArn: entry.taskDefinitionArn },
+        );
+  if (o.state === 'FAILED') return { state: 'FAILED', reason: o.reason };
+  return o.state === 'COMPLETED' ? { state: 'COMPLETED' } : { state: 'IN_PROGRESS', detail: o.detail };
+}
+
+async function lookOnce(
+  entry: RollbackEntry,
+  deps: ManualRollbackDeps,
+  taskToken?: string,
+): Promise<ManualRollbackResult> {
+  const seen = await observe(entry, deps);
+  if (seen.state === 'IN_PROGRESS') return resultOf(entry);
+  return resultOf(await settle(entry, outcomeOf(entry, seen), deps, taskToken));
+}
+
+function outcomeOf(
+  entry: RollbackEntry,
+  seen: { state: 'COMPLETED' } | { state: 'FAILED'; reason: string },
+): Outcome {
+  if (seen.state === 'COMPLETED') return { status: 'COMPLETED' };
+  return {
+    status: 'FAILED',
+    error: 'RollbackFailed',
+    cause: `Rollback of "${entry.service}" in "${entry.environment}" to ${entry.to.digest} (release ${entry.to.releaseId}) failed: ${seen.reason.replace(/[.\s]+$/, '')}. Check the service in the ECS console.`,
+  };
+}
+
+/**
+ * `manual-rollback` with `action: 'check'` ("Check manual rollback", after no event came within
+ * `rollout.eventGrace`): looks once; settles the rollback when it ended, or as FAILED once `rollout.timeout`
+ * has passed since its deployment started.
+ */
+export async function checkManualRollback(
+  id: string,
+  deps: ManualRollbackDeps,
+): Promise<ManualRollbackResult> {
+  const entry = await getRollback(id, tables(deps));
+  if (!entry) throw new NotFoundError(`No rollback "${id.slice(0, 120)}"; GET /api/rollbacks lists them.`);
+  if (entry.status === 'ROLLED_BACK' || entry.status === 'FAILED') return resultOf(entry);
+  const seen = await observe(entry, deps);
+  if (seen.state !== 'IN_PROGRESS') return resultOf(await settle(entry, outcomeOf(entry, seen), deps));
+  const since = Date.parse(entry.deploymentStartedAt ?? entry.requestedAt);
+  const elapsed = Math.floor((deps.rollout.now().getTime() - since) / 1000);
+  const limit = deps.rollout.config.rollout.timeout;
+  if (elapsed < limit) return resultOf(entry);
+  return resultOf(
+    await settle(
+      entry,
+      {
+        status: 'FAILED',
+        error: 'RollbackFailed',
+        cause: `Rollback of "${entry.service}" in "${entry.environment}" is still in progress after ${elapsed} s, over rollout.timeout (${limit} s); last state: ${seen.detail}. Check the service in the ECS console.`,
+      },
+      deps,
+    ),
+  );
+}
+
+/** The part of an ECS deployment event the manual rollback needs. */
+const ecsEventSchema = z.object({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal('ECS Deployment State Change'),
+  resources: z.array(z.string()).min(1),
+  detail: z.looseObject({ eventName: z.string() }),
+});
+
+/**
+ * In `rollout-events`: a final ECS deployment event of a service with a manual rollback in flight settles
+ * that rollback (after one look: the event alone does not say how it ended). `undefined` when the event is
+ * not about such a service (the release's rollouts handle it then).
+ */
+export async function settleManualRollbackFromEvent(
+  event: unknown,
+  deps: ManualRollbackDeps,
+): Promise<{ action: 'ignored' | 'settled'; rollbackId: string; status: string } | undefined> {
+  const parsed = ecsEventSchema.safeParse(event);
+  if (!parsed.success) return undefined;
+  const names = parsed.data.resources.map(parseServiceArn).find(Boolean);
+  if (!names) return undefined;
+  const waiter = await getWaiter(names.clusterName, names.serviceName, tables(deps));
+  if (!waiter) return undefined;
+  const { eventName } = parsed.data.detail;
+  if (eventName !== 'SERVICE_DEPLOYMENT_COMPLETED' && eventName !== 'SERVICE_DEPLOYMENT_FAILED') {
+    return { action: 'ignored', rollbackId: waiter.rollbackId, status: 'ROLLING_BACK' };
+  }
+  const entry = await getRollback(waiter.rollbackId, tables(deps));
+  if (!entry || entry.status !== 'ROLLING_BACK') {
+    return { action: 'ignored', rollbackId: waiter.rollbackId, status: entry?.status ?? 'UNKNOWN' };
+  }
+  const result = await lookOnce(entry, deps, waiter.taskToken);
+  return { action: result.settled ? 'settled' : 'ignored', rollbackId: entry.id, status: result.status };
+}
+
+/**
+ * Ends a rollback once (ROLLING_BACK → ROLLED_BACK | FAILED, a conditional write): on success the restored
+ * digest becomes current in the deployed history and the undone release is marked; the ledger, chat and
+ * GitLab are told; the service's per-deployment settings are restored; the lock is released and the waiting
+ * task resumed. Returns the entry as it ended (someone else's settlement when they came first).
+ */
+async function settle(
+  entry: RollbackEntry,
+  outcome: Outcome,
+  deps: ManualRollbackDeps,
+  taskToken?: string,
 ): Promise<RollbackEntry> {
   const store = tables(deps);
-  const entry = await getRollback(id, store);
-  if (!entry) throw new NotFoundError(`No rollback "${id.slice(0, 120)}"; GET /api/rollbacks lists them.`);
-  const line = `Rolling back with the service's configured strategy, pinned by digest; waiting for ECS (at most ${deps.rollout.config.rollout.timeout} s).`;
-  if (!(await updateRollback(id, 'REQUESTED', { status: 'ROLLING_BACK' }, store, line))) {
-    throw new ConflictError(`Rollback ${id} already ran or is running; nothing was changed.`);
+  const finishedAt = deps.rollout.now().toISOString();
+  const done =
+    outcome.status === 'COMPLETED'
+      ? `Rolled back "${entry.service}" in "${entry.environment}": now ${entry.to.digest} (release ${entry.to.releaseId}) as ${entry.taskDefinitionArn ?? '?'}, deployment ${entry.deploymentId ?? '?'}; was ${entry.from.digest} (release ${entry.from.releaseId}).`
+      : `${outcome.error}: ${outcome.cause}`;
+  const claimed = await updateRollback(
+    entry.id,
+    'ROLLING_BACK',
+    {
+      status: outcome.status === 'COMPLETED' ? 'ROLLED_BACK' : 'FAILED',
+      finishedAt,
+      ...(outcome.status === 'FAILED' ? { error: { error: outcome.error, cause: outcome.cause } } : {}),
+    },
+    store,
+    done,
+  );
+  if (!claimed) {
+    const now = (await getRollback(entry.id, store)) ?? entry;
+    await resume(taskToken, now, deps);
+    return now;
   }
-  onProgress(line);
   const [undone, restored] = await Promise.all([
     getRelease(entry.from.releaseId, store),
     getRelease(entry.to.releaseId, store),
   ]);
   const undoneRelease = releaseOf(undone, entry.from.releaseId, entry, deps);
-  try {
-    const result = await manualRollback(
-      entry.service,
-      entry.environment,
-      `manual-rollback:${entry.by}:${entry.id}`,
-      deps.rollout,
-      (progress) => {
-        onProgress(progress);
-        void updateRollback(id, 'ROLLING_BACK', {}, store, progress).catch(() => undefined);
-      },
-    );
-    const finishedAt = deps.rollout.now().toISOString();
-    // What actually ran and what it went back to (the history may have moved since the request).
-    const from = { digest: result.from.digest, releaseId: result.from.releaseId };
-    const to = { digest: result.to.digest, releaseId: result.to.releaseId };
+  let notified: RollbackEntry['notified'];
+  if (outcome.status === 'COMPLETED') {
     const record: ReleaseRollback = {
-      id,
+      id: entry.id,
       environment: entry.environment,
       service: entry.service,
       by: entry.by,
       at: finishedAt,
       reason: entry.reason,
-      from,
-      to,
+      from: entry.from,
+      to: entry.to,
     };
+    await restoreHistory(entry, finishedAt, deps);
     await markUndone(record, undone, deps);
-    // Ledger: the rollback (DORA recovery, failed deployment) and the quarantine of the digest taken out.
     try {
       await recordManualRollbackInLedger(
         {
@@ -120,37 +441,17 @@ export async function runManualRollback(
       );
     } catch (err) {
       logger.error('Manual rollback not written to the ledger; its digest is not quarantined', {
-        rollbackId: id,
+        rollbackId: entry.id,
         error: err as Error,
       });
     }
-    const chat = await announce(undoneRelease, { kind: 'rolled-back', ...record }, id, deps);
+    const chat = await announce(undoneRelease, { kind: 'rolled-back', ...record }, entry.id, deps);
     const gitlab = restored
       ? await reportDeployment(restored.release, entry.environment, 'success', deps.feedback)
       : false;
-    const done = `Rolled back "${entry.service}" in "${entry.environment}": now ${to.digest} (release ${to.releaseId}) as ${result.taskDefinitionArn}, deployment ${result.deploymentId}; was ${from.digest} (release ${from.releaseId}).`;
-    await updateRollback(
-      id,
-      'ROLLING_BACK',
-      {
-        status: 'ROLLED_BACK',
-        finishedAt,
-        from,
-        to,
-        taskDefinitionArn: result.taskDefinitionArn,
-        deploymentId: result.deploymentId,
-        notified: { chat, gitlab },
-      },
-      store,
-      done,
-    );
-    onProgress(done);
-  } catch (err) {
-    const error = err as Error;
-    const cause = error.message;
-    const name =
-      error instanceof RollbackFailed || error instanceof RolloutLocked ? error.name : error.name || 'Error';
-    logger.warn('Manual rollback failed', { rollbackId: id, error: name });
+    notified = { chat, gitlab };
+  } else {
+    logger.warn('Manual rollback failed', { rollbackId: entry.id, error: outcome.error });
     const chat = await announce(
       undoneRelease,
       {
@@ -159,25 +460,82 @@ export async function runManualRollback(
         service: entry.service,
         by: entry.by,
         reason: entry.reason,
-        cause: `${name}: ${cause}`,
+        cause: `${outcome.error}: ${outcome.cause}`,
       },
-      id,
+      entry.id,
       deps,
     );
-    await updateRollback(
-      id,
-      'ROLLING_BACK',
-      {
-        status: 'FAILED',
-        finishedAt: deps.rollout.now().toISOString(),
-        error: { error: name, cause },
-        notified: { chat, gitlab: false },
-      },
-      store,
-      `${name}: ${cause}`,
-    );
+    notified = { chat, gitlab: false };
   }
-  return (await getRollback(id, store)) ?? entry;
+  let token = taskToken;
+  if (entry.clusterName && entry.serviceName) {
+    // The rollback's own settings (alarms off) do not stay for the next deployment; still under the lock.
+    await restoreBetweenDeployments(
+      { cluster: entry.clusterName, service: entry.serviceName, strategy: entry.strategy ?? '' },
+      deps.rollout,
+    );
+    const waiter = await takeWaiter(entry.clusterName, entry.serviceName, entry.id, store);
+    token = waiter?.taskToken ?? token;
+  }
+  await releaseLock(entry.environment, entry.service, ownerOf(entry), deps.rollout);
+  const final = outcome.status === 'COMPLETED' ? 'ROLLED_BACK' : 'FAILED';
+  await updateRollback(entry.id, final, { notified }, store);
+  const ended = (await getRollback(entry.id, store)) ?? entry;
+  logger.info('manual rollback settled', { rollbackId: entry.id, status: ended.status });
+  await resume(token, ended, deps);
+  return ended;
+}
+
+/** The restored digest becomes current in the deployed history (`restoredBy` names who). */
+async function restoreHistory(entry: RollbackEntry, at: string, deps: ManualRollbackDeps): Promise<void> {
+  const history = (await getDeployed(entry.environment, entry.service, deps.rollout))?.history ?? [];
+  const index = history.findIndex(
+    (e, i) => i > 0 && e.digest === entry.to.digest && e.releaseId === entry.to.releaseId,
+  );
+  if (index < 0) {
+    logger.warn('The restored release is no longer in the deployed history', { rollbackId: entry.id });
+    return;
+  }
+  await restoreEntry(
+    entry.environment,
+    entry.service,
+    index,
+    {
+      ...history[index],
+      taskDefinitionArn: entry.taskDefinitionArn ?? history[index].taskDefinitionArn,
+      deployedAt: at,
+      restoredBy: ownerOf(entry),
+    },
+    deps.rollout,
+  );
+}
+
+/**
+ * Runs a requested rollback to its end in this process (`shipgate rollback` with `SHIPGATE_TABLE` set, and
+ * tests): the same start and checks the rollback state machine runs, the waiting done here between looks
+ * instead of in Step Functions. Never throws for the rollback's own failure (it is recorded and announced).
+ * @throws NotFoundError for an unknown id; ConflictError when it already ran or runs elsewhere.
+ */
+export async function runManualRollback(
+  id: string,
+  deps: ManualRollbackDeps,
+  onProgress: (line: string) => void = () => undefined,
+  pollSeconds = 5,
+): Promise<RollbackEntry> {
+  const store = tables(deps);
+  const before = await getRollback(id, store);
+  if (before && before.status !== 'REQUESTED') {
+    throw new ConflictError(`Rollback ${id} already ran or is running; nothing was changed.`);
+  }
+  let result = await startManualRollback(id, undefined, deps, onProgress);
+  for (let look = 1; !result.settled; look++) {
+    await deps.rollout.sleep(Math.min(pollSeconds, look) * 1000);
+    result = await checkManualRollback(id, deps);
+  }
+  const entry = (await getRollback(id, store))!;
+  const last = entry.progress[entry.progress.length - 1];
+  if (last) onProgress(last);
+  return entry;
 }
 
 /** The undone release: that environment ROLLED_BACK (who, when, to what, why) and the rollback listed. */

@@ -42,6 +42,17 @@ export interface RollbackEntry {
   /** The pinned task definition and deployment of the rollback, once started. */
   taskDefinitionArn?: string;
   deploymentId?: string;
+  /** Blue/green family: the service deployment of the rollback (what `describe-service-deployments` shows). */
+  serviceDeploymentArn?: string;
+  /** The strategy the service is rolled out with (the rollback itself: see docs/architecture.md). */
+  strategy?: string;
+  /** ECS cluster and service (plain names) the rollback deploys to, once started. */
+  clusterName?: string;
+  serviceName?: string;
+  /** What the service ran when the rollback started. */
+  previousTaskDefinitionArn?: string;
+  /** When the rollback's deployment started (its `rollout.timeout` counts from here). */
+  deploymentStartedAt?: string;
   /** Human progress lines, oldest first. */
   progress: string[];
   error?: { error: string; cause: string };

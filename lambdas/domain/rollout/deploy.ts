@@ -17,7 +17,14 @@ import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
 import { shortTaskDefinition } from './deps';
 import { ImageNotPinned, RolloutFailed } from './errors';
-import { buildCreateDeploymentInput, buildDeploymentConfiguration, type RolloutPlan } from './strategy';
+import {
+  buildCreateDeploymentInput,
+  buildDeploymentConfiguration,
+  buildRollbackDeploymentConfiguration,
+  configurationBetweenDeployments,
+  TRAFFIC_SHIFTING,
+  type RolloutPlan,
+} from './strategy';
 import { DIGEST_PATTERN } from './types';
 
 /**
@@ -186,10 +193,19 @@ export async function registerPinnedCopy(
   return arn;
 }
 
+/** What {@link startDeployment} started. */
+export interface StartedDeployment {
+  /** The ECS deployment id (`ecs-svc/…`) or the CodeDeploy deployment id. */
+  deploymentId: string;
+  /** Blue/green family: the service deployment (`service.currentServiceDeployment` of UpdateService's answer). */
+  serviceDeploymentArn?: string;
+}
+
 /**
  * Starts the deployment of `taskDefinitionArn`: UpdateService with the strategy's deployment
  * configuration, or CodeDeploy CreateDeployment with an ECS AppSpec. Returns the deployment id ECS or
- * CodeDeploy gave it (what deployment events carry).
+ * CodeDeploy gave it (what deployment events carry) and, for the blue/green family, the service deployment.
+ * With `rollback`, the deployment uses {@link buildRollbackDeploymentConfiguration} (no pause, no bake).
  * @throws RolloutFailed when ECS or CodeDeploy refuses the deployment (the message says which and why).
  */
 export async function startDeployment(
@@ -198,21 +214,29 @@ export async function startDeployment(
   taskDefinitionArn: string,
   description: string,
   deps: Pick<RolloutDeps, 'ecs' | 'codeDeploy'>,
-): Promise<string> {
+  options: { rollback?: boolean } = {},
+): Promise<StartedDeployment> {
   try {
     if (plan.strategy === 'CODEDEPLOY') {
       const out = await deps.codeDeploy.send(
         new CreateDeploymentCommand(buildCreateDeploymentInput(plan, taskDefinitionArn, description)),
       );
       if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId');
-      return out.deploymentId;
+      return { deploymentId: out.deploymentId };
     }
     const out = await deps.ecs.send(
       new UpdateServiceCommand({
         cluster: plan.cluster,
         service: plan.ecsService,
         taskDefinition: taskDefinitionArn,
-        deploymentConfiguration: buildDeploymentConfiguration(plan, svc.deploymentConfiguration),
+        // A rolling rollback keeps the service's settings (a rolling deployment has no bake or pause).
+        ...(options.rollback && !TRAFFIC_SHIFTING.includes(plan.strategy)
+          ? {}
+          : {
+              deploymentConfiguration: options.rollback
+                ? buildRollbackDeploymentConfiguration(plan, svc.deploymentConfiguration)
+                : buildDeploymentConfiguration(plan, svc.deploymentConfiguration),
+            }),
       }),
     );
     const primary = out.service?.deployments?.find((d) => d.status === 'PRIMARY');
@@ -222,7 +246,12 @@ export async function startDeployment(
         `UpdateService's PRIMARY deployment runs ${shortTaskDefinition(primary.taskDefinition)}, not ${shortTaskDefinition(taskDefinitionArn)}`,
       );
     }
-    return primary.id;
+    // The service deployment this UpdateService started (blue/green family): ECS names it on the service it
+    // returns. ListServiceDeployments documents no order, so "the first one listed" would be a guess.
+    const serviceDeploymentArn = TRAFFIC_SHIFTING.includes(plan.strategy)
+      ? out.service?.currentServiceDeployment
+      : undefined;
+    return { deploymentId: primary.id, ...(serviceDeploymentArn ? { serviceDeploymentArn } : {}) };
   } catch (err) {
     const api = plan.strategy === 'CODEDEPLOY' ? 'CodeDeploy CreateDeployment' : 'ECS UpdateService';
     throw new RolloutFailed(
@@ -240,4 +269,45 @@ export async function getCodeDeployDeployment(
   const out = await deps.codeDeploy.send(new GetDeploymentCommand({ deploymentId }));
   if (!out.deploymentInfo) throw new NotFoundError(`CodeDeploy deployment ${deploymentId} was not found.`);
   return out.deploymentInfo;
+}
+
+/**
+ * Once a Shipgate deployment of the blue/green family ended: takes its per-deployment settings off the service
+ * ({@link configurationBetweenDeployments}: PAUSE hooks, alarms a rollback switched off) with an UpdateService
+ * that changes only `deploymentConfiguration`, which starts no deployment. Called while the rollout lock is
+ * still held, so it never races the next release's UpdateService. Best effort: a failure is logged (the next
+ * Shipgate rollout sends its own settings anyway) and reported as `false`.
+ */
+export async function restoreBetweenDeployments(
+  target: { cluster: string; service: string; strategy: string },
+  deps: Pick<RolloutDeps, 'ecs'>,
+): Promise<boolean> {
+  if (!TRAFFIC_SHIFTING.includes(target.strategy as RolloutPlan['strategy'])) return true;
+  try {
+    const out = await deps.ecs.send(
+      new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+    );
+    const next = configurationBetweenDeployments(out.services?.[0]?.deploymentConfiguration);
+    if (!next) return true;
+    await deps.ecs.send(
+      new UpdateServiceCommand({
+        cluster: target.cluster,
+        service: target.service,
+        deploymentConfiguration: next,
+      }),
+    );
+    logger.info('per-deployment settings taken off the service', {
+      cluster: target.cluster,
+      serviceName: target.service,
+    });
+    return true;
+  } catch (err) {
+    logger.warn('could not take the per-deployment settings off the service', {
+      cluster: target.cluster,
+      serviceName: target.service,
+      error: (err as Error).name,
+      message: (err as Error).message.slice(0, 300),
+    });
+    return false;
+  }
 }

@@ -4,7 +4,15 @@ import type { RolloutDeps } from './deps';
 import { describeService } from './deploy';
 import { evaluateEcsService } from './evaluate';
 import { passPauseOnEvent } from '../pauses/close';
-import { awaitingPause, isNewPause, notePause, pausedOutput, pauseFromHook, resumeWith } from './pauses';
+import {
+  awaitingPause,
+  isNewPause,
+  notePause,
+  pausedOutput,
+  pauseFromHook,
+  pauseStageOf,
+  resumeWith,
+} from './pauses';
 import { getRecord, getRecordByGroup } from './records';
 import { describeServiceDeployment } from './service-deployments';
 import { settleRollbackFromEvent } from './rollback-wait';
@@ -35,14 +43,20 @@ const ecsEventSchema = z.object({
 
 /**
  * "ECS Hook State Change" (developer guide, "Pause hooks for Amazon ECS service deployments": ECS "emits an
- * EventBridge event with the detail-type ECS Hook State Change and the event name HOOK_AWAITING_ACTION").
- * We found no documented example of the rest of its `detail`, so only `eventName` and the ARNs are read.
+ * EventBridge event with the detail-type ECS Hook State Change and the event name HOOK_AWAITING_ACTION"; the
+ * "Amazon ECS service deployment hook state change events" page documents its `detail`). The stage is read
+ * from `detail.lifecycleStage`: DescribeServiceDeployments' `lifecycleStage` has no
+ * PRE_PRODUCTION_TRAFFIC_SHIFT (ServiceDeploymentLifecycleStage), so it cannot say where such a pause is.
  */
 const hookEventSchema = z.object({
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Hook State Change'),
   resources: z.array(z.string()).default([]),
-  detail: z.looseObject({ eventName: z.string().optional() }),
+  detail: z.looseObject({
+    eventName: z.string().optional(),
+    hookId: z.string().optional(),
+    lifecycleStage: z.string().optional(),
+  }),
 });
 
 const codeDeployEventSchema = z.object({
@@ -189,10 +203,14 @@ async function handleHookEvent(
     return ignored(`no Shipgate rollout of ${what} in progress on a service deployment`);
   }
   const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
-  const hook = awaitingPause(sd);
-  if (!hook?.hookId) return ignored(`service deployment of ${what} waits at no PAUSE hook`);
+  const { hookId, lifecycleStage } = event.detail;
+  const hook = awaitingPause(sd, hookId);
+  if (!hook?.hookId) {
+    return ignored(`service deployment of ${what} waits at no PAUSE hook${hookId ? ` ${hookId}` : ''}`);
+  }
   if (!isNewPause(record, hook.hookId)) return ignored(`pause ${hook.hookId} of ${what} was already noted`);
-  const pause = pauseFromHook(hook, sd.lifecycleStage ?? 'UNKNOWN', deps.now());
+  const stage = lifecycleStage ?? pauseStageOf(record, sd);
+  const pause = pauseFromHook(hook, stage, deps.now());
   const before = await notePause(record, pause, deps);
   if (!before) return ignored(`pause ${hook.hookId} of ${what} was noted by someone else`);
   if (before.pause?.pauseId) {

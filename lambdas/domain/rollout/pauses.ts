@@ -12,18 +12,40 @@ import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
  * HOOK_AWAITING_ACTION"; the hook's id is read with DescribeServiceDeployments (`lifecycleHookDetails`,
  * developer guide "Pause hooks for Amazon ECS service deployments"). The rollout record notes the pause once
  * and hands the waiting task `{ status: 'PAUSED', … }`, which takes the workflow to "Paused in <env>: wait for
- * decision". Only `resources` of that event are read: we found no documented example of its `detail`, so
- * Shipgate asks DescribeServiceDeployments for the truth instead of trusting fields we cannot cite.
+ * decision". The stage comes from the event's `detail.lifecycleStage`; the hook's state and deadline from
+ * DescribeServiceDeployments.
  */
 
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
-/** The PAUSE hook a service deployment waits at (status AWAITING_ACTION), if any. */
-export function awaitingPause(sd: ServiceDeployment): DeploymentLifecycleHookDetail | undefined {
+/** The PAUSE hook a service deployment waits at (status AWAITING_ACTION; the one named, if given), if any. */
+export function awaitingPause(
+  sd: ServiceDeployment,
+  hookId?: string,
+): DeploymentLifecycleHookDetail | undefined {
   if (sd.status !== 'IN_PROGRESS') return undefined;
   return sd.lifecycleHookDetails?.find(
-    (h) => h.targetType === 'PAUSE' && h.status === 'AWAITING_ACTION' && h.hookId,
+    (h) =>
+      h.targetType === 'PAUSE' &&
+      h.status === 'AWAITING_ACTION' &&
+      h.hookId &&
+      (hookId === undefined || h.hookId === hookId),
   );
+}
+
+/**
+ * The stage of a pause found without its hook event (DescribeServiceDeployments names no hook's stage, and
+ * its `lifecycleStage` has no PRE_PRODUCTION_TRAFFIC_SHIFT): the configured pause's stage when there is one,
+ * the deployment's stage when a pause is configured there, else PRE_PRODUCTION_TRAFFIC_SHIFT when one is
+ * configured (its hooks run between the stages the deployment reports), else what the deployment reports.
+ */
+export function pauseStageOf(record: Pick<RolloutRecord, 'pauseStages'>, sd: ServiceDeployment): string {
+  const configured = record.pauseStages ?? [];
+  if (configured.length === 1) return configured[0];
+  const reported = sd.lifecycleStage ?? 'UNKNOWN';
+  if (configured.includes(reported)) return reported;
+  if (configured.includes('PRE_PRODUCTION_TRAFFIC_SHIFT')) return 'PRE_PRODUCTION_TRAFFIC_SHIFT';
+  return reported;
 }
 
 /** The task output telling the workflow the rollout is paused. */

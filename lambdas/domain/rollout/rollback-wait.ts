@@ -1,10 +1,15 @@
 import { StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { loadContract, shortTaskDefinition, type RolloutDeps } from './deps';
-import { currentTaskDefinition, describeService, getCodeDeployDeployment, startDeployment } from './deploy';
+import {
+  currentTaskDefinition,
+  describeService,
+  getCodeDeployDeployment,
+  restoreBetweenDeployments,
+  startDeployment,
+} from './deploy';
 import { RollbackFailed, RolloutLocked } from './errors';
 import { evaluateCodeDeploy, evaluateEcsService } from './evaluate';
 import { acquireLock, releaseLock } from './lock';
@@ -19,10 +24,9 @@ import {
 import {
   STOPPABLE_STATUSES,
   describeServiceDeployment,
-  findInFlightServiceDeployment,
   rollBackServiceDeployment,
 } from './service-deployments';
-import { buildDeploymentConfiguration, planRollout, TRAFFIC_SHIFTING, type RolloutPlan } from './strategy';
+import { planRollout, type RolloutPlan } from './strategy';
 import {
   rollbackTaskInputSchema,
   type CheckRollbackResult,
@@ -163,6 +167,11 @@ export async function completeRollback(
   if (outcome.status === 'COMPLETED') {
     await forgetRelease(record.environment, record.service, record.releaseId, now, deps);
   }
+  // Neither the release's pauses nor the rollback's settings (alarms off) stay for the next deployment.
+  await restoreBetweenDeployments(
+    { cluster: record.clusterName, service: record.serviceName, strategy: record.strategy },
+    deps,
+  );
   await releaseLock(record.environment, record.service, record.releaseId, deps);
   logger.info('rollback settled', {
     serviceName: record.service,
@@ -296,32 +305,12 @@ async function act(
     return;
   }
   if (decision.act === 'redeploy') {
+    // A deployment of the previous revision with the rollback's settings: no pause, no canary or linear bake,
+    // no verify hook (see buildRollbackDeploymentConfiguration).
     const svc = await describeService(plan, deps);
     const description = `Shipgate rollback of release ${record.releaseId} in ${record.environment}`;
-    const deploymentId =
-      record.strategy === 'CODEDEPLOY'
-        ? await startDeployment(plan, svc, to, description, deps)
-        : (
-            await deps.ecs.send(
-              new UpdateServiceCommand({
-                cluster: plan.cluster,
-                service: plan.ecsService,
-                taskDefinition: to,
-                ...(TRAFFIC_SHIFTING.includes(plan.strategy)
-                  ? {
-                      deploymentConfiguration: buildDeploymentConfiguration(
-                        plan,
-                        svc.deploymentConfiguration,
-                      ),
-                    }
-                  : {}),
-              }),
-            )
-          ).service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
-    const serviceDeploymentArn = TRAFFIC_SHIFTING.includes(plan.strategy)
-      ? await findInFlightServiceDeployment(plan, deps)
-      : undefined;
-    await setRollbackTarget(record, { deploymentId, serviceDeploymentArn }, deps);
+    const started = await startDeployment(plan, svc, to, description, deps, { rollback: true });
+    await setRollbackTarget(record, started, deps);
   }
 }
 

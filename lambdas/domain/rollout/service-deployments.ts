@@ -1,12 +1,10 @@
 import {
   DescribeServiceDeploymentsCommand,
-  ListServiceDeploymentsCommand,
   StopServiceDeploymentCommand,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
 import { NotFoundError } from '../../shared/errors';
 import type { RolloutDeps } from './deps';
-import type { RolloutPlan } from './strategy';
 import { stageWords } from '../pauses/messages';
 import type { Observation, RolloutPause } from './types';
 
@@ -26,21 +24,6 @@ export const STOPPABLE_STATUSES = new Set([
   'ROLLBACK_REQUESTED',
   'ROLLBACK_IN_PROGRESS',
 ]);
-
-/** The service deployment in flight on a service (what UpdateService just started), if any. */
-export async function findInFlightServiceDeployment(
-  plan: Pick<RolloutPlan, 'cluster' | 'ecsService'>,
-  deps: Pick<RolloutDeps, 'ecs'>,
-): Promise<string | undefined> {
-  const out = await deps.ecs.send(
-    new ListServiceDeploymentsCommand({
-      cluster: plan.cluster,
-      service: plan.ecsService,
-      status: ['PENDING', 'IN_PROGRESS'],
-    }),
-  );
-  return out?.serviceDeployments?.[0]?.serviceDeploymentArn;
-}
 
 /** One DescribeServiceDeployments. @throws NotFoundError when ECS does not know the ARN. */
 export async function describeServiceDeployment(
@@ -68,8 +51,10 @@ export interface ServiceDeploymentContext {
   previousTaskDefinitionArn: string;
   /** Shipgate's verify hook (POST_TEST_TRAFFIC_SHIFT), when configured. */
   verifyHookArn?: string;
-  /** What the verify hook recorded when its smoke check failed. */
+  /** What the verify hook recorded when its smoke check failed (it answered FAILED, so ECS rolls back). */
   verifyFailure?: string;
+  /** The service deployment the verify hook recorded its failure for, when it said. */
+  verifyFailureDeployment?: string;
   /** The PAUSE hook the rollout stopped at last, with people's decision when they made one. */
   pause?: RolloutPause;
 }
@@ -90,6 +75,16 @@ function pauseRollback(sd: ServiceDeployment, ctx: ServiceDeploymentContext): st
     return `nobody decided at the pause ${where} before ${deadline}, so ECS took the timeout action ${timedOut.timeoutAction ?? 'ROLLBACK'} and rolled back`;
   }
   return undefined;
+}
+
+/** The ARN of a Lambda hook other than Shipgate's verify hook that failed or timed out (lifecycleHookDetails). */
+function failedLambdaHook(sd: ServiceDeployment, verifyHookArn: string | undefined): string | undefined {
+  return sd.lifecycleHookDetails?.find(
+    (h) =>
+      h.targetType === 'AWS_LAMBDA' &&
+      (h.status === 'FAILED' || h.status === 'TIMED_OUT') &&
+      h.targetArn !== verifyHookArn,
+  )?.targetArn;
 }
 
 /**
@@ -114,7 +109,11 @@ export function evaluateServiceDeployment(sd: ServiceDeployment, ctx: ServiceDep
       status === 'ROLLBACK_FAILED'
         ? ' The rollback itself FAILED: check the service in the ECS console.'
         : '';
-    if (ctx.verifyHookArn && reason.includes(ctx.verifyHookArn)) {
+    // Decided from the verify hook's own record, never from ECS's reason text (undocumented wording).
+    const verifyFailed =
+      !!ctx.verifyFailure &&
+      (!ctx.verifyFailureDeployment || ctx.verifyFailureDeployment === sd.serviceDeploymentArn);
+    if (verifyFailed) {
       return {
         state: 'FAILED',
         error: 'VerifyFailed',
@@ -131,8 +130,8 @@ export function evaluateServiceDeployment(sd: ServiceDeployment, ctx: ServiceDep
       by = `the ECS deployment circuit breaker rolled it back ${where} (${sd.deploymentCircuitBreaker.failureCount ?? 0} failed tasks): ${reason}`;
     } else if (sd.alarms?.status === 'TRIGGERED' || triggered.length > 0) {
       by = `rolled back outside Shipgate: CloudWatch alarm ${triggered.join(', ') || '(unnamed)'} made ECS roll back ${where}: ${reason}`;
-    } else if (/lifecycle hook/i.test(reason)) {
-      by = `a lifecycle hook of the infrastructure failed ${where}: ${reason}`;
+    } else if (failedLambdaHook(sd, ctx.verifyHookArn)) {
+      by = `a lifecycle hook of the infrastructure (${failedLambdaHook(sd, ctx.verifyHookArn)}) failed ${where}: ${reason}`;
     } else if (status === 'STOPPED') {
       by = `stopped outside Shipgate ${where} (service deployment ${id} STOPPED): ${reason}`;
     } else {

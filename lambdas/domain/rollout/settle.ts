@@ -3,7 +3,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
 import { shortTaskDefinition } from './deps';
-import { describeService, getCodeDeployDeployment } from './deploy';
+import { describeService, getCodeDeployDeployment, restoreBetweenDeployments } from './deploy';
 import { evaluateCodeDeploy, evaluateEcsService } from './evaluate';
 import { releaseLock } from './lock';
 import { describeServiceDeployment, evaluateServiceDeployment } from './service-deployments';
@@ -138,6 +138,7 @@ export async function observe(
       previousTaskDefinitionArn: record.previousTaskDefinitionArn,
       verifyHookArn: verifyHook(record.environment)?.arn,
       verifyFailure: record.verifyFailure,
+      verifyFailureDeployment: record.verifyFailureDeployment,
       pause: record.pause,
     });
   }
@@ -168,7 +169,7 @@ export async function observe(
 export async function finish(
   record: RolloutRecord,
   settlement: Settlement,
-  deps: Pick<RolloutDeps, 'ddb' | 'table' | 'sfn' | 'now'>,
+  deps: Pick<RolloutDeps, 'ddb' | 'table' | 'sfn' | 'now' | 'ecs'>,
   options: { resume: boolean },
 ): Promise<Settlement> {
   const finishedAt =
@@ -194,6 +195,11 @@ export async function finish(
       deps,
     );
   }
+  // The deployment ended: its pauses must not stop the service's next deployment (still under the lock).
+  await restoreBetweenDeployments(
+    { cluster: record.clusterName, service: record.serviceName, strategy: record.strategy },
+    deps,
+  );
   await releaseLock(record.environment, record.service, record.releaseId, deps);
   if (previous.pause?.pauseId && !previous.pause.decision) {
     // A pause nobody decided through Shipgate ended with the rollout: past its deadline ECS took the

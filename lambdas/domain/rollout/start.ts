@@ -21,9 +21,17 @@ import {
   type Settlement,
 } from './records';
 import { deliver, finish, observe, settlementFor, storedSettlement } from './settle';
-import { awaitingPause, notePause, pausedOutput, pauseFromHook, resumeWith, takePauseWaiter } from './pauses';
-import { describeServiceDeployment, findInFlightServiceDeployment } from './service-deployments';
-import { planRollout, TRAFFIC_SHIFTING, type RolloutPlan } from './strategy';
+import {
+  awaitingPause,
+  notePause,
+  pausedOutput,
+  pauseFromHook,
+  pauseStageOf,
+  resumeWith,
+  takePauseWaiter,
+} from './pauses';
+import { describeServiceDeployment } from './service-deployments';
+import { planRollout, type RolloutPlan } from './strategy';
 import {
   rolloutTaskInputSchema,
   type CheckRolloutInput,
@@ -176,7 +184,7 @@ async function handOverPause(
   const known = now.pause?.hookId === hook.hookId;
   // Taken up already (a pause task registered, or people decided): keep waiting for ECS.
   if (known && (now.pause?.pauseId || now.pause?.decision)) return undefined;
-  const pause = known ? now.pause! : pauseFromHook(hook, sd.lifecycleStage ?? 'UNKNOWN', deps.now());
+  const pause = known ? now.pause! : pauseFromHook(hook, pauseStageOf(now, sd), deps.now());
   if (!known && !(await notePause(now, pause, deps))) return undefined;
   if (known) await takePauseWaiter(now, hook.hookId, deps);
   await resumeWith(taskToken, pausedOutput(now, pause), deps);
@@ -239,15 +247,16 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       taskDefinitionArn,
       previousTaskDefinitionArn,
       ...(plan.pauseSeconds ? { pauseSeconds: plan.pauseSeconds } : {}),
+      ...(plan.pauses.length ? { pauseStages: plan.pauses.map((p) => p.at) } : {}),
       codeDeployApplication: plan.codeDeploy?.application,
       codeDeployGroup: plan.codeDeploy?.deploymentGroup,
       startedAt: startedAt.toISOString(),
       ttl: Math.floor(startedAt.getTime() / 1000) + RECORD_TTL_SECONDS,
     };
     await putRecord(record, deps);
-    let deploymentId: string;
+    let started: Awaited<ReturnType<typeof startDeployment>>;
     try {
-      deploymentId = await startDeployment(
+      started = await startDeployment(
         plan,
         svc,
         taskDefinitionArn,
@@ -263,9 +272,7 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
       throw err;
     }
     deploymentStarted = true;
-    const serviceDeploymentArn = TRAFFIC_SHIFTING.includes(plan.strategy)
-      ? await findInFlightServiceDeployment(plan, deps)
-      : undefined;
+    const { deploymentId, serviceDeploymentArn } = started;
     await setDeploymentId(record, deploymentId, deps, serviceDeploymentArn);
     logger.info('rollout started', {
       serviceName: image.service,

@@ -235,6 +235,72 @@ export function buildDeploymentConfiguration(
   return cfg;
 }
 
+/**
+ * The `deploymentConfiguration` of a rollback that redeploys the previous revision (the release's "Roll back"
+ * after a completed rollout, and the manual rollback). A rollback never waits for people or for a bake:
+ * - BLUE_GREEN with `bakeTimeInMinutes: 0` for the blue/green family (BLUE_GREEN, LINEAR, CANARY): all
+ *   production traffic moves back at once and the bad revision's tasks go right away. The strategy is not
+ *   switched to ROLLING: ECS refuses that switch while a deployment is in progress and a rolling deployment
+ *   sends traffic to new tasks as they pass health checks (developer guide, "Update the Amazon ECS deployment
+ *   strategy"); staying in the blue/green family keeps the load balancer setup as it is;
+ * - no canary or linear configuration, so no traffic stays on the bad revision through a bake;
+ * - no PAUSE hook and not Shipgate's verify hook (the previous revision already passed it; a failing smoke
+ *   check would roll the rollback back onto the bad revision); the infrastructure's own Lambda hooks (deploy
+ *   contract) still run;
+ * - alarms off: the alarm that fired because of the bad release would otherwise roll the rollback back;
+ * - the circuit breaker stays on: a previous revision that no longer starts fails the rollback visibly.
+ * For the blue/green family only: a ROLLING rollback keeps the service's settings (no bake, no pause).
+ */
+export function buildRollbackDeploymentConfiguration(
+  plan: RolloutPlan,
+  current: DeploymentConfiguration | undefined,
+): DeploymentConfiguration {
+  const cfg: DeploymentConfiguration = {
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+    alarms: { alarmNames: [...plan.alarms], enable: false, rollback: false },
+    strategy: 'BLUE_GREEN',
+    bakeTimeInMinutes: 0,
+    lifecycleHooks: plan.lifecycleHooks.map((h) => ({
+      hookTargetArn: h.hookTargetArn,
+      roleArn: h.roleArn,
+      lifecycleStages: [...h.lifecycleStages],
+    })),
+  };
+  if (current?.maximumPercent !== undefined) cfg.maximumPercent = current.maximumPercent;
+  if (current?.minimumHealthyPercent !== undefined) cfg.minimumHealthyPercent = current.minimumHealthyPercent;
+  return cfg;
+}
+
+/**
+ * What the service's `deploymentConfiguration` must become once a Shipgate deployment ended, or `undefined`
+ * when nothing is left to undo. UpdateService stores the deployment configuration on the service, so without
+ * this the settings of one deployment would apply to the next one, even one Shipgate did not start (an
+ * operator's `aws ecs update-service --force-new-deployment`):
+ * - PAUSE hooks are removed (the next deployment would wait for people nobody asks);
+ * - alarms a rollback switched off ({@link buildRollbackDeploymentConfiguration}) are switched on again with
+ *   rollback, for the alarm names the service keeps.
+ * Strategy, bake and canary/linear settings, the infrastructure's hooks and the verify hook stay: they wait
+ * for nobody (the verify hook answers SUCCEEDED at once for a deployment Shipgate did not start). An
+ * UpdateService that changes only `deploymentConfiguration` "doesn't trigger a new service deployment" (API
+ * reference, UpdateService).
+ */
+export function configurationBetweenDeployments(
+  current: DeploymentConfiguration | undefined,
+): DeploymentConfiguration | undefined {
+  if (!current) return undefined;
+  const hooks = current.lifecycleHooks ?? [];
+  const pauses = hooks.some((h) => h.targetType === 'PAUSE');
+  const alarmsOff = (current.alarms?.alarmNames?.length ?? 0) > 0 && current.alarms?.enable === false;
+  if (!pauses && !alarmsOff) return undefined;
+  return {
+    ...current,
+    ...(pauses ? { lifecycleHooks: hooks.filter((h) => h.targetType !== 'PAUSE') } : {}),
+    ...(alarmsOff
+      ? { alarms: { alarmNames: current.alarms!.alarmNames, enable: true, rollback: true } }
+      : {}),
+  };
+}
+
 /** ECS PAUSE lifecycle hooks for a plan's pauses (timeout in whole minutes, rounded up). */
 export function pauseHooks(plan: Pick<RolloutPlan, 'pauses'>): LifecycleHookConfig[] {
   return plan.pauses.map((p) => ({

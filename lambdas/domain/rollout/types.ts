@@ -179,8 +179,15 @@ export interface RolloutRecord {
   deploymentId?: string;
   /** Blue/green family: the ECS service deployment of this rollout. */
   serviceDeploymentArn?: string;
-  /** Set by the test-traffic verify hook when its smoke check failed (what "VerifyFailed" reports). */
+  /**
+   * Set by the test-traffic verify hook when its smoke check failed and it answered FAILED: the hook's own
+   * record of why ECS rolls back, which makes the rollout `VerifyFailed` (never the text of ECS's reason).
+   */
   verifyFailure?: string;
+  /** The service deployment the verify hook failed on (the hook event's `resourceArn`). */
+  verifyFailureDeployment?: string;
+  /** Stages of the configured pauses (to name a pause found without its event). */
+  pauseStages?: string[];
   /** Smoke checks the verify hook ran on this attempt (shown in pause messages). */
   smokeChecks?: { stage: string; passed: boolean; detail: string; attempts: number; at: string }[];
   /** Longest the configured pauses may hold this rollout (seconds), added to `rollout.timeout`. */

@@ -38,10 +38,19 @@ export async function verifyTestTraffic(event: unknown, deps: VerifyDeps): Promi
   const { executionDetails, lifecycleStage, resourceArn } = parsed.data;
   const names = parseServiceArn(executionDetails.serviceArn);
   const record = names ? await getRecord(names.clusterName, names.serviceName, deps) : undefined;
-  if (!record) {
-    // Not a Shipgate rollout (someone deployed by hand): nothing Shipgate knows to check.
-    logger.info('verify hook: no Shipgate rollout on this service; letting ECS go on', {
+  // The hook stays on the service between deployments, so it also runs for deployments Shipgate did not
+  // start (an operator's `update-service --force-new-deployment`): nothing Shipgate knows to check there.
+  const notOurs = !record
+    ? 'no Shipgate rollout on this service'
+    : record.status !== 'IN_PROGRESS'
+      ? `Shipgate's last rollout of this service already ended (${record.status})`
+      : record.serviceDeploymentArn && record.serviceDeploymentArn !== resourceArn
+        ? 'the service deployment is not the one Shipgate started'
+        : undefined;
+  if (!record || notOurs) {
+    logger.info('verify hook: not a Shipgate deployment; letting ECS go on', {
       serviceArn: executionDetails.serviceArn,
+      reason: notOurs,
     });
     return { hookStatus: 'SUCCEEDED' };
   }
@@ -94,9 +103,9 @@ export async function verifyTestTraffic(event: unknown, deps: VerifyDeps): Promi
     new UpdateCommand({
       TableName: deps.table,
       Key: { pk: record.pk, sk: record.sk },
-      UpdateExpression: 'SET verifyFailure = :v',
+      UpdateExpression: 'SET verifyFailure = :v, verifyFailureDeployment = :d',
       ConditionExpression: 'attempt = :a',
-      ExpressionAttributeValues: { ':v': detail, ':a': record.attempt },
+      ExpressionAttributeValues: { ':v': detail, ':d': resourceArn, ':a': record.attempt },
     }),
   );
   return { hookStatus: 'FAILED' };

@@ -1,7 +1,8 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { createHash } from 'node:crypto';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Hono, type Context } from 'hono';
 import * as z from '../../shared/zod';
-import { lambda } from '../../shared/clients/lambda';
+import { sfn } from '../../shared/clients/sfn';
 import { BadRequestError, NotFoundError, ShipgateError, UnauthorizedError } from '../../shared/errors';
 import { publicUrl } from '../../shared/links';
 import { logger } from '../../shared/logger';
@@ -61,13 +62,20 @@ function deps(): RequestDeps & { rollout: { ddb: typeof ddb; table: string } } {
   return { rollout: { config: getConfig(), ddb, table: tableName(), now: () => new Date() } };
 }
 
+/** Execution name of a rollback (1–80 characters; the id when it fits, else a readable prefix and a hash). */
+export function rollbackExecutionName(id: string): string {
+  if (id.length <= 80) return id;
+  return `${id.slice(0, 63)}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
+}
+
 /**
- * Starts a requested rollback where it can run to the end: an asynchronous invoke of the `manual-rollback`
- * Lambda (`SHIPGATE_MANUAL_ROLLBACK_FUNCTION`), whose timeout covers a rollout; this Lambda answers
- * within API Gateway's limit. The sandbox serves the same Invoke call from its local functions.
+ * Starts a requested rollback where it can run to the end: an execution of the rollback state machine
+ * (`SHIPGATE_ROLLBACK_STATE_MACHINE_ARN`), which starts it and waits for ECS with a task token, as the
+ * release's "Roll back <env>" does; this Lambda answers within API Gateway's limit. The sandbox serves the
+ * same StartExecution call from its local state machines.
  */
 async function dispatch(entry: RollbackEntry, d: ReturnType<typeof deps>): Promise<void> {
-  const fn = process.env.SHIPGATE_MANUAL_ROLLBACK_FUNCTION;
+  const machine = process.env.SHIPGATE_ROLLBACK_STATE_MACHINE_ARN;
   const fail = async (why: string) => {
     await updateRollback(
       entry.id,
@@ -82,21 +90,23 @@ async function dispatch(entry: RollbackEntry, d: ReturnType<typeof deps>): Promi
     );
     throw new RollbackNotStarted(`${why} The rollback was recorded as not started; nothing was deployed.`);
   };
-  if (!fn) return fail('SHIPGATE_MANUAL_ROLLBACK_FUNCTION is not set, so the rollback cannot be started.');
+  if (!machine) {
+    return fail('SHIPGATE_ROLLBACK_STATE_MACHINE_ARN is not set, so the rollback cannot be started.');
+  }
   try {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: fn,
-        InvocationType: 'Event',
-        Payload: new TextEncoder().encode(JSON.stringify({ rollbackId: entry.id })),
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machine,
+        name: rollbackExecutionName(entry.id),
+        input: JSON.stringify({ rollbackId: entry.id }),
       }),
     );
   } catch (err) {
-    logger.error('Could not start the manual rollback function', {
+    logger.error('Could not start the rollback state machine', {
       rollbackId: entry.id,
       error: err as Error,
     });
-    return fail(`The rollback function could not be started (${(err as Error).name}).`);
+    return fail(`The rollback state machine could not be started (${(err as Error).name}).`);
   }
 }
 

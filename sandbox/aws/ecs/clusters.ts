@@ -1,4 +1,5 @@
-import { AwsServiceError, epochSeconds, paginate } from '../protocol';
+import { AwsServiceError, epochSeconds } from '../protocol';
+import { paginateUnordered } from '../variation';
 import type { EcsContext } from './context';
 import { arnPrefix, shortName } from './model';
 
@@ -64,6 +65,6 @@ export function describeClusters(ctx: EcsContext, input: Record<string, unknown>
 /** ListClusters. */
 export function listClusters(ctx: EcsContext, input: Record<string, unknown>) {
   const arns = Object.values(ctx.store.data.clusters).map((c) => c.arn);
-  const { page, nextToken } = paginate(arns, input.maxResults, input.nextToken);
+  const { page, nextToken } = paginateUnordered(arns.sort(), input.maxResults, input.nextToken);
   return { clusterArns: page, nextToken };
 }

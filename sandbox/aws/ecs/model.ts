@@ -45,6 +45,8 @@ export interface StoredService {
   events: { id: string; createdAt: number; message: string }[];
   /** Task definition of the last deployment that completed (what runs when nothing is in flight). */
   stableTaskDefinition?: string;
+  /** ARN of the service deployment the last UpdateService started (Service.currentServiceDeployment). */
+  currentServiceDeployment?: string;
 }
 
 /**

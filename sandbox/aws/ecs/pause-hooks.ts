@@ -5,6 +5,7 @@ import type { EcsContext } from './context';
 import { addEvent } from './events';
 import { serviceDeploymentStore, serviceOf, type StoredService } from './model';
 import { beginRollback } from './rollback';
+import { reason } from './reasons';
 import type { HookStage, StoredHookDetail, StoredServiceDeployment } from './service-deployment-model';
 
 /**
@@ -17,6 +18,10 @@ import type { HookStage, StoredHookDetail, StoredServiceDeployment } from './ser
  * The deployment must be in the IN_PROGRESS state." Timeout: `timeoutInMinutes` (default 1440) and `action`
  * (default ROLLBACK); in the sandbox each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS, like bake times.
  *
+ * Hooks of one stage run in parallel ("All hooks configured at the same lifecycle stage run in parallel"): every
+ * PAUSE hook of a stage waits at once, while the stage's Lambda hooks run (`lifecycle-hooks.ts`); the stage
+ * ends when the last of them is done ({@link stageHooksDone}).
+ *
  * Not documented, so chosen here and said so: the hook status after a ROLLBACK action (FAILED), which
  * exception refuses a hook that no longer waits (ClientException; the API lists AccessDenied, Client,
  * InvalidParameter, Server, ServiceDeploymentNotFound, UnsupportedFeature), and the `detail` of the hook event
@@ -24,7 +29,7 @@ import type { HookStage, StoredHookDetail, StoredServiceDeployment } from './ser
  * expiresAt; Shipgate itself reads only the event name and the ARNs, then asks DescribeServiceDeployments).
  */
 
-const timerKey = (sd: StoredServiceDeployment) => `${sd.arn}#pause`;
+const timerKey = (sd: StoredServiceDeployment, hookId: string) => `${sd.arn}#pause#${hookId}`;
 
 /**
  * Runs the next step of a deployment after `ms` (the engine's `scheduleStep`, passed in so this module and
@@ -51,51 +56,73 @@ export function awaitingHook(sd: StoredServiceDeployment): StoredHookDetail | un
 }
 
 /**
- * Holds the deployment at the next PAUSE hook of `stage` after hook index `after` (-1: the first). Returns
- * false when no PAUSE hook is left at this stage (the engine goes on).
+ * Holds the deployment at every PAUSE hook of `stage` at once (each gets its hookId, its
+ * HOOK_AWAITING_ACTION event and its timeout). Returns how many it armed.
  */
-export function pauseAt(
+export function pauseAll(
   ctx: EcsContext,
   sd: StoredServiceDeployment,
   s: StoredService,
   stage: HookStage,
   scheduleStep: ScheduleStep,
-  after = -1,
-): boolean {
-  const index = pauseHooksAt(sd, stage).find((i) => i > after);
-  if (index === undefined) return false;
-  const hook = sd.hooks[index];
-  const minutes = hook.timeoutConfiguration?.timeoutInMinutes ?? 1440;
-  const waitMs = Math.max(1, minutes * ctx.phaseMs);
-  const detail: StoredHookDetail = {
-    hookId: newHookId(),
-    targetType: 'PAUSE',
-    status: 'AWAITING_ACTION',
-    expiresAt: Math.floor((Date.now() + waitMs) / 1000),
-    timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
-    stage,
-    hookIndex: index,
-  };
-  (sd.hookDetails ??= []).push(detail);
-  sd.updatedAt = epochSeconds();
-  addEvent(
-    s,
-    `service deployment paused at ${stage} (hook ${detail.hookId}): waiting for ContinueServiceDeployment.`,
-  );
-  ctx.store.changed();
-  armTimeout(ctx, sd, detail, waitMs, scheduleStep);
-  ctx.sink(
-    eventEnvelope('ECS Hook State Change', 'aws.ecs', [s.arn, sd.arn], {
-      eventName: 'HOOK_AWAITING_ACTION',
-      eventType: 'INFO',
-      hookId: detail.hookId,
+): number {
+  const indexes = pauseHooksAt(sd, stage);
+  for (const index of indexes) {
+    const hook = sd.hooks[index];
+    const minutes = hook.timeoutConfiguration?.timeoutInMinutes ?? 1440;
+    const waitMs = Math.max(1, minutes * ctx.phaseMs);
+    const detail: StoredHookDetail = {
+      hookId: newHookId(),
       targetType: 'PAUSE',
-      lifecycleStage: stage,
-      serviceDeploymentArn: sd.arn,
-      expiresAt: new Date(detail.expiresAt * 1000).toISOString(),
-    }),
-  );
-  return true;
+      status: 'AWAITING_ACTION',
+      expiresAt: Math.floor((Date.now() + waitMs) / 1000),
+      timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
+      stage,
+      hookIndex: index,
+    };
+    (sd.hookDetails ??= []).push(detail);
+    sd.updatedAt = epochSeconds();
+    addEvent(s, `service deployment paused at ${stage}: waiting for ContinueServiceDeployment.`);
+    ctx.store.changed();
+    armTimeout(ctx, sd, detail, waitMs, scheduleStep);
+    ctx.sink(
+      eventEnvelope('ECS Hook State Change', 'aws.ecs', [s.arn, sd.arn], {
+        eventName: 'HOOK_AWAITING_ACTION',
+        eventType: 'INFO',
+        hookId: detail.hookId,
+        targetType: 'PAUSE',
+        lifecycleStage: stage,
+        serviceDeploymentArn: sd.arn,
+        expiresAt: new Date(detail.expiresAt! * 1000).toISOString(),
+      }),
+    );
+  }
+  return indexes.length;
+}
+
+/** Cancels the timeouts of every PAUSE hook of `sd` (it is rolling back or stopped). */
+export function cancelPauses(ctx: EcsContext, sd: StoredServiceDeployment): void {
+  for (const h of sd.hookDetails ?? [])
+    if (h.targetType === 'PAUSE') ctx.timers.cancel(timerKey(sd, h.hookId));
+}
+
+/**
+ * Ends the stage whose hooks run, once its Lambda hooks answered and none of its PAUSE hooks waits: the
+ * engine goes on with the next step. Otherwise does nothing (the last hook to finish calls it again).
+ */
+export function stageHooksDone(
+  ctx: EcsContext,
+  sd: StoredServiceDeployment,
+  scheduleStep: ScheduleStep,
+): void {
+  const running = sd.stageHooks;
+  if (!running || !running.lambdasDone || sd.status !== 'IN_PROGRESS') return;
+  const waiting = sd.hookDetails?.some((h) => h.stage === running.stage && h.status === 'AWAITING_ACTION');
+  if (waiting) return;
+  sd.stageHooks = undefined;
+  sd.updatedAt = epochSeconds();
+  ctx.store.changed();
+  scheduleStep(ctx, sd, 1);
 }
 
 function armTimeout(
@@ -106,54 +133,41 @@ function armTimeout(
   scheduleStep: ScheduleStep,
 ): void {
   if (ctx.timers.closed) return;
-  ctx.timers.start(timerKey(sd), Math.max(1, Math.round(ms)), () => {
+  ctx.timers.start(timerKey(sd, detail.hookId), Math.max(1, Math.round(ms)), () => {
     const now = serviceDeploymentStore(ctx.store.data)[sd.arn];
     const s = now && serviceOf(ctx.store.data, now);
-    const waiting = now && awaitingHook(now);
-    if (!now || !s || !waiting || waiting.hookId !== detail.hookId || now.status !== 'IN_PROGRESS') return;
+    const waiting = now?.hookDetails?.find(
+      (h) => h.hookId === detail.hookId && h.status === 'AWAITING_ACTION',
+    );
+    if (!now || !s || !waiting || now.status !== 'IN_PROGRESS') return;
     waiting.status = 'TIMED_OUT';
     const minutes = now.hooks[waiting.hookIndex]?.timeoutConfiguration?.timeoutInMinutes ?? 1440;
     if (waiting.timeoutAction === 'CONTINUE') {
-      addEvent(
-        s,
-        `PAUSE hook ${waiting.hookId} at ${waiting.stage} timed out after ${minutes} minutes: continuing.`,
-      );
-      resume(ctx, now, s, waiting, scheduleStep);
+      addEvent(s, `a pause hook at ${waiting.stage} timed out after ${minutes} minutes: continuing.`);
+      ctx.store.changed();
+      stageHooksDone(ctx, now, scheduleStep);
     } else {
-      beginRollback(
-        ctx,
-        now,
-        s,
-        'LIFECYCLE_HOOK',
-        `PAUSE hook ${waiting.hookId} at ${waiting.stage} timed out after ${minutes} minutes (timeout action ROLLBACK).`,
-      );
+      cancelPauses(ctx, now);
+      beginRollback(ctx, now, s, 'LIFECYCLE_HOOK', reason('pauseTimedOut'));
       scheduleStep(ctx, now, ctx.phaseMs);
     }
   });
 }
 
-/** Goes on after a PAUSE hook: the next PAUSE hook of the same stage, else the next step of the plan. */
-function resume(
-  ctx: EcsContext,
-  sd: StoredServiceDeployment,
-  s: StoredService,
-  passed: StoredHookDetail,
-  scheduleStep: ScheduleStep,
-): void {
-  sd.updatedAt = epochSeconds();
-  ctx.store.changed();
-  if (!pauseAt(ctx, sd, s, passed.stage, scheduleStep, passed.hookIndex)) scheduleStep(ctx, sd, 1);
-}
-
-/** After a restart: a deployment that waited at a PAUSE hook keeps waiting until the hook's deadline. */
+/** After a restart: every PAUSE hook that waited keeps waiting until its deadline. */
 export function rearmPause(
   ctx: EcsContext,
   sd: StoredServiceDeployment,
   scheduleStep: ScheduleStep,
 ): boolean {
-  const waiting = awaitingHook(sd);
-  if (!waiting || sd.status !== 'IN_PROGRESS') return false;
-  armTimeout(ctx, sd, waiting, Math.max(1, waiting.expiresAt * 1000 - Date.now()), scheduleStep);
+  if (sd.status !== 'IN_PROGRESS' || !sd.stageHooks) return false;
+  // Lambda hooks that ran when the sandbox stopped are not invoked again (their invocation was lost).
+  sd.stageHooks.lambdasDone = true;
+  const waiting = (sd.hookDetails ?? []).filter((h) => h.status === 'AWAITING_ACTION');
+  for (const h of waiting) {
+    armTimeout(ctx, sd, h, Math.max(1, (h.expiresAt ?? 0) * 1000 - Date.now()), scheduleStep);
+  }
+  if (waiting.length === 0) stageHooksDone(ctx, sd, scheduleStep);
   return true;
 }
 
@@ -186,7 +200,7 @@ export function continueServiceDeployment(
   if (typeof input.hookId !== 'string' || input.hookId === '') {
     throw new AwsServiceError('InvalidParameterException', 'hookId is required.');
   }
-  const hook = sd.hookDetails?.find((h) => h.hookId === input.hookId);
+  const hook = sd.hookDetails?.find((h) => h.hookId === input.hookId && h.targetType === 'PAUSE');
   if (!hook) {
     throw new AwsServiceError(
       'InvalidParameterException',
@@ -201,21 +215,18 @@ export function continueServiceDeployment(
   }
   const s = serviceOf(ctx.store.data, sd);
   if (!s) throw new AwsServiceError('ServerException', `The service of ${sd.arn} is gone.`);
-  ctx.timers.cancel(timerKey(sd));
+  ctx.timers.cancel(timerKey(sd, hook.hookId));
   if (action === 'ROLLBACK') {
     hook.status = 'FAILED';
-    beginRollback(
-      ctx,
-      sd,
-      s,
-      'USER',
-      `Rollback requested with ContinueServiceDeployment at PAUSE hook ${hook.hookId} (${hook.stage}).`,
-    );
+    cancelPauses(ctx, sd);
+    beginRollback(ctx, sd, s, 'USER', reason('pauseRolledBack'));
     scheduleStep(ctx, sd, ctx.phaseMs);
   } else {
     hook.status = 'SUCCEEDED';
-    addEvent(s, `PAUSE hook ${hook.hookId} at ${hook.stage} continued with ContinueServiceDeployment.`);
-    resume(ctx, sd, s, hook, scheduleStep);
+    addEvent(s, `a pause hook at ${hook.stage} was continued with ContinueServiceDeployment.`);
+    sd.updatedAt = epochSeconds();
+    ctx.store.changed();
+    stageHooksDone(ctx, sd, scheduleStep);
   }
   return { serviceDeploymentArn: sd.arn };
 }

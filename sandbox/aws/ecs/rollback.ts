@@ -28,6 +28,7 @@ export function beginRollback(
   sd.statusReason = reason;
   sd.updatedAt = now;
   sd.rollback = { reason, startedAt: now, serviceRevisionArn: sd.source.arn, cause };
+  sd.stageHooks = undefined;
   const target = deploymentIn(s, sd.target.deploymentId);
   const rollback = startDeploymentSilently(ctx, s, sd.source.taskDefinition);
   sd.source.deploymentId = rollback.id;

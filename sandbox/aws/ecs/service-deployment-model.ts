@@ -81,15 +81,20 @@ export interface StoredHook {
   timeoutConfiguration?: { timeoutInMinutes?: number; action?: 'ROLLBACK' | 'CONTINUE' };
 }
 
-/** DeploymentLifecycleHookDetail of a PAUSE hook that ran (what DescribeServiceDeployments lists). */
+/**
+ * DeploymentLifecycleHookDetail of a hook that ran or runs (what DescribeServiceDeployments lists): AWS_LAMBDA
+ * hooks IN_PROGRESS, then SUCCEEDED, FAILED or TIMED_OUT; PAUSE hooks AWAITING_ACTION, then SUCCEEDED
+ * (continued), FAILED (rolled back) or TIMED_OUT.
+ */
 export interface StoredHookDetail {
   hookId: string;
-  targetType: 'PAUSE';
-  /** AWAITING_ACTION, then SUCCEEDED (continued), FAILED (rolled back) or TIMED_OUT. */
-  status: 'AWAITING_ACTION' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
-  /** Epoch seconds (scaled: each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS). */
-  expiresAt: number;
-  timeoutAction: 'ROLLBACK' | 'CONTINUE';
+  targetType: 'PAUSE' | 'AWS_LAMBDA';
+  /** AWS_LAMBDA only: the function ARN ("For PAUSE hooks, this field is not set"). */
+  targetArn?: string;
+  status: 'IN_PROGRESS' | 'AWAITING_ACTION' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  /** PAUSE only: epoch seconds (scaled: each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS). */
+  expiresAt?: number;
+  timeoutAction?: 'ROLLBACK' | 'CONTINUE';
   stage: HookStage;
   /** Index of the hook in `hooks`. */
   hookIndex: number;
@@ -141,8 +146,13 @@ export interface StoredServiceDeployment {
   hooks: StoredHook[];
   /** Every hook invocation, oldest first (stage, target, what it answered). */
   hookRuns: { stage: HookStage; hookTargetArn: string; at: number; status: string }[];
-  /** PAUSE hooks that ran or wait (lifecycleHookDetails), oldest first. */
+  /** Hooks that ran or run (lifecycleHookDetails), oldest first. */
   hookDetails?: StoredHookDetail[];
+  /**
+   * The stage whose hooks run now. ECS: "All hooks configured at the same lifecycle stage run in parallel";
+   * the stage ends once its Lambda hooks answered (`lambdasDone`) and none of its PAUSE hooks still waits.
+   */
+  stageHooks?: { stage: HookStage; lambdasDone: boolean };
   plan: DeploymentStep[];
   /** Index of the next step of `plan`. */
   next: number;
@@ -304,9 +314,10 @@ export function serviceDeploymentJson(d: StoredServiceDeployment) {
           lifecycleHookDetails: d.hookDetails.map((h) => ({
             hookId: h.hookId,
             targetType: h.targetType,
+            ...(h.targetArn ? { targetArn: h.targetArn } : {}),
             status: h.status,
-            expiresAt: h.expiresAt,
-            timeoutAction: h.timeoutAction,
+            ...(h.expiresAt !== undefined ? { expiresAt: h.expiresAt } : {}),
+            ...(h.timeoutAction ? { timeoutAction: h.timeoutAction } : {}),
           })),
         }
       : {}),

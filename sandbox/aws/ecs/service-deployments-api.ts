@@ -1,4 +1,5 @@
-import { AwsServiceError, epochSeconds, paginate } from '../protocol';
+import { AwsServiceError, epochSeconds } from '../protocol';
+import { paginateUnordered } from '../variation';
 import type { EcsContext } from './context';
 import { serviceDeploymentStore, serviceOf, type StoredTaskDefinition } from './model';
 import {
@@ -9,6 +10,8 @@ import {
   type StoredServiceDeployment,
 } from './service-deployment-model';
 import { beginRollback } from './rollback';
+import { cancelPauses } from './pause-hooks';
+import { reason } from './reasons';
 import { scheduleStep } from './service-deployments';
 import { findService, requireService, runningTaskDefinition } from './services';
 import { findTaskDefinition } from './task-definitions';
@@ -29,7 +32,7 @@ function serviceDeploymentByArn(ctx: EcsContext, arn: unknown): StoredServiceDep
   return sd;
 }
 
-/** ListServiceDeployments: newest first, filtered by status and creation time, 20 a page by default. */
+/** ListServiceDeployments: filtered by status and creation time, in no documented order, 20 a page by default. */
 export function listServiceDeployments(ctx: EcsContext, input: Record<string, unknown>) {
   const s = requireService(ctx, input);
   const wanted = Array.isArray(input.status) ? new Set(input.status as string[]) : undefined;
@@ -39,9 +42,10 @@ export function listServiceDeployments(ctx: EcsContext, input: Record<string, un
     .filter((sd) => !wanted || wanted.has(sd.status))
     .filter((sd) => created.after === undefined || sd.createdAt >= Number(created.after))
     .filter((sd) => created.before === undefined || sd.createdAt <= Number(created.before))
-    .sort((a, b) => b.createdAt - a.createdAt || (b.arn > a.arn ? 1 : -1))
+    .sort((a, b) => (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0))
     .map(briefJson);
-  const { page, nextToken } = paginate(all, input.maxResults, input.nextToken, 20);
+  // The API reference documents no order (CONVENTIONS: keep no promise AWS does not make).
+  const { page, nextToken } = paginateUnordered(all, input.maxResults, input.nextToken, 20);
   return { serviceDeployments: page, nextToken };
 }
 
@@ -87,12 +91,14 @@ export function stopServiceDeployment(ctx: EcsContext, input: Record<string, unk
   if (sd.status === 'IN_PROGRESS' || sd.status === 'PENDING') {
     if (s && stopType === 'ROLLBACK') {
       ctx.timers.cancel(sd.arn);
-      beginRollback(ctx, sd, s, 'USER', 'Rollback requested with StopServiceDeployment.');
+      cancelPauses(ctx, sd);
+      beginRollback(ctx, sd, s, 'USER', reason('stopRollback'));
       scheduleStep(ctx, sd, ctx.phaseMs);
     } else if (s) {
       ctx.timers.cancel(sd.arn);
       sd.status = 'STOP_REQUESTED';
-      sd.statusReason = 'Stop (ABORT) requested with StopServiceDeployment.';
+      cancelPauses(ctx, sd);
+      sd.statusReason = reason('stopAbort');
       sd.updatedAt = epochSeconds();
       ctx.store.changed();
       scheduleStep(ctx, sd, ctx.phaseMs);

@@ -2,7 +2,8 @@ import { epochSeconds, randomHex } from '../protocol';
 import type { EcsContext } from './context';
 import { addEvent, emit } from './events';
 import { runStageHooks } from './lifecycle-hooks';
-import { pauseAt } from './pause-hooks';
+import { cancelPauses, pauseAll, stageHooksDone } from './pause-hooks';
+import { reason } from './reasons';
 import {
   arnPrefix,
   deploymentIn,
@@ -105,6 +106,7 @@ export function startServiceDeployment(
     failAt: failStage(ctx, taskDefinition, s.cluster),
   };
   store[sd.arn] = sd;
+  s.currentServiceDeployment = sd.arn;
   addEvent(s, `${strategy} deployment ${d.id} started (service deployment ${id}).`);
   ctx.store.changed();
   emit(ctx, s, d, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'INFO', d.rolloutStateReason);
@@ -145,13 +147,7 @@ async function tick(ctx: EcsContext, arn: string): Promise<void> {
       s,
       `has started ${sd.desiredCount} tasks: (task ${randomHex(16)}). Task stopped: Essential container in task exited (exit code 1).`,
     );
-    beginRollback(
-      ctx,
-      sd,
-      s,
-      'CIRCUIT_BREAKER',
-      `ECS deployment circuit breaker: tasks of the target revision failed during ${step.stage}.`,
-    );
+    beginRollback(ctx, sd, s, 'CIRCUIT_BREAKER', reason('circuitBreaker'));
     return scheduleStep(ctx, sd, ctx.phaseMs);
   }
   switch (step.kind) {
@@ -179,15 +175,20 @@ async function tick(ctx: EcsContext, arn: string): Promise<void> {
       ctx.store.changed();
       return scheduleStep(ctx, sd, step.minutes * ctx.phaseMs);
     case 'hooks': {
+      // "All hooks configured at the same lifecycle stage run in parallel": the stage's PAUSE hooks wait
+      // while its Lambda hooks run; the stage ends when all are done (pause-hooks.ts, stageHooksDone).
+      sd.stageHooks = { stage: step.stage, lambdasDone: false };
+      ctx.store.changed();
+      pauseAll(ctx, sd, s, step.stage, scheduleStep);
       const verdict = await runStageHooks(ctx, sd, step.stage);
-      // Lambda hooks passed: a PAUSE hook of the stage holds the deployment (pause-hooks.ts resumes it).
-      if (verdict.kind === 'continue' && !pauseAt(ctx, sd, s, step.stage, scheduleStep))
-        scheduleStep(ctx, sd, 1);
-      else if (verdict.kind === 'rollback') {
+      if (verdict.kind === 'halted' || sd.status !== 'IN_PROGRESS') return;
+      if (verdict.kind === 'rollback') {
+        cancelPauses(ctx, sd);
         beginRollback(ctx, sd, s, 'LIFECYCLE_HOOK', verdict.reason);
-        scheduleStep(ctx, sd, ctx.phaseMs);
+        return scheduleStep(ctx, sd, ctx.phaseMs);
       }
-      return;
+      sd.stageHooks.lambdasDone = true;
+      return stageHooksDone(ctx, sd, scheduleStep);
     }
   }
 }

@@ -1,4 +1,5 @@
-import { AwsServiceError, SANDBOX_ACCOUNT, epochSeconds, paginate, requireString } from '../protocol';
+import { AwsServiceError, SANDBOX_ACCOUNT, epochSeconds, requireString } from '../protocol';
+import { paginateUnordered } from '../variation';
 import { cluster } from './clusters';
 import type { EcsContext } from './context';
 import { addEvent } from './events';
@@ -69,6 +70,7 @@ function serviceJson(s: StoredService) {
     createdAt: s.createdAt,
     createdBy: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/shipgate-sandbox`,
     deploymentController: s.deploymentController,
+    ...(s.currentServiceDeployment ? { currentServiceDeployment: s.currentServiceDeployment } : {}),
     schedulingStrategy: 'REPLICA',
     enableECSManagedTags: false,
     propagateTags: 'NONE',
@@ -180,7 +182,7 @@ export function listServices(ctx: EcsContext, input: Record<string, unknown>) {
   const arns = Object.values(ctx.store.data.services)
     .filter((s) => s.cluster === c.name)
     .map((s) => s.arn);
-  const { page, nextToken } = paginate(arns, input.maxResults, input.nextToken, 10);
+  const { page, nextToken } = paginateUnordered(arns.sort(), input.maxResults, input.nextToken, 10);
   return { serviceArns: page, nextToken };
 }
 

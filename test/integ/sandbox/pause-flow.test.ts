@@ -16,8 +16,9 @@ import { type SandboxProcess, testSandbox, writeTestConfig } from './sandbox-pro
 import { credentials, tempDir, waitFor } from './support';
 
 /**
- * Issue 17, "Done when", against `shipgate dev` in a child process: a CANARY paused after test traffic (an
- * ECS PAUSE hook) waits; two approvers continue it from their links and it reaches 100 %; another release is
+ * Issues 17 and 26, "Done when", against `shipgate dev` in a child process: a CANARY paused before each
+ * production traffic step (an ECS PAUSE hook at PRE_PRODUCTION_TRAFFIC_SHIFT, after the smoke check) waits;
+ * the pause's own approvers and quorum continue it from their links and it reaches 100 %; another release is
  * rolled back from a "Roll back" link with a reason and fails with that reason, the old digest running; a
  * pause nobody decides rolls back at its timeout; a link preview, a replay, a tampered link and a decision
  * after the hook passed change nothing.
@@ -40,16 +41,22 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       rollout: Record<string, unknown>;
     };
     const billing = config.services['billing-app'].environments!.production;
-    (billing.pauses as Record<string, unknown>[])[0].timeout = '240m';
+    // The example's pause (before each production traffic step), with its own approvers and quorum, unlike
+    // production's approval (alice, bob, carol; quorum 2): only Bob and Carol decide, one "continue" is enough.
+    const billingPause = (billing.pauses as Record<string, unknown>[])[0];
+    expect(billingPause.at).toBe('PRE_PRODUCTION_TRAFFIC_SHIFT');
+    Object.assign(billingPause, { timeout: '240m', approvers: ['bob', 'carol'], quorum: 1 });
     config.services['inventory-app'].environments = {
       production: {
         strategy: 'CANARY',
         canaryPercent: 20,
         bakeTime: '1m',
-        pauses: [{ at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 1, timeout: '20m' }],
+        pauses: [
+          { at: 'PRE_PRODUCTION_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 1, timeout: '20m' },
+        ],
       },
     };
-    config.rollout.lockLease = '6h';
+    config.rollout.lockLease = '9h'; // timeout + grace + two 240m pauses (before each traffic step)
     writeFileSync(join(tmp.dir, 'shipgate.config.yaml'), stringify(config));
     ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, { configFile: file }));
     await sandbox.start();
@@ -103,18 +110,31 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     return ((await res.json()) as { messages: { text: string }[] }).messages;
   }
 
-  /** The pause request of `release` (its personal links by approver name). */
-  async function pauseLinks(sha: string): Promise<{ text: string; links: Record<string, string> }> {
+  /**
+   * The pause request of `release` (its personal links by approver name); with `after`, the request of a
+   * later pause (another hook: links other than those of `after`).
+   */
+  async function pauseLinks(
+    sha: string,
+    after?: Record<string, string>,
+  ): Promise<{ text: string; links: Record<string, string> }> {
+    const linksOf = (text: string): Record<string, string> =>
+      Object.fromEntries(
+        [...text.matchAll(/Continue \/ Roll back as (\w+): (\S+)/g)].map((m) => [m[1], m[2]]),
+      );
+    const seen = new Set(Object.values(after ?? {}));
     const message = await waitFor(
-      'the pause message',
+      after ? 'the next pause message' : 'the pause message',
       async () =>
-        (await chat()).find((m) => m.text.startsWith('Decision needed:') && m.text.includes(sha.slice(0, 8))),
+        (await chat()).find(
+          (m) =>
+            m.text.startsWith('Decision needed:') &&
+            m.text.includes(sha.slice(0, 8)) &&
+            !Object.values(linksOf(m.text)).some((link) => seen.has(link)),
+        ),
       60000,
     );
-    const links = Object.fromEntries(
-      [...message.text.matchAll(/Continue \/ Roll back as (\w+): (\S+)/g)].map((m) => [m[1], m[2]]),
-    );
-    return { text: message.text, links };
+    return { text: message.text, links: linksOf(message.text) };
   }
 
   async function decide(link: string, decision: string, reason?: string) {
@@ -156,47 +176,49 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
 
   let continued: { sha: string; digest: string; arn: string; id: string };
 
-  it('waits at the pause; a preview, a tampered link and a replay change nothing; two approvers continue it to 100 %', async () => {
+  it("waits before each production traffic step; the pause is decided by its own approvers and quorum (PRE_PRODUCTION_TRAFFIC_SHIFT), not the environment's; a preview, a tampered link and a replay change nothing", async () => {
     continued = await release('billing-app', 9101, 12);
     await approve(continued.arn, 'staging', 1);
     await approve(continued.arn, 'production', 2);
     const { text, links } = await pauseLinks(continued.sha);
-    // The message: the step in words, smoke checks so far, the contract's alarms, traffic weights.
-    expect(text).toContain('billing-app → production paused after test traffic');
-    expect(text).toMatch(/Step: 100 % of test traffic and 0 % of production traffic on sha256:/);
+    // The message: the stage from the hook event, the step in words, smoke checks so far (the smoke check
+    // ran at the stage before), the contract's alarms, traffic weights.
+    expect(text).toContain('billing-app → production paused before a production traffic step');
     expect(text).toMatch(/Smoke checks: passed: billing-app: GET \S+ \(test listener\) → 200/);
     expect(text).toContain('Alarms: production-billing-app-5xx OK');
     expect(text).toContain('Traffic on the new revision: test 100 %, production 0 %');
-    expect(Object.keys(links).sort()).toEqual(['Alice', 'Bob', 'Carol']);
+    // The pause's approvers, not production's (alice, bob, carol).
+    expect(Object.keys(links).sort()).toEqual(['Bob', 'Carol']);
 
     // A link preview (GET, HEAD) shows the page and decides nothing.
-    const preview = await fetch(links.Alice);
+    const preview = await fetch(links.Bob);
     const page = await preview.text();
     expect(preview.status).toBe(200);
     expect(page).toContain('<button type="submit" name="decision" value="continue">Continue</button>');
     expect(page).toContain('<button type="submit" name="decision" value="rollback">Roll back</button>');
     expect(page).toContain('name="reason"');
-    expect((await fetch(links.Bob, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(links.Carol, { method: 'HEAD' })).status).toBe(200);
     // A tampered link is refused before anything is read.
-    const tampered = links.Alice.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    const tampered = links.Bob.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
     expect((await decide(tampered, 'continue')).status).toBe(403);
-    // Carol's link cannot be used as Alice (the approver is signed).
+    // Carol's link cannot be used as Alice (the approver is signed), and Alice is no approver of this pause.
     expect((await decide(links.Carol.replace('/carol?', '/alice?'), 'continue')).status).toBe(403);
-    expect((await fetch(links.Alice).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
+    expect((await fetch(links.Bob).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
 
-    // Alice continues: one more needed; her replay is refused.
-    const first = await decide(links.Alice, 'continue', 'canary looks fine');
+    // Bob continues: the pause's quorum of 1 is reached (production's approval needs 2); his replay is refused.
+    const first = await decide(links.Bob, 'continue', 'canary looks fine');
     expect(first.status).toBe(200);
-    expect(first.html).toContain('1 more “continue” is needed');
-    expect((await decide(links.Alice, 'continue')).status).toBe(409);
+    expect(first.html).toContain('The quorum is reached');
+    expect((await decide(links.Bob, 'continue')).status).toBe(409);
+    // ECS stops again before the rest of the traffic moves (the hook runs before every traffic step).
+    const second = await pauseLinks(continued.sha, links);
+    expect(second.text).toContain('billing-app → production paused before a production traffic step');
+    expect(Object.keys(second.links).sort()).toEqual(['Bob', 'Carol']);
     const execution = await new SFNClient(client()).send(
       new DescribeExecutionCommand({ executionArn: continued.arn }),
     );
     expect(execution.status).toBe('RUNNING');
-    // Bob makes the quorum: ECS continues to 100 %.
-    const second = await decide(links.Bob, 'continue');
-    expect(second.status).toBe(200);
-    expect(second.html).toContain('The quorum is reached');
+    expect((await decide(second.links.Carol, 'continue')).status).toBe(200);
     const done = await settled(continued.arn);
     expect(done.status).toBe('SUCCEEDED');
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
@@ -213,14 +235,14 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     expect(JSON.parse(decided!.taskSucceededEventDetails!.output!)).toMatchObject({
       status: 'DECIDED',
       decision: 'continue',
-      by: ['alice', 'bob'],
+      by: ['bob'],
     });
     // Release history and chat tell the pause and the decision.
     const record = (await (await fetch(`${url}/api/releases/${continued.id}`)).json()) as {
       pauses?: { event: string; detail: string }[];
     };
     expect(record.pauses?.map((p) => p.event)).toEqual(expect.arrayContaining(['PAUSED', 'CONTINUED']));
-    expect((await chat()).some((m) => m.text.startsWith('Continued by Alice, Bob'))).toBe(true);
+    expect((await chat()).some((m) => m.text.startsWith('Continued by Bob'))).toBe(true);
 
     // A decision after the hook passed: 409 with the reason, nothing changes.
     const late = await decide(links.Carol, 'rollback', 'too late');
@@ -239,7 +261,7 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     const done = await settled(next.arn);
     expect(done.status).toBe('FAILED');
     expect(done.cause).toContain(
-      'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol: p99 latency doubled on the canary',
+      'rolled back at the pause before a production traffic step (PRE_PRODUCTION_TRAFFIC_SHIFT) by Carol: p99 latency doubled on the canary',
     );
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
     expect((await chat()).some((m) => m.text.startsWith('Rolled back by Carol: p99 latency doubled'))).toBe(
@@ -254,12 +276,12 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     await approve(next.arn, 'production', 2);
     const done = await settled(next.arn);
     expect(done.status).toBe('FAILED');
-    expect(done.cause).toContain('nobody decided at the pause after test traffic');
+    expect(done.cause).toContain('nobody decided at the pause before a production traffic step');
     expect(done.cause).toContain('timeout action ROLLBACK');
     expect(await runningImage('inventory-app')).toBe(before);
     const told = await waitFor('the timeout message', async () =>
       (await chat()).find((m) => m.text.startsWith('Nobody decided before')),
     );
-    expect(told.text).toContain('inventory-app → production paused after test traffic');
+    expect(told.text).toContain('inventory-app → production paused before a production traffic step');
   }, 240000);
 });

@@ -42,15 +42,20 @@ describe('what AWS accepts', () => {
     expect(enhanced!.Resource).toBe('*');
   });
 
-  it('logs the state machine under /aws/vendedlogs/states/, in a group a re-created stack does not clash with', () => {
+  it('logs each state machine (release, manual rollback) under /aws/vendedlogs/states/, in a group a re-created stack does not clash with', () => {
     const groups = ofType('AWS::Logs::LogGroup').filter((g) =>
       JSON.stringify(g.Properties.LogGroupName ?? '').includes('/aws/vendedlogs/states/'),
     );
-    expect(groups).toHaveLength(1);
-    expect(endsInStackCreationId(groups[0].Properties.LogGroupName)).toBe(true);
-    const machine = ofType('AWS::StepFunctions::StateMachine')[0];
-    const destination = JSON.stringify(machine.Properties.LoggingConfiguration);
-    expect(destination).toContain(stack.getLogicalId(stack.workflow.logGroup.node.defaultChild as never));
+    expect(groups).toHaveLength(2);
+    for (const group of groups) expect(endsInStackCreationId(group.Properties.LogGroupName)).toBe(true);
+    const destinations = ofType('AWS::StepFunctions::StateMachine').map((m) =>
+      JSON.stringify(m.Properties.LoggingConfiguration),
+    );
+    expect(destinations).toHaveLength(2);
+    for (const workflow of [stack.workflow, stack.rollbackWorkflow]) {
+      const logGroup = stack.getLogicalId(workflow.logGroup.node.defaultChild as never);
+      expect(destinations.filter((d) => d.includes(logGroup))).toHaveLength(1);
+    }
   });
 
   it('names each retained secret after the stack creation, so deleting and re-creating the stack works', () => {

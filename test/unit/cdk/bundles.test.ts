@@ -107,12 +107,11 @@ describe('Lambda bundles', () => {
       ].sort();
     };
     // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools);
-    // POST /api/rollbacks starts the manual-rollback function (Lambda); a pause decision calls ECS's
+    // POST /api/rollbacks starts the rollback state machine (Step Functions); a pause decision calls ECS's
     // ContinueServiceDeployment (and DescribeServiceDeployments to check the hook still waits).
     expect(clients('http')).toEqual([
       'client-dynamodb',
       'client-ecs',
-      'client-lambda',
       'client-secrets-manager',
       'client-sfn',
       'lib-dynamodb',

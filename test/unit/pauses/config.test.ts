@@ -17,7 +17,7 @@ const base = () => ({
         production: {
           strategy: 'CANARY',
           pauses: [
-            { at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 2, timeout: '30m' },
+            { at: 'POST_PRODUCTION_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 2, timeout: '30m' },
           ] as Record<string, unknown>[],
         },
       },
@@ -35,10 +35,10 @@ const withPause = (pause: Record<string, unknown>, strategy = 'CANARY') => {
 
 describe('pause configuration', () => {
   it('defaults: ROLLBACK on timeout, 24h, quorum 1, no self-approval', () => {
-    const cfg = parseConfig(withPause({ at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['alice'] }));
+    const cfg = parseConfig(withPause({ at: 'POST_PRODUCTION_TRAFFIC_SHIFT', approvers: ['alice'] }));
     expect(cfg.services['billing-app'].environments.production.pauses).toEqual([
       {
-        at: 'POST_TEST_TRAFFIC_SHIFT',
+        at: 'POST_PRODUCTION_TRAFFIC_SHIFT',
         approvers: ['alice'],
         quorum: 1,
         timeout: 86400,
@@ -53,11 +53,20 @@ describe('pause configuration', () => {
     (at) => {
       expect(() => parseConfig(withPause({ at, approvers: ['alice'] }))).toThrow(
         new RegExp(
-          `services\\.billing-app\\.environments\\.production\\.pauses\\[0\\]\\.at: ECS refuses PAUSE hooks at ${at} \\("PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages"\\); pause after test traffic with POST_TEST_TRAFFIC_SHIFT, or before each production traffic step with PRE_PRODUCTION_TRAFFIC_SHIFT`,
+          `services\\.billing-app\\.environments\\.production\\.pauses\\[0\\]\\.at: ECS refuses PAUSE hooks at ${at} \\("PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages"\\); pause before each production traffic step with PRE_PRODUCTION_TRAFFIC_SHIFT \\(after the smoke check on test traffic\\), or after the last one with POST_PRODUCTION_TRAFFIC_SHIFT`,
         ),
       );
     },
   );
+
+  it("refuses a pause at the verify hook's stage (one stage's hooks run in parallel), naming where to pause instead", () => {
+    // GIVEN a pause "after the smoke check" configured where the smoke check itself runs
+    const raw = withPause({ at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['alice'] });
+    // THEN the config is refused with the reason and the stages that do come after the smoke check
+    expect(() => parseConfig(raw)).toThrow(
+      /services\.billing-app\.environments\.production\.pauses\[0\]\.at: a pause cannot be at POST_TEST_TRAFFIC_SHIFT: Shipgate's smoke check \(the verify hook\) runs there, and ECS runs all hooks of one stage in parallel .*use PRE_PRODUCTION_TRAFFIC_SHIFT .* or POST_PRODUCTION_TRAFFIC_SHIFT/,
+    );
+  });
 
   it('refuses an unknown stage, timeouts ECS refuses (under 1 minute, over 14 days) and onTimeout values it does not know', () => {
     expect(() => parseConfig(withPause({ at: 'BAKE_TIME', approvers: ['alice'] }))).toThrow(
@@ -90,7 +99,7 @@ describe('pause configuration', () => {
     );
     const raw = base();
     raw.services['billing-app'].environments.production.pauses.push({
-      at: 'POST_TEST_TRAFFIC_SHIFT',
+      at: 'POST_PRODUCTION_TRAFFIC_SHIFT',
       approvers: ['bob'],
     });
     expect(() => parseConfig(raw)).toThrow(/pauses: expected at most one pause per stage/);
@@ -142,7 +151,12 @@ describe('pause configuration', () => {
             production: {
               strategy: 'CANARY',
               pauses: [
-                { at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['ada'], timeout: '90s', onTimeout: 'CONTINUE' },
+                {
+                  at: 'POST_PRODUCTION_TRAFFIC_SHIFT',
+                  approvers: ['ada'],
+                  timeout: '90s',
+                  onTimeout: 'CONTINUE',
+                },
               ],
             },
           },
@@ -179,7 +193,7 @@ describe('pause configuration', () => {
       // 90 s is rounded up to whole minutes (timeoutInMinutes is an integer); no target or role for PAUSE.
       {
         targetType: 'PAUSE',
-        lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+        lifecycleStages: ['POST_PRODUCTION_TRAFFIC_SHIFT'],
         timeoutConfiguration: { timeoutInMinutes: 2, action: 'CONTINUE' },
       },
     ]);

@@ -14,7 +14,18 @@ const PHASE_MS = 20;
 let dir: string;
 let emulators: Emulators;
 const ecs = () => emulators.ecs.operations as unknown as Record<string, (i: object) => unknown>;
-const settle = () => new Promise((r) => setTimeout(r, PHASE_MS * 2 + 40));
+/**
+ * Waits until every logged deployment has ended (polling, so a loaded machine only makes it slower, never
+ * wrong): the phases run on real timers.
+ */
+async function settle(): Promise<void> {
+  for (let waited = 0; waited < 10_000; waited += PHASE_MS) {
+    await new Promise((r) => setTimeout(r, PHASE_MS));
+    const log = emulators.ecs.deploymentLog();
+    if (log.length > 0 && log.every((e) => e.endedAt !== undefined)) return;
+  }
+  throw new Error('the emulated deployments did not end within 10 s');
+}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'shipgate-ecs-log-'));

@@ -1,3 +1,4 @@
+import { REASONS } from '../../../sandbox/aws/ecs/reasons';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -199,7 +200,8 @@ test('ROLLBACK rolls the deployment back to the source revision', async () => {
     }),
   );
   const d = await until(arn, (x) => x.status === 'ROLLBACK_SUCCESSFUL');
-  expect(d.rollback?.reason).toContain(`ContinueServiceDeployment at PAUSE hook ${hook.hookId}`);
+  expect(REASONS.pauseRolledBack).toContain(d.rollback?.reason);
+  expect(d.rollback?.reason).not.toContain(hook.hookId!);
   expect(emulators.ecs.runningTaskDefinition(CLUSTER, 'billing-app')!.arn).toBe(before);
   expect(events.map((e) => e.detail.eventName)).toContain('SERVICE_DEPLOYMENT_FAILED');
 });
@@ -208,7 +210,7 @@ test('the timeout takes its action: ROLLBACK by default, CONTINUE when configure
   const a = await deploy([pause('POST_TEST_TRAFFIC_SHIFT', 2)]);
   const rolled = await until(a, (x) => x.status === 'ROLLBACK_SUCCESSFUL');
   expect(rolled.lifecycleHookDetails![0]).toMatchObject({ status: 'TIMED_OUT', timeoutAction: 'ROLLBACK' });
-  expect(rolled.rollback?.reason).toContain('timed out after 2 minutes (timeout action ROLLBACK)');
+  expect(REASONS.pauseTimedOut).toContain(rolled.rollback?.reason);
   const b = await deploy([pause('POST_TEST_TRAFFIC_SHIFT', 2, 'CONTINUE')]);
   const continued = await until(b, (x) => x.status === 'SUCCESSFUL');
   expect(continued.lifecycleHookDetails![0]).toMatchObject({
@@ -230,6 +232,41 @@ test('PRE_PRODUCTION_TRAFFIC_SHIFT pauses before every production traffic step (
   expect(weights).toEqual([0, 10]);
   const done = await until(arn, (x) => x.status === 'SUCCESSFUL');
   expect(done.lifecycleHookDetails!.map((h) => h.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+});
+
+test('hooks at one stage run in parallel: the PAUSE hook waits while the Lambda hook of its stage still runs, and the stage ends when both are done', async () => {
+  // GIVEN a Lambda hook at POST_SCALE_UP that answers only when released, and a PAUSE hook at the same stage
+  let release: (answer: unknown) => void = () => undefined;
+  emulators.ecs.setHookInvoker(() => new Promise((r) => (release = r)));
+  const arn = await deploy([
+    {
+      hookTargetArn: 'arn:aws:lambda:us-east-1:000000000000:function:slow-check',
+      roleArn: 'arn:aws:iam::000000000000:role/hook',
+      lifecycleStages: ['POST_SCALE_UP'],
+    },
+    pause('POST_SCALE_UP'),
+  ]);
+  // THEN ECS asks for the pause while the Lambda hook has not answered
+  const waiting = await until(arn, (x) => (x.lifecycleHookDetails ?? []).length === 2);
+  expect(waiting.lifecycleHookDetails).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ targetType: 'PAUSE', status: 'AWAITING_ACTION' }),
+      expect.objectContaining({
+        targetType: 'AWS_LAMBDA',
+        targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:slow-check',
+        status: 'IN_PROGRESS',
+      }),
+    ]),
+  );
+  expect(events.map((e) => e.detail.eventName)).toContain('HOOK_AWAITING_ACTION');
+  // WHEN the pause is continued first, the stage still waits for the Lambda hook
+  const hookId = waiting.lifecycleHookDetails!.find((h) => h.targetType === 'PAUSE')!.hookId!;
+  await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId }));
+  expect((await until(arn, () => true)).lifecycleStage).toBe('POST_SCALE_UP');
+  // AND once it answers, the deployment goes on to the end
+  release({ hookStatus: 'SUCCEEDED' });
+  const done = await until(arn, (x) => x.status === 'SUCCESSFUL');
+  expect(done.lifecycleHookDetails?.map((h) => h.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
 });
 
 test('refuses what ECS refuses: PAUSE at TEST_TRAFFIC_SHIFT / PRODUCTION_TRAFFIC_SHIFT, timeouts outside 1–20160, unknown deployments and hooks', async () => {

@@ -19,7 +19,6 @@ import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
 import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
-import { rollbackRelease } from '../../../lambdas/domain/rollout/rollback';
 import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import { startRollout } from '../../../lambdas/domain/rollout/start';
 import type { RolloutOutcome } from '../../../lambdas/domain/rollout/types';
@@ -240,7 +239,7 @@ describe('rollouts against the sandbox ECS emulator', () => {
     expect(await runningImage(sandbox.deps, 'shipgate-staging', 'storefront')).toBe(before);
   });
 
-  test('verify failure after success: Shipgate rolls the service back to its previous revision and waits for it', async () => {
+  test('verify failure after success: Shipgate rolls the service back to its previous revision; the ending event resumes the token', async () => {
     const before = await runningImage(sandbox.deps, 'shipgate-staging', 'storefront');
     const image = sandbox.push('storefront', 'unhealthy1', { [ROLLOUT_ANNOTATION]: 'unhealthy' });
     const release = makeRelease();
@@ -254,20 +253,34 @@ describe('rollouts against the sandbox ECS emulator', () => {
       await markVerified('staging', 'storefront', release.id, new Date().toISOString(), sandbox.deps),
     ).toBe(true);
 
-    const result = await rollbackRelease(
-      { environment: 'staging', release, images: [image], error: { Error: 'VerifyFailed' } },
-      sandbox.deps,
-      new Date(Date.now() + 10_000),
-    );
-
-    expect(result.rolledBack).toEqual([
+    sandbox.sfn.resetHistory();
+    const started = await runRollbackTask(
       {
+        taskToken: token('rb-uh'),
+        executionArn: EXEC,
+        environment: 'staging',
+        release,
+        image,
+        error: { Error: 'VerifyFailed' },
+      },
+      sandbox.deps,
+    );
+    expect(started).toEqual({ status: 'WAITING', detail: 'rollback redeploy under way' });
+    await sandbox.settled();
+
+    // The deployment event that ends the rollback resumes the parked token (no Lambda waited for ECS).
+    const resumed = sandbox.sfn.commandCalls(SendTaskSuccessCommand);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0].args[0].input.taskToken).toBe(token('rb-uh'));
+    expect(JSON.parse(resumed[0].args[0].input.output as string)).toMatchObject({
+      service: 'storefront',
+      rolledBack: {
         service: 'storefront',
         from: expect.stringMatching(/task-definition\/staging-storefront:2$/),
         to: expect.stringMatching(/task-definition\/staging-storefront:1$/),
         by: 'shipgate',
       },
-    ]);
+    });
     expect(await runningImage(sandbox.deps, 'shipgate-staging', 'storefront')).toBe(before);
     expect((await getRecord('shipgate-staging', 'storefront', sandbox.deps))?.status).toBe('ROLLED_BACK');
   });
