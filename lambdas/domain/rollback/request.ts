@@ -40,7 +40,7 @@ export async function requestManualRollback(
 ): Promise<RollbackEntry> {
   const { config } = deps.rollout;
   const { service, environment } = request;
-  if (!(service in config.services)) {
+  if (!Object.hasOwn(config.services, service)) {
     throw new BadRequestError(
       `unknown service "${service}"; configured: ${Object.keys(config.services).join(', ')}`,
     );
