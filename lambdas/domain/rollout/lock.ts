@@ -21,7 +21,13 @@ export interface LockItem {
   expiresAt: number;
   /** DynamoDB TTL: cleans up locks nobody released, well after the lease. */
   ttl: number;
+  /** gsi1 (`LOCKS` / `<env>#<service>`): the reconciler lists held locks. */
+  gsi1pk?: string;
+  gsi1sk?: string;
 }
+
+/** gsi1 partition listing every held lock. */
+export const LOCKS_INDEX = 'LOCKS';
 
 /** Table key of a lock. */
 export function lockKey(environment: string, service: string): { pk: string; sk: 'LOCK' } {
@@ -43,6 +49,8 @@ export async function acquireLock(
   const nowSec = Math.floor(deps.now().getTime() / 1000);
   const item: LockItem = {
     ...lockKey(environment, service),
+    gsi1pk: LOCKS_INDEX,
+    gsi1sk: `${environment}#${service}`,
     owner,
     executionArn,
     acquiredAt: deps.now().toISOString(),
