@@ -1,3 +1,4 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../shared/logger';
 import { isConditionFailure } from '../../shared/table';
@@ -44,7 +45,8 @@ export async function acquireLock(
   service: string,
   owner: string,
   executionArn: string | undefined,
-  deps: Pick<RolloutDeps, 'ddb' | 'table' | 'config' | 'now'>,
+  deps: Pick<RolloutDeps, 'ddb' | 'table' | 'config' | 'now'> & Partial<Pick<RolloutDeps, 'sfn'>>,
+  options: { takeOverEnded?: boolean } = {},
 ): Promise<LockItem> {
   const nowSec = Math.floor(deps.now().getTime() / 1000);
   const item: LockItem = {
@@ -70,6 +72,17 @@ export async function acquireLock(
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
     const held = await readLock(environment, service, deps);
+    if (options.takeOverEnded && held && deps.sfn && (await lockOwnerEnded(held, { sfn: deps.sfn }))) {
+      if (await replaceLock(held, item, deps)) {
+        logger.info('rollout lock taken over from an ended execution', {
+          environment,
+          serviceName: service,
+          owner,
+          previousOwner: held.owner,
+        });
+        return item;
+      }
+    }
     const until = held ? new Date(held.expiresAt * 1000).toISOString() : 'unknown';
     throw new RolloutLocked(
       `"${service}" in "${environment}" is being rolled out by release ${held?.owner ?? '(unknown)'} (lock lease until ${until}); ` +
@@ -78,6 +91,50 @@ export async function acquireLock(
   }
   logger.info('rollout lock acquired', { environment, serviceName: service, owner });
   return item;
+}
+
+/**
+ * Whether the lock's owner is an execution that has ended (DescribeExecution: not RUNNING, or gone). A lock
+ * without an execution (a manual rollback's) is never taken over: its Lambda run still owns it.
+ */
+export async function lockOwnerEnded(
+  lock: Pick<LockItem, 'executionArn'>,
+  deps: Pick<RolloutDeps, 'sfn'>,
+): Promise<boolean> {
+  if (!lock.executionArn) return false;
+  try {
+    const d = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: lock.executionArn }));
+    return Boolean(d?.status) && d.status !== 'RUNNING' && d.status !== 'PENDING_REDRIVE';
+  } catch (err) {
+    if ((err as Error)?.name === 'ExecutionDoesNotExist') return true;
+    logger.warn('Could not ask Step Functions about the lock owner; the lock stands', {
+      error: (err as Error)?.name,
+    });
+    return false;
+  }
+}
+
+/** Replaces exactly `held` (same owner, same acquisition) with `item`; false when it changed meanwhile. */
+async function replaceLock(
+  held: LockItem,
+  item: LockItem,
+  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: item,
+        ConditionExpression: '#owner = :prev AND acquiredAt = :at',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':prev': held.owner, ':at': held.acquiredAt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
 }
 
 /** The lock item, if any. */

@@ -286,7 +286,8 @@ export async function manualRollback(
   const target = history[index];
   const contract = await loadContract(environment, service, deps);
   const plan = planRollout(contract, deps.config, service, environment);
-  await acquireLock(environment, service, owner, undefined, deps);
+  // A lock whose execution has ended owns nothing any more: a person may always roll back (issue 27).
+  await acquireLock(environment, service, owner, undefined, deps, { takeOverEnded: true });
   try {
     const svc = await describeService(plan, deps);
     const running = currentTaskDefinition(svc);

@@ -8,6 +8,7 @@ import { logger } from '../../shared/logger';
 import { MAX_ROLLBACK_REASON, requestManualRollback, type RequestDeps } from '../../domain/rollback/request';
 import { getRollback, listRollbacks, updateRollback, type RollbackEntry } from '../../domain/rollback/store';
 import { ddb } from '../../shared/clients/dynamodb';
+import { sfn } from '../../shared/clients/sfn';
 import { formatIssues, getConfig } from '../../shared/config';
 import { tableName } from '../../shared/env';
 import { RollbackFailed, RolloutLocked } from '../../domain/rollout/errors';
@@ -58,7 +59,7 @@ export function requester(c: Context, stated: string | undefined): string {
 
 /** Process defaults of accepting a rollback (DynamoDB and the config; no ECS here). */
 function deps(): RequestDeps & { rollout: { ddb: typeof ddb; table: string } } {
-  return { rollout: { config: getConfig(), ddb, table: tableName(), now: () => new Date() } };
+  return { rollout: { config: getConfig(), ddb, sfn, table: tableName(), now: () => new Date() } };
 }
 
 /**
