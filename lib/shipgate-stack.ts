@@ -16,6 +16,8 @@ import { buildLambdaBundles, type BundleName } from './build/lambda-bundles';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { ExecutionEventRule } from './constructs/execution-event-rule';
+import { FailedEvents } from './constructs/failed-events';
+import { ReconcilerSchedule } from './constructs/reconciler-schedule';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
@@ -63,6 +65,9 @@ const ROLLOUT_STEPS: readonly StepName[] = [
   'rollback',
   'check-rollback',
   'manual-rollback',
+  // Both take over rollouts an ended execution left behind (reconcile/orphans.ts).
+  'execution-events',
+  'reconcile',
 ];
 /** Steps that read deploy contracts from SSM. */
 const CONTRACT_STEPS: readonly StepName[] = ['resolve-release', 'verify', 'verify-hook', ...ROLLOUT_STEPS];
@@ -89,6 +94,8 @@ export class ShipgateStack extends Stack {
   readonly workflow: ReleaseWorkflow;
   /** The HTTP API. */
   readonly api: WebhookApi;
+  /** The on-failure destination of the asynchronously invoked functions. */
+  readonly failedEvents: FailedEvents;
 
   constructor(scope: Construct, id: string, props: ShipgateStackProps) {
     super(scope, id, props);
@@ -166,6 +173,12 @@ export class ShipgateStack extends Stack {
     });
     // It reads the stopped execution's history to record where the release stopped.
     this.workflow.stateMachine.grantRead(steps['execution-events']);
+    // rollout-events asks whether a settled rollout's execution still runs (else it records the outcome
+    // itself); the reconciler compares records with executions.
+    this.workflow.stateMachine.grantRead(steps['rollout-events']);
+    this.workflow.stateMachine.grantRead(steps.reconcile);
+    // A manual rollback takes over a lock whose execution has ended (DescribeExecution).
+    this.workflow.stateMachine.grantRead(steps['manual-rollback']);
 
     // Environment and grants.
     for (const f of [this.httpFunction, ...Object.values(steps)]) {
@@ -189,7 +202,21 @@ export class ShipgateStack extends Stack {
     // POST /api/rollbacks records the request and starts the manual-rollback function asynchronously; it
     // runs once (a failure is recorded on the rollback entry, never retried behind the requester's back).
     steps['manual-rollback'].grantInvoke(this.httpFunction);
-    steps['manual-rollback'].configureAsyncInvoke({ retryAttempts: 0 });
+    // Every asynchronously invoked function gets an on-failure destination (issue 27): `shipgate redrive`.
+    // manual-rollback runs once (a failure is recorded on the rollback entry, never retried behind the
+    // requester's back); the event handlers and the reconciler keep Lambda's two retries.
+    this.failedEvents = new FailedEvents(this, 'FailedEvents', {
+      functions: [
+        { fn: steps['manual-rollback'], retryAttempts: 0 },
+        { fn: steps['rollout-events'] },
+        { fn: steps['execution-events'] },
+        { fn: steps.reconcile },
+      ],
+    });
+    new ReconcilerSchedule(this, 'Reconciler', {
+      handler: steps.reconcile,
+      deadLetterQueue: this.failedEvents.queue,
+    });
     this.httpFunction.addEnvironment(
       'SHIPGATE_MANUAL_ROLLBACK_FUNCTION',
       steps['manual-rollback'].functionName,
@@ -294,6 +321,16 @@ export class ShipgateStack extends Stack {
         }),
       );
     }
+    // A paused rollout whose release ended is rolled back at its pause (reconcile/orphans.ts).
+    for (const step of ['execution-events', 'reconcile'] as const) {
+      steps[step].addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'RollBackOrphanedPauses',
+          actions: ['ecs:ContinueServiceDeployment'],
+          resources: [this.formatArn({ service: 'ecs', resource: 'service-deployment', resourceName: '*' })],
+        }),
+      );
+    }
     // rollout-events only observes: it reads the service/deployment an event names, then settles the waiter.
     for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
 
@@ -318,6 +355,11 @@ export class ShipgateStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'FailedEventsQueueUrl', {
+      value: this.failedEvents.queue.queueUrl,
+      description:
+        'On-failure destination of the event handlers; replay with `shipgate redrive` (SHIPGATE_FAILED_EVENTS_QUEUE_URL)',
+    });
     for (const [name, secret] of Object.entries(this.secrets.secrets)) {
       new CfnOutput(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}SecretArn`, {
         value: secret.secretArn,
@@ -363,6 +405,8 @@ function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<s
       'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
     [`<${stack.getLogicalId(stack.stepFunctions['manual-rollback'].node.defaultChild as CfnResource)}.Arn>:*`]:
       'grantInvoke lets the HTTP function start the manual-rollback function, its versions and aliases included (the ":*" qualifier), nothing else.',
+    [`<${stack.getLogicalId(stack.stepFunctions.reconcile.node.defaultChild as CfnResource)}.Arn>:*`]:
+      'EventBridge Scheduler may invoke the reconciler function by any of its versions (grantInvoke); the function itself is named.',
     [arn('ecs', 'task-definition/*')]:
       'Only tagging, and only while registering a task definition (ecs:CreateAction condition).',
     [arn('ecs', 'service/*')]:

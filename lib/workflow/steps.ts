@@ -19,7 +19,8 @@ export type StepName =
   | 'record-release'
   | 'report-failure'
   | 'manual-rollback'
-  | 'execution-events';
+  | 'execution-events'
+  | 'reconcile';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -173,9 +174,19 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
   'execution-events': {
     entry: 'lambdas/steps/execution-events.ts',
     description:
-      'Release executions stopped or timed out (EventBridge): records them aborted, ends their approvals, tells chat',
-    timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'slackBotToken'],
+      'Release executions stopped or timed out (EventBridge): records them aborted, ends their approvals, takes over their rollouts, tells chat',
+    timeoutSeconds: () => 120,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+    // A rollback it finds ended resumes its (dead) waiter, as rollout-events would.
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  reconcile: {
+    entry: 'lambdas/steps/reconcile.ts',
+    description:
+      'Reconciler (EventBridge Scheduler): repairs locks, rollouts, approvals, pauses and ledger entries a lost event left behind',
+    timeoutSeconds: () => 300,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
 };
 

@@ -2,7 +2,8 @@ import { BadRequestError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { RolloutDeps } from '../rollout/deps';
 import { RollbackFailed, RolloutLocked } from '../rollout/errors';
-import { lockOwnerEnded, readLock } from '../rollout/lock';
+import { readLock } from '../rollout/lock';
+import { lockOwnerEnded } from '../rollout/lock-owner';
 import { getDeployed } from '../rollout/records';
 import { newRollbackId, putRollback, type RollbackEntry } from './store';
 

@@ -1,4 +1,3 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../shared/logger';
 import { isConditionFailure } from '../../shared/table';
@@ -45,8 +44,11 @@ export async function acquireLock(
   service: string,
   owner: string,
   executionArn: string | undefined,
-  deps: Pick<RolloutDeps, 'ddb' | 'table' | 'config' | 'now'> & Partial<Pick<RolloutDeps, 'sfn'>>,
-  options: { takeOverEnded?: boolean } = {},
+  deps: Pick<RolloutDeps, 'ddb' | 'table' | 'config' | 'now'>,
+  options: {
+    /** Whether a lock held by someone else may be taken over (e.g. its execution has ended: lock-owner.ts). */
+    takeOver?: (held: LockItem) => Promise<boolean>;
+  } = {},
 ): Promise<LockItem> {
   const nowSec = Math.floor(deps.now().getTime() / 1000);
   const item: LockItem = {
@@ -72,9 +74,9 @@ export async function acquireLock(
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
     const held = await readLock(environment, service, deps);
-    if (options.takeOverEnded && held && deps.sfn && (await lockOwnerEnded(held, { sfn: deps.sfn }))) {
+    if (options.takeOver && held && (await options.takeOver(held))) {
       if (await replaceLock(held, item, deps)) {
-        logger.info('rollout lock taken over from an ended execution', {
+        logger.info('rollout lock taken over', {
           environment,
           serviceName: service,
           owner,
@@ -91,27 +93,6 @@ export async function acquireLock(
   }
   logger.info('rollout lock acquired', { environment, serviceName: service, owner });
   return item;
-}
-
-/**
- * Whether the lock's owner is an execution that has ended (DescribeExecution: not RUNNING, or gone). A lock
- * without an execution (a manual rollback's) is never taken over: its Lambda run still owns it.
- */
-export async function lockOwnerEnded(
-  lock: Pick<LockItem, 'executionArn'>,
-  deps: Pick<RolloutDeps, 'sfn'>,
-): Promise<boolean> {
-  if (!lock.executionArn) return false;
-  try {
-    const d = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: lock.executionArn }));
-    return Boolean(d?.status) && d.status !== 'RUNNING' && d.status !== 'PENDING_REDRIVE';
-  } catch (err) {
-    if ((err as Error)?.name === 'ExecutionDoesNotExist') return true;
-    logger.warn('Could not ask Step Functions about the lock owner; the lock stands', {
-      error: (err as Error)?.name,
-    });
-    return false;
-  }
 }
 
 /** Replaces exactly `held` (same owner, same acquisition) with `item`; false when it changed meanwhile. */

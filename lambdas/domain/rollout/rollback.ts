@@ -12,6 +12,7 @@ import {
 import { RollbackFailed, RolloutLocked } from './errors';
 import { evaluateCodeDeploy, evaluateEcsService } from './evaluate';
 import { acquireLock, releaseLock } from './lock';
+import { lockOwnerEnded } from './lock-owner';
 import { forgetRelease, getDeployed, getRecord, markRolledBack, restoreEntry } from './records';
 import { planRollout, type RolloutPlan } from './strategy';
 import type {
@@ -287,7 +288,9 @@ export async function manualRollback(
   const contract = await loadContract(environment, service, deps);
   const plan = planRollout(contract, deps.config, service, environment);
   // A lock whose execution has ended owns nothing any more: a person may always roll back (issue 27).
-  await acquireLock(environment, service, owner, undefined, deps, { takeOverEnded: true });
+  await acquireLock(environment, service, owner, undefined, deps, {
+    takeOver: (held) => lockOwnerEnded(held, deps),
+  });
   try {
     const svc = await describeService(plan, deps);
     const running = currentTaskDefinition(svc);
