@@ -16,8 +16,20 @@ export const FUNCTION_ARNS = {
   manualRollback: `${FUNCTION_ARN_PREFIX}${MANUAL_ROLLBACK_FUNCTION}`,
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
+  reconcile: `${FUNCTION_ARN_PREFIX}shipgate-reconcile`,
   verifyHook: SANDBOX_VERIFY_HOOK_ARN,
 } as const;
+
+/**
+ * Asynchronous invocation settings of the functions invoked asynchronously, as the stack's EventInvokeConfig
+ * (lib/constructs/failed-events.ts): manual-rollback runs once, the others get Lambda's two retries.
+ */
+export const ASYNC_CONFIGS = {
+  [FUNCTION_ARNS.manualRollback]: { maximumRetryAttempts: 0 },
+  [FUNCTION_ARNS.rolloutEvents]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.executionEvents]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.reconcile]: { maximumRetryAttempts: 2 },
+};
 
 /**
  * Every Lambda function of the sandbox, bound to its built bundle: the state machine's tasks, the
@@ -46,6 +58,7 @@ export function localFunctions(
         entry: bundles.bundles['execution-events'].file,
       },
       [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
+      [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
       // ECS invokes the verify hook itself (a lifecycle hook), not the state machine.
       [FUNCTION_ARNS.verifyHook]: { step: 'verify-hook', entry: bundles.bundles['verify-hook'].file },
     },
