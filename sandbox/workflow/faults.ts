@@ -9,8 +9,8 @@
 export interface Fault {
   /** Step name of the function (`rollout-events`, `execution-events`, `reconcile`, …). */
   function: string;
-  /** Only events whose JSON contains this text. @default every event */
-  match?: string;
+  /** Only events whose JSON contains this text (every one of these texts). @default every event */
+  match?: string | string[];
   /** How many invocations fail. */
   times: number;
 }
@@ -43,9 +43,12 @@ export class FaultSwitch {
 
   /** Throws when a fault applies to this invocation (and counts it down). */
   check(step: string, payload: unknown): void {
-    const fault = this.faults.find((f) => f.times > 0 && f.function === step);
+    const json = JSON.stringify(payload ?? null);
+    const texts = (f: Fault) => (f.match === undefined ? [] : Array.isArray(f.match) ? f.match : [f.match]);
+    const fault = this.faults.find(
+      (f) => f.times > 0 && f.function === step && texts(f).every((t) => json.includes(t)),
+    );
     if (!fault) return;
-    if (fault.match !== undefined && !JSON.stringify(payload ?? null).includes(fault.match)) return;
     fault.times--;
     const err = new Error(`Injected by the sandbox fault switch (POST /_sandbox/faults) for ${step}`);
     err.name = 'Sandbox.InjectedFault';
