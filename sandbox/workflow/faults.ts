@@ -25,12 +25,14 @@ export class FaultSwitch {
     if (!Number.isInteger(fault.times) || fault.times < 1 || fault.times > 10) {
       throw new Error(`"times" must be an integer from 1 to 10; received ${String(fault.times)}`);
     }
-    if (fault.match !== undefined && typeof fault.match !== 'string')
-      throw new Error('"match" must be a string');
-    const armed = {
+    const texts = fault.match === undefined ? [] : Array.isArray(fault.match) ? fault.match : [fault.match];
+    if (texts.some((t) => typeof t !== 'string' || !t)) {
+      throw new Error('"match" must be a text or a list of texts');
+    }
+    const armed: Fault = {
       function: fault.function,
       times: fault.times,
-      ...(fault.match ? { match: fault.match } : {}),
+      ...(texts.length ? { match: texts } : {}),
     };
     this.faults.push(armed);
     return armed;

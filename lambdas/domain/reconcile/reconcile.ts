@@ -64,22 +64,24 @@ function describer(deps: Pick<ReconcileDeps, 'sfn'>) {
   return (executionArn: string) => {
     let p = seen.get(executionArn);
     if (!p) {
-      p = deps.sfn.send(new DescribeExecutionCommand({ executionArn })).then(
-        (d) =>
-          d?.status
-            ? {
-                status: d.status,
-                ...(d.error ? { error: d.error } : {}),
-                ...(d.cause ? { cause: d.cause } : {}),
-                ...(d.name ? { name: d.name } : {}),
-                ...(d.stateMachineArn ? { stateMachineArn: d.stateMachineArn } : {}),
-              }
-            : undefined,
-        (err: unknown) =>
-          (err as Error)?.name === 'ExecutionDoesNotExist'
-            ? { status: 'DOES_NOT_EXIST' }
-            : Promise.reject(err),
-      );
+      p = Promise.resolve()
+        .then(() => deps.sfn.send(new DescribeExecutionCommand({ executionArn })))
+        .then(
+          (d) =>
+            d?.status
+              ? {
+                  status: d.status,
+                  ...(d.error ? { error: d.error } : {}),
+                  ...(d.cause ? { cause: d.cause } : {}),
+                  ...(d.name ? { name: d.name } : {}),
+                  ...(d.stateMachineArn ? { stateMachineArn: d.stateMachineArn } : {}),
+                }
+              : undefined,
+          (err: unknown) =>
+            (err as Error)?.name === 'ExecutionDoesNotExist'
+              ? { status: 'DOES_NOT_EXIST' }
+              : Promise.reject(err),
+        );
       seen.set(executionArn, p);
     }
     return p;
