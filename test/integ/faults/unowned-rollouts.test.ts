@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -74,7 +73,7 @@ describe('faults: every rollout stays in people’s hands when its execution end
       staging: { strategy: 'CANARY', canaryPercent: 10, bakeTime: '60m' },
     };
     // Long enough that no lost event is covered by "Check rollout" before the test looks (10 minutes).
-    config.rollout = { ...config.rollout, eventGrace: '10m', lockLease: '6h' };
+    config.rollout = { ...config.rollout, timeout: '3h', eventGrace: '10m', lockLease: '8h' };
     writeFileSync(file, stringify(config));
     ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, {
       configFile: file,
@@ -85,6 +84,8 @@ describe('faults: every rollout stays in people’s hands when its execution end
 
   afterAll(async () => {
     await sandbox?.stop();
+    if (process.env.SHIPGATE_FAULTS_LOG)
+      writeFileSync(process.env.SHIPGATE_FAULTS_LOG, sandbox?.output ?? '');
     tmp.cleanup();
     // The table of the report (also printed for the record).
     const rows = Object.entries(observed).map(
@@ -125,6 +126,11 @@ describe('faults: every rollout stays in people’s hands when its execution end
   type Release = Awaited<ReturnType<typeof release>>;
 
   async function approvalLinks(executionArn: string, environment: string) {
+    const why = async () => {
+      const id = executionArn.split(':').pop();
+      const rec = await (await fetch(`${url}/api/releases/${id}`)).text();
+      return `release ${id}: ${rec.slice(0, 1500)}`;
+    };
     return waitFor(
       `approval links for ${environment}`,
       async () => {
@@ -137,7 +143,9 @@ describe('faults: every rollout stays in people’s hands when its execution end
         );
       },
       60_000,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await why()}`);
+    });
   }
 
   const history = async (arn: string) =>

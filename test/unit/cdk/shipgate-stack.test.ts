@@ -254,7 +254,12 @@ describe('ShipgateStack', () => {
       id.startsWith('FailedEventsQueue'),
     )![0];
     const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map(
-      (r) => r.Properties as Record<string, any>,
+      (r) =>
+        r.Properties as {
+          FunctionName?: { Ref?: string };
+          MaximumRetryAttempts?: number;
+          DestinationConfig?: { OnFailure?: { Destination?: unknown } };
+        },
     );
     const logicalOf = (fn: unknown) =>
       stack.getLogicalId((fn as { node: { defaultChild: never } }).node.defaultChild);
