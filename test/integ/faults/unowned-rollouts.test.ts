@@ -419,18 +419,55 @@ describe('faults: every rollout stays in people’s hands when its execution end
       }),
     });
     expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const {
+      rollback: { id },
+    } = (await res.json()) as { rollback: { id: string } };
+    let last = '';
     const done = await waitFor(
       'the manual rollback',
       async () => {
-        const r = (await (await fetch(`${url}/api/rollbacks/${id}`)).json()) as { status: string };
+        last = await (await fetch(`${url}/api/rollbacks/${id}`)).text();
+        const r = (JSON.parse(last) as { rollback: { status: string } }).rollback;
         return r.status === 'ROLLED_BACK' || r.status === 'FAILED' ? r : undefined;
       },
-      120_000,
-    );
+      180_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\nlast: ${last.slice(0, 2000)}\nsandbox: ${sandbox.output.slice(-3000)}`,
+      );
+    });
     expect(done.status).toBe('ROLLED_BACK');
     expect(await runningImage('inventory-app')).not.toMatch(new RegExp(`@${waits.inProgress.digest}$`));
     observed['rollout in progress × SIGKILL + restart'].rollback = 'POST /api/rollbacks → ROLLED_BACK';
     observed['rollout in progress × StopExecution'].rollback = 'yes (history now has an earlier release)';
   }, 480_000);
+
+  it('a graceful stop (SIGINT) at an approval posts "Aborted" and closes the approval, as SIGKILL does', async () => {
+    const r = await release('api-gateway', 27301);
+    const pending = await approvalLinks(r.arn, 'staging');
+    expect(await sandbox.stop('SIGINT')).toBe(0);
+    await sandbox.start();
+    // The restart finds nothing interrupted: what is there was written by the graceful stop itself.
+    expect(sandbox.output).not.toContain(r.id);
+    const told = (await chat()).find(
+      (m) => m.text.startsWith('Aborted') && m.text.includes(r.sha.slice(0, 8)),
+    );
+    expect(told?.text).toContain('The execution was stopped');
+    const rec = (await (await fetch(`${url}/api/releases/${r.id}`)).json()) as { status: string };
+    expect(rec.status).toBe('ABORTED');
+    const page = await (await fetch(pending.links[0].url)).text();
+    expect(page).toContain('no longer waiting');
+    const approvals = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
+      approvals: { executionArn: string }[];
+    };
+    expect(approvals.approvals.some((a) => a.executionArn === r.arn)).toBe(false);
+    observed['approval × SIGINT (graceful stop)'] = {
+      ecs: 'untouched',
+      ledger: 'none',
+      quarantine: 'none',
+      lock: 'free',
+      chat: told!.text.split('\n')[0],
+      rollback: 'n/a',
+    };
+  }, 180_000);
 });
