@@ -8,7 +8,8 @@ import { getLedgerEntry, releaseEntryId } from '../ledger/store';
 import type { AnnounceDeps } from '../outcomes/announce';
 import { handleExecutionStopped } from '../outcomes/stopped';
 import type { StatusDeps } from '../releases/status';
-import { listReleases } from '../releases/store';
+import { listPendingApprovalIds, readApprovalRecord } from '../approvals/store';
+import { listReleases, type ReleaseRecord } from '../releases/store';
 import { LOCKS_INDEX, releaseLock, type LockItem } from '../rollout/lock';
 import type { RolloutRecord } from '../rollout/types';
 import { recordAfterRelease } from './after-release';
@@ -138,10 +139,21 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
     }
   };
 
-  // 1. Releases whose end event was lost.
+  // 1. Releases whose end event was lost: still RUNNING in the store, or with approvals still OPEN (a sandbox
+  // restart marks interrupted releases ABORTED before their end event is handled).
   await attempt('releases', async () => {
     const { releases } = await listReleases({ limit: Math.min(100, deps.releaseWindow ?? 100) }, deps);
-    for (const release of releases.filter((r) => r.status === 'RUNNING')) {
+    const withOpenApprovals = new Set<string>();
+    for (const projectId of new Set(releases.map((r) => r.release.project.id))) {
+      for (const id of await listPendingApprovalIds(deps.approvals, projectId)) {
+        const approval = await readApprovalRecord(deps.approvals, id);
+        if (approval?.status === 'OPEN') withOpenApprovals.add(approval.executionArn);
+      }
+    }
+    const suspects = releases.filter(
+      (r: ReleaseRecord) => r.status === 'RUNNING' || withOpenApprovals.has(r.executionArn),
+    );
+    for (const release of suspects) {
       result.checked.releases++;
       await attempt(`release ${release.id}`, async () => {
         const d = await describe(release.executionArn);
@@ -164,7 +176,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
           result.repaired.push({
             kind: 'release',
             what: release.id,
-            action: `execution ${d.status}: recorded ABORTED, ${handled.approvalsEnded} approval(s) ended, chat told${
+            action: `execution ${d.status}: recorded ${release.status === 'RUNNING' ? 'ABORTED' : 'as it was'}, ${handled.approvalsEnded} approval(s) ended, chat told${
               handled.rollouts?.length ? `, ${handled.rollouts.length} rollout(s) taken over` : ''
             }`,
           });

@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../../lambdas/shared/config';
 import { announceDeps } from '../../../lambdas/domain/outcomes/announce';
+import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { recordAfterRelease } from '../../../lambdas/domain/reconcile/after-release';
 import { reconcile, type ReconcileDeps } from '../../../lambdas/domain/reconcile/reconcile';
 import { createRelease, getRelease } from '../../../lambdas/domain/releases/store';
@@ -214,7 +215,13 @@ describe('the reconciler', () => {
     const d: ReconcileDeps = {
       ...deps,
       status: { sfn: deps.sfn, ddb: t.ddb as never, table: t.table },
-      approvals: {} as never,
+      approvals: approvalDeps({
+        ddb: t.ddb as never,
+        table: t.table,
+        config,
+        sfn: deps.sfn,
+        getSecret: async () => undefined,
+      }),
       announce: quiet(),
     };
     // The release list is served from gsi1; both are RUNNING in the store, the ended one gets the stop path,
