@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
     summary: 'list quarantined (rolled-back) digests or lift one with a reason',
   },
   config: { module: '../src/cli/config', summary: 'config check: validate shipgate.config.yaml' },
+  redrive: {
+    module: '../src/cli/redrive',
+    summary: 'replay events that landed in the on-failure destination (failed handler invocations)',
+  },
 };
 
 function usage(): string {

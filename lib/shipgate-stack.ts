@@ -17,6 +17,8 @@ import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { RollbackWorkflow } from './constructs/rollback-workflow';
 import { ExecutionEventRule } from './constructs/execution-event-rule';
+import { FailedEvents } from './constructs/failed-events';
+import { ReconcilerSchedule } from './constructs/reconciler-schedule';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
@@ -65,6 +67,9 @@ const ROLLOUT_STEPS: readonly SharedStepName[] = [
   'rollback',
   'check-rollback',
   'manual-rollback',
+  // Both take over rollouts an ended execution left behind (reconcile/orphans.ts).
+  'execution-events',
+  'reconcile',
 ];
 /** Steps that read deploy contracts from SSM (and every environment's verify hook). */
 const CONTRACT_STEPS: readonly SharedStepName[] = ['resolve-release', 'verify', ...ROLLOUT_STEPS];
@@ -98,6 +103,8 @@ export class ShipgateStack extends Stack {
   readonly rollbackWorkflow: RollbackWorkflow;
   /** The HTTP API. */
   readonly api: WebhookApi;
+  /** The on-failure destination of the asynchronously invoked functions. */
+  readonly failedEvents: FailedEvents;
 
   constructor(scope: Construct, id: string, props: ShipgateStackProps) {
     super(scope, id, props);
@@ -203,6 +210,27 @@ export class ShipgateStack extends Stack {
     });
     // It reads the stopped execution's history to record where the release stopped.
     this.workflow.stateMachine.grantRead(steps['execution-events']);
+    // rollout-events asks whether a settled rollout's execution still runs (else it records the outcome
+    // itself); the reconciler compares records with executions.
+    this.workflow.stateMachine.grantRead(steps['rollout-events']);
+    this.workflow.stateMachine.grantRead(steps.reconcile);
+    // A manual rollback takes over a lock whose execution has ended (DescribeExecution).
+    this.workflow.stateMachine.grantRead(steps['manual-rollback']);
+    // …and one whose owner is an ended manual rollback (by name: the state machine depends on this function).
+    steps['manual-rollback'].addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeRollbackExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${rollbackMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
 
     // Environment and grants.
     for (const f of [this.httpFunction, ...Object.values(steps), ...Object.values(hooks)]) {
@@ -226,6 +254,20 @@ export class ShipgateStack extends Stack {
     // POST /api/rollbacks records the request and starts one execution of the rollback state machine, which
     // waits for ECS with a task token (no Lambda waits); a failure is recorded on the rollback entry.
     this.rollbackWorkflow.stateMachine.grantStartExecution(this.httpFunction);
+    // Every asynchronously invoked function gets an on-failure destination (issue 27): `shipgate redrive`
+    // replays it. The event handlers and the reconciler keep Lambda's two retries. (The manual rollback is a
+    // task of its own state machine now, not invoked asynchronously.)
+    this.failedEvents = new FailedEvents(this, 'FailedEvents', {
+      functions: [
+        { fn: steps['rollout-events'] },
+        { fn: steps['execution-events'] },
+        { fn: steps.reconcile },
+      ],
+    });
+    new ReconcilerSchedule(this, 'Reconciler', {
+      handler: steps.reconcile,
+      deadLetterQueue: this.failedEvents.queue,
+    });
     this.httpFunction.addEnvironment(
       'SHIPGATE_ROLLBACK_STATE_MACHINE_ARN',
       this.rollbackWorkflow.stateMachine.stateMachineArn,
@@ -334,6 +376,16 @@ export class ShipgateStack extends Stack {
         }),
       );
     }
+    // A paused rollout whose release ended is rolled back at its pause (reconcile/orphans.ts).
+    for (const step of ['execution-events', 'reconcile'] as const) {
+      steps[step].addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'RollBackOrphanedPauses',
+          actions: ['ecs:ContinueServiceDeployment'],
+          resources: [this.formatArn({ service: 'ecs', resource: 'service-deployment', resourceName: '*' })],
+        }),
+      );
+    }
     // rollout-events observes: it reads the service/deployment an event names, then settles the waiter. Its
     // one write to ECS: once a Shipgate deployment ended, an UpdateService of deploymentConfiguration alone
     // (which starts no deployment) takes that deployment's PAUSE hooks off the service.
@@ -371,6 +423,11 @@ export class ShipgateStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'FailedEventsQueueUrl', {
+      value: this.failedEvents.queue.queueUrl,
+      description:
+        'On-failure destination of the event handlers; replay with `shipgate redrive` (SHIPGATE_FAILED_EVENTS_QUEUE_URL)',
+    });
     for (const [name, secret] of Object.entries(this.secrets.secrets)) {
       new CfnOutput(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}SecretArn`, {
         value: secret.secretArn,
@@ -420,8 +477,12 @@ function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<s
       'grantReadWriteData includes the table’s own indexes (gsi1 lists releases and pending approvals).',
     [arn('states', `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}:*`)]:
       'The status API reads executions of this one state machine, whose names are only known at run time.',
+    [arn('states', `execution:${stack.stackName.toLowerCase()}-rollback:*`)]:
+      'A manual rollback may take over a lock held by an ended execution of the rollback state machine (DescribeExecution only), whose names are only known at run time.',
     [arn('ssm', `parameter${contractsPrefix}/*`)]:
       'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
+    [`<${stack.getLogicalId(stack.stepFunctions.reconcile.node.defaultChild as CfnResource)}.Arn>:*`]:
+      'EventBridge Scheduler may invoke the reconciler function by any of its versions (grantInvoke); the function itself is named.',
     [arn('ecs', 'task-definition/*')]:
       'Only tagging, and only while registering a task definition (ecs:CreateAction condition).',
     [arn('ecs', 'service/*')]:

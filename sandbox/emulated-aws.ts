@@ -15,6 +15,8 @@ export interface EmulatedAwsTargets {
   deliverEvent(event: EventBridgeEvent): void;
   /** Lambda `Invoke` on the endpoint; `undefined` for a function the sandbox does not serve. */
   invokeLambda(name: string, payload: unknown): Promise<unknown> | undefined;
+  /** Lambda `Invoke` with `InvocationType: Event`: queued (retries, on-failure destination); false when unknown. */
+  invokeLambdaAsync(name: string, payload: unknown): boolean;
 }
 
 /** The emulated AWS of a running sandbox. */
@@ -59,7 +61,11 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
   }
   shutdown.add(() => dynamo.close());
 
-  let targets: EmulatedAwsTargets = { deliverEvent: () => undefined, invokeLambda: () => undefined };
+  let targets: EmulatedAwsTargets = {
+    deliverEvent: () => undefined,
+    invokeLambda: () => undefined,
+    invokeLambdaAsync: () => false,
+  };
   const recentEvents: EventBridgeEvent[] = [];
   let awsPort = 0;
   const emulators = createEmulators({
@@ -71,6 +77,7 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
     },
     sdk: localSdkIntegration(() => awsPort),
     phaseMs: o.phaseMs,
+    endpoint: () => `http://${reachableHost(o.host)}:${awsPort}`,
   });
   shutdown.add(() => emulators.close());
 
@@ -85,6 +92,7 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
             `${JSON.stringify({ eventTime: new Date().toISOString(), eventSource: prefix, eventName: operation, userAgent, requestParameters: input })}\n`,
           )
       : undefined,
+    invokeLambdaAsync: (name, payload) => targets.invokeLambdaAsync(name, payload),
   });
   awsPort = await listen(awsServer, o.port, o.host, 'SHIPGATE_AWS_PORT');
   shutdown.add(() => closeServer(awsServer));

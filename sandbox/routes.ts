@@ -9,6 +9,7 @@ import { consoleRoutes } from './console/routes';
 import { SANDBOX_TABLE } from './handlers/environment';
 import { serviceEndpoints } from './service-endpoints';
 import type { LocalWorkflow } from './workflow/release';
+import type { Fault, FaultSwitch } from './workflow/faults';
 
 /** What the sandbox's own routes read. */
 export interface SandboxRouteSources {
@@ -27,6 +28,10 @@ export interface SandboxRouteSources {
   publicUrl: string;
   stateDir: string;
   stateMachineArn: string;
+  /** The test-only fault switch (`POST /_sandbox/faults`). */
+  faults?: FaultSwitch;
+  /** Runs the reconciler once now (`POST /_sandbox/reconcile`), answering its result. */
+  reconcile?: () => Promise<unknown>;
 }
 
 /**
@@ -46,6 +51,19 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     }
     receiveChatMessage(chat, body, s.forwardChatTo);
     return c.text('ok');
+  });
+  routes.get('/faults', (c) => c.json({ faults: s.faults?.list() ?? [] }));
+  routes.post('/faults', async (c) => {
+    if (!s.faults) return c.json({ error: 'no fault switch in this sandbox' }, 404);
+    try {
+      return c.json({ armed: s.faults.arm((await c.req.json()) as Fault) }, 201);
+    } catch (err) {
+      return c.json({ error: `expected { function, times (1-10), match? }: ${(err as Error).message}` }, 400);
+    }
+  });
+  routes.post('/reconcile', async (c) => {
+    if (!s.reconcile) return c.json({ error: 'no reconciler in this sandbox' }, 404);
+    return c.json((await s.reconcile()) as object);
   });
   routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
   routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));

@@ -11,7 +11,7 @@ import { ensureTable } from './dynamodb';
 import { startEmulatedAws } from './emulated-aws';
 import { applyHandlerEnvironment, handlerEnvironment, SANDBOX_TABLE } from './handlers/environment';
 import { EventTargets } from './handlers/event-targets';
-import { FUNCTION_ARNS, localFunctions } from './handlers/functions';
+import { ASYNC_CONFIGS, FUNCTION_ARNS, localFunctions } from './handlers/functions';
 import { sandboxSeed } from './aws/variation';
 import { SandboxStartError } from './start-error';
 import { markReleasesAborted } from './handlers/release-records';
@@ -21,6 +21,8 @@ import { seedFromConfig, type SeedSummary } from './seed';
 import { Shutdown } from './shutdown';
 import { localSecrets, prepareStateDir } from './state-dir';
 import { loadReleaseWorkflow, type LocalWorkflow } from './workflow/release';
+import { AsyncInvoker } from './workflow/async-invoke';
+import { FaultSwitch } from './workflow/faults';
 
 export { SANDBOX_TABLE } from './handlers/environment';
 export { sandboxVerifyHookArn } from './handlers/functions';
@@ -160,8 +162,32 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       options.config.environments.map((e) => e.name),
       options.rolloutEventsEntry,
     );
+    const faults = new FaultSwitch();
+    lambdas.faults = faults;
+    // Asynchronous invocations (EventBridge rules, the schedule, Invoke with InvocationType Event): Lambda's
+    // retries, then the on-failure destination queue (issue 27).
+    const invoker = new AsyncInvoker(
+      lambdas,
+      emulators.sqs,
+      ASYNC_CONFIGS,
+      Number(env.SHIPGATE_SANDBOX_RETRY_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_RETRY_MS) : 1000,
+    );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
+    // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it).
+    const known = (name: string) =>
+      Object.values(FUNCTION_ARNS).find((arn) => arn.endsWith(`:function:${name}`));
+    aws.connect({
+      invokeLambda: (name, payload) => {
+        const arn = known(name);
+        return arn ? lambdas.invoke(arn, payload) : undefined;
+      },
+      invokeLambdaAsync: (name, payload) => {
+        const arn = known(name);
+        if (arn) void invoker.invoke(arn, payload);
+        return Boolean(arn);
+      },
+    });
     emulators.sfn.registerStateMachine(workflow.stateMachineName, workflow.definition as never, lambdas);
     // POST /api/rollbacks starts this one (StartExecution on the endpoint), as in AWS.
     if (workflow.rollback) {
@@ -171,7 +197,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         lambdas,
       );
     }
-    const targets = new EventTargets(lambdas);
+    const targets = new EventTargets(invoker, lambdas);
     emulators.sfn.onChange = (e) => targets.executionChanged(e);
     const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');
     await markReleasesAborted(recovered);
@@ -200,6 +226,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       publicUrl,
       stateDir,
       stateMachineArn,
+      faults,
+      reconcile: () => lambdas.invoke(FUNCTION_ARNS.reconcile, {}),
     });
     const appRoot = new Hono();
     appRoot.route('/_sandbox', routes.sandbox);
@@ -207,11 +235,27 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     appRoot.all('*', (c) => httpApi(c.req.raw));
     app.serve((req) => appRoot.fetch(req));
 
+    // The reconciler on a timer, as EventBridge Scheduler runs it on AWS (SHIPGATE_RECONCILE_MS, default 30 s).
+    const reconcileMs = Number(env.SHIPGATE_RECONCILE_MS) > 0 ? Number(env.SHIPGATE_RECONCILE_MS) : 30_000;
+    let reconciling: Promise<void> | undefined;
+    const reconcileTimer = setInterval(() => {
+      reconciling ??= invoker.invoke(FUNCTION_ARNS.reconcile, {}).finally(() => (reconciling = undefined));
+    }, reconcileMs);
+    reconcileTimer.unref();
+
     let stopReason = 'The sandbox was stopped';
-    shutdown.add(() => markReleasesAborted(emulators.sfn.abortAll(stopReason)));
-    // Runs before the line above (closers run in reverse): a stopping sandbox announces its interrupted
-    // executions at its next start (recoverInterrupted), when its DynamoDB is there to record them.
-    shutdown.add(() => targets.stopAnnouncing());
+    // A graceful stop aborts the running executions and announces each while DynamoDB and chat are still
+    // up (the release recorded ABORTED, its approvals ended, "Aborted" in chat), as a restart after SIGKILL does.
+    shutdown.add(async () => {
+      const aborted = emulators.sfn.abortAll(stopReason);
+      await targets.announceNow(aborted);
+      await markReleasesAborted(aborted);
+    });
+    // Runs before the line above (closers run in reverse).
+    shutdown.add(() => {
+      clearInterval(reconcileTimer);
+      targets.beginStop();
+    });
 
     return {
       url,

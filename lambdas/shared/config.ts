@@ -16,6 +16,18 @@ const nameSchema = z
     'expected a lower-case name of letters, digits and "-" (max 40 characters)',
   );
 
+/**
+ * Names that are properties of every JavaScript object (`__proto__`, `constructor`, `toString`, …). A config
+ * key with such a name would be confused with the object's own machinery by any `in` or bracket lookup, so
+ * approver keys and service names may not take them.
+ */
+export function isReservedKey(key: string): boolean {
+  return key === '__proto__' || key in Object.prototype;
+}
+
+const reservedKeyMessage = (what: string) =>
+  `"${what}" is a reserved name (a property of every JavaScript object: __proto__, constructor, toString, …); choose another`;
+
 const severitySchema = z.enum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED']);
 /** Severity levels Shipgate understands, most severe first. */
 export const SEVERITIES = severitySchema.options;
@@ -365,6 +377,20 @@ type Loose = Record<string, unknown>;
 const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+/** Approver keys and service names that are reserved (see {@link isReservedKey}). */
+function reservedKeyIssues(raw: unknown): { path: (string | number)[]; message: string }[] {
+  if (!isObject(raw)) return [];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const what of ['approvers', 'services'] as const) {
+    const section = raw[what];
+    if (!isObject(section)) continue;
+    for (const key of Object.keys(section).filter(isReservedKey)) {
+      issues.push({ path: [what, key], message: reservedKeyMessage(key) });
+    }
+  }
+  return issues;
+}
+
 /**
  * The checks across fields (approvers, services and environments that must exist, quorum, lock lease).
  * Written defensively so they also run on a config whose shape is partly wrong: `config check` then reports
@@ -375,6 +401,7 @@ export function crossIssues(raw: unknown): { path: (string | number)[]; message:
   if (!isObject(raw)) return issues;
   const approvers = isObject(raw.approvers) ? raw.approvers : {};
   const services = isObject(raw.services) ? raw.services : {};
+  issues.push(...reservedKeyIssues(raw));
   const envNames = new Set<string>();
   arrayOf(raw.environments).forEach((env, i) => {
     if (!isObject(env)) return;
@@ -387,7 +414,7 @@ export function crossIssues(raw: unknown): { path: (string | number)[]; message:
     const approval = isObject(env.approval) ? env.approval : {};
     const listed = arrayOf(approval.approvers).filter((a): a is string => typeof a === 'string');
     arrayOf(approval.approvers).forEach((a, j) => {
-      if (typeof a === 'string' && !(a in approvers)) {
+      if (typeof a === 'string' && !Object.hasOwn(approvers, a)) {
         issues.push({
           path: ['environments', i, 'approval', 'approvers', j],
           message: `unknown approver "${a}"; expected one of: ${Object.keys(approvers).join(', ') || '(none defined under approvers)'}`,
@@ -411,7 +438,7 @@ export function crossIssues(raw: unknown): { path: (string | number)[]; message:
       seenPaths.add(p.path);
     }
     arrayOf(p.services).forEach((s, j) => {
-      if (typeof s === 'string' && !(s in services)) {
+      if (typeof s === 'string' && !Object.hasOwn(services, s)) {
         issues.push({
           path: ['projects', i, 'services', j],
           message: `unknown service "${s}"; expected one of: ${Object.keys(services).join(', ')}`,
@@ -484,7 +511,7 @@ function pauseApproverIssues(
       if (!isObject(pause)) return;
       const listed = arrayOf(pause.approvers).filter((a): a is string => typeof a === 'string');
       listed.forEach((a, j) => {
-        if (!(a in approvers)) {
+        if (!Object.hasOwn(approvers, a)) {
           issues.push({
             path: [...path, k, 'approvers', j],
             message: `unknown approver "${a}"; expected one of: ${Object.keys(approvers).join(', ') || '(none defined under approvers)'}`,
@@ -619,6 +646,11 @@ export function formatIssues(issues: readonly { path: PropertyKey[]; message: st
  */
 export function parseConfig(raw: unknown, source = 'configuration'): ShipgateConfig {
   const result = configSchema.safeParse(raw);
+  // A reserved key (`__proto__`) can vanish from zod's output record, so these are checked on the input.
+  const reserved = reservedKeyIssues(raw);
+  if (result.success && reserved.length > 0) {
+    throw new ConfigError(`Invalid ${source}:\n${formatIssues(reserved)}`);
+  }
   if (!result.success) {
     // Zod skips the cross-field refinement while the shape is wrong; run those checks on the raw input too,
     // so every error is reported in one run.

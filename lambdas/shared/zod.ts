@@ -19,6 +19,7 @@ export {
   iso,
   literal,
   looseObject,
+  NEVER,
   number,
   object,
   partialRecord,

@@ -19,7 +19,8 @@ export type StepName =
   | 'record-release'
   | 'report-failure'
   | 'manual-rollback'
-  | 'execution-events';
+  | 'execution-events'
+  | 'reconcile';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -177,9 +178,19 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
   'execution-events': {
     entry: 'lambdas/steps/execution-events.ts',
     description:
-      'Release executions stopped or timed out (EventBridge): records them aborted, ends their approvals, tells chat',
+      'Release executions stopped or timed out (EventBridge): records them aborted, ends their approvals, takes over their rollouts, tells chat',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'slackBotToken'],
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+    // A rollback it finds ended resumes its (dead) waiter, as rollout-events would.
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  reconcile: {
+    entry: 'lambdas/steps/reconcile.ts',
+    description:
+      'Reconciler (EventBridge Scheduler): repairs locks, rollouts, approvals, pauses and ledger entries a lost event left behind',
+    timeoutSeconds: () => 300,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+    taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
 };
 
@@ -192,6 +203,8 @@ export const LONG_STEPS: Readonly<Partial<Record<StepName, string>>> = {
   verify: 'runs verify.attempts HTTP smoke checks, each up to verify.requestTimeout, verify.interval apart',
   'verify-hook':
     'ECS invokes it once per deployment; it runs the same smoke checks as verify on the test listener',
+  reconcile:
+    'one sweep compares up to 100 recent releases, their locks, rollouts, approvals and pauses with Step Functions and ECS; it waits for nothing',
 };
 
 /** Step names in a stable order. */

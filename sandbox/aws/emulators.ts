@@ -6,6 +6,7 @@ import { EcrEmulator, EcrState } from './ecr';
 import { EcsEmulator, EcsState, EventSink } from './ecs';
 import { ExecutionStore } from './execution-store';
 import { SfnEmulator, SdkIntegration } from './sfn';
+import { SqsEmulator, SqsState } from './sqs';
 import { SsmEmulator, SsmState } from './ssm';
 
 /** Every emulated service with its persistent store. */
@@ -16,6 +17,8 @@ export interface Emulators {
   codeDeploy: CodeDeployEmulator;
   sfn: SfnEmulator;
   cloudwatch: CloudWatchEmulator;
+  /** SQS: the on-failure destination of asynchronously invoked Lambdas (`shipgate redrive` reads it). */
+  sqs: SqsEmulator;
   /** Writes every store now. */
   flush(): void;
   /** Stops rollout timers and writes every store. */
@@ -32,11 +35,13 @@ export interface EmulatorOptions {
   sdk: SdkIntegration;
   /** Duration of each rollout phase. @default 300 */
   phaseMs?: number;
+  /** Base URL of the AWS endpoint (SQS queue URLs point there). */
+  endpoint?: () => string;
 }
 
 /** The emulators the AWS-compatible endpoint serves (DynamoDB goes to dynalite). */
 export function servedEmulators(e: Emulators) {
-  return [e.sfn, e.ecs, e.ecr, e.ssm, e.codeDeploy, e.cloudwatch];
+  return [e.sfn, e.ecs, e.ecr, e.ssm, e.codeDeploy, e.cloudwatch, e.sqs];
 }
 
 /** Creates the emulated services over the state dir. */
@@ -57,6 +62,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
     })),
     sfn: new ExecutionStore(join(dir, 'executions')),
     cloudwatch: new JsonStore<CloudWatchState>(join(dir, 'cloudwatch.json'), () => ({ alarms: {} })),
+    sqs: new JsonStore<SqsState>(join(dir, 'sqs.json'), () => ({ queues: {} })),
   };
   const phaseMs = options.phaseMs ?? 300;
   const ecr = new EcrEmulator(stores.ecr);
@@ -65,6 +71,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
   const codeDeploy = new CodeDeployEmulator(stores.codeDeploy, ecs, options.sink, phaseMs);
   const sfn = new SfnEmulator(stores.sfn, options.sdk);
   const cloudwatch = new CloudWatchEmulator(stores.cloudwatch);
+  const sqs = new SqsEmulator(stores.sqs, options.endpoint);
   const flush = () => Object.values(stores).forEach((s) => s.flush());
   return {
     ecr,
@@ -73,6 +80,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
     codeDeploy,
     sfn,
     cloudwatch,
+    sqs,
     flush,
     close: () => {
       ecs.close();

@@ -32,6 +32,11 @@ export interface AwsEndpointOptions {
     input: Record<string, unknown>;
     userAgent: string;
   }) => void;
+  /**
+   * `InvocationType: Event`: queues the invocation the way Lambda's asynchronous invocation does (retries,
+   * then the on-failure destination); false for an unknown function.
+   */
+  invokeLambdaAsync?: (name: string, payload: unknown) => boolean;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations(?:\?.*)?$/;
@@ -49,6 +54,7 @@ async function invokeLambda(
   body: Buffer,
   name: string,
   invoke: NonNullable<AwsEndpointOptions['invokeLambda']>,
+  invokeAsync?: AwsEndpointOptions['invokeLambdaAsync'],
 ): Promise<void> {
   const fn = decodeURIComponent(name).split(':').pop() ?? '';
   const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
@@ -63,6 +69,15 @@ async function invokeLambda(
     payload = body.length ? JSON.parse(body.toString('utf8')) : {};
   } catch {
     restError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
+    return;
+  }
+  if (type === 'Event' && invokeAsync) {
+    if (!invokeAsync(fn, payload)) {
+      restError(404, 'ResourceNotFoundException', `Function not found: ${fn}`);
+      return;
+    }
+    res.writeHead(202, { 'x-amzn-requestid': requestId(), 'content-length': '0' });
+    res.end();
     return;
   }
   const running = invoke(fn, payload);
@@ -174,7 +189,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
         }
         const invokePath = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;
         if (invokePath && options.invokeLambda) {
-          await invokeLambda(req, res, body, invokePath[1], options.invokeLambda);
+          await invokeLambda(req, res, body, invokePath[1], options.invokeLambda, options.invokeLambdaAsync);
           return;
         }
         if (!target) {

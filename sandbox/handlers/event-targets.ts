@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { logger } from '../../lambdas/shared/logger';
 import type { EventBridgeEvent } from '../aws/ecs';
 import type { StoredExecution } from '../aws/sfn-model';
+import type { AsyncInvoker } from '../workflow/async-invoke';
 import type { LocalLambdas } from '../workflow/lambda';
 import { FUNCTION_ARNS } from './functions';
 
@@ -32,40 +33,26 @@ export function executionStatusChangeEvent(e: StoredExecution) {
 }
 
 /**
- * The EventBridge rules of the stack, played locally: deployment events reach the rollout-events Lambda
- * (three attempts, as EventBridge retries a failing target), and executions that end without their own
- * "Report failure" (stopped, or interrupted by a sandbox stop) reach the execution-events Lambda.
+ * The EventBridge rules of the stack, played locally: deployment events reach the rollout-events Lambda and
+ * executions that end without their own "Report failure" (stopped, or interrupted by a sandbox stop) reach
+ * the execution-events Lambda. EventBridge invokes Lambda asynchronously, so both go through the async
+ * invoker (Lambda's two retries, then the on-failure destination).
  */
 export class EventTargets {
-  private readonly pending = new Set<Promise<void>>();
   private readonly announced = new Set<string>();
   private stopping = false;
 
-  constructor(private readonly lambdas: LocalLambdas) {}
+  constructor(
+    private readonly invoker: AsyncInvoker,
+    private readonly lambdas: LocalLambdas,
+  ) {}
 
   /** Delivers an ECS or CodeDeploy deployment event to rollout-events. */
   deliverDeploymentEvent(event: EventBridgeEvent): void {
-    this.track(
-      (async () => {
-        // EventBridge retries failed target invocations; three attempts with backoff is plenty locally.
-        for (let attempt = 1; attempt <= 3; attempt++) {
-          try {
-            await this.lambdas.invoke(FUNCTION_ARNS.rolloutEvents, event);
-            return;
-          } catch (err) {
-            logger.warn('Delivering a deployment event to rollout-events failed', {
-              attempt,
-              detailType: event['detail-type'],
-              error: (err as Error).message.slice(0, 500),
-            });
-            await new Promise((r) => setTimeout(r, 200 * attempt));
-          }
-        }
-      })(),
-    );
+    this.invoker.invoke(FUNCTION_ARNS.rolloutEvents, event);
   }
 
-  /** Announces an execution that was ABORTED or TIMED_OUT, once, unless the sandbox is stopping. */
+  /** Announces an execution that was ABORTED or TIMED_OUT, once. */
   executionChanged(e: StoredExecution): void {
     if (
       (e.status !== 'ABORTED' && e.status !== 'TIMED_OUT') ||
@@ -74,39 +61,45 @@ export class EventTargets {
     )
       return;
     this.announced.add(e.executionArn);
-    this.track(
-      this.lambdas
-        .invoke(FUNCTION_ARNS.executionEvents, executionStatusChangeEvent(e))
-        .then(() => undefined)
-        .catch((err: unknown) =>
-          logger.warn('Delivering an execution status change to execution-events failed', {
-            executionArn: e.executionArn,
-            error: (err as Error).message.slice(0, 500),
-          }),
-        ),
-    );
+    this.invoker.invoke(FUNCTION_ARNS.executionEvents, executionStatusChangeEvent(e));
   }
 
-  /**
-   * From now on executions are not announced: a stopping sandbox announces its interrupted executions at
-   * its next start (recoverInterrupted), when its DynamoDB is there to record them.
-   */
-  stopAnnouncing(): void {
+  /** The sandbox is stopping: executions it aborts now are announced by {@link announceNow}, awaited. */
+  beginStop(): void {
     this.stopping = true;
   }
 
   /**
-   * Waits (at most 2 s) for deliveries still running, then (at most 5 s) for Lambda tasks still running, so
-   * they finish before their DynamoDB goes away.
+   * A graceful stop (Ctrl-C, SIGTERM) aborts the running executions and announces each at once, while the
+   * sandbox's DynamoDB, endpoint and chat inbox are still up (at most `timeoutMs`): the release is recorded
+   * ABORTED, its approvals end and chat hears "Aborted", as after a SIGKILL and restart.
    */
-  async settle(): Promise<void> {
-    await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, 2000))]);
-    const unfinished = await this.lambdas.drain(5000);
-    if (unfinished > 0) logger.warn('Stopping with Lambda tasks still running', { unfinished });
+  async announceNow(executions: StoredExecution[], timeoutMs = 10_000): Promise<void> {
+    const runs = executions
+      .filter((e) => !this.announced.has(e.executionArn))
+      .map((e) => {
+        this.announced.add(e.executionArn);
+        return this.lambdas
+          .invoke(FUNCTION_ARNS.executionEvents, executionStatusChangeEvent(e))
+          .catch((err: unknown) =>
+            logger.warn('Announcing an execution aborted by the stop failed; the reconciler will', {
+              executionArn: e.executionArn,
+              error: (err as Error)?.name,
+            }),
+          );
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(runs), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
-  private track(p: Promise<void>): void {
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+  /**
+   * Waits (at most 2 s) for asynchronous invocations still running, then (at most 5 s) for Lambda tasks
+   * still running, so they finish before their DynamoDB goes away.
+   */
+  async settle(): Promise<void> {
+    await this.invoker.settle(2000);
+    const unfinished = await this.lambdas.drain(5000);
+    if (unfinished > 0) logger.warn('Stopping with Lambda tasks still running', { unfinished });
   }
 }

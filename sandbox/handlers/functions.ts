@@ -23,7 +23,19 @@ export const FUNCTION_ARNS = {
   manualRollback: `${FUNCTION_ARN_PREFIX}shipgate-manual-rollback`,
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
+  reconcile: `${FUNCTION_ARN_PREFIX}shipgate-reconcile`,
 } as const;
+
+/**
+ * Asynchronous invocation settings of the functions invoked asynchronously, as the stack's EventInvokeConfig
+ * (lib/constructs/failed-events.ts): each gets Lambda's two retries. (The manual rollback is a task of its own
+ * state machine, never invoked asynchronously.)
+ */
+export const ASYNC_CONFIGS = {
+  [FUNCTION_ARNS.rolloutEvents]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.executionEvents]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.reconcile]: { maximumRetryAttempts: 2 },
+};
 
 /**
  * Every Lambda function of the sandbox, bound to its built bundle: the state machine's tasks, the
@@ -53,6 +65,7 @@ export function localFunctions(
         entry: bundles.bundles['execution-events'].file,
       },
       [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
+      [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
       // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
       ...Object.fromEntries(
         Object.values(sandboxVerifyHookArns(environments)).map((arn) => [

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ShipgateError } from '../../lambdas/shared/errors';
+import type { FaultSwitch } from './faults';
 
 /** Which handler code runs for a Lambda function ARN (from `renderLocalDefinition(config).tasks`). */
 export interface LambdaBinding {
@@ -69,6 +70,8 @@ export class LocalLambdas {
   private readonly byName = new Map<string, LambdaBinding & { arn: string }>();
   private readonly loaded = new Map<string, Handler>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The sandbox's test-only fault switch, when set. */
+  faults?: FaultSwitch;
 
   constructor(
     tasks: Record<string, LambdaBinding>,
@@ -164,6 +167,7 @@ export class LocalLambdas {
     try {
       const handler = this.load(binding);
       const event = JSON.parse(JSON.stringify(payload ?? {})) as unknown;
+      this.faults?.check(binding.step, event);
       const result = await handler(event, context);
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
     } catch (err) {

@@ -57,6 +57,21 @@ export type ReleaseOutcome =
       by: string;
       reason: string;
       cause: string;
+    }
+  | {
+      /** ECS finished a rollout (or rollback) of this release after its execution had ended (issue 27). */
+      kind: 'after-release';
+      environment: string;
+      service: string;
+      result: 'deployed' | 'rolled-back' | 'failed';
+      lines: string[];
+    }
+  | {
+      /** The execution ended while this rollout still ran or waited: what is left, what Shipgate did, how to act. */
+      kind: 'left-behind';
+      environment: string;
+      service: string;
+      lines: string[];
     };
 
 /** Outcome kinds that are good news; an environment set to `failures` hears only the others. */
@@ -140,6 +155,22 @@ function title(outcome: ReleaseOutcome): { emoji: string; headline: string } {
         emoji: ':rotating_light:',
         headline: `Manual rollback of ${outcome.service} in ${outcome.environment} failed`,
       };
+    case 'after-release':
+      return {
+        emoji: outcome.result === 'deployed' ? ':warning:' : ':rewind:',
+        headline: `${outcome.service} in ${outcome.environment} ${
+          outcome.result === 'deployed'
+            ? 'was deployed (never verified)'
+            : outcome.result === 'rolled-back'
+              ? 'was rolled back'
+              : 'failed'
+        }, finished after the release ended`,
+      };
+    case 'left-behind':
+      return {
+        emoji: ':warning:',
+        headline: `The release ended while ${outcome.service} in ${outcome.environment} was still rolling out`,
+      };
   }
 }
 
@@ -202,6 +233,9 @@ export function outcomeDetails(outcome: ReleaseOutcome): string[] {
       ];
     case 'rollback-failed':
       return [`Requested by ${outcome.by}: ${outcome.reason}`, outcome.cause];
+    case 'after-release':
+    case 'left-behind':
+      return outcome.lines;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   rollbackEntryId,
   type LedgerStoreDeps,
 } from './store';
+import { FINISHED_AFTER_RELEASE } from './types';
 import type {
   LedgerApproval,
   LedgerOutcome,
@@ -44,6 +45,8 @@ export interface ReleaseDocument {
     | { rolledBack?: (Record<string, unknown> & { service: string })[] };
   error?: { Error?: string; Cause?: string };
   rollbackError?: { Error?: string; Cause?: string };
+  /** The outcome comes from ECS after the release's execution ended: entries carry that note. */
+  afterReleaseEnded?: boolean;
 }
 
 /** Dependencies of {@link recordReleaseInLedger}. */
@@ -243,6 +246,7 @@ export async function recordReleaseInLedger(
       ...(restored ? { restored } : {}),
       unplanned: reasons.length > 0,
       unplannedReasons: reasons,
+      ...(doc.afterReleaseEnded ? { note: FINISHED_AFTER_RELEASE } : {}),
     };
     const r = await appendLedgerEntry(entry, store);
     (r.written ? written : skipped).push(entry.id);
@@ -266,6 +270,7 @@ export async function recordReleaseInLedger(
         restoredAt: rbFinished ?? now,
         by: t.outcome === 'rolled-back-by-ecs' ? 'ecs' : 'shipgate',
         ...(doc.error?.Error ? { reason: doc.error.Error } : {}),
+        ...(doc.afterReleaseEnded ? { note: FINISHED_AFTER_RELEASE } : {}),
       };
       const rr = await appendLedgerEntry(rollback, store);
       (rr.written ? written : skipped).push(rollback.id);

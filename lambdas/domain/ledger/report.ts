@@ -92,7 +92,7 @@ export async function doraReport(
       `environment must be one of ${envs.join(', ')}; received "${query.environment}"`,
     );
   }
-  if (query.service !== undefined && !config.services[query.service]) {
+  if (query.service !== undefined && !Object.hasOwn(config.services, query.service)) {
     throw new BadRequestError(
       `service must be one of ${Object.keys(config.services).join(', ')}; received "${query.service}"`,
     );

@@ -79,7 +79,15 @@ interface LedgerEntryBase {
   at: string;
   /** When the entry was written (ISO 8601). */
   recordedAt: string;
+  /**
+   * Set on entries written from what ECS reported after the release's execution had ended (issue 27):
+   * {@link FINISHED_AFTER_RELEASE}.
+   */
+  note?: string;
 }
+
+/** The note of an entry recorded from ECS after the release's execution ended. */
+export const FINISHED_AFTER_RELEASE = 'finished after the release ended';
 
 /** A release's transition in one environment for one service. */
 export interface ReleaseLedgerEntry extends LedgerEntryBase {

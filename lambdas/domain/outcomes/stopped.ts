@@ -6,6 +6,7 @@ import { endApproval } from '../approvals/vote';
 import { describeRelease, type StatusDeps } from '../releases/status';
 import { getRelease, updateRelease, type EnvironmentOutcome } from '../releases/store';
 import { announceOutcome, type AnnounceDeps } from './announce';
+import { takeOverRelease, type OrphanAction, type OrphanDeps } from '../reconcile/orphans';
 
 /**
  * An execution that ended without running its own "Report failure" (stopped by an operator or a sandbox
@@ -33,12 +34,20 @@ const eventSchema = z.object({
 /** What was done with one event. */
 export type StoppedHandling =
   | { handled: false; reason: string }
-  | { handled: true; releaseId: string; environment?: string; approvalsEnded: number; chat: string };
+  | {
+      handled: true;
+      releaseId: string;
+      environment?: string;
+      approvalsEnded: number;
+      chat: string;
+      /** What became of the rollouts the execution left behind (issue 27). */
+      rollouts?: OrphanAction[];
+    };
 
 /** Handles an execution status change event (see the module comment). Idempotent. */
 export async function handleExecutionStopped(
   event: unknown,
-  deps: { status: StatusDeps; approvals: ApprovalDeps; announce: AnnounceDeps },
+  deps: { status: StatusDeps; approvals: ApprovalDeps; announce: AnnounceDeps; rollouts?: OrphanDeps },
 ): Promise<StoppedHandling> {
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) return { handled: false, reason: 'not a Step Functions execution status change' };
@@ -114,11 +123,19 @@ export async function handleExecutionStopped(
     { once: 'ended', executionArn: detail.executionArn },
     deps.announce,
   );
+  // Rollouts it left running or waiting at a pause: the safe default and a word in chat (reconcile/orphans.ts).
+  const rollouts = deps.rollouts
+    ? await takeOverRelease(record.id, detail.executionArn, detail.status, {
+        ...deps.rollouts,
+        announce: deps.announce,
+      })
+    : undefined;
   return {
     handled: true,
     releaseId: record.id,
     ...(stoppedIn ? { environment: stoppedIn.name } : {}),
     approvalsEnded,
     chat,
+    ...(rollouts ? { rollouts } : {}),
   };
 }

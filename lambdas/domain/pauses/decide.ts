@@ -1,6 +1,7 @@
 import { ContinueServiceDeploymentCommand } from '@aws-sdk/client-ecs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../shared/logger';
+import { isConditionFailure } from '../../shared/table';
 import {
   AlreadyVotedError,
   ApprovalClosedError,
@@ -87,34 +88,116 @@ export function pauseClosedError(view: PauseView): ApprovalClosedError {
   );
 }
 
+/** What ECS says about the pause's hook right now. */
+async function ecsHook(deps: PauseDeps, record: PauseRecord) {
+  const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
+  const hook = sd.lifecycleHookDetails?.find((h) => h.hookId === record.hookId);
+  return { sd, hook, waits: sd.status === 'IN_PROGRESS' && hook?.status === 'AWAITING_ACTION' };
+}
+
+/** The pause outcome that matches what ECS says once it no longer waits at the hook. */
+function outcomeFromEcs(
+  record: PauseRecord,
+  { sd, hook }: Awaited<ReturnType<typeof ecsHook>>,
+  prefix = '',
+): { status: 'TIMED_OUT' | 'PASSED'; reason: string } {
+  if (hook?.status === 'TIMED_OUT') {
+    return {
+      status: 'TIMED_OUT',
+      reason: `${prefix}Nobody decided before ${new Date(record.expiresAt * 1000).toISOString()}: ECS took the timeout action ${hook?.timeoutAction ?? record.policy.onTimeout}`,
+    };
+  }
+  return {
+    status: 'PASSED',
+    reason: `${prefix}ECS no longer waits at this pause (hook ${hook?.status ?? 'no longer listed'}, service deployment ${sd.status ?? 'unknown'} at ${sd.lifecycleStage ?? 'an unknown stage'})`,
+  };
+}
+
 /**
- * Whether ECS still waits at this pause: the execution runs, the service deployment is IN_PROGRESS and the
- * hook AWAITING_ACTION. Otherwise closes the pause with the truth and returns it closed.
+ * Whether this decision can still be taken: ECS waits at the hook (service deployment IN_PROGRESS, hook
+ * AWAITING_ACTION) and, for "continue", the execution still runs. A "rollback" is taken whenever ECS still
+ * waits, even after the release's execution ended (issue 27: nothing Shipgate started is left without an
+ * owner). Otherwise closes the pause with the truth and returns it closed.
  */
-async function stillWaiting(deps: PauseDeps, record: PauseRecord): Promise<PauseView | undefined> {
+async function stillWaiting(
+  deps: PauseDeps,
+  record: PauseRecord,
+  decision: PauseDecision,
+): Promise<PauseView | undefined> {
+  const ecs = await ecsHook(deps, record);
+  if (ecs.waits && decision === 'rollback') return undefined;
   const ended = await noLongerWaiting(deps, {
     executionArn: record.executionArn,
     environment: record.environment,
     id: record.id,
   });
-  if (ended)
+  if (ended) {
+    const reason = ended
+      .replace('for approval', 'at this pause')
+      .replace(
+        /Nothing was recorded; a new pipeline starts a new release\.$/,
+        ecs.waits
+          ? 'ECS still waits here: "roll back" is still taken; "continue" is not, since no workflow would verify the result.'
+          : 'A new pipeline starts a new release.',
+      );
     return (
-      (await endPause(deps, record.id, {
-        status: 'ENDED',
-        reason: ended.replace('for approval', 'at this pause'),
-      })) ?? (await getPauseView(deps, record.id))
+      (await endPause(deps, record.id, { status: 'ENDED', reason })) ?? (await getPauseView(deps, record.id))
     );
-  const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
-  const hook = sd.lifecycleHookDetails?.find((h) => h.hookId === record.hookId);
-  if (sd.status === 'IN_PROGRESS' && hook?.status === 'AWAITING_ACTION') return undefined;
-  const timedOut = hook?.status === 'TIMED_OUT';
-  const reason = timedOut
-    ? `Nobody decided before ${new Date(record.expiresAt * 1000).toISOString()}: ECS took the timeout action ${hook?.timeoutAction ?? record.policy.onTimeout}`
-    : `ECS no longer waits at this pause (hook ${hook?.status ?? 'no longer listed'}, service deployment ${sd.status ?? 'unknown'} at ${sd.lifecycleStage ?? 'an unknown stage'})`;
+  }
+  if (ecs.waits) return undefined;
   return (
-    (await endPause(deps, record.id, { status: timedOut ? 'TIMED_OUT' : 'PASSED', reason })) ??
-    (await getPauseView(deps, record.id))
+    (await endPause(deps, record.id, outcomeFromEcs(record, ecs))) ?? (await getPauseView(deps, record.id))
   );
+}
+
+/**
+ * A "roll back" on a pause that was closed ENDED because its release's execution ended, while ECS still waits
+ * at the hook: taken (conditional ENDED → ROLLED_BACK, once), ContinueServiceDeployment ROLLBACK. Returns
+ * `undefined` when ECS no longer waits (the caller answers 409 with the truth).
+ */
+async function rollbackEndedPause(
+  deps: PauseDeps,
+  record: PauseRecord,
+  input: PauseVoteInput,
+): Promise<PauseVoteResult | undefined> {
+  const ecs = await ecsHook(deps, record);
+  if (!ecs.waits) return undefined;
+  const reason = input.reason?.trim().slice(0, MAX_PAUSE_REASON) || undefined;
+  const at = deps.now().toISOString();
+  let closed: PauseRecord;
+  try {
+    const out = await deps.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table,
+        Key: pauseKey(record.id),
+        UpdateExpression: 'SET #s = :s, outcome = :o, votes.#v = :vote',
+        ConditionExpression: '#s = :ended',
+        ExpressionAttributeNames: { '#s': 'status', '#v': input.approver },
+        ExpressionAttributeValues: {
+          ':s': 'ROLLED_BACK',
+          ':ended': 'ENDED',
+          ':o': { status: 'ROLLED_BACK', at, by: [input.approver], ...(reason ? { reason } : {}) },
+          ':vote': {
+            decision: 'rollback',
+            at,
+            via: input.via,
+            identity: input.identity,
+            ...(reason ? { reason } : {}),
+          },
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    closed = out.Attributes as PauseRecord;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
+  logger.info(`Rollback taken on pause ${record.id} after its release ended`, {
+    pauseId: record.id,
+    approver: input.approver,
+  });
+  return { pause: await tellEcs(deps, closed, reason), decided: true, remaining: 0 };
 }
 
 /**
@@ -133,6 +216,11 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
       `${approver.name} triggered this release and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back).`,
     );
   }
+  if (view.status === 'ENDED' && input.decision === 'rollback') {
+    const taken = await rollbackEndedPause(deps, record!, input);
+    if (taken) return taken;
+    throw pauseClosedError(toPauseView((await readPauseRecord(deps, view.id)) ?? record!));
+  }
   if (view.status !== 'OPEN') throw pauseClosedError(view);
   const previous = view.votes[input.approver];
   if (previous) {
@@ -140,7 +228,7 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
       `${approver.name} already decided "${previous.decision}" on pause ${view.id} at ${previous.at}; each approver decides once.`,
     );
   }
-  const gone = await stillWaiting(deps, record!);
+  const gone = await stillWaiting(deps, record!, input.decision);
   if (gone) throw pauseClosedError(gone);
 
   const reason = input.reason?.trim().slice(0, MAX_PAUSE_REASON) || undefined;
@@ -220,12 +308,15 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
       error: name,
     });
     if (rollout) await forgetDecision(deps, rollout, closed.hookId);
-    const revised = await revisePause(deps, view.id, {
-      status: 'PASSED',
-      at: deps.now().toISOString(),
-      by: [],
-      reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
-    });
+    // The pause record follows ECS: a vote that arrives just before the hook's deadline is refused because
+    // ECS timed the hook out in between; the pause then says TIMED_OUT, as ECS does, not PASSED.
+    const truth = await ecsHook(deps, closed)
+      .then((ecs) => outcomeFromEcs(closed, ecs, `ECS did not take the decision (${name}). `))
+      .catch(() => ({
+        status: 'PASSED' as const,
+        reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
+      }));
+    const revised = await revisePause(deps, view.id, { ...truth, at: deps.now().toISOString(), by: [] });
     await notifyPauseOutcome(deps, revised);
     await recordPauseProgress(deps, revised);
     throw pauseClosedError(revised);

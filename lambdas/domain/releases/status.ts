@@ -147,7 +147,7 @@ async function refine(view: ReleaseView, record: ReleaseRecord, sfn: Pick<SFNCli
     const live = derived.environments[env.name];
     const manuallyRolledBack =
       stored?.status === 'ROLLED_BACK' && record.rollbacks?.some((r) => r.environment === env.name);
-    if (!live || manuallyRolledBack) return env;
+    if (!live || manuallyRolledBack || stored?.afterRelease) return env;
     return {
       name: env.name,
       ...(stored?.digests ? { digests: stored.digests } : {}),

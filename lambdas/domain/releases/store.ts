@@ -56,6 +56,11 @@ export interface EnvironmentOutcome {
   at: string;
   /** One human sentence, e.g. "rolled back to task definition inventory-app:41". */
   detail?: string;
+  /**
+   * Recorded from what ECS reported after the release's execution had ended (issue 27): this state wins
+   * over the one derived from the (ended) execution history.
+   */
+  afterRelease?: boolean;
 }
 
 /** Why a release failed, as Step Functions reports it (`$.error`). */

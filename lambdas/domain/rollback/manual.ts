@@ -21,6 +21,7 @@ import { RollbackFailed } from '../rollout/errors';
 import { evaluateCodeDeploy, evaluateEcsService } from '../rollout/evaluate';
 import { parseServiceArn } from '../rollout/events';
 import { acquireLock, releaseLock } from '../rollout/lock';
+import { lockOwnerEnded } from '../rollout/lock-owner';
 import { getDeployed, restoreEntry } from '../rollout/records';
 import { describeServiceDeployment } from '../rollout/service-deployments';
 import { planRollout } from '../rollout/strategy';
@@ -198,7 +199,10 @@ async function begin(
       service,
       environment,
     );
-    await acquireLock(environment, service, ownerOf(entry), waiter?.executionArn, rollout);
+    // A lock whose execution has ended owns nothing any more: a person may always roll back (issue 27).
+    await acquireLock(environment, service, ownerOf(entry), waiter?.executionArn, rollout, {
+      takeOver: (held) => lockOwnerEnded(held, rollout),
+    });
     const svc = await describeService(plan, rollout);
     const running = currentTaskDefinition(svc);
     const taskDefinitionArn = await registerPinnedCopy(running, plan.containerName, target.imageUri, rollout);

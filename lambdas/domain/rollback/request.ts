@@ -3,6 +3,7 @@ import { logger } from '../../shared/logger';
 import type { RolloutDeps } from '../rollout/deps';
 import { RollbackFailed, RolloutLocked } from '../rollout/errors';
 import { readLock } from '../rollout/lock';
+import { lockOwnerEnded } from '../rollout/lock-owner';
 import { getDeployed } from '../rollout/records';
 import { newRollbackId, putRollback, type RollbackEntry } from './store';
 
@@ -13,7 +14,7 @@ import { newRollbackId, putRollback, type RollbackEntry } from './store';
 
 /** What accepting a request needs (DynamoDB and the config only). */
 export interface RequestDeps {
-  rollout: Pick<RolloutDeps, 'config' | 'ddb' | 'table' | 'now'>;
+  rollout: Pick<RolloutDeps, 'config' | 'ddb' | 'table' | 'now'> & Partial<Pick<RolloutDeps, 'sfn'>>;
 }
 
 /** Longest reason kept. */
@@ -40,7 +41,7 @@ export async function requestManualRollback(
 ): Promise<RollbackEntry> {
   const { config } = deps.rollout;
   const { service, environment } = request;
-  if (!(service in config.services)) {
+  if (!Object.hasOwn(config.services, service)) {
     throw new BadRequestError(
       `unknown service "${service}"; configured: ${Object.keys(config.services).join(', ')}`,
     );
@@ -62,7 +63,9 @@ export async function requestManualRollback(
   }
   const now = deps.rollout.now();
   const lock = await readLock(environment, service, deps.rollout);
-  if (lock && lock.expiresAt * 1000 > now.getTime()) {
+  // A release's lock whose execution has ended is taken over by the rollback (issue 27); it never blocks it.
+  const ownerEnded = lock && deps.rollout.sfn ? await lockOwnerEnded(lock, { sfn: deps.rollout.sfn }) : false;
+  if (lock && lock.expiresAt * 1000 > now.getTime() && !ownerEnded) {
     throw new RolloutLocked(
       `"${service}" in "${environment}" is being rolled out by ${
         lock.owner.startsWith('manual-rollback:')

@@ -17,6 +17,7 @@ import { getRecord, getRecordByGroup } from './records';
 import { describeServiceDeployment } from './service-deployments';
 import { settleRollbackFromEvent } from './rollback-wait';
 import { finish, observe, settlementFor } from './settle';
+import { recordAfterRelease } from '../reconcile/after-release';
 import type { EventHandling, Observation, RolloutRecord } from './types';
 
 export type { EventHandling } from './types';
@@ -129,7 +130,8 @@ async function handleEcsEvent(
   const notWaiting = waiting(record, what);
   if (notWaiting || !record) return ignored(notWaiting ?? what);
 
-  if (record.rollback?.status === 'IN_PROGRESS') return settleRollbackFromEvent(record, deps);
+  if (record.rollback?.status === 'IN_PROGRESS')
+    return afterRelease(await settleRollbackFromEvent(record, deps), record, deps);
   if (record.serviceDeploymentArn) {
     // Blue/green family: the service deployment is the truth; a FAILED event arrives when ECS *starts*
     // rolling back, and the rollback deployment's COMPLETED event when it is done (another deployment id).
@@ -253,7 +255,8 @@ async function handleCodeDeployEvent(
   const record = await getRecordByGroup(application, deploymentGroup, deps);
   const notWaiting = waiting(record, what);
   if (notWaiting || !record) return ignored(notWaiting ?? what);
-  if (record.rollback?.status === 'IN_PROGRESS') return settleRollbackFromEvent(record, deps);
+  if (record.rollback?.status === 'IN_PROGRESS')
+    return afterRelease(await settleRollbackFromEvent(record, deps), record, deps);
   if (record.deploymentId && record.deploymentId !== deploymentId) {
     return ignored(
       `event for deployment ${deploymentId}, the release waits on ${record.deploymentId} (${what})`,
@@ -295,5 +298,30 @@ async function settleFromEvent(
     releaseId: record.releaseId,
     status: held.status,
   });
-  return result;
+  return afterRelease(result, record, deps);
+}
+
+/**
+ * After a settlement: when the release's execution has ended, nobody else records what ECS did, so the
+ * ledger, quarantine and release record are written here (issue 27). Never fails the event: a failure is
+ * logged and the reconciler repairs it later.
+ */
+async function afterRelease(
+  handled: EventHandling,
+  record: RolloutRecord,
+  deps: RolloutDeps,
+): Promise<EventHandling> {
+  if (handled.action !== 'settled') return handled;
+  try {
+    const settled = await getRecord(record.clusterName, record.serviceName, deps);
+    if (!settled || settled.attempt !== record.attempt) return handled;
+    const done = await recordAfterRelease(settled, deps);
+    return done.recorded ? { ...handled, afterRelease: done.result } : handled;
+  } catch (err) {
+    logger.warn('Could not record the outcome after the release ended; the reconciler will', {
+      releaseId: record.releaseId,
+      error: (err as Error)?.name,
+    });
+    return handled;
+  }
 }

@@ -21,7 +21,13 @@ export interface LockItem {
   expiresAt: number;
   /** DynamoDB TTL: cleans up locks nobody released, well after the lease. */
   ttl: number;
+  /** gsi1 (`LOCKS` / `<env>#<service>`): the reconciler lists held locks. */
+  gsi1pk?: string;
+  gsi1sk?: string;
 }
+
+/** gsi1 partition listing every held lock. */
+export const LOCKS_INDEX = 'LOCKS';
 
 /** Table key of a lock. */
 export function lockKey(environment: string, service: string): { pk: string; sk: 'LOCK' } {
@@ -39,10 +45,16 @@ export async function acquireLock(
   owner: string,
   executionArn: string | undefined,
   deps: Pick<RolloutDeps, 'ddb' | 'table' | 'config' | 'now'>,
+  options: {
+    /** Whether a lock held by someone else may be taken over (e.g. its execution has ended: lock-owner.ts). */
+    takeOver?: (held: LockItem) => Promise<boolean>;
+  } = {},
 ): Promise<LockItem> {
   const nowSec = Math.floor(deps.now().getTime() / 1000);
   const item: LockItem = {
     ...lockKey(environment, service),
+    gsi1pk: LOCKS_INDEX,
+    gsi1sk: `${environment}#${service}`,
     owner,
     executionArn,
     acquiredAt: deps.now().toISOString(),
@@ -62,6 +74,17 @@ export async function acquireLock(
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
     const held = await readLock(environment, service, deps);
+    if (options.takeOver && held && (await options.takeOver(held))) {
+      if (await replaceLock(held, item, deps)) {
+        logger.info('rollout lock taken over', {
+          environment,
+          serviceName: service,
+          owner,
+          previousOwner: held.owner,
+        });
+        return item;
+      }
+    }
     const until = held ? new Date(held.expiresAt * 1000).toISOString() : 'unknown';
     throw new RolloutLocked(
       `"${service}" in "${environment}" is being rolled out by release ${held?.owner ?? '(unknown)'} (lock lease until ${until}); ` +
@@ -70,6 +93,29 @@ export async function acquireLock(
   }
   logger.info('rollout lock acquired', { environment, serviceName: service, owner });
   return item;
+}
+
+/** Replaces exactly `held` (same owner, same acquisition) with `item`; false when it changed meanwhile. */
+async function replaceLock(
+  held: LockItem,
+  item: LockItem,
+  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+): Promise<boolean> {
+  try {
+    await deps.ddb.send(
+      new PutCommand({
+        TableName: deps.table,
+        Item: item,
+        ConditionExpression: '#owner = :prev AND acquiredAt = :at',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':prev': held.owner, ':at': held.acquiredAt },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
 }
 
 /** The lock item, if any. */

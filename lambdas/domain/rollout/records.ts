@@ -72,7 +72,17 @@ export async function putRecord(record: RolloutRecord, deps: TableDeps): Promise
       }),
     );
   }
-  await deps.ddb.send(new PutCommand({ TableName: deps.table, Item: record }));
+  await deps.ddb.send(
+    new PutCommand({ TableName: deps.table, Item: { ...record, ...rolloutIndexKeys(record) } }),
+  );
+}
+
+/** gsi1 partition listing every rollout record (the reconciler reads it; one record per ECS service). */
+export const ROLLOUTS_INDEX = 'ROLLOUTS';
+
+/** gsi1 keys of a rollout record: `ROLLOUTS` / `<releaseId>#<environment>#<service>`. */
+export function rolloutIndexKeys(record: Pick<RolloutRecord, 'releaseId' | 'environment' | 'service'>) {
+  return { gsi1pk: ROLLOUTS_INDEX, gsi1sk: `${record.releaseId}#${record.environment}#${record.service}` };
 }
 
 /** Records the deployment id of an attempt. Returns false when the record moved on (another attempt). */
@@ -141,7 +151,7 @@ export async function registerToken(
 /** How an attempt ended. */
 export type Settlement =
   | { status: 'COMPLETED'; outcome: RolloutOutcome }
-  | { status: 'FAILED'; failure: { error: string; cause: string } };
+  | { status: 'FAILED'; failure: { error: string; cause: string; rolledBackTo?: string } };
 
 /**
  * Moves an attempt from IN_PROGRESS to its final state, exactly once. The winner gets the record as it

@@ -84,6 +84,7 @@ export function settlementFor(
       failure: {
         error: observation.error ?? 'RolloutFailed',
         cause: failureCause(record, observation.reason, observation.rolledBackTo),
+        ...(observation.rolledBackTo ? { rolledBackTo: observation.rolledBackTo } : {}),
       },
     };
   }

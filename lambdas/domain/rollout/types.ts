@@ -202,8 +202,8 @@ export interface RolloutRecord {
   finishedAt?: string;
   /** Final outcome (COMPLETED). */
   outcome?: RolloutOutcome;
-  /** Final failure (FAILED): Step Functions error name and cause. */
-  failure?: { error: string; cause: string };
+  /** Final failure (FAILED): Step Functions error name and cause; the revision ECS went back to, if it did. */
+  failure?: { error: string; cause: string; rolledBackTo?: string };
   ttl?: number;
 }
 
@@ -265,6 +265,8 @@ export type EventHandling =
       environment: string;
       releaseId: string;
       status: 'COMPLETED' | 'FAILED';
+      /** Set when the release's execution had ended and the outcome was recorded from ECS (issue 27). */
+      afterRelease?: 'deployed' | 'rolled-back' | 'failed';
     }
   | {
       action: 'paused';

@@ -58,8 +58,8 @@ export function requester(c: Context, stated: string | undefined): string {
 }
 
 /** Process defaults of accepting a rollback (DynamoDB and the config; no ECS here). */
-function deps(): RequestDeps & { rollout: { ddb: typeof ddb; table: string } } {
-  return { rollout: { config: getConfig(), ddb, table: tableName(), now: () => new Date() } };
+function deps(): RequestDeps & { rollout: { ddb: typeof ddb; sfn: typeof sfn; table: string } } {
+  return { rollout: { config: getConfig(), ddb, sfn, table: tableName(), now: () => new Date() } };
 }
 
 /** Execution name of a rollback (1–80 characters; the id when it fits, else a readable prefix and a hash). */

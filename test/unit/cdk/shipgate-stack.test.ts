@@ -231,8 +231,11 @@ describe('ShipgateStack', () => {
       'AwaitRolloutFunction',
       'CheckFreezeFunction',
       'CheckRolloutFunction',
+      // The ledger of a rollout that ends after its release ended (issue 27) reads the commits too.
+      'ExecutionEventsFunction',
       'HttpFunction',
       'ManualRollbackFunction',
+      'ReconcileFunction',
       'RecordReleaseFunction',
       'ReportFailureFunction',
       'RequestApprovalFunction',
@@ -259,6 +262,52 @@ describe('ShipgateStack', () => {
         expect(readers(name)).toContain(stack.stepFunctions[step].node.scope!.node.id);
       }
     }
+  });
+
+  it('gives every asynchronously invoked function an on-failure destination (SQS) and runs the reconciler on a schedule', () => {
+    // GIVEN the stack; WHEN synthesized; THEN each EventBridge / Scheduler / Event-invoked function has one
+    // EventInvokeConfig whose OnFailure is the failed-events queue (issue 27: no lost events).
+    const queueId = Object.entries(template.findResources('AWS::SQS::Queue')).find(([id]) =>
+      id.startsWith('FailedEventsQueue'),
+    )![0];
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map(
+      (r) =>
+        r.Properties as {
+          FunctionName?: { Ref?: string };
+          MaximumRetryAttempts?: number;
+          DestinationConfig?: { OnFailure?: { Destination?: unknown } };
+        },
+    );
+    const logicalOf = (fn: unknown) =>
+      stack.getLogicalId((fn as { node: { defaultChild: never } }).node.defaultChild);
+    const async = {
+      'rollout-events': 2,
+      'execution-events': 2,
+      reconcile: 2,
+    } as const;
+    // Exactly these: the manual rollback is a task of its own state machine, never invoked asynchronously.
+    expect(configs).toHaveLength(Object.keys(async).length);
+    for (const [step, retries] of Object.entries(async)) {
+      const id = logicalOf(stack.stepFunctions[step as keyof typeof async]);
+      const config = configs.find((c) => c.FunctionName?.Ref === id);
+      expect({
+        step,
+        retries: config?.MaximumRetryAttempts,
+        onFailure: config?.DestinationConfig?.OnFailure?.Destination,
+      }).toEqual({
+        step,
+        retries,
+        onFailure: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      });
+    }
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalOf(stack.stepFunctions.reconcile), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+      }),
+    });
+    template.hasOutput('FailedEventsQueueUrl', {});
   });
 
   it('stores state in one on-demand, encrypted table with point-in-time recovery, TTL and gsi1', () => {

@@ -220,14 +220,71 @@ test.each([
   },
 );
 
-test('a pause whose execution ended closes ENDED and takes no decision', async () => {
+test('a pause whose execution ended takes no "continue" (closes ENDED), but a "rollback" while ECS still waits is always taken (issue 27)', async () => {
   sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', stopDate: new Date() });
   const { id } = await openPause();
-  await expect(vote(id, 'carol', 'rollback')).rejects.toMatchObject({
+  await expect(vote(id, 'bob', 'continue')).rejects.toMatchObject({
     status: 409,
     message: expect.stringContaining('aborted'),
   });
   expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
+  const ended = (
+    await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } }))
+  ).Item!;
+  expect(ended.status).toBe('ENDED');
+  expect(ended.outcome.reason).toContain('"roll back" is still taken');
+  // ECS still waits at the hook: Carol's rollback of the ENDED pause is taken.
+  const taken = await vote(id, 'carol', 'rollback', 'nobody verifies this canary');
+  expect(taken).toMatchObject({
+    decided: true,
+    pause: { status: 'ROLLED_BACK', outcome: { by: ['carol'] } },
+  });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input)).toEqual([
+    { serviceDeploymentArn: SD_ARN, hookId: HOOK, action: 'ROLLBACK' },
+  ]);
+  // Once decided, a second rollback is the usual 409, with no second ECS call.
+  await expect(vote(id, 'alice', 'rollback')).rejects.toMatchObject({ status: 409 });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(1);
+});
+
+test('an OPEN pause of an ended execution takes a rollback at once while ECS waits', async () => {
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT', stopDate: new Date() });
+  const { id } = await openPause();
+  const taken = await vote(id, 'carol', 'rollback');
+  expect(taken).toMatchObject({ decided: true, pause: { status: 'ROLLED_BACK' } });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.action)).toEqual([
+    'ROLLBACK',
+  ]);
+});
+
+test('a rollback on an ended pause is refused with the truth once ECS no longer waits', async () => {
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', stopDate: new Date() });
+  const { id } = await openPause();
+  await expect(vote(id, 'bob', 'continue')).rejects.toMatchObject({ status: 409 });
+  ecs
+    .on(DescribeServiceDeploymentsCommand)
+    .resolves({ serviceDeployments: [hookState('TIMED_OUT', 'ROLLBACK_SUCCESSFUL')] });
+  await expect(vote(id, 'carol', 'rollback')).rejects.toMatchObject({ status: 409 });
+  expect(ecs.commandCalls(ContinueServiceDeploymentCommand)).toHaveLength(0);
+});
+
+test('a vote just before the deadline that ECS refuses because the hook timed out leaves the pause TIMED_OUT, as ECS says (issue 27)', async () => {
+  const { id } = await openPause();
+  // Looked AWAITING_ACTION when the vote was checked; timed out before ContinueServiceDeployment arrived.
+  ecs
+    .on(DescribeServiceDeploymentsCommand)
+    .resolvesOnce({ serviceDeployments: [hookState('AWAITING_ACTION')] })
+    .resolves({ serviceDeployments: [hookState('TIMED_OUT', 'ROLLBACK_IN_PROGRESS')] });
+  ecs
+    .on(ContinueServiceDeploymentCommand)
+    .rejects(Object.assign(new Error('hook is TIMED_OUT'), { name: 'ClientException' }));
+  await expect(vote(id, 'carol', 'rollback', 'too late')).rejects.toMatchObject({ status: 409 });
+  const item = (await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } })))
+    .Item!;
+  expect(item.status).toBe('TIMED_OUT');
+  expect(item.outcome.reason).toMatch(
+    /ECS did not take the decision \(ClientException\)\. Nobody decided before .*ECS took the timeout action ROLLBACK/,
+  );
 });
 
 test('ECS refusing the decision (the hook passed in between) is a 409 and nothing is claimed', async () => {
