@@ -13,6 +13,7 @@ import { applyHandlerEnvironment, handlerEnvironment, SANDBOX_TABLE } from './ha
 import { EventTargets } from './handlers/event-targets';
 import { FUNCTION_ARNS, localFunctions, MANUAL_ROLLBACK_FUNCTION } from './handlers/functions';
 import { markReleasesAborted } from './handlers/release-records';
+import { startSandboxOidc } from './gitlab-oidc/provider';
 import { startAppServer } from './listen';
 import { sandboxRoutes } from './routes';
 import { seedFromConfig, type SeedSummary } from './seed';
@@ -67,6 +68,8 @@ export interface Sandbox {
   webhookToken: string;
   webhookTokenSource: 'environment' | 'state dir (generated)';
   stateMachineArn: string;
+  /** Issuer URL of the sandbox's GitLab (OpenID provider) that review pages sign in with. */
+  oidcIssuer: string;
   seed: SeedSummary;
   interrupted: string[];
   /** The Lambda bundles the sandbox runs (the same build `cdk synth` packages). */
@@ -114,6 +117,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const app = await startAppServer(host, options.port ?? 3000, shutdown);
     const url = app.url;
     const publicUrl = (env.SHIPGATE_PUBLIC_URL || url).replace(/\/$/, '');
+    // "GitLab" for signing in on review pages: a real OpenID provider whose users are the approvers.
+    const oidc = await startSandboxOidc({
+      host,
+      users: Object.entries(options.config.approvers).map(([username, a]) => ({
+        username,
+        name: a.name ?? username,
+      })),
+      redirectUris: [...new Set([`${publicUrl}/auth/callback`, `${url}/auth/callback`])],
+    });
+    shutdown.add(() => oidc.close());
 
     const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow.stateMachineName}`;
     applyHandlerEnvironment(
@@ -126,6 +139,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         configPath: options.configPath,
         webhookToken,
         secrets,
+        oidc,
       }),
     );
 
@@ -190,6 +204,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       webhookToken,
       webhookTokenSource,
       stateMachineArn,
+      oidcIssuer: oidc.issuer,
       seed,
       interrupted,
       bundles,

@@ -80,11 +80,12 @@ export function policySnapshot(config: ShipgateConfig, environment: string): App
   return {
     approvers: [...new Set(policy.approvers)].map((key) => {
       const a = config.approvers[key] ?? {};
-      return { key, name: a.name ?? key, slack: a.slack, gitlab: a.gitlab, email: a.email };
+      return { key, name: a.name ?? key, slack: a.slack, email: a.email };
     }),
     quorum: policy.quorum,
     timeoutSeconds: policy.timeout,
     allowSelfApproval: policy.allowSelfApproval,
+    selfApproval: policy.selfApproval,
   };
 }
 
@@ -135,6 +136,7 @@ export function buildApprovalRecord(payload: RequestApprovalPayload, deps: Appro
       pipelineId: release.pipeline.id,
       pipelineUrl: release.pipeline.url,
       triggeredBy: release.triggeredBy,
+      ...(release.commit.author ? { commitAuthors: [release.commit.author] } : {}),
       releaseCreatedAt,
       services: release.services,
       images: payload.resolved.images

@@ -9,7 +9,7 @@ import {
   SelfApprovalError,
 } from '../approvals/errors';
 import { noLongerWaiting } from '../approvals/liveness';
-import { isSelfApproval } from '../approvals/vote';
+import { selfApprovalWhy } from '../decisions/self-approval';
 import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';
 import { describeServiceDeployment } from '../rollout/service-deployments';
@@ -36,7 +36,7 @@ export interface PauseVoteInput {
   approver: string;
   decision: PauseDecision;
   reason?: string;
-  via: 'link' | 'slack';
+  via: 'gitlab' | 'slack';
   identity: string;
 }
 
@@ -75,9 +75,9 @@ export function pauseApprover(view: PauseView, key: string): ApproverSnapshot {
   return a;
 }
 
-/** Whether the approver triggered the release. */
-export function isOwnRelease(view: PauseView, approver: ApproverSnapshot): boolean {
-  return isSelfApproval({ subject: { triggeredBy: view.release.triggeredBy } } as never, approver);
+/** Why the approver counts as the release's own person (pipeline user, commit author), or `undefined`. */
+export function ownReleaseReason(view: PauseView, approver: ApproverSnapshot): string | undefined {
+  return selfApprovalWhy(view.release, approver, view.policy.selfApproval);
 }
 
 /** Why a closed pause takes no decision (409). */
@@ -128,9 +128,10 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
   if (!record) await getPauseView(deps, input.pauseId);
   const view = toPauseView(record!);
   const approver = pauseApprover(view, input.approver);
-  if (input.decision === 'continue' && !view.policy.allowSelfApproval && isOwnRelease(view, approver)) {
+  const own = input.decision === 'continue' && !view.policy.allowSelfApproval && ownReleaseReason(view, approver);
+  if (own) {
     throw new SelfApprovalError(
-      `${approver.name} triggered this release and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back).`,
+      `${own}, and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back). Nothing was recorded.`,
     );
   }
   if (view.status !== 'OPEN') throw pauseClosedError(view);

@@ -62,12 +62,13 @@ export function pausePolicy(
   return {
     approvers: [...new Set(keys)].map((key) => {
       const a = deps.config.approvers[key] ?? {};
-      return { key, name: a.name ?? key, slack: a.slack, gitlab: a.gitlab, email: a.email };
+      return { key, name: a.name ?? key, slack: a.slack, email: a.email };
     }),
     quorum: configured?.quorum ?? env.quorum,
     timeoutSeconds: configured?.timeout ?? 0,
     onTimeout: configured?.onTimeout ?? (timeoutAction === 'CONTINUE' ? 'CONTINUE' : 'ROLLBACK'),
     allowSelfApproval: configured?.allowSelfApproval ?? env.allowSelfApproval,
+    selfApproval: configured?.selfApproval ?? env.selfApproval,
   };
 }
 
@@ -148,6 +149,7 @@ async function openPause(
       commitSha: release.commit.sha,
       commitTitle: release.commit.title,
       triggeredBy: release.triggeredBy,
+      ...(release.commit.author ? { commitAuthors: [release.commit.author] } : {}),
     },
     digest: image.digest,
     stage,
