@@ -106,7 +106,7 @@ export class BrowserSession {
       if (cookie) headers.cookie = cookie;
       if (body) {
         headers['content-type'] = 'application/x-www-form-urlencoded';
-        headers.origin = new URL(current).origin;
+        headers.origin ??= new URL(current).origin;
       }
       const res = await fetch(current, { method, headers, body, redirect: 'manual' });
       this.store(current, res);
@@ -129,12 +129,13 @@ export class BrowserSession {
    * @throws DemoError when a step does not answer as expected (the page's text says why).
    */
   async signIn(reviewUrl: string, username: string): Promise<PageResult> {
-    const review = await this.request(reviewUrl);
-    const signIn = /<a\b[^>]*href="([^"]*\/auth\/signin[^"]*)"/i.exec(review.html)?.[1];
-    if (review.status !== 200 || !signIn) {
-      throw new DemoError(`The review page ${new URL(reviewUrl).pathname} answered ${review.status} without a sign-in link: ${text(review.html)}`);
-    }
-    const chooser = await this.request(new URL(unescape(signIn), reviewUrl).toString());
+    // The review page's "Sign in with GitLab" button goes here; a closed gate's page has no button, but a
+    // script may still sign in to see what a vote would answer.
+    const gate = /\/(approvals|pauses)\/([^/?#]+)/.exec(new URL(reviewUrl).pathname);
+    if (!gate) throw new DemoError(`${reviewUrl} is not a review link (…/approvals/<id> or …/pauses/<id>)`);
+    const kind = gate[1] === 'approvals' ? 'approval' : 'pause';
+    const start = new URL(`/auth/signin?gate=${kind}:${gate[2]}`, reviewUrl).toString();
+    const chooser = await this.request(start);
     const action = new RegExp(
       `<form\\b[^>]*action="([^"]*)"[^>]*>\\s*<input type="hidden" name="username" value="${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`,
     ).exec(chooser.html)?.[1];
@@ -145,8 +146,8 @@ export class BrowserSession {
       method: 'POST',
       form: { username },
     });
-    if (back.status !== 200 || !back.html.includes(`@${username}`)) {
-      throw new DemoError(`Signing in as ${username} did not come back signed in (${back.status}): ${text(back.html)}`);
+    if (back.status !== 200 || new URL(back.url).pathname !== new URL(reviewUrl).pathname) {
+      throw new DemoError(`Signing in as ${username} did not come back to the review page (${back.status}): ${text(back.html)}`);
     }
     return back;
   }

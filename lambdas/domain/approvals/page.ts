@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { asSentence } from '../chat/format';
 import { approverName, outcomeSentence, scanLine, triggeredByLine } from '../chat/messages';
-import { decisionBlock, type Viewer } from '../decisions/page';
+import { decisionBlock, viewerLine, type Viewer } from '../decisions/page';
 import type { ApprovalView } from './types';
 
 /**
@@ -127,6 +127,7 @@ ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(option
 <h2>Votes</h2>
 ${votesHtml}
 ${action}
+${view.status === 'OPEN' && !options.noLongerWaiting && !overdue ? '' : viewerLine(options.viewer)}
 <p><small>Approval ${escapeHtml(view.id)}</small></p>`;
   return layout(`Approval ${s.projectPath} → ${view.environment}`, body);
 }

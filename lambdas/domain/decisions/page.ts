@@ -49,6 +49,18 @@ export interface Viewer {
 const who = (u: { username: string; name?: string }) =>
   `<strong>${escapeHtml(u.name ?? u.username)}</strong> (GitLab <code>@${escapeHtml(u.username)}</code>)`;
 
+/** "Signed in as …" with a sign-out button, for a gate that no longer takes decisions ('' when signed out). */
+export function viewerLine(viewer: Viewer): string {
+  return viewer.user ? signedInLine(viewer, viewer.user) : '';
+}
+
+function signedInLine(viewer: Viewer, user: { username: string; name?: string }): string {
+  // Every signed-in page carries the CSRF token (here in the sign-out form too), so a decision posted from a
+  // page without the decision form is still judged on what it asks, not refused as a forgery.
+  const signOut = `<form method="post" action="${escapeHtml(viewer.signOutUrl)}" class="inline"><input type="hidden" name="csrf" value="${escapeHtml(viewer.csrf ?? '')}"><button type="submit" name="signout" value="1">Sign out</button></form>`;
+  return `<p>Signed in as ${who(user)}. ${signOut}</p>`;
+}
+
 /** The "who you are" line and the action block of a gate that is still open. */
 export function decisionBlock(viewer: Viewer, form: DecisionForm): string {
   const problem = viewer.sessionProblem
@@ -58,8 +70,7 @@ export function decisionBlock(viewer: Viewer, form: DecisionForm): string {
     return `${problem}<p>Only ${escapeHtml(viewer.approverNames.join(', '))} may decide, each for themselves: your decision counts for the GitLab user you sign in as.</p>
 <p><a class="button" href="${escapeHtml(viewer.signInUrl)}" rel="nofollow">Sign in with GitLab to decide</a></p>`;
   }
-  const signOut = `<form method="post" action="${escapeHtml(viewer.signOutUrl)}" class="inline"><button type="submit" name="signout" value="1">Sign out</button></form>`;
-  const header = `${problem}<p>Signed in as ${who(viewer.user)}. ${signOut}</p>`;
+  const header = `${problem}${signedInLine(viewer, viewer.user)}`;
   if (!viewer.approver) {
     return `${header}<p class="status bad">@${escapeHtml(viewer.user.username)} is not an approver here, so you may not decide. Approvers: ${escapeHtml(viewer.approverNames.join(', '))}.</p>`;
   }

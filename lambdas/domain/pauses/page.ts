@@ -1,5 +1,5 @@
 import { escapeHtml, identityWords, layout, link } from '../approvals/page';
-import { decisionBlock, type Viewer } from '../decisions/page';
+import { decisionBlock, viewerLine, type Viewer } from '../decisions/page';
 import { asSentence } from '../chat/format';
 import { pauseHeadline, pauseOutcomeSentence, stageWords } from './messages';
 import type { PauseView } from './types';
@@ -36,12 +36,13 @@ export function renderPausePage(view: PauseView, options: PausePageOptions): str
         )
         .join('')}</ul>`
     : '<p>No decisions yet.</p>';
+  const overdue = options.nowSeconds >= view.expiresAt;
   let action: string;
   if (view.status === 'OPEN' && options.noLongerWaiting) {
     action = `<p class="status bad">${escapeHtml(options.noLongerWaiting)}</p>`;
   } else if (view.status !== 'OPEN') {
     action = `<p class="status ${view.status === 'CONTINUED' ? 'ok' : 'bad'}">${escapeHtml(asSentence(pauseOutcomeSentence(view)))} This pause takes no more decisions.</p>`;
-  } else if (options.nowSeconds >= view.expiresAt) {
+  } else if (overdue) {
     action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed: ECS takes its timeout action ${escapeHtml(view.policy.onTimeout)}.</p>`;
   } else {
     action = decisionBlock(options.viewer, {
@@ -66,6 +67,7 @@ ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(option
 <h2>Decisions</h2>
 ${votesHtml}
 ${action}
+${view.status === 'OPEN' && !options.noLongerWaiting && !overdue ? '' : viewerLine(options.viewer)}
 <p><small>Pause ${escapeHtml(view.id)}</small></p>`;
   return layout(`Pause ${view.service} → ${view.environment}`, body);
 }
