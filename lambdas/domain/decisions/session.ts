@@ -61,6 +61,12 @@ export function gatePath(gate: GateRef): string {
 /** `approval apr_…` / `pause pau_…`, for messages. */
 export const gateWords = (gate: GateRef) => `${gate.kind} ${gate.id}`;
 
+/** The secret session cookies are signed with (derived from the link-signing key; exported for tests). */
+export const sessionSecret = (key: string) => derive(key, PURPOSE.session);
+
+/** A session as its cookie carries it (before signing). */
+export const encodeSession = (session: Session) => encode(session);
+
 const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 function decode<T>(v: string): T | undefined {
   try {

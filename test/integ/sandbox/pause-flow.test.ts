@@ -10,14 +10,14 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { parse, stringify } from 'yaml';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { BrowserSession, decideAs, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { type SandboxProcess, testSandbox, writeTestConfig } from './sandbox-process';
 import { credentials, tempDir, waitFor } from './support';
 
 /**
  * Issue 17, "Done when", against `shipgate dev` in a child process: a CANARY paused after test traffic (an
- * ECS PAUSE hook) waits; two approvers continue it from their links and it reaches 100 %; another release is
+ * ECS PAUSE hook) waits; two approvers, signed in with GitLab, continue it from its review link and it reaches 100 %; another release is
  * rolled back from a "Roll back" link with a reason and fails with that reason, the old digest running; a
  * pause nobody decides rolls back at its timeout; a link preview, a replay, a tampered link and a decision
  * after the hook passed change nothing.
@@ -87,15 +87,20 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       async () => {
         const res = await fetch(`${url}/_sandbox/api/approvals`);
         const { approvals } = (await res.json()) as {
-          approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+          approvals: { executionArn: string; environment: string; reviewUrl?: string;
+          approvers: { approver: string; voted: boolean }[];
+        }[];
         };
         return approvals.find(
-          (a) => a.executionArn === executionArn && a.environment === environment && a.links.length >= votes,
+          (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl &&
+          a.approvers.filter((p) => !p.voted).length >= votes,
         );
       },
       60000,
     );
-    for (const link of pending.links.slice(0, votes)) expect(await approveViaLink(link.url, 'ok')).toBe(200);
+    for (const p of pending.approvers.filter((x) => !x.voted).slice(0, votes)) {
+      expect(await decideAs(pending.reviewUrl!, p.approver, 'approve', 'ok')).toBe(200);
+    }
   }
 
   async function chat(): Promise<{ text: string }[]> {
@@ -103,27 +108,24 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     return ((await res.json()) as { messages: { text: string }[] }).messages;
   }
 
-  /** The pause request of `release` (its personal links by approver name). */
-  async function pauseLinks(sha: string): Promise<{ text: string; links: Record<string, string> }> {
+  /** The pause request of `release` (its one review link). */
+  async function pauseLink(sha: string): Promise<{ text: string; link: string }> {
     const message = await waitFor(
       'the pause message',
       async () =>
         (await chat()).find((m) => m.text.startsWith('Decision needed:') && m.text.includes(sha.slice(0, 8))),
       60000,
     );
-    const links = Object.fromEntries(
-      [...message.text.matchAll(/Continue \/ Roll back as (\w+): (\S+)/g)].map((m) => [m[1], m[2]]),
-    );
-    return { text: message.text, links };
+    const link = /Review and decide \(sign in with GitLab\): (\S+)/.exec(message.text)?.[1] ?? '';
+    return { text: message.text, link };
   }
 
-  async function decide(link: string, decision: string, reason?: string) {
-    const res = await fetch(link, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
-      body: new URLSearchParams({ decision, ...(reason ? { reason } : {}) }),
-    });
-    return { status: res.status, html: await res.text() };
+  /** Signs in at the sandbox's GitLab as `username` and submits the pause's review form. */
+  async function decide(link: string, username: string, decision: string, reason?: string) {
+    const browser = new BrowserSession();
+    await browser.signIn(link, username);
+    const res = await browser.decide(link, decision as 'continue', reason ?? '');
+    return { status: res.status, html: res.html };
   }
 
   async function settled(executionArn: string): Promise<DescribeExecutionCommandOutput> {
@@ -156,47 +158,52 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
 
   let continued: { sha: string; digest: string; arn: string; id: string };
 
-  it('waits at the pause; a preview, a tampered link and a replay change nothing; two approvers continue it to 100 %', async () => {
+  it('waits at the pause; a preview, an unsigned post and a replay change nothing; two approvers continue it to 100 %', async () => {
     continued = await release('billing-app', 9101, 12);
     await approve(continued.arn, 'staging', 1);
     await approve(continued.arn, 'production', 2);
-    const { text, links } = await pauseLinks(continued.sha);
+    const { text, link } = await pauseLink(continued.sha);
     // The message: the step in words, smoke checks so far, the contract's alarms, traffic weights.
     expect(text).toContain('billing-app → production paused after test traffic');
     expect(text).toMatch(/Step: 100 % of test traffic and 0 % of production traffic on sha256:/);
     expect(text).toMatch(/Smoke checks: passed: billing-app: GET \S+ \(test listener\) → 200/);
     expect(text).toContain('Alarms: production-billing-app-5xx OK');
     expect(text).toContain('Traffic on the new revision: test 100 %, production 0 %');
-    expect(Object.keys(links).sort()).toEqual(['Alice', 'Bob', 'Carol']);
+    expect(link).toMatch(/\/pauses\/pau_[A-Za-z0-9_-]+$/);
+    expect(text).not.toMatch(/Roll back as|sig=/);
 
-    // A link preview (GET, HEAD) shows the page and decides nothing.
-    const preview = await fetch(links.Alice);
+    // A link preview (GET, HEAD) shows the page and decides nothing; deciding needs signing in.
+    const preview = await fetch(link, { headers: { 'user-agent': 'facebookexternalhit/1.1' } });
     const page = await preview.text();
     expect(preview.status).toBe(200);
-    expect(page).toContain('<button type="submit" name="decision" value="continue">Continue</button>');
-    expect(page).toContain('<button type="submit" name="decision" value="rollback">Roll back</button>');
-    expect(page).toContain('name="reason"');
-    expect((await fetch(links.Bob, { method: 'HEAD' })).status).toBe(200);
-    // A tampered link is refused before anything is read.
-    const tampered = links.Alice.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
-    expect((await decide(tampered, 'continue')).status).toBe(403);
-    // Carol's link cannot be used as Alice (the approver is signed).
-    expect((await decide(links.Carol.replace('/carol?', '/alice?'), 'continue')).status).toBe(403);
-    expect((await fetch(links.Alice).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
+    expect(page).toContain('Sign in with GitLab to decide');
+    expect((await fetch(link, { method: 'HEAD' })).status).toBe(200);
+    const signedIn = await new BrowserSession().signIn(link, 'alice');
+    expect(signedIn.html).toContain('<button type="submit" name="decision" value="continue">Continue</button>');
+    expect(signedIn.html).toContain('<button type="submit" name="decision" value="rollback">Roll back</button>');
+    expect(signedIn.html).toContain('name="reason"');
+    // A post without signing in is refused and records nothing.
+    const unsigned = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
+      body: new URLSearchParams({ decision: 'continue' }),
+    });
+    expect(unsigned.status).toBe(401);
+    expect((await fetch(link).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
 
     // Alice continues: one more needed; her replay is refused.
-    const first = await decide(links.Alice, 'continue', 'canary looks fine');
+    const first = await decide(link, 'alice', 'continue', 'canary looks fine');
     expect(first.status).toBe(200);
     expect(first.html).toContain('1 more “continue” is needed');
-    expect((await decide(links.Alice, 'continue')).status).toBe(409);
+    expect((await decide(link, 'alice', 'continue')).status).toBe(409);
     const execution = await new SFNClient(client()).send(
       new DescribeExecutionCommand({ executionArn: continued.arn }),
     );
     expect(execution.status).toBe('RUNNING');
     // Bob makes the quorum: ECS continues to 100 %.
-    const second = await decide(links.Bob, 'continue');
+    const second = await decide(link, 'bob', 'continue');
     expect(second.status).toBe(200);
-    expect(second.html).toContain('The quorum is reached');
+    expect(second.html).toContain('was recorded and decided the pause');
     const done = await settled(continued.arn);
     expect(done.status).toBe('SUCCEEDED');
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
@@ -223,18 +230,18 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     expect((await chat()).some((m) => m.text.startsWith('Continued by Alice, Bob'))).toBe(true);
 
     // A decision after the hook passed: 409 with the reason, nothing changes.
-    const late = await decide(links.Carol, 'rollback', 'too late');
+    const late = await decide(link, 'carol', 'rollback', 'too late');
     expect(late.status).toBe(409);
     expect(late.html).toContain('no longer takes decisions');
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
   }, 240000);
 
-  it('a "Roll back" link with a reason fails the release with that reason; the old digest keeps running', async () => {
+  it('a "Roll back" with a reason fails the release with that reason; the old digest keeps running', async () => {
     const next = await release('billing-app', 9102, 12);
     await approve(next.arn, 'staging', 1);
     await approve(next.arn, 'production', 2);
-    const { links } = await pauseLinks(next.sha);
-    const res = await decide(links.Carol, 'rollback', 'p99 latency doubled on the canary');
+    const { link } = await pauseLink(next.sha);
+    const res = await decide(link, 'carol', 'rollback', 'p99 latency doubled on the canary');
     expect(res.status).toBe(200);
     const done = await settled(next.arn);
     expect(done.status).toBe('FAILED');
