@@ -69,13 +69,13 @@ const approverSchema = z
  * Who counts as the release's own author for `allowSelfApproval: false`: the GitLab user who triggered the
  * pipeline, the authors of the release's commits (by e-mail), or both (the default).
  */
-const selfApprovalSchema = z
+const selfApprovalRulesSchema = z
   .object({
     pipelineUser: z.boolean().default(true),
     commitAuthors: z.boolean().default(true),
   })
-  .strict()
-  .default({ pipelineUser: true, commitAuthors: true });
+  .strict();
+const selfApprovalSchema = selfApprovalRulesSchema.default({ pipelineUser: true, commitAuthors: true });
 
 const approvalPolicySchema = z
   .object({
@@ -155,8 +155,8 @@ const pauseSchema = z
     onTimeout: z.enum(['ROLLBACK', 'CONTINUE']).default('ROLLBACK'),
     /** Whether the release's own people (see `selfApproval`) may continue it. */
     allowSelfApproval: z.boolean().default(false),
-    /** Who counts as the release's own people. */
-    selfApproval: selfApprovalSchema,
+    /** Who counts as the release's own people (default: the environment's approval setting). */
+    selfApproval: selfApprovalRulesSchema.optional(),
   })
   .strict();
 /** One configured pause. */
