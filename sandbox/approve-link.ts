@@ -96,7 +96,16 @@ export class BrowserSession {
   }
 
   /** A request with this browser's cookies, following redirects (GET after 302/303, as browsers do). */
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<PageResult> {
+  async request(
+    url: string,
+    init: {
+      method?: string;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+      /** Stop before following a redirect to a URL this accepts (resolves with that URL and status 0). */
+      stopAt?: (next: string) => boolean;
+    } = {},
+  ): Promise<PageResult> {
     let current = url;
     let method = init.method ?? 'GET';
     let body: URLSearchParams | undefined = init.form ? new URLSearchParams(init.form) : undefined;
@@ -114,6 +123,7 @@ export class BrowserSession {
       if (res.status >= 300 && res.status < 400 && location) {
         await res.arrayBuffer();
         current = new URL(location, current).toString();
+        if (init.stopAt?.(current)) return { status: 0, url: current, html: '' };
         method = 'GET';
         body = undefined;
         continue;

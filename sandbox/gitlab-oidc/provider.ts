@@ -37,6 +37,8 @@ export interface SandboxOidcOptions {
   port?: number;
   /** ID token lifetime in seconds. @default 3600 */
   idTokenTtl?: number;
+  /** The signing key (an RSA private JWK); tests pass one to re-sign tampered tokens. @default generated */
+  signingKey?: Record<string, unknown>;
   /** Extra clients (tests register a second application to prove a token for it is refused). */
   extraClients?: { clientId: string; clientSecret: string }[];
 }
@@ -78,7 +80,8 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
         : interactionPolicy.Check.REQUEST_PROMPT,
     ),
   );
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk =
+    options.signingKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const provider = new Provider(issuer, {
     clients: [
       { clientId: SANDBOX_CLIENT_ID, clientSecret },
@@ -91,7 +94,7 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
     })),
-    jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'sandbox-gitlab', use: 'sig', alg: 'RS256' }] },
+    jwks: { keys: [{ ...jwk, kid: 'sandbox-gitlab', use: 'sig', alg: 'RS256' }] },
     findAccount: (_ctx, id) => {
       const u = byId.get(id);
       if (!u) return undefined;

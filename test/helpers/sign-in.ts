@@ -23,6 +23,7 @@ export async function startTestOidc(options: {
   redirectUris: string[];
   idTokenTtl?: number;
   extraClients?: { clientId: string; clientSecret: string }[];
+  signingKey?: Record<string, unknown>;
 }): Promise<TestOidc> {
   const child: ChildProcess = spawn(
     process.execPath,

@@ -41,9 +41,13 @@ export interface SignedInUser {
   sub: string;
 }
 
-/** Test hooks: a clock skew (seconds) applied to the ID token's time checks. */
+/**
+ * Test hooks: a clock skew (seconds) applied to the ID token's time checks, and the `fetch` the library
+ * uses towards the provider (tests tamper with the provider's answers through it).
+ */
 export interface FinishOptions {
   clockSkewSeconds?: number;
+  fetch?: typeof fetch;
 }
 
 /** Scopes asked for: the ID token and the profile (username, name); nothing that reaches the API. */
@@ -144,7 +148,10 @@ export async function finishSignIn(
   options: FinishOptions = {},
 ): Promise<SignedInUser> {
   const issuer = new URL(settings.issuer);
-  const http = requestOptions(issuer);
+  const http = {
+    ...requestOptions(issuer),
+    ...(options.fetch ? { [oauth.customFetch]: options.fetch } : {}),
+  };
   try {
     const as = await authorizationServer(settings.issuer);
     const client: oauth.Client = {
