@@ -17,7 +17,7 @@ import { endPause } from './close';
 import type { PauseDeps } from './deps';
 import { pauseOutcomeSentence, stageWords } from './messages';
 import { notifyPauseOutcome, recordPauseProgress } from './notify';
-import { closePauseRecord, pauseKey, putPauseVote, readPauseRecord, toPauseView } from './store';
+import { closePauseRecord, putPauseVote, readPauseRecord, revisePauseRecord, toPauseView } from './store';
 import type { PauseDecidedOutput, PauseDecision, PauseRecord, PauseView } from './types';
 import type { ApproverSnapshot } from '../approvals/types';
 
@@ -221,12 +221,12 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
       error: name,
     });
     if (rollout) await forgetDecision(deps, rollout, closed.hookId);
-    const revised = await revisePause(deps, view.id, {
+    const revised = toPauseView(await revisePauseRecord(deps, view.id, {
       status: 'PASSED',
       at: deps.now().toISOString(),
       by: [],
       reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
-    });
+    }));
     await notifyPauseOutcome(deps, revised);
     await recordPauseProgress(deps, revised);
     throw pauseClosedError(revised);
@@ -264,22 +264,4 @@ async function forgetDecision(
       }),
     )
     .catch(() => undefined);
-}
-
-async function revisePause(
-  deps: PauseDeps,
-  id: string,
-  outcome: NonNullable<PauseRecord['outcome']>,
-): Promise<PauseView> {
-  const out = await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.table,
-      Key: pauseKey(id),
-      UpdateExpression: 'SET #s = :s, outcome = :o',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': outcome.status, ':o': outcome },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return toPauseView(out.Attributes as PauseRecord);
 }
