@@ -1,4 +1,5 @@
 import { logger } from '../../shared/logger';
+import { provenBy } from '../decisions/gate';
 import { selfApprovalWhy } from '../decisions/self-approval';
 import { approverName } from '../chat/messages';
 import { expireApproval } from './close';
@@ -174,7 +175,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
   });
 
   if (input.decision === 'reject') {
-    const cause = `Rejected by ${approver.name}${reason ? `: ${reason}` : ' (no reason given)'}`;
+    const cause = `Rejected by ${approver.name}${provenBy(updated.votes, [input.approver])}${reason ? `: ${reason}` : ' (no reason given)'}`;
     const closed = await closeApprovalRecord(deps, record.id, {
       status: 'REJECTED',
       at,
@@ -215,6 +216,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
   const delivery = await sendApproved(deps, closed, {
     approvalId: closed.id,
     approvedBy,
+    approvedVia: approvedBy.map((k) => updated.votes[k].via),
     decidedAt: at,
     ...(hotfix ? { hotfix: true } : {}),
   });

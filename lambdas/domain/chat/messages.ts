@@ -1,3 +1,4 @@
+import { provenBy } from '../decisions/gate';
 import type { ApprovalView } from '../approvals/types';
 import { escapeChat, shortSha, slackLink, truncate } from './format';
 
@@ -210,7 +211,7 @@ export function approvalRequestMessage(view: ApprovalView, options: RequestMessa
 export function outcomeSentence(view: ApprovalView): string {
   const o = view.outcome;
   if (!o) return 'still open';
-  const names = o.by.map((k) => approverName(view, k)).join(', ');
+  const names = o.by.map((k) => approverName(view, k)).join(', ') + provenBy(view.votes, o.by);
   switch (o.status) {
     case 'APPROVED':
       return `Approved by ${names} at ${o.at}`;

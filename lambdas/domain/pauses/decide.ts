@@ -9,6 +9,7 @@ import {
   SelfApprovalError,
 } from '../approvals/errors';
 import { noLongerWaiting } from '../approvals/liveness';
+import { provenBy } from '../decisions/gate';
 import { selfApprovalWhy } from '../decisions/self-approval';
 import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';
@@ -195,7 +196,10 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
   const view = toPauseView(closed);
   const outcome = closed.outcome!;
   const action = outcome.status === 'ROLLED_BACK' ? 'ROLLBACK' : 'CONTINUE';
-  const names = outcome.by.map((k) => view.policy.approvers.find((a) => a.key === k)?.name ?? k);
+  // Who decided, with how each was proven: "Carol (@carol via GitLab)" (the release's failure cause says it).
+  const names = outcome.by.map(
+    (k) => `${view.policy.approvers.find((a) => a.key === k)?.name ?? k}${provenBy(view.votes, [k])}`,
+  );
   const rollout = await getRecord(closed.clusterName, closed.serviceName, deps);
   if (rollout) {
     await recordPauseDecision(

@@ -1,3 +1,4 @@
+import { provenBy } from '../decisions/gate';
 import type { Block, ChatMessage } from '../chat/messages';
 import { escapeChat, shortSha, truncate } from '../chat/format';
 import type { PauseView } from './types';
@@ -35,7 +36,7 @@ export function pauseHeadline(view: PauseView): string {
 export function pauseOutcomeSentence(view: PauseView): string {
   const o = view.outcome;
   if (!o) return 'waiting for a decision';
-  const names = o.by.map((k) => nameOf(view, k)).join(', ');
+  const names = o.by.map((k) => nameOf(view, k)).join(', ') + provenBy(view.votes, o.by);
   switch (o.status) {
     case 'CONTINUED':
       return `Continued by ${names} at ${o.at}`;

@@ -246,10 +246,10 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     const done = await settled(next.arn);
     expect(done.status).toBe('FAILED');
     expect(done.cause).toContain(
-      'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol: p99 latency doubled on the canary',
+      'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol (@carol via GitLab): p99 latency doubled on the canary',
     );
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
-    expect((await chat()).some((m) => m.text.startsWith('Rolled back by Carol: p99 latency doubled'))).toBe(
+    expect((await chat()).some((m) => m.text.startsWith('Rolled back by Carol (@carol via GitLab): p99 latency doubled'))).toBe(
       true,
     );
   }, 240000);

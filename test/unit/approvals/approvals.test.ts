@@ -350,6 +350,7 @@ describe('confirm page', () => {
     expect(JSON.parse(successCalls()[0].args[0].input.output ?? '')).toEqual({
       approvalId,
       approvedBy: ['alice', 'bob'],
+      approvedVia: ['gitlab', 'gitlab'],
       decidedAt: expect.stringMatching(/^\d{4}-/),
       hotfix: true,
     });
@@ -376,6 +377,7 @@ describe('confirm page', () => {
     expect(JSON.parse(input.output ?? '')).toEqual({
       approvalId,
       approvedBy: ['alice', 'bob'],
+      approvedVia: ['gitlab', 'gitlab'],
       decidedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 
@@ -405,7 +407,7 @@ describe('confirm page', () => {
     expect(failureCalls()).toHaveLength(1);
     expect(failureCalls()[0].args[0].input).toMatchObject({
       error: 'ApprovalRejected',
-      cause: 'Rejected by Bob: Error budget is exhausted this week',
+      cause: 'Rejected by Bob (@bob via GitLab): Error budget is exhausted this week',
     });
     expect(successCalls()).toHaveLength(0);
     expect((await vote(links.Carol, 'approve')).status).toBe(409);
@@ -416,7 +418,9 @@ describe('confirm page', () => {
     });
     const follow = followUps(approvalId, 'Rejected');
     expect(follow).toHaveLength(1);
-    expect(String(follow[0].body.text)).toContain('Rejected by Bob: Error budget is exhausted this week');
+    expect(String(follow[0].body.text)).toContain(
+      'Rejected by Bob (@bob via GitLab): Error budget is exhausted this week',
+    );
   });
 
   it('blocks self-approval by GitLab username or email unless the policy allows it', async () => {
@@ -601,7 +605,7 @@ describe('release record', () => {
     await vote(links.Carol, 'approve');
     expect((await getRelease(release.id))?.environments.production).toMatchObject({
       status: 'APPROVED',
-      detail: expect.stringMatching(/^Approved by Alice, Carol at /),
+      detail: expect.stringMatching(/^Approved by Alice, Carol \(@alice via GitLab, @carol via GitLab\) at /),
     });
 
     const older = makeRelease(26, projectId);
@@ -735,7 +739,7 @@ describe('Slack app mode', () => {
     expect((await click(approvalId, 'U01BOB0001', 'reject')).status).toBe(200);
     expect(failureCalls()[0].args[0].input).toMatchObject({
       error: 'ApprovalRejected',
-      cause: 'Rejected by Bob (no reason given)',
+      cause: 'Rejected by Bob (@bob via Slack) (no reason given)',
     });
     const before = responses().length;
     expect((await click(approvalId, 'U01ALICE01', 'approve')).status).toBe(200);

@@ -123,7 +123,7 @@ describe('approvals in the release workflow', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('ApprovalRejected');
-    expect(run.cause).toBe('Rejected by Ben: Migration not reviewed');
+    expect(run.cause).toBe('Rejected by Ben (@ben via GitLab): Migration not reviewed');
     expect(run.entered).not.toContain('Deploy staging');
   });
 

@@ -163,7 +163,7 @@ test('continue needs the quorum; the decision that makes it calls ContinueServic
     await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: rolloutPk, sk: 'ROLLOUT' } }))
   ).Item!;
   expect(rollout.taskToken).toBeUndefined();
-  expect(rollout.pause.decision).toMatchObject({ action: 'CONTINUE', by: ['Bob', 'Carol'] });
+  expect(rollout.pause.decision).toMatchObject({ action: 'CONTINUE', by: ['Bob (@bob via GitLab)', 'Carol (@carol via GitLab)'] });
   // Decided: later decisions are refused and nothing more reaches ECS.
   await expect(vote(id, 'alice', 'rollback')).rejects.toMatchObject({
     name: 'ApprovalClosedError',
