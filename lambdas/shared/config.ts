@@ -304,12 +304,7 @@ export const configSchema = z
     /** Environments in release order. */
     environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
     /** Approvers keyed by GitLab username. */
-    approvers: z
-      .record(
-        z.string().regex(GITLAB_USERNAME, 'expected a GitLab username (letters, digits, "_", "-", ".")'),
-        approverSchema,
-      )
-      .default({}),
+    approvers: z.record(z.string().min(1), approverSchema).default({}),
     scan: z
       .object({
         /** What happens when no scan result exists for an image. */
@@ -394,6 +389,14 @@ export function crossIssues(raw: unknown): { path: (string | number)[]; message:
   const issues: { path: (string | number)[]; message: string }[] = [];
   if (!isObject(raw)) return issues;
   const approvers = isObject(raw.approvers) ? raw.approvers : {};
+  for (const key of Object.keys(approvers)) {
+    if (!GITLAB_USERNAME.test(key)) {
+      issues.push({
+        path: ['approvers', key],
+        message: `expected a GitLab username as the key (letters, digits, "_", "-", "."; votes count for the GitLab user who signs in); received ${JSON.stringify(key)}`,
+      });
+    }
+  }
   const services = isObject(raw.services) ? raw.services : {};
   const envNames = new Set<string>();
   arrayOf(raw.environments).forEach((env, i) => {

@@ -1,3 +1,4 @@
+import { releaseCommitAuthors } from '../decisions/commit-authors';
 import { createHash } from 'node:crypto';
 import * as z from '../../shared/zod';
 import { getEnvironment, type ShipgateConfig } from '../../shared/config';
@@ -136,7 +137,7 @@ export function buildApprovalRecord(payload: RequestApprovalPayload, deps: Appro
       pipelineId: release.pipeline.id,
       pipelineUrl: release.pipeline.url,
       triggeredBy: release.triggeredBy,
-      ...(release.commit.author ? { commitAuthors: [release.commit.author] } : {}),
+      ...(release.commit.author ? { commitAuthors: [release.commit.author.toLowerCase()] } : {}),
       releaseCreatedAt,
       services: release.services,
       images: payload.resolved.images
@@ -168,6 +169,8 @@ export function buildApprovalRecord(payload: RequestApprovalPayload, deps: Appro
 export async function requestApproval(payload: unknown, deps: ApprovalDeps): Promise<RequestApprovalResult> {
   const input = parseRequestApprovalPayload(payload);
   const record = buildApprovalRecord(input, deps);
+  const authors = await releaseCommitAuthors(input.release, input.environment, deps);
+  if (authors.length) record.subject.commitAuthors = authors;
   const { release } = input;
   const created = await createApprovalRecord(deps, record);
   const current = created ? record : await readApprovalRecord(deps, record.id);

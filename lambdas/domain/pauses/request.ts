@@ -1,3 +1,4 @@
+import { releaseCommitAuthors } from '../decisions/commit-authors';
 import { createHash } from 'node:crypto';
 import * as z from '../../shared/zod';
 import { getEnvironment, type PauseConfig } from '../../shared/config';
@@ -131,6 +132,7 @@ async function openPause(
     return { status: 'WAITING', detail: `pause ${hookId} no longer waits (${hook?.status ?? 'gone'})` };
   }
   const now = deps.pause.now();
+  const commitAuthors = await releaseCommitAuthors(release, environment, deps.pause);
   const expiresAt = hook.expiresAt
     ? Math.floor(new Date(hook.expiresAt).getTime() / 1000)
     : Math.floor(now.getTime() / 1000) + 1440 * 60;
@@ -149,7 +151,7 @@ async function openPause(
       commitSha: release.commit.sha,
       commitTitle: release.commit.title,
       triggeredBy: release.triggeredBy,
-      ...(release.commit.author ? { commitAuthors: [release.commit.author] } : {}),
+      ...(commitAuthors.length ? { commitAuthors } : {}),
     },
     digest: image.digest,
     stage,
