@@ -8,7 +8,10 @@ module.exports = {
     // oauth4webapi (GitLab sign-in) ships only as an ES module; jest runs CommonJS, so it is compiled too.
     '/node_modules/oauth4webapi/.+\\.js$': [
       'ts-jest',
-      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true }, diagnostics: false },
+      {
+        tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true },
+        diagnostics: false,
+      },
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!oauth4webapi/)'],

@@ -208,7 +208,9 @@ async function warmUp(url: string, token: string, ecr: ECRClient, sfn: SFNClient
       approvals: { executionArn: string; reviewUrl?: string; approvers?: { approver: string }[] }[];
     };
     for (const a of pending.approvals.filter((x) => x.executionArn === executionArn && x.reviewUrl)) {
-      for (const p of (a.approvers ?? []).filter((p) => !voted.has(`${a.reviewUrl}|${p.approver}`)).slice(0, 2)) {
+      for (const p of (a.approvers ?? [])
+        .filter((p) => !voted.has(`${a.reviewUrl}|${p.approver}`))
+        .slice(0, 2)) {
         voted.add(`${a.reviewUrl}|${p.approver}`);
         await decideAs(a.reviewUrl!, p.approver, 'approve', 'bench warm-up');
       }

@@ -54,7 +54,12 @@ export class BrowserSession {
     const host = this.jar.get(u.hostname);
     if (!host) return '';
     return [...host.entries()]
-      .filter(([, c]) => u.pathname === c.path || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/')
+      .filter(
+        ([, c]) =>
+          u.pathname === c.path ||
+          u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) ||
+          c.path === '/',
+      )
       .sort(([, a], [, b]) => b.path.length - a.path.length)
       .map(([k, c]) => `${k.split('\n')[0]}=${c.value}`)
       .join('; ');
@@ -110,7 +115,10 @@ export class BrowserSession {
     let method = init.method ?? 'GET';
     let body: URLSearchParams | undefined = init.form ? new URLSearchParams(init.form) : undefined;
     for (let hop = 0; hop < 20; hop++) {
-      const headers: Record<string, string> = { 'user-agent': 'shipgate-sandbox-script', ...(init.headers ?? {}) };
+      const headers: Record<string, string> = {
+        'user-agent': 'shipgate-sandbox-script',
+        ...(init.headers ?? {}),
+      };
       const cookie = this.cookieHeader(current);
       if (cookie) headers.cookie = cookie;
       if (body) {
@@ -150,14 +158,18 @@ export class BrowserSession {
       `<form\\b[^>]*action="([^"]*)"[^>]*>\\s*<input type="hidden" name="username" value="${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`,
     ).exec(chooser.html)?.[1];
     if (!action) {
-      throw new DemoError(`The GitLab sign-in page (${chooser.status}) offers no user "${username}": ${text(chooser.html)}`);
+      throw new DemoError(
+        `The GitLab sign-in page (${chooser.status}) offers no user "${username}": ${text(chooser.html)}`,
+      );
     }
     const back = await this.request(new URL(unescape(action), chooser.url).toString(), {
       method: 'POST',
       form: { username },
     });
     if (back.status !== 200 || new URL(back.url).pathname !== new URL(reviewUrl).pathname) {
-      throw new DemoError(`Signing in as ${username} did not come back to the review page (${back.status}): ${text(back.html)}`);
+      throw new DemoError(
+        `Signing in as ${username} did not come back to the review page (${back.status}): ${text(back.html)}`,
+      );
     }
     return back;
   }
@@ -165,7 +177,12 @@ export class BrowserSession {
   /**
    * Submits the review page's form as a browser does (its CSRF token included). Resolves with the answer.
    */
-  async decide(reviewUrl: string, decision: GateDecision, reason = '', extra: Record<string, string> = {}): Promise<PageResult> {
+  async decide(
+    reviewUrl: string,
+    decision: GateDecision,
+    reason = '',
+    extra: Record<string, string> = {},
+  ): Promise<PageResult> {
     const page = await this.request(reviewUrl);
     const csrf = hiddenInput(page.html, 'csrf') ?? '';
     return this.request(reviewUrl, { method: 'POST', form: { csrf, decision, reason, ...extra } });

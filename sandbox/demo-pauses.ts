@@ -14,7 +14,12 @@ export interface PauseFollowState {
 
 /** Prints new pauses of `executionArn` and, when `autoApprove`, continues them through their links. */
 export async function followPauses(
-  o: { url: string; autoApprove?: boolean; print: (line: string) => void; config: { approvers: Record<string, unknown> } },
+  o: {
+    url: string;
+    autoApprove?: boolean;
+    print: (line: string) => void;
+    config: { approvers: Record<string, unknown> };
+  },
   executionArn: string,
   state: PauseFollowState,
 ): Promise<void> {

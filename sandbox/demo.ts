@@ -191,7 +191,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const a of pending.approvals.filter((x) => x.executionArn === executionArn && x.reviewUrl)) {
       if (!shown.has(a.state)) {
         shown.add(a.state);
-        o.print(`${a.state}: open ${a.reviewUrl} and sign in with GitLab as one of ${(a.approvers ?? []).map((p) => p.approver).join(', ')} to decide`);
+        o.print(
+          `${a.state}: open ${a.reviewUrl} and sign in with GitLab as one of ${(a.approvers ?? []).map((p) => p.approver).join(', ')} to decide`,
+        );
         if (!o.autoApprove && o.noWait)
           return { release: answer.release, executionArn, status, sha, digests };
       }

@@ -73,20 +73,20 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
 
   const policy = interactionPolicy.base();
   // Ask every time (a real GitLab remembers its session; here one person plays every approver).
-  policy.get('login')!.checks.add(
-    new interactionPolicy.Check('sandbox_choose_user', 'The sandbox asks whom to sign in as', (ctx) =>
-      (ctx.oidc as unknown as { result?: { login?: unknown } }).result?.login
-        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
-        : interactionPolicy.Check.REQUEST_PROMPT,
-    ),
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new interactionPolicy.Check('sandbox_choose_user', 'The sandbox asks whom to sign in as', (ctx) =>
+        (ctx.oidc as unknown as { result?: { login?: unknown } }).result?.login
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+          : interactionPolicy.Check.REQUEST_PROMPT,
+      ),
+    );
   const jwk =
-    options.signingKey ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    options.signingKey ??
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const provider = new Provider(issuer, {
-    clients: [
-      { clientId: SANDBOX_CLIENT_ID, clientSecret },
-      ...(options.extraClients ?? []),
-    ].map((c) => ({
+    clients: [{ clientId: SANDBOX_CLIENT_ID, clientSecret }, ...(options.extraClients ?? [])].map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
       redirect_uris: options.redirectUris,
@@ -111,7 +111,14 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
     features: { devInteractions: { enabled: false } },
     interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { IdToken: options.idTokenTtl ?? 3600, AccessToken: 600, AuthorizationCode: 60, Interaction: 600, Session: 600, Grant: 600 },
+    ttl: {
+      IdToken: options.idTokenTtl ?? 3600,
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Interaction: 600,
+      Session: 600,
+      Grant: 600,
+    },
     // A first-party application: no consent screen, as for an instance-wide trusted GitLab application.
     loadExistingGrant: async (ctx) => {
       const grant = new ctx.oidc.provider.Grant({
@@ -138,7 +145,9 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
     void interaction(req, res, m[2] === '/login').catch((err: Error) => {
       res.statusCode = 400;
       res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.end(`The sandbox's GitLab could not sign you in: ${err.message}. Start again from the review page.`);
+      res.end(
+        `The sandbox's GitLab could not sign you in: ${err.message}. Start again from the review page.`,
+      );
     });
   };
 
@@ -154,7 +163,12 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
     const body = new URLSearchParams(await readBody(req));
     const user = users.find((u) => u.username === body.get('username'));
     if (!user) throw new Error(`"${body.get('username') ?? ''}" is not a user of the sandbox's GitLab`);
-    await provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: user.id } },
+      { mergeWithLastSubmission: false },
+    );
   }
 
   return {
@@ -162,10 +176,11 @@ export async function startSandboxOidc(options: SandboxOidcOptions): Promise<San
     clientId: SANDBOX_CLIENT_ID,
     clientSecret,
     users: options.users,
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
 

@@ -118,7 +118,6 @@ async function sendWebhook(ctx: DriveContext, plan: PlannedRelease, pipelineId: 
   return answer.executionArn;
 }
 
-
 interface PendingApproval {
   executionArn: string;
   environment: string;
@@ -164,7 +163,9 @@ async function answerGates(
       if (votes >= quorum) break;
       if (approver.voted) continue;
       const reason = plan.hotfix ? 'Hotfix for the failed release' : 'Looks good';
-      const code = await decideAs(a.reviewUrl!, approver.approver, 'approve', reason, { hotfix: plan.hotfix });
+      const code = await decideAs(a.reviewUrl!, approver.approver, 'approve', reason, {
+        hotfix: plan.hotfix,
+      });
       if (code === 200) votes++;
     }
   }

@@ -70,7 +70,9 @@ export async function startConsoleSandbox(
           }[];
         };
         const a = approvals.find((x) => x.executionArn === executionArn && x.environment === environment);
-        return a?.reviewUrl ? { url: a.reviewUrl, approvers: (a.approvers ?? []).map((p) => p.approver) } : undefined;
+        return a?.reviewUrl
+          ? { url: a.reviewUrl, approvers: (a.approvers ?? []).map((p) => p.approver) }
+          : undefined;
       },
       60000,
     );
@@ -107,14 +109,20 @@ export async function startConsoleSandbox(
     const staging = await approvalLinks(executionArn, 'staging');
     if (scenario === 'waiting') return executionArn;
     if (scenario === 'rejected') {
-      await decideAs(staging.url, staging.approvers[0], 'reject', 'Not this week: the schema migration is not reviewed');
+      await decideAs(
+        staging.url,
+        staging.approvers[0],
+        'reject',
+        'Not this week: the schema migration is not reviewed',
+      );
       await settled(executionArn);
       return executionArn;
     }
     await decideAs(staging.url, staging.approvers[0], 'approve', 'Looks good');
     if (scenario === 'passed') {
       const production = await approvalLinks(executionArn, 'production');
-      for (const who of production.approvers.slice(0, 2)) await decideAs(production.url, who, 'approve', 'Ship it');
+      for (const who of production.approvers.slice(0, 2))
+        await decideAs(production.url, who, 'approve', 'Ship it');
     }
     await settled(executionArn);
     return executionArn;

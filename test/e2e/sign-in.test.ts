@@ -31,7 +31,9 @@ describeIfChromium('review pages in a browser: one person, one vote (headless Ch
         const { approvals } = (await (await fetch(`${sandbox.url}/_sandbox/api/approvals`)).json()) as {
           approvals: Pending[];
         };
-        return approvals.find((a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl);
+        return approvals.find(
+          (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl,
+        );
       },
       60000,
     );
@@ -63,9 +65,11 @@ describeIfChromium('review pages in a browser: one person, one vote (headless Ch
 
     // The sandbox's GitLab: its users are the config's approvers.
     await page.waitForSelector('button[data-username="alice"]');
-    expect(await page.locator('button[data-username]').evaluateAll((b) => b.map((x) => x.getAttribute('data-username')))).toEqual(
-      ['alice', 'bob', 'carol'],
-    );
+    expect(
+      await page
+        .locator('button[data-username]')
+        .evaluateAll((b) => b.map((x) => x.getAttribute('data-username'))),
+    ).toEqual(['alice', 'bob', 'carol']);
     await page.click('button[data-username="alice"]');
 
     // Back on the review page, signed in: the HttpOnly, Secure, SameSite=Lax session cookie was accepted over

@@ -30,21 +30,29 @@ export async function startTestOidc(options: {
     ['-e', "require('tsx/cjs/api').register(); require('./sandbox/gitlab-oidc/main.ts')"],
     {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SHIPGATE_OIDC_OPTIONS: JSON.stringify(options) },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        SHIPGATE_OIDC_OPTIONS: JSON.stringify(options),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const started = await new Promise<{ issuer: string; clientId: string; clientSecret: string }>((ok, fail) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line && out.includes('\n')) ok(JSON.parse(line) as never);
-    });
-    child.once('exit', (code) => fail(new Error(`the test GitLab OpenID provider exited (${code}): ${err}`)));
-  });
+  const started = await new Promise<{ issuer: string; clientId: string; clientSecret: string }>(
+    (ok, fail) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line && out.includes('\n')) ok(JSON.parse(line) as never);
+      });
+      child.once('exit', (code) =>
+        fail(new Error(`the test GitLab OpenID provider exited (${code}): ${err}`)),
+      );
+    },
+  );
   return {
     ...started,
     close: () =>

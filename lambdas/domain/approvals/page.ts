@@ -104,7 +104,8 @@ export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOpti
     action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed; the request no longer takes votes.</p>`;
   } else {
     action = decisionBlock(options.viewer, {
-      reasonLabel: 'Reason (optional, shown in the release history and, for a rejection, in the execution’s failure cause)',
+      reasonLabel:
+        'Reason (optional, shown in the release history and, for a rejection, in the execution’s failure cause)',
       extraFields:
         '<p><label><input type="checkbox" name="hotfix" value="1"> This release is a hotfix (unplanned work: counted in the DORA rework rate)</label></p>\n',
       positive: { value: 'approve', label: 'Approve' },

@@ -32,6 +32,10 @@ export function reviewFor(
   if (view.status !== 'OPEN') return undefined;
   return {
     url: approvalReviewUrl(deps, view),
-    approvers: view.policy.approvers.map((a) => ({ approver: a.key, name: a.name, voted: Boolean(view.votes[a.key]) })),
+    approvers: view.policy.approvers.map((a) => ({
+      approver: a.key,
+      name: a.name,
+      voted: Boolean(view.votes[a.key]),
+    })),
   };
 }

@@ -134,7 +134,8 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
   if (!record) throw notFound(input.approvalId);
   const view = toView(record);
   const approver = policyApprover(view, input.approver);
-  const own = input.decision === 'approve' && !view.policy.allowSelfApproval && selfApprovalReason(view, approver);
+  const own =
+    input.decision === 'approve' && !view.policy.allowSelfApproval && selfApprovalReason(view, approver);
   if (own) {
     throw new SelfApprovalError(
       `${own}, and the ${view.environment} policy does not allow approving one's own release; another approver must approve it. Nothing was recorded.`,

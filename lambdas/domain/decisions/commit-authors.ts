@@ -49,19 +49,29 @@ export async function releaseCommitAuthors(
       ...(deps.table ? { table: deps.table } : {}),
     });
     if (head?.commitSha && head.commitSha !== release.commit.sha) {
-      const out = (await api.Repositories.compare(release.project.id, head.commitSha, release.commit.sha)) as {
+      const out = (await api.Repositories.compare(
+        release.project.id,
+        head.commitSha,
+        release.commit.sha,
+      )) as {
         commits?: { author_email?: unknown }[];
       };
       for (const c of out.commits ?? []) add(c.author_email);
     } else {
-      add(((await api.Commits.show(release.project.id, release.commit.sha)) as { author_email?: unknown }).author_email);
+      add(
+        ((await api.Commits.show(release.project.id, release.commit.sha)) as { author_email?: unknown })
+          .author_email,
+      );
     }
   } catch (err) {
-    logger.warn('The commits of the release were not read from GitLab; self-approval knows the release commit author only', {
-      releaseId: release.id,
-      environment,
-      error: describeGitlabError(err),
-    });
+    logger.warn(
+      'The commits of the release were not read from GitLab; self-approval knows the release commit author only',
+      {
+        releaseId: release.id,
+        environment,
+        error: describeGitlabError(err),
+      },
+    );
   }
   return [...authors];
 }

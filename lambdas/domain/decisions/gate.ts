@@ -62,7 +62,10 @@ export interface DecisionGate<V extends GateViewBase, D extends ApprovalDeps = A
   noLongerWaiting(deps: D, view: V): Promise<string | undefined>;
   /** Why this approver may not take the quorum decision (their own release), or `undefined`. */
   selfBlocked(view: V, approver: ApproverSnapshot): string | undefined;
-  render(view: V, options: { viewer: Viewer; notice?: Notice; nowSeconds: number; noLongerWaiting?: string }): string;
+  render(
+    view: V,
+    options: { viewer: Viewer; notice?: Notice; nowSeconds: number; noLongerWaiting?: string },
+  ): string;
   decide(deps: D, view: V, decider: Decider, input: GateDecision): Promise<GateResult<V>>;
   /** Whether a closed gate ended the way `decision` asked (a loser of a race that agrees gets a 200). */
   agrees(view: V, decision: string): boolean;

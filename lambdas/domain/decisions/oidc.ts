@@ -118,7 +118,8 @@ export async function beginSignIn(
   settings: OidcSettings,
 ): Promise<{ url: string; transaction: SignInTransaction }> {
   const as = await authorizationServer(settings.issuer);
-  if (!as.authorization_endpoint) throw new SignInError(`${settings.issuer} names no authorization endpoint.`);
+  if (!as.authorization_endpoint)
+    throw new SignInError(`${settings.issuer} names no authorization endpoint.`);
   const transaction: SignInTransaction = {
     state: oauth.generateRandomState(),
     nonce: oauth.generateRandomNonce(),
@@ -196,9 +197,12 @@ export async function finishSignIn(
     return { username, sub: claims.sub, ...(name ? { name } : {}) };
   } catch (err) {
     if (err instanceof SignInError) throw err;
-    throw new SignInError(`Signing in with GitLab failed: ${describeOAuthError(err)}. Nothing was recorded; sign in again.`, {
-      cause: err,
-    });
+    throw new SignInError(
+      `Signing in with GitLab failed: ${describeOAuthError(err)}. Nothing was recorded; sign in again.`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

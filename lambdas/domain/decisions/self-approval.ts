@@ -43,11 +43,13 @@ export function selfApprovalWhy(
   if (rules.pipelineUser) {
     const byName = norm(t.username) !== '' && norm(t.username) === norm(approver.key);
     const byEmail = norm(t.email) !== '' && emails.includes(norm(t.email));
-    if (byName || byEmail) return `${approver.name} (@${approver.key}) triggered the pipeline of this release`;
+    if (byName || byEmail)
+      return `${approver.name} (@${approver.key}) triggered the pipeline of this release`;
   }
   if (rules.commitAuthors) {
     const authored = (people.commitAuthors ?? []).map(norm).find((a) => emails.includes(a));
-    if (authored) return `${approver.name} (@${approver.key}) authored a commit of this release (${authored})`;
+    if (authored)
+      return `${approver.name} (@${approver.key}) authored a commit of this release (${authored})`;
   }
   return undefined;
 }

@@ -47,7 +47,11 @@ interface Transaction extends SignInTransaction {
   exp: number;
 }
 
-const PURPOSE = { session: 'shipgate-session:v1', transaction: 'shipgate-signin:v1', csrf: 'shipgate-csrf:v1' };
+const PURPOSE = {
+  session: 'shipgate-session:v1',
+  transaction: 'shipgate-signin:v1',
+  csrf: 'shipgate-csrf:v1',
+};
 
 function derive(key: string, purpose: string): string {
   return createHmac('sha256', key).update(purpose).digest('base64url');
@@ -126,7 +130,9 @@ export async function readSession(
   }
   const session = decode<Session>(raw);
   if (!session || typeof session.username !== 'string' || !session.gate || typeof session.exp !== 'number') {
-    throw new SessionError('Your sign-in cookie is unreadable: nothing was recorded. Sign in with GitLab again.');
+    throw new SessionError(
+      'Your sign-in cookie is unreadable: nothing was recorded. Sign in with GitLab again.',
+    );
   }
   if (nowSeconds >= session.exp) {
     throw new SessionError(
@@ -190,7 +196,9 @@ export async function takeTransaction(
     );
   }
   if (nowSeconds >= tx.exp) {
-    throw new SignInError('This sign-in took longer than 10 minutes. Open the review link again and sign in.');
+    throw new SignInError(
+      'This sign-in took longer than 10 minutes. Open the review link again and sign in.',
+    );
   }
   return tx;
 }

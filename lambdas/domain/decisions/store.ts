@@ -121,7 +121,9 @@ async function conditional<T>(
   update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'ReturnValues'>,
 ): Promise<T | undefined> {
   try {
-    const out = await deps.ddb.send(new UpdateCommand({ TableName: deps.table, ReturnValues: 'ALL_NEW', ...update }));
+    const out = await deps.ddb.send(
+      new UpdateCommand({ TableName: deps.table, ReturnValues: 'ALL_NEW', ...update }),
+    );
     return out.Attributes as T;
   } catch (err) {
     if (isConditionFailure(err)) return undefined;
@@ -168,9 +170,11 @@ export interface GateStore<R, V, O> {
  * One gate kind's store over the shared writes.
  * @example const pauses = gateStore<PauseRecord, PauseVote, PauseOutcome>({ key: pauseKey, counter: 'continueCount', counts: (v) => v.decision === 'continue' });
  */
-export function gateStore<R, V extends { decision: string; at: string }, O extends { status: string; at: string }>(
-  spec: GateStoreSpec<V>,
-): GateStore<R, V, O> {
+export function gateStore<
+  R,
+  V extends { decision: string; at: string },
+  O extends { status: string; at: string },
+>(spec: GateStoreSpec<V>): GateStore<R, V, O> {
   const close = { stamp: spec.deadline, ...(spec.openIndex ? { removeIndex: spec.openIndex } : {}) };
   return {
     create: (deps, record) => createIfAbsent(deps, record),
@@ -182,7 +186,8 @@ export function gateStore<R, V extends { decision: string; at: string }, O exten
         ...(spec.deadline ? { before: nowSeconds ?? 0, updatedAt: vote.at } : {}),
       }),
     close: (deps, id, outcome) => closeOnce<R>(deps, spec.key(id), outcome, close),
-    revise: async (deps, id, outcome) => (await closeOnce<R>(deps, spec.key(id), outcome, { ...close, revise: true }))!,
+    revise: async (deps, id, outcome) =>
+      (await closeOnce<R>(deps, spec.key(id), outcome, { ...close, revise: true }))!,
     markNotified: (deps, id, at) => markNotifiedAt(deps, spec.key(id), at),
   };
 }

@@ -85,7 +85,13 @@ function rolloutTimes(doc: ReleaseDocument, env: string, service: string): Rollo
 
 function approvalOf(doc: ReleaseDocument, env: string): LedgerApproval | undefined {
   const a = doc.approvals?.[env] as
-    | { approvalId?: unknown; approvedBy?: string[]; approvedVia?: unknown; decidedAt?: unknown; hotfix?: unknown }
+    | {
+        approvalId?: unknown;
+        approvedBy?: string[];
+        approvedVia?: unknown;
+        decidedAt?: unknown;
+        hotfix?: unknown;
+      }
     | undefined;
   if (!a) return undefined;
   return {

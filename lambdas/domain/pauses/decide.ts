@@ -129,7 +129,8 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
   if (!record) await getPauseView(deps, input.pauseId);
   const view = toPauseView(record!);
   const approver = pauseApprover(view, input.approver);
-  const own = input.decision === 'continue' && !view.policy.allowSelfApproval && ownReleaseReason(view, approver);
+  const own =
+    input.decision === 'continue' && !view.policy.allowSelfApproval && ownReleaseReason(view, approver);
   if (own) {
     throw new SelfApprovalError(
       `${own}, and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back). Nothing was recorded.`,
@@ -225,12 +226,14 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
       error: name,
     });
     if (rollout) await forgetDecision(deps, rollout, closed.hookId);
-    const revised = toPauseView(await revisePauseRecord(deps, view.id, {
-      status: 'PASSED',
-      at: deps.now().toISOString(),
-      by: [],
-      reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
-    }));
+    const revised = toPauseView(
+      await revisePauseRecord(deps, view.id, {
+        status: 'PASSED',
+        at: deps.now().toISOString(),
+        by: [],
+        reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
+      }),
+    );
     await notifyPauseOutcome(deps, revised);
     await recordPauseProgress(deps, revised);
     throw pauseClosedError(revised);

@@ -100,7 +100,14 @@ export function pauseRequestMessage(
   ];
   if (open) {
     const buttons = options.reviewUrl
-      ? [{ type: 'button', text: plain('Review and decide'), url: options.reviewUrl, action_id: 'pause_review' }]
+      ? [
+          {
+            type: 'button',
+            text: plain('Review and decide'),
+            url: options.reviewUrl,
+            action_id: 'pause_review',
+          },
+        ]
       : [];
     for (let i = 0; i < buttons.length; i += 25) {
       blocks.push({

@@ -12,7 +12,14 @@ import {
 } from '../../domain/decisions/gate';
 import type { Viewer } from '../../domain/decisions/page';
 import { SessionError } from '../../domain/decisions/errors';
-import { assertCsrf, csrfToken, gatePath, readSession, type GateRef, type Session } from '../../domain/decisions/session';
+import {
+  assertCsrf,
+  csrfToken,
+  gatePath,
+  readSession,
+  type GateRef,
+  type Session,
+} from '../../domain/decisions/session';
 import {
   BadRequestError,
   PayloadTooLargeError,
@@ -30,7 +37,9 @@ import { logger } from '../../shared/logger';
  * - `POST /<id>`: decides, for the GitLab user signed in on this gate (session cookie), if that user is an
  *   approver; the form must carry the session's CSRF token and come from this site.
  */
-export function decisionRoutes<V extends GateViewBase, D extends ApprovalDeps>(gate: DecisionGate<V, D>): Hono {
+export function decisionRoutes<V extends GateViewBase, D extends ApprovalDeps>(
+  gate: DecisionGate<V, D>,
+): Hono {
   const routes = new Hono();
 
   routes.onError((err, c) => {
@@ -44,7 +53,10 @@ export function decisionRoutes<V extends GateViewBase, D extends ApprovalDeps>(g
       path: c.req.path,
     });
     return c.html(
-      renderErrorPage(500, `Shipgate could not load this ${gate.noun} right now. Reload the page in a minute.`),
+      renderErrorPage(
+        500,
+        `Shipgate could not load this ${gate.noun} right now. Reload the page in a minute.`,
+      ),
       500,
       PAGE_HEADERS,
     );
@@ -59,16 +71,28 @@ export function decisionRoutes<V extends GateViewBase, D extends ApprovalDeps>(g
       signInUrl: `${publicUrl()}/auth/signin?${new URLSearchParams({ gate: `${g.kind}:${g.id}` })}`,
       signOutUrl: `${publicUrl()}/auth/signout?${new URLSearchParams({ gate: `${g.kind}:${g.id}` })}`,
       approverNames: view.policy.approvers.map((a) => `${a.name} (@${a.key})`),
-      ...(session ? { user: { username: session.username, ...(session.name ? { name: session.name } : {}) } } : {}),
+      ...(session
+        ? { user: { username: session.username, ...(session.name ? { name: session.name } : {}) } }
+        : {}),
       ...(session ? { csrf: csrfToken(key, session) } : {}),
       ...(approver ? { approver } : {}),
-      ...(approver && earlierDecision(view, approver.key) ? { decided: earlierDecision(view, approver.key) } : {}),
-      ...(approver && gate.selfBlocked(view, approver) ? { selfBlocked: gate.selfBlocked(view, approver) } : {}),
+      ...(approver && earlierDecision(view, approver.key)
+        ? { decided: earlierDecision(view, approver.key) }
+        : {}),
+      ...(approver && gate.selfBlocked(view, approver)
+        ? { selfBlocked: gate.selfBlocked(view, approver) }
+        : {}),
       ...(problem ? { sessionProblem: problem } : {}),
     };
   }
 
-  function page(c: Context, deps: D, view: V, v: Viewer, extra: { notice?: Notice; gone?: string; status?: number } = {}) {
+  function page(
+    c: Context,
+    deps: D,
+    view: V,
+    v: Viewer,
+    extra: { notice?: Notice; gone?: string; status?: number } = {},
+  ) {
     return c.html(
       gate.render(view, {
         viewer: v,

@@ -75,7 +75,10 @@ describe('faults: the sandbox killed mid-release', () => {
     const pending = await waitFor(`approval links for ${environment}`, async () => {
       const res = await fetch(`${url}/_sandbox/api/approvals`);
       const { approvals } = (await res.json()) as {
-        approvals: { executionArn: string; environment: string; reviewUrl?: string;
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
           approvers: { approver: string; voted: boolean }[];
         }[];
       };
@@ -83,7 +86,14 @@ describe('faults: the sandbox killed mid-release', () => {
         (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl,
       );
     });
-    expect(await decideAs(pending.reviewUrl!, pending.approvers[0].approver, 'approve', 'approved before the crash')).toBe(200);
+    expect(
+      await decideAs(
+        pending.reviewUrl!,
+        pending.approvers[0].approver,
+        'approve',
+        'approved before the crash',
+      ),
+    ).toBe(200);
   }
 
   it('keeps every acknowledged release, execution, history and vote across SIGKILL, and aborts the interrupted executions with the reason', async () => {

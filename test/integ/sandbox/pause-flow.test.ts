@@ -87,13 +87,19 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       async () => {
         const res = await fetch(`${url}/_sandbox/api/approvals`);
         const { approvals } = (await res.json()) as {
-          approvals: { executionArn: string; environment: string; reviewUrl?: string;
-          approvers: { approver: string; voted: boolean }[];
-        }[];
+          approvals: {
+            executionArn: string;
+            environment: string;
+            reviewUrl?: string;
+            approvers: { approver: string; voted: boolean }[];
+          }[];
         };
         return approvals.find(
-          (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl &&
-          a.approvers.filter((p) => !p.voted).length >= votes,
+          (a) =>
+            a.executionArn === executionArn &&
+            a.environment === environment &&
+            a.reviewUrl &&
+            a.approvers.filter((p) => !p.voted).length >= votes,
         );
       },
       60000,
@@ -179,8 +185,12 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     expect(page).toContain('Sign in with GitLab to decide');
     expect((await fetch(link, { method: 'HEAD' })).status).toBe(200);
     const signedIn = await new BrowserSession().signIn(link, 'alice');
-    expect(signedIn.html).toContain('<button type="submit" name="decision" value="continue">Continue</button>');
-    expect(signedIn.html).toContain('<button type="submit" name="decision" value="rollback">Roll back</button>');
+    expect(signedIn.html).toContain(
+      '<button type="submit" name="decision" value="continue">Continue</button>',
+    );
+    expect(signedIn.html).toContain(
+      '<button type="submit" name="decision" value="rollback">Roll back</button>',
+    );
     expect(signedIn.html).toContain('name="reason"');
     // A post without signing in is refused and records nothing.
     const unsigned = await fetch(link, {
@@ -249,9 +259,11 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol (@carol via GitLab): p99 latency doubled on the canary',
     );
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
-    expect((await chat()).some((m) => m.text.startsWith('Rolled back by Carol (@carol via GitLab): p99 latency doubled'))).toBe(
-      true,
-    );
+    expect(
+      (await chat()).some((m) =>
+        m.text.startsWith('Rolled back by Carol (@carol via GitLab): p99 latency doubled'),
+      ),
+    ).toBe(true);
   }, 240000);
 
   it('a pause nobody decides rolls back at its timeout, and people are told', async () => {

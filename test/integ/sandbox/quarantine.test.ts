@@ -66,7 +66,10 @@ describe('sandbox: digest quarantine and the ledger end to end', () => {
   async function approveStaging(executionArn: string): Promise<void> {
     const pending = await waitFor('approval links for staging', async () => {
       const { approvals } = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
-        approvals: { executionArn: string; environment: string; reviewUrl?: string;
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
           approvers: { approver: string; voted: boolean }[];
         }[];
       };

@@ -62,7 +62,10 @@ describe('sandbox: releases racing for the same service and environment', () => 
     const pending = await waitFor('the staging approval link', async () => {
       const res = await fetch(`${url}/_sandbox/api/approvals`);
       const { approvals } = (await res.json()) as {
-        approvals: { executionArn: string; environment: string; reviewUrl?: string;
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
           approvers: { approver: string; voted: boolean }[];
         }[];
       };

@@ -94,12 +94,18 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     const pending = await waitFor(`approval links for ${environment}`, async () => {
       const res = await fetch(`${url}/_sandbox/api/approvals`);
       const { approvals } = (await res.json()) as {
-        approvals: { executionArn: string; environment: string; reviewUrl?: string;
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
           approvers: { approver: string; voted: boolean }[];
         }[];
       };
       return approvals.find(
-        (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl &&
+        (a) =>
+          a.executionArn === executionArn &&
+          a.environment === environment &&
+          a.reviewUrl &&
           a.approvers.filter((p) => !p.voted).length >= votes,
       );
     });

@@ -119,7 +119,8 @@ function reviewLink(post: Posted): string {
 
 /** A request as a browser that is not signed in sends it. */
 async function request(target: string | Voter, init: RequestInit = {}) {
-  const url = typeof target === 'string' ? (target.startsWith('/') ? `${rig.url}${target}` : target) : target.url;
+  const url =
+    typeof target === 'string' ? (target.startsWith('/') ? `${rig.url}${target}` : target) : target.url;
   const res = await fetch(url, { redirect: 'manual', ...init });
   const body = await res.text();
   const headers: string[] = [];
@@ -370,7 +371,9 @@ describe('confirm page', () => {
 
     const second = await vote(links.Bob, 'approve');
     expect(second.status).toBe(200);
-    expect(second.body).toContain('Your decision “approve” was recorded and decided the approval: Approved by Alice, Bob');
+    expect(second.body).toContain(
+      'Your decision “approve” was recorded and decided the approval: Approved by Alice, Bob',
+    );
     expect(successCalls()).toHaveLength(1);
     const input = successCalls()[0].args[0].input;
     expect(input.taskToken).toBe(token);
@@ -403,7 +406,9 @@ describe('confirm page', () => {
     expect((await vote(links.Alice, 'approve')).status).toBe(200);
     const res = await vote(links.Bob, 'reject', 'Error budget is exhausted this week');
     expect(res.status).toBe(200);
-    expect(res.body).toContain('Your decision “reject” was recorded and decided the approval: Rejected by Bob');
+    expect(res.body).toContain(
+      'Your decision “reject” was recorded and decided the approval: Rejected by Bob',
+    );
     expect(failureCalls()).toHaveLength(1);
     expect(failureCalls()[0].args[0].input).toMatchObject({
       error: 'ApprovalRejected',

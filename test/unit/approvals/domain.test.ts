@@ -111,11 +111,16 @@ function view(approvers: number): ApprovalView {
 describe('chat messages', () => {
   it('carries one review button however many approvers, and no interactive buttons without a Slack app', () => {
     const v = view(30);
-    const message = approvalRequestMessage(v, { reviewUrl: `https://x.test/approvals/${v.id}`, slackApp: false });
+    const message = approvalRequestMessage(v, {
+      reviewUrl: `https://x.test/approvals/${v.id}`,
+      slackApp: false,
+    });
     const actions = message.blocks.filter((b) => b.type === 'actions') as { elements: { url?: string }[] }[];
     expect(actions.map((a) => a.elements.length)).toEqual([1]);
     expect(actions[0].elements[0].url).toBe(`https://x.test/approvals/${v.id}`);
-    expect(message.text).toContain(`Review and decide (sign in with GitLab): https://x.test/approvals/${v.id}`);
+    expect(message.text).toContain(
+      `Review and decide (sign in with GitLab): https://x.test/approvals/${v.id}`,
+    );
     expect(JSON.stringify(message)).not.toContain('"action_id":"approve"');
     expect(message.text).toContain('Scan: failed: CRITICAL 1, HIGH 0');
   });

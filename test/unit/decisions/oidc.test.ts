@@ -34,19 +34,27 @@ beforeAll(async () => {
     signingKey: PROVIDER_KEY as Record<string, unknown>,
     extraClients: [OTHER_APP],
   });
-  settings = { issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret, redirectUri: REDIRECT };
+  settings = {
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
+    clientSecret: oidc.clientSecret,
+    redirectUri: REDIRECT,
+  };
   forgetDiscovery();
 });
 afterAll(async () => oidc?.close());
 
 /** A person signs in at the provider as `username`; resolves with the callback URL (code, state). */
-async function authorize(s: OidcSettings, username: string): Promise<{ callback: URL; transaction: SignInTransaction }> {
+async function authorize(
+  s: OidcSettings,
+  username: string,
+): Promise<{ callback: URL; transaction: SignInTransaction }> {
   const { url, transaction } = await beginSignIn(s);
   const browser = new BrowserSession();
   const chooser = await browser.request(url);
-  const action = new RegExp(`action="([^"]*)"[^>]*>\\s*<input type="hidden" name="username" value="${username}"`).exec(
-    chooser.html,
-  )?.[1];
+  const action = new RegExp(
+    `action="([^"]*)"[^>]*>\\s*<input type="hidden" name="username" value="${username}"`,
+  ).exec(chooser.html)?.[1];
   if (!action) throw new Error(`no sign-in button for ${username}: ${chooser.html.slice(0, 300)}`);
   const back = await browser.request(new URL(action, chooser.url).toString(), {
     method: 'POST',
@@ -77,7 +85,10 @@ function tamperingFetch(mutate: (idToken: string) => string | Promise<string>): 
     if (!String(input).endsWith('/token')) return res;
     const body = (await res.json()) as { id_token: string };
     body.id_token = await mutate(body.id_token);
-    return new Response(JSON.stringify(body), { status: res.status, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(body), {
+      status: res.status,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 }
 
@@ -85,7 +96,11 @@ describe('signing in with GitLab: the token exchange against the real provider',
   it('a genuine sign-in yields the GitLab username (preferred_username), the name and the numeric user id', async () => {
     const { callback, transaction } = await authorize(settings, 'alice');
     expect(callback.searchParams.get('code')).toBeTruthy();
-    expect(await finishSignIn(settings, callback, transaction)).toEqual({ username: 'alice', name: 'Alice', sub: '1001' });
+    expect(await finishSignIn(settings, callback, transaction)).toEqual({
+      username: 'alice',
+      name: 'Alice',
+      sub: '1001',
+    });
   });
 
   it('PKCE: a code redeemed with another verifier is refused by the provider', async () => {
@@ -100,7 +115,9 @@ describe('signing in with GitLab: the token exchange against the real provider',
 
   it('nonce: an ID token for another sign-in (nonce mismatch) is refused', async () => {
     const { callback, transaction } = await authorize(settings, 'alice');
-    await expect(finishSignIn(settings, callback, { ...transaction, nonce: 'another-sign-in' })).rejects.toMatchObject({
+    await expect(
+      finishSignIn(settings, callback, { ...transaction, nonce: 'another-sign-in' }),
+    ).rejects.toMatchObject({
       name: 'SignInError',
       message: expect.stringMatching(/"nonce"/),
     });
@@ -108,15 +125,19 @@ describe('signing in with GitLab: the token exchange against the real provider',
 
   it('state: a callback whose state is not this browser’s sign-in is refused before the code is used', async () => {
     const { callback, transaction } = await authorize(settings, 'alice');
-    await expect(finishSignIn(settings, callback, { ...transaction, state: 'forged' })).rejects.toMatchObject({
-      name: 'SignInError',
-      message: expect.stringMatching(/"state"/),
-    });
+    await expect(finishSignIn(settings, callback, { ...transaction, state: 'forged' })).rejects.toMatchObject(
+      {
+        name: 'SignInError',
+        message: expect.stringMatching(/"state"/),
+      },
+    );
   });
 
   it('expiry: an ID token already expired by this clock is refused', async () => {
     const { callback, transaction } = await authorize(settings, 'alice');
-    await expect(finishSignIn(settings, callback, transaction, { clockSkewSeconds: 7200 })).rejects.toMatchObject({
+    await expect(
+      finishSignIn(settings, callback, transaction, { clockSkewSeconds: 7200 }),
+    ).rejects.toMatchObject({
       name: 'SignInError',
       message: expect.stringMatching(/"exp"/),
     });
@@ -124,7 +145,11 @@ describe('signing in with GitLab: the token exchange against the real provider',
 
   it('audience: a genuine ID token the provider issued to another application is refused', async () => {
     // Bob signs in to another application registered at the same GitLab; its ID token is genuine.
-    const otherApp: OidcSettings = { ...settings, clientId: OTHER_APP.clientId, clientSecret: OTHER_APP.clientSecret };
+    const otherApp: OidcSettings = {
+      ...settings,
+      clientId: OTHER_APP.clientId,
+      clientSecret: OTHER_APP.clientSecret,
+    };
     const theirs = await authorize(otherApp, 'bob');
     let otherToken = '';
     await finishSignIn(otherApp, theirs.callback, theirs.transaction, {

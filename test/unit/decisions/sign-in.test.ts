@@ -55,7 +55,10 @@ beforeEach(() => {
   sfnMock.on(SendTaskFailureCommand).resolves({});
 });
 
-async function open(environment: string, overrides: Partial<Release> = {}): Promise<{ id: string; url: string }> {
+async function open(
+  environment: string,
+  overrides: Partial<Release> = {},
+): Promise<{ id: string; url: string }> {
   const release = makeRelease(1, freshProjectId(), overrides);
   const result = await requestApprovalHandler(makePayload(release, environment));
   return { id: result.approvalId, url: `${rig.url}/approvals/${result.approvalId}` };
@@ -139,7 +142,10 @@ describe('self-approval covers the commit authors, not only who ran the pipeline
     // Configurable: commit authorship can be left out.
     expect(
       selfApprovalReason(
-        { ...(view as object), policy: { allowSelfApproval: false, selfApproval: { pipelineUser: true, commitAuthors: false } } } as never,
+        {
+          ...(view as object),
+          policy: { allowSelfApproval: false, selfApproval: { pipelineUser: true, commitAuthors: false } },
+        } as never,
         TEST_CONFIG_APPROVER('carol'),
       ),
     ).toBeUndefined();

@@ -61,7 +61,11 @@ async function open(environment: string, overrides: Partial<Release> = {}): Prom
 }
 
 async function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
-  const res = await fetch(url.startsWith('/') ? `${rig.url}${url}` : url, { method, headers, redirect: 'manual' });
+  const res = await fetch(url.startsWith('/') ? `${rig.url}${url}` : url, {
+    method,
+    headers,
+    redirect: 'manual',
+  });
   return { status: res.status, body: await res.text() };
 }
 
@@ -135,7 +139,8 @@ const CORPUS: Row[] = [
   {
     attack: 'Slack link preview (Slackbot GET)',
     environment: 'staging',
-    attempt: (a) => get(a.url, { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' }),
+    attempt: (a) =>
+      get(a.url, { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' }),
     status: 200,
     says: /Sign in with GitLab to decide/,
   },
@@ -154,7 +159,11 @@ const CORPUS: Row[] = [
     attack: 'Facebook / Discord / Twitter unfurl bots (GET and HEAD)',
     environment: 'staging',
     attempt: async (a) => {
-      await get(a.url, { 'user-agent': 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)' }, 'HEAD');
+      await get(
+        a.url,
+        { 'user-agent': 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)' },
+        'HEAD',
+      );
       await get(a.url, { 'user-agent': 'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)' });
       return get(a.url, { 'user-agent': 'Twitterbot/1.0' });
     },
@@ -205,7 +214,11 @@ const CORPUS: Row[] = [
       const value = decodeURIComponent(sessionOf(browser, a));
       const dot = value.lastIndexOf('.');
       const sig = value.slice(dot + 1);
-      setSession(browser, a, encodeURIComponent(`${value.slice(0, dot)}.${(sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)}`));
+      setSession(
+        browser,
+        a,
+        encodeURIComponent(`${value.slice(0, dot)}.${(sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)}`),
+      );
       return postFrom(browser, a, { decision: 'approve' });
     },
     status: 401,
@@ -218,7 +231,9 @@ const CORPUS: Row[] = [
       const browser = await signedIn(a, 'alice');
       const value = decodeURIComponent(sessionOf(browser, a));
       const dot = value.lastIndexOf('.');
-      const session = JSON.parse(Buffer.from(value.slice(0, dot), 'base64url').toString()) as { username: string };
+      const session = JSON.parse(Buffer.from(value.slice(0, dot), 'base64url').toString()) as {
+        username: string;
+      };
       session.username = 'bob';
       const forged = `${Buffer.from(JSON.stringify(session)).toString('base64url')}.${value.slice(dot + 1)}`;
       setSession(browser, a, encodeURIComponent(forged));

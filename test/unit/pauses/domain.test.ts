@@ -163,7 +163,10 @@ test('continue needs the quorum; the decision that makes it calls ContinueServic
     await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: rolloutPk, sk: 'ROLLOUT' } }))
   ).Item!;
   expect(rollout.taskToken).toBeUndefined();
-  expect(rollout.pause.decision).toMatchObject({ action: 'CONTINUE', by: ['Bob (@bob via GitLab)', 'Carol (@carol via GitLab)'] });
+  expect(rollout.pause.decision).toMatchObject({
+    action: 'CONTINUE',
+    by: ['Bob (@bob via GitLab)', 'Carol (@carol via GitLab)'],
+  });
   // Decided: later decisions are refused and nothing more reaches ECS.
   await expect(vote(id, 'alice', 'rollback')).rejects.toMatchObject({
     name: 'ApprovalClosedError',
@@ -337,7 +340,9 @@ describe('the review page of a pause (signed in with GitLab)', () => {
   it("a rollback that loses the race to the quorum's continue gets 409 and the truth, not 'ECS rolls back'", async () => {
     // Issue 27, item 4: Alice continues. Bob's continue and Carol's rollback then arrive at the same moment;
     // Bob's closes the pause as CONTINUED. Carol's vote is recorded, but her rollback decided nothing.
-    ecs.on(DescribeServiceDeploymentsCommand).resolves({ serviceDeployments: [hookState('AWAITING_ACTION')] });
+    ecs
+      .on(DescribeServiceDeploymentsCommand)
+      .resolves({ serviceDeployments: [hookState('AWAITING_ACTION')] });
     const { id } = await openPause({
       release: {
         id: 'rel-race',
@@ -370,14 +375,17 @@ describe('the review page of a pause (signed in with GitLab)', () => {
       expect(bobAnswer.html).toContain('was recorded and decided the pause: Continued by Alice, Bob');
       const answer = await carolAnswer;
       expect(answer.status).toBe(409);
-      expect(answer.html).toContain('came too late: the pause had already been decided — Continued by Alice, Bob');
+      expect(answer.html).toContain(
+        'came too late: the pause had already been decided — Continued by Alice, Bob',
+      );
       expect(answer.html).toContain('Your decision changed nothing');
       expect(answer.html).not.toContain('ECS rolls the deployment back');
     } finally {
       spy.mockRestore();
     }
-    const item = (await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } })))
-      .Item!;
+    const item = (
+      await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } }))
+    ).Item!;
     expect(item.status).toBe('CONTINUED');
     expect(ecs.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.action)).toEqual([
       'CONTINUE',
@@ -389,11 +397,14 @@ describe('the review page of a pause (signed in with GitLab)', () => {
     const url = `${rig.url}/pauses/${id}`;
     const page = await (await signedIn(url, 'alice')).request(url);
     // Alice triggered this release: she may roll back, not continue, and the page says why.
-    expect(page.html).toContain('You may not continue: Alice (@alice) triggered the pipeline of this release');
+    expect(page.html).toContain(
+      'You may not continue: Alice (@alice) triggered the pipeline of this release',
+    );
     const res = await (await signedIn(url, 'bob')).decide(url, 'continue', 'fine');
     expect(res.status).toBe(200);
-    const item = (await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } })))
-      .Item!;
+    const item = (
+      await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } }))
+    ).Item!;
     expect(item.votes.bob).toMatchObject({ decision: 'continue', via: 'gitlab', identity: 'gitlab:bob' });
   });
 });

@@ -165,7 +165,13 @@ describe('which routes are IAM-only', () => {
     expect(requiresIam('/api/releases/{id}/rollback')).toBe(true);
     expect(requiresIam('/api')).toBe(true);
     expect(requiresIam('/apix')).toBe(false);
-    for (const open of ['/webhooks/gitlab', '/approvals/{proxy+}', '/auth/{proxy+}', '/slack/interactions', '/healthz']) {
+    for (const open of [
+      '/webhooks/gitlab',
+      '/approvals/{proxy+}',
+      '/auth/{proxy+}',
+      '/slack/interactions',
+      '/healthz',
+    ]) {
       expect(requiresIam(open)).toBe(false);
     }
   });
