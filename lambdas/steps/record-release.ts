@@ -1,4 +1,4 @@
-import { sourceWords } from '../domain/decisions/gate';
+import { sourceWords } from '../domain/decisions/identity';
 import * as z from '../shared/zod';
 import { formatIssues } from '../shared/config';
 import { BadRequestError, ConflictError, NotFoundError } from '../shared/errors';

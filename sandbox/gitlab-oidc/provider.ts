@@ -1,7 +1,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signInPage } from './sign-in-page';
+import { signInPage, type OidcUser } from './sign-in-page';
+
+export type { OidcUser };
 
 /**
  * The sandbox's "GitLab" as an OpenID Connect provider: the real `oidc-provider` (a certified OpenID
@@ -11,12 +13,6 @@ import { signInPage } from './sign-in-page';
  * page lists them (click one to be that user), and it asks every time, so one person trying the sandbox can
  * sign in as anybody in turn. Nothing else is emulated: a vote still needs the whole real exchange.
  */
-
-/** One user of the sandbox's GitLab. */
-export interface OidcUser {
-  username: string;
-  name: string;
-}
 
 /** A running provider. */
 export interface SandboxOidc {

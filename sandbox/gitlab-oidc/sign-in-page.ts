@@ -1,5 +1,10 @@
 import { escapeHtml } from '../../lambdas/domain/approvals/page';
-import type { OidcUser } from './provider';
+
+/** One user of the sandbox's GitLab. */
+export interface OidcUser {
+  username: string;
+  name: string;
+}
 
 /**
  * The sandbox GitLab's sign-in page: every user (the config's approvers) as a button. A script signs in the

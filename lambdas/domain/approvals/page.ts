@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { asSentence } from '../chat/format';
 import { approverName, outcomeSentence, scanLine, triggeredByLine } from '../chat/messages';
 import { decisionBlock, viewerLine, type Viewer } from '../decisions/page';
+import { escapeHtml } from '../decisions/html';
 import type { ApprovalView } from './types';
+
+/** Escaping lives with the shared review-page parts; re-exported for the pages and messages that use it here. */
+export { escapeHtml };
 
 /**
  * The confirm page: plain HTML that works without JavaScript. Everything that came from outside is escaped
@@ -31,19 +35,6 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'X-Robots-Tag': 'noindex, nofollow',
 };
-
-/**
- * Escapes text for HTML element content and double-quoted attributes.
- * @example escapeHtml('<script>"x"</script>') // '&lt;script&gt;&quot;x&quot;&lt;/script&gt;'
- */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /** A link only when the URL is http(s) (a `javascript:` URL from a payload becomes plain text). */
 export function link(url: string | undefined, label: string): string {

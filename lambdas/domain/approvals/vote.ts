@@ -1,5 +1,5 @@
 import { logger } from '../../shared/logger';
-import { provenBy } from '../decisions/gate';
+import { provenBy } from '../decisions/identity';
 import { selfApprovalWhy } from '../decisions/self-approval';
 import { approverName } from '../chat/messages';
 import { expireApproval } from './close';

@@ -1,4 +1,4 @@
-import { provenBy } from '../decisions/gate';
+import { provenBy } from '../decisions/identity';
 import type { ApprovalView } from '../approvals/types';
 import { escapeChat, shortSha, slackLink, truncate } from './format';
 

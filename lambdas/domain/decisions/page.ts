@@ -1,4 +1,4 @@
-import { escapeHtml } from '../approvals/page';
+import { escapeHtml } from './html';
 import type { ApproverSnapshot } from '../approvals/types';
 
 /**

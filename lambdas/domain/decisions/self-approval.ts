@@ -1,4 +1,10 @@
-import type { ApproverSnapshot } from '../approvals/types';
+/** What self-approval reads of an approver (`ApproverSnapshot` has it). */
+export interface ApproverIdentity {
+  /** GitLab username. */
+  key: string;
+  name: string;
+  email?: string | string[];
+}
 
 /**
  * Who counts as a release's own people when the policy says `allowSelfApproval: false`: the GitLab user who
@@ -23,7 +29,7 @@ export interface ReleasePeople {
 const norm = (v: string | undefined) => (v ?? '').trim().toLowerCase();
 
 /** The approver's e-mail addresses (config `email`: one or a list). */
-export function approverEmails(approver: ApproverSnapshot): string[] {
+export function approverEmails(approver: ApproverIdentity): string[] {
   const e = approver.email;
   return (Array.isArray(e) ? e : e ? [e] : []).map(norm).filter(Boolean);
 }
@@ -35,7 +41,7 @@ export function approverEmails(approver: ApproverSnapshot): string[] {
  */
 export function selfApprovalWhy(
   people: ReleasePeople,
-  approver: ApproverSnapshot,
+  approver: ApproverIdentity,
   rules: SelfApprovalRules = { pipelineUser: true, commitAuthors: true },
 ): string | undefined {
   const emails = approverEmails(approver);

@@ -9,7 +9,7 @@ import {
   SelfApprovalError,
 } from '../approvals/errors';
 import { noLongerWaiting } from '../approvals/liveness';
-import { provenBy } from '../decisions/gate';
+import { provenBy } from '../decisions/identity';
 import { selfApprovalWhy } from '../decisions/self-approval';
 import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';

@@ -1,4 +1,4 @@
-import { provenBy } from '../decisions/gate';
+import { provenBy } from '../decisions/identity';
 import type { Block, ChatMessage } from '../chat/messages';
 import { escapeChat, shortSha, truncate } from '../chat/format';
 import type { PauseView } from './types';
