@@ -83,7 +83,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     `  AWS endpoint       ${s.awsEndpoint}   (aws --endpoint-url ${s.awsEndpoint} stepfunctions list-executions --state-machine-arn ${s.stateMachineArn})`,
   );
   out(`  State machine      ${s.stateMachineArn}`);
-  out(`  GitLab sign-in     ${s.oidcIssuer}   (the sandbox's OpenID provider: review pages sign in here as an approver)`);
+  out(
+    `  GitLab sign-in     ${s.oidcIssuer}   (the sandbox's OpenID provider: review pages sign in here as an approver)`,
+  );
   out(`  State dir          ${s.stateDir}`);
   out(
     `  Seeded             ${s.seed.repositories.length} ECR repositories, ${s.seed.services.length} ECS services, ${s.seed.contracts.length} deploy contracts`,
