@@ -2,8 +2,8 @@ import { decideAs } from './approve-link';
 
 /**
  * The demo's view of rollout pauses (ECS PAUSE hooks): a "Decision needed" message in the chat inbox for this
- * execution is printed once with its personal links; with `--auto-approve` the demo continues it with the
- * quorum, through the links, as people would.
+ * execution is printed once with its review link; with `--auto-approve` the demo signs in at the sandbox's
+ * GitLab as approvers in turn and continues it with the quorum, as people would.
  */
 
 /** What the demo remembers between polls. */

@@ -5,7 +5,7 @@ import { escapeChat, shortSha, slackLink, truncate } from './format';
 /**
  * Chat messages about approvals: Slack-compatible incoming-webhook JSON with a `text` fallback that reads
  * well on its own (Mattermost, notifications) and Block Kit `blocks`. Pure functions: they never see a task
- * token or a secret; personal links are passed in by the caller.
+ * token or a secret; the review link is passed in by the caller.
  */
 
 /** A Block Kit block (JSON as Slack documents it). */
