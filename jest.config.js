@@ -5,7 +5,16 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+    // oauth4webapi (GitLab sign-in) ships only as an ES module; jest runs CommonJS, so it is compiled too.
+    '/node_modules/oauth4webapi/.+\\.js$': [
+      'ts-jest',
+      {
+        tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true },
+        diagnostics: false,
+      },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!oauth4webapi/)'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   // One SHIPGATE_SANDBOX_SEED per run (the emulators' variation), printed when a suite fails.
   globalSetup: '<rootDir>/test/helpers/sandbox-seed.js',

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { parse, stringify } from 'yaml';
 import { loadConfig, type ShipgateConfig } from '../lambdas/shared/config';
-import { approveViaLink, demoManifest } from '../sandbox/demo';
+import { decideAs, demoManifest } from '../sandbox/demo';
 import type { DeploymentLogEntry, EcsState } from '../sandbox/aws/ecs';
 import { clusterName } from '../sandbox/seed';
 import { SandboxProcess } from '../test/integ/sandbox/sandbox-process';
@@ -205,12 +205,14 @@ async function warmUp(url: string, token: string, ecr: ECRClient, sfn: SFNClient
       return;
     }
     const pending = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
-      approvals: { executionArn: string; links: { url: string }[] }[];
+      approvals: { executionArn: string; reviewUrl?: string; approvers?: { approver: string }[] }[];
     };
-    for (const a of pending.approvals.filter((x) => x.executionArn === executionArn)) {
-      for (const link of a.links.filter((l) => !voted.has(l.url)).slice(0, 2)) {
-        voted.add(link.url);
-        await approveViaLink(link.url, 'bench warm-up');
+    for (const a of pending.approvals.filter((x) => x.executionArn === executionArn && x.reviewUrl)) {
+      for (const p of (a.approvers ?? [])
+        .filter((p) => !voted.has(`${a.reviewUrl}|${p.approver}`))
+        .slice(0, 2)) {
+        voted.add(`${a.reviewUrl}|${p.approver}`);
+        await decideAs(a.reviewUrl!, p.approver, 'approve', 'bench warm-up');
       }
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -310,19 +312,25 @@ async function runLevel(
     const deadline = Date.now() + 60_000 + concurrent * 6_000;
     while (ended.size < planned.length && Date.now() < deadline) {
       const pending = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
-        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
+          approvers?: { approver: string }[];
+        }[];
       };
       for (const a of pending.approvals) {
         const key = `${a.executionArn}|${a.environment}`;
         const quorum = config.environments.find((e) => e.name === a.environment)?.approval.quorum ?? 1;
-        if (!approvalOpen.has(key) && a.links.length) approvalOpen.set(key, { seenAt: Date.now(), votes: 0 });
+        if (!approvalOpen.has(key) && a.reviewUrl) approvalOpen.set(key, { seenAt: Date.now(), votes: 0 });
         const open = approvalOpen.get(key);
         if (!open) continue;
-        for (const link of a.links.slice(0, quorum)) {
-          if (voted.has(link.url)) continue;
-          voted.add(link.url);
+        for (const p of (a.approvers ?? []).slice(0, quorum)) {
+          const votedKey = `${a.reviewUrl}|${p.approver}`;
+          if (voted.has(votedKey)) continue;
+          voted.add(votedKey);
           const vote = (async () => {
-            const code = await approveViaLink(link.url, 'bench approval');
+            const code = await decideAs(a.reviewUrl!, p.approver, 'approve', 'bench approval');
             // 409: the approval closed meanwhile (superseded by a newer release): not a failure.
             if (code === 200) {
               open.votes++;

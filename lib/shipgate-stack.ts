@@ -56,6 +56,8 @@ export const HTTP_SECRETS: readonly SecretName[] = [
   'slackBotToken',
   // Pause decisions report the pause on the GitLab commit status.
   'gitlabToken',
+  // Review pages sign people in with GitLab (OpenID Connect) before they vote.
+  'oidcClientSecret',
 ];
 
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */

@@ -1,9 +1,9 @@
-import { decidePauseViaLink } from './approve-link';
+import { decideAs } from './approve-link';
 
 /**
  * The demo's view of rollout pauses (ECS PAUSE hooks): a "Decision needed" message in the chat inbox for this
- * execution is printed once with its personal links; with `--auto-approve` the demo continues it with the
- * quorum, through the links, as people would.
+ * execution is printed once with its review link; with `--auto-approve` the demo signs in at the sandbox's
+ * GitLab as approvers in turn and continues it with the quorum, as people would.
  */
 
 /** What the demo remembers between polls. */
@@ -14,7 +14,12 @@ export interface PauseFollowState {
 
 /** Prints new pauses of `executionArn` and, when `autoApprove`, continues them through their links. */
 export async function followPauses(
-  o: { url: string; autoApprove?: boolean; print: (line: string) => void },
+  o: {
+    url: string;
+    autoApprove?: boolean;
+    print: (line: string) => void;
+    config: { approvers: Record<string, unknown> };
+  },
   executionArn: string,
   state: PauseFollowState,
 ): Promise<void> {
@@ -27,27 +32,24 @@ export async function followPauses(
       (m.text.includes(executionArn) || m.text.includes(encodeURIComponent(executionArn))),
   );
   for (const m of mine) {
-    const links = [...m.text.matchAll(/Continue \/ Roll back as ([^:]+): (\S+)/g)].map((x) => ({
-      name: x[1],
-      url: x[2],
-    }));
-    const id = /\/pauses\/([^/]+)\//.exec(links[0]?.url ?? '')?.[1];
+    const reviewUrl = /Review and decide \(sign in with GitLab\): (\S+\/pauses\/([^/\s]+))/.exec(m.text);
+    const id = reviewUrl?.[2];
     if (!id || state.decided.has(id)) continue;
     if (!state.shown.has(id)) {
       state.shown.add(id);
       const lines = m.text.split('\n');
       o.print(`${lines[0]}`);
       for (const l of lines.filter((x) => /^(Step|Traffic|Smoke|Alarms|Needs):?/.test(x))) o.print(`  ${l}`);
-      for (const l of links) o.print(`  Continue / Roll back as ${l.name}: ${l.url}`);
+      o.print(`  Review and decide (sign in with GitLab): ${reviewUrl![1]}`);
     }
     if (!o.autoApprove) continue;
     state.decided.add(id);
     const quorum = Number(/Needs (\d+) "continue"/.exec(m.text)?.[1] ?? '1');
     let yes = 0;
-    for (const l of links) {
+    for (const username of Object.keys(o.config.approvers)) {
       if (yes >= quorum) break;
-      const code = await decidePauseViaLink(l.url, 'continue', 'Continued by the sandbox demo');
-      o.print(`  ${l.name}: continue → HTTP ${code}`);
+      const code = await decideAs(reviewUrl![1], username, 'continue', 'Continued by the sandbox demo');
+      o.print(`  signed in as @${username}: continue → HTTP ${code}`);
       if (code === 200) yes++;
     }
   }

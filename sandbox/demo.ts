@@ -6,12 +6,12 @@ import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Webhook } from 'standardwebhooks';
 import type { ShipgateConfig } from '../lambdas/shared/config';
-import { approveViaLink } from './approve-link';
+import { decideAs } from './approve-link';
 import { FINDINGS_ANNOTATION, ROLLOUT_ANNOTATION } from './aws/ecr';
 import { DemoError } from './demo-error';
 import { demoManifest, demoProjectId, pipelineEvent } from './demo-payloads';
 
-export { approveViaLink } from './approve-link';
+export { BrowserSession, decideAs } from './approve-link';
 export { DemoError } from './demo-error';
 export { demoManifest, demoProjectId, pipelineEvent } from './demo-payloads';
 
@@ -184,27 +184,30 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         executionArn: string;
         environment: string;
         state: string;
-        links: { label: string; url: string }[];
+        reviewUrl?: string;
+        approvers?: { approver: string; name: string; voted: boolean }[];
       }[];
     };
-    for (const a of pending.approvals.filter((x) => x.executionArn === executionArn && x.links.length)) {
+    for (const a of pending.approvals.filter((x) => x.executionArn === executionArn && x.reviewUrl)) {
       if (!shown.has(a.state)) {
         shown.add(a.state);
-        o.print(`${a.state}: open one of these links to decide`);
-        for (const l of a.links) o.print(`  ${l.label}: ${l.url}`);
+        o.print(
+          `${a.state}: open ${a.reviewUrl} and sign in with GitLab as one of ${(a.approvers ?? []).map((p) => p.approver).join(', ')} to decide`,
+        );
         if (!o.autoApprove && o.noWait)
           return { release: answer.release, executionArn, status, sha, digests };
       }
       if (!o.autoApprove) continue;
       const quorum = o.config.environments.find((e) => e.name === a.environment)?.approval.quorum ?? 1;
       let votes = [...approved].filter((k) => k.startsWith(`${a.state}\n`)).length;
-      for (const l of a.links) {
+      for (const p of a.approvers ?? []) {
         if (votes >= quorum) break;
-        const key = `${a.state}\n${l.url}`;
-        if (approved.has(key)) continue;
-        const code = await approveViaLink(l.url);
+        const key = `${a.state}\n${p.approver}`;
+        if (approved.has(key) || p.voted) continue;
+        // Signs in at the sandbox's GitLab as this approver, then approves on the review page.
+        const code = await decideAs(a.reviewUrl!, p.approver, 'approve', 'Approved by the sandbox demo');
         approved.add(key);
-        o.print(`  ${l.label}: approve → HTTP ${code}`);
+        o.print(`  signed in as @${p.approver}: approve → HTTP ${code}`);
         if (code === 200) votes++;
       }
     }

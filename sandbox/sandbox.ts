@@ -15,6 +15,7 @@ import { ASYNC_CONFIGS, FUNCTION_ARNS, localFunctions } from './handlers/functio
 import { sandboxSeed } from './aws/variation';
 import { SandboxStartError } from './start-error';
 import { markReleasesAborted } from './handlers/release-records';
+import { startSandboxOidc } from './gitlab-oidc/provider';
 import { startAppServer } from './listen';
 import { sandboxRoutes } from './routes';
 import { seedFromConfig, type SeedSummary } from './seed';
@@ -73,6 +74,8 @@ export interface Sandbox {
   webhookToken: string;
   webhookTokenSource: 'environment' | 'state dir (generated)';
   stateMachineArn: string;
+  /** Issuer URL of the sandbox's GitLab (OpenID provider) that review pages sign in with. */
+  oidcIssuer: string;
   seed: SeedSummary;
   interrupted: string[];
   /** The Lambda bundles the sandbox runs (the same build `cdk synth` packages). */
@@ -132,6 +135,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const app = await startAppServer(host, options.port ?? 3000, shutdown);
     const url = app.url;
     const publicUrl = (env.SHIPGATE_PUBLIC_URL || url).replace(/\/$/, '');
+    // "GitLab" for signing in on review pages: a real OpenID provider whose users are the approvers.
+    const oidc = await startSandboxOidc({
+      host,
+      users: Object.entries(options.config.approvers).map(([username, a]) => ({
+        username,
+        name: a.name ?? username,
+      })),
+      redirectUris: [...new Set([`${publicUrl}/auth/callback`, `${url}/auth/callback`])],
+    });
+    shutdown.add(() => oidc.close());
 
     const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${workflow.stateMachineName}`;
     const rollbackStateMachineArn = workflow.rollback
@@ -149,6 +162,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         webhookToken,
         secrets,
         environments: options.config.environments.map((e) => e.name),
+        oidc,
       }),
     );
 
@@ -264,6 +278,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       webhookToken,
       webhookTokenSource,
       stateMachineArn,
+      oidcIssuer: oidc.issuer,
       seed,
       interrupted,
       bundles,

@@ -4,9 +4,11 @@ import { HTTPException } from 'hono/http-exception';
 import { PayloadTooLargeError, ShipgateError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { requireIamBehindApiGateway } from './iam';
-import { approvalRoutes } from './routes/approvals';
+import { approvalGate } from '../domain/approvals/gate';
+import { pauseGate } from '../domain/pauses/gate';
+import { authRoutes } from './routes/auth';
+import { decisionRoutes } from './routes/decisions';
 import { metricsRoutes } from './routes/metrics';
-import { pauseRoutes } from './routes/pauses';
 import { quarantineRoutes } from './routes/quarantines';
 import { releaseRoutes } from './routes/releases';
 import { rollbackRoutes } from './routes/rollbacks';
@@ -29,14 +31,16 @@ const formBodyLimit = bodyLimit({
 });
 app.use('/approvals/*', formBodyLimit);
 app.use('/pauses/*', formBodyLimit);
+app.use('/auth/*', formBodyLimit);
 app.use('/slack/*', formBodyLimit);
 // Every read and operator route, present and future: SigV4-signed (IAM) when running behind API Gateway.
 app.use('/api/*', requireIamBehindApiGateway);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/webhooks', webhookRoutes);
-app.route('/approvals', approvalRoutes);
-app.route('/pauses', pauseRoutes);
+app.route('/approvals', decisionRoutes(approvalGate));
+app.route('/pauses', decisionRoutes(pauseGate));
+app.route('/auth', authRoutes);
 app.route('/slack', slackRoutes);
 app.route('/api/releases', releaseRoutes);
 app.route('/api/rollbacks', rollbackRoutes);

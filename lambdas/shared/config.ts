@@ -48,31 +48,59 @@ const regexSchema = z.string().refine(
   { message: 'expected a valid regular expression' },
 );
 
+/** A GitLab username (GitLab's own rule: letters, digits, `_`, `-`, `.`; no leading `-` or `.`). */
+export const GITLAB_USERNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+
+/**
+ * One approver, keyed by their GitLab username: a vote from a link counts for the GitLab user who signed in
+ * (OpenID Connect), so the key is the identity. The old shape (any key plus `gitlab: <username>`) is refused
+ * with a message that says how to migrate, since a key that is not the username would silently match nobody.
+ */
 const approverSchema = z
   .object({
-    /** Display name used on buttons ("Review as Alice"). Defaults to the approver key. */
+    /** Display name used on pages and chat ("Alice"). Defaults to the username. */
     name: z.string().min(1).optional(),
-    /** Slack user id (U…) used to map Slack button clicks to this approver. */
+    /** Slack user id (U…): a Slack button press by this user votes as this GitLab user. */
     slack: z
       .string()
       .regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as "U012AB3CD"')
       .optional(),
-    /** GitLab username, used to detect self-approval. */
-    gitlab: z.string().min(1).optional(),
-    email: z.email().optional(),
+    /** Commit author e-mail addresses of this person (self-approval by commit authorship). */
+    email: z.union([z.email(), z.array(z.email()).min(1)]).optional(),
+    gitlab: z
+      .unknown()
+      .optional()
+      .refine((v) => v === undefined, {
+        message:
+          'approvers are keyed by their GitLab username now (votes come from GitLab sign-in): rename the key to the GitLab username and remove "gitlab:" (e.g. "approvers: { alice: { name: Alice, gitlab: alice } }" becomes "approvers: { alice: { name: Alice } }")',
+      }),
   })
   .strict();
 
+/**
+ * Who counts as the release's own author for `allowSelfApproval: false`: the GitLab user who triggered the
+ * pipeline, the authors of the release's commits (by e-mail), or both (the default).
+ */
+const selfApprovalRulesSchema = z
+  .object({
+    pipelineUser: z.boolean().default(true),
+    commitAuthors: z.boolean().default(true),
+  })
+  .strict();
+const selfApprovalSchema = selfApprovalRulesSchema.default({ pipelineUser: true, commitAuthors: true });
+
 const approvalPolicySchema = z
   .object({
-    /** Keys of `approvers`; each may vote once. */
+    /** GitLab usernames (keys of `approvers`); each may vote once. */
     approvers: z.array(z.string().min(1)).min(1, 'expected at least one approver'),
     /** Distinct approvals needed. */
     quorum: z.number().int().min(1).default(1),
     /** How long the request stays open; on expiry the gate fails closed. */
     timeout: durationSchema.default(24 * 3600),
-    /** Whether the person who triggered the release may approve it. */
+    /** Whether the release's own people (see `selfApproval`) may approve it. */
     allowSelfApproval: z.boolean().default(false),
+    /** Who counts as the release's own people. */
+    selfApproval: selfApprovalSchema,
   })
   .strict();
 
@@ -143,8 +171,10 @@ const pauseSchema = z
       .default(1440 * 60),
     /** What ECS does when nobody decided in time. */
     onTimeout: z.enum(['ROLLBACK', 'CONTINUE']).default('ROLLBACK'),
-    /** Whether the person who triggered the release may continue it. */
+    /** Whether the release's own people (see `selfApproval`) may continue it. */
     allowSelfApproval: z.boolean().default(false),
+    /** Who counts as the release's own people (default: the environment's approval setting). */
+    selfApproval: selfApprovalRulesSchema.optional(),
   })
   .strict()
   .refine((p) => p.at !== VERIFY_HOOK_STAGE, {
@@ -294,6 +324,18 @@ export const configSchema = z
       .object({
         /** Base URL of the GitLab instance (feedback, webhook setup). */
         url: z.url().optional(),
+        /**
+         * Sign-in for votes from links (OpenID Connect, authorization code with PKCE, scopes `openid profile`).
+         * `issuer` defaults to `url`; `clientId` is the Application ID of the OAuth application registered
+         * in GitLab (its secret is the `oidcClientSecret` secret, never here).
+         */
+        oidc: z
+          .object({
+            issuer: z.url().optional(),
+            clientId: z.string().min(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -301,6 +343,7 @@ export const configSchema = z
     services: z.record(nameSchema, serviceSchema),
     /** Environments in release order. */
     environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
+    /** Approvers keyed by GitLab username. */
     approvers: z.record(z.string().min(1), approverSchema).default({}),
     scan: z
       .object({
@@ -400,6 +443,14 @@ export function crossIssues(raw: unknown): { path: (string | number)[]; message:
   const issues: { path: (string | number)[]; message: string }[] = [];
   if (!isObject(raw)) return issues;
   const approvers = isObject(raw.approvers) ? raw.approvers : {};
+  for (const key of Object.keys(approvers)) {
+    if (!GITLAB_USERNAME.test(key)) {
+      issues.push({
+        path: ['approvers', key],
+        message: `expected a GitLab username as the key (letters, digits, "_", "-", "."; votes count for the GitLab user who signs in); received ${JSON.stringify(key)}`,
+      });
+    }
+  }
   const services = isObject(raw.services) ? raw.services : {};
   issues.push(...reservedKeyIssues(raw));
   const envNames = new Set<string>();

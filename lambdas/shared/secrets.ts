@@ -13,6 +13,8 @@ export const SECRET_ENV = {
   slackBotToken: 'SHIPGATE_SLACK_BOT_TOKEN',
   gitlabToken: 'SHIPGATE_GITLAB_TOKEN',
   linkSigningKey: 'SHIPGATE_LINK_SIGNING_KEY',
+  /** Secret of the OAuth application registered in GitLab (signing in to vote from review pages). */
+  oidcClientSecret: 'SHIPGATE_OIDC_CLIENT_SECRET',
 } as const;
 
 export type SecretName = keyof typeof SECRET_ENV;

@@ -1,3 +1,4 @@
+import { sourceWords } from '../domain/decisions/identity';
 import * as z from '../shared/zod';
 import { formatIssues } from '../shared/config';
 import { BadRequestError, ConflictError, NotFoundError } from '../shared/errors';
@@ -20,7 +21,12 @@ export const releaseDocumentSchema = z.object({
     .optional(),
   scan: z.object({ passed: z.boolean().optional() }).passthrough().optional(),
   approvals: z
-    .record(z.string(), z.object({ approvedBy: z.array(z.string()).optional() }).passthrough())
+    .record(
+      z.string(),
+      z
+        .object({ approvedBy: z.array(z.string()).optional(), approvedVia: z.array(z.string()).optional() })
+        .passthrough(),
+    )
     .optional(),
   deployments: z.record(z.string(), z.unknown()).optional(),
   verify: z
@@ -86,12 +92,20 @@ export function digestsOf(doc: ReleaseDocument): Record<string, string> | undefi
   return images ? Object.fromEntries(images.map((i) => [i.service, i.digest])) : undefined;
 }
 
+/** "alice (GitLab), bob (Slack)": who approved, with how each was proven when the output says. */
+export function whoApproved(approvedBy: string[], approvedVia: string[] | undefined): string {
+  return approvedBy
+    .map((k, i) => (approvedVia?.[i] ? `${k} (${sourceWords(approvedVia[i]) ?? approvedVia[i]})` : k))
+    .join(', ');
+}
+
 /** The outcome of an environment the release went through successfully. */
 export function deployedOutcome(doc: ReleaseDocument, environment: string, at: string): EnvironmentOutcome {
-  const approvedBy = doc.approvals?.[environment]?.approvedBy ?? [];
+  const approval = doc.approvals?.[environment];
+  const approvedBy = approval?.approvedBy ?? [];
   const checks = doc.verify?.[environment]?.checks?.length ?? 0;
   const parts = [
-    approvedBy.length ? `approved by ${approvedBy.join(', ')}` : undefined,
+    approvedBy.length ? `approved by ${whoApproved(approvedBy, approval?.approvedVia)}` : undefined,
     `${checks} smoke check${checks === 1 ? '' : 's'} passed`,
   ].filter(Boolean);
   return { status: 'DEPLOYED', digests: digestsOf(doc), at, detail: parts.join('; ') };

@@ -26,8 +26,9 @@ export const IAM_ROUTE_PREFIX = '/api/';
 
 /**
  * Whether a route of {@link API_ROUTES} is behind the HTTP API's IAM authorizer: every `/api/*` route is.
- * The others (GitLab webhook, approval links, Slack interactions, `/healthz`) are called by GitLab, Slack and
- * people following signed links, none of which can sign with SigV4; the app authenticates them itself.
+ * The others (GitLab webhook, review pages and GitLab sign-in, Slack interactions, `/healthz`) are called by
+ * GitLab, Slack and people in browsers, none of which can sign with SigV4; the app authenticates them itself
+ * (webhook token/HMAC, GitLab OpenID Connect sign-in, Slack signatures).
  */
 export function requiresIam(path: string): boolean {
   return path.startsWith(IAM_ROUTE_PREFIX) || path === IAM_ROUTE_PREFIX.slice(0, -1);
@@ -46,6 +47,8 @@ export const API_ROUTES: ReadonlyArray<{ path: string; methods: apigw.HttpMethod
     path: '/pauses/{proxy+}',
     methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD, apigw.HttpMethod.POST],
   },
+  // Signing in with GitLab before a vote: GET /auth/signin, GET /auth/callback, POST /auth/signout.
+  { path: '/auth/{proxy+}', methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST] },
   { path: '/slack/interactions', methods: [apigw.HttpMethod.POST] },
   { path: '/api/releases', methods: [apigw.HttpMethod.GET] },
   { path: '/api/releases/{id}', methods: [apigw.HttpMethod.GET] },

@@ -88,7 +88,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     entry: 'lambdas/steps/request-approval.ts',
     description: 'Opens an approval request and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
+    secrets: ['chatWebhookUrl', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskFailure'],
   },
   'start-rollout': {
@@ -117,7 +117,7 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     description:
       'A rollout stopped at an ECS PAUSE hook: opens the pause decision and posts it to chat (waitForTaskToken)',
     timeoutSeconds: () => 60,
-    secrets: ['chatWebhookUrl', 'linkSigningKey', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
+    secrets: ['chatWebhookUrl', 'slackSigningSecret', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
   },
   'rollout-events': {

@@ -13,8 +13,12 @@ export interface PendingApproval {
   environment: string;
   state: string;
   since: number;
-  /** Approver links from the approval request message (the sandbox is local, so it may show them). */
+  /** The request's review link ("Review and decide"), as the chat message carries it. */
   links: { label: string; url: string }[];
+  /** The review link itself (deciding there needs signing in with GitLab as an approver). */
+  reviewUrl?: string;
+  /** Who may decide, and whether they did. */
+  approvers?: { approver: string; name: string; voted: boolean }[];
 }
 
 /** Everything the overview page shows. */
@@ -40,7 +44,7 @@ export interface OverviewModel {
 /** The pending approvals table. */
 export function approvalsTable(approvals: PendingApproval[], withExecution: boolean): string {
   if (!approvals.length) return '<p class="empty">No approval is waiting.</p>';
-  return `<div class="scroll"><table class="approvals"><thead><tr>${withExecution ? '<th>Release</th>' : ''}<th>Gate</th><th>Waiting since</th><th>Approver links</th></tr></thead><tbody>${approvals
+  return `<div class="scroll"><table class="approvals"><thead><tr>${withExecution ? '<th>Release</th>' : ''}<th>Gate</th><th>Waiting since</th><th>Review</th></tr></thead><tbody>${approvals
     .map(
       (a) =>
         `<tr class="approval" data-execution="${esc(a.executionName)}" data-environment="${esc(a.environment)}">${

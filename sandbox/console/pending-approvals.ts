@@ -9,11 +9,14 @@ type ApprovalsModule = {
     projectId: number,
     deps: unknown,
   ): Promise<{ id: string; executionArn: string; environment: string; policy: { quorum: number } }[]>;
-  approvalLinksFor(view: unknown, deps: unknown): Promise<{ approver: string; name: string; url: string }[]>;
+  reviewFor(
+    view: unknown,
+    deps: unknown,
+  ): { url: string; approvers: { approver: string; name: string; voted: boolean }[] } | undefined;
 };
 
 /**
- * The approvals executions wait for, with the approvers' personal links. Open approvals come from the
+ * The approvals executions wait for, with their review link and approvers. Open approvals come from the
  * approvals module itself (the same records the confirm page reads); the chat inbox is the fallback when
  * that module cannot answer.
  */
@@ -47,6 +50,7 @@ export function pendingApprovalsQuery(
         .reverse()
         .find((h) => (h.stateEnteredEventDetails as { name?: string } | undefined)?.name === current);
       let links: { label: string; url: string }[] = [];
+      let review: ReturnType<ApprovalsModule['reviewFor']>;
       try {
         const projectId = (JSON.parse(e.input) as { release?: { project?: { id?: number } } }).release
           ?.project?.id;
@@ -58,10 +62,8 @@ export function pendingApprovalsQuery(
             .get(projectId)!
             .find((v) => v.executionArn === e.executionArn && v.environment === environment);
           if (view) {
-            links = (await mod.approvalLinksFor(view, deps)).map((l) => ({
-              label: `Review as ${l.name}`,
-              url: l.url,
-            }));
+            review = mod.reviewFor(view, deps);
+            if (review) links = [{ label: 'Review and decide', url: review.url }];
           }
         }
       } catch (err) {
@@ -83,6 +85,7 @@ export function pendingApprovalsQuery(
         state: current,
         since: enteredAt?.timestamp ?? e.startDate,
         links,
+        ...(review ? { reviewUrl: review.url, approvers: review.approvers } : {}),
       });
     }
     return out;

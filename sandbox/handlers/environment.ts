@@ -21,6 +21,8 @@ export interface HandlerEnvironmentInput {
   secrets: LocalSecrets;
   /** The config's environment names (each gets its own verify hook). */
   environments: readonly string[];
+  /** The sandbox's GitLab OpenID provider and Shipgate's client there. */
+  oidc: { issuer: string; clientId: string; clientSecret: string };
 }
 
 /**
@@ -59,6 +61,10 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
     SHIPGATE_ROLLBACK_STATE_MACHINE_ARN: i.rollbackStateMachineArn,
     // The local API has no IAM authorizer: /api/rollbacks takes the "by" the CLI states.
     SHIPGATE_API_TRUSTS_BY: 'sandbox',
+    // Signing in on review pages goes to the sandbox's own OpenID provider (its port is chosen at start).
+    SHIPGATE_OIDC_ISSUER: i.oidc.issuer,
+    SHIPGATE_OIDC_CLIENT_ID: i.oidc.clientId,
+    [SECRET_ENV.oidcClientSecret]: i.oidc.clientSecret,
   };
   for (const name of Object.values(SECRET_ENV)) handlerEnv[`${name}_SECRET_ARN`] = undefined;
   return handlerEnv;

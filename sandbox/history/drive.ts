@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-
 import { Webhook } from 'standardwebhooks';
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { FAIL_AT_ANNOTATION, ROLLOUT_ANNOTATION } from '../aws/ecr';
+import { decideAs } from '../approve-link';
 import { DemoError, demoManifest, demoProjectId, pipelineEvent } from '../demo';
 import type { SimulatedClock } from './clock';
 import { hasLifecycleStages, type PlannedRelease } from './plan';
@@ -117,49 +118,13 @@ async function sendWebhook(ctx: DriveContext, plan: PlannedRelease, pipelineId: 
   return answer.executionArn;
 }
 
-/** Votes through an approver's personal link as a person does: opens the page, submits its form. */
-export async function decideViaLink(
-  link: string,
-  decision: 'approve' | 'reject',
-  reason: string,
-  hotfix = false,
-): Promise<number> {
-  const page = await fetch(link, { redirect: 'manual' });
-  const html = await page.text();
-  if (!page.ok) throw new DemoError(`The approval page answered ${page.status}: ${html.slice(0, 200)}`);
-  const form = new URLSearchParams();
-  for (const m of html.matchAll(/<input\b[^>]*type\s*=\s*["']?hidden[^>]*>/gi)) {
-    const name = /name\s*=\s*["']([^"']*)["']/i.exec(m[0])?.[1];
-    const value = /value\s*=\s*["']([^"']*)["']/i.exec(m[0])?.[1] ?? '';
-    if (name)
-      form.set(
-        name,
-        value
-          .replace(/&quot;/g, '"')
-          .replace(/&#39;/g, "'")
-          .replace(/&amp;/g, '&'),
-      );
-  }
-  form.set('decision', decision);
-  form.set('reason', reason);
-  // The page's "This release is a hotfix" checkbox (the ledger counts the release as unplanned work).
-  if (hotfix) form.set('hotfix', '1');
-  const action = /<form\b[^>]*action\s*=\s*["']([^"']*)["']/i.exec(html)?.[1]?.replace(/&amp;/g, '&');
-  const res = await fetch(action ? new URL(action, link) : link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
-    body: form,
-    redirect: 'manual',
-  });
-  await res.text();
-  return res.status;
-}
-
 interface PendingApproval {
   executionArn: string;
   environment: string;
   state: string;
   links: { label: string; url: string }[];
+  reviewUrl?: string;
+  approvers?: { approver: string; name: string; voted: boolean }[];
 }
 
 /**
@@ -177,7 +142,7 @@ async function answerGates(
   const res = await fetch(`${ctx.url}/_sandbox/api/approvals`);
   const { approvals } = (await res.json()) as { approvals: PendingApproval[] };
   const envs = ctx.config.environments;
-  for (const a of approvals.filter((x) => x.executionArn === executionArn && x.links.length)) {
+  for (const a of approvals.filter((x) => x.executionArn === executionArn && x.reviewUrl)) {
     if (a.environment === stopAt) return stopAt;
     if (answered.has(a.state)) continue;
     answered.add(a.state);
@@ -188,15 +153,20 @@ async function answerGates(
     ctx.clock.jumpBy(plan.reactionsMs[index] ?? 0);
     const last = index === envs.length - 1;
     if (plan.fault === 'rejected' && last) {
-      await decideViaLink(a.links[0].url, 'reject', 'Not this week: waiting for the schema migration');
+      const first = a.approvers?.[0]?.approver ?? '';
+      await decideAs(a.reviewUrl!, first, 'reject', 'Not this week: waiting for the schema migration');
       continue;
     }
     const quorum = envs[index]?.approval.quorum ?? 1;
     let votes = 0;
-    for (const link of a.links) {
+    for (const approver of a.approvers ?? []) {
       if (votes >= quorum) break;
+      if (approver.voted) continue;
       const reason = plan.hotfix ? 'Hotfix for the failed release' : 'Looks good';
-      if ((await decideViaLink(link.url, 'approve', reason, plan.hotfix)) === 200) votes++;
+      const code = await decideAs(a.reviewUrl!, approver.approver, 'approve', reason, {
+        hotfix: plan.hotfix,
+      });
+      if (code === 200) votes++;
     }
   }
   return undefined;

@@ -14,11 +14,11 @@ prints the approval links as each gate opens and follows the release. Uses the s
 http://127.0.0.1:$PORT (default 3000), or starts one for the duration of the demo.
 
 Options:
-  --auto-approve         approve each gate and continue each rollout pause through the approvers' links
+  --auto-approve         sign in at the sandbox's GitLab as each approver, approve each gate and continue each pause
   --project <path>       GitLab project to release (default: the first one in the config)
   --rollout <fail|unhealthy>   make the image fail its ECS rollout, or fail the smoke check
   --findings <json>      emulated scan findings, e.g. '{"CRITICAL":1}'
-  --no-wait              print the first approval links and exit
+  --no-wait              print the first review link and exit
   --history <window>     fill a new sandbox with that much past delivery history (e.g. 30d, 90d) through
                          the real paths (webhooks, approval links, rollouts, failures, rollbacks) under a
                          simulated clock, then stop; "npm start" on the same state dir shows it

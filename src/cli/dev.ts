@@ -86,6 +86,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
   );
   out(`  State machine      ${s.stateMachineArn}`);
   out(
+    `  GitLab sign-in     ${s.oidcIssuer}   (the sandbox's OpenID provider: review pages sign in here as an approver)`,
+  );
+  out(
     `  Variation seed     SHIPGATE_SANDBOX_SEED=${process.env.SHIPGATE_SANDBOX_SEED}   (list orders, reason texts; set it to replay)`,
   );
   out(`  State dir          ${s.stateDir}`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { demoManifest } from '../../sandbox/demo';
+import { decideAs, demoManifest } from '../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../helpers/gitlab-deliveries';
 import { SandboxProcess, writeTestConfig } from '../integ/sandbox/sandbox-process';
 import { credentials, freePort, waitFor } from '../integ/sandbox/support';
@@ -18,39 +18,6 @@ export interface ConsoleSandbox {
   /** Runs one release to its end (or, for `waiting`, to its staging approval); returns its execution ARN. */
   run(scenario: ScenarioName): Promise<string>;
   stop(): Promise<void>;
-}
-
-/**
- * Votes through a personal approval link the way a person does: opens the confirm page, then submits its
- * form with the decision. Returns the HTTP status of the vote.
- */
-export async function voteViaLink(
-  link: string,
-  decision: 'approve' | 'reject',
-  reason: string,
-): Promise<number> {
-  const page = await fetch(link, { redirect: 'manual' });
-  const html = await page.text();
-  if (!page.ok) throw new Error(`The confirm page answered ${page.status}: ${html.slice(0, 200)}`);
-  const inputs: Record<string, string> = {};
-  for (const m of html.matchAll(/<input\b[^>]*type\s*=\s*["']hidden["'][^>]*>/gi)) {
-    const name = /name\s*=\s*["']([^"']*)["']/i.exec(m[0])?.[1];
-    const value = /value\s*=\s*["']([^"']*)["']/i.exec(m[0])?.[1] ?? '';
-    if (name)
-      inputs[name] = value
-        .replace(/&quot;/g, '"')
-        .replace(/&#39;/g, "'")
-        .replace(/&amp;/g, '&');
-  }
-  const action = /<form\b[^>]*action\s*=\s*["']([^"']*)["']/i.exec(html)?.[1]?.replace(/&amp;/g, '&');
-  const res = await fetch(action ? new URL(action, link).toString() : link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
-    body: new URLSearchParams({ ...inputs, decision, reason }),
-    redirect: 'manual',
-  });
-  await res.text();
-  return res.status;
 }
 
 /**
@@ -89,15 +56,23 @@ export async function startConsoleSandbox(
     );
     return sha;
   };
+  /** The gate's review link and its approvers (each signs in with GitLab as themselves to vote). */
   const approvalLinks = (executionArn: string, environment: string) =>
     waitFor(
       `the ${environment} approval of ${executionArn}`,
       async () => {
         const { approvals } = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
-          approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+          approvals: {
+            executionArn: string;
+            environment: string;
+            reviewUrl?: string;
+            approvers?: { approver: string }[];
+          }[];
         };
         const a = approvals.find((x) => x.executionArn === executionArn && x.environment === environment);
-        return a && a.links.length ? a.links.map((l) => l.url) : undefined;
+        return a?.reviewUrl
+          ? { url: a.reviewUrl, approvers: (a.approvers ?? []).map((p) => p.approver) }
+          : undefined;
       },
       60000,
     );
@@ -134,14 +109,20 @@ export async function startConsoleSandbox(
     const staging = await approvalLinks(executionArn, 'staging');
     if (scenario === 'waiting') return executionArn;
     if (scenario === 'rejected') {
-      await voteViaLink(staging[0], 'reject', 'Not this week: the schema migration is not reviewed');
+      await decideAs(
+        staging.url,
+        staging.approvers[0],
+        'reject',
+        'Not this week: the schema migration is not reviewed',
+      );
       await settled(executionArn);
       return executionArn;
     }
-    await voteViaLink(staging[0], 'approve', 'Looks good');
+    await decideAs(staging.url, staging.approvers[0], 'approve', 'Looks good');
     if (scenario === 'passed') {
       const production = await approvalLinks(executionArn, 'production');
-      for (const link of production.slice(0, 2)) await voteViaLink(link, 'approve', 'Ship it');
+      for (const who of production.approvers.slice(0, 2))
+        await decideAs(production.url, who, 'approve', 'Ship it');
     }
     await settled(executionArn);
     return executionArn;

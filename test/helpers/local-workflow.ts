@@ -81,7 +81,7 @@ export function testRelease(): ReleaseInput {
       ref: 'main',
       tag: false,
       pipeline: { id: 101 },
-      triggeredBy: { username: 'ann' },
+      triggeredBy: { username: 'sam' },
       services: ['web', 'orders', 'billing'],
       environments: ['staging', 'production'],
       deliveryId: 'gitlab:7:pipeline:101:success',

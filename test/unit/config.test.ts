@@ -18,6 +18,20 @@ describe('configuration', () => {
     expect(rolloutSettings(config, 'api-gateway', 'production').strategy).toBe('ROLLING');
   });
 
+  it('keys approvers by GitLab username and refuses the old shape (gitlab: under a key) saying how to migrate', () => {
+    const config = loadConfig('shipgate.config.yaml');
+    expect(Object.keys(config.approvers)).toEqual(['alice', 'bob', 'carol']);
+    expect(config.gitlab.oidc).toEqual({ clientId: 'shipgate' });
+    const old = structuredClone(loadRaw());
+    (old.approvers as Record<string, Record<string, unknown>>).alice.gitlab = 'alice';
+    expect(() => parseConfig(old)).toThrow(
+      /approvers\.alice\.gitlab: approvers are keyed by their GitLab username now .*remove "gitlab:"/,
+    );
+    const notUsername = structuredClone(loadRaw());
+    (notUsername.approvers as Record<string, unknown>)['Alice Smith'] = { name: 'Alice' };
+    expect(() => parseConfig(notUsername)).toThrow(/expected a GitLab username/);
+  });
+
   it('names the path and what was expected for a wrong value', () => {
     const raw = structuredClone(loadRaw());
     (raw.environments as { approval: { quorum: unknown } }[])[1].approval.quorum = 'two';

@@ -1,10 +1,5 @@
 import { ConflictError, ForbiddenError, NotFoundError, ShipgateError } from '../../shared/errors';
 
-/** An approval link whose signature is wrong, malformed, for another approval, or past its expiry. */
-export class ApprovalLinkError extends ForbiddenError {
-  static override readonly errorName: string = 'ApprovalLinkError';
-}
-
 /** The person voting is not an approver of this request's policy. */
 export class NotAnApproverError extends ForbiddenError {
   static override readonly errorName: string = 'NotAnApproverError';

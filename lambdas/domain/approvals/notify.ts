@@ -2,14 +2,16 @@ import { ConfigError } from '../../shared/errors';
 import { approvalOutcomeMessage, approvalRequestMessage, type ChatMessage } from '../chat/messages';
 import { deliverReleaseMessage, slackBot, type DeliverResult } from '../chat/deliver';
 import type { ApprovalDeps } from './deps';
-import { approvalLink } from './links';
+import { gatePath } from '../decisions/session';
+import { publicUrl } from '../../shared/links';
 import type { ApprovalView } from './types';
 
 /**
- * Chat notifications for approvals. Links are signed here, just before sending, and never stored or logged.
+ * Chat notifications for approvals. The message carries the request's one review link; it grants nothing
+ * by itself (deciding needs signing in with GitLab as an approver).
  */
 
-/** The link-signing key. @throws ConfigError naming the setting when it is not configured. */
+/** The key sessions and CSRF tokens of review pages are signed with. @throws ConfigError naming the setting when it is not configured. */
 export async function linkSigningKey(deps: Pick<ApprovalDeps, 'getSecret'>): Promise<string> {
   const key = await deps.getSecret('linkSigningKey');
   if (!key) {
@@ -20,20 +22,9 @@ export async function linkSigningKey(deps: Pick<ApprovalDeps, 'getSecret'>): Pro
   return key;
 }
 
-/** Each approver's personal confirm-page link, valid until the approval's deadline. */
-export async function personalLinks(
-  deps: Pick<ApprovalDeps, 'getSecret' | 'env'>,
-  view: ApprovalView,
-): Promise<Record<string, string>> {
-  const key = await linkSigningKey(deps);
-  return Object.fromEntries(
-    view.policy.approvers
-      .filter((a) => !view.votes[a.key])
-      .map((a) => [
-        a.key,
-        approvalLink(key, { approvalId: view.id, approver: a.key, expiresAt: view.expiresAt }, deps.env),
-      ]),
-  );
+/** The approval's one review link (anyone may open it; voting needs signing in with GitLab). */
+export function approvalReviewUrl(deps: Pick<ApprovalDeps, 'env'>, view: Pick<ApprovalView, 'id'>): string {
+  return `${publicUrl(deps.env)}${gatePath({ kind: 'approval', id: view.id })}`;
 }
 
 /** Whether a Slack app (signing secret) is configured, which adds interactive buttons. */
@@ -43,8 +34,10 @@ export async function slackAppEnabled(deps: Pick<ApprovalDeps, 'getSecret'>): Pr
 
 /** The request message for `view` as it stands (votes so far, or its outcome once closed). */
 export async function requestMessage(deps: ApprovalDeps, view: ApprovalView): Promise<ChatMessage> {
-  const links = view.status === 'OPEN' ? await personalLinks(deps, view) : {};
-  return approvalRequestMessage(view, { links, slackApp: await slackAppEnabled(deps) });
+  return approvalRequestMessage(view, {
+    ...(view.status === 'OPEN' ? { reviewUrl: approvalReviewUrl(deps, view) } : {}),
+    slackApp: await slackAppEnabled(deps),
+  });
 }
 
 /**
@@ -71,7 +64,7 @@ export async function notifyOutcome(deps: ApprovalDeps, view: ApprovalView): Pro
     await deliverReleaseMessage(
       view.subject.releaseId,
       // A closed request renders without buttons or links, so no link key or Slack secret is read here.
-      approvalRequestMessage(view, { links: {}, slackApp: false }),
+      approvalRequestMessage(view, { slackApp: false }),
       { replace: `approval#${view.id}` },
       chat,
     );
@@ -87,7 +80,7 @@ export async function notifyEnded(deps: ApprovalDeps, view: ApprovalView): Promi
   if (!(await slackBot(deps))) return;
   await deliverReleaseMessage(
     view.subject.releaseId,
-    approvalRequestMessage(view, { links: {}, slackApp: false }),
+    approvalRequestMessage(view, { slackApp: false }),
     { replace: `approval#${view.id}` },
     { ...deps, timeoutMs: deps.chatTimeoutMs },
   );

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { asSentence } from '../chat/format';
 import { approverName, outcomeSentence, scanLine, triggeredByLine } from '../chat/messages';
-import type { ApprovalView, ApproverSnapshot } from './types';
+import { decisionBlock, viewerLine, type Viewer } from '../decisions/page';
+import { escapeHtml } from '../decisions/html';
+import type { ApprovalView } from './types';
+
+/** Escaping lives with the shared review-page parts; re-exported for the pages and messages that use it here. */
+export { escapeHtml };
 
 /**
  * The confirm page: plain HTML that works without JavaScript. Everything that came from outside is escaped
@@ -14,7 +19,9 @@ h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3
 dd{margin:0;overflow-wrap:anywhere}code{font-size:.85em}.status{padding:.6rem 1rem;border-radius:6px;background:#f6f8fa}
 .warn{background:#fff8c5}.ok{background:#dafbe1}.bad{background:#ffebe9}textarea{width:100%;min-height:5rem}
 button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.6rem;border-radius:6px;border:1px solid #8c959f;cursor:pointer}
-button[value=approve],button[value=continue]{background:#1f883d;color:#fff}button[value=reject],button[value=rollback]{background:#cf222e;color:#fff}`;
+button[value=approve],button[value=continue]{background:#1f883d;color:#fff}button[value=reject],button[value=rollback]{background:#cf222e;color:#fff}
+a.button{display:inline-block;font-size:1rem;padding:.5rem 1.2rem;border-radius:6px;background:#6e40c9;color:#fff;text-decoration:none}
+form.inline{display:inline}form.inline button{font-size:.85rem;padding:.2rem .6rem}`;
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
@@ -28,19 +35,6 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'X-Robots-Tag': 'noindex, nofollow',
 };
-
-/**
- * Escapes text for HTML element content and double-quoted attributes.
- * @example escapeHtml('<script>"x"</script>') // '&lt;script&gt;&quot;x&quot;&lt;/script&gt;'
- */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /** A link only when the URL is http(s) (a `javascript:` URL from a payload becomes plain text). */
 export function link(url: string | undefined, label: string): string {
@@ -57,24 +51,21 @@ export function layout(title: string, body: string): string {
 `;
 }
 
-/** Options of the confirm page. */
+/** Options of the review page. */
 export interface ApprovalPageOptions {
-  /** The approver the link belongs to. */
-  approver: ApproverSnapshot;
+  /** Who is looking (signed in or not, approver or not). */
+  viewer: Viewer;
   /** A banner at the top (e.g. "Your approval was recorded"). */
   notice?: { kind: 'ok' | 'warn' | 'bad'; text: string };
-  /** Whether this approver would be blocked from approving (self-approval not allowed). */
-  selfApprovalBlocked: boolean;
   /** Current time in epoch seconds (to show whether the deadline passed). */
   nowSeconds: number;
   /** Set when the execution no longer waits for this approval (why, in words): the page shows no form. */
   noLongerWaiting?: string;
 }
 
-/** The confirm page for one approver: what is being approved, the votes so far and, while open, the form. */
+/** The review page of an approval: what is being approved, the votes so far and, while open, sign-in or the form. */
 export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOptions): string {
   const s = view.subject;
-  const { approver } = options;
   const deadline = new Date(view.expiresAt * 1000).toISOString();
   const services = s.services
     .map((svc) => {
@@ -89,11 +80,10 @@ export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOpti
           ([key, v]) =>
             `<li>${escapeHtml(approverName(view, key))}: ${v.decision === 'approve' ? 'approved' : 'rejected'} at ${escapeHtml(
               v.at,
-            )}${v.reason ? ` — “${escapeHtml(v.reason)}”` : ''}</li>`,
+            )} <small>(${escapeHtml(identityWords(v))})</small>${v.reason ? ` — “${escapeHtml(v.reason)}”` : ''}</li>`,
         )
         .join('')}</ul>`
     : '<p>No votes yet.</p>';
-  const myVote = view.votes[approver.key];
   const overdue = options.nowSeconds >= view.expiresAt;
 
   let action: string;
@@ -103,26 +93,19 @@ export function renderApprovalPage(view: ApprovalView, options: ApprovalPageOpti
     action = `<p class="status ${view.status === 'APPROVED' ? 'ok' : 'bad'}">${escapeHtml(asSentence(outcomeSentence(view)))} This request takes no more votes.</p>`;
   } else if (overdue) {
     action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed; the request no longer takes votes.</p>`;
-  } else if (myVote) {
-    action = `<p class="status">You already voted: ${myVote.decision === 'approve' ? 'approved' : 'rejected'} at ${escapeHtml(myVote.at)}.</p>`;
   } else {
-    action = `<form method="post">
-<p><label for="reason">Reason (optional, shown in the release history${
-      options.selfApprovalBlocked ? '' : ' and, for a rejection, in the execution’s failure cause'
-    })</label><br>
-<textarea id="reason" name="reason" maxlength="1000"></textarea></p>
-<p><label><input type="checkbox" name="hotfix" value="1"> This release is a hotfix (unplanned work: counted in the DORA rework rate)</label></p>
-${
-  options.selfApprovalBlocked
-    ? `<p class="status warn">You triggered this release and the ${escapeHtml(view.environment)} policy does not allow approving your own release. You can still reject it.</p>`
-    : '<button type="submit" name="decision" value="approve">Approve</button>'
-}<button type="submit" name="decision" value="reject">Reject</button>
-</form>`;
+    action = decisionBlock(options.viewer, {
+      reasonLabel:
+        'Reason (optional, shown in the release history and, for a rejection, in the execution’s failure cause)',
+      extraFields:
+        '<p><label><input type="checkbox" name="hotfix" value="1"> This release is a hotfix (unplanned work: counted in the DORA rework rate)</label></p>\n',
+      positive: { value: 'approve', label: 'Approve' },
+      negative: { value: 'reject', label: 'Reject' },
+    });
   }
 
   const body = `<h1>${view.status === 'OPEN' && !options.noLongerWaiting ? 'Approve' : 'Approval for'} ${escapeHtml(s.projectPath)} → ${escapeHtml(view.environment)}</h1>
 ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(options.notice.text)}</p>` : ''}
-<p>Reviewing as <strong>${escapeHtml(approver.name)}</strong>.</p>
 <dl>
 <dt>Project</dt><dd>${link(s.projectUrl, s.projectPath)}</dd>
 <dt>Commit</dt><dd>${link(s.commitUrl, s.commitSha.slice(0, 8))} ${escapeHtml(s.commitTitle)} <small>(${escapeHtml(s.ref)})</small></dd>
@@ -136,8 +119,18 @@ ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(option
 <h2>Votes</h2>
 ${votesHtml}
 ${action}
+${view.status === 'OPEN' && !options.noLongerWaiting && !overdue ? '' : viewerLine(options.viewer)}
 <p><small>Approval ${escapeHtml(view.id)}</small></p>`;
   return layout(`Approval ${s.projectPath} → ${view.environment}`, body);
+}
+
+/** "GitLab @alice" / "Slack U01…": how a vote was authenticated. */
+export function identityWords(v: { via: string; identity: string }): string {
+  const [source, ...rest] = v.identity.split(':');
+  const id = rest.join(':');
+  if (source === 'gitlab') return `signed in with GitLab as @${id}`;
+  if (source === 'slack') return `Slack user ${id}`;
+  return v.identity;
 }
 
 /** A small error page (bad link, closed request, …) with the reason in words. */

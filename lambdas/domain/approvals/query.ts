@@ -1,5 +1,5 @@
 import type { ApprovalDeps } from './deps';
-import { personalLinks } from './notify';
+import { approvalReviewUrl } from './notify';
 import { listPendingApprovalIds, readApprovalRecord, toView } from './store';
 import type { ApprovalView } from './types';
 
@@ -22,17 +22,20 @@ export async function listOpenApprovals(projectId: number, deps: ApprovalDeps): 
 }
 
 /**
- * Each approver's personal confirm-page link for an open approval (what the chat message carries), for
- * operators who print links in the sandbox. These links are capabilities: show them only to their owners
- * and never log them.
+ * The review link of an open approval (what the chat message carries) and who may decide there. The link
+ * grants nothing: deciding needs signing in with GitLab as one of the approvers.
  */
-export async function approvalLinksFor(
+export function reviewFor(
   view: ApprovalView,
-  deps: ApprovalDeps,
-): Promise<{ approver: string; name: string; url: string }[]> {
-  if (view.status !== 'OPEN') return [];
-  const links = await personalLinks(deps, view);
-  return view.policy.approvers
-    .filter((a) => links[a.key])
-    .map((a) => ({ approver: a.key, name: a.name, url: links[a.key] }));
+  deps: Pick<ApprovalDeps, 'env'>,
+): { url: string; approvers: { approver: string; name: string; voted: boolean }[] } | undefined {
+  if (view.status !== 'OPEN') return undefined;
+  return {
+    url: approvalReviewUrl(deps, view),
+    approvers: view.policy.approvers.map((a) => ({
+      approver: a.key,
+      name: a.name,
+      voted: Boolean(view.votes[a.key]),
+    })),
+  };
 }

@@ -1,3 +1,4 @@
+import { releaseCommitAuthors } from '../decisions/commit-authors';
 import { createHash } from 'node:crypto';
 import * as z from '../../shared/zod';
 import { getEnvironment, type ShipgateConfig } from '../../shared/config';
@@ -80,11 +81,12 @@ export function policySnapshot(config: ShipgateConfig, environment: string): App
   return {
     approvers: [...new Set(policy.approvers)].map((key) => {
       const a = config.approvers[key] ?? {};
-      return { key, name: a.name ?? key, slack: a.slack, gitlab: a.gitlab, email: a.email };
+      return { key, name: a.name ?? key, slack: a.slack, email: a.email };
     }),
     quorum: policy.quorum,
     timeoutSeconds: policy.timeout,
     allowSelfApproval: policy.allowSelfApproval,
+    selfApproval: policy.selfApproval,
   };
 }
 
@@ -135,6 +137,7 @@ export function buildApprovalRecord(payload: RequestApprovalPayload, deps: Appro
       pipelineId: release.pipeline.id,
       pipelineUrl: release.pipeline.url,
       triggeredBy: release.triggeredBy,
+      ...(release.commit.author ? { commitAuthors: [release.commit.author.toLowerCase()] } : {}),
       releaseCreatedAt,
       services: release.services,
       images: payload.resolved.images
@@ -166,6 +169,8 @@ export function buildApprovalRecord(payload: RequestApprovalPayload, deps: Appro
 export async function requestApproval(payload: unknown, deps: ApprovalDeps): Promise<RequestApprovalResult> {
   const input = parseRequestApprovalPayload(payload);
   const record = buildApprovalRecord(input, deps);
+  const authors = await releaseCommitAuthors(input.release, input.environment, deps);
+  if (authors.length) record.subject.commitAuthors = authors;
   const { release } = input;
   const created = await createApprovalRecord(deps, record);
   const current = created ? record : await readApprovalRecord(deps, record.id);

@@ -38,7 +38,7 @@ export async function handleSlackInteraction(
     (a) => a.action_id === 'pause_continue' || a.action_id === 'pause_rollback',
   );
   const action = interaction.actions.find((a) => a.action_id === 'approve' || a.action_id === 'reject');
-  // URL buttons ("Review as …") also report clicks in app mode; the browser does the rest.
+  // The URL button ("Review and decide") also reports clicks in app mode; the browser does the rest.
   if (interaction.type !== 'block_actions' || !(action?.value || pauseAction?.value)) {
     return { outcome: 'ignored' };
   }

@@ -1,16 +1,12 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
+import { gateStore } from '../decisions/store';
 import type { ApprovalOutcome, ApprovalRecord, ApprovalView, Vote } from './types';
 
 /**
- * DynamoDB access for approvals (layout in `lambdas/shared/table.ts`). This is the only module that reads
- * or writes the task token; everything it hands out for display goes through `toView`.
+ * DynamoDB access for approvals (layout in `lambdas/shared/table.ts`), on the gates' shared conditional
+ * writes (`../decisions/store`). This is the only module that reads or writes the task token; everything it
+ * hands out for display goes through `toView`.
  *
  * Items:
  * - `APPROVAL#<id>` / `APPROVAL`: the approval, `gsi1pk = PENDING#<projectId>` while open.
@@ -49,136 +45,36 @@ export function toView(record: ApprovalRecord): ApprovalView {
   };
 }
 
-/** Creates the approval unless it exists. Returns `true` when this call created it. */
-export async function createApprovalRecord(deps: StoreDeps, record: ApprovalRecord): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new PutCommand({
-        TableName: deps.table,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
-}
+const approvals = gateStore<ApprovalRecord, Vote, ApprovalOutcome>({
+  key: approvalKey,
+  counter: 'approveCount',
+  counts: (vote) => vote.decision === 'approve',
+  deadline: true,
+  openIndex: 'gsi1pk',
+});
 
-/** Reads an approval with its task token (strongly consistent), or `undefined`. */
-export async function readApprovalRecord(deps: StoreDeps, id: string): Promise<ApprovalRecord | undefined> {
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: approvalKey(id), ConsistentRead: true }),
-  );
-  return out.Item as ApprovalRecord | undefined;
-}
-
-/**
- * Records one vote in a single conditional write: the request must be open, not past its deadline, and the
- * approver must not have voted. Returns the updated item, or `undefined` when the condition failed (the
- * caller reads the item to say why).
- */
-export async function putVote(
-  deps: StoreDeps,
-  id: string,
-  approver: string,
-  vote: Vote,
-  nowSeconds: number,
-): Promise<ApprovalRecord | undefined> {
-  try {
-    const out = await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: approvalKey(id),
-        UpdateExpression: 'SET votes.#a = :vote, approveCount = approveCount + :inc, updatedAt = :at',
-        ConditionExpression: '#s = :open AND attribute_not_exists(votes.#a) AND expiresAt > :now',
-        ExpressionAttributeNames: { '#a': approver, '#s': 'status' },
-        ExpressionAttributeValues: {
-          ':vote': vote,
-          ':inc': vote.decision === 'approve' ? 1 : 0,
-          ':at': vote.at,
-          ':open': 'OPEN',
-          ':now': nowSeconds,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes as ApprovalRecord;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
-}
-
-/**
- * Moves an approval from OPEN to its final status exactly once (conditional write) and drops it from the
- * pending index. Returns the closed item when this call closed it, `undefined` when it was no longer open.
- * Only the caller that wins this transition may send the task result to Step Functions.
- */
-export async function closeApprovalRecord(
-  deps: StoreDeps,
-  id: string,
-  outcome: ApprovalOutcome,
-): Promise<ApprovalRecord | undefined> {
-  try {
-    const out = await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: approvalKey(id),
-        UpdateExpression: 'SET #s = :status, outcome = :outcome, updatedAt = :at REMOVE gsi1pk',
-        ConditionExpression: '#s = :open',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: {
-          ':status': outcome.status,
-          ':outcome': outcome,
-          ':at': outcome.at,
-          ':open': 'OPEN',
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes as ApprovalRecord;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
-}
-
-/**
- * Overwrites the outcome of an already-closed approval (a decision Step Functions could not take because
- * the task had ended). Returns the updated item.
- */
-export async function reviseOutcome(
-  deps: StoreDeps,
-  id: string,
-  outcome: ApprovalOutcome,
-): Promise<ApprovalRecord> {
-  const out = await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.table,
-      Key: approvalKey(id),
-      UpdateExpression: 'SET #s = :s, outcome = :o, updatedAt = :at REMOVE gsi1pk',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': outcome.status, ':o': outcome, ':at': outcome.at },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return out.Attributes as ApprovalRecord;
-}
-
-/** Notes on the item that the request message reached chat. */
-export async function markNotified(deps: StoreDeps, id: string, at: string): Promise<void> {
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.table,
-      Key: approvalKey(id),
-      UpdateExpression: 'SET notifiedAt = :at',
-      ExpressionAttributeValues: { ':at': at },
-    }),
-  );
-}
+export const {
+  /** Creates the approval unless it exists. Returns `true` when this call created it. */
+  create: createApprovalRecord,
+  /** Reads an approval with its task token (strongly consistent), or `undefined`. */
+  read: readApprovalRecord,
+  /**
+   * Records one vote in a single conditional write: the request must be open, not past its deadline
+   * (`nowSeconds`), and the approver must not have voted. Returns the updated item, or `undefined` when the
+   * condition failed (the caller reads the item to say why).
+   */
+  vote: putVote,
+  /**
+   * Moves an approval from OPEN to its final status exactly once and drops it from the pending index. Returns
+   * the closed item when this call closed it, `undefined` when it was no longer open. Only the caller that
+   * wins this transition may send the task result to Step Functions.
+   */
+  close: closeApprovalRecord,
+  /** Overwrites the outcome of an already-closed approval (a decision Step Functions could not take). */
+  revise: reviseOutcome,
+  /** Notes on the item that the request message reached chat. */
+  markNotified,
+} = approvals;
 
 /** Notes on the item whether the task result reached Step Functions. */
 export async function markTaskResult(

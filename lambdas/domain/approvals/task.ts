@@ -14,6 +14,8 @@ import type { ApprovalRecord } from './types';
 export interface ApprovalTaskOutput {
   approvalId: string;
   approvedBy: string[];
+  /** How each of `approvedBy` was proven, in the same order: signed in with GitLab, or a Slack button. */
+  approvedVia?: ('gitlab' | 'slack')[];
   decidedAt: string;
   /** Present (true) when an approver marked the release as a hotfix: the ledger counts it as unplanned. */
   hotfix?: boolean;

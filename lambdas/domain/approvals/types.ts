@@ -1,3 +1,4 @@
+import type { SelfApprovalRules } from '../decisions/self-approval';
 import type { Release, ResolvedImage } from '../../shared/release';
 
 /**
@@ -14,18 +15,21 @@ export type ApprovalStatus = 'OPEN' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'SUP
 /** A decision an approver can make. */
 export type Decision = 'approve' | 'reject';
 
-/** Where a vote came from: the signed confirm page or a Slack app button. */
-export type VoteChannel = 'link' | 'slack';
+/**
+ * How the voter was proven: `gitlab` (signed in with GitLab on the review page) or `slack` (a Slack app
+ * button, whose request Slack signed with the user's id).
+ */
+export type VoteChannel = 'gitlab' | 'slack';
 
 /** One approver as the policy saw them when the request was created (a snapshot of the config). */
 export interface ApproverSnapshot {
-  /** Key under `approvers` in the config. */
+  /** GitLab username: the key under `approvers` in the config. */
   key: string;
   /** Display name ("Alice"). */
   name: string;
   slack?: string;
-  gitlab?: string;
-  email?: string;
+  /** Commit author e-mail address(es) (self-approval by commit authorship). */
+  email?: string | string[];
 }
 
 /** The environment's approval policy, frozen at request time so config edits never change an open request. */
@@ -34,6 +38,8 @@ export interface ApprovalPolicySnapshot {
   quorum: number;
   timeoutSeconds: number;
   allowSelfApproval: boolean;
+  /** Who counts as the release's own people (absent on older requests: both). */
+  selfApproval?: SelfApprovalRules;
 }
 
 /** One recorded vote. */
@@ -45,7 +51,7 @@ export interface Vote {
   /** Set when the approver marked the release as a hotfix (approvals only). */
   hotfix?: boolean;
   via: VoteChannel;
-  /** The identity that authenticated the vote (`link:alice`, `slack:U01ALICE01`). */
+  /** The identity that authenticated the vote (`gitlab:alice`, `slack:U01ALICE01`). */
   identity: string;
 }
 
@@ -69,6 +75,8 @@ export interface ApprovalSubject {
   pipelineId: number;
   pipelineUrl?: string;
   triggeredBy: Release['triggeredBy'];
+  /** E-mail addresses of the authors of the release's commits (self-approval). */
+  commitAuthors?: string[];
   /** The release's `createdAt` (ISO 8601, normalised): orders releases of a project for superseding. */
   releaseCreatedAt: string;
   services: string[];

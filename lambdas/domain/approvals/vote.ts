@@ -1,4 +1,6 @@
 import { logger } from '../../shared/logger';
+import { provenBy } from '../decisions/identity';
+import { selfApprovalWhy } from '../decisions/self-approval';
 import { approverName } from '../chat/messages';
 import { expireApproval } from './close';
 import { nowSeconds, type ApprovalDeps } from './deps';
@@ -33,14 +35,14 @@ import type {
 /** A vote as the edges hand it over. */
 export interface VoteInput {
   approvalId: string;
-  /** Approver key (from the signed link, or mapped from the Slack user). */
+  /** Approver key: the GitLab username signed in on the review page, or mapped from the Slack user. */
   approver: string;
   decision: Decision;
   reason?: string;
   /** The approver marks the release as a hotfix (unplanned work: DORA rework rate). Approvals only. */
   hotfix?: boolean;
   via: VoteChannel;
-  /** Who authenticated, for the record: `link:alice`, `slack:U01ALICE01`. */
+  /** Who authenticated, for the record: `gitlab:alice`, `slack:U01ALICE01`. */
   identity: string;
 }
 
@@ -73,12 +75,13 @@ export function policyApprover(view: ApprovalView, key: string): ApproverSnapsho
   return approver;
 }
 
-/** Whether the approver is the person who triggered the release (GitLab username or email match). */
-export function isSelfApproval(view: ApprovalView, approver: ApproverSnapshot): boolean {
-  const t = view.subject.triggeredBy;
-  const same = (a?: string, b?: string) =>
-    Boolean(a && b && a.trim().toLowerCase() === b.trim().toLowerCase());
-  return same(approver.gitlab, t.username) || same(approver.email, t.email);
+/** Why the approver counts as the release's own person (pipeline user, commit author), or `undefined`. */
+export function selfApprovalReason(view: ApprovalView, approver: ApproverSnapshot): string | undefined {
+  return selfApprovalWhy(
+    { triggeredBy: view.subject.triggeredBy, commitAuthors: view.subject.commitAuthors },
+    approver,
+    view.policy.selfApproval,
+  );
 }
 
 /** Why `view` no longer takes votes, as a 409. */
@@ -131,9 +134,11 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
   if (!record) throw notFound(input.approvalId);
   const view = toView(record);
   const approver = policyApprover(view, input.approver);
-  if (input.decision === 'approve' && !view.policy.allowSelfApproval && isSelfApproval(view, approver)) {
+  const own =
+    input.decision === 'approve' && !view.policy.allowSelfApproval && selfApprovalReason(view, approver);
+  if (own) {
     throw new SelfApprovalError(
-      `${approver.name} triggered this release (${view.subject.triggeredBy.username}) and the ${view.environment} policy does not allow approving one's own release; another approver must approve it.`,
+      `${own}, and the ${view.environment} policy does not allow approving one's own release; another approver must approve it. Nothing was recorded.`,
     );
   }
   await assertVotable(deps, record, input.approver);
@@ -171,7 +176,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
   });
 
   if (input.decision === 'reject') {
-    const cause = `Rejected by ${approver.name}${reason ? `: ${reason}` : ' (no reason given)'}`;
+    const cause = `Rejected by ${approver.name}${provenBy(updated.votes, [input.approver])}${reason ? `: ${reason}` : ' (no reason given)'}`;
     const closed = await closeApprovalRecord(deps, record.id, {
       status: 'REJECTED',
       at,
@@ -212,6 +217,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
   const delivery = await sendApproved(deps, closed, {
     approvalId: closed.id,
     approvedBy,
+    approvedVia: approvedBy.map((k) => updated.votes[k].via),
     decidedAt: at,
     ...(hotfix ? { hotfix: true } : {}),
   });

@@ -1,10 +1,11 @@
+import { provenBy } from '../decisions/identity';
 import type { ApprovalView } from '../approvals/types';
 import { escapeChat, shortSha, slackLink, truncate } from './format';
 
 /**
  * Chat messages about approvals: Slack-compatible incoming-webhook JSON with a `text` fallback that reads
  * well on its own (Mattermost, notifications) and Block Kit `blocks`. Pure functions: they never see a task
- * token or a secret; personal links are passed in by the caller.
+ * token or a secret; the review link is passed in by the caller.
  */
 
 /** A Block Kit block (JSON as Slack documents it). */
@@ -22,8 +23,11 @@ export interface ChatMessage {
 
 /** Options of `approvalRequestMessage`. */
 export interface RequestMessageOptions {
-  /** Personal signed confirm-page link per approver key (only for approvers still able to vote). */
-  links: Record<string, string>;
+  /**
+   * The gate's one review link (`<public URL>/approvals/<id>`): anyone may open it; deciding needs signing in
+   * with GitLab as an approver. Omitted for a closed request.
+   */
+  reviewUrl?: string;
   /** Add interactive approve / reject buttons (a Slack app with a signing secret is configured). */
   slackApp: boolean;
 }
@@ -117,8 +121,8 @@ function servicesText(view: ApprovalView): string {
 }
 
 /**
- * The approval request: what is being approved, links to the execution and pipeline, and one URL button
- * per approver ("Review as Alice") holding that approver's signed link. With a Slack app, approve / reject
+ * The approval request: what is being approved, links to the execution and pipeline, and one "Review and
+ * decide" URL button to the request's review page (the same for everyone: votes count for whoever signs in). With a Slack app, approve / reject
  * buttons too (`action_id` approve / reject, `value` = approval id). A closed approval renders without
  * buttons and with its outcome, which is how Slack replies replace the original message.
  */
@@ -147,16 +151,10 @@ export function approvalRequestMessage(view: ApprovalView, options: RequestMessa
     },
   ];
 
-  const reviewButtons = open
-    ? view.policy.approvers
-        .filter((a) => options.links[a.key])
-        .map((a) => ({
-          type: 'button',
-          text: plain(`Review as ${a.name}`),
-          url: options.links[a.key],
-          action_id: `review:${a.key}`,
-        }))
-    : [];
+  const reviewButtons =
+    open && options.reviewUrl
+      ? [{ type: 'button', text: plain('Review and decide'), url: options.reviewUrl, action_id: 'review' }]
+      : [];
   // An actions block holds at most 25 elements.
   for (let i = 0; i < reviewButtons.length; i += 25) {
     blocks.push({
@@ -202,9 +200,7 @@ export function approvalRequestMessage(view: ApprovalView, options: RequestMessa
         `Needs ${view.policy.quorum} of: ${escapeChat(view.policy.approvers.map((a) => a.name).join(', '))} (until ${deadline})`,
         `Execution: ${view.executionUrl}`,
         ...(s.pipelineUrl ? [`Pipeline #${s.pipelineId}: ${s.pipelineUrl}`] : []),
-        ...view.policy.approvers
-          .filter((a) => options.links[a.key])
-          .map((a) => `Review as ${escapeChat(a.name)}: ${options.links[a.key]}`),
+        ...(options.reviewUrl ? [`Review and decide (sign in with GitLab): ${options.reviewUrl}`] : []),
       ]
     : [`${escapeChat(title)} — ${escapeChat(outcomeSentence(view))}`, `Execution: ${view.executionUrl}`];
 
@@ -215,7 +211,7 @@ export function approvalRequestMessage(view: ApprovalView, options: RequestMessa
 export function outcomeSentence(view: ApprovalView): string {
   const o = view.outcome;
   if (!o) return 'still open';
-  const names = o.by.map((k) => approverName(view, k)).join(', ');
+  const names = o.by.map((k) => approverName(view, k)).join(', ') + provenBy(view.votes, o.by);
   switch (o.status) {
     case 'APPROVED':
       return `Approved by ${names} at ${o.at}`;

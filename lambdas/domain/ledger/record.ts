@@ -88,11 +88,19 @@ function rolloutTimes(doc: ReleaseDocument, env: string, service: string): Rollo
 
 function approvalOf(doc: ReleaseDocument, env: string): LedgerApproval | undefined {
   const a = doc.approvals?.[env] as
-    { approvalId?: unknown; approvedBy?: string[]; decidedAt?: unknown; hotfix?: unknown } | undefined;
+    | {
+        approvalId?: unknown;
+        approvedBy?: string[];
+        approvedVia?: unknown;
+        decidedAt?: unknown;
+        hotfix?: unknown;
+      }
+    | undefined;
   if (!a) return undefined;
   return {
     ...(typeof a.approvalId === 'string' ? { approvalId: a.approvalId } : {}),
     approvers: a.approvedBy ?? [],
+    ...(Array.isArray(a.approvedVia) ? { approvedVia: a.approvedVia.map(String) } : {}),
     decidedAt: iso(typeof a.decidedAt === 'string' ? a.decidedAt : undefined) ?? '',
     ...(a.hotfix === true ? { hotfix: true } : {}),
   };

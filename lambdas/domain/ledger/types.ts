@@ -54,8 +54,10 @@ export type CommitsSource = 'gitlab-compare' | 'gitlab-commit' | 'release';
 /** Approval of the release for this environment (absent when the environment needs none). */
 export interface LedgerApproval {
   approvalId?: string;
-  /** Approver keys whose votes made the quorum. */
+  /** Approver keys (GitLab usernames) whose votes made the quorum. */
   approvers: string[];
+  /** How each approver was proven, in the same order (`gitlab` sign-in or a `slack` button). */
+  approvedVia?: string[];
   /** ISO 8601. */
   decidedAt: string;
   /** True when an approver marked the release as a hotfix. */

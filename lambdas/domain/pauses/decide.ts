@@ -10,7 +10,8 @@ import {
   SelfApprovalError,
 } from '../approvals/errors';
 import { noLongerWaiting } from '../approvals/liveness';
-import { isSelfApproval } from '../approvals/vote';
+import { provenBy } from '../decisions/identity';
+import { selfApprovalWhy } from '../decisions/self-approval';
 import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';
 import { describeServiceDeployment } from '../rollout/service-deployments';
@@ -18,7 +19,14 @@ import { endPause } from './close';
 import type { PauseDeps } from './deps';
 import { pauseOutcomeSentence, stageWords } from './messages';
 import { notifyPauseOutcome, recordPauseProgress } from './notify';
-import { closePauseRecord, pauseKey, putPauseVote, readPauseRecord, toPauseView } from './store';
+import {
+  closePauseRecord,
+  pauseKey,
+  putPauseVote,
+  readPauseRecord,
+  revisePauseRecord,
+  toPauseView,
+} from './store';
 import type { PauseDecidedOutput, PauseDecision, PauseRecord, PauseView } from './types';
 import type { ApproverSnapshot } from '../approvals/types';
 
@@ -37,7 +45,7 @@ export interface PauseVoteInput {
   approver: string;
   decision: PauseDecision;
   reason?: string;
-  via: 'link' | 'slack';
+  via: 'gitlab' | 'slack';
   identity: string;
 }
 
@@ -76,9 +84,9 @@ export function pauseApprover(view: PauseView, key: string): ApproverSnapshot {
   return a;
 }
 
-/** Whether the approver triggered the release. */
-export function isOwnRelease(view: PauseView, approver: ApproverSnapshot): boolean {
-  return isSelfApproval({ subject: { triggeredBy: view.release.triggeredBy } } as never, approver);
+/** Why the approver counts as the release's own person (pipeline user, commit author), or `undefined`. */
+export function ownReleaseReason(view: PauseView, approver: ApproverSnapshot): string | undefined {
+  return selfApprovalWhy(view.release, approver, view.policy.selfApproval);
 }
 
 /** Why a closed pause takes no decision (409). */
@@ -211,9 +219,11 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
   if (!record) await getPauseView(deps, input.pauseId);
   const view = toPauseView(record!);
   const approver = pauseApprover(view, input.approver);
-  if (input.decision === 'continue' && !view.policy.allowSelfApproval && isOwnRelease(view, approver)) {
+  const own =
+    input.decision === 'continue' && !view.policy.allowSelfApproval && ownReleaseReason(view, approver);
+  if (own) {
     throw new SelfApprovalError(
-      `${approver.name} triggered this release and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back).`,
+      `${own}, and the pause policy does not allow continuing one's own release; another approver must continue it (anyone may roll it back). Nothing was recorded.`,
     );
   }
   if (view.status === 'ENDED' && input.decision === 'rollback') {
@@ -282,7 +292,10 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
   const view = toPauseView(closed);
   const outcome = closed.outcome!;
   const action = outcome.status === 'ROLLED_BACK' ? 'ROLLBACK' : 'CONTINUE';
-  const names = outcome.by.map((k) => view.policy.approvers.find((a) => a.key === k)?.name ?? k);
+  // Who decided, with how each was proven: "Carol (@carol via GitLab)" (the release's failure cause says it).
+  const names = outcome.by.map(
+    (k) => `${view.policy.approvers.find((a) => a.key === k)?.name ?? k}${provenBy(view.votes, [k])}`,
+  );
   const rollout = await getRecord(closed.clusterName, closed.serviceName, deps);
   if (rollout) {
     await recordPauseDecision(
@@ -316,7 +329,9 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
         status: 'PASSED' as const,
         reason: `ECS did not take the decision (${name}: ${(err as Error)?.message ?? ''}); it no longer waits at this pause`,
       }));
-    const revised = await revisePause(deps, view.id, { ...truth, at: deps.now().toISOString(), by: [] });
+    const revised = toPauseView(
+      await revisePauseRecord(deps, view.id, { ...truth, at: deps.now().toISOString(), by: [] }),
+    );
     await notifyPauseOutcome(deps, revised);
     await recordPauseProgress(deps, revised);
     throw pauseClosedError(revised);
@@ -354,22 +369,4 @@ async function forgetDecision(
       }),
     )
     .catch(() => undefined);
-}
-
-async function revisePause(
-  deps: PauseDeps,
-  id: string,
-  outcome: NonNullable<PauseRecord['outcome']>,
-): Promise<PauseView> {
-  const out = await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.table,
-      Key: pauseKey(id),
-      UpdateExpression: 'SET #s = :s, outcome = :o',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': outcome.status, ':o': outcome },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return toPauseView(out.Attributes as PauseRecord);
 }

@@ -1,3 +1,4 @@
+import { provenBy } from '../decisions/identity';
 import type { Block, ChatMessage } from '../chat/messages';
 import { escapeChat, shortSha, truncate } from '../chat/format';
 import type { PauseView } from './types';
@@ -35,7 +36,7 @@ export function pauseHeadline(view: PauseView): string {
 export function pauseOutcomeSentence(view: PauseView): string {
   const o = view.outcome;
   if (!o) return 'waiting for a decision';
-  const names = o.by.map((k) => nameOf(view, k)).join(', ');
+  const names = o.by.map((k) => nameOf(view, k)).join(', ') + provenBy(view.votes, o.by);
   switch (o.status) {
     case 'CONTINUED':
       return `Continued by ${names} at ${o.at}`;
@@ -68,13 +69,13 @@ function factLines(view: PauseView): string[] {
 }
 
 /**
- * The pause request. Open: facts, deadline and timeout action, one "Continue / Roll back as <name>" URL
- * button per approver (their personal signed link), Slack buttons (`pause_continue` / `pause_rollback`,
+ * The pause request. Open: facts, deadline and timeout action, one "Review and decide" URL button (the
+ * pause's review page, the same for everyone), Slack buttons (`pause_continue` / `pause_rollback`,
  * `value` = pause id) with a Slack app. Closed: the same facts with the outcome and no buttons.
  */
 export function pauseRequestMessage(
   view: PauseView,
-  options: { links: Record<string, string>; slackApp: boolean },
+  options: { reviewUrl?: string; slackApp: boolean },
 ): ChatMessage {
   const open = view.status === 'OPEN';
   const deadline = new Date(view.expiresAt * 1000).toISOString();
@@ -98,14 +99,16 @@ export function pauseRequestMessage(
     },
   ];
   if (open) {
-    const buttons = view.policy.approvers
-      .filter((a) => options.links[a.key])
-      .map((a) => ({
-        type: 'button',
-        text: plain(`Continue / Roll back as ${a.name}`),
-        url: options.links[a.key],
-        action_id: `pause_review:${a.key}`,
-      }));
+    const buttons = options.reviewUrl
+      ? [
+          {
+            type: 'button',
+            text: plain('Review and decide'),
+            url: options.reviewUrl,
+            action_id: 'pause_review',
+          },
+        ]
+      : [];
     for (let i = 0; i < buttons.length; i += 25) {
       blocks.push({
         type: 'actions',
@@ -151,9 +154,7 @@ export function pauseRequestMessage(
         ...factLines(view).map(escapeChat),
         escapeChat(policy),
         `Execution: ${view.executionUrl}`,
-        ...view.policy.approvers
-          .filter((a) => options.links[a.key])
-          .map((a) => `Continue / Roll back as ${escapeChat(a.name)}: ${options.links[a.key]}`),
+        ...(options.reviewUrl ? [`Review and decide (sign in with GitLab): ${options.reviewUrl}`] : []),
       ]
     : [escapeChat(title), `Execution: ${view.executionUrl}`];
   return { text: text.join('\n'), blocks };

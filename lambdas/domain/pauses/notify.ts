@@ -1,10 +1,11 @@
 import { deliverReleaseMessage, slackBot } from '../chat/deliver';
-import { linkSigningKey, slackAppEnabled } from '../approvals/notify';
+import { slackAppEnabled } from '../approvals/notify';
+import { gatePath } from '../decisions/session';
+import { publicUrl } from '../../shared/links';
 import { reportStatus } from '../gitlab/feedback';
 import { getRelease, updateRelease, type ReleasePauseEvent } from '../releases/store';
 import { logger } from '../../shared/logger';
 import type { PauseDeps } from './deps';
-import { pauseLink } from './links';
 import { pauseOutcomeMessage, pauseOutcomeSentence, pauseRequestMessage, stageWords } from './messages';
 import type { PauseView } from './types';
 
@@ -14,26 +15,17 @@ import type { PauseView } from './types';
  * a pause is decided whether or not chat or GitLab answered.
  */
 
-/** Each approver's personal link (those who have not voted), valid until ECS's timeout. */
-export async function pauseLinks(
-  deps: Pick<PauseDeps, 'getSecret' | 'env'>,
-  view: PauseView,
-): Promise<Record<string, string>> {
-  const key = await linkSigningKey(deps);
-  return Object.fromEntries(
-    view.policy.approvers
-      .filter((a) => !view.votes[a.key])
-      .map((a) => [
-        a.key,
-        pauseLink(key, { pauseId: view.id, approver: a.key, expiresAt: view.expiresAt }, deps.env),
-      ]),
-  );
+/** The pause's one review link (anyone may open it; deciding needs signing in with GitLab). */
+export function pauseReviewUrl(deps: Pick<PauseDeps, 'env'>, view: Pick<PauseView, 'id'>): string {
+  return `${publicUrl(deps.env)}${gatePath({ kind: 'pause', id: view.id })}`;
 }
 
 /** The request message as the pause stands now. */
 export async function pauseMessage(deps: PauseDeps, view: PauseView) {
-  const links = view.status === 'OPEN' ? await pauseLinks(deps, view) : {};
-  return pauseRequestMessage(view, { links, slackApp: await slackAppEnabled(deps) });
+  return pauseRequestMessage(view, {
+    ...(view.status === 'OPEN' ? { reviewUrl: pauseReviewUrl(deps, view) } : {}),
+    slackApp: await slackAppEnabled(deps),
+  });
 }
 
 /** Posts the pause request in the release's thread (remembered, so its outcome can replace it). */
@@ -53,7 +45,7 @@ export async function notifyPauseOutcome(deps: PauseDeps, view: PauseView): Prom
   if (await slackBot(deps)) {
     await deliverReleaseMessage(
       view.release.id,
-      pauseRequestMessage(view, { links: {}, slackApp: false }),
+      pauseRequestMessage(view, { slackApp: false }),
       { replace: `pause#${view.id}` },
       chat,
     );

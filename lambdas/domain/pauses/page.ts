@@ -1,5 +1,5 @@
-import { escapeHtml, layout, link } from '../approvals/page';
-import type { ApproverSnapshot } from '../approvals/types';
+import { escapeHtml, identityWords, layout, link } from '../approvals/page';
+import { decisionBlock, viewerLine, type Viewer } from '../decisions/page';
 import { asSentence } from '../chat/format';
 import { pauseHeadline, pauseOutcomeSentence, stageWords } from './messages';
 import type { PauseView } from './types';
@@ -12,10 +12,9 @@ import type { PauseView } from './types';
 
 /** Options of the pause page. */
 export interface PausePageOptions {
-  approver: ApproverSnapshot;
+  /** Who is looking (signed in or not, approver or not). */
+  viewer: Viewer;
   notice?: { kind: 'ok' | 'warn' | 'bad'; text: string };
-  /** This approver may not continue (self-approval not allowed); rolling back stays possible. */
-  continueBlocked: boolean;
   nowSeconds: number;
   /** Why the rollout no longer waits here, when it does not (the page then shows no form). */
   noLongerWaiting?: string;
@@ -24,7 +23,7 @@ export interface PausePageOptions {
 const nameOf = (view: PauseView, key: string) =>
   view.policy.approvers.find((a) => a.key === key)?.name ?? key;
 
-/** The page for one approver. */
+/** The review page of a pause (one for everyone; who may decide depends on the sign-in). */
 export function renderPausePage(view: PauseView, options: PausePageOptions): string {
   const f = view.facts;
   const deadline = new Date(view.expiresAt * 1000).toISOString();
@@ -33,34 +32,27 @@ export function renderPausePage(view: PauseView, options: PausePageOptions): str
     ? `<ul>${votes
         .map(
           ([k, v]) =>
-            `<li>${escapeHtml(nameOf(view, k))}: ${v.decision === 'continue' ? 'continue' : 'roll back'} at ${escapeHtml(v.at)}${v.reason ? ` — “${escapeHtml(v.reason)}”` : ''}</li>`,
+            `<li>${escapeHtml(nameOf(view, k))}: ${v.decision === 'continue' ? 'continue' : 'roll back'} at ${escapeHtml(v.at)} <small>(${escapeHtml(identityWords(v))})</small>${v.reason ? ` — “${escapeHtml(v.reason)}”` : ''}</li>`,
         )
         .join('')}</ul>`
     : '<p>No decisions yet.</p>';
-  const mine = view.votes[options.approver.key];
+  const overdue = options.nowSeconds >= view.expiresAt;
   let action: string;
   if (view.status === 'OPEN' && options.noLongerWaiting) {
     action = `<p class="status bad">${escapeHtml(options.noLongerWaiting)}</p>`;
   } else if (view.status !== 'OPEN') {
     action = `<p class="status ${view.status === 'CONTINUED' ? 'ok' : 'bad'}">${escapeHtml(asSentence(pauseOutcomeSentence(view)))} This pause takes no more decisions.</p>`;
-  } else if (options.nowSeconds >= view.expiresAt) {
+  } else if (overdue) {
     action = `<p class="status bad">The deadline (${escapeHtml(deadline)}) has passed: ECS takes its timeout action ${escapeHtml(view.policy.onTimeout)}.</p>`;
-  } else if (mine) {
-    action = `<p class="status">You already decided: ${mine.decision === 'continue' ? 'continue' : 'roll back'} at ${escapeHtml(mine.at)}.</p>`;
   } else {
-    action = `<form method="post">
-<p><label for="reason">Reason (optional; for a roll back it is the release's failure reason)</label><br>
-<textarea id="reason" name="reason" maxlength="1000"></textarea></p>
-${
-  options.continueBlocked
-    ? '<p class="status warn">You triggered this release and the pause policy does not allow continuing your own release. You can still roll it back.</p>'
-    : '<button type="submit" name="decision" value="continue">Continue</button>'
-}<button type="submit" name="decision" value="rollback">Roll back</button>
-</form>`;
+    action = decisionBlock(options.viewer, {
+      reasonLabel: "Reason (optional; for a roll back it is the release's failure reason)",
+      positive: { value: 'continue', label: 'Continue' },
+      negative: { value: 'rollback', label: 'Roll back' },
+    });
   }
   const body = `<h1>${escapeHtml(pauseHeadline(view))}</h1>
 ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(options.notice.text)}</p>` : ''}
-<p>Deciding as <strong>${escapeHtml(options.approver.name)}</strong>.</p>
 <dl>
 <dt>Release</dt><dd>${escapeHtml(view.release.projectPath)} <code>${escapeHtml(view.release.commitSha.slice(0, 8))}</code> ${escapeHtml(view.release.commitTitle)}</dd>
 <dt>Service</dt><dd>${escapeHtml(view.service)} <code>${escapeHtml(view.digest)}</code> in ${escapeHtml(view.environment)}</dd>
@@ -75,6 +67,7 @@ ${options.notice ? `<p class="status ${options.notice.kind}">${escapeHtml(option
 <h2>Decisions</h2>
 ${votesHtml}
 ${action}
+${view.status === 'OPEN' && !options.noLongerWaiting && !overdue ? '' : viewerLine(options.viewer)}
 <p><small>Pause ${escapeHtml(view.id)}</small></p>`;
   return layout(`Pause ${view.service} → ${view.environment}`, body);
 }

@@ -1,3 +1,4 @@
+import { releaseCommitAuthors } from '../decisions/commit-authors';
 import { createHash } from 'node:crypto';
 import * as z from '../../shared/zod';
 import { getEnvironment, type PauseConfig } from '../../shared/config';
@@ -62,12 +63,13 @@ export function pausePolicy(
   return {
     approvers: [...new Set(keys)].map((key) => {
       const a = deps.config.approvers[key] ?? {};
-      return { key, name: a.name ?? key, slack: a.slack, gitlab: a.gitlab, email: a.email };
+      return { key, name: a.name ?? key, slack: a.slack, email: a.email };
     }),
     quorum: configured?.quorum ?? env.quorum,
     timeoutSeconds: configured?.timeout ?? 0,
     onTimeout: configured?.onTimeout ?? (timeoutAction === 'CONTINUE' ? 'CONTINUE' : 'ROLLBACK'),
     allowSelfApproval: configured?.allowSelfApproval ?? env.allowSelfApproval,
+    selfApproval: configured?.selfApproval ?? env.selfApproval,
   };
 }
 
@@ -130,6 +132,7 @@ async function openPause(
     return { status: 'WAITING', detail: `pause ${hookId} no longer waits (${hook?.status ?? 'gone'})` };
   }
   const now = deps.pause.now();
+  const commitAuthors = await releaseCommitAuthors(release, environment, deps.pause);
   const expiresAt = hook.expiresAt
     ? Math.floor(new Date(hook.expiresAt).getTime() / 1000)
     : Math.floor(now.getTime() / 1000) + 1440 * 60;
@@ -148,6 +151,7 @@ async function openPause(
       commitSha: release.commit.sha,
       commitTitle: release.commit.title,
       triggeredBy: release.triggeredBy,
+      ...(commitAuthors.length ? { commitAuthors } : {}),
     },
     digest: image.digest,
     stage,

@@ -1,5 +1,6 @@
 import type { PauseStage } from '../../shared/config';
 import type { ApproverSnapshot } from '../approvals/types';
+import type { SelfApprovalRules } from '../decisions/self-approval';
 
 /**
  * Types of a pause decision: people deciding, from chat, whether an ECS service deployment paused at a PAUSE
@@ -22,7 +23,8 @@ export interface PauseVote {
   decision: PauseDecision;
   at: string;
   reason?: string;
-  via: 'link' | 'slack';
+  /** How the person was proven: signed in with GitLab, or a signed Slack button press. */
+  via: 'gitlab' | 'slack';
   identity: string;
 }
 
@@ -33,6 +35,8 @@ export interface PausePolicySnapshot {
   timeoutSeconds: number;
   onTimeout: 'ROLLBACK' | 'CONTINUE';
   allowSelfApproval: boolean;
+  /** Who counts as the release's own people (absent on older pauses: both). */
+  selfApproval?: SelfApprovalRules;
 }
 
 /** What people see about the paused step (gathered once, when the pause opened). */
@@ -71,6 +75,8 @@ export interface PauseView {
     commitSha: string;
     commitTitle: string;
     triggeredBy: { username?: string; name?: string; email?: string };
+    /** E-mail addresses of the authors of the release's commits (self-approval). */
+    commitAuthors?: string[];
   };
   digest: string;
   stage: PauseStage | string;

@@ -7,7 +7,7 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { decideAs, demoManifest } from '../../../sandbox/demo';
 import {
   deliveryInit,
   gitlabDelivery,
@@ -75,13 +75,25 @@ describe('faults: the sandbox killed mid-release', () => {
     const pending = await waitFor(`approval links for ${environment}`, async () => {
       const res = await fetch(`${url}/_sandbox/api/approvals`);
       const { approvals } = (await res.json()) as {
-        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
+          approvers: { approver: string; voted: boolean }[];
+        }[];
       };
       return approvals.find(
-        (a) => a.executionArn === executionArn && a.environment === environment && a.links.length,
+        (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl,
       );
     });
-    expect(await approveViaLink(pending.links[0].url, 'approved before the crash')).toBe(200);
+    expect(
+      await decideAs(
+        pending.reviewUrl!,
+        pending.approvers[0].approver,
+        'approve',
+        'approved before the crash',
+      ),
+    ).toBe(200);
   }
 
   it('keeps every acknowledged release, execution, history and vote across SIGKILL, and aborts the interrupted executions with the reason', async () => {

@@ -16,7 +16,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { parse, stringify } from 'yaml';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { decideAs, demoManifest } from '../../../sandbox/demo';
 import { run as redrive } from '../../../src/cli/redrive';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { type SandboxProcess, testSandbox, writeTestConfig } from '../sandbox/sandbox-process';
@@ -65,7 +65,12 @@ describe('faults: every rollout stays in people’s hands when its execution end
         canaryPercent: 10,
         bakeTime: '1m',
         pauses: [
-          { at: 'PRE_PRODUCTION_TRAFFIC_SHIFT', approvers: ['alice', 'bob', 'carol'], quorum: 2, timeout: '240m' },
+          {
+            at: 'PRE_PRODUCTION_TRAFFIC_SHIFT',
+            approvers: ['alice', 'bob', 'carol'],
+            quorum: 2,
+            timeout: '240m',
+          },
         ],
       },
     };
@@ -125,6 +130,12 @@ describe('faults: every rollout stays in people’s hands when its execution end
   }
   type Release = Awaited<ReturnType<typeof release>>;
 
+  /** Approves the pending approval of `executionArn` in `environment` as its first approver, signed in. */
+  async function approve(executionArn: string, environment: string, reason: string) {
+    const pending = await approvalLinks(executionArn, environment);
+    expect(await decideAs(pending.reviewUrl!, pending.approvers[0].approver, 'approve', reason)).toBe(200);
+  }
+
   async function approvalLinks(executionArn: string, environment: string) {
     const why = async () => {
       const id = executionArn.split(':').pop();
@@ -136,10 +147,15 @@ describe('faults: every rollout stays in people’s hands when its execution end
       async () => {
         const res = await fetch(`${url}/_sandbox/api/approvals`);
         const { approvals } = (await res.json()) as {
-          approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+          approvals: {
+            executionArn: string;
+            environment: string;
+            reviewUrl?: string;
+            approvers: { approver: string }[];
+          }[];
         };
         return approvals.find(
-          (a) => a.executionArn === executionArn && a.environment === environment && a.links.length,
+          (a) => a.executionArn === executionArn && a.environment === environment && a.reviewUrl,
         );
       },
       60_000,
@@ -186,8 +202,8 @@ describe('faults: every rollout stays in people’s hands when its execution end
     const inProgress = await release('inventory-app', pipelineBase + 2);
     const paused = await release('billing-app', pipelineBase + 3);
     await approvalLinks(approval.arn, 'staging');
-    await approveViaLink((await approvalLinks(inProgress.arn, 'staging')).links[0].url, 'go');
-    await approveViaLink((await approvalLinks(paused.arn, 'staging')).links[0].url, 'go');
+    await approve(inProgress.arn, 'staging', 'go');
+    await approve(paused.arn, 'staging', 'go');
     // The canary of inventory-app bakes (ECS IN_PROGRESS); billing-app waits at its PAUSE hook.
     await waitFor(
       'inventory-app rolling out in staging',
@@ -338,7 +354,7 @@ describe('faults: every rollout stays in people’s hands when its execution end
     });
     expect(armed.status).toBe(201);
     const r = await release('inventory-app', 27001);
-    await approveViaLink((await approvalLinks(r.arn, 'staging')).links[0].url, 'go');
+    await approve(r.arn, 'staging', 'go');
     await waitFor(
       'the fault to be used up',
       async () => {
@@ -454,7 +470,7 @@ describe('faults: every rollout stays in people’s hands when its execution end
     expect(told?.text).toContain('The execution was stopped');
     const rec = (await (await fetch(`${url}/api/releases/${r.id}`)).json()) as { status: string };
     expect(rec.status).toBe('ABORTED');
-    const page = await (await fetch(pending.links[0].url)).text();
+    const page = await (await fetch(pending.reviewUrl!)).text();
     expect(page).toContain('no longer waiting');
     const approvals = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
       approvals: { executionArn: string }[];

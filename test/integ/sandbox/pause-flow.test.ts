@@ -10,15 +10,14 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { parse, stringify } from 'yaml';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { BrowserSession, decideAs, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { type SandboxProcess, testSandbox, writeTestConfig } from './sandbox-process';
 import { credentials, tempDir, waitFor } from './support';
 
 /**
- * Issues 17 and 26, "Done when", against `shipgate dev` in a child process: a CANARY paused before each
- * production traffic step (an ECS PAUSE hook at PRE_PRODUCTION_TRAFFIC_SHIFT, after the smoke check) waits;
- * the pause's own approvers and quorum continue it from their links and it reaches 100 %; another release is
+ * Issue 17, "Done when", against `shipgate dev` in a child process: a CANARY paused after test traffic (an
+ * ECS PAUSE hook) waits; two approvers, signed in with GitLab, continue it from its review link and it reaches 100 %; another release is
  * rolled back from a "Roll back" link with a reason and fails with that reason, the old digest running; a
  * pause nobody decides rolls back at its timeout; a link preview, a replay, a tampered link and a decision
  * after the hook passed change nothing.
@@ -41,22 +40,16 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       rollout: Record<string, unknown>;
     };
     const billing = config.services['billing-app'].environments!.production;
-    // The example's pause (before each production traffic step), with its own approvers and quorum, unlike
-    // production's approval (alice, bob, carol; quorum 2): only Bob and Carol decide, one "continue" is enough.
-    const billingPause = (billing.pauses as Record<string, unknown>[])[0];
-    expect(billingPause.at).toBe('PRE_PRODUCTION_TRAFFIC_SHIFT');
-    Object.assign(billingPause, { timeout: '240m', approvers: ['bob', 'carol'], quorum: 1 });
+    (billing.pauses as Record<string, unknown>[])[0].timeout = '240m';
     config.services['inventory-app'].environments = {
       production: {
         strategy: 'CANARY',
         canaryPercent: 20,
         bakeTime: '1m',
-        pauses: [
-          { at: 'PRE_PRODUCTION_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 1, timeout: '20m' },
-        ],
+        pauses: [{ at: 'POST_TEST_TRAFFIC_SHIFT', approvers: ['alice', 'bob'], quorum: 1, timeout: '20m' }],
       },
     };
-    config.rollout.lockLease = '9h'; // timeout + grace + two 240m pauses (before each traffic step)
+    config.rollout.lockLease = '6h';
     writeFileSync(join(tmp.dir, 'shipgate.config.yaml'), stringify(config));
     ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, { configFile: file }));
     await sandbox.start();
@@ -94,15 +87,26 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       async () => {
         const res = await fetch(`${url}/_sandbox/api/approvals`);
         const { approvals } = (await res.json()) as {
-          approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+          approvals: {
+            executionArn: string;
+            environment: string;
+            reviewUrl?: string;
+            approvers: { approver: string; voted: boolean }[];
+          }[];
         };
         return approvals.find(
-          (a) => a.executionArn === executionArn && a.environment === environment && a.links.length >= votes,
+          (a) =>
+            a.executionArn === executionArn &&
+            a.environment === environment &&
+            a.reviewUrl &&
+            a.approvers.filter((p) => !p.voted).length >= votes,
         );
       },
       60000,
     );
-    for (const link of pending.links.slice(0, votes)) expect(await approveViaLink(link.url, 'ok')).toBe(200);
+    for (const p of pending.approvers.filter((x) => !x.voted).slice(0, votes)) {
+      expect(await decideAs(pending.reviewUrl!, p.approver, 'approve', 'ok')).toBe(200);
+    }
   }
 
   async function chat(): Promise<{ text: string }[]> {
@@ -110,40 +114,24 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     return ((await res.json()) as { messages: { text: string }[] }).messages;
   }
 
-  /**
-   * The pause request of `release` (its personal links by approver name); with `after`, the request of a
-   * later pause (another hook: links other than those of `after`).
-   */
-  async function pauseLinks(
-    sha: string,
-    after?: Record<string, string>,
-  ): Promise<{ text: string; links: Record<string, string> }> {
-    const linksOf = (text: string): Record<string, string> =>
-      Object.fromEntries(
-        [...text.matchAll(/Continue \/ Roll back as (\w+): (\S+)/g)].map((m) => [m[1], m[2]]),
-      );
-    const seen = new Set(Object.values(after ?? {}));
+  /** The pause request of `release` (its one review link). */
+  async function pauseLink(sha: string): Promise<{ text: string; link: string }> {
     const message = await waitFor(
-      after ? 'the next pause message' : 'the pause message',
+      'the pause message',
       async () =>
-        (await chat()).find(
-          (m) =>
-            m.text.startsWith('Decision needed:') &&
-            m.text.includes(sha.slice(0, 8)) &&
-            !Object.values(linksOf(m.text)).some((link) => seen.has(link)),
-        ),
+        (await chat()).find((m) => m.text.startsWith('Decision needed:') && m.text.includes(sha.slice(0, 8))),
       60000,
     );
-    return { text: message.text, links: linksOf(message.text) };
+    const link = /Review and decide \(sign in with GitLab\): (\S+)/.exec(message.text)?.[1] ?? '';
+    return { text: message.text, link };
   }
 
-  async function decide(link: string, decision: string, reason?: string) {
-    const res = await fetch(link, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
-      body: new URLSearchParams({ decision, ...(reason ? { reason } : {}) }),
-    });
-    return { status: res.status, html: await res.text() };
+  /** Signs in at the sandbox's GitLab as `username` and submits the pause's review form. */
+  async function decide(link: string, username: string, decision: string, reason?: string) {
+    const browser = new BrowserSession();
+    await browser.signIn(link, username);
+    const res = await browser.decide(link, decision as 'continue', reason ?? '');
+    return { status: res.status, html: res.html };
   }
 
   async function settled(executionArn: string): Promise<DescribeExecutionCommandOutput> {
@@ -176,49 +164,56 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
 
   let continued: { sha: string; digest: string; arn: string; id: string };
 
-  it("waits before each production traffic step; the pause is decided by its own approvers and quorum (PRE_PRODUCTION_TRAFFIC_SHIFT), not the environment's; a preview, a tampered link and a replay change nothing", async () => {
+  it('waits at the pause; a preview, an unsigned post and a replay change nothing; two approvers continue it to 100 %', async () => {
     continued = await release('billing-app', 9101, 12);
     await approve(continued.arn, 'staging', 1);
     await approve(continued.arn, 'production', 2);
-    const { text, links } = await pauseLinks(continued.sha);
-    // The message: the stage from the hook event, the step in words, smoke checks so far (the smoke check
-    // ran at the stage before), the contract's alarms, traffic weights.
-    expect(text).toContain('billing-app → production paused before a production traffic step');
+    const { text, link } = await pauseLink(continued.sha);
+    // The message: the step in words, smoke checks so far, the contract's alarms, traffic weights.
+    expect(text).toContain('billing-app → production paused after test traffic');
+    expect(text).toMatch(/Step: 100 % of test traffic and 0 % of production traffic on sha256:/);
     expect(text).toMatch(/Smoke checks: passed: billing-app: GET \S+ \(test listener\) → 200/);
     expect(text).toContain('Alarms: production-billing-app-5xx OK');
     expect(text).toContain('Traffic on the new revision: test 100 %, production 0 %');
-    // The pause's approvers, not production's (alice, bob, carol).
-    expect(Object.keys(links).sort()).toEqual(['Bob', 'Carol']);
+    expect(link).toMatch(/\/pauses\/pau_[A-Za-z0-9_-]+$/);
+    expect(text).not.toMatch(/Roll back as|sig=/);
 
-    // A link preview (GET, HEAD) shows the page and decides nothing.
-    const preview = await fetch(links.Bob);
+    // A link preview (GET, HEAD) shows the page and decides nothing; deciding needs signing in.
+    const preview = await fetch(link, { headers: { 'user-agent': 'facebookexternalhit/1.1' } });
     const page = await preview.text();
     expect(preview.status).toBe(200);
-    expect(page).toContain('<button type="submit" name="decision" value="continue">Continue</button>');
-    expect(page).toContain('<button type="submit" name="decision" value="rollback">Roll back</button>');
-    expect(page).toContain('name="reason"');
-    expect((await fetch(links.Carol, { method: 'HEAD' })).status).toBe(200);
-    // A tampered link is refused before anything is read.
-    const tampered = links.Bob.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
-    expect((await decide(tampered, 'continue')).status).toBe(403);
-    // Carol's link cannot be used as Alice (the approver is signed), and Alice is no approver of this pause.
-    expect((await decide(links.Carol.replace('/carol?', '/alice?'), 'continue')).status).toBe(403);
-    expect((await fetch(links.Bob).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
+    expect(page).toContain('Sign in with GitLab to decide');
+    expect((await fetch(link, { method: 'HEAD' })).status).toBe(200);
+    const signedIn = await new BrowserSession().signIn(link, 'alice');
+    expect(signedIn.html).toContain(
+      '<button type="submit" name="decision" value="continue">Continue</button>',
+    );
+    expect(signedIn.html).toContain(
+      '<button type="submit" name="decision" value="rollback">Roll back</button>',
+    );
+    expect(signedIn.html).toContain('name="reason"');
+    // A post without signing in is refused and records nothing.
+    const unsigned = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(link).origin },
+      body: new URLSearchParams({ decision: 'continue' }),
+    });
+    expect(unsigned.status).toBe(401);
+    expect((await fetch(link).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
 
-    // Bob continues: the pause's quorum of 1 is reached (production's approval needs 2); his replay is refused.
-    const first = await decide(links.Bob, 'continue', 'canary looks fine');
+    // Alice continues: one more needed; her replay is refused.
+    const first = await decide(link, 'alice', 'continue', 'canary looks fine');
     expect(first.status).toBe(200);
-    expect(first.html).toContain('The quorum is reached');
-    expect((await decide(links.Bob, 'continue')).status).toBe(409);
-    // ECS stops again before the rest of the traffic moves (the hook runs before every traffic step).
-    const second = await pauseLinks(continued.sha, links);
-    expect(second.text).toContain('billing-app → production paused before a production traffic step');
-    expect(Object.keys(second.links).sort()).toEqual(['Bob', 'Carol']);
+    expect(first.html).toContain('1 more “continue” is needed');
+    expect((await decide(link, 'alice', 'continue')).status).toBe(409);
     const execution = await new SFNClient(client()).send(
       new DescribeExecutionCommand({ executionArn: continued.arn }),
     );
     expect(execution.status).toBe('RUNNING');
-    expect((await decide(second.links.Carol, 'continue')).status).toBe(200);
+    // Bob makes the quorum: ECS continues to 100 %.
+    const second = await decide(link, 'bob', 'continue');
+    expect(second.status).toBe(200);
+    expect(second.html).toContain('was recorded and decided the pause');
     const done = await settled(continued.arn);
     expect(done.status).toBe('SUCCEEDED');
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
@@ -235,38 +230,40 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     expect(JSON.parse(decided!.taskSucceededEventDetails!.output!)).toMatchObject({
       status: 'DECIDED',
       decision: 'continue',
-      by: ['bob'],
+      by: ['alice', 'bob'],
     });
     // Release history and chat tell the pause and the decision.
     const record = (await (await fetch(`${url}/api/releases/${continued.id}`)).json()) as {
       pauses?: { event: string; detail: string }[];
     };
     expect(record.pauses?.map((p) => p.event)).toEqual(expect.arrayContaining(['PAUSED', 'CONTINUED']));
-    expect((await chat()).some((m) => m.text.startsWith('Continued by Bob'))).toBe(true);
+    expect((await chat()).some((m) => m.text.startsWith('Continued by Alice, Bob'))).toBe(true);
 
     // A decision after the hook passed: 409 with the reason, nothing changes.
-    const late = await decide(links.Carol, 'rollback', 'too late');
+    const late = await decide(link, 'carol', 'rollback', 'too late');
     expect(late.status).toBe(409);
     expect(late.html).toContain('no longer takes decisions');
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
   }, 240000);
 
-  it('a "Roll back" link with a reason fails the release with that reason; the old digest keeps running', async () => {
+  it('a "Roll back" with a reason fails the release with that reason; the old digest keeps running', async () => {
     const next = await release('billing-app', 9102, 12);
     await approve(next.arn, 'staging', 1);
     await approve(next.arn, 'production', 2);
-    const { links } = await pauseLinks(next.sha);
-    const res = await decide(links.Carol, 'rollback', 'p99 latency doubled on the canary');
+    const { link } = await pauseLink(next.sha);
+    const res = await decide(link, 'carol', 'rollback', 'p99 latency doubled on the canary');
     expect(res.status).toBe(200);
     const done = await settled(next.arn);
     expect(done.status).toBe('FAILED');
     expect(done.cause).toContain(
-      'rolled back at the pause before a production traffic step (PRE_PRODUCTION_TRAFFIC_SHIFT) by Carol: p99 latency doubled on the canary',
+      'rolled back at the pause after test traffic (POST_TEST_TRAFFIC_SHIFT) by Carol (@carol via GitLab): p99 latency doubled on the canary',
     );
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
-    expect((await chat()).some((m) => m.text.startsWith('Rolled back by Carol: p99 latency doubled'))).toBe(
-      true,
-    );
+    expect(
+      (await chat()).some((m) =>
+        m.text.startsWith('Rolled back by Carol (@carol via GitLab): p99 latency doubled'),
+      ),
+    ).toBe(true);
   }, 240000);
 
   it('a pause nobody decides rolls back at its timeout, and people are told', async () => {
@@ -276,12 +273,12 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     await approve(next.arn, 'production', 2);
     const done = await settled(next.arn);
     expect(done.status).toBe('FAILED');
-    expect(done.cause).toContain('nobody decided at the pause before a production traffic step');
+    expect(done.cause).toContain('nobody decided at the pause after test traffic');
     expect(done.cause).toContain('timeout action ROLLBACK');
     expect(await runningImage('inventory-app')).toBe(before);
     const told = await waitFor('the timeout message', async () =>
       (await chat()).find((m) => m.text.startsWith('Nobody decided before')),
     );
-    expect(told.text).toContain('inventory-app → production paused before a production traffic step');
+    expect(told.text).toContain('inventory-app → production paused after test traffic');
   }, 240000);
 });

@@ -3,7 +3,7 @@ import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { DoraReport } from '../../../lambdas/domain/ledger/dora';
 import type { QuarantineRecord } from '../../../lambdas/domain/ledger/quarantine';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { decideAs, demoManifest } from '../../../sandbox/demo';
 import { run as doraCli } from '../../../src/cli/dora';
 import { run as quarantineCli } from '../../../src/cli/quarantine';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
@@ -66,13 +66,18 @@ describe('sandbox: digest quarantine and the ledger end to end', () => {
   async function approveStaging(executionArn: string): Promise<void> {
     const pending = await waitFor('approval links for staging', async () => {
       const { approvals } = (await (await fetch(`${url}/_sandbox/api/approvals`)).json()) as {
-        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
+          approvers: { approver: string; voted: boolean }[];
+        }[];
       };
       return approvals.find(
-        (a) => a.executionArn === executionArn && a.environment === 'staging' && a.links.length,
+        (a) => a.executionArn === executionArn && a.environment === 'staging' && a.reviewUrl,
       );
     });
-    expect(await approveViaLink(pending.links[0].url, 'ok')).toBe(200);
+    expect(await decideAs(pending.reviewUrl!, pending.approvers[0].approver, 'approve', 'ok')).toBe(200);
   }
 
   async function entered(executionArn: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import {
   SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { decideAs, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { SandboxProcess, testSandbox } from './sandbox-process';
 import { credentials, tempDir, waitFor } from './support';
@@ -62,13 +62,18 @@ describe('sandbox: releases racing for the same service and environment', () => 
     const pending = await waitFor('the staging approval link', async () => {
       const res = await fetch(`${url}/_sandbox/api/approvals`);
       const { approvals } = (await res.json()) as {
-        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
+          approvers: { approver: string; voted: boolean }[];
+        }[];
       };
       return approvals.find(
-        (a) => a.executionArn === executionArn && a.environment === 'staging' && a.links.length > 0,
+        (a) => a.executionArn === executionArn && a.environment === 'staging' && a.reviewUrl,
       );
     });
-    expect(await approveViaLink(pending.links[0].url, 'ship it')).toBe(200);
+    expect(await decideAs(pending.reviewUrl!, pending.approvers[0].approver, 'approve', 'ship it')).toBe(200);
   }
 
   const history = async (executionArn: string) =>

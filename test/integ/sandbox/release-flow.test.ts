@@ -11,7 +11,7 @@ import {
   SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { approveViaLink, demoManifest } from '../../../sandbox/demo';
+import { decideAs, demoManifest } from '../../../sandbox/demo';
 import { run as rollbackCli } from '../../../src/cli/rollback';
 import {
   deliveryInit,
@@ -106,14 +106,23 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     const pending = await waitFor(`approval links for ${environment}`, async () => {
       const res = await fetch(`${url}/_sandbox/api/approvals`);
       const { approvals } = (await res.json()) as {
-        approvals: { executionArn: string; environment: string; links: { url: string }[] }[];
+        approvals: {
+          executionArn: string;
+          environment: string;
+          reviewUrl?: string;
+          approvers: { approver: string; voted: boolean }[];
+        }[];
       };
       return approvals.find(
-        (a) => a.executionArn === executionArn && a.environment === environment && a.links.length >= votes,
+        (a) =>
+          a.executionArn === executionArn &&
+          a.environment === environment &&
+          a.reviewUrl &&
+          a.approvers.filter((p) => !p.voted).length >= votes,
       );
     });
-    for (const link of pending.links.slice(0, votes)) {
-      expect(await approveViaLink(link.url, 'looks good')).toBe(200);
+    for (const p of pending.approvers.filter((x) => !x.voted).slice(0, votes)) {
+      expect(await decideAs(pending.reviewUrl!, p.approver, 'approve', 'looks good')).toBe(200);
     }
   }
 

@@ -68,7 +68,9 @@ it('answers 503 "starting" (never crashes) while it starts, then serves every ro
       ['GET', '/webhooks/gitlab', 405],
       // Reached the Slack route (app mode is off without a signing secret), not the catch-all 404.
       ['POST', '/slack/interactions', 404],
-      ['GET', '/approvals/no-such-approval/alice', 403],
+      // The review page's own 404 (an HTML page naming the approval), and the sign-in route refusing a bad gate.
+      ['GET', '/approvals/no-such-approval', 404],
+      ['GET', '/auth/signin?gate=nonsense', 400],
     ];
     const answers = await Promise.all(
       routes.map(async ([method, path]) => {

@@ -10,7 +10,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
-import { approvalLink } from '../../../lambdas/domain/approvals/links';
 import { requestApproval } from '../../../lambdas/domain/approvals/request';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
 import { createRelease, getRelease } from '../../../lambdas/domain/releases/store';
@@ -18,12 +17,12 @@ import { slackSignature } from '../../../lambdas/domain/chat/slack';
 import { app } from '../../../lambdas/http/app';
 import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
 import type { Release } from '../../../lambdas/shared/release';
+import { BrowserSession, startSignInRig, type SignInRig } from '../../helpers/sign-in';
 import {
   fakeTaskToken,
   freshProjectId,
   makePayload,
   makeRelease,
-  PUBLIC_URL,
   SECRETS,
   startHarness,
   type Harness,
@@ -32,12 +31,14 @@ import {
 
 /**
  * Approvals end to end through the one hono app: the request step stores the approval and posts the chat
- * message; people follow the links from that message to the confirm page; Slack clicks come signed. DynamoDB
- * is real (dynalite on loopback), Step Functions is mocked, chat lands on a loopback server.
+ * message; people follow its review link, sign in with GitLab (the sandbox's OpenID provider in a child
+ * process) and vote on the review page; Slack clicks come signed. DynamoDB is real (dynalite on loopback),
+ * Step Functions is mocked, chat lands on a loopback server.
  */
 
 const sfnMock = mockClient(SFNClient);
 let h: Harness;
+let rig: SignInRig;
 
 /** Everything produced during the tests, for the final leak scan. */
 const issuedTokens: string[] = [];
@@ -45,9 +46,14 @@ const produced: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
+  rig = await startSignInRig(
+    app,
+    ['alice', 'bob', 'carol', 'dave'].map((u) => ({ username: u, name: u[0].toUpperCase() + u.slice(1) })),
+  );
 });
 afterAll(async () => {
-  await h.close();
+  await rig?.close();
+  await h?.close();
 });
 beforeEach(() => {
   sfnMock.reset();
@@ -61,13 +67,29 @@ afterEach(() => {
   }
 });
 
-const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin', origin: 'null' };
+/** A person with the request's review link, who signs in with GitLab as `username` to vote. */
+interface Voter {
+  url: string;
+  username: string;
+}
 
 interface Opened {
   approvalId: string;
   token: string;
   message: Posted;
-  links: Record<string, string>;
+  /** The one review link of the request. */
+  url: string;
+  /** Each configured approver (and Dave, who is in no policy) with that link. */
+  links: Record<'Alice' | 'Bob' | 'Carol' | 'Dave', Voter>;
+}
+
+function voters(url: string): Opened['links'] {
+  return {
+    Alice: { url, username: 'alice' },
+    Bob: { url, username: 'bob' },
+    Carol: { url, username: 'carol' },
+    Dave: { url, username: 'dave' },
+  };
 }
 
 async function open(release: Release, environment: string, token = fakeTaskToken()): Promise<Opened> {
@@ -75,29 +97,31 @@ async function open(release: Release, environment: string, token = fakeTaskToken
   const before = h.posts.length;
   const result = await requestApprovalHandler(makePayload(release, environment, token));
   produced.push(JSON.stringify(result));
-  const message = h.posts.slice(before).find((p) => JSON.stringify(p.body).includes(result.approvalId));
+  const message = h.posts
+    .slice(before)
+    .find((p) => JSON.stringify(p.body).includes(`/approvals/${result.approvalId}`));
   if (!message) throw new Error(`no chat message for ${result.approvalId}`);
-  return { approvalId: result.approvalId, token, message, links: reviewLinks(message) };
+  const url = reviewLink(message);
+  return { approvalId: result.approvalId, token, message, url, links: voters(url) };
 }
 
-/** "Review as <name>" button → path of its URL (relative to the public URL). */
-function reviewLinks(post: Posted): Record<string, string> {
-  const links: Record<string, string> = {};
+/** The message's "Review and decide" button. */
+function reviewLink(post: Posted): string {
   for (const block of post.body.blocks as {
     type: string;
     elements?: { text: { text: string }; url?: string }[];
   }[]) {
     if (block.type !== 'actions') continue;
-    for (const el of block.elements ?? []) {
-      const m = /^Review as (.+)$/.exec(el.text.text);
-      if (m && el.url) links[m[1]] = el.url.slice(PUBLIC_URL.length);
-    }
+    for (const el of block.elements ?? []) if (el.text.text === 'Review and decide' && el.url) return el.url;
   }
-  return links;
+  throw new Error('no "Review and decide" button in the message');
 }
 
-async function request(path: string, init: RequestInit = {}) {
-  const res = await app.request(path, init);
+/** A request as a browser that is not signed in sends it. */
+async function request(target: string | Voter, init: RequestInit = {}) {
+  const url =
+    typeof target === 'string' ? (target.startsWith('/') ? `${rig.url}${target}` : target) : target.url;
+  const res = await fetch(url, { redirect: 'manual', ...init });
   const body = await res.text();
   const headers: string[] = [];
   res.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
@@ -105,18 +129,27 @@ async function request(path: string, init: RequestInit = {}) {
   return { status: res.status, body, headers: res.headers };
 }
 
-function vote(
-  path: string,
-  decision: string,
-  reason?: string,
-  headers: Record<string, string> = SAME_ORIGIN,
-) {
-  const form = new URLSearchParams({ decision, ...(reason ? { reason } : {}) });
-  return request(path, {
+/** The review page as the voter sees it once signed in. */
+async function pageAs(voter: Voter) {
+  const browser = new BrowserSession();
+  const page = await browser.signIn(voter.url, voter.username);
+  produced.push(page.html);
+  return { status: page.status, body: page.html };
+}
+
+/** Signs in as the voter and submits the review page's form (with extra headers, e.g. a cross-site one). */
+async function vote(voter: Voter, decision: string, reason?: string, headers: Record<string, string> = {}) {
+  const browser = new BrowserSession();
+  await browser.signIn(voter.url, voter.username);
+  const page = await browser.request(voter.url);
+  const csrf = /name="csrf" value="([^"]*)"/.exec(page.html)?.[1] ?? '';
+  const res = await browser.request(voter.url, {
     method: 'POST',
-    body: form.toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    form: { csrf, decision, ...(reason ? { reason } : {}) },
+    headers,
   });
+  produced.push(res.html);
+  return { status: res.status, body: res.html };
 }
 
 const record = (id: string) => readApprovalRecord(approvalDeps(), id);
@@ -126,9 +159,9 @@ const followUps = (id: string, word: string) =>
   h.posts.filter((p) => String(p.body.text).startsWith(`${word}:`) && JSON.stringify(p.body).includes(id));
 
 describe('request-approval step and chat message', () => {
-  it('stores the approval with its policy and posts one message with a signed button per approver', async () => {
+  it('stores the approval with its policy and posts one message with one review link for everyone', async () => {
     const release = makeRelease(1, freshProjectId());
-    const { approvalId, token, message, links } = await open(release, 'production');
+    const { approvalId, token, message, url } = await open(release, 'production');
 
     const item = await record(approvalId);
     expect(item).toMatchObject({
@@ -137,22 +170,16 @@ describe('request-approval step and chat message', () => {
       taskToken: token,
       policy: { quorum: 2, timeoutSeconds: 3600, allowSelfApproval: false },
     });
-    expect(item?.policy.approvers.map((a) => [a.key, a.slack, a.gitlab])).toEqual([
-      ['alice', 'U01ALICE01', 'alice'],
-      ['bob', 'U01BOB0001', 'bob'],
-      ['carol', undefined, 'carol'],
+    expect(item?.policy.approvers.map((a) => [a.key, a.slack])).toEqual([
+      ['alice', 'U01ALICE01'],
+      ['bob', 'U01BOB0001'],
+      ['carol', undefined],
     ]);
     expect(message.path).toBe(SECRETS.chatPath);
 
-    // One URL button per approver, named after them, each a personal link that expires at the deadline.
-    expect(Object.keys(links)).toEqual(['Alice', 'Bob', 'Carol']);
-    for (const [name, path] of Object.entries(links)) {
-      expect(path).toMatch(
-        new RegExp(
-          `^/approvals/${approvalId}/${name.toLowerCase()}\\?exp=${item?.expiresAt}&sig=[A-Za-z0-9_-]{43}$`,
-        ),
-      );
-    }
+    // One URL button for everyone: the request's review page. It grants nothing by itself.
+    expect(url).toBe(`${rig.url}/approvals/${approvalId}`);
+    expect(JSON.stringify(message.body)).not.toMatch(/Review as|sig=|exp=/);
     const blocks = message.body.blocks as {
       type: string;
       text?: { text: string };
@@ -184,7 +211,7 @@ describe('request-approval step and chat message', () => {
       `Approval needed: root/api-gateway \`${release.commit.sha.slice(0, 8)}\` "Add rate limiting, part 1" → production`,
     );
     expect(text).toContain('Needs 2 of: Alice, Bob, Carol');
-    expect(text).toContain(`Review as Alice: ${PUBLIC_URL}${links.Alice}`);
+    expect(text).toContain(`Review and decide (sign in with GitLab): ${url}`);
     expect(text).toContain('Pipeline #901: https://gitlab.example.test/root/api-gateway/-/pipelines/901');
 
     expect(JSON.stringify(message.body)).not.toContain(token);
@@ -231,10 +258,14 @@ describe('confirm page', () => {
     const page = await request(links.Alice, { headers: { 'user-agent': ua } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('Add rate limiting, part 4');
-    expect(page.body).toContain('<form method="post">');
-    expect(page.body).toContain('name="decision" value="approve"');
-    expect(page.body).toContain('name="decision" value="reject"');
-    expect(page.body).toContain('<textarea id="reason" name="reason"');
+    // Not signed in: the page offers signing in with GitLab, not a form.
+    expect(page.body).toContain('Sign in with GitLab to decide');
+    expect(page.body).not.toContain('<form method="post">');
+    const signedIn = await pageAs(links.Alice);
+    expect(signedIn.body).toContain('Signed in as <strong>Alice</strong> (GitLab <code>@alice</code>)');
+    expect(signedIn.body).toContain('name="decision" value="approve"');
+    expect(signedIn.body).toContain('name="decision" value="reject"');
+    expect(signedIn.body).toContain('<textarea id="reason" name="reason"');
     expect(page.headers.get('content-security-policy')).toMatch(
       /^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self'/,
     );
@@ -289,49 +320,38 @@ describe('confirm page', () => {
     expect(again.body).toContain('its execution was aborted');
   });
 
-  it('refuses tampered, expired-looking, cross-approval and cross-approver links with 403', async () => {
+  it('old personal links lead to the review page and grant nothing; a POST without signing in records nothing', async () => {
     const a = await open(makeRelease(5, freshProjectId()), 'staging');
-    const b = await open(makeRelease(6, freshProjectId()), 'staging');
-    const alice = new URL(a.links.Alice, PUBLIC_URL);
-    const sig = alice.searchParams.get('sig') ?? '';
-    const exp = Number(alice.searchParams.get('exp'));
-    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
-
-    const cases = [
-      `/approvals/${a.approvalId}/alice?exp=${exp}&sig=${flip(sig)}`, // tampered signature
-      `/approvals/${a.approvalId}/alice?exp=${exp + 3600}&sig=${sig}`, // extended expiry
-      `/approvals/${b.approvalId}/alice?exp=${exp}&sig=${sig}`, // another approval
-      `/approvals/${a.approvalId}/bob?exp=${exp}&sig=${sig}`, // another approver
-      `/approvals/${a.approvalId}/alice?exp=${exp}`, // no signature
-      `/approvals/${a.approvalId}/alice`,
-    ];
-    for (const path of cases) {
-      expect((await request(path)).status).toBe(403);
-      expect((await vote(path, 'approve')).status).toBe(403);
-    }
-    expect((await request(cases[0])).body).toContain('signature mismatch');
+    const legacy = await request(`/approvals/${a.approvalId}/alice?exp=9999999999&sig=${'A'.repeat(43)}`);
+    expect(legacy.status).toBe(303);
+    expect(legacy.headers.get('location')).toBe(a.url);
+    const anonymous = await request(a.url, {
+      method: 'POST',
+      body: new URLSearchParams({ decision: 'approve' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toContain('Nobody is signed in on this approval: nothing was recorded');
     expect(sfnMock.calls()).toHaveLength(0);
     expect((await record(a.approvalId))?.votes).toEqual({});
   });
 
   it("passes an approver's hotfix mark on to the workflow (the ledger counts the release as unplanned)", async () => {
     const { approvalId, links } = await open(makeRelease(8, freshProjectId()), 'production');
-    const page = await request(links.Alice);
+    const page = await pageAs(links.Alice);
     expect(page.body).toContain('<input type="checkbox" name="hotfix" value="1">');
-    const form = (hotfix: boolean) =>
-      new URLSearchParams({ decision: 'approve', ...(hotfix ? { hotfix: '1' } : {}) }).toString();
-    const post = (path: string, hotfix: boolean) =>
-      request(path, {
-        method: 'POST',
-        body: form(hotfix),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...SAME_ORIGIN },
-      });
+    const post = async (voter: Voter, hotfix: boolean) => {
+      const browser = new BrowserSession();
+      await browser.signIn(voter.url, voter.username);
+      return browser.decide(voter.url, 'approve', '', hotfix ? { hotfix: '1' } : {});
+    };
     expect((await post(links.Alice, true)).status).toBe(200);
     expect((await record(approvalId))?.votes.alice).toMatchObject({ decision: 'approve', hotfix: true });
     expect((await post(links.Bob, false)).status).toBe(200);
     expect(JSON.parse(successCalls()[0].args[0].input.output ?? '')).toEqual({
       approvalId,
       approvedBy: ['alice', 'bob'],
+      approvedVia: ['gitlab', 'gitlab'],
       decidedAt: expect.stringMatching(/^\d{4}-/),
       hotfix: true,
     });
@@ -342,7 +362,7 @@ describe('confirm page', () => {
 
     const first = await vote(links.Alice, 'approve', 'Looks good');
     expect(first.status).toBe(200);
-    expect(first.body).toContain('1 more approval is needed');
+    expect(first.body).toContain('Your decision “approve” was recorded. 1 more “approve” is needed.');
     const again = await vote(links.Alice, 'approve');
     expect(again.status).toBe(409);
     expect(again.body).toContain('Alice already voted');
@@ -351,13 +371,16 @@ describe('confirm page', () => {
 
     const second = await vote(links.Bob, 'approve');
     expect(second.status).toBe(200);
-    expect(second.body).toContain('The quorum is reached');
+    expect(second.body).toContain(
+      'Your decision “approve” was recorded and decided the approval: Approved by Alice, Bob',
+    );
     expect(successCalls()).toHaveLength(1);
     const input = successCalls()[0].args[0].input;
     expect(input.taskToken).toBe(token);
     expect(JSON.parse(input.output ?? '')).toEqual({
       approvalId,
       approvedBy: ['alice', 'bob'],
+      approvedVia: ['gitlab', 'gitlab'],
       decidedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 
@@ -371,8 +394,8 @@ describe('confirm page', () => {
     expect(item?.votes.alice).toMatchObject({
       decision: 'approve',
       reason: 'Looks good',
-      via: 'link',
-      identity: 'link:alice',
+      via: 'gitlab',
+      identity: 'gitlab:alice',
     });
     expect(item?.outcome).toMatchObject({ status: 'APPROVED', by: ['alice', 'bob'] });
     expect(followUps(approvalId, 'Approved')).toHaveLength(1);
@@ -383,11 +406,13 @@ describe('confirm page', () => {
     expect((await vote(links.Alice, 'approve')).status).toBe(200);
     const res = await vote(links.Bob, 'reject', 'Error budget is exhausted this week');
     expect(res.status).toBe(200);
-    expect(res.body).toContain('Your rejection was recorded');
+    expect(res.body).toContain(
+      'Your decision “reject” was recorded and decided the approval: Rejected by Bob',
+    );
     expect(failureCalls()).toHaveLength(1);
     expect(failureCalls()[0].args[0].input).toMatchObject({
       error: 'ApprovalRejected',
-      cause: 'Rejected by Bob: Error budget is exhausted this week',
+      cause: 'Rejected by Bob (@bob via GitLab): Error budget is exhausted this week',
     });
     expect(successCalls()).toHaveLength(0);
     expect((await vote(links.Carol, 'approve')).status).toBe(409);
@@ -398,7 +423,9 @@ describe('confirm page', () => {
     });
     const follow = followUps(approvalId, 'Rejected');
     expect(follow).toHaveLength(1);
-    expect(String(follow[0].body.text)).toContain('Rejected by Bob: Error budget is exhausted this week');
+    expect(String(follow[0].body.text)).toContain(
+      'Rejected by Bob (@bob via GitLab): Error budget is exhausted this week',
+    );
   });
 
   it('blocks self-approval by GitLab username or email unless the policy allows it', async () => {
@@ -406,8 +433,8 @@ describe('confirm page', () => {
       triggeredBy: { username: 'alice', name: 'Alice A.' },
     });
     const prod = await open(byAlice, 'production');
-    const page = await request(prod.links.Alice);
-    expect(page.body).toContain('does not allow approving your own release');
+    const page = await pageAs(prod.links.Alice);
+    expect(page.body).toContain('You may not approve: Alice (@alice) triggered the pipeline of this release');
     expect(page.body).not.toContain('value="approve"');
     const res = await vote(prod.links.Alice, 'approve');
     expect(res.status).toBe(403);
@@ -429,20 +456,18 @@ describe('confirm page', () => {
     expect(successCalls()).toHaveLength(1);
   });
 
-  it('refuses a correctly signed link of someone outside the policy with 403', async () => {
-    const { approvalId } = await open(makeRelease(12, freshProjectId()), 'production');
-    const item = await record(approvalId);
-    const daveLink = approvalLink(SECRETS.linkSigningKey, {
-      approvalId,
-      approver: 'dave',
-      expiresAt: item?.expiresAt ?? 0,
-    }).slice(PUBLIC_URL.length);
-    const res = await vote(daveLink, 'approve');
+  it('refuses a signed-in GitLab user outside the policy with 403 and says so on the page', async () => {
+    const { approvalId, links } = await open(makeRelease(12, freshProjectId()), 'production');
+    const page = await pageAs(links.Dave);
+    expect(page.body).toContain('@dave is not an approver here, so you may not decide');
+    expect(page.body).not.toContain('name="decision"');
+    const res = await vote(links.Dave, 'approve');
     expect(res.status).toBe(403);
-    expect(res.body).toContain('&quot;dave&quot; is not an approver');
+    expect(res.body).toContain('signed in with GitLab as @dave, who is not an approver');
+    expect((await record(approvalId))?.votes).toEqual({});
   });
 
-  it('fails closed after the deadline: expired links are 403, late votes 409, and the request is marked EXPIRED', async () => {
+  it('fails closed after the deadline: the page takes no votes, a late vote is 409 and the request is marked EXPIRED', async () => {
     // Opened two hours ago with a one-hour timeout.
     const token = fakeTaskToken();
     issuedTokens.push(token);
@@ -453,39 +478,22 @@ describe('confirm page', () => {
       makePayload(release, 'production', token),
       approvalDeps({ now: () => past }),
     );
-    const links = reviewLinks(h.posts.slice(before)[0]);
+    const links = voters(reviewLink(h.posts.slice(before)[0]));
 
     const page = await request(links.Alice);
-    expect(page.status).toBe(403);
-    expect(page.body).toContain('expired');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('has passed; the request no longer takes votes');
     expect((await record(approvalId))?.status).toBe('OPEN'); // GET changes nothing
 
     const res = await vote(links.Alice, 'approve');
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(409);
+    expect(res.body).toContain('timed out');
     const item = await record(approvalId);
     expect(item?.status).toBe('EXPIRED');
     expect(item?.outcome?.reason).toMatch(/timed out at .* with 0 of 2 approvals/);
     expect(successCalls()).toHaveLength(0);
     expect(failureCalls().map((c) => c.args[0].input.error)).toEqual(['ApprovalExpired']);
     expect(followUps(approvalId, 'Timed out')).toHaveLength(1);
-
-    // A link that is still valid (clock skew) on a request past its deadline: 409, marked expired.
-    const token2 = fakeTaskToken();
-    issuedTokens.push(token2);
-    const other = await requestApproval(
-      makePayload(makeRelease(14, freshProjectId()), 'production', token2),
-      approvalDeps({ now: () => past }),
-    );
-    const skewed = approvalLink(SECRETS.linkSigningKey, {
-      approvalId: other.approvalId,
-      approver: 'bob',
-      expiresAt: Math.floor(Date.now() / 1000) + 600,
-    }).slice(PUBLIC_URL.length);
-    const late = await vote(skewed, 'approve');
-    expect(late.status).toBe(409);
-    expect(late.body).toContain('timed out');
-    expect((await record(other.approvalId))?.status).toBe('EXPIRED');
-    expect(successCalls()).toHaveLength(0);
   });
 
   it('reports 409 and records a timeout when Step Functions says the task already timed out', async () => {
@@ -508,7 +516,7 @@ describe('confirm page', () => {
       .rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
     const res = await vote(links.Bob, 'approve');
     expect(res.status).toBe(200);
-    expect(res.body).toContain('Step Functions could not be told right now');
+    expect(res.body).toContain('the workflow could not be told right now');
     const item = await record(approvalId);
     expect(item?.status).toBe('APPROVED');
     expect(item?.taskResult).toMatchObject({ sent: false, note: 'approval: ServiceUnavailable' });
@@ -554,7 +562,7 @@ describe('confirm page', () => {
     expect(JSON.stringify(message.body.blocks)).not.toContain('<script>');
   });
 
-  it('accepts only same-site form posts', async () => {
+  it("accepts only same-site form posts carrying the session's CSRF token", async () => {
     const { approvalId, links } = await open(makeRelease(19, freshProjectId()), 'staging');
     const json = await request(links.Alice, {
       method: 'POST',
@@ -569,10 +577,16 @@ describe('confirm page', () => {
       403,
     );
     expect((await vote(links.Alice, 'maybe')).status).toBe(400);
+    // Signed in, but the form carries no (or another session's) CSRF token.
+    const browser = new BrowserSession();
+    await browser.signIn(links.Alice.url, 'alice');
+    const noToken = await browser.request(links.Alice.url, { method: 'POST', form: { decision: 'approve' } });
+    expect(noToken.status).toBe(403);
+    expect(noToken.html).toContain('security token does not match your sign-in');
     expect((await record(approvalId))?.votes).toEqual({});
-    expect(sfnMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls().filter((c) => !(c.args[0] instanceof DescribeExecutionCommand))).toHaveLength(0);
     // The same origin as the public URL is fine (older browsers without Sec-Fetch-Site).
-    expect((await vote(links.Alice, 'approve', undefined, { origin: PUBLIC_URL })).status).toBe(200);
+    expect((await vote(links.Alice, 'approve', undefined, { origin: rig.url })).status).toBe(200);
   });
 });
 
@@ -596,7 +610,7 @@ describe('release record', () => {
     await vote(links.Carol, 'approve');
     expect((await getRelease(release.id))?.environments.production).toMatchObject({
       status: 'APPROVED',
-      detail: expect.stringMatching(/^Approved by Alice, Carol at /),
+      detail: expect.stringMatching(/^Approved by Alice, Carol \(@alice via GitLab, @carol via GitLab\) at /),
     });
 
     const older = makeRelease(26, projectId);
@@ -730,7 +744,7 @@ describe('Slack app mode', () => {
     expect((await click(approvalId, 'U01BOB0001', 'reject')).status).toBe(200);
     expect(failureCalls()[0].args[0].input).toMatchObject({
       error: 'ApprovalRejected',
-      cause: 'Rejected by Bob (no reason given)',
+      cause: 'Rejected by Bob (@bob via Slack) (no reason given)',
     });
     const before = responses().length;
     expect((await click(approvalId, 'U01ALICE01', 'approve')).status).toBe(200);

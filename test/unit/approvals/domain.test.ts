@@ -2,11 +2,10 @@ import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expireApprovalsOfRelease } from '../../../lambdas/domain/approvals/close';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
-import { approvalLink, checkLink, signLink } from '../../../lambdas/domain/approvals/links';
 import { renderApprovalPage } from '../../../lambdas/domain/approvals/page';
 import { InvalidApprovalRequestError } from '../../../lambdas/domain/approvals/errors';
 import { approvalIdFor, requestApproval } from '../../../lambdas/domain/approvals/request';
-import { approvalLinksFor, listOpenApprovals } from '../../../lambdas/domain/approvals/query';
+import { listOpenApprovals, reviewFor } from '../../../lambdas/domain/approvals/query';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
 import type { ApprovalView } from '../../../lambdas/domain/approvals/types';
 import { escapeChat } from '../../../lambdas/domain/chat/format';
@@ -26,33 +25,7 @@ import {
   type Harness,
 } from './harness';
 
-const KEY = 'unit-test-link-key-FAKE';
-const claims = { approvalId: 'apr_0123456789abcdef01234567', approver: 'alice', expiresAt: 2_000_000_000 };
-
-describe('signed approval links', () => {
-  it('verifies its own links and refuses any change to id, approver, expiry or key', () => {
-    const sig = signLink(KEY, claims);
-    const input = { approvalId: claims.approvalId, approver: 'alice', exp: String(claims.expiresAt), sig };
-    expect(checkLink(KEY, input, 1_900_000_000)).toBeUndefined();
-    expect(checkLink(KEY, { ...input, approvalId: 'apr_other' }, 1_900_000_000)).toBe('bad-signature');
-    expect(checkLink(KEY, { ...input, approver: 'bob' }, 1_900_000_000)).toBe('bad-signature');
-    expect(checkLink(KEY, { ...input, exp: String(claims.expiresAt + 1) }, 1_900_000_000)).toBe(
-      'bad-signature',
-    );
-    expect(checkLink('another-key', input, 1_900_000_000)).toBe('bad-signature');
-    expect(checkLink(KEY, { ...input, sig: sig.slice(0, -2) }, 1_900_000_000)).toBe('bad-signature');
-    expect(checkLink(KEY, { ...input, sig: 'not base64!' }, 1_900_000_000)).toBe('malformed');
-    expect(checkLink(KEY, { ...input, exp: '1e12' }, 1_900_000_000)).toBe('malformed');
-    expect(checkLink(KEY, input, claims.expiresAt + 1)).toBe('expired');
-  });
-
-  it('builds links under the public URL with the approval, approver, expiry and signature', () => {
-    const link = approvalLink(KEY, claims, { SHIPGATE_PUBLIC_URL: 'https://ship.example.test/' });
-    expect(link).toBe(
-      `https://ship.example.test/approvals/${claims.approvalId}/alice?exp=${claims.expiresAt}&sig=${signLink(KEY, claims)}`,
-    );
-  });
-
+describe('approval ids', () => {
   it('derives approval ids from the token without revealing it', () => {
     const id = approvalIdFor('arn:x', 'staging', 'TOKEN-SECRET-VALUE');
     expect(id).toMatch(/^apr_[0-9a-f]{24}$/);
@@ -136,19 +109,25 @@ function view(approvers: number): ApprovalView {
 }
 
 describe('chat messages', () => {
-  it('splits more than 25 approver buttons over several actions blocks and leaves out interactive buttons without a Slack app', () => {
+  it('carries one review button however many approvers, and no interactive buttons without a Slack app', () => {
     const v = view(30);
-    const links = Object.fromEntries(v.policy.approvers.map((a) => [a.key, `https://x.test/${a.key}`]));
-    const message = approvalRequestMessage(v, { links, slackApp: false });
-    const actions = message.blocks.filter((b) => b.type === 'actions') as { elements: unknown[] }[];
-    expect(actions.map((a) => a.elements.length)).toEqual([25, 5]);
+    const message = approvalRequestMessage(v, {
+      reviewUrl: `https://x.test/approvals/${v.id}`,
+      slackApp: false,
+    });
+    const actions = message.blocks.filter((b) => b.type === 'actions') as { elements: { url?: string }[] }[];
+    expect(actions.map((a) => a.elements.length)).toEqual([1]);
+    expect(actions[0].elements[0].url).toBe(`https://x.test/approvals/${v.id}`);
+    expect(message.text).toContain(
+      `Review and decide (sign in with GitLab): https://x.test/approvals/${v.id}`,
+    );
     expect(JSON.stringify(message)).not.toContain('"action_id":"approve"');
     expect(message.text).toContain('Scan: failed: CRITICAL 1, HIGH 0');
   });
 
   it('escapes Slack control sequences and mass mentions', () => {
     expect(escapeChat('Fix <!channel> & @here')).toBe('Fix &lt;!channel&gt; &amp; @\u200bhere');
-    const message = approvalRequestMessage(view(1), { links: {}, slackApp: false });
+    const message = approvalRequestMessage(view(1), { slackApp: false });
     expect(JSON.stringify(message)).not.toContain('<!channel>');
   });
 
@@ -167,7 +146,7 @@ describe('chat messages', () => {
     expect(follow.text).toMatch(
       /^Rejected: root\/api-gateway aaaaaaaa → production — Rejected by Person 1: Not during the incident/,
     );
-    const closed = approvalRequestMessage(v, { links: { p0: 'https://x.test/p0' }, slackApp: true });
+    const closed = approvalRequestMessage(v, { reviewUrl: 'https://x.test/approvals/x', slackApp: true });
     expect(closed.blocks.some((b) => b.type === 'actions')).toBe(false);
   });
 
@@ -196,8 +175,7 @@ describe('confirm page rendering', () => {
     v.subject.commitUrl = 'javascript:alert(1)';
     v.subject.projectUrl = 'https://gitlab.example.test/root/api-gateway';
     const html = renderApprovalPage(v, {
-      approver: v.policy.approvers[0],
-      selfApprovalBlocked: false,
+      viewer: { signInUrl: '/auth/signin', signOutUrl: '/auth/signout', approverNames: ['Person 0'] },
       nowSeconds: 0,
     });
     expect(html).not.toContain('javascript:');
@@ -228,7 +206,7 @@ describe('request payload and timeouts (with DynamoDB)', () => {
     expect((err as Error).message).not.toContain('SECRET-TOKEN-VALUE');
   });
 
-  it("lists open approvals of a project with each approver's link", async () => {
+  it('lists open approvals of a project with their one review link and approvers', async () => {
     const projectId = freshProjectId();
     const release = makeRelease(3, projectId);
     const { approvalId } = await requestApproval(
@@ -238,13 +216,13 @@ describe('request payload and timeouts (with DynamoDB)', () => {
     const open = await listOpenApprovals(projectId, approvalDeps());
     expect(open.map((v) => v.id)).toEqual([approvalId]);
     expect(JSON.stringify(open)).not.toContain('fakeTaskToken');
-    const links = await approvalLinksFor(open[0], approvalDeps());
-    expect(links.map((l) => [l.approver, l.name])).toEqual([
-      ['alice', 'Alice'],
-      ['bob', 'Bob'],
-      ['carol', 'Carol'],
+    const review = reviewFor(open[0], approvalDeps());
+    expect(review?.approvers.map((l) => [l.approver, l.name, l.voted])).toEqual([
+      ['alice', 'Alice', false],
+      ['bob', 'Bob', false],
+      ['carol', 'Carol', false],
     ]);
-    expect(links[0].url).toMatch(new RegExp(`/approvals/${approvalId}/alice\\?exp=\\d+&sig=`));
+    expect(review?.url).toBe(`${process.env.SHIPGATE_PUBLIC_URL}/approvals/${approvalId}`);
   });
 
   it('lets "Report failure" close an approval whose task timed out, with a follow-up message', async () => {

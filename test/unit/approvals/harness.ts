@@ -32,10 +32,10 @@ export const TEST_CONFIG: ShipgateConfig = parseConfig({
   projects: [{ path: 'root/api-gateway', services: ['api-gateway', 'worker'] }],
   services: { 'api-gateway': { repository: 'api-gateway' }, worker: { repository: 'worker' } },
   approvers: {
-    alice: { name: 'Alice', slack: 'U01ALICE01', gitlab: 'alice', email: 'alice@example.com' },
-    bob: { name: 'Bob', slack: 'U01BOB0001', gitlab: 'bob', email: 'bob@example.com' },
-    carol: { name: 'Carol', gitlab: 'carol', email: 'carol@example.com' },
-    dave: { name: 'Dave', slack: 'U01DAVE001', gitlab: 'dave' },
+    alice: { name: 'Alice', slack: 'U01ALICE01', email: 'alice@example.com' },
+    bob: { name: 'Bob', slack: 'U01BOB0001', email: 'bob@example.com' },
+    carol: { name: 'Carol', email: 'carol@example.com' },
+    dave: { name: 'Dave', slack: 'U01DAVE001' },
   },
   environments: [
     {

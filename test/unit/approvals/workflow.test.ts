@@ -16,25 +16,32 @@ import {
   testRelease,
   type StateHandler,
 } from '../../helpers/local-workflow';
-import { PUBLIC_URL, SECRETS, startHarness, type Harness } from './harness';
+import { decideAs, startSignInRig, type SignInRig } from '../../helpers/sign-in';
+import { SECRETS, startHarness, type Harness } from './harness';
 
 /**
  * The real release state machine (rendered from the config, run with aws-local-stepfunctions) with the real
  * request-approval Lambda behind "Approve <env>": the payload the definition builds must satisfy the step,
- * votes on the confirm page decide the state, and what reaches `$.approvals.<env>` or the execution's
+ * votes on the review page (signed in with GitLab) decide the state, and what reaches `$.approvals.<env>` or the execution's
  * failure is what Shipgate sent with SendTaskSuccess / SendTaskFailure.
  */
 
 const sfnMock = mockClient(SFNClient);
 let h: Harness;
 let config: ShipgateConfig;
+let rig: SignInRig;
 
 beforeAll(async () => {
   h = await startHarness();
   config = testConfig({ approvalTimeout: '2s' });
   setConfigForTesting(config);
+  rig = await startSignInRig(
+    app,
+    Object.entries(config.approvers).map(([username, a]) => ({ username, name: a.name ?? username })),
+  );
 });
 afterAll(async () => {
+  await rig?.close();
   await h.close();
 });
 beforeEach(() => {
@@ -56,22 +63,11 @@ function approveWith(votes: Votes): StateHandler {
     const failuresBefore = sfnMock.commandCalls(SendTaskFailureCommand).length;
     const { approvalId } = await requestApprovalHandler(payload);
     const message = h.posts.slice(before).find((p) => JSON.stringify(p.body).includes(approvalId));
-    const links = new Map<string, string>();
-    for (const block of (message?.body.blocks ?? []) as {
-      elements?: { text: { text: string }; url?: string }[];
-    }[]) {
-      for (const el of block.elements ?? []) {
-        if (el.url) links.set(el.text.text.replace('Review as ', ''), el.url.slice(PUBLIC_URL.length));
-      }
-    }
+    const review = /Review and decide \(sign in with GitLab\): (\S+)/.exec(String(message?.body.text))?.[1];
+    if (!review) throw new Error(`no review link in the ${environment} message`);
     for (const v of votes[environment] ?? []) {
-      const path = links.get(v.as);
-      if (!path) throw new Error(`no link for ${v.as} in the ${environment} message`);
-      await app.request(path, {
-        method: 'POST',
-        body: new URLSearchParams({ decision: v.decision, reason: v.reason ?? '' }).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
-      });
+      // Each person signs in with GitLab as themselves (the approver key is their GitLab username).
+      await decideAs(review, v.as.toLowerCase(), v.decision, v.reason ?? '');
     }
     // Only what this state's approval sent (the local runner may reuse one fake token for every state).
     const success = sfnMock
@@ -127,7 +123,7 @@ describe('approvals in the release workflow', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('ApprovalRejected');
-    expect(run.cause).toBe('Rejected by Ben: Migration not reviewed');
+    expect(run.cause).toBe('Rejected by Ben (@ben via GitLab): Migration not reviewed');
     expect(run.entered).not.toContain('Deploy staging');
   });
 

@@ -216,11 +216,10 @@ describe('ShipgateStack', () => {
       'RequestApprovalFunction',
       'RequestPauseFunction',
     ]);
-    expect(readers('linkSigningKey').sort()).toEqual([
-      'HttpFunction',
-      'RequestApprovalFunction',
-      'RequestPauseFunction',
-    ]);
+    // Only the review pages sign sessions; chat messages carry an unsigned review link.
+    expect(readers('linkSigningKey')).toEqual(['HttpFunction']);
+    // The GitLab OAuth application's secret: only the sign-in on review pages.
+    expect(readers('oidcClientSecret')).toEqual(['HttpFunction']);
     expect(readers('chatWebhookUrl')).toEqual(
       expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
     );
@@ -346,8 +345,10 @@ describe('ShipgateStack', () => {
         'POST /webhooks/gitlab',
         'ANY /webhooks/gitlab',
         'GET /approvals/{proxy+}',
+        'GET /auth/{proxy+}',
         'HEAD /approvals/{proxy+}',
         'POST /approvals/{proxy+}',
+        'POST /auth/{proxy+}',
         'GET /pauses/{proxy+}',
         'HEAD /pauses/{proxy+}',
         'POST /pauses/{proxy+}',

@@ -8,11 +8,12 @@ import {
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { checkLink, signLink } from '../../../lambdas/domain/approvals/links';
 import { decidePause } from '../../../lambdas/domain/pauses/decide';
+import * as pauseStore from '../../../lambdas/domain/pauses/store';
+import { app } from '../../../lambdas/http/app';
+import { BrowserSession, startSignInRig, type SignInRig } from '../../helpers/sign-in';
 import { pauseDeps, type PauseDeps } from '../../../lambdas/domain/pauses/deps';
 import { stepInWords } from '../../../lambdas/domain/pauses/facts';
-import { checkPauseLink, pauseLink } from '../../../lambdas/domain/pauses/links';
 import { pauseRequestMessage } from '../../../lambdas/domain/pauses/messages';
 import type { PauseRecord } from '../../../lambdas/domain/pauses/types';
 import { evaluateServiceDeployment } from '../../../lambdas/domain/rollout/service-deployments';
@@ -83,9 +84,9 @@ async function openPause(overrides: Partial<PauseRecord> = {}): Promise<{ id: st
     serviceName: `billing-app-${n}`,
     policy: {
       approvers: [
-        { key: 'alice', name: 'Alice', gitlab: 'alice', email: 'alice@example.com' },
-        { key: 'bob', name: 'Bob', gitlab: 'bob' },
-        { key: 'carol', name: 'Carol', gitlab: 'carol' },
+        { key: 'alice', name: 'Alice', email: 'alice@example.com' },
+        { key: 'bob', name: 'Bob' },
+        { key: 'carol', name: 'Carol' },
       ],
       quorum: 2,
       timeoutSeconds: 1800,
@@ -134,7 +135,7 @@ beforeEach(() => {
 });
 
 const vote = (pauseId: string, approver: string, decision: 'continue' | 'rollback', reason?: string) =>
-  decidePause({ pauseId, approver, decision, reason, via: 'link', identity: `link:${approver}` }, deps);
+  decidePause({ pauseId, approver, decision, reason, via: 'gitlab', identity: `gitlab:${approver}` }, deps);
 
 test('continue needs the quorum; the decision that makes it calls ContinueServiceDeployment once and resumes the task', async () => {
   const { id, rolloutPk } = await openPause();
@@ -162,7 +163,10 @@ test('continue needs the quorum; the decision that makes it calls ContinueServic
     await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: rolloutPk, sk: 'ROLLOUT' } }))
   ).Item!;
   expect(rollout.taskToken).toBeUndefined();
-  expect(rollout.pause.decision).toMatchObject({ action: 'CONTINUE', by: ['Bob', 'Carol'] });
+  expect(rollout.pause.decision).toMatchObject({
+    action: 'CONTINUE',
+    by: ['Bob (@bob via GitLab)', 'Carol (@carol via GitLab)'],
+  });
   // Decided: later decisions are refused and nothing more reaches ECS.
   await expect(vote(id, 'alice', 'rollback')).rejects.toMatchObject({
     name: 'ApprovalClosedError',
@@ -306,35 +310,6 @@ test('ECS refusing the decision (the hook passed in between) is a 409 and nothin
 });
 
 describe('links, words and attribution', () => {
-  const key = 'k'.repeat(40);
-  it('pause links are signed for one pause and approver, expire, and are not approval links', () => {
-    const link = new URL(
-      pauseLink(
-        key,
-        { pauseId: 'pau_1', approver: 'bob', expiresAt: 2000 },
-        { SHIPGATE_PUBLIC_URL: 'https://sg.test' },
-      ),
-    );
-    expect(link.pathname).toBe('/pauses/pau_1/bob');
-    const input = {
-      pauseId: 'pau_1',
-      approver: 'bob',
-      exp: link.searchParams.get('exp')!,
-      sig: link.searchParams.get('sig')!,
-    };
-    expect(checkPauseLink(key, input, 1999)).toBeUndefined();
-    expect(checkPauseLink(key, input, 2001)).toBe('expired');
-    expect(checkPauseLink(key, { ...input, approver: 'carol' }, 1999)).toBe('bad-signature');
-    expect(checkPauseLink(key, { ...input, exp: '9999' }, 1999)).toBe('bad-signature');
-    expect(checkPauseLink(key, { ...input, sig: undefined }, 1999)).toBe('malformed');
-    // An approval link's signature for the same id/approver/expiry does not open a pause, and the reverse.
-    const approvalSig = signLink(key, { approvalId: 'pau_1', approver: 'bob', expiresAt: 2000 });
-    expect(checkPauseLink(key, { ...input, sig: approvalSig }, 1999)).toBe('bad-signature');
-    expect(
-      checkLink(key, { approvalId: 'pau_1', approver: 'bob', exp: input.exp, sig: input.sig }, 1999),
-    ).toBe('bad-signature');
-  });
-
   it('says the step in words', () => {
     const canary = {
       strategy: 'CANARY',
@@ -385,22 +360,108 @@ describe('links, words and attribution', () => {
     expect(timedOut.state === 'FAILED' && timedOut.reason).toContain('timeout action ROLLBACK');
   });
 
-  it('the message carries personal links and Slack buttons while open, neither once closed', async () => {
+  it('the message carries its one review link and Slack buttons while open, neither once closed', async () => {
     const { id } = await openPause();
     const view = (await import('../../../lambdas/domain/pauses/decide')).getPauseView;
     const open = await view(deps, id);
-    const msg = pauseRequestMessage(open, {
-      links: { bob: 'https://sg.test/pauses/x/bob?exp=1&sig=s' },
-      slackApp: true,
-    });
-    expect(msg.text).toContain('Continue / Roll back as Bob: https://sg.test/pauses/x/bob?exp=1&sig=s');
+    const msg = pauseRequestMessage(open, { reviewUrl: `https://sg.test/pauses/${id}`, slackApp: true });
+    expect(msg.text).toContain(`Review and decide (sign in with GitLab): https://sg.test/pauses/${id}`);
+    expect(msg.text).not.toMatch(/Roll back as|sig=/);
     expect(JSON.stringify(msg.blocks)).toContain('"action_id":"pause_continue"');
     expect(JSON.stringify(msg.blocks)).toContain('"action_id":"pause_rollback"');
     const closed = pauseRequestMessage(
       { ...open, status: 'CONTINUED', outcome: { status: 'CONTINUED', at: 'x', by: ['bob', 'carol'] } },
-      { links: {}, slackApp: true },
+      { slackApp: true },
     );
     expect(JSON.stringify(closed)).not.toContain('pause_continue');
     expect(closed.text).toContain('Continued by Bob, Carol');
+  });
+});
+
+describe('the review page of a pause (signed in with GitLab)', () => {
+  let rig: SignInRig;
+  beforeAll(async () => {
+    rig = await startSignInRig(
+      app,
+      ['alice', 'bob', 'carol'].map((u) => ({ username: u, name: u[0].toUpperCase() + u.slice(1) })),
+    );
+  });
+  afterAll(async () => rig?.close());
+
+  async function signedIn(url: string, username: string): Promise<BrowserSession> {
+    const browser = new BrowserSession();
+    await browser.signIn(url, username);
+    return browser;
+  }
+
+  it("a rollback that loses the race to the quorum's continue gets 409 and the truth, not 'ECS rolls back'", async () => {
+    // Issue 27, item 4: Alice continues. Bob's continue and Carol's rollback then arrive at the same moment;
+    // Bob's closes the pause as CONTINUED. Carol's vote is recorded, but her rollback decided nothing.
+    ecs
+      .on(DescribeServiceDeploymentsCommand)
+      .resolves({ serviceDeployments: [hookState('AWAITING_ACTION')] });
+    const { id } = await openPause({
+      release: {
+        id: 'rel-race',
+        projectPath: 'root/billing-app',
+        commitSha: 'a'.repeat(40),
+        commitTitle: 'Faster invoices',
+        triggeredBy: { username: 'erin' },
+      },
+    });
+    const url = `${rig.url}/pauses/${id}`;
+    expect((await (await signedIn(url, 'alice')).decide(url, 'continue')).status).toBe(200);
+    const carol = await signedIn(url, 'carol');
+    const bob = await signedIn(url, 'bob');
+
+    // Carol's close waits until Bob's decision has closed the pause: the two arrive "at the same moment".
+    const close = pauseStore.closePauseRecord;
+    let bobDone!: () => void;
+    const bobFinished = new Promise<void>((r) => (bobDone = r));
+    const spy = jest.spyOn(pauseStore, 'closePauseRecord').mockImplementationOnce(async (...args) => {
+      await bobFinished;
+      return close(...args);
+    });
+    try {
+      const carolAnswer = carol.decide(url, 'rollback', 'error rate up');
+      await new Promise((r) => setTimeout(r, 0));
+      while (spy.mock.calls.length === 0) await new Promise((r) => setTimeout(r, 10));
+      const bobAnswer = await bob.decide(url, 'continue');
+      bobDone();
+      expect(bobAnswer.status).toBe(200);
+      expect(bobAnswer.html).toContain('was recorded and decided the pause: Continued by Alice, Bob');
+      const answer = await carolAnswer;
+      expect(answer.status).toBe(409);
+      expect(answer.html).toContain(
+        'came too late: the pause had already been decided — Continued by Alice, Bob',
+      );
+      expect(answer.html).toContain('Your decision changed nothing');
+      expect(answer.html).not.toContain('ECS rolls the deployment back');
+    } finally {
+      spy.mockRestore();
+    }
+    const item = (
+      await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } }))
+    ).Item!;
+    expect(item.status).toBe('CONTINUED');
+    expect(ecs.commandCalls(ContinueServiceDeploymentCommand).map((c) => c.args[0].input.action)).toEqual([
+      'CONTINUE',
+    ]);
+  });
+
+  it('records who decided with the identity source, and a signed-in stranger may not decide', async () => {
+    const { id } = await openPause();
+    const url = `${rig.url}/pauses/${id}`;
+    const page = await (await signedIn(url, 'alice')).request(url);
+    // Alice triggered this release: she may roll back, not continue, and the page says why.
+    expect(page.html).toContain(
+      'You may not continue: Alice (@alice) triggered the pipeline of this release',
+    );
+    const res = await (await signedIn(url, 'bob')).decide(url, 'continue', 'fine');
+    expect(res.status).toBe(200);
+    const item = (
+      await ddb.send(new GetCommand({ TableName: TABLE, Key: { pk: `PAUSE#${id}`, sk: 'PAUSE' } }))
+    ).Item!;
+    expect(item.votes.bob).toMatchObject({ decision: 'continue', via: 'gitlab', identity: 'gitlab:bob' });
   });
 });

@@ -139,7 +139,7 @@ describe('read and operator routes through the Lambda handler (behind API Gatewa
     // Reached the routes themselves: their own answers, never the IAM refusal.
     for (const [method, path] of [
       ['GET', '/webhooks/gitlab'],
-      ['GET', '/approvals/apr_0/alice'],
+      ['GET', '/approvals/apr_0'],
       ['POST', '/slack/interactions'],
     ]) {
       const answer = await invoke(apiEvent(method, path));
@@ -165,7 +165,13 @@ describe('which routes are IAM-only', () => {
     expect(requiresIam('/api/releases/{id}/rollback')).toBe(true);
     expect(requiresIam('/api')).toBe(true);
     expect(requiresIam('/apix')).toBe(false);
-    for (const open of ['/webhooks/gitlab', '/approvals/{proxy+}', '/slack/interactions', '/healthz']) {
+    for (const open of [
+      '/webhooks/gitlab',
+      '/approvals/{proxy+}',
+      '/auth/{proxy+}',
+      '/slack/interactions',
+      '/healthz',
+    ]) {
       expect(requiresIam(open)).toBe(false);
     }
   });
