@@ -35,6 +35,8 @@ export interface EmulatedAwsOptions {
   /** Port of the endpoint (0 = any free port). */
   port: number;
   phaseMs?: number;
+  /** Shortest real wait of an ECS PAUSE hook (ms). */
+  humanWaitMs?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
     },
     sdk: localSdkIntegration(() => awsPort),
     phaseMs: o.phaseMs,
+    humanWaitMs: o.humanWaitMs,
   });
   shutdown.add(() => emulators.close());
 

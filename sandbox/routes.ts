@@ -5,6 +5,7 @@ import type { Emulators } from './aws/emulators';
 import { receiveChatMessage, type ChatInbox } from './console/inbox';
 import { overview } from './console/overview';
 import type { PendingApproval, RunningService } from './console/pages';
+import type { PendingPause } from './console/pending-pauses';
 import { consoleRoutes } from './console/routes';
 import { SANDBOX_TABLE } from './handlers/environment';
 import { serviceEndpoints } from './service-endpoints';
@@ -20,6 +21,8 @@ export interface SandboxRouteSources {
   forwardChatTo: string | undefined;
   recentEvents: EventBridgeEvent[];
   pendingApprovals: () => Promise<PendingApproval[]>;
+  /** Rollouts held at an ECS PAUSE hook, waiting for people. */
+  pendingPauses: () => Promise<PendingPause[]>;
   runningServices: () => RunningService[];
   httpApi: (req: Request) => Promise<Response>;
   url: string;
@@ -48,6 +51,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     return c.text('ok');
   });
   routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
+  routes.get('/api/pauses', async (c) => c.json({ pauses: await s.pendingPauses() }));
   routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));
   routes.get('/api/chat', (c) => c.json({ messages: chat.data.messages }));
   routes.get('/api/events', (c) => c.json({ events: s.recentEvents }));
@@ -60,6 +64,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     executions: () => emulators.sfn.executions(),
     execution: (arn) => emulators.sfn.execution(arn),
     pendingApprovals: s.pendingApprovals,
+    pendingPauses: s.pendingPauses,
     runningServices: s.runningServices,
     overview: () => overview({ ...s, sfn: emulators.sfn }),
     chat: () => chat.data.messages,

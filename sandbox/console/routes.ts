@@ -16,6 +16,7 @@ import { renderExecution } from './execution';
 import type { AslScope } from './asl';
 import type { HistoryEvent } from './trace';
 import { renderOverview, renderShell, type OverviewModel, type PendingApproval } from './pages';
+import type { PendingPause } from './pending-pauses';
 
 /** What the console routes read. */
 export interface ConsoleSources {
@@ -24,6 +25,7 @@ export interface ConsoleSources {
   executions(): (ExecutionRecord & { error?: string; cause?: string; output?: string })[];
   execution(arn: string): (ExecutionRecord & { error?: string; cause?: string; output?: string }) | undefined;
   pendingApprovals(): Promise<PendingApproval[]>;
+  pendingPauses(): Promise<PendingPause[]>;
   runningServices(): RunningService[];
   /** The overview model without chat paging (the sandbox builds it). */
   overview(): Promise<OverviewModel>;
@@ -86,6 +88,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
         history: e.history as HistoryEvent[],
         definition: s.definition,
         approvals: (await s.pendingApprovals()).filter((a) => a.executionArn === arn),
+        pauses: (await s.pendingPauses()).filter((p) => p.executionArn === arn),
         selected,
         expanded,
         showCatch: c.req.query('catch') === '1',

@@ -20,6 +20,7 @@ Environment:
   SHIPGATE_GITLAB_URL, SHIPGATE_GITLAB_TOKEN   GitLab feedback (off unless both are set)
   SHIPGATE_PUBLIC_URL           base of approval links (default http://127.0.0.1:<PORT>)
   SHIPGATE_SANDBOX_PHASE_MS     duration of each emulated rollout phase (default 300)
+  SHIPGATE_SANDBOX_HUMAN_WAIT_MS  least real time people get to decide a pause (default 120000)
 `;
 
 function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {

@@ -15,7 +15,8 @@ import type { HookStage, StoredHookDetail, StoredServiceDeployment } from './ser
  * with the hookId and an action of CONTINUE or ROLLBACK, or until the configured timeout is reached."
  * ContinueServiceDeployment: "You can continue a deployment that has a pause hook in AWAITING_ACTION status.
  * The deployment must be in the IN_PROGRESS state." Timeout: `timeoutInMinutes` (default 1440) and `action`
- * (default ROLLBACK); in the sandbox each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS, like bake times.
+ * (default ROLLBACK); in the sandbox each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS, like bake times,
+ * but a pause waits at least SHIPGATE_SANDBOX_HUMAN_WAIT_MS (two real minutes unless a test sets less).
  *
  * Not documented, so chosen here and said so: the hook status after a ROLLBACK action (FAILED), which
  * exception refuses a hook that no longer waits (ClientException; the API lists AccessDenied, Client,
@@ -66,7 +67,8 @@ export function pauseAt(
   if (index === undefined) return false;
   const hook = sd.hooks[index];
   const minutes = hook.timeoutConfiguration?.timeoutInMinutes ?? 1440;
-  const waitMs = Math.max(1, minutes * ctx.phaseMs);
+  // Scaled like the machine's waits, but people get at least `humanWaitMs` of real time to decide.
+  const waitMs = Math.max(1, minutes * ctx.phaseMs, ctx.humanWaitMs ?? 0);
   const detail: StoredHookDetail = {
     hookId: newHookId(),
     targetType: 'PAUSE',
