@@ -61,6 +61,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
   const consoleUi = consoleRoutes({
     definition: s.workflow.definition,
     environments: s.config.environments.map((e) => e.name),
+    services: Object.keys(s.config.services),
     executions: () => emulators.sfn.executions(),
     execution: (arn) => emulators.sfn.execution(arn),
     pendingApprovals: s.pendingApprovals,

@@ -22,6 +22,8 @@ import type { PendingPause } from './pending-pauses';
 export interface ConsoleSources {
   definition: AslScope;
   environments: string[];
+  /** Every configured service. */
+  services?: string[];
   executions(): (ExecutionRecord & { error?: string; cause?: string; output?: string })[];
   execution(arn: string): (ExecutionRecord & { error?: string; cause?: string; output?: string }) | undefined;
   pendingApprovals(): Promise<PendingApproval[]>;

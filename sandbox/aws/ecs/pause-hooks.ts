@@ -74,6 +74,7 @@ export function pauseAt(
     targetType: 'PAUSE',
     status: 'AWAITING_ACTION',
     expiresAt: Math.floor((Date.now() + waitMs) / 1000),
+    deadlineMs: Date.now() + waitMs,
     timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
     stage,
     hookIndex: index,
@@ -100,6 +101,14 @@ export function pauseAt(
   return true;
 }
 
+/** Longest real time between two looks at a pause's deadline. */
+const DEADLINE_LOOK_MS = 1000;
+
+/**
+ * Takes the hook's timeout action once the process clock reaches its deadline. The deadline is read from the
+ * clock, not counted by one timer, so a clock that moves on its own (the history generator's simulated
+ * clock, which jumps ahead while people "think") times the pause out as it would the approval links.
+ */
 function armTimeout(
   ctx: EcsContext,
   sd: StoredServiceDeployment,
@@ -108,11 +117,13 @@ function armTimeout(
   scheduleStep: ScheduleStep,
 ): void {
   if (ctx.timers.closed) return;
-  ctx.timers.start(timerKey(sd), Math.max(1, Math.round(ms)), () => {
+  ctx.timers.start(timerKey(sd), Math.max(1, Math.round(Math.min(ms, DEADLINE_LOOK_MS))), () => {
     const now = serviceDeploymentStore(ctx.store.data)[sd.arn];
     const s = now && serviceOf(ctx.store.data, now);
     const waiting = now && awaitingHook(now);
     if (!now || !s || !waiting || waiting.hookId !== detail.hookId || now.status !== 'IN_PROGRESS') return;
+    const left = (waiting.deadlineMs ?? waiting.expiresAt * 1000) - Date.now();
+    if (left > 0) return armTimeout(ctx, sd, detail, left, scheduleStep);
     waiting.status = 'TIMED_OUT';
     const minutes = now.hooks[waiting.hookIndex]?.timeoutConfiguration?.timeoutInMinutes ?? 1440;
     if (waiting.timeoutAction === 'CONTINUE') {
@@ -155,7 +166,13 @@ export function rearmPause(
 ): boolean {
   const waiting = awaitingHook(sd);
   if (!waiting || sd.status !== 'IN_PROGRESS') return false;
-  armTimeout(ctx, sd, waiting, Math.max(1, waiting.expiresAt * 1000 - Date.now()), scheduleStep);
+  armTimeout(
+    ctx,
+    sd,
+    waiting,
+    Math.max(1, (waiting.deadlineMs ?? waiting.expiresAt * 1000) - Date.now()),
+    scheduleStep,
+  );
   return true;
 }
 

@@ -89,6 +89,8 @@ export interface StoredHookDetail {
   status: 'AWAITING_ACTION' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   /** Epoch seconds (scaled: each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS). */
   expiresAt: number;
+  /** Epoch ms of the deadline (the sandbox's own, finer than `expiresAt`; not part of the API). */
+  deadlineMs?: number;
   timeoutAction: 'ROLLBACK' | 'CONTINUE';
   stage: HookStage;
   /** Index of the hook in `hooks`. */
