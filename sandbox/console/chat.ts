@@ -3,6 +3,7 @@
  * from its Block Kit blocks (header, section text and fields, context, actions, divider), newest first,
  * a page at a time. Link targets stay in `href`; only their labels are shown.
  */
+import { get as emojiGet } from 'node-emoji';
 import { esc, time } from './format';
 
 /** A message as the sandbox's chat inbox stores it. */
@@ -24,32 +25,19 @@ type Block = {
   accessory?: { type?: string; url?: string; text?: TextObject };
 };
 
-const EMOJI: Record<string, string> = {
-  white_check_mark: '✅',
-  heavy_check_mark: '✔️',
-  x: '❌',
-  no_entry: '⛔',
-  no_entry_sign: '🚫',
-  warning: '⚠️',
-  rocket: '🚀',
-  hourglass: '⌛',
-  hourglass_flowing_sand: '⏳',
-  rotating_light: '🚨',
-  leftwards_arrow_with_hook: '↩️',
-  arrows_counterclockwise: '🔄',
-  lock: '🔒',
-  snowflake: '❄️',
-  shield: '🛡️',
-  mag: '🔍',
-  tada: '🎉',
-  construction: '🚧',
-  stop_sign: '🛑',
-  bell: '🔔',
-  information_source: 'ℹ️',
-  red_circle: '🔴',
+/**
+ * A Slack `:shortcode:` as its emoji (node-emoji's GitHub/gemoji names, which Slack's names follow); an
+ * unknown code stays as written. Emoji newer than node-emoji's data (Unicode 12 circles) are added here.
+ */
+const NEWER: Record<string, string> = {
   large_green_circle: '🟢',
   large_yellow_circle: '🟡',
+  // Slack's name for 🛑 (node-emoji knows it as stop_sign).
+  octagonal_sign: '🛑',
 };
+function emoji(name: string): string | undefined {
+  return emojiGet(name) ?? NEWER[name];
+}
 
 /**
  * Slack `mrkdwn` to HTML: escapes first, then `<url|label>` links (label shown, URL only in href),
@@ -76,7 +64,7 @@ function inline(text: string): string {
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=[\s).,:;!?]|$)/g, '$1<b>$2</b>')
     .replace(/(^|[\s(])_([^_\n]+)_(?=[\s).,:;!?]|$)/g, '$1<i>$2</i>')
     .replace(/(^|[\s(])~([^~\n]+)~(?=[\s).,:;!?]|$)/g, '$1<s>$2</s>')
-    .replace(/:([a-z0-9_+-]+):/g, (all, name: string) => EMOJI[name] ?? all)
+    .replace(/:([a-z0-9_+-]+):/g, (all, name: string) => emoji(name) ?? all)
     .replace(/\n/g, '<br>');
 }
 

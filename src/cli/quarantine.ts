@@ -65,8 +65,7 @@ export async function run(
     if (sub === 'list') request = { method: 'GET', path: '/api/quarantines' };
     else if (sub === 'lift') {
       const { service, digest, reason } = values;
-      if (!service || !digest || !reason)
-        throw new UsageError('lift needs --service, --digest and --reason');
+      if (!service || !digest || !reason) throw new UsageError('lift needs --service, --digest and --reason');
       const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(baseUrl).hostname);
       const by = values.by ?? (local ? cliActor(env) : undefined);
       request = {

@@ -50,11 +50,7 @@ export async function run(
   let baseUrl: string;
   let parsed;
   try {
-    parsed = parseCommand(
-      args,
-      { ...URL_OPTION, limit: { type: 'string' }, json: { type: 'boolean' } },
-      1,
-    );
+    parsed = parseCommand(args, { ...URL_OPTION, limit: { type: 'string' }, json: { type: 'boolean' } }, 1);
     if (parsed.values.help) {
       out(USAGE);
       return 0;

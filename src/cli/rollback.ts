@@ -215,4 +215,3 @@ async function runThroughApi(
   }
   return entry;
 }
-
