@@ -208,7 +208,7 @@ ${m.approvals.length ? `<h3>Pending approvals</h3>${approvalsTable(m.approvals, 
     .map((s) => `<span class="node-key ${s}">${STATUS_LABEL[s]}</span>`)
     .join(
       '',
-    )}</div><a class="catch-toggle" href="${esc(catchHref)}">${m.showCatch ? 'Hide' : 'Show'} all catch edges</a></div><div class="graph-wrap">${graph}</div></section>
+    )}</div><a class="catch-toggle" href="${esc(catchHref)}">${m.showCatch ? 'Hide' : 'Show'} all catch edges</a></div><div class="graph-wrap">${graph}</div><p class="graph-hint">Drag to pan, wheel or pinch (or the + / − buttons) to zoom.</p></section>
 ${statePanel(m, trace.visits, byId, now)}
 </div>
 <section><h3>States</h3><div class="scroll"><table class="states"><thead><tr><th>State</th><th>Status</th><th>Started</th><th>Duration</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table></div></section>

@@ -25,8 +25,8 @@ th{font-weight:600;color:#5b6475;white-space:nowrap}code{font-size:12px}.muted,.
 .exec-grid>section{margin:0}
 @media (max-width:1000px){.exec-grid{grid-template-columns:minmax(0,1fr)}}
 .graph-bar{display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center}.graph-bar h3{margin:4px 0}
-.graph-wrap{overflow:auto;border:1px solid #eef0f3;border-radius:6px;background:#fbfcfd;max-height:80vh;text-align:center}
-.graph{display:block;margin:0 auto;width:100%;height:auto}
+.graph-wrap{overflow:hidden;border:1px solid #eef0f3;border-radius:6px;background:#fbfcfd;position:relative}
+.graph{display:block;width:100%;touch-action:none;cursor:grab}.graph-hint{font-size:12px;color:#6b7485;margin:4px 0 0}
 .node{cursor:pointer}.node rect{fill:#fff;stroke:#b7bfcc;stroke-width:1.5}.node text{text-anchor:middle;font-size:12.5px;fill:#1d2433}.node .type{fill:#6b7485;font-size:10.5px}
 .node.open rect{fill:#f7f9fc;stroke-dasharray:5 3}
 .node.succeeded rect{fill:#e3f5e9;stroke:#2e9d5b}.node.failed rect{fill:#fde6e6;stroke:#d23c3c;stroke-width:2.5}

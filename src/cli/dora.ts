@@ -108,7 +108,7 @@ export async function run(
   const err = options.stderr ?? ((s: string) => void process.stderr.write(s));
   const env = options.env ?? process.env;
   let baseUrl: string;
-  let json = false;
+  let json: boolean;
   const query = new URLSearchParams();
   try {
     const { values } = parseCommand(args, {

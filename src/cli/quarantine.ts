@@ -41,7 +41,7 @@ export async function run(
   let baseUrl: string;
   let request: { method: string; path: string; body?: string };
   let sub: string | undefined;
-  let json = false;
+  let json: boolean;
   try {
     const { values, positionals } = parseCommand(
       args,
