@@ -45,7 +45,7 @@ function enablePanZoom(key: string): void {
   // svg-pan-zoom starts from the viewBox fitted into the element; zoom so one SVG unit is one CSS pixel.
   const { realZoom } = instance.getSizes();
   instance.zoom(instance.getZoom() / realZoom);
-  const start = svg.querySelector<SVGGraphicsElement>('[data-terminal="start"] circle');
+  const start = svg.querySelector<SVGGraphicsElement>('[data-terminal="start"][data-first] circle');
   const box = start?.getBBox();
   const width = svg.getBoundingClientRect().width;
   const graphWidth = Number(svg.dataset.width ?? '0');

@@ -6,14 +6,7 @@
 import { createHash } from 'node:crypto';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import {
-  catchTargets,
-  innerScope,
-  normalSuccessors,
-  scopeOf,
-  type AnyState,
-  type AslScope,
-} from './asl';
+import { catchTargets, innerScope, normalSuccessors, scopeOf, type AnyState, type AslScope } from './asl';
 import { esc } from './format';
 import { STATUS_LABEL, type StateStatus } from './trace';
 
@@ -225,7 +218,7 @@ export async function renderGraph(definition: AslScope, view: GraphView): Promis
         n.kind === 'start' ? t.startsWith(`${n.id}→`) : t.endsWith(`→${n.id}`),
       );
       const r = n.width / 2;
-      return `<g class="terminal ${n.kind}${reached ? ' reached' : ''}" data-terminal="${n.kind}"><title>${n.kind === 'start' ? 'Start' : 'End'}</title><circle cx="${n.x + r}" cy="${n.y + r}" r="${r}"/>${n.kind === 'end' ? `<circle class="inner" cx="${n.x + r}" cy="${n.y + r}" r="${r - 5}"/>` : ''}</g>`;
+      return `<g class="terminal ${n.kind}${reached ? ' reached' : ''}" data-terminal="${n.kind}"${n.id === '__start__' ? ' data-first="true"' : ''}><title>${n.kind === 'start' ? 'Start' : 'End'}</title><circle cx="${n.x + r}" cy="${n.y + r}" r="${r}"/>${n.kind === 'end' ? `<circle class="inner" cx="${n.x + r}" cy="${n.y + r}" r="${r - 5}"/>` : ''}</g>`;
     }
     const s = stateOf(n.id) ?? { Type: '' };
     const status = view.statuses[n.id] ?? 'idle';

@@ -1,5 +1,5 @@
 /** The console's overview page and its shell (header, styles, the client script). */
-import { renderChat, type ChatMessage } from './chat';
+import { decisionRequest, renderChat, type ChatMessage, type OpenRequests } from './chat';
 import { badge, environmentHref, esc, executionHref, readableCause, time } from './format';
 import type { RunningService } from './environment';
 import type { PendingPause } from './pending-pauses';
@@ -103,6 +103,17 @@ export function waitingForPeople(
   return `${approvals.length ? approvalsTable(approvals, withExecution) : ''}${pausesTable(pauses, withExecution)}`;
 }
 
+/** The approvals and pauses still taking decisions (their decision links' ids). */
+function openRequests(m: OverviewModel): OpenRequests | undefined {
+  if (!m.pauses) return undefined;
+  const ids = (links: { url: string }[], kind: 'approvals' | 'pauses') =>
+    links.map((l) => decisionRequest(l.url)).flatMap((r) => (r?.kind === kind ? [r.id] : []));
+  return {
+    approvals: new Set(m.approvals.flatMap((a) => ids(a.links, 'approvals'))),
+    pauses: new Set(m.pauses.map((p) => p.id)),
+  };
+}
+
 /** The overview fragment: approvals, executions, environments, releases, chat. */
 export function renderOverview(m: OverviewModel): string {
   const envs = [...new Set(m.environments.map((e) => e.environment))];
@@ -130,7 +141,7 @@ export function renderOverview(m: OverviewModel): string {
     )
     .join('')}</div></section>
 ${m.releases.length ? `<section><h2>Releases (Shipgate API)</h2><ul class="releases">${m.releases.map((r) => `<li><b class="wrap">${esc(r.id)}</b> ${badge(r.state)} <span class="muted">${esc(r.detail)}</span></li>`).join('')}</ul></section>` : ''}
-<section class="chat-panel"><h2>Chat messages</h2>${renderChat(m.chat, m.chatPage ?? 1, (p) => `#/?chat=${p}`)}</section></div>`;
+<section class="chat-panel"><h2>Chat messages</h2>${renderChat(m.chat, m.chatPage ?? 1, (p) => `#/?chat=${p}`, openRequests(m))}</section></div>`;
 }
 
 /**

@@ -21,6 +21,7 @@ th{font-weight:600;color:#5b6475;white-space:nowrap}code{font-size:12px}.muted,.
 .envs{display:flex;gap:16px;flex-wrap:wrap}.env{flex:1 1 300px;min-width:0}
 .approve-link,.chat-button{display:inline-block;margin:2px 6px 2px 0;padding:2px 8px;border:1px solid #2f6fde;border-radius:6px;color:#2f6fde;text-decoration:none;font-size:13px}
 .chat-button.primary{background:#2f6fde;color:#fff}.chat-button.danger{border-color:#d23c3c;color:#d23c3c}
+.chat-button.closed{border-color:#c9ced8;color:#8a92a2;background:#f3f4f6}.chat-card.decided{border-left-color:#9aa3b2}.decided-note{font-style:italic}
 .exec-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(280px,420px);gap:14px;align-items:start}
 .exec-grid>section{margin:0}
 @media (max-width:1000px){.exec-grid{grid-template-columns:minmax(0,1fr)}}

@@ -180,7 +180,7 @@ describeIfChromium('sandbox console (headless Chromium)', () => {
     expect(before.length).toBeGreaterThan(20);
     expect(Math.min(...before)).toBeGreaterThanOrEqual(10);
     // The graph opens at its start, and zooms with svg-pan-zoom's controls.
-    const start = await page.locator('svg.graph [data-terminal="start"]').boundingBox();
+    const start = await page.locator('svg.graph [data-terminal="start"][data-first]').boundingBox();
     const frame = await page.locator('svg.graph').boundingBox();
     expect(start!.y).toBeGreaterThanOrEqual(frame!.y);
     expect(start!.x).toBeGreaterThanOrEqual(frame!.x);
