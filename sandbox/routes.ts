@@ -8,6 +8,8 @@ import type { PendingApproval, RunningService } from './console/pages';
 import type { PendingPause } from './console/pending-pauses';
 import { consoleRoutes } from './console/routes';
 import { SANDBOX_TABLE } from './handlers/environment';
+import { rolloutTargets } from './console/running-services';
+import { rolloutViews } from './console/rollouts';
 import { serviceEndpoints } from './service-endpoints';
 import type { LocalWorkflow } from './workflow/release';
 
@@ -30,6 +32,8 @@ export interface SandboxRouteSources {
   publicUrl: string;
   stateDir: string;
   stateMachineArn: string;
+  /** How long a configured minute of a rollout lasts (SHIPGATE_SANDBOX_PHASE_MS). */
+  phaseMs: number;
 }
 
 /**
@@ -70,6 +74,8 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     overview: () => overview({ ...s, sfn: emulators.sfn }),
     chat: () => chat.data.messages,
     gitlabUrl: s.config.gitlab.url,
+    rollouts: (filter) =>
+      rolloutViews(emulators.ecs.operations, rolloutTargets(s.config, emulators, filter), s.phaseMs),
     info,
     // The DORA page shows what GET /api/metrics/dora serves: the same route, through the emulated HTTP API.
     dora: async (query) => {

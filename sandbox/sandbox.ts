@@ -201,6 +201,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       publicUrl,
       stateDir,
       stateMachineArn,
+      phaseMs: options.phaseMs ?? 300,
     });
     const appRoot = new Hono();
     appRoot.route('/_sandbox', routes.sandbox);

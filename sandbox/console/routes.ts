@@ -17,6 +17,7 @@ import type { AslScope } from './asl';
 import type { HistoryEvent } from './trace';
 import { renderOverview, renderShell, type OverviewModel, type PendingApproval } from './pages';
 import type { PendingPause } from './pending-pauses';
+import { renderRollouts, type RolloutView } from './rollouts';
 
 /** What the console routes read. */
 export interface ConsoleSources {
@@ -33,6 +34,8 @@ export interface ConsoleSources {
   overview(): Promise<OverviewModel>;
   chat(): ChatMessage[];
   gitlabUrl?: string;
+  /** Service deployments in progress (the live rollout view), of one environment and/or some services. */
+  rollouts?(filter: { environment?: string; services?: string[] }): RolloutView[];
   info: { stateDir: string; awsEndpoint: string; publicUrl: string };
   /** `GET /api/metrics/dora` for the DORA page. */
   dora: DoraSource['dora'];
@@ -84,8 +87,16 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
     if (!e) return c.html('<section><p class="error">No such execution.</p></section>', 404);
     const expanded = (c.req.query('expand') ?? '').split(',').filter((n) => s.definition.States[n]);
     const selected = c.req.query('state') || undefined;
+    let services: string[] = [];
+    try {
+      services = (JSON.parse(e.input) as { release?: { services?: string[] } }).release?.services ?? [];
+    } catch {
+      // no readable input: no services to watch
+    }
+    const live =
+      e.status === 'RUNNING' && s.rollouts ? renderRollouts(s.rollouts({ services }), 'Live rollout') : '';
     return c.html(
-      await renderExecution({
+      (await renderExecution({
         ...e,
         history: e.history as HistoryEvent[],
         definition: s.definition,
@@ -94,7 +105,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
         selected,
         expanded,
         showCatch: c.req.query('catch') === '1',
-      }),
+      })) + live,
     );
   });
   routes.get('/ui/environment', (c) => {
@@ -105,6 +116,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
         404,
       );
     }
+    const live = s.rollouts ? renderRollouts(s.rollouts({ environment: name }), 'Live rollouts') : '';
     return c.html(
       renderEnvironment(
         environmentModel({
@@ -115,7 +127,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
           running: s.runningServices(),
           gitlabUrl: s.gitlabUrl,
         }),
-      ),
+      ) + live,
     );
   });
   routes.route('/', doraRoutes(s));
