@@ -13,7 +13,7 @@ let panZoom: { instance: SvgPanZoom.Instance; svg: SVGSVGElement; key: string } 
 
 /**
  * Makes the graph pannable and zoomable. A new graph opens at natural size (every label as the style sets
- * it, never shrunk to fit) with its start node in view; a refreshed graph of the same view keeps the pan
+ * it, never shrunk to fit) from its top, centred on its start node; a refreshed graph of the same view keeps the pan
  * and zoom the person chose.
  */
 function enablePanZoom(key: string): void {

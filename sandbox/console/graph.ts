@@ -233,7 +233,7 @@ export async function renderGraph(definition: AslScope, view: GraphView): Promis
   const w = Math.ceil(laid.width);
   const h = Math.ceil(laid.height);
   // Drawn at its natural size (labels 12.5 px and 10.5 px) in a viewport as wide as the page; the console's
-  // script adds pan and zoom (svg-pan-zoom) and opens it at the start node.
+  // script adds pan and zoom (svg-pan-zoom) and opens it at its top, centred on the start node.
   const body = `${edgeSvg.join('')}${nodeSvg.join('')}`;
   // The id changes with what is drawn, so the console's DOM morphing replaces a changed graph whole (and
   // re-attaches pan and zoom) and leaves an unchanged one alone; `data-layout` names the layout.
