@@ -1,6 +1,10 @@
 /**
  * `shipgate` command line. Each sub-command lives in `src/cli/<name>.ts` and exports
  * `run(args: string[]): Promise<number>` (the exit code); this file only dispatches.
+ *
+ * Adding a command is one line here plus its module, which parses its arguments with `parseCommand` and finds
+ * the API with `apiBaseUrl` (src/cli/args.ts), so `--help`, errors and `--url` / SHIPGATE_API_URL / PORT
+ * behave as in every other command.
  */
 const COMMANDS: Record<string, { module: string; summary: string }> = {
   dev: { module: '../src/cli/dev', summary: 'run the local sandbox in the foreground (npm start)' },
@@ -34,11 +38,14 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: shipgate <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
+  return `Usage: shipgate <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nshipgate <command> --help (or shipgate help <command>) describes a command. Commands that call the\nShipgate API find it at --url, else SHIPGATE_API_URL, else the sandbox on http://127.0.0.1:$PORT (3000).\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
+  const [first, ...rest] = argv;
+  // `shipgate help <command>` is `shipgate <command> --help`.
+  const [name, args] =
+    first === 'help' && rest[0] && COMMANDS[rest[0]] ? [rest[0], ['--help']] : [first, rest];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 1;

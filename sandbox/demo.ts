@@ -7,7 +7,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import { Webhook } from 'standardwebhooks';
 import type { ShipgateConfig } from '../lambdas/shared/config';
 import { decideAs } from './approve-link';
-import { FINDINGS_ANNOTATION, ROLLOUT_ANNOTATION } from './aws/ecr';
+import { FAIL_AT_ANNOTATION, FINDINGS_ANNOTATION, ROLLOUT_ANNOTATION } from './aws/ecr';
 import { DemoError } from './demo-error';
 import { demoManifest, demoProjectId, pipelineEvent } from './demo-payloads';
 
@@ -32,6 +32,8 @@ export interface DemoOptions {
   autoApprove?: boolean;
   /** `org.shipgate.sandbox.rollout` annotation of the pushed image. */
   rollout?: 'fail' | 'unhealthy';
+  /** `org.shipgate.sandbox.fail-at` annotation: `<STAGE>[@<environment>]`, e.g. `BAKE_TIME@production`. */
+  failAt?: string;
   /** `org.shipgate.sandbox.findings` annotation, e.g. `{"CRITICAL":1}`. */
   findings?: string;
   /** Stop after printing the links (do not wait for the release to finish). */
@@ -76,6 +78,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const sha = randomBytes(20).toString('hex');
   const annotations: Record<string, string> = {};
   if (o.rollout) annotations[ROLLOUT_ANNOTATION] = o.rollout;
+  if (o.failAt) annotations[FAIL_AT_ANNOTATION] = o.failAt;
   if (o.findings) annotations[FINDINGS_ANNOTATION] = o.findings;
   const digests: Record<string, string> = {};
   for (const service of project.services) {

@@ -44,6 +44,8 @@ export interface EmulatedAwsOptions {
    * `requestParameters`. @default no log
    */
   requestLog?: string;
+  /** Shortest real wait of an ECS PAUSE hook (ms). */
+  humanWaitMs?: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
     sdk: localSdkIntegration(() => awsPort),
     phaseMs: o.phaseMs,
     endpoint: () => `http://${reachableHost(o.host)}:${awsPort}`,
+    humanWaitMs: o.humanWaitMs,
   });
   shutdown.add(() => emulators.close());
 

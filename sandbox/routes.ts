@@ -5,8 +5,11 @@ import type { Emulators } from './aws/emulators';
 import { receiveChatMessage, type ChatInbox } from './console/inbox';
 import { overview } from './console/overview';
 import type { PendingApproval, RunningService } from './console/pages';
+import type { PendingPause } from './console/pending-pauses';
 import { consoleRoutes } from './console/routes';
 import { SANDBOX_TABLE } from './handlers/environment';
+import { rolloutTargets } from './console/running-services';
+import { rolloutViews } from './console/rollouts';
 import { serviceEndpoints } from './service-endpoints';
 import type { LocalWorkflow } from './workflow/release';
 import type { Fault, FaultSwitch } from './workflow/faults';
@@ -21,6 +24,8 @@ export interface SandboxRouteSources {
   forwardChatTo: string | undefined;
   recentEvents: EventBridgeEvent[];
   pendingApprovals: () => Promise<PendingApproval[]>;
+  /** Rollouts held at an ECS PAUSE hook, waiting for people. */
+  pendingPauses: () => Promise<PendingPause[]>;
   runningServices: () => RunningService[];
   httpApi: (req: Request) => Promise<Response>;
   url: string;
@@ -32,6 +37,8 @@ export interface SandboxRouteSources {
   faults?: FaultSwitch;
   /** Runs the reconciler once now (`POST /_sandbox/reconcile`), answering its result. */
   reconcile?: () => Promise<unknown>;
+  /** How long a configured minute of a rollout lasts (SHIPGATE_SANDBOX_PHASE_MS). */
+  phaseMs: number;
 }
 
 /**
@@ -66,6 +73,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     return c.json((await s.reconcile()) as object);
   });
   routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
+  routes.get('/api/pauses', async (c) => c.json({ pauses: await s.pendingPauses() }));
   routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));
   routes.get('/api/chat', (c) => c.json({ messages: chat.data.messages }));
   routes.get('/api/events', (c) => c.json({ events: s.recentEvents }));
@@ -75,14 +83,18 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
   const consoleUi = consoleRoutes({
     definition: s.workflow.definition,
     environments: s.config.environments.map((e) => e.name),
+    services: Object.keys(s.config.services),
     // The release state machine's executions (manual rollbacks run in their own state machine).
     executions: () => emulators.sfn.executions(stateMachineArn),
     execution: (arn) => emulators.sfn.execution(arn),
     pendingApprovals: s.pendingApprovals,
+    pendingPauses: s.pendingPauses,
     runningServices: s.runningServices,
     overview: () => overview({ ...s, sfn: emulators.sfn, stateMachineArn }),
     chat: () => chat.data.messages,
     gitlabUrl: s.config.gitlab.url,
+    rollouts: (filter) =>
+      rolloutViews(emulators.ecs.operations, rolloutTargets(s.config, emulators, filter), s.phaseMs),
     info,
     // The DORA page shows what GET /api/metrics/dora serves: the same route, through the emulated HTTP API.
     dora: async (query) => {

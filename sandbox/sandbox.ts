@@ -6,6 +6,7 @@ import { httpApiProxy } from './aws/api-gateway';
 import type { Emulators } from './aws/emulators';
 import { openChatInbox } from './console/inbox';
 import { pendingApprovalsQuery } from './console/pending-approvals';
+import { pendingPausesQuery } from './console/pending-pauses';
 import { runningServices } from './console/running-services';
 import { ensureTable } from './dynamodb';
 import { startEmulatedAws } from './emulated-aws';
@@ -28,7 +29,7 @@ import { FaultSwitch } from './workflow/faults';
 export { SANDBOX_TABLE } from './handlers/environment';
 export { sandboxVerifyHookArn } from './handlers/functions';
 export { startingResponse } from './listen';
-export { SandboxStartError } from './start-error';
+export { SandboxStartError };
 export type { LocalWorkflow } from './workflow/release';
 
 /** Options of `startSandbox`. */
@@ -55,6 +56,12 @@ export interface SandboxOptions {
   /** File recording every request to the emulated services, one JSON line each. @default none */
   requestLog?: string;
   /**
+   * Shortest real time people get to decide an ECS PAUSE hook (ms): configured timeouts scale like machine
+   * waits (a minute lasts `phaseMs`) but never below this. @default SHIPGATE_SANDBOX_HUMAN_WAIT_MS, else
+   * 120000 (two minutes)
+   */
+  humanWaitMs?: number;
+  /**
    * Renders the release workflow. With the default, every Lambda runs its built bundle; an injected workflow
    * (executor tests) runs the handler files its `tasks` name.
    * @default renderLocalDefinition from lib/workflow/render
@@ -64,6 +71,22 @@ export interface SandboxOptions {
   rolloutEventsEntry?: string;
   /** Repository root (handler entries are relative to it). */
   rootDir?: string;
+}
+
+/** Two real minutes: the least a person gets to find a pause card, read it and decide. */
+export const HUMAN_WAIT_MS = 120_000;
+
+/** `SHIPGATE_SANDBOX_HUMAN_WAIT_MS` (a test's shorter floor), else two minutes. */
+export function humanWaitMs(env: NodeJS.ProcessEnv): number {
+  const raw = env.SHIPGATE_SANDBOX_HUMAN_WAIT_MS;
+  if (raw === undefined || raw === '') return HUMAN_WAIT_MS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new SandboxStartError(
+      `SHIPGATE_SANDBOX_HUMAN_WAIT_MS must be a whole number of milliseconds (0 or more), received "${raw}".`,
+    );
+  }
+  return n;
 }
 
 /** A running sandbox. */
@@ -124,6 +147,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         port: options.awsPort ?? 4566,
         phaseMs: options.phaseMs,
         requestLog: options.requestLog,
+        humanWaitMs: options.humanWaitMs ?? humanWaitMs(env),
       },
       shutdown,
     );
@@ -233,6 +257,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       forwardChatTo,
       recentEvents: aws.recentEvents,
       pendingApprovals: pendingApprovalsQuery(options.config, emulators.sfn, chat),
+      pendingPauses: pendingPausesQuery(options.config),
       runningServices: services,
       httpApi,
       url,
@@ -242,6 +267,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateMachineArn,
       faults,
       reconcile: () => lambdas.invoke(FUNCTION_ARNS.reconcile, {}),
+      phaseMs: options.phaseMs ?? 300,
     });
     const appRoot = new Hono();
     appRoot.route('/_sandbox', routes.sandbox);

@@ -37,6 +37,8 @@ export interface EmulatorOptions {
   phaseMs?: number;
   /** Base URL of the AWS endpoint (SQS queue URLs point there). */
   endpoint?: () => string;
+  /** Shortest real wait of an ECS PAUSE hook (ms). @default 0 */
+  humanWaitMs?: number;
 }
 
 /** The emulators the AWS-compatible endpoint serves (DynamoDB goes to dynalite). */
@@ -66,7 +68,7 @@ export function createEmulators(options: EmulatorOptions): Emulators {
   };
   const phaseMs = options.phaseMs ?? 300;
   const ecr = new EcrEmulator(stores.ecr);
-  const ecs = new EcsEmulator(stores.ecs, ecr, options.sink, phaseMs);
+  const ecs = new EcsEmulator(stores.ecs, ecr, options.sink, phaseMs, options.humanWaitMs);
   const ssm = new SsmEmulator(stores.ssm);
   const codeDeploy = new CodeDeployEmulator(stores.codeDeploy, ecs, options.sink, phaseMs);
   const sfn = new SfnEmulator(stores.sfn, options.sdk);

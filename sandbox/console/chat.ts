@@ -3,6 +3,7 @@
  * from its Block Kit blocks (header, section text and fields, context, actions, divider), newest first,
  * a page at a time. Link targets stay in `href`; only their labels are shown.
  */
+import { get as emojiGet } from 'node-emoji';
 import { esc, time } from './format';
 
 /** A message as the sandbox's chat inbox stores it. */
@@ -24,32 +25,19 @@ type Block = {
   accessory?: { type?: string; url?: string; text?: TextObject };
 };
 
-const EMOJI: Record<string, string> = {
-  white_check_mark: '✅',
-  heavy_check_mark: '✔️',
-  x: '❌',
-  no_entry: '⛔',
-  no_entry_sign: '🚫',
-  warning: '⚠️',
-  rocket: '🚀',
-  hourglass: '⌛',
-  hourglass_flowing_sand: '⏳',
-  rotating_light: '🚨',
-  leftwards_arrow_with_hook: '↩️',
-  arrows_counterclockwise: '🔄',
-  lock: '🔒',
-  snowflake: '❄️',
-  shield: '🛡️',
-  mag: '🔍',
-  tada: '🎉',
-  construction: '🚧',
-  stop_sign: '🛑',
-  bell: '🔔',
-  information_source: 'ℹ️',
-  red_circle: '🔴',
+/**
+ * A Slack `:shortcode:` as its emoji (node-emoji's GitHub/gemoji names, which Slack's names follow); an
+ * unknown code stays as written. Emoji newer than node-emoji's data (Unicode 12 circles) are added here.
+ */
+const NEWER: Record<string, string> = {
   large_green_circle: '🟢',
   large_yellow_circle: '🟡',
+  // Slack's name for 🛑 (node-emoji knows it as stop_sign).
+  octagonal_sign: '🛑',
 };
+function emoji(name: string): string | undefined {
+  return emojiGet(name) ?? NEWER[name];
+}
 
 /**
  * Slack `mrkdwn` to HTML: escapes first, then `<url|label>` links (label shown, URL only in href),
@@ -76,7 +64,7 @@ function inline(text: string): string {
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=[\s).,:;!?]|$)/g, '$1<b>$2</b>')
     .replace(/(^|[\s(])_([^_\n]+)_(?=[\s).,:;!?]|$)/g, '$1<i>$2</i>')
     .replace(/(^|[\s(])~([^~\n]+)~(?=[\s).,:;!?]|$)/g, '$1<s>$2</s>')
-    .replace(/:([a-z0-9_+-]+):/g, (all, name: string) => EMOJI[name] ?? all)
+    .replace(/:([a-z0-9_+-]+):/g, (all, name: string) => emoji(name) ?? all)
     .replace(/\n/g, '<br>');
 }
 
@@ -85,8 +73,32 @@ function textObject(t: TextObject): string {
   return t.type === 'plain_text' ? esc(t.text).replace(/\n/g, '<br>') : mrkdwn(t.text);
 }
 
+/**
+ * The requests (approvals, pauses) still taking decisions, by id, as the sandbox knows them. A card whose
+ * decision links point at a request no longer in it is shown decided: the inbox's `chat.update`.
+ */
+export interface OpenRequests {
+  approvals: ReadonlySet<string>;
+  pauses: ReadonlySet<string>;
+}
+
+/** The approval or pause a decision link points at (`…/approvals/<id>…`, `…/pauses/<id>…`). */
+export function decisionRequest(url: string): { kind: 'approvals' | 'pauses'; id: string } | undefined {
+  const m = /\/(approvals|pauses)\/([^/?#]+)/.exec(url);
+  if (!m) return undefined;
+  try {
+    return { kind: m[1] as 'approvals' | 'pauses', id: decodeURIComponent(m[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+let closedLinks: ((url: string) => boolean) | undefined;
+
 function button(e: { url?: string; text?: TextObject | string; style?: string }): string {
   const label = (typeof e.text === 'string' ? esc(e.text) : textObject(e.text)) || 'Open';
+  if (e.url && closedLinks?.(e.url))
+    return `<span class="chat-button closed" title="Decided: this request no longer takes decisions">${label}</span>`;
   return e.url
     ? `<a class="chat-button${e.style ? ` ${esc(e.style)}` : ''}" href="${esc(e.url)}" target="_blank" rel="noopener noreferrer">${label}</a>`
     : `<span class="chat-button">${label}</span>`;
@@ -117,14 +129,34 @@ function block(b: Block): string {
   }
 }
 
-/** One message as a card: its blocks when it has some, else its `text` as mrkdwn. */
-export function renderChatCard(m: ChatMessage): string {
+/**
+ * One message as a card: its blocks when it has some, else its `text` as mrkdwn. With `open`, a request
+ * card (approval, pause) that no longer takes decisions is shown decided, its buttons inert, as Slack's
+ * `chat.update` turns it in a workspace with the Slack app (an incoming webhook cannot edit a message).
+ */
+export function renderChatCard(m: ChatMessage, open?: OpenRequests): string {
   const body = (m.body ?? {}) as { blocks?: Block[]; attachments?: { blocks?: Block[]; color?: string }[] };
   const blocks = [...(body.blocks ?? []), ...(body.attachments ?? []).flatMap((a) => a.blocks ?? [])];
-  const content = blocks.length
-    ? blocks.map(block).join('')
-    : `<div class="b-section">${mrkdwn(m.text)}</div>`;
-  return `<li class="chat-card"><time datetime="${esc(new Date(m.at * 1000).toISOString())}">${esc(time(m.at))}</time>${content}</li>`;
+  // The requests its buttons decide (an outcome message has no decision buttons).
+  const requests = blocks
+    .flatMap((b) => [
+      ...(b.type === 'actions' ? (b.elements ?? []) : []),
+      ...(b.accessory ? [b.accessory] : []),
+    ])
+    .map((e) => (e.url ? decisionRequest(e.url) : undefined))
+    .filter((r): r is NonNullable<typeof r> => r !== undefined);
+  const decided = Boolean(open && requests.length && requests.every((r) => !open[r.kind].has(r.id)));
+  closedLinks = decided ? (url) => decisionRequest(url) !== undefined : undefined;
+  let content: string;
+  try {
+    content = blocks.length ? blocks.map(block).join('') : `<div class="b-section">${mrkdwn(m.text)}</div>`;
+  } finally {
+    closedLinks = undefined;
+  }
+  if (decided) {
+    content = `<div class="b-context decided-note">Decided: this request no longer takes decisions; its outcome is posted in a later message.</div>${content}`;
+  }
+  return `<li class="chat-card${decided ? ' decided' : ''}"><time datetime="${esc(new Date(m.at * 1000).toISOString())}">${esc(time(m.at))}</time>${content}</li>`;
 }
 
 /** A page of the chat panel (1-based), newest first, with links to the other pages. */
@@ -132,6 +164,7 @@ export function renderChat(
   messages: ChatMessage[],
   page: number,
   pageHref: (page: number) => string,
+  open?: OpenRequests,
 ): string {
   if (!messages.length) return '<p class="empty">No chat message yet.</p>';
   const newestFirst = [...messages].sort((a, b) => b.at - a.at);
@@ -142,5 +175,5 @@ export function renderChat(
     pages > 1
       ? `<nav class="pager" aria-label="Chat pages">${p > 1 ? `<a href="${esc(pageHref(p - 1))}" data-page="${p - 1}">‹ Newer</a>` : '<span></span>'}<span class="muted">Page ${p} of ${pages} · ${newestFirst.length} messages</span>${p < pages ? `<a href="${esc(pageHref(p + 1))}" data-page="${p + 1}">Older ›</a>` : '<span></span>'}</nav>`
       : '';
-  return `<ul class="chat" data-page="${p}">${shown.map(renderChatCard).join('')}</ul>${nav}`;
+  return `<ul class="chat" data-page="${p}">${shown.map((m) => renderChatCard(m, open)).join('')}</ul>${nav}`;
 }

@@ -6,6 +6,52 @@
  * opened panels stay open and selected text stays selected. Views that can still change refresh every 2 s.
  */
 import morphdom from 'morphdom';
+import svgPanZoom from 'svg-pan-zoom';
+
+/** Pan and zoom of the execution graph (svg-pan-zoom), kept across refreshes of the same view. */
+let panZoom: { instance: SvgPanZoom.Instance; svg: SVGSVGElement; key: string } | undefined;
+
+/**
+ * Makes the graph pannable and zoomable. A new graph opens at natural size (every label as the style sets
+ * it, never shrunk to fit) from its top, centred on its start node; a refreshed graph of the same view keeps the pan
+ * and zoom the person chose.
+ */
+function enablePanZoom(key: string): void {
+  const svg = app.querySelector<SVGSVGElement>('svg.graph');
+  if (!svg) {
+    panZoom?.instance.destroy();
+    panZoom = undefined;
+    return;
+  }
+  if (panZoom?.svg === svg && panZoom.key === key) return;
+  const kept =
+    panZoom?.key === key ? { pan: panZoom.instance.getPan(), zoom: panZoom.instance.getZoom() } : undefined;
+  if (panZoom && panZoom.svg !== svg) panZoom.instance.destroy();
+  const instance = svgPanZoom(svg, {
+    fit: false,
+    center: false,
+    zoomScaleSensitivity: 0.25,
+    minZoom: 0.1,
+    maxZoom: 10,
+    dblClickZoomEnabled: false,
+    controlIconsEnabled: true,
+  });
+  panZoom = { instance, svg, key };
+  if (kept) {
+    instance.zoom(kept.zoom);
+    instance.pan(kept.pan);
+    return;
+  }
+  // svg-pan-zoom starts from the viewBox fitted into the element; zoom so one SVG unit is one CSS pixel.
+  const { realZoom } = instance.getSizes();
+  instance.zoom(instance.getZoom() / realZoom);
+  const start = svg.querySelector<SVGGraphicsElement>('[data-terminal="start"][data-first] circle');
+  const box = start?.getBBox();
+  const width = svg.getBoundingClientRect().width;
+  const graphWidth = Number(svg.dataset.width ?? '0');
+  const x = graphWidth <= width ? (width - graphWidth) / 2 : box ? width / 2 - (box.x + box.width / 2) : 0;
+  instance.pan({ x, y: 4 });
+}
 
 const app = document.getElementById('app')!;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -62,6 +108,14 @@ async function load(): Promise<void> {
   morphdom(app, next, {
     onBeforeElUpdated(from, to) {
       if (from.isEqualNode(to)) return false;
+      // A graph svg-pan-zoom has taken over: keep it when the server drew the same graph again.
+      if (
+        from instanceof SVGSVGElement &&
+        from.classList.contains('graph') &&
+        from.getAttribute('data-sig') === to.getAttribute('data-sig') &&
+        shownKey === r.key
+      )
+        return false;
       // What the user opened stays open; what they closed stays closed (same view only).
       if (from instanceof HTMLDetailsElement && to instanceof HTMLDetailsElement && shownKey === r.key) {
         to.open = from.open;
@@ -74,6 +128,7 @@ async function load(): Promise<void> {
     },
   });
   shownKey = r.key;
+  enablePanZoom(`${r.key}|${app.querySelector('svg.graph')?.getAttribute('data-layout') ?? ''}`);
   if (app.querySelector('#dora-data')) void drawDora();
   document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? '0') + 1);
   const live = app.querySelector('[data-live]');

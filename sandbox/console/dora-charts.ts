@@ -140,4 +140,19 @@ export function renderDoraCharts(root: ParentNode): void {
   );
 }
 
-(window as unknown as { shipgateDora: typeof renderDoraCharts }).shipgateDora = renderDoraCharts;
+/** The data a drawn chart shows (labels and each dataset's values), for a check that it is the API's. */
+export function drawnChartData(
+  id: string,
+): { labels: unknown[]; datasets: { label?: string; data: unknown[] }[] } | undefined {
+  const chart = Chart.getChart(id);
+  if (!chart) return undefined;
+  return {
+    labels: [...(chart.data.labels ?? [])],
+    datasets: chart.data.datasets.map((d) => ({ label: d.label, data: [...d.data] })),
+  };
+}
+
+Object.assign(window as unknown as Record<string, unknown>, {
+  shipgateDora: renderDoraCharts,
+  shipgateDrawnChart: drawnChartData,
+});

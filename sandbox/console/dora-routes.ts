@@ -11,6 +11,8 @@ import { renderDora } from './dora';
 /** What the DORA page reads. */
 export interface DoraSource {
   environments: string[];
+  /** Every configured service (the page's service tabs). */
+  services?: string[];
   /**
    * Answers `GET /api/metrics/dora?<query>` — the sandbox sends it through its own HTTP API, so the page
    * shows exactly what the API serves.
@@ -52,11 +54,12 @@ export function doraRoutes(s: DoraSource): Hono {
     const environment = c.req.query('environment') || s.environments[s.environments.length - 1];
     const window = c.req.query('window') || '30d';
     const service = c.req.query('service') || undefined;
-    const base = { environments: s.environments, environment, window, service };
+    const base = { environments: s.environments, services: s.services, environment, window, service };
     if (!s.environments.includes(environment)) {
       return c.html(renderDora({ ...base, error: `No environment "${environment}".` }), 404);
     }
-    const query = new URLSearchParams({ environment, window });
+    // The service goes to the API, so every card and chart is that service's (the API's own answer).
+    const query = new URLSearchParams({ environment, window, ...(service ? { service } : {}) });
     const answer = await s.dora(query);
     if (answer.status !== 200) {
       const b = answer.body as { message?: string; error?: string } | undefined;

@@ -10,6 +10,8 @@ import { esc } from './format';
 /** What the DORA page shows. */
 export interface DoraPageModel {
   environments: string[];
+  /** Every configured service (the service tabs). */
+  services?: string[];
   environment: string;
   /** `30d`… */
   window: string;
@@ -24,20 +26,22 @@ export const DORA_WINDOWS = ['7d', '30d', '90d'];
 
 /** Styles of the page (levels: elite green, high blue, medium amber, low red). */
 const DORA_STYLE = `<style>
-.dora-cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:10px;margin:8px 0}
+.dora-cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(190px,100%),1fr));gap:10px;margin:8px 0}
 .dora-card{border:1px solid #e1e4ea;border-radius:8px;padding:8px 12px;background:#fbfcfd}
 .dora-card h3{margin:0 0 4px;font-size:13px;color:#5b6475}.dora-card .value{font-size:22px;font-weight:650}
 .dora-card .detail{font-size:12px;color:#6b7485}
 .level{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;background:#e8eaef;margin-left:6px;vertical-align:middle}
 .level.elite{background:#d9f2e1;color:#14522d}.level.high{background:#dbe9ff;color:#173f85}
 .level.medium{background:#fff1dc;color:#7a4a00}.level.low{background:#fde0e0;color:#8f1d1d}
-.dora-charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:14px}
+.dora-charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(420px,100%),1fr));gap:14px}
+.dora-charts section{min-width:0}
 .dora-charts section{margin:0}.chart-box{position:relative;height:260px}
 </style>`;
 
-/** "3.1 h", "2.0 d", "45 min" for a duration in seconds. */
+/** "3.1 h", "2.0 d", "45 min", "12 s" for a duration in seconds; "—" without one. */
 export function humanDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 86_400) return `${(seconds / 3600).toFixed(1)} h`;
   return `${(seconds / 86_400).toFixed(1)} d`;
@@ -61,34 +65,50 @@ export function figureCards(f: DoraFigures): string {
   const r = f.recoveryTime;
   const w = f.reworkRate;
   return `<div class="dora-cards">${[
-    card(
-      'deployment-frequency',
-      'Deployment frequency',
-      `${d.perDay.toFixed(2)} / day`,
-      d.level,
-      `${d.deployments} successful deployments · ${d.perWeek.toFixed(1)} / week`,
-    ),
-    card(
-      'lead-time',
-      'Change lead time (median)',
-      humanDuration(l.medianSeconds),
-      l.level,
-      `p90 ${humanDuration(l.p90Seconds)} · ${l.count} commits`,
-    ),
-    card(
-      'change-failure-rate',
-      'Change failure rate',
-      pct(c.rate),
-      c.level,
-      `${c.failedDeployments} of ${c.deployments} deployments failed`,
-    ),
-    card(
-      'recovery-time',
-      'Failed-deployment recovery (median)',
-      humanDuration(r.medianSeconds),
-      r.level,
-      `p90 ${humanDuration(r.p90Seconds)} · ${r.failures} failures, ${r.unrecovered} not recovered`,
-    ),
+    c.deployments === 0
+      ? card('deployment-frequency', 'Deployment frequency', '—', null, 'no deployment in this window')
+      : card(
+          'deployment-frequency',
+          'Deployment frequency',
+          `${d.perDay.toFixed(2)} / day`,
+          d.level,
+          `${d.deployments} successful deployments · ${d.perWeek.toFixed(1)} / week`,
+        ),
+    l.count === 0
+      ? card('lead-time', 'Change lead time (median)', '—', null, 'no commit deployed in this window')
+      : card(
+          'lead-time',
+          'Change lead time (median)',
+          humanDuration(l.medianSeconds),
+          l.level,
+          `p90 ${humanDuration(l.p90Seconds)} · ${l.count} commits`,
+        ),
+    c.deployments === 0
+      ? card('change-failure-rate', 'Change failure rate', '—', null, 'no deployment in this window')
+      : card(
+          'change-failure-rate',
+          'Change failure rate',
+          pct(c.rate),
+          c.level,
+          `${c.failedDeployments} of ${c.deployments} deployments failed`,
+        ),
+    r.failures === 0
+      ? card(
+          'recovery-time',
+          'Failed-deployment recovery (median)',
+          '—',
+          null,
+          c.deployments === 0 ? 'no data: no deployment in this window' : 'no failures in this window',
+        )
+      : card(
+          'recovery-time',
+          'Failed-deployment recovery (median)',
+          humanDuration(r.medianSeconds),
+          r.medianSeconds === null ? null : r.level,
+          r.count === 0
+            ? `${r.failures} failures, none recovered yet`
+            : `p90 ${humanDuration(r.p90Seconds)} · ${r.failures} failures, ${r.unrecovered} not recovered`,
+        ),
     card(
       'rework-rate',
       'Rework rate',
@@ -101,12 +121,14 @@ export function figureCards(f: DoraFigures): string {
 
 /** The data the charts draw, as JSON inside the fragment (`#dora-data`). */
 export function chartData(report: DoraReport, service?: string) {
-  const scope = service ? report.services[service] : report.overall;
+  // The API was asked for this service only (its overall scope is that service); a full report is narrowed.
+  const scope = service ? (report.services[service] ?? report.overall) : report.overall;
   const failures = report.failures.filter((f) => !service || f.service === service);
   return {
+    // Each deployment once: it succeeded, or it failed (a deployment rolled back by hand later is a failure).
     frequency: (scope?.daily ?? []).map((b) => ({
       day: b.start.slice(0, 10),
-      deployed: b.figures.deploymentFrequency.deployments,
+      deployed: b.figures.changeFailureRate.deployments - b.figures.changeFailureRate.failedDeployments,
       failed: b.figures.changeFailureRate.failedDeployments,
     })),
     leadTime: report.leadTimeHistogram.map((b) => ({ label: b.label, count: b.count })),
@@ -139,7 +161,7 @@ function tabs(m: DoraPageModel): string {
   };
   const tab = (label: string, active: boolean, q: Record<string, string | undefined>) =>
     `<a class="${active ? 'active' : ''}" href="${esc(href(q))}">${esc(label)}</a>`;
-  const services = m.report ? Object.keys(m.report.services).sort() : [];
+  const services = [...(m.services ?? (m.report ? Object.keys(m.report.services) : []))].sort();
   return `<div class="env-tabs">${m.environments.map((e) => tab(e, e === m.environment, { environment: e })).join('')}</div>
 <div class="env-tabs">${DORA_WINDOWS.map((w) => tab(`last ${w}`, w === m.window, { window: w })).join('')}</div>
 <div class="env-tabs">${[tab('all services', !m.service, { service: '' }), ...services.map((s) => tab(s, s === m.service, { service: s }))].join('')}</div>`;
@@ -152,7 +174,7 @@ export function renderDora(m: DoraPageModel): string {
     return `<div class="dora" data-live="false">${DORA_STYLE}${head}<p class="error">${esc(m.error ?? 'No figures.')}</p></section></div>`;
   }
   const r = m.report;
-  const scope = m.service ? r.services[m.service] : r.overall;
+  const scope = m.service ? (r.services[m.service] ?? r.overall) : r.overall;
   if (!scope) {
     return `<div class="dora" data-live="false">${DORA_STYLE}${head}<p class="empty">No ledger entries for ${esc(m.service ?? '')} in this window.</p></section></div>`;
   }

@@ -6,7 +6,8 @@ import { badge, duration, esc, executionHref, prettyJson, readableCause, time } 
 import { innerScope, type AslScope } from './asl';
 import { renderGraph } from './graph';
 import { STATUS_LABEL, traceExecution, type HistoryEvent, type StateVisit } from './trace';
-import { approvalsTable, type PendingApproval } from './pages';
+import { approvalsTable, pausesTable, type PendingApproval } from './pages';
+import type { PendingPause } from './pending-pauses';
 
 /** One execution and how the user looks at it. */
 export interface ExecutionModel {
@@ -22,6 +23,8 @@ export interface ExecutionModel {
   definition: AslScope;
   history: HistoryEvent[];
   approvals: PendingApproval[];
+  /** Pauses of this execution waiting for people. */
+  pauses?: PendingPause[];
   /** Seconds since the epoch, now (elapsed times of running things). */
   now?: number;
   /** State whose panel is open. */
@@ -196,7 +199,7 @@ export async function renderExecution(m: ExecutionModel): Promise<string> {
 <p class="muted wrap">${esc(m.executionArn)}</p>
 <p class="meta">Started ${esc(time(m.startDate))}${m.stopDate ? ` · ended ${esc(time(m.stopDate))}` : ''} · ${m.stopDate ? 'took' : 'running for'} ${esc(duration(elapsed))}</p>
 ${errorHeader}${freeze}
-${m.approvals.length ? `<h3>Pending approvals</h3>${approvalsTable(m.approvals, false)}` : ''}
+${m.approvals.length ? `<h3>Pending approvals</h3>${approvalsTable(m.approvals, false)}` : ''}${m.pauses?.length ? `<h3>Pending pauses</h3>${pausesTable(m.pauses, false)}` : ''}
 </section>
 <div class="exec-grid">
 <section class="graph-card"><div class="graph-bar"><h3>Graph</h3><div class="legend">${(
@@ -205,7 +208,7 @@ ${m.approvals.length ? `<h3>Pending approvals</h3>${approvalsTable(m.approvals, 
     .map((s) => `<span class="node-key ${s}">${STATUS_LABEL[s]}</span>`)
     .join(
       '',
-    )}</div><a class="catch-toggle" href="${esc(catchHref)}">${m.showCatch ? 'Hide' : 'Show'} all catch edges</a></div><div class="graph-wrap">${graph}</div></section>
+    )}</div><a class="catch-toggle" href="${esc(catchHref)}">${m.showCatch ? 'Hide' : 'Show'} all catch edges</a></div><div class="graph-wrap">${graph}</div><p class="graph-hint">Drag to pan, wheel or pinch (or the + / − buttons) to zoom.</p></section>
 ${statePanel(m, trace.visits, byId, now)}
 </div>
 <section><h3>States</h3><div class="scroll"><table class="states"><thead><tr><th>State</th><th>Status</th><th>Started</th><th>Duration</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table></div></section>

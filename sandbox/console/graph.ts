@@ -3,17 +3,10 @@
  * laid out by ELK (elkjs, the Eclipse Layout Kernel's layered algorithm) with orthogonal edges that go
  * around nodes, start and end nodes, the path taken highlighted, quiet catch edges and expandable Maps.
  */
+import { createHash } from 'node:crypto';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import {
-  catchTargets,
-  innerScope,
-  normalSuccessors,
-  scopeOf,
-  scopes,
-  type AnyState,
-  type AslScope,
-} from './asl';
+import { catchTargets, innerScope, normalSuccessors, scopeOf, type AnyState, type AslScope } from './asl';
 import { esc } from './format';
 import { STATUS_LABEL, type StateStatus } from './trace';
 
@@ -113,33 +106,24 @@ function elkScope(
   return { children, edges, meta };
 }
 
-/** Lays the graph out with ELK (cached: the layout depends on the shape, not on the statuses). */
-async function layout(definition: AslScope, view: GraphView): Promise<Laid> {
+/**
+ * Lays the graph out with ELK, once per state machine (and set of open Maps): every Catch edge takes part in
+ * the layout whether drawn or not, so each execution of the same machine, and the "all catch edges" toggle,
+ * show the states in the same places.
+ */
+async function layout(definition: AslScope, view: GraphView): Promise<Laid & { key: string }> {
   const expanded = new Set(
     [...(view.expanded ?? [])].filter((n) => innerScope(definition.States[n] ?? { Type: '' })),
   );
-  const showCatch = Boolean(view.showCatch);
-  const takenCatch = [...view.taken].filter((t) => {
-    const [from, to] = t.split('→');
-    const s = scopes(definition);
-    for (const { scope } of s.values())
-      if (scope.States[from] && catchTargets(scope.States[from]).includes(to)) return true;
-    return false;
-  });
-  const key = JSON.stringify([
-    definition,
-    [...expanded].sort(),
-    showCatch,
-    showCatch ? [] : takenCatch.sort(),
-  ]);
+  const key = JSON.stringify([definition, [...expanded].sort()]);
   let cached = layoutCache.get(key);
   if (!cached) {
-    cached = computeLayout(definition, { expanded, showCatch, taken: new Set(takenCatch) });
+    cached = computeLayout(definition, { expanded, showCatch: true, taken: new Set() });
     layoutCache.set(key, cached);
     if (layoutCache.size > 200) layoutCache.delete(layoutCache.keys().next().value as string);
     cached.catch(() => layoutCache.delete(key));
   }
-  return cached;
+  return { ...(await cached), key: createHash('sha1').update(key).digest('hex').slice(0, 12) };
 }
 
 async function computeLayout(
@@ -216,8 +200,10 @@ export async function renderGraph(definition: AslScope, view: GraphView): Promis
     if (key === undefined) return undefined;
     return key ? innerScope(stateOf(key)!)!.States[name] : definition.States[name];
   };
-  const edgeSvg = laid.edges.map((e) => {
+  const edgeSvg = laid.edges.flatMap((e) => {
     const taken = view.taken.has(`${e.from}→${e.to}`);
+    // Laid out always; drawn when asked for or taken.
+    if (e.catch && !view.showCatch && !taken) return [];
     const d = e.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join(' ');
     return `<path class="edge${e.catch ? ' catch' : ''}${taken ? ' taken' : ''}" data-from="${esc(nodeLabel(e.from))}" data-to="${esc(nodeLabel(e.to))}" d="${d}" marker-end="url(#${taken ? 'arrow-taken' : 'arrow'})"/>`;
   });
@@ -232,7 +218,7 @@ export async function renderGraph(definition: AslScope, view: GraphView): Promis
         n.kind === 'start' ? t.startsWith(`${n.id}→`) : t.endsWith(`→${n.id}`),
       );
       const r = n.width / 2;
-      return `<g class="terminal ${n.kind}${reached ? ' reached' : ''}" data-terminal="${n.kind}"><title>${n.kind === 'start' ? 'Start' : 'End'}</title><circle cx="${n.x + r}" cy="${n.y + r}" r="${r}"/>${n.kind === 'end' ? `<circle class="inner" cx="${n.x + r}" cy="${n.y + r}" r="${r - 5}"/>` : ''}</g>`;
+      return `<g class="terminal ${n.kind}${reached ? ' reached' : ''}" data-terminal="${n.kind}"${n.id === '__start__' ? ' data-first="true"' : ''}><title>${n.kind === 'start' ? 'Start' : 'End'}</title><circle cx="${n.x + r}" cy="${n.y + r}" r="${r}"/>${n.kind === 'end' ? `<circle class="inner" cx="${n.x + r}" cy="${n.y + r}" r="${r - 5}"/>` : ''}</g>`;
     }
     const s = stateOf(n.id) ?? { Type: '' };
     const status = view.statuses[n.id] ?? 'idle';
@@ -246,5 +232,11 @@ export async function renderGraph(definition: AslScope, view: GraphView): Promis
   });
   const w = Math.ceil(laid.width);
   const h = Math.ceil(laid.height);
-  return `<svg class="graph" role="img" aria-label="Release state machine" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" style="max-width:${w}px;min-width:${Math.min(w, 560)}px" xmlns="http://www.w3.org/2000/svg"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#9aa3b2"/></marker><marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#2f6fde"/></marker></defs>${edgeSvg.join('')}${nodeSvg.join('')}</svg>`;
+  // Drawn at its natural size (labels 12.5 px and 10.5 px) in a viewport as wide as the page; the console's
+  // script adds pan and zoom (svg-pan-zoom) and opens it at its top, centred on the start node.
+  const body = `${edgeSvg.join('')}${nodeSvg.join('')}`;
+  // The id changes with what is drawn, so the console's DOM morphing replaces a changed graph whole (and
+  // re-attaches pan and zoom) and leaves an unchanged one alone; `data-layout` names the layout.
+  const sig = createHash('sha1').update(body).digest('hex').slice(0, 12);
+  return `<svg class="graph" id="graph-${sig}" data-sig="${sig}" data-layout="${laid.key}" role="img" aria-label="Release state machine" viewBox="0 0 ${w} ${h}" data-width="${w}" data-height="${h}" style="height:min(70vh,${h + 8}px)" xmlns="http://www.w3.org/2000/svg"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#9aa3b2"/></marker><marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#2f6fde"/></marker></defs>${body}</svg>`;
 }

@@ -1,6 +1,7 @@
 import type { SfnEmulator } from '../aws/sfn';
 import type { ChatInbox } from './inbox';
 import type { OverviewModel, PendingApproval, RunningService } from './pages';
+import type { PendingPause } from './pending-pauses';
 
 /** Where the overview page reads from. */
 export interface OverviewSources {
@@ -9,6 +10,7 @@ export interface OverviewSources {
   stateMachineArn?: string;
   chat: ChatInbox;
   pendingApprovals: () => Promise<PendingApproval[]>;
+  pendingPauses: () => Promise<PendingPause[]>;
   runningServices: () => RunningService[];
   /** The HTTP API (the hono Lambda), asked for `GET /api/releases`. */
   httpApi: (req: Request) => Promise<Response>;
@@ -53,6 +55,7 @@ export async function overview(s: OverviewSources): Promise<OverviewModel> {
       error: e.error,
     })),
     approvals: await s.pendingApprovals(),
+    pauses: await s.pendingPauses(),
     environments: s.runningServices(),
     chat: s.chat.data.messages,
     releases,

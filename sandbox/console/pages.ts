@@ -1,7 +1,8 @@
 /** The console's overview page and its shell (header, styles, the client script). */
-import { renderChat, type ChatMessage } from './chat';
+import { decisionRequest, renderChat, type ChatMessage, type OpenRequests } from './chat';
 import { badge, environmentHref, esc, executionHref, readableCause, time } from './format';
 import type { RunningService } from './environment';
+import type { PendingPause } from './pending-pauses';
 import { CONSOLE_STYLE } from './style';
 
 export type { RunningService };
@@ -34,6 +35,8 @@ export interface OverviewModel {
     cause?: string;
   }[];
   approvals: PendingApproval[];
+  /** Rollouts held at a pause, waiting for people. */
+  pauses?: PendingPause[];
   environments: RunningService[];
   chat: ChatMessage[];
   releases: { id: string; state: string; detail: string }[];
@@ -65,10 +68,60 @@ export function approvalsTable(approvals: PendingApproval[], withExecution: bool
     .join('')}</tbody></table></div>`;
 }
 
+const STAGE_WORDS: Record<string, string> = {
+  POST_TEST_TRAFFIC_SHIFT: 'after test traffic',
+  POST_PRODUCTION_TRAFFIC_SHIFT: 'after production traffic',
+  POST_SCALE_UP: 'after scale-up',
+  PRE_SCALE_UP: 'before scale-up',
+  TEST_TRAFFIC_SHIFT: 'at test traffic',
+  PRODUCTION_TRAFFIC_SHIFT: 'at production traffic',
+};
+
+/** The pauses waiting for people: what paused, votes so far, the deadline and each approver's link. */
+export function pausesTable(pauses: PendingPause[], withExecution: boolean): string {
+  if (!pauses.length) return '';
+  return `<div class="scroll"><table class="pauses"><thead><tr>${withExecution ? '<th>Release</th>' : ''}<th>Pause</th><th>Decide before</th><th>Links</th></tr></thead><tbody>${pauses
+    .map(
+      (p) =>
+        `<tr class="pause" data-execution="${esc(p.executionName)}" data-environment="${esc(p.environment)}" data-pause="${esc(p.id)}">${
+          withExecution
+            ? `<td><a href="${esc(executionHref(p.executionArn))}">${esc(p.executionName)}</a></td>`
+            : ''
+        }<td>${esc(`${p.service} → ${p.environment} paused ${STAGE_WORDS[p.stage] ?? p.stage}`)} <span class="muted">${p.continues} of ${p.quorum} “continue”</span></td><td>${esc(time(p.deadline))} <span class="muted">then ${esc(p.onTimeout.toLowerCase())}</span></td><td>${p.links
+          .map(
+            (l) =>
+              `<a class="pause-link" href="${esc(l.url)}" target="_blank" rel="noopener noreferrer">${esc(l.label)}</a>`,
+          )
+          .join(' ')}</td></tr>`,
+    )
+    .join('')}</tbody></table></div>`;
+}
+
+/** Pending approvals and pauses together: everything that waits for a person. */
+export function waitingForPeople(
+  approvals: PendingApproval[],
+  pauses: PendingPause[],
+  withExecution: boolean,
+): string {
+  if (!approvals.length && !pauses.length) return '<p class="empty">No approval or pause is waiting.</p>';
+  return `${approvals.length ? approvalsTable(approvals, withExecution) : ''}${pausesTable(pauses, withExecution)}`;
+}
+
+/** The approvals and pauses still taking decisions (their decision links' ids). */
+function openRequests(m: OverviewModel): OpenRequests | undefined {
+  if (!m.pauses) return undefined;
+  const ids = (links: { url: string }[], kind: 'approvals' | 'pauses') =>
+    links.map((l) => decisionRequest(l.url)).flatMap((r) => (r?.kind === kind ? [r.id] : []));
+  return {
+    approvals: new Set(m.approvals.flatMap((a) => ids(a.links, 'approvals'))),
+    pauses: new Set(m.pauses.map((p) => p.id)),
+  };
+}
+
 /** The overview fragment: approvals, executions, environments, releases, chat. */
 export function renderOverview(m: OverviewModel): string {
   const envs = [...new Set(m.environments.map((e) => e.environment))];
-  return `<div class="overview" data-live="true"><section><h2>Pending approvals</h2>${approvalsTable(m.approvals, true)}</section>
+  return `<div class="overview" data-live="true"><section><h2>Waiting for people</h2>${waitingForPeople(m.approvals, m.pauses ?? [], true)}</section>
 <section><h2>Executions</h2>${
     m.executions.length
       ? `<div class="scroll"><table class="executions"><thead><tr><th>Name</th><th>Status</th><th>Current state / error</th><th>Started</th><th>Ended</th></tr></thead><tbody>${m.executions
@@ -92,7 +145,7 @@ export function renderOverview(m: OverviewModel): string {
     )
     .join('')}</div></section>
 ${m.releases.length ? `<section><h2>Releases (Shipgate API)</h2><ul class="releases">${m.releases.map((r) => `<li><b class="wrap">${esc(r.id)}</b> ${badge(r.state)} <span class="muted">${esc(r.detail)}</span></li>`).join('')}</ul></section>` : ''}
-<section class="chat-panel"><h2>Chat messages</h2>${renderChat(m.chat, m.chatPage ?? 1, (p) => `#/?chat=${p}`)}</section></div>`;
+<section class="chat-panel"><h2>Chat messages</h2>${renderChat(m.chat, m.chatPage ?? 1, (p) => `#/?chat=${p}`, openRequests(m))}</section></div>`;
 }
 
 /**

@@ -16,19 +16,26 @@ import { renderExecution } from './execution';
 import type { AslScope } from './asl';
 import type { HistoryEvent } from './trace';
 import { renderOverview, renderShell, type OverviewModel, type PendingApproval } from './pages';
+import type { PendingPause } from './pending-pauses';
+import { renderRollouts, type RolloutView } from './rollouts';
 
 /** What the console routes read. */
 export interface ConsoleSources {
   definition: AslScope;
   environments: string[];
+  /** Every configured service. */
+  services?: string[];
   executions(): (ExecutionRecord & { error?: string; cause?: string; output?: string })[];
   execution(arn: string): (ExecutionRecord & { error?: string; cause?: string; output?: string }) | undefined;
   pendingApprovals(): Promise<PendingApproval[]>;
+  pendingPauses(): Promise<PendingPause[]>;
   runningServices(): RunningService[];
   /** The overview model without chat paging (the sandbox builds it). */
   overview(): Promise<OverviewModel>;
   chat(): ChatMessage[];
   gitlabUrl?: string;
+  /** Service deployments in progress (the live rollout view), of one environment and/or some services. */
+  rollouts?(filter: { environment?: string; services?: string[] }): RolloutView[];
   info: { stateDir: string; awsEndpoint: string; publicUrl: string };
   /** `GET /api/metrics/dora` for the DORA page. */
   dora: DoraSource['dora'];
@@ -80,16 +87,25 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
     if (!e) return c.html('<section><p class="error">No such execution.</p></section>', 404);
     const expanded = (c.req.query('expand') ?? '').split(',').filter((n) => s.definition.States[n]);
     const selected = c.req.query('state') || undefined;
+    let services: string[] = [];
+    try {
+      services = (JSON.parse(e.input) as { release?: { services?: string[] } }).release?.services ?? [];
+    } catch {
+      // no readable input: no services to watch
+    }
+    const live =
+      e.status === 'RUNNING' && s.rollouts ? renderRollouts(s.rollouts({ services }), 'Live rollout') : '';
     return c.html(
-      await renderExecution({
+      (await renderExecution({
         ...e,
         history: e.history as HistoryEvent[],
         definition: s.definition,
         approvals: (await s.pendingApprovals()).filter((a) => a.executionArn === arn),
+        pauses: (await s.pendingPauses()).filter((p) => p.executionArn === arn),
         selected,
         expanded,
         showCatch: c.req.query('catch') === '1',
-      }),
+      })) + live,
     );
   });
   routes.get('/ui/environment', (c) => {
@@ -100,6 +116,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
         404,
       );
     }
+    const live = s.rollouts ? renderRollouts(s.rollouts({ environment: name }), 'Live rollouts') : '';
     return c.html(
       renderEnvironment(
         environmentModel({
@@ -110,7 +127,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
           running: s.runningServices(),
           gitlabUrl: s.gitlabUrl,
         }),
-      ),
+      ) + live,
     );
   });
   routes.route('/', doraRoutes(s));

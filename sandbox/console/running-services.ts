@@ -3,6 +3,26 @@ import { contractParameterName } from '../../lambdas/shared/contract';
 import type { Emulators } from '../aws/emulators';
 import type { RunningService } from './pages';
 
+/** The (environment, service) pairs to watch for rollouts, with their cluster and ECS service from the contracts. */
+export function rolloutTargets(
+  config: ShipgateConfig,
+  emulators: Emulators,
+  filter: { environment?: string; services?: string[] },
+): { environment: string; service: string; cluster: string; ecsService: string }[] {
+  return config.environments
+    .filter((e) => !filter.environment || e.name === filter.environment)
+    .flatMap((e) =>
+      Object.keys(config.services)
+        .filter((service) => !filter.services || filter.services.includes(service))
+        .flatMap((service) => {
+          const text = emulators.ssm.value(contractParameterName(config.contractsPrefix, e.name, service));
+          if (!text) return [];
+          const c = JSON.parse(text) as { cluster: string; service: string };
+          return [{ environment: e.name, service, cluster: c.cluster, ecsService: c.service }];
+        }),
+    );
+}
+
 /**
  * What runs where: for every (environment, service) of the config, read through its deploy contract from
  * the emulated ECS and ECR (task definition, image digest, rollout state of the PRIMARY deployment).

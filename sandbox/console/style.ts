@@ -21,12 +21,13 @@ th{font-weight:600;color:#5b6475;white-space:nowrap}code{font-size:12px}.muted,.
 .envs{display:flex;gap:16px;flex-wrap:wrap}.env{flex:1 1 300px;min-width:0}
 .approve-link,.chat-button{display:inline-block;margin:2px 6px 2px 0;padding:2px 8px;border:1px solid #2f6fde;border-radius:6px;color:#2f6fde;text-decoration:none;font-size:13px}
 .chat-button.primary{background:#2f6fde;color:#fff}.chat-button.danger{border-color:#d23c3c;color:#d23c3c}
+.chat-button.closed{border-color:#c9ced8;color:#8a92a2;background:#f3f4f6}.chat-card.decided{border-left-color:#9aa3b2}.decided-note{font-style:italic}
 .exec-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(280px,420px);gap:14px;align-items:start}
 .exec-grid>section{margin:0}
 @media (max-width:1000px){.exec-grid{grid-template-columns:minmax(0,1fr)}}
 .graph-bar{display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center}.graph-bar h3{margin:4px 0}
-.graph-wrap{overflow:auto;border:1px solid #eef0f3;border-radius:6px;background:#fbfcfd;max-height:80vh;text-align:center}
-.graph{display:block;margin:0 auto;width:100%;height:auto}
+.graph-wrap{overflow:hidden;border:1px solid #eef0f3;border-radius:6px;background:#fbfcfd;position:relative}
+.graph{display:block;width:100%;touch-action:none;cursor:grab}.graph-hint{font-size:12px;color:#6b7485;margin:4px 0 0}
 .node{cursor:pointer}.node rect{fill:#fff;stroke:#b7bfcc;stroke-width:1.5}.node text{text-anchor:middle;font-size:12.5px;fill:#1d2433}.node .type{fill:#6b7485;font-size:10.5px}
 .node.open rect{fill:#f7f9fc;stroke-dasharray:5 3}
 .node.succeeded rect{fill:#e3f5e9;stroke:#2e9d5b}.node.failed rect{fill:#fde6e6;stroke:#d23c3c;stroke-width:2.5}
@@ -60,4 +61,8 @@ tr.state-row{cursor:pointer}tr.selected td{background:#f0f5ff}
 .env-tabs{display:flex;gap:8px;flex-wrap:wrap;margin-bottom:4px}.env-tabs a{padding:2px 10px;border-radius:12px;background:#eef0f3;text-decoration:none;color:#1d2433}.env-tabs a.active{background:#1d2433;color:#fff}
 .env-urls{margin:4px 0 8px}.env-url{margin-right:8px}.rollback{color:#a12626;font-size:12px;white-space:nowrap}
 .releases{padding-left:18px}
+.rollout{border:1px solid #e1e4ea;border-radius:6px;padding:6px 10px;margin:6px 0}.rollout-head{display:flex;flex-wrap:wrap;gap:6px;align-items:center}
+.split{display:flex;height:12px;border-radius:6px;overflow:hidden;background:#eef0f3;margin:6px 0}.split .new{background:#2f6fde}.split .old{background:#b7bfcc}
+.rollout-facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 10px;margin:0;font-size:13px}.rollout-facts dt{color:#5b6475}.rollout-facts dd{margin:0;overflow-wrap:anywhere}
+code.triggered{color:#8f1d1d;font-weight:600}
 `;

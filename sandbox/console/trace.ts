@@ -35,6 +35,8 @@ export interface StateVisit {
   output?: string;
   error?: string;
   cause?: string;
+  /** For a Map: the state of the failed iteration whose error the Map took. */
+  failedIn?: string;
   /** Ids of the history events of this visit. */
   events: number[];
   status: StateStatus;
@@ -162,6 +164,20 @@ export function traceExecution(
       const d = (ev[failureKey] ?? {}) as { error?: string; cause?: string };
       owner.error = d.error ?? (ev.type.startsWith('MapIteration') ? 'States.MapIterationFailed' : ev.type);
       owner.cause = d.cause;
+      if (ev.type === 'MapIterationFailed') {
+        // The event says only which iteration failed; the Map fails with that iteration's error and cause, as
+        // Step Functions reports it: the last state of the iteration that failed.
+        const from = visits.indexOf(owner);
+        const inner = visits
+          .slice(from + 1)
+          .reverse()
+          .find((x) => x.error && x.error !== 'States.MapIterationFailed');
+        if (inner) {
+          owner.error = inner.error;
+          owner.cause = inner.cause;
+          owner.failedIn = inner.name;
+        }
+      }
     } else if (ev.type === 'TaskSucceeded') {
       // A retry that succeeded: the earlier attempt's error no longer decides the state.
       owner.error = undefined;

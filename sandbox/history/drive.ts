@@ -5,9 +5,10 @@ import { Webhook } from 'standardwebhooks';
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { FAIL_AT_ANNOTATION, ROLLOUT_ANNOTATION } from '../aws/ecr';
 import { decideAs } from '../approve-link';
+import type { PendingPause } from '../console/pending-pauses';
 import { DemoError, demoManifest, demoProjectId, pipelineEvent } from '../demo';
 import type { SimulatedClock } from './clock';
-import { hasLifecycleStages, type PlannedRelease } from './plan';
+import { hasLifecycleStages, hasPauses, type PlannedRelease } from './plan';
 
 /** Where and how the generator reaches the sandbox: the same entry points a person or GitLab uses. */
 export interface DriveContext {
@@ -172,6 +173,44 @@ async function answerGates(
   return undefined;
 }
 
+/** Real ms between two looks for open pauses (each look scans the sandbox's table). */
+const PAUSE_LOOK_MS = 150;
+
+/**
+ * Decides the open pauses of one execution as people would (`plan.pause`): after the planned reaction time
+ * (a jump of the simulated clock, kept inside the pause's deadline) the quorum continues it, or one person
+ * rolls it back with a reason; for a timeout nobody decides, and the clock moves past the deadline so ECS
+ * takes its timeout action.
+ */
+async function answerPauses(
+  ctx: DriveContext,
+  plan: PlannedRelease,
+  executionArn: string,
+  answered: Set<string>,
+): Promise<void> {
+  const res = await fetch(`${ctx.url}/_sandbox/api/pauses`);
+  const { pauses } = (await res.json()) as { pauses: PendingPause[] };
+  for (const p of pauses.filter((x) => x.executionArn === executionArn && !answered.has(x.id))) {
+    answered.add(p.id);
+    const left = p.deadline - ctx.clock.now();
+    if (plan.pause === 'timeout') {
+      ctx.clock.jumpBy(left + 1000);
+      continue;
+    }
+    ctx.clock.jumpBy(Math.max(0, Math.min(plan.pauseReactionMs, left - 60_000)));
+    const waiting = p.approvers.filter((a) => !a.voted);
+    if (plan.pause === 'rollback') {
+      await decideAs(p.reviewUrl, waiting[0]?.approver ?? '', 'rollback', 'Error rate up on the canary');
+      continue;
+    }
+    let yes = 0;
+    for (const a of waiting) {
+      if (yes >= p.quorum - p.continues) break;
+      if ((await decideAs(p.reviewUrl, a.approver, 'continue', 'Canary looks healthy')) === 200) yes++;
+    }
+  }
+}
+
 /**
  * Drives one planned release through the real entry points: pushes its images, sends the pipeline webhook,
  * answers every gate through the approvers' links and waits until the execution ends. With `stopAt`, returns
@@ -200,10 +239,17 @@ export async function follow(
 ): Promise<DrivenRelease> {
   const answered = new Set<string>();
   const deadline = performance.now() + ctx.timeoutMs;
+  const last = ctx.config.environments[ctx.config.environments.length - 1].name;
+  const pauses = driven.plan.services.some((s) => hasPauses(ctx.config, s, last));
+  let lookedAtPauses = 0;
   while (performance.now() < deadline) {
     const d = await ctx.sfn.send(new DescribeExecutionCommand({ executionArn: driven.executionArn }));
     if (d.status !== 'RUNNING') return { ...driven, status: d.status ?? 'UNKNOWN', error: d.error };
     if (await answerGates(ctx, driven.plan, driven.executionArn, answered, stopAt)) return driven;
+    if (pauses && performance.now() - lookedAtPauses >= PAUSE_LOOK_MS) {
+      lookedAtPauses = performance.now();
+      await answerPauses(ctx, driven.plan, driven.executionArn, answered);
+    }
     await realSleep(ctx.pollMs);
   }
   // Stuck (a task waiting for an event that never comes): stop it as a person would, and go on.

@@ -29,6 +29,12 @@ export const MAX_HISTORY_DAYS = 365;
 export type Fault =
   'none' | 'staging-unhealthy' | 'staging-crash' | 'production-crash' | 'manual-rollback' | 'rejected';
 
+/**
+ * What people do when a rollout of the release waits at a pause (an ECS PAUSE hook): most continue it, some
+ * roll it back, and now and then nobody decides before ECS's timeout.
+ */
+export type PauseDecision = 'continue' | 'rollback' | 'timeout';
+
 /** A commit of a planned release (the history GitLab serves it to the compare API). */
 export interface PlannedCommit {
   sha: string;
@@ -56,6 +62,10 @@ export interface PlannedRelease {
   hotfix: boolean;
   /** How long approvers take to answer each gate (ms), in environment order. */
   reactionsMs: number[];
+  /** What people do at a pause of this release's rollouts (ignored where no pause is configured). */
+  pause: PauseDecision;
+  /** How long people take to decide a pause (ms). */
+  pauseReactionMs: number;
   /** For `manual-rollback`: how long after the release the rollback is asked for (ms). */
   rollbackAfterMs?: number;
   /** A newer release of the project that arrives while this one waits at the last gate (supersedes it). */
@@ -88,6 +98,15 @@ export function allPlanned(plan: Pick<HistoryPlan, 'releases'>): PlannedRelease[
     ...(r.supersededBy ? [r.supersededBy] : []),
     ...(r.followUp ? [r.followUp] : []),
   ]);
+}
+
+/**
+ * People continue most pauses; a plain release (no other planned fault, not a hotfix) is rolled back at its
+ * pause about one time in eight and left undecided until ECS's timeout about one time in twelve.
+ */
+export function pauseDecision(r: number, fault: Fault, hotfix: boolean): PauseDecision {
+  if (fault !== 'none' || hotfix) return 'continue';
+  return r < 0.12 ? 'rollback' : r < 0.2 ? 'timeout' : 'continue';
 }
 
 /** A plan of releases over a window, oldest first. */
@@ -131,6 +150,14 @@ export function hasLifecycleStages(config: ShipgateConfig, service: string, envi
   return strategy === 'BLUE_GREEN' || strategy === 'CANARY' || strategy === 'LINEAR';
 }
 
+/** Whether people decide a pause of the service's rollouts in that environment (ECS PAUSE hooks). */
+export function hasPauses(config: ShipgateConfig, service: string, environment: string): boolean {
+  const env = (
+    config.services[service]?.environments as Record<string, { pauses?: unknown[] }> | undefined
+  )?.[environment];
+  return (env?.pauses?.length ?? 0) > 0;
+}
+
 const SUBJECTS = [
   'Add pagination to the listing endpoint',
   'Bump base image',
@@ -154,6 +181,8 @@ const SUBJECTS = [
  */
 export function planHistory(config: ShipgateConfig, days: number, end: number, seed: number): HistoryPlan {
   const rnd = seededRandom(seed);
+  // Pause decisions draw from their own sequence, so adding them left every other planned choice as it was.
+  const pauseRnd = seededRandom(seed ^ 0x5bd1e995);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   const between = (lo: number, hi: number) => lo + rnd() * (hi - lo);
   const gates = config.environments.length;
@@ -194,6 +223,8 @@ export function planHistory(config: ShipgateConfig, days: number, end: number, s
       fault,
       hotfix,
       reactionsMs: reactions(hotfix),
+      pause: pauseDecision(pauseRnd(), fault, hotfix),
+      pauseReactionMs: Math.round((1 + pauseRnd() * 14) * MINUTE),
     };
     return release;
   };
@@ -256,7 +287,15 @@ export function planHistory(config: ShipgateConfig, days: number, end: number, s
     const fits = plain().filter(
       (r) => kind !== 'production-crash' || r.services.some((s) => hasLifecycleStages(config, s, last)),
     );
-    if (fits.length) shape(Object.assign(pick(fits), { fault: kind }), false);
+    if (fits.length) shape(Object.assign(pick(fits), { fault: kind, pause: 'continue' }), false);
+  }
+  // …and, where a pause is configured, people rolling back at a pause and letting one time out.
+  const pausing = () =>
+    plain().filter((r) => r.pause === 'continue' && r.services.some((s) => hasPauses(config, s, last)));
+  for (const decision of days >= 7 ? (['rollback', 'timeout'] as const) : []) {
+    const paused = allPlanned({ releases }).filter((r) => r.services.some((s) => hasPauses(config, s, last)));
+    if (paused.some((r) => r.pause === decision) || !pausing().length) continue;
+    pick(pausing()).pause = decision;
   }
   if (days >= 7 && !releases.some((r) => r.supersededBy) && plain().length) shape(pick(plain()), true);
   releases.sort((a, b) => a.at - b.at);

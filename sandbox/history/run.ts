@@ -13,7 +13,7 @@ import {
   type DriveContext,
   type DrivenRelease,
 } from './drive';
-import { allPlanned, planHistory, type HistoryPlan, type PlannedRelease } from './plan';
+import { allPlanned, hasPauses, planHistory, type HistoryPlan, type PlannedRelease } from './plan';
 
 /** Options of `runHistory`. */
 export interface HistoryOptions {
@@ -123,6 +123,9 @@ export async function runHistory(o: HistoryOptions): Promise<HistoryResult> {
       // Releases come from the history GitLab, which knows the planned commits and their times.
       env: { ...env, SHIPGATE_GITLAB_URL: gitlab.url, SHIPGATE_GITLAB_TOKEN: gitlab.token },
       phaseMs,
+      // People "take" simulated minutes to decide a pause (the clock jumps); its deadline is simulated time
+      // too, at least 30 minutes ahead, and the generator moves the clock past it for a planned timeout.
+      humanWaitMs: 30 * 60_000,
     });
     try {
       const ctx: DriveContext = {
@@ -176,7 +179,12 @@ async function drive(
   };
   const report = (r: DrivenRelease) => {
     releases.push(r);
-    const tags = [r.plan.hotfix ? 'hotfix' : '', r.plan.fault !== 'none' ? r.plan.fault : '']
+    const paused = r.plan.services.some((s) => hasPauses(ctx.config, s, last));
+    const tags = [
+      r.plan.hotfix ? 'hotfix' : '',
+      r.plan.fault !== 'none' ? r.plan.fault : '',
+      paused && r.plan.pause !== 'continue' ? `pause ${r.plan.pause}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     print(

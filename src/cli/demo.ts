@@ -1,22 +1,28 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../lambdas/shared/config';
 import { ShipgateError } from '../../lambdas/shared/errors';
 import { runDemo, tokenFromStateDir } from '../../sandbox/demo';
 import { parseHistoryWindow } from '../../sandbox/history/plan';
 import { runHistory } from '../../sandbox/history/run';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox';
+import { FAILABLE_STAGES } from '../../sandbox/aws/ecr-annotations';
+import { apiBaseUrl, parseCommand, sandboxPort, URL_OPTION } from './args';
 
 const HELP = `Usage: shipgate demo [options]   (npm run demo -- [options])
 
 Pushes an image tagged with a fresh commit SHA to the sandbox's ECR, sends a GitLab pipeline webhook,
-prints the approval links as each gate opens and follows the release. Uses the sandbox at
-http://127.0.0.1:$PORT (default 3000), or starts one for the duration of the demo.
+prints the approval links as each gate opens and follows the release. Uses the sandbox found as every
+command finds the API (--url, then SHIPGATE_API_URL, then http://127.0.0.1:$PORT, PORT defaulting to 3000),
+or starts one on PORT for the duration of the demo.
 
 Options:
   --auto-approve         sign in at the sandbox's GitLab as each approver, approve each gate and continue each pause
   --project <path>       GitLab project to release (default: the first one in the config)
   --rollout <fail|unhealthy>   make the image fail its ECS rollout, or fail the smoke check
+  --fail-at <STAGE[@env]>      make the tasks fail at one lifecycle stage of a blue/green, canary or
+                         linear rollout, in every environment or only in env (e.g. BAKE_TIME@production);
+                         STAGE is one of ${FAILABLE_STAGES.join(', ')}
+  --url <url>            the sandbox to use (see above)
   --findings <json>      emulated scan findings, e.g. '{"CRITICAL":1}'
   --no-wait              print the first review link and exit
   --history <window>     fill a new sandbox with that much past delivery history (e.g. 30d, 90d) through
@@ -92,20 +98,21 @@ async function history(
  */
 export async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let values;
+  let url: string;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'auto-approve': { type: 'boolean', default: false },
-        project: { type: 'string' },
-        rollout: { type: 'string' },
-        findings: { type: 'string' },
-        'no-wait': { type: 'boolean', default: false },
-        history: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    ({ values } = parseCommand(args, {
+      ...URL_OPTION,
+      'auto-approve': { type: 'boolean', default: false },
+      project: { type: 'string' },
+      rollout: { type: 'string' },
+      'fail-at': { type: 'string' },
+      findings: { type: 'string' },
+      'no-wait': { type: 'boolean', default: false },
+      history: { type: 'string' },
+      seed: { type: 'string' },
     }));
+    url = apiBaseUrl(values.url, env);
+    sandboxPort(env);
   } catch (err) {
     process.stderr.write(`shipgate demo: ${(err as Error).message}\n\n${HELP}`);
     return 2;
@@ -119,6 +126,20 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       `shipgate demo: --rollout must be "fail" or "unhealthy", received "${values.rollout}"\n`,
     );
     return 2;
+  }
+  const failAt = values['fail-at'];
+  if (failAt !== undefined) {
+    const [stage, environment, extra] = failAt.split('@');
+    if (
+      extra !== undefined ||
+      !(FAILABLE_STAGES as readonly string[]).includes(stage) ||
+      (environment !== undefined && !/^[\w.-]+$/.test(environment))
+    ) {
+      process.stderr.write(
+        `shipgate demo: --fail-at takes STAGE or STAGE@environment with STAGE one of ${FAILABLE_STAGES.join(', ')}; received "${failAt}"\n`,
+      );
+      return 2;
+    }
   }
   if (values.findings !== undefined) {
     try {
@@ -139,7 +160,6 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
   try {
     const configPath = resolve(env.SHIPGATE_CONFIG ?? 'shipgate.config.yaml');
     const config = loadConfig(configPath, { ...env, SHIPGATE_CONFIG_JSON: undefined });
-    const url = (env.SHIPGATE_URL ?? `http://127.0.0.1:${env.PORT || '3000'}`).replace(/\/$/, '');
     let info = await probe(url);
     if (!info) {
       print(
@@ -150,7 +170,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
         configPath,
         stateDir: resolve(env.SHIPGATE_STATE_DIR ?? '.shipgate'),
         host: env.SHIPGATE_HOST || '127.0.0.1',
-        port: env.PORT ? Number(env.PORT) : 3000,
+        port: sandboxPort(env),
         awsPort: env.SHIPGATE_AWS_PORT ? Number(env.SHIPGATE_AWS_PORT) : 4566,
         env,
       });
@@ -173,6 +193,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       project: values.project,
       autoApprove: values['auto-approve'],
       rollout: values.rollout as 'fail' | 'unhealthy' | undefined,
+      failAt,
       findings: values.findings,
       noWait: values['no-wait'],
       print,

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../lambdas/shared/config';
 import { ShipgateError } from '../../lambdas/shared/errors';
 import { startSandbox } from '../../sandbox/sandbox';
+import { parseCommand } from './args';
 
 const HELP = `Usage: shipgate dev   (npm start)
 
@@ -21,6 +22,7 @@ Environment:
   SHIPGATE_PUBLIC_URL           base of approval links (default http://127.0.0.1:<PORT>)
   SHIPGATE_SANDBOX_PHASE_MS     duration of each emulated rollout phase (default 300)
   SHIPGATE_SANDBOX_REQUEST_LOG  file recording every request to the emulated AWS services (JSON lines)
+  SHIPGATE_SANDBOX_HUMAN_WAIT_MS  least real time people get to decide a pause (default 120000)
 `;
 
 function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -38,9 +40,14 @@ function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
  * SIGTERM, then stops cleanly (running executions are recorded as aborted with the reason).
  */
 export async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
+  try {
+    if (parseCommand(args, {}).values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+  } catch (err) {
+    process.stderr.write(`shipgate dev: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
   }
   const out = (line = '') => process.stdout.write(`${line}\n`);
   // The SDK warns on Node 20 about SDK releases after January 2027; the pinned SDK here is unaffected, and the

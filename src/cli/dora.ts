@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { DoraFigures, DoraReport } from '../../lambdas/domain/ledger/dora';
-import { ShipgateError } from '../../lambdas/shared/errors';
 import { apiRequest, type ApiRequestOptions } from './api-client';
+import { apiBaseUrl, parseCommand, unreachableHint, URL_HELP, URL_OPTION } from './args';
 
 const USAGE = `Usage: shipgate dora [--environment <name>] [--window <30d|12h>] [--service <name>] [--url <API URL>] [--json]
 
@@ -12,20 +12,11 @@ figure's performance level (DORA 2024 report clusters), from the Shipgate HTTP A
 --environment  environment (default production)
 --window       how far back: days or hours, 1h to 365d (default 30d)
 --service      one service only
---url          base URL of the API: the stack's ApiUrl output, or http://127.0.0.1:3000 for the sandbox
-               (default: SHIPGATE_API_URL, else http://127.0.0.1:3000)
+${URL_HELP.replace(/^--url {7}/, '--url          ').replace(/\n {12}/, '\n               ')}
 --json         print the API's JSON as it is
 
 In AWS the /api routes require IAM (SigV4 with the AWS SDK's usual credentials), as for shipgate releases.
 `;
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i === -1) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new ShipgateError(`${name} needs a value`);
-  return value;
-}
 
 /** A duration in seconds as people read it: `45s`, `12m`, `3.5h`, `2.1d`; `–` when unknown. */
 export function humanDuration(seconds: number | null): string {
@@ -116,24 +107,26 @@ export async function run(
   const out = options.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = options.stderr ?? ((s: string) => void process.stderr.write(s));
   const env = options.env ?? process.env;
-  if (args.includes('--help') || args.includes('-h')) {
-    out(USAGE);
-    return 0;
-  }
-  const valued = ['--url', '--environment', '--window', '--service'];
   let baseUrl: string;
+  let json: boolean;
   const query = new URLSearchParams();
   try {
-    for (let i = 0; i < args.length; i++) {
-      if (valued.includes(args[i])) i++;
-      else if (args[i] !== '--json') throw new ShipgateError(`unknown argument ${args[i]}`);
+    const { values } = parseCommand(args, {
+      ...URL_OPTION,
+      environment: { type: 'string' },
+      window: { type: 'string' },
+      service: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (values.help) {
+      out(USAGE);
+      return 0;
     }
-    baseUrl = option(args, '--url') ?? env.SHIPGATE_API_URL ?? 'http://127.0.0.1:3000';
-    new URL(baseUrl);
-    query.set('environment', option(args, '--environment') ?? 'production');
-    query.set('window', option(args, '--window') ?? '30d');
-    const service = option(args, '--service');
-    if (service) query.set('service', service);
+    baseUrl = apiBaseUrl(values.url, env);
+    json = values.json ?? false;
+    query.set('environment', values.environment ?? 'production');
+    query.set('window', values.window ?? '30d');
+    if (values.service) query.set('service', values.service);
   } catch (e) {
     err(`shipgate dora: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
@@ -161,13 +154,10 @@ export async function run(
       err(`shipgate dora: ${res.status} ${message}${hint}\n`);
       return 1;
     }
-    out(args.includes('--json') ? `${JSON.stringify(body, null, 2)}\n` : formatDora(body as DoraReport));
+    out(json ? `${JSON.stringify(body, null, 2)}\n` : formatDora(body as DoraReport));
     return 0;
   } catch (e) {
-    const error = e as Error & { cause?: { code?: string } };
-    const hint =
-      error.cause?.code === 'ECONNREFUSED' ? ` (nothing answers at ${baseUrl}: is the sandbox running?)` : '';
-    err(`shipgate dora: ${error.message}${hint}\n`);
+    err(`shipgate dora: ${(e as Error).message}${unreachableHint(baseUrl, e)}\n`);
     return 1;
   }
 }

@@ -2,6 +2,7 @@ import { gitlabClient, gitlabSettings } from '../../lambdas/domain/gitlab/client
 import { ensureProjectHook, formatHookResult, WEBHOOK_PATH } from '../../lambdas/domain/gitlab/hooks';
 import { loadConfig } from '../../lambdas/shared/config';
 import { getSecret } from '../../lambdas/shared/secrets';
+import { parseCommand } from './args';
 
 const USAGE = `Usage: shipgate gitlab hooks [--url <Shipgate webhook URL>] [--dry-run] [--force] [--config <file>]
 
@@ -18,32 +19,6 @@ pushes filtered to the release branch. A re-run that finds the hook as it should
 Needs the GitLab URL (gitlab.url in the config, or SHIPGATE_GITLAB_URL) and SHIPGATE_GITLAB_TOKEN, a token
 with the api scope and the Maintainer role on the projects.
 `;
-
-/** Parsed command line of `gitlab hooks`. */
-interface HooksArgs {
-  url?: string;
-  dryRun: boolean;
-  force: boolean;
-  config?: string;
-}
-
-function parseArgs(args: string[]): HooksArgs | string {
-  const out: HooksArgs = { dryRun: false, force: false };
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i];
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    const value = () => inline ?? args[++i];
-    if (flag === '--dry-run') out.dryRun = true;
-    else if (flag === '--force') out.force = true;
-    else if (flag === '--url') out.url = value();
-    else if (flag === '--config') out.config = value();
-    else return `unknown option "${arg}"`;
-    if ((flag === '--url' || flag === '--config') && !(inline ?? args[i])) return `${flag} needs a value`;
-  }
-  return out;
-}
 
 /**
  * Shipgate's webhook URL from `--url` (a base URL gets `/webhooks/gitlab` appended) or SHIPGATE_PUBLIC_URL.
@@ -74,14 +49,36 @@ export function webhookUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pr
 
 /** `shipgate gitlab hooks`: sets up the project webhooks; prints one line per project. Exit 1 if any failed. */
 export async function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'hooks' || rest.includes('--help') || rest.includes('-h')) {
-    (sub === 'hooks' ? process.stdout : process.stderr).write(USAGE);
-    return sub === 'hooks' ? 0 : 2;
-  }
-  const parsed = parseArgs(rest);
-  if (typeof parsed === 'string') {
-    process.stderr.write(`shipgate gitlab hooks: ${parsed}\n\n${USAGE}`);
+  let parsed: { url?: string; config?: string; dryRun: boolean; force: boolean };
+  try {
+    const { values, positionals } = parseCommand(
+      args,
+      {
+        url: { type: 'string' },
+        config: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        force: { type: 'boolean' },
+      },
+      1,
+    );
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (positionals[0] !== 'hooks') {
+      process.stderr.write(
+        `shipgate gitlab: ${positionals[0] ? `unknown sub-command "${positionals[0]}"` : 'which sub-command?'} (hooks)\n\n${USAGE}`,
+      );
+      return 2;
+    }
+    parsed = {
+      url: values.url,
+      config: values.config,
+      dryRun: values['dry-run'] ?? false,
+      force: values.force ?? false,
+    };
+  } catch (err) {
+    process.stderr.write(`shipgate gitlab hooks: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
   const config = loadConfig(parsed.config, env);

@@ -1,7 +1,8 @@
-import { ShipgateError } from '../../lambdas/shared/errors';
 import type { QuarantineRecord } from '../../lambdas/domain/ledger/quarantine';
 import { describeQuarantine } from '../../lambdas/domain/ledger/quarantine';
 import { apiRequest, type ApiRequestOptions } from './api-client';
+import { apiBaseUrl, parseCommand, unreachableHint, URL_HELP, URL_OPTION, UsageError } from './args';
+import { cliActor } from './actor';
 
 const USAGE = `Usage: shipgate quarantine list [--url <API URL>] [--json]
        shipgate quarantine lift --service <name> --digest <sha256:…> --reason "<why>" [--by <name>] [--url <API URL>]
@@ -9,18 +10,11 @@ const USAGE = `Usage: shipgate quarantine list [--url <API URL>] [--json]
 A digest rolled back (by ECS, by Shipgate or by hand) in any environment is quarantined for its service:
 "Resolve release" refuses it. "lift" records who lifted it, when and why (POST /api/quarantines/lift); the
 digest then releases again. In AWS the caller is the IAM identity that signs the request; in the sandbox,
---by (default: $USER).
+--by (default: your login name, as shipgate rollback uses).
 
---url       base URL of the API (default: SHIPGATE_API_URL, else http://127.0.0.1:3000)
+${URL_HELP}
+--json      print the API's JSON as it is
 `;
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i === -1) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new ShipgateError(`${name} needs a value`);
-  return value;
-}
 
 const line = (q: QuarantineRecord) =>
   `${q.service}  ${q.digest}  ${q.status.toUpperCase()}  ${describeQuarantine(q)}` +
@@ -44,36 +38,42 @@ export async function run(
   const out = options.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = options.stderr ?? ((s: string) => void process.stderr.write(s));
   const env = options.env ?? process.env;
-  const [sub, ...rest] = args;
-  if (!sub || sub === '--help' || sub === '-h' || rest.includes('--help')) {
-    out(USAGE);
-    return sub ? 0 : 2;
-  }
   let baseUrl: string;
   let request: { method: string; path: string; body?: string };
+  let sub: string | undefined;
+  let json: boolean;
   try {
-    const valued = ['--url', '--service', '--digest', '--reason', '--by'];
-    for (let i = 0; i < rest.length; i++) {
-      if (valued.includes(rest[i])) i++;
-      else if (rest[i] !== '--json') throw new ShipgateError(`unknown argument ${rest[i]}`);
+    const { values, positionals } = parseCommand(
+      args,
+      {
+        ...URL_OPTION,
+        service: { type: 'string' },
+        digest: { type: 'string' },
+        reason: { type: 'string' },
+        by: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      1,
+    );
+    sub = positionals[0];
+    if (values.help || !sub) {
+      out(USAGE);
+      return values.help ? 0 : 2;
     }
-    baseUrl = option(rest, '--url') ?? env.SHIPGATE_API_URL ?? 'http://127.0.0.1:3000';
-    new URL(baseUrl);
+    json = values.json ?? false;
+    baseUrl = apiBaseUrl(values.url, env);
     if (sub === 'list') request = { method: 'GET', path: '/api/quarantines' };
     else if (sub === 'lift') {
-      const service = option(rest, '--service');
-      const digest = option(rest, '--digest');
-      const reason = option(rest, '--reason');
-      if (!service || !digest || !reason)
-        throw new ShipgateError('lift needs --service, --digest and --reason');
+      const { service, digest, reason } = values;
+      if (!service || !digest || !reason) throw new UsageError('lift needs --service, --digest and --reason');
       const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(baseUrl).hostname);
-      const by = option(rest, '--by') ?? (local ? env.USER || 'sandbox-user' : undefined);
+      const by = values.by ?? (local ? cliActor(env) : undefined);
       request = {
         method: 'POST',
         path: '/api/quarantines/lift',
         body: JSON.stringify({ service, digest, reason, ...(by ? { by } : {}) }),
       };
-    } else throw new ShipgateError(`unknown sub-command "${sub}"`);
+    } else throw new UsageError(`unknown sub-command "${sub}" (list or lift)`);
   } catch (e) {
     err(`shipgate quarantine: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
@@ -93,14 +93,14 @@ export async function run(
       );
       return 1;
     }
-    if (rest.includes('--json')) out(`${JSON.stringify(body, null, 2)}\n`);
+    if (json) out(`${JSON.stringify(body, null, 2)}\n`);
     else if (sub === 'list') {
       const list = (body as { quarantines: QuarantineRecord[] }).quarantines;
       out(list.length ? `${list.map(line).join('\n')}\n` : 'No digest is quarantined.\n');
     } else out(`Lifted: ${line((body as { quarantine: QuarantineRecord }).quarantine)}\n`);
     return 0;
   } catch (e) {
-    err(`shipgate quarantine: ${(e as Error).message}\n`);
+    err(`shipgate quarantine: ${(e as Error).message}${unreachableHint(baseUrl, e)}\n`);
     return 1;
   }
 }

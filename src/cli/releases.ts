@@ -1,13 +1,12 @@
-import { ShipgateError } from '../../lambdas/shared/errors';
 import { apiRequest, type ApiRequestOptions } from './api-client';
+import { apiBaseUrl, parseCommand, unreachableHint, URL_HELP, URL_OPTION, UsageError } from './args';
 
 const USAGE = `Usage: shipgate releases [<release id>] [--url <API URL>] [--limit <1..100>] [--json]
 
 Lists the newest releases (state, current step, per-environment outcome), or shows one release, from the
 Shipgate HTTP API (GET /api/releases, /api/releases/<id>).
 
---url       base URL of the API: the stack's ApiUrl output, or http://127.0.0.1:3000 for the sandbox
-            (default: SHIPGATE_API_URL, else http://127.0.0.1:3000)
+${URL_HELP}
 --limit     how many releases to list (default 20)
 --json      print the API's JSON as it is
 
@@ -24,14 +23,6 @@ interface ReleaseLine {
   currentStep: string | null;
   createdAt: string;
   environments: { name: string; status: string }[];
-}
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i === -1) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new ShipgateError(`${name} needs a value`);
-  return value;
 }
 
 function line(r: ReleaseLine): string {
@@ -56,30 +47,24 @@ export async function run(
   const out = options.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = options.stderr ?? ((s: string) => void process.stderr.write(s));
   const env = options.env ?? process.env;
-  if (args.includes('--help') || args.includes('-h')) {
-    out(USAGE);
-    return 0;
-  }
   let baseUrl: string;
-  let limit: string | undefined;
-  const positional: string[] = [];
+  let parsed;
   try {
-    baseUrl = option(args, '--url') ?? env.SHIPGATE_API_URL ?? 'http://127.0.0.1:3000';
-    limit = option(args, '--limit');
-    for (let i = 0; i < args.length; i++) {
-      if (args[i] === '--url' || args[i] === '--limit') i++;
-      else if (args[i].startsWith('-') && args[i] !== '--json')
-        throw new ShipgateError(`unknown option ${args[i]}`);
-      else if (!args[i].startsWith('-')) positional.push(args[i]);
+    parsed = parseCommand(args, { ...URL_OPTION, limit: { type: 'string' }, json: { type: 'boolean' } }, 1);
+    if (parsed.values.help) {
+      out(USAGE);
+      return 0;
     }
-    if (positional.length > 1) throw new ShipgateError('at most one release id');
-    if (limit !== undefined && !/^\d+$/.test(limit)) throw new ShipgateError('--limit must be a number');
-    new URL(baseUrl);
+    baseUrl = apiBaseUrl(parsed.values.url, env);
+    const limit = parsed.values.limit;
+    if (limit !== undefined && !/^\d+$/.test(limit))
+      throw new UsageError(`--limit must be a number from 1 to 100, received "${limit}"`);
   } catch (e) {
     err(`shipgate releases: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [id] = positional;
+  const limit = parsed.values.limit;
+  const [id] = parsed.positionals;
   const path = id
     ? `/api/releases/${encodeURIComponent(id)}`
     : `/api/releases${limit ? `?limit=${limit}` : ''}`;
@@ -104,7 +89,7 @@ export async function run(
       err(`shipgate releases: ${res.status} ${message}${hint}\n`);
       return 1;
     }
-    if (args.includes('--json')) {
+    if (parsed.values.json) {
       out(`${JSON.stringify(body, null, 2)}\n`);
     } else if (id) {
       out(`${line(body as ReleaseLine)}\n`);
@@ -114,10 +99,7 @@ export async function run(
     }
     return 0;
   } catch (e) {
-    const error = e as Error & { cause?: { code?: string } };
-    const hint =
-      error.cause?.code === 'ECONNREFUSED' ? ` (nothing answers at ${baseUrl}: is the sandbox running?)` : '';
-    err(`shipgate releases: ${error.message}${hint}\n`);
+    err(`shipgate releases: ${(e as Error).message}${unreachableHint(baseUrl, e)}\n`);
     return 1;
   }
 }

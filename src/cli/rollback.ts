@@ -1,20 +1,22 @@
 import { apiRequest } from './api-client';
-import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
+import { cliActor } from './actor';
+import { apiBaseUrl, parseCommand, URL_OPTION } from './args';
 import type { RolloutDeps } from '../../lambdas/domain/rollout/deps';
 import type { RollbackEntry } from '../../lambdas/domain/rollback/store';
 import { ShipgateError } from '../../lambdas/shared/errors';
 
-const USAGE = `Usage: shipgate rollback <service> <environment> [--reason "why"] [--by name]
+const USAGE = `Usage: shipgate rollback <service> <environment> [--reason "why"] [--by name] [--url <API URL>]
 
 Rolls <service> in <environment> back to the digest Shipgate released there before the current one,
 pinned by digest, with the service's configured strategy, under the rollout lock, and waits (at most
 rollout.timeout). The rollback is recorded (GET /api/rollbacks, and the release it undid shows
 ROLLED_BACK there), announced in chat and reported to GitLab as a deployment.
 
-Where it runs:
+--by defaults to your login name ($USER).
+
+Where it runs (the API is found as every command finds it: --url, then SHIPGATE_API_URL, then PORT):
   a running sandbox (npm start)   nothing to set; PORT if the sandbox is not on 3000
-  Shipgate in AWS, via its API    SHIPGATE_API_URL=<ApiUrl output of the stack>
+  Shipgate in AWS, via its API    --url or SHIPGATE_API_URL=<ApiUrl output of the stack>
   in this process, against AWS    SHIPGATE_TABLE, SHIPGATE_CONFIG and AWS credentials (as the Lambdas use)
 `;
 
@@ -44,15 +46,17 @@ export async function run(args: string[], options: RollbackCliOptions = {}): Pro
   const err = options.stderr ?? ((s: string) => void process.stderr.write(s));
   const env = options.env ?? process.env;
   let parsed: ReturnType<typeof parse>;
+  let baseUrl: string;
   try {
     parsed = parse(args);
+    if (parsed.values.help) {
+      out(USAGE);
+      return 0;
+    }
+    baseUrl = apiBaseUrl(parsed.values.url, env);
   } catch (e) {
     err(`shipgate rollback: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
-  }
-  if (parsed.values.help) {
-    out(USAGE);
-    return 0;
   }
   if (parsed.positionals.length !== 2) {
     err(USAGE);
@@ -62,14 +66,14 @@ export async function run(args: string[], options: RollbackCliOptions = {}): Pro
   const request = {
     service,
     environment,
-    by: parsed.values.by ?? options.who ?? env.USER ?? safeUser(),
+    by: parsed.values.by ?? options.who ?? cliActor(env),
     ...(parsed.values.reason ? { reason: parsed.values.reason } : {}),
   };
   try {
     const entry =
       options.deps || env.SHIPGATE_TABLE
         ? await runHere(request, options, out)
-        : await runThroughApi(request, options, env, out);
+        : await runThroughApi(request, options, env, baseUrl, out);
     if (entry === 'usage') return 2;
     if (entry.status === 'ROLLED_BACK') return 0;
     if (entry.status === 'FAILED') {
@@ -88,15 +92,11 @@ export async function run(args: string[], options: RollbackCliOptions = {}): Pro
 }
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseCommand(
     args,
-    allowPositionals: true,
-    options: {
-      reason: { type: 'string', short: 'r' },
-      by: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+    { ...URL_OPTION, reason: { type: 'string', short: 'r' }, by: { type: 'string' } },
+    2,
+  );
 }
 
 type Request = { service: string; environment: string; by: string; reason?: string };
@@ -146,11 +146,11 @@ async function runThroughApi(
   request: Request,
   options: RollbackCliOptions,
   env: NodeJS.ProcessEnv,
+  base: string,
   out: (s: string) => void,
 ): Promise<RollbackEntry | 'usage'> {
   const fetchImpl = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const base = (env.SHIPGATE_API_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/$/, '');
   // Signed with SigV4 against AWS (the /api routes are behind the HTTP API's IAM authorizer); unsigned on
   // loopback, where the sandbox keeps them open.
   const call = async (path: string, init?: { method?: string; body?: string; headers?: unknown }) => {
@@ -214,12 +214,4 @@ async function runThroughApi(
     print(entry);
   }
   return entry;
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -152,6 +152,60 @@ describeIfChromium('sandbox console (headless Chromium)', () => {
     await page.close();
   }, 60000);
 
+  it('at 1280 px every state label of the largest graph (every Map open) is at least 10 px high, with pan and zoom', async () => {
+    const maps = await (async () => {
+      const page = await execution('rolloutFailed', '', { width: 1280, height: 900 });
+      const names = await page
+        .locator('svg.graph g.node[data-map="true"]')
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')!));
+      await page.close();
+      return names;
+    })();
+    expect(maps.length).toBeGreaterThan(0);
+    const page = await execution('rolloutFailed', `?expand=${encodeURIComponent(maps.join(','))}`, {
+      width: 1280,
+      height: 900,
+    });
+    await page.waitForSelector('svg.graph .svg-pan-zoom_viewport');
+    await page.waitForSelector(`g.node.open[data-state="${maps[0]}"]`);
+    const heights = () =>
+      page
+        .locator('svg.graph g.node text')
+        .evaluateAll((texts) => texts.map((t) => t.getBoundingClientRect().height));
+    const before = await heights();
+    expect(before.length).toBeGreaterThan(20);
+    expect(Math.min(...before)).toBeGreaterThanOrEqual(10);
+    // The graph opens at its start, and zooms with svg-pan-zoom's controls.
+    const start = await page.locator('svg.graph [data-terminal="start"][data-first]').boundingBox();
+    const frame = await page.locator('svg.graph').boundingBox();
+    expect(start!.y).toBeGreaterThanOrEqual(frame!.y);
+    expect(start!.x).toBeGreaterThanOrEqual(frame!.x);
+    expect(start!.x + start!.width).toBeLessThanOrEqual(frame!.x + frame!.width);
+    await page.click('#svg-pan-zoom-zoom-in');
+    const after = await heights();
+    expect(after[0]).toBeGreaterThan(before[0]);
+    await page.close();
+  }, 60000);
+
+  it('lays one state machine out once: two executions draw every state in the same place', async () => {
+    const place = async (name: string) => {
+      const page = await execution(name, '', { width: 1280, height: 900 });
+      const where = await page
+        .locator('svg.graph g.node rect')
+        .evaluateAll((rects) =>
+          Object.fromEntries(
+            rects.map((r) => [
+              r.parentElement!.getAttribute('data-state'),
+              `${r.getAttribute('x')},${r.getAttribute('y')}`,
+            ]),
+          ),
+        );
+      await page.close();
+      return where;
+    };
+    expect(await place('passed')).toEqual(await place('verifyFailed'));
+  }, 60000);
+
   it('keeps what the user opened open across refreshes of a running execution', async () => {
     const page = await execution('waiting', '?state=Scan');
     await page.locator('#state-panel details.io summary', { hasText: 'Output' }).click();
@@ -208,6 +262,7 @@ describeIfChromium('sandbox console (headless Chromium)', () => {
       () => `/#/executions/${encodeURIComponent(arns.verifyFailed)}?state=Verify%20staging`,
     ],
     ['an environment page', () => '/#/environments/production'],
+    ['the DORA page', () => '/#/dora?environment=staging&window=7d'],
   ])(
     'has no horizontal overflow at 390 px: %s',
     async (_name, path) => {

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       `${sandbox.url}/#/executions/${encodeURIComponent(failed)}?state=Verify%20staging&expand=Deploy%20staging`,
     );
     await page.waitForSelector('svg.graph g.node.failed');
+    await page.waitForSelector('svg.graph .svg-pan-zoom_viewport');
     await page.waitForSelector('#state-panel[data-state="Verify staging"]');
     await page.screenshot({ path: join(OUT, 'console-execution.png'), fullPage: false });
     await page.goto(`${sandbox.url}/#/environments/staging`);

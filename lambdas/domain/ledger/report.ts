@@ -38,14 +38,18 @@ export interface ReportDeps extends LedgerStoreDeps {
   now?: () => Date;
 }
 
-/** Releases created in [from, to) before the ledger's first entry (all of them while the ledger is empty). */
+/**
+ * Releases created in [from, to) before the earliest release the ledger holds. None while the ledger is
+ * empty: on a new installation the first release is about to start it, not "before" it.
+ */
 export async function releasesBeforeLedger(
   from: string,
   to: string,
   { ddb = defaultDdb, table = tableName() }: LedgerStoreDeps = {},
 ): Promise<BeforeLedgerRelease[]> {
   const startedAt = await ledgerStartedAt({ ddb, table });
-  const until = startedAt && startedAt < to ? startedAt : to;
+  if (!startedAt) return [];
+  const until = startedAt < to ? startedAt : to;
   if (until <= from) return [];
   const out: BeforeLedgerRelease[] = [];
   let startKey: Record<string, unknown> | undefined;

@@ -20,8 +20,9 @@ import type { LedgerEntry, ReleaseLedgerEntry } from './types';
  * | env head      | `LEDGER_HEAD#<env>#<service>` | `HEAD`   |                      |               |
  *
  * Entries are append-only: written with `attribute_not_exists(pk)` under a deterministic id, never updated,
- * so a retried step writes nothing twice. `LEDGER_META.startedAt` is when the first entry was written;
- * releases created before it are "before ledger". The head holds the newest SHA deployed per (environment,
+ * so a retried step writes nothing twice. `LEDGER_META.startedAt` is the earliest release the ledger holds
+ * (its pipeline's end, else when its entry was written): releases created before it are "before ledger", so
+ * the release whose entry started the ledger counts in it. The head holds the newest SHA deployed per (environment,
  * service): the base of the next GitLab compare.
  */
 
@@ -80,15 +81,23 @@ export async function appendLedgerEntry(
   entry: LedgerEntry,
   { ddb = defaultDdb, table = tableName() }: LedgerStoreDeps = {},
 ): Promise<{ written: boolean }> {
-  await ddb.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: META_KEY,
-      UpdateExpression: 'SET #startedAt = if_not_exists(#startedAt, :at)',
-      ExpressionAttributeNames: { '#startedAt': 'startedAt' },
-      ExpressionAttributeValues: { ':at': entry.recordedAt },
-    }),
-  );
+  const pipeline = entry.kind === 'release' ? entry.pipelineFinishedAt : undefined;
+  const startsAt = pipeline && pipeline < entry.recordedAt ? pipeline : entry.recordedAt;
+  try {
+    // Moves only backwards: the earliest release any entry holds.
+    await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: META_KEY,
+        UpdateExpression: 'SET #startedAt = :at',
+        ConditionExpression: 'attribute_not_exists(#startedAt) OR #startedAt > :at',
+        ExpressionAttributeNames: { '#startedAt': 'startedAt' },
+        ExpressionAttributeValues: { ':at': startsAt },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
   let written = true;
   try {
     await ddb.send(

@@ -89,6 +89,11 @@ export async function requestManualRollback(
     ],
   };
   await putRollback(entry, { ddb: deps.rollout.ddb, table: deps.rollout.table });
-  logger.info('Manual rollback requested', { rollbackId: entry.id, service, environment, by });
+  logger.info('Manual rollback requested', {
+    rollbackId: entry.id,
+    serviceName: service,
+    environment,
+    by,
+  });
   return entry;
 }

@@ -40,7 +40,12 @@ export const pipelineEventSchema = z.looseObject({
     source: z.string().optional(),
     /** created, pending, running, success, failed, canceled, skipped, manual, … */
     status: z.string().min(1),
-    created_at: z.string().nullable().optional(),
+    /** GitLab always sends it ("2026-11-21 23:52:09 UTC"); without it a release would date from 1970. */
+    created_at: z
+      .string({ error: 'created_at is required: GitLab sends it with every pipeline event' })
+      .refine((s) => Number.isFinite(Date.parse(s)), {
+        error: 'created_at must be a time such as "2026-11-21 23:52:09 UTC"',
+      }),
     finished_at: z.string().nullable().optional(),
     url: z.string().optional(),
     /** Absent on older GitLab: unknown, not false. */

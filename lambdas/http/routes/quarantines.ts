@@ -41,6 +41,7 @@ export const quarantineRoutes = new Hono()
       reason: parsed.data.reason,
       at: new Date().toISOString(),
     });
-    logger.info('Quarantine lifted', { service: parsed.data.service, digest: parsed.data.digest, by });
+    // "service" is a reserved key of the Powertools logger (its own service name): serviceName instead.
+    logger.info('Quarantine lifted', { serviceName: parsed.data.service, digest: parsed.data.digest, by });
     return c.json({ quarantine });
   });

@@ -49,6 +49,11 @@ export interface EcsContext {
   readonly timers: Timers;
   /** Duration of each rollout phase (tasks starting, then settling; one configured minute of a wait). */
   readonly phaseMs: number;
+  /**
+   * Shortest real time a PAUSE hook waits for people (ms): a configured timeout scales like every other
+   * wait (one minute = `phaseMs`), but never below this, so a person can find the card, read it and decide.
+   */
+  readonly humanWaitMs?: number;
   /** Who runs lifecycle hook Lambdas (unset until the sandbox wires its local Lambdas in). */
   invokeHook?: HookInvoker;
 }

@@ -63,8 +63,10 @@ export class EcsEmulator implements AwsServiceEmulator {
     sink: EventSink,
     /** Duration of each rollout phase (tasks starting, then settling). */
     phaseMs = 300,
+    /** Shortest real wait of a PAUSE hook (ms, see `EcsContext.humanWaitMs`). */
+    humanWaitMs = 0,
   ) {
-    const ctx: EcsContext = { store, images, sink, phaseMs, timers: new Timers() };
+    const ctx: EcsContext = { store, images, sink, phaseMs, humanWaitMs, timers: new Timers() };
     this.ctx = ctx;
     this.operations = {
       CreateCluster: (i: Record<string, unknown>) => ({ cluster: clusterJson(ctx, ensureCluster(ctx, i)) }),

@@ -16,7 +16,8 @@ import type { HookStage, StoredHookDetail, StoredServiceDeployment } from './ser
  * with the hookId and an action of CONTINUE or ROLLBACK, or until the configured timeout is reached."
  * ContinueServiceDeployment: "You can continue a deployment that has a pause hook in AWAITING_ACTION status.
  * The deployment must be in the IN_PROGRESS state." Timeout: `timeoutInMinutes` (default 1440) and `action`
- * (default ROLLBACK); in the sandbox each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS, like bake times.
+ * (default ROLLBACK); in the sandbox each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS, like bake times,
+ * but a pause waits at least SHIPGATE_SANDBOX_HUMAN_WAIT_MS (two real minutes unless a test sets less).
  *
  * Hooks of one stage run in parallel ("All hooks configured at the same lifecycle stage run in parallel"): every
  * PAUSE hook of a stage waits at once, while the stage's Lambda hooks run (`lifecycle-hooks.ts`); the stage
@@ -70,12 +71,14 @@ export function pauseAll(
   for (const index of indexes) {
     const hook = sd.hooks[index];
     const minutes = hook.timeoutConfiguration?.timeoutInMinutes ?? 1440;
-    const waitMs = Math.max(1, minutes * ctx.phaseMs);
+    // Scaled like the machine's waits, but people get at least `humanWaitMs` of real time to decide.
+    const waitMs = Math.max(1, minutes * ctx.phaseMs, ctx.humanWaitMs ?? 0);
     const detail: StoredHookDetail = {
       hookId: newHookId(),
       targetType: 'PAUSE',
       status: 'AWAITING_ACTION',
       expiresAt: Math.floor((Date.now() + waitMs) / 1000),
+      deadlineMs: Date.now() + waitMs,
       timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
       stage,
       hookIndex: index,
@@ -125,6 +128,14 @@ export function stageHooksDone(
   scheduleStep(ctx, sd, 1);
 }
 
+/** Longest real time between two looks at a pause's deadline. */
+const DEADLINE_LOOK_MS = 1000;
+
+/**
+ * Takes the hook's timeout action once the process clock reaches its deadline. The deadline is read from the
+ * clock, not counted by one timer, so a clock that moves on its own (the history generator's simulated
+ * clock, which jumps ahead while people "think") times the pause out as it would the approval links.
+ */
 function armTimeout(
   ctx: EcsContext,
   sd: StoredServiceDeployment,
@@ -133,13 +144,32 @@ function armTimeout(
   scheduleStep: ScheduleStep,
 ): void {
   if (ctx.timers.closed) return;
-  ctx.timers.start(timerKey(sd, detail.hookId), Math.max(1, Math.round(ms)), () => {
-    const now = serviceDeploymentStore(ctx.store.data)[sd.arn];
-    const s = now && serviceOf(ctx.store.data, now);
-    const waiting = now?.hookDetails?.find(
-      (h) => h.hookId === detail.hookId && h.status === 'AWAITING_ACTION',
-    );
-    if (!now || !s || !waiting || now.status !== 'IN_PROGRESS') return;
+  ctx.timers.start(
+    timerKey(sd, detail.hookId),
+    Math.max(1, Math.round(Math.min(ms, DEADLINE_LOOK_MS))),
+    () => {
+      const now = serviceDeploymentStore(ctx.store.data)[sd.arn];
+      const s = now && serviceOf(ctx.store.data, now);
+      const waiting = now?.hookDetails?.find(
+        (h) => h.hookId === detail.hookId && h.status === 'AWAITING_ACTION',
+      );
+      if (!now || !s || !waiting || now.status !== 'IN_PROGRESS') return;
+      const left = (waiting.deadlineMs ?? (waiting.expiresAt ?? 0) * 1000) - Date.now();
+      if (left > 0) return armTimeout(ctx, sd, detail, left, scheduleStep);
+      onTimeout(ctx, now, s, waiting, scheduleStep);
+    },
+  );
+}
+
+/** ECS takes the hook's timeout action: CONTINUE goes on with the stage, ROLLBACK rolls the deployment back. */
+function onTimeout(
+  ctx: EcsContext,
+  now: StoredServiceDeployment,
+  s: StoredService,
+  waiting: StoredHookDetail,
+  scheduleStep: ScheduleStep,
+): void {
+  {
     waiting.status = 'TIMED_OUT';
     const minutes = now.hooks[waiting.hookIndex]?.timeoutConfiguration?.timeoutInMinutes ?? 1440;
     if (waiting.timeoutAction === 'CONTINUE') {
@@ -151,7 +181,7 @@ function armTimeout(
       beginRollback(ctx, now, s, 'LIFECYCLE_HOOK', reason('pauseTimedOut'));
       scheduleStep(ctx, now, ctx.phaseMs);
     }
-  });
+  }
 }
 
 /** After a restart: every PAUSE hook that waited keeps waiting until its deadline. */
@@ -165,7 +195,13 @@ export function rearmPause(
   sd.stageHooks.lambdasDone = true;
   const waiting = (sd.hookDetails ?? []).filter((h) => h.status === 'AWAITING_ACTION');
   for (const h of waiting) {
-    armTimeout(ctx, sd, h, Math.max(1, (h.expiresAt ?? 0) * 1000 - Date.now()), scheduleStep);
+    armTimeout(
+      ctx,
+      sd,
+      h,
+      Math.max(1, (h.deadlineMs ?? (h.expiresAt ?? 0) * 1000) - Date.now()),
+      scheduleStep,
+    );
   }
   if (waiting.length === 0) stageHooksDone(ctx, sd, scheduleStep);
   return true;

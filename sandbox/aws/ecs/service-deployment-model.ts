@@ -95,6 +95,8 @@ export interface StoredHookDetail {
   /** PAUSE only: epoch seconds (scaled: each configured minute lasts SHIPGATE_SANDBOX_PHASE_MS). */
   expiresAt?: number;
   timeoutAction?: 'ROLLBACK' | 'CONTINUE';
+  /** PAUSE only: epoch ms of the deadline (the sandbox's own, finer than `expiresAt`; not part of the API). */
+  deadlineMs?: number;
   stage: HookStage;
   /** Index of the hook in `hooks`. */
   hookIndex: number;

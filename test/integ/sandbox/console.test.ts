@@ -117,6 +117,13 @@ describe('console: state statuses from the history', () => {
       'Start rollout staging': 'failed',
       'Report failure': 'aborted',
     });
+    // The Map fails with its failed iteration's error and cause, as Step Functions reports it.
+    const map = traceExecution(definition, h, 'ABORTED').visits.find((v) => v.name === 'Deploy staging')!;
+    expect(map).toMatchObject({
+      error: 'RolloutFailed',
+      cause: 'circuit breaker',
+      failedIn: 'Start rollout staging',
+    });
   });
 
   it('a retried task that then succeeded is succeeded', () => {

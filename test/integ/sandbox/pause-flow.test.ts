@@ -23,7 +23,8 @@ import { credentials, tempDir, waitFor } from './support';
  * after the hook passed change nothing.
  *
  * Timing: SHIPGATE_SANDBOX_PHASE_MS=150, so billing-app's 240-minute pause lasts 36 s (time to decide) and
- * inventory-app's 20-minute pause 3 s (nobody decides it).
+ * inventory-app's 20-minute pause 3 s (nobody decides it; the test lowers the sandbox's two-minute floor for
+ * people, SHIPGATE_SANDBOX_HUMAN_WAIT_MS, to 1 s).
  */
 describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
   const tmp = tempDir();
@@ -51,7 +52,11 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     };
     config.rollout.lockLease = '6h';
     writeFileSync(join(tmp.dir, 'shipgate.config.yaml'), stringify(config));
-    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, { configFile: file }));
+    // A shorter floor than the two real minutes people get, so the undecided pause times out in seconds.
+    ({ sandbox, url, endpoint } = await testSandbox(tmp.dir, token, {
+      configFile: file,
+      env: { SHIPGATE_SANDBOX_HUMAN_WAIT_MS: '1000' },
+    }));
     await sandbox.start();
   }, 90000);
 
@@ -210,6 +215,17 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       new DescribeExecutionCommand({ executionArn: continued.arn }),
     );
     expect(execution.status).toBe('RUNNING');
+    // The overview lists it with the pending approvals: who paused where, votes so far, the links left.
+    const { pauses } = (await (await fetch(`${url}/_sandbox/api/pauses`)).json()) as {
+      pauses: { executionArn: string; continues: number; quorum: number; links: unknown[] }[];
+    };
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]).toMatchObject({ executionArn: continued.arn, continues: 1, quorum: 2 });
+    expect(pauses[0].links).toHaveLength(2);
+    const overview = await (await fetch(`${url}/_sandbox/ui/overview`)).text();
+    expect(overview).toContain('billing-app → production paused after test traffic');
+    expect(overview).toContain('1 of 2 “continue”');
+    expect(overview).not.toContain('No approval or pause is waiting');
     // Bob makes the quorum: ECS continues to 100 %.
     const second = await decide(link, 'bob', 'continue');
     expect(second.status).toBe(200);

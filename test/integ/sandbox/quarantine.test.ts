@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { DoraReport } from '../../../lambdas/domain/ledger/dora';
@@ -178,6 +181,25 @@ describe('sandbox: digest quarantine and the ledger end to end', () => {
     });
     expect(again.rollbacks).toHaveLength(2);
     expect(again.lifts).toHaveLength(1);
+  }, 120000);
+
+  it('PORT is all the CLI needs: npx shipgate releases, dora and quarantine list find the sandbox on it', async () => {
+    const port = new URL(url).port;
+    for (const command of [['releases'], ['dora'], ['quarantine', 'list']]) {
+      const { stdout } = await promisify(execFile)('npx', ['shipgate', ...command], {
+        cwd: join(__dirname, '..', '..', '..'),
+        timeout: 60_000,
+        // No SHIPGATE_API_URL, no --url: only PORT says where the sandbox is.
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: port },
+      });
+      expect(stdout.length).toBeGreaterThan(0);
+      expect(stdout).not.toMatch(/fetch failed|nothing answers/);
+    }
+    const { stdout: listed } = await promisify(execFile)('npx', ['shipgate', 'quarantine', 'list'], {
+      cwd: join(__dirname, '..', '..', '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: port },
+    });
+    expect(listed).toMatch(/inventory-app {2}sha256:[0-9a-f]{64} {2}(QUARANTINED|LIFTED)/);
   }, 120000);
 
   it('serves the ledger as DORA figures through the API and the CLI', async () => {

@@ -3,6 +3,7 @@ import { loadConfig } from '../../../lambdas/shared/config';
 import {
   HistoryWindowError,
   allPlanned,
+  hasPauses,
   parseHistoryWindow,
   planHistory,
   seededRandom,
@@ -89,6 +90,20 @@ describe('history plan', () => {
         expect(c.at).toBeLessThan(r.at);
       }
       byProject.set(r.project, r.commitAt);
+    }
+  });
+  it('decides the pauses of billing-app as people would: most continue, one rolled back, one left to time out', () => {
+    for (const seed of [1, 3, 5]) {
+      const paused = allPlanned(planHistory(config, 14, END, seed)).filter((r) =>
+        r.services.some((s) => hasPauses(config, s, 'production')),
+      );
+      const count = (d: string) => paused.filter((r) => r.pause === d).length;
+      expect(count('rollback')).toBeGreaterThanOrEqual(1);
+      expect(count('timeout')).toBeGreaterThanOrEqual(1);
+      expect(count('continue')).toBeGreaterThan(count('rollback') + count('timeout'));
+      // A release planned to fail another way (or a hotfix) is continued at its pause.
+      for (const r of paused.filter((x) => x.fault !== 'none' || x.hotfix)) expect(r.pause).toBe('continue');
+      for (const r of paused) expect(r.pauseReactionMs).toBeGreaterThanOrEqual(60_000);
     }
   });
 });

@@ -129,7 +129,7 @@ describe('shipgate dora', () => {
     );
     const usage = capture();
     expect(await run(['--url', url, '--frequency'], usage.io)).toBe(2);
-    expect(usage.err.join('')).toContain('unknown argument --frequency');
+    expect(usage.err.join('')).toContain("Unknown option '--frequency'");
   });
 
   it('formats durations', () => {

@@ -341,3 +341,73 @@ test('refuses what ECS refuses: PAUSE at TEST_TRAFFIC_SHIFT / PRODUCTION_TRAFFIC
   },
   30000,
 );
+
+test('people get at least the human floor (humanWaitMs) to decide, however short the scaled timeout', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-pause-floor-'));
+  const floored = createEmulators({
+    stateDir,
+    sink: () => undefined,
+    sdk: {} as SdkIntegration,
+    phaseMs: PHASE_MS,
+    humanWaitMs: 120_000,
+  });
+  try {
+    floored.ecs.setHookInvoker(async () => ({ hookStatus: 'SUCCEEDED' }));
+    floored.ecr.createRepository({ repositoryName: 'billing-app' });
+    floored.ecs.ensureCluster({ clusterName: CLUSTER });
+    const td = (tag: string) => {
+      floored.ecr.putImage({
+        repositoryName: 'billing-app',
+        imageTag: tag,
+        imageManifest: JSON.stringify({ schemaVersion: 2, layers: [], annotations: { tag } }),
+      });
+      const image = floored.ecr.repositories()[0].images.at(-1)!;
+      const out = floored.ecs.operations.RegisterTaskDefinition({
+        family: 'production-billing-app',
+        containerDefinitions: [
+          { name: 'billing-app', image: `${EcrEmulator.repositoryUri('billing-app')}@${image.digest}` },
+        ],
+      }) as { taskDefinition: { taskDefinitionArn: string } };
+      return out.taskDefinition.taskDefinitionArn;
+    };
+    const config = {
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      strategy: 'CANARY',
+      bakeTimeInMinutes: 1,
+      canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 },
+    };
+    floored.ecs.seedService({
+      cluster: CLUSTER,
+      serviceName: 'billing-app',
+      taskDefinition: td('a'),
+      desiredCount: 2,
+      deploymentConfiguration: config,
+    });
+    const started = Date.now();
+    // A one-minute pause: scaled, it would last PHASE_MS (25 ms); the floor gives people two minutes.
+    floored.ecs.operations.UpdateService({
+      cluster: CLUSTER,
+      service: 'billing-app',
+      taskDefinition: td('b'),
+      deploymentConfiguration: { ...config, lifecycleHooks: [pause('POST_TEST_TRAFFIC_SHIFT', 1)] },
+    });
+    let hook: { status: string; expiresAt: number } | undefined;
+    while (!hook) {
+      const list = floored.ecs.operations.ListServiceDeployments({
+        cluster: CLUSTER,
+        service: 'billing-app',
+      }) as { serviceDeployments: { serviceDeploymentArn: string }[] };
+      const described = floored.ecs.operations.DescribeServiceDeployments({
+        serviceDeploymentArns: list.serviceDeployments.map((d) => d.serviceDeploymentArn),
+      }) as { serviceDeployments: { lifecycleHookDetails?: { status: string; expiresAt: number }[] }[] };
+      hook = described.serviceDeployments
+        .flatMap((d) => d.lifecycleHookDetails ?? [])
+        .find((h) => h.status === 'AWAITING_ACTION');
+      if (!hook) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(hook.expiresAt * 1000 - started).toBeGreaterThanOrEqual(119_000);
+  } finally {
+    floored.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});

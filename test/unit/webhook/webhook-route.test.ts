@@ -538,6 +538,19 @@ describe('POST /webhooks/gitlab: malformed requests', () => {
     expect((await json(res)).error).toMatch(/nested more than 64 levels/);
   });
 
+  it('answers 400 for a pipeline without created_at (GitLab always sends it) and starts nothing', async () => {
+    const payload = gitlabPayload('pipeline_success') as { object_attributes: Record<string, unknown> };
+    delete payload.object_attributes.created_at;
+    const res = await post(payload, { event: 'Pipeline Hook' });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatch(/created_at is required/);
+    payload.object_attributes.created_at = 'yesterday';
+    const bad = await post(payload, { event: 'Pipeline Hook' });
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error).toMatch(/created_at must be a time/);
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
   it('answers 400 without X-Gitlab-Event', async () => {
     const res = await post(gitlabPayload('pipeline_success'), { event: null });
     expect(res.status).toBe(400);
