@@ -273,12 +273,21 @@ export const gitlabNetworkSchema = z
      * and, for chat, to the internet (NAT). Two or more in different zones keep Shipgate up when one zone is not.
      */
     subnetIds: z
-      .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as "subnet-0123456789abcdef0"'))
+      .array(
+        z
+          .string()
+          .regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as "subnet-0123456789abcdef0"'),
+      )
       .min(1, 'expected at least one subnet id')
+      .max(16, 'expected at most 16 subnets (the Lambda limit)')
       .refine((ids) => new Set(ids).size === ids.length, 'expected each subnet id once'),
     /** Security groups of the functions (their egress must allow GitLab, HTTPS to the endpoints and chat). */
     securityGroupIds: z
-      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as "sg-0123456789abcdef0"'))
+      .array(
+        z
+          .string()
+          .regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as "sg-0123456789abcdef0"'),
+      )
       .min(1, 'expected at least one security group id')
       .max(5, 'expected at most 5 security groups (the Lambda limit)')
       .refine((ids) => new Set(ids).size === ids.length, 'expected each security group id once'),
