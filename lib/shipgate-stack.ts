@@ -132,7 +132,8 @@ export class ShipgateStack extends Stack {
       timeoutSeconds: number,
       memorySize?: number,
     ) => {
-      const placed = gitlabNetwork && callsGitLab(bundle === 'http' ? HTTP_SECRETS : STEPS[bundle].secrets);
+      const secrets = bundle === 'http' ? HTTP_SECRETS : (STEPS[bundle as SharedStepName]?.secrets ?? []);
+      const placed = gitlabNetwork && callsGitLab(secrets);
       const made = new ShipgateFunction(this, id, {
         bundle: bundles?.[bundle],
         description,
