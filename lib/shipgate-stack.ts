@@ -23,6 +23,7 @@ import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
 import { WebhookApi } from './constructs/webhook-api';
+import { GitLabNetwork, callsGitLab } from './constructs/gitlab-network';
 import { SmokeCheckHook } from './constructs/smoke-check-hook';
 import { SHARED_STEP_NAMES, STEPS, type SharedStepName } from './workflow/steps';
 
@@ -140,21 +141,31 @@ export class ShipgateStack extends Stack {
     }
     // The one build (lib/build/lambda-bundles.ts): the sandbox and the integration tests run these files too.
     const bundles = code === 'bundle' ? buildLambdaBundles(props.configDocument).bundles : undefined;
+    // A private GitLab (config `gitlab.network`): the functions that call GitLab run in its subnets.
+    const gitlabNetwork = config.gitlab.network
+      ? new GitLabNetwork(this, 'GitLabNetwork', { network: config.gitlab.network })
+      : undefined;
     const fn = (
       id: string,
       bundle: BundleName,
       description: string,
       timeoutSeconds: number,
       memorySize?: number,
-    ) =>
-      new ShipgateFunction(this, id, {
+    ) => {
+      const secrets = bundle === 'http' ? HTTP_SECRETS : (STEPS[bundle as SharedStepName]?.secrets ?? []);
+      const placed = gitlabNetwork && callsGitLab(secrets);
+      const made = new ShipgateFunction(this, id, {
         bundle: bundles?.[bundle],
         description,
         timeout: Duration.seconds(timeoutSeconds),
         memorySize,
         code,
         environment: { SHIPGATE_TABLE: this.table.table.tableName },
-      }).function;
+        network: placed ? gitlabNetwork.placement : undefined,
+      });
+      if (placed) gitlabNetwork.acknowledgeVpcAccess(made);
+      return made.function;
+    };
 
     this.httpFunction = fn(
       'HttpFunction',

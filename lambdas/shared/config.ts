@@ -316,6 +316,40 @@ const allowlistEntrySchema = z
   })
   .strict();
 
+/** Where the functions that call a private GitLab run (`gitlab.network`). */
+export const gitlabNetworkSchema = z
+  .object({
+    /** The VPC of the subnets and security groups, e.g. `vpc-0abc…`. */
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as "vpc-0123456789abcdef0"'),
+    /**
+     * Private subnets with a route to GitLab, to the AWS endpoints Shipgate calls (VPC endpoints or a NAT)
+     * and, for chat, to the internet (NAT). Two or more in different zones keep Shipgate up when one zone is not.
+     */
+    subnetIds: z
+      .array(
+        z
+          .string()
+          .regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as "subnet-0123456789abcdef0"'),
+      )
+      .min(1, 'expected at least one subnet id')
+      .max(16, 'expected at most 16 subnets (the Lambda limit)')
+      .refine((ids) => new Set(ids).size === ids.length, 'expected each subnet id once'),
+    /** Security groups of the functions (their egress must allow GitLab, HTTPS to the endpoints and chat). */
+    securityGroupIds: z
+      .array(
+        z
+          .string()
+          .regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as "sg-0123456789abcdef0"'),
+      )
+      .min(1, 'expected at least one security group id')
+      .max(5, 'expected at most 5 security groups (the Lambda limit)')
+      .refine((ids) => new Set(ids).size === ids.length, 'expected each security group id once'),
+  })
+  .strict();
+
+/** `gitlab.network` of the config. */
+export type GitLabNetwork = z.infer<typeof gitlabNetworkSchema>;
+
 /** Schema of `shipgate.config.yaml`. */
 export const configSchema = z
   .object({
@@ -336,6 +370,12 @@ export const configSchema = z
           })
           .strict()
           .optional(),
+        /**
+         * A GitLab reachable only from a private network: the functions that call GitLab (those given the
+         * GitLab token, README "Network paths") run in these subnets with these security groups. Omit it
+         * when GitLab answers from the internet. Subnets and groups must belong to `vpcId`.
+         */
+        network: gitlabNetworkSchema.optional(),
       })
       .strict()
       .default({}),

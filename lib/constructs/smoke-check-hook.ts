@@ -114,7 +114,7 @@ export class SmokeCheckHook extends Construct {
         Fn.join(',', this.subnetIdsParameter.valueAsList),
       ]),
       description: `Where the ${props.environment} verify hook runs: VPC, security group, subnets (from Terraform's SSM parameters)`,
-    });
+    }).overrideLogicalId(`${id}Network`); // stable key, e.g. VerifyHookStagingNetwork (README "Stack outputs")
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       reason:

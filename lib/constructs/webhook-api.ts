@@ -109,11 +109,12 @@ export class WebhookApi extends Construct {
     }
     this.url = this.api.apiEndpoint;
     this.apiRoutesInvokeArn = this.api.arnForExecuteApi('*', `${IAM_ROUTE_PREFIX}*`, '$default');
+    // A stable key, as the docs name it (README "Stack outputs"), not one derived from the construct path.
     new CfnOutput(this, 'ApiRoutesInvokeArn', {
       value: this.apiRoutesInvokeArn,
       description:
         'Grant execute-api:Invoke on this to whoever may call /api/* (the shipgate CLI signs with SigV4)',
-    });
+    }).overrideLogicalId('ApiRoutesInvokeArn');
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
