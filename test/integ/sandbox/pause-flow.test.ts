@@ -251,7 +251,9 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
       session.username = 'carol';
       return `${Buffer.from(JSON.stringify(session)).toString('base64url')}.${sig}`;
     });
-    expect((await rewritten.decide(link, 'continue')).status).toBe(401);
+    const asCarol = await rewritten.decide(link, 'continue');
+    expect(asCarol.status).toBe(401);
+    expect(asCarol.html).toContain('sign-in cookie is not valid');
     // ... and Alice, signed in as herself, is no approver of this pause (she is one of production's).
     const alice = await decide(link, 'alice', 'continue');
     expect(alice.status).toBe(403);
@@ -282,6 +284,7 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     carried.setCookie(second.link, SESSION_COOKIE, firstSession.value, new URL(second.link).pathname);
     const mismatch = await carried.decide(second.link, 'continue');
     expect(mismatch.status).toBe(403);
+    expect(mismatch.html).toContain(`Your sign-in is for pause ${link.split('/').pop()}, not pause`);
     expect(mismatch.html).toContain('nothing was recorded');
     expect((await fetch(second.link).then((r) => r.text())).includes('No decisions yet.')).toBe(true);
     // Carol continues the second pause.
@@ -320,6 +323,9 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     const late = await decide(second.link, 'bob', 'rollback', 'too late');
     expect(late.status).toBe(409);
     expect(late.html).toContain('no longer takes decisions');
+    const lateFirst = await decide(link, 'carol', 'rollback', 'too late');
+    expect(lateFirst.status).toBe(409);
+    expect(lateFirst.html).toContain('no longer takes decisions');
     expect(await runningImage('billing-app')).toMatch(new RegExp(`@${continued.digest}$`));
   }, 240000);
 
