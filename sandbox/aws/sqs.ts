@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { seededRandom, shuffled } from './variation';
 import type { JsonStore } from '../store';
 import {
   AwsServiceEmulator,
@@ -40,18 +41,6 @@ export interface SqsState {
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
-/** Small seeded PRNG (mulberry32): the varying order can be replayed with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The emulator. */
 export class SqsEmulator implements AwsServiceEmulator {
   readonly targetPrefix = 'AmazonSQS';
@@ -65,7 +54,7 @@ export class SqsEmulator implements AwsServiceEmulator {
     private readonly endpoint: () => string = () => `https://sqs.${SANDBOX_REGION}.amazonaws.com`,
     seed = Number(process.env.SHIPGATE_SANDBOX_SEED ?? 1) || 1,
   ) {
-    this.random = prng(seed);
+    this.random = seededRandom(seed);
     this.operations = {
       CreateQueue: (i: Record<string, unknown>) => ({
         QueueUrl: this.createQueue(requireString(i, 'QueueName')),
@@ -153,12 +142,8 @@ export class SqsEmulator implements AwsServiceEmulator {
       const now = Date.now();
       const visible = q.messages.filter((m) => m.visibleAt <= now);
       if (visible.length > 0 || now >= until) {
-        // No order is promised: shuffle (Fisher–Yates, seeded).
-        for (let i = visible.length - 1; i > 0; i--) {
-          const j = Math.floor(this.random() * (i + 1));
-          [visible[i], visible[j]] = [visible[j], visible[i]];
-        }
-        const taken = visible.slice(0, max);
+        // No order is promised: a seeded shuffle.
+        const taken = shuffled(visible, this.random).slice(0, max);
         for (const m of taken) {
           m.receiptHandle = randomUUID();
           m.visibleAt = now + visibility * 1000;

@@ -27,8 +27,11 @@ export function sandboxSeed(env: NodeJS.ProcessEnv = process.env): number {
   return drawn;
 }
 
-/** mulberry32: a small, fast 32-bit generator; plenty for shuffles and phrasings. */
-function mulberry32(seed: number): () => number {
+/**
+ * mulberry32: a small, fast, seedable 32-bit generator; plenty for shuffles, phrasings and history plans, and
+ * the same seed always yields the same numbers.
+ */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -44,7 +47,7 @@ let stream: { seed: number; next: () => number } | undefined;
 /** The next number in [0, 1) of the seeded stream. */
 export function variate(): number {
   const seed = sandboxSeed();
-  if (!stream || stream.seed !== seed) stream = { seed, next: mulberry32(seed) };
+  if (!stream || stream.seed !== seed) stream = { seed, next: seededRandom(seed) };
   return stream.next();
 }
 
@@ -77,7 +80,7 @@ export function paginateUnordered<T>(
 ): { page: T[]; nextToken?: string } {
   const token = typeof nextToken === 'string' ? /^(\d+)\.(\d+)$/.exec(nextToken) : null;
   const order = token ? Number(token[1]) : Math.floor(variate() * 2 ** 31);
-  const ordered = shuffled(items, mulberry32(order));
+  const ordered = shuffled(items, seededRandom(order));
   const { page, nextToken: next } = paginate(ordered, maxResults, token ? token[2] : undefined, defaultMax);
   return next === undefined ? { page } : { page, nextToken: `${order}.${next}` };
 }

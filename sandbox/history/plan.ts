@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { ShipgateError } from '../../lambdas/shared/errors';
+import { seededRandom } from '../aws/variation';
 
 /** `--history` was given something that is not a window such as `30d` or `90d`. */
 export class HistoryWindowError extends ShipgateError {
@@ -128,18 +129,6 @@ export function parseHistoryWindow(text: string): number {
     );
   }
   return days;
-}
-
-/** mulberry32: a small, fast, seedable PRNG, so a seed always yields the same plan. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Whether a service rolls out with ECS's blue/green family in that environment (lifecycle stages exist). */

@@ -6,8 +6,8 @@ import {
   hasPauses,
   parseHistoryWindow,
   planHistory,
-  seededRandom,
 } from '../../../sandbox/history/plan';
+import { seededRandom } from '../../../sandbox/aws/variation';
 
 const config = loadConfig(join(__dirname, '..', '..', '..', 'shipgate.config.yaml'), {
   ...process.env,
