@@ -8,6 +8,7 @@ import type { PendingApproval, RunningService } from './console/pages';
 import type { PendingPause } from './console/pending-pauses';
 import { consoleRoutes } from './console/routes';
 import { SANDBOX_TABLE } from './handlers/environment';
+import { sandboxVerifyHookArns } from './handlers/functions';
 import { rolloutTargets } from './console/running-services';
 import { rolloutViews } from './console/rollouts';
 import { serviceEndpoints } from './service-endpoints';
@@ -94,7 +95,14 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     chat: () => chat.data.messages,
     gitlabUrl: s.config.gitlab.url,
     rollouts: (filter) =>
-      rolloutViews(emulators.ecs.operations, rolloutTargets(s.config, emulators, filter), s.phaseMs),
+      rolloutViews(
+        emulators.ecs.operations,
+        rolloutTargets(s.config, emulators, filter),
+        s.phaseMs,
+        Date.now(),
+        // The verify hooks' ARNs the functions get as SHIPGATE_VERIFY_HOOK_ARNS (handlers/environment.ts).
+        sandboxVerifyHookArns(s.config.environments.map((e) => e.name)),
+      ),
     info,
     // The DORA page shows what GET /api/metrics/dora serves: the same route, through the emulated HTTP API.
     dora: async (query) => {

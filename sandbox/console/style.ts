@@ -64,5 +64,6 @@ tr.state-row{cursor:pointer}tr.selected td{background:#f0f5ff}
 .rollout{border:1px solid #e1e4ea;border-radius:6px;padding:6px 10px;margin:6px 0}.rollout-head{display:flex;flex-wrap:wrap;gap:6px;align-items:center}
 .split{display:flex;height:12px;border-radius:6px;overflow:hidden;background:#eef0f3;margin:6px 0}.split .new{background:#2f6fde}.split .old{background:#b7bfcc}
 .rollout-facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 10px;margin:0;font-size:13px}.rollout-facts dt{color:#5b6475}.rollout-facts dd{margin:0;overflow-wrap:anywhere}
+.hooks{list-style:none;margin:0;padding:0}.hooks .hook{margin:1px 0;overflow-wrap:anywhere}
 code.triggered{color:#8f1d1d;font-weight:600}
 `;

@@ -12,7 +12,7 @@ const describeIfChromium = chromiumAvailable('test/e2e/rollout-view.test.ts') ? 
 /**
  * The live rollout view, read from DescribeServiceDeployments: billing-app's production CANARY (10 %, baked
  * 5 configured minutes) is watched on its execution page while it bakes. Phases of 1.5 s make the canary
- * bake last 7.5 s, long enough for the page (refreshed every 2 s) to show it.
+ * bake last 7.5 s, long enough for the page (refreshed every 2 s) to show it, with the verify hook's result.
  */
 describeIfChromium('sandbox console: live rollout view (headless Chromium)', () => {
   const tmp = tempDir();
@@ -100,6 +100,12 @@ describeIfChromium('sandbox console: live rollout view (headless Chromium)', () 
       newWidth: (el.querySelector('.split .new') as HTMLElement).style.width,
       oldWidth: (el.querySelector('.split .old') as HTMLElement).style.width,
       head: el.querySelector('.rollout-head')!.textContent,
+      hooks: [...el.querySelectorAll('.hook')].map((h) => ({
+        kind: h.getAttribute('data-hook-kind'),
+        stage: h.getAttribute('data-stage'),
+        status: h.getAttribute('data-status'),
+        text: h.textContent,
+      })),
     }));
     expect(shown.facts).toContain('10 % new');
     expect(shown.facts).toContain('90 % old');
@@ -108,6 +114,14 @@ describeIfChromium('sandbox console: live rollout view (headless Chromium)', () 
     expect(shown.bakeLeft).toBeLessThanOrEqual(5 * 1500);
     expect([shown.newWidth, shown.oldWidth]).toEqual(['10%', '90%']);
     expect(shown.head).toContain('IN_PROGRESS');
+    // The hook results: Shipgate's verify hook checked the test traffic and answered SUCCEEDED before the
+    // canary took production traffic; it is named as Shipgate's, with its stage.
+    expect(shown.hooks).toContainEqual({
+      kind: 'verify',
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
+      status: 'SUCCEEDED',
+      text: expect.stringMatching(/^Shipgate verify hook at post test traffic shift SUCCEEDED/),
+    });
     // Updated in place: the same page then shows the rest of the rollout (all traffic on the new revision).
     await page.waitForSelector(
       '.rollout[data-environment="production"][data-service="billing-app"][data-production-weight="100"], .execution-detail[data-status="SUCCEEDED"]',
