@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import type { Browser } from 'playwright-core';
+import { renderRollouts, rolloutViews } from '../../sandbox/console/rollouts';
+import { CONSOLE_STYLE } from '../../sandbox/console/style';
 import { decideAs, demoManifest } from '../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../helpers/gitlab-deliveries';
 import { SandboxProcess, writeTestConfig } from '../integ/sandbox/sandbox-process';
+import { deployment, ecs, target, VERIFY } from '../helpers/rollout-fixture';
 import { credentials, freePort, tempDir, waitFor } from '../integ/sandbox/support';
 import { chromiumAvailable, launchChromium } from './browser';
 
@@ -100,7 +103,7 @@ describeIfChromium('sandbox console: live rollout view (headless Chromium)', () 
       newWidth: (el.querySelector('.split .new') as HTMLElement).style.width,
       oldWidth: (el.querySelector('.split .old') as HTMLElement).style.width,
       head: el.querySelector('.rollout-head')!.textContent,
-      hooks: [...el.querySelectorAll('.hook')].map((h) => ({
+      hooks: Array.from(el.querySelectorAll('.hook')).map((h) => ({
         kind: h.getAttribute('data-hook-kind'),
         stage: h.getAttribute('data-stage'),
         status: h.getAttribute('data-status'),
@@ -129,4 +132,34 @@ describeIfChromium('sandbox console: live rollout view (headless Chromium)', () 
     );
     await page.close();
   }, 300000);
+
+  it('fits 390 px with every kind of hook listed (verify, contract hooks with long names, a waiting pause)', async () => {
+    const long = {
+      ...deployment,
+      lifecycleHookDetails: deployment.lifecycleHookDetails.map((h) =>
+        h.targetArn && h.targetArn !== VERIFY ? { ...h, targetArn: `${h.targetArn}-${'x'.repeat(60)}` } : h,
+      ),
+      deploymentConfiguration: {
+        ...deployment.deploymentConfiguration,
+        lifecycleHooks: deployment.deploymentConfiguration.lifecycleHooks.map((h) =>
+          h.hookTargetArn && h.hookTargetArn !== VERIFY
+            ? { ...h, hookTargetArn: `${h.hookTargetArn}-${'x'.repeat(60)}` }
+            : h,
+        ),
+      },
+    };
+    const views = rolloutViews(ecs(long), [target], 60000, 1_000_000, { production: VERIFY });
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.setContent(
+      `<!doctype html><html><head><meta name="viewport" content="width=device-width"><style>${CONSOLE_STYLE}</style></head><body><main>${renderRollouts(views)}</main></body></html>`,
+    );
+    expect(await page.locator('.hook').count()).toBe(4);
+    const widths = await page.evaluate(() => ({
+      doc: document.documentElement.scrollWidth,
+      body: document.body.scrollWidth,
+    }));
+    expect(widths.doc).toBeLessThanOrEqual(390);
+    expect(widths.body).toBeLessThanOrEqual(390);
+    await page.close();
+  });
 });
