@@ -267,7 +267,13 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
 
     const deploy = buildDeploy(stageScope, env);
     const verify = invoke(names.verify, 'verify', {
-      payload: { environment, release, images: sfn.JsonPath.objectAt('$.resolved.images') },
+      payload: {
+        environment,
+        release,
+        images: sfn.JsonPath.objectAt('$.resolved.images'),
+        // Who approved, for the shipgate/<env> success status (GitLab's deployment cannot carry it).
+        approval: sfn.JsonPath.objectAt(`$.approvals.${environment}`),
+      },
       resultPath: `$.verify.${environment}`,
     });
 
@@ -382,7 +388,8 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
     );
     const rolloutResult = pauseSeconds > 0 ? { resultPath: '$.rollout' } : {};
     const start = waitForToken(names.startRollout, 'start-rollout', {
-      payload: item,
+      // Who approved, for the shipgate/<env> running status (the Map's item selector passes it in).
+      payload: { ...item, approval: sfn.JsonPath.objectAt('$.approval') },
       ...rolloutResult,
       timeoutSeconds: graceSeconds,
       comment: 'Starts the rollout and waits for its deployment event',
@@ -456,6 +463,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       itemSelector: {
         release: sfn.JsonPath.objectAt('$.release'),
         image: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+        approval: sfn.JsonPath.objectAt(`$.approvals.${environment}`),
       },
       maxConcurrency: config.rollout.maxConcurrency,
       resultPath: `$.deployments.${environment}`,

@@ -16,6 +16,8 @@ export interface ApprovalTaskOutput {
   approvedBy: string[];
   /** How each of `approvedBy` was proven, in the same order: signed in with GitLab, or a Slack button. */
   approvedVia?: ('gitlab' | 'slack')[];
+  /** The display names of `approvedBy` (from the approval's policy), in the same order. */
+  approvedNames?: string[];
   decidedAt: string;
   /** Present (true) when an approver marked the release as a hotfix: the ledger counts it as unplanned. */
   hotfix?: boolean;

@@ -218,6 +218,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
     approvalId: closed.id,
     approvedBy,
     approvedVia: approvedBy.map((k) => updated.votes[k].via),
+    approvedNames: approvedBy.map((k) => updated.policy.approvers.find((a) => a.key === k)?.name ?? k),
     decidedAt: at,
     ...(hotfix ? { hotfix: true } : {}),
   });

@@ -1,4 +1,4 @@
-import { provenBy } from '../decisions/identity';
+import { deciders } from '../decisions/identity';
 import type { ApprovalView } from '../approvals/types';
 import { escapeChat, shortSha, slackLink, truncate } from './format';
 
@@ -211,7 +211,11 @@ export function approvalRequestMessage(view: ApprovalView, options: RequestMessa
 export function outcomeSentence(view: ApprovalView): string {
   const o = view.outcome;
   if (!o) return 'still open';
-  const names = o.by.map((k) => approverName(view, k)).join(', ') + provenBy(view.votes, o.by);
+  const names = deciders(
+    o.by.map((k) => approverName(view, k)),
+    view.votes,
+    o.by,
+  );
   switch (o.status) {
     case 'APPROVED':
       return `Approved by ${names} at ${o.at}`;

@@ -17,3 +17,14 @@ export function provenBy(votes: Record<string, { via?: string }>, keys: string[]
     .filter(Boolean);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
+
+/**
+ * Who decided, by name, then how each was proven: the words every record and message uses after
+ * "Approved by" / "Rejected by" (chat follow-ups, the review page, GitLab's `shipgate/<env>` status).
+ * `names` are the display names of `keys`, in the same order.
+ * @example deciders(['Alice', 'Bob'], { alice: { via: 'gitlab' }, bob: { via: 'slack' } }, ['alice', 'bob'])
+ * // 'Alice, Bob (@alice via GitLab, @bob via Slack)'
+ */
+export function deciders(names: string[], votes: Record<string, { via?: string }>, keys: string[]): string {
+  return names.join(', ') + provenBy(votes, keys);
+}

@@ -112,6 +112,22 @@ function defaultTarget(release: Release, options: StatusOptions): string {
   return `${publicUrl()}/api/releases/${encodeURIComponent(release.id)}`;
 }
 
+/** GitLab's limit of a commit status description (characters). */
+export const STATUS_DESCRIPTION_MAX = 255;
+
+/**
+ * A commit status description GitLab accepts: whitespace collapsed to single spaces, at most
+ * `STATUS_DESCRIPTION_MAX` characters, cut between code points (never inside an emoji or a surrogate pair)
+ * and ending in `…` when cut.
+ * @example statusDescription('Approved by Alice\n(@alice via GitLab)') // 'Approved by Alice (@alice via GitLab)'
+ */
+export function statusDescription(text: string): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= STATUS_DESCRIPTION_MAX
+    ? chars.join('')
+    : `${chars.slice(0, STATUS_DESCRIPTION_MAX - 1).join('')}…`;
+}
+
 /**
  * Sets the commit status `shipgate/<stage>` of the release's commit (on the release's pipeline and ref).
  * Never throws; resolves `true` when GitLab accepted it.
@@ -125,7 +141,7 @@ export async function reportStatus(
   deps: FeedbackDeps = {},
 ): Promise<boolean> {
   return withFeedback(`commit status shipgate/${stage}=${state}`, release, deps, async (api, retry) => {
-    const description = options.description?.replace(/\s+/g, ' ').slice(0, 255);
+    const description = options.description ? statusDescription(options.description) : undefined;
     const result = await bestEffort(
       `commit status shipgate/${stage}`,
       () =>

@@ -1,5 +1,6 @@
 import * as z from '../../shared/zod';
 import { releaseSchema, type Release } from '../../shared/release';
+import { deciders } from '../decisions/identity';
 import { reportDeployment, reportStatus, type CommitState, type FeedbackDeps } from './feedback';
 
 /**
@@ -9,16 +10,45 @@ import { reportDeployment, reportStatus, type CommitState, type FeedbackDeps } f
  * | step | call | GitLab sees |
  * |---|---|---|
  * | request-approval | `feedbackApprovalRequested` | `shipgate/<env>` pending |
- * | start-rollout | `feedbackRolloutStarted` | `shipgate/<env>` running, deployment running |
- * | verify | `feedbackVerified` | `shipgate/<env>` success, deployment success |
+ * | start-rollout | `feedbackRolloutStarted` | `shipgate/<env>` running (naming who approved), deployment running |
+ * | verify | `feedbackVerified` | `shipgate/<env>` success (naming who approved), deployment success |
  * | report-failure | `feedbackFailed` | the failed stage failed (or canceled), its deployment failed |
  *
  * (`shipgate/scan` is set by the scan step itself.)
  */
 
-/** Where the status links to. */
+/** Where the status links to, and the environment's approval (`$.approvals.<env>`) when the step has it. */
 export interface StageLink {
   executionArn?: string;
+  approval?: StageApproval;
+}
+
+/** What `shipgate/<env>` says about the approval: the "Approve <env>" task output (`ApprovalTaskOutput`). */
+export interface StageApproval {
+  approvedBy?: string[];
+  approvedVia?: string[];
+  approvedNames?: string[];
+}
+
+/**
+ * "Approved by Alice, Bob (@alice via GitLab, @bob via Slack)", in the chat follow-up's words (`deciders`),
+ * or undefined when the approval names nobody. Names fall back to the usernames (older task outputs).
+ */
+export function approvalWords(approval: StageApproval | undefined): string | undefined {
+  const keys = approval?.approvedBy ?? [];
+  if (keys.length === 0) return undefined;
+  const names = keys.map((k, i) => approval?.approvedNames?.[i] || k);
+  const votes = Object.fromEntries(keys.map((k, i) => [k, { via: approval?.approvedVia?.[i] }]));
+  return `Approved by ${deciders(names, votes, keys)}`;
+}
+
+/**
+ * A `shipgate/<env>` description that says who approved first (so GitLab's 255-character cut takes the
+ * stage words, not the names), e.g. "Approved by Alice (@alice via GitLab) · Deploying api to production".
+ */
+function withApproval(words: string, link: StageLink): string {
+  const approved = approvalWords(link.approval);
+  return approved ? `${approved} · ${words}` : words;
 }
 
 /** "Approve <env>" opened: `shipgate/<env>` pending. */
@@ -54,7 +84,10 @@ export async function feedbackRolloutStarted(
       release,
       environment,
       'running',
-      { ...link, description: `Deploying ${release.services.join(', ')} to ${environment}` },
+      {
+        executionArn: link.executionArn,
+        description: withApproval(`Deploying ${release.services.join(', ')} to ${environment}`, link),
+      },
       deps,
     ),
     reportDeployment(release, environment, 'running', deps),
@@ -73,7 +106,10 @@ export async function feedbackVerified(
       release,
       environment,
       'success',
-      { ...link, description: `Deployed to ${environment} and verified` },
+      {
+        executionArn: link.executionArn,
+        description: withApproval(`Deployed to ${environment} and verified`, link),
+      },
       deps,
     ),
     reportDeployment(release, environment, 'success', deps),
@@ -156,6 +192,16 @@ const stepPayloadSchema = z.object({
   environment: z.string().min(1).optional(),
   executionArn: z.string().optional(),
   image: z.object({ service: z.string() }).passthrough().optional(),
+  /** `$.approvals.<env>` (start-rollout and verify get it); anything unexpected is ignored, not fatal. */
+  approval: z
+    .object({
+      approvedBy: z.array(z.string()).optional(),
+      approvedVia: z.array(z.string()).optional(),
+      approvedNames: z.array(z.string()).optional(),
+    })
+    .passthrough()
+    .optional()
+    .catch(undefined),
 });
 
 function readPayload(event: unknown) {

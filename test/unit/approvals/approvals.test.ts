@@ -352,6 +352,7 @@ describe('confirm page', () => {
       approvalId,
       approvedBy: ['alice', 'bob'],
       approvedVia: ['gitlab', 'gitlab'],
+      approvedNames: ['Alice', 'Bob'],
       decidedAt: expect.stringMatching(/^\d{4}-/),
       hotfix: true,
     });
@@ -381,6 +382,7 @@ describe('confirm page', () => {
       approvalId,
       approvedBy: ['alice', 'bob'],
       approvedVia: ['gitlab', 'gitlab'],
+      approvedNames: ['Alice', 'Bob'],
       decidedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 

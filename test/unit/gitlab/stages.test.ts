@@ -11,6 +11,7 @@ import {
   feedbackFailed,
   feedbackRolloutStarted,
   feedbackVerified,
+  approvalWords,
 } from '../../../lambdas/domain/gitlab/stages';
 import { startFakeGitlab, type FakeGitlab } from '../../helpers/fake-gitlab';
 import { makeRelease } from '../../fixtures/scanners/release';
@@ -198,6 +199,51 @@ describe('step payload adapters (one line per step handler)', () => {
     expect(gitlab.statuses[0].target_url).toContain(encodeURIComponent(executionArn));
     // Task tokens never reach GitLab.
     expect(JSON.stringify(gitlab.requests)).not.toContain('fake-task-token');
+  });
+
+  it('name who approved, and how each was proven, on the running and success statuses', async () => {
+    // `$.approvals.production`, the "Approve production" task output as the state machine passes it on.
+    const approval = {
+      approvalId: 'ap-1',
+      approvedBy: ['alice', 'bob'],
+      approvedVia: ['gitlab', 'slack'],
+      approvedNames: ['Alice', 'Bob'],
+      decidedAt: '2026-12-07T04:00:00.000Z',
+    };
+    const approved = 'Approved by Alice, Bob (@alice via GitLab, @bob via Slack)';
+    await feedbackForRolloutPayload(
+      { executionArn, environment: 'production', release, image: { service: 'inventory-app' }, approval },
+      deps(),
+    );
+    await feedbackForVerifiedPayload({ environment: 'production', release, images: [], approval }, deps());
+    expect(statuses()).toEqual(['shipgate/production=running', 'shipgate/production=success']);
+    expect(gitlab.statuses.map((s) => s.description)).toEqual([
+      `${approved} · Deploying inventory-app, billing-app to production`,
+      `${approved} · Deployed to production and verified`,
+    ]);
+    // The same words as the chat follow-up (one formatter for both).
+    expect(approvalWords(approval)).toBe(approved);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('keep the approvers first when the description must be cut to 255 characters (GitLab)', async () => {
+    const keys = ['alice', 'bob', ...Array.from({ length: 4 }, (_, i) => `approver-number-${i}`)];
+    const approval = { approvedBy: keys, approvedVia: keys.map((_, i) => (i % 2 ? 'slack' : 'gitlab')) };
+    await feedbackVerified(release, 'production', { approval }, deps());
+    const description = String(gitlab.statuses[0].description);
+    expect(Array.from(description)).toHaveLength(255);
+    expect(description.startsWith('Approved by alice, bob, approver-number-0')).toBe(true);
+    expect(description.endsWith('…')).toBe(true);
+    // Usernames stand in for names an older task output did not carry; the words stay the formatter's.
+    expect(description).toContain('(@alice via GitLab, @bob via Slack');
+  });
+
+  it('say nothing about approvers when the payload has no approval (or one they do not recognise)', async () => {
+    await feedbackForVerifiedPayload(
+      { environment: 'production', release, images: [], approval: 'not an object' },
+      deps(),
+    );
+    expect(gitlab.statuses.map((s) => s.description)).toEqual(['Deployed to production and verified']);
   });
 
   it('reports the failure from the release document', async () => {

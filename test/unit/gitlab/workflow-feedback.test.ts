@@ -84,6 +84,32 @@ describe('GitLab feedback through the local release workflow', () => {
     expect(JSON.stringify(gitlab.requests)).not.toContain('fake-task-token');
   });
 
+  it('names who approved production, and how, on its running and success statuses', async () => {
+    const handlers = happyHandlers(config);
+    // "Approve production" resumes with the task output the vote sends (approvals/vote.ts).
+    handlers['Approve production'] = () => ({
+      approvalId: 'appr-production',
+      approvedBy: ['alice', 'bob'],
+      approvedVia: ['gitlab', 'slack'],
+      approvedNames: ['Alice', 'Bob'],
+      decidedAt: '2026-01-02T03:30:00.000Z',
+    });
+    const run = await runLocalWorkflow(definitionFor(config), input, withFeedback(handlers));
+    expect(run.status).toBe('SUCCEEDED');
+    const production = gitlab.statuses.filter((s) => s.name === 'shipgate/production');
+    expect(production.map((s) => [s.status, s.description])).toEqual([
+      ['pending', 'Waiting for approval to deploy to production'],
+      [
+        'running',
+        expect.stringMatching(/^Approved by Alice, Bob \(@alice via GitLab, @bob via Slack\) · Deploying /),
+      ],
+      [
+        'success',
+        'Approved by Alice, Bob (@alice via GitLab, @bob via Slack) · Deployed to production and verified',
+      ],
+    ]);
+  });
+
   it('marks production and its deployment failed when its smoke checks fail', async () => {
     const handlers = happyHandlers(config);
     handlers['Verify production'] = () => {

@@ -64,6 +64,8 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
       environment: 'staging',
       executionArn: `arn:aws:states:us-east-1:000000000000:execution:shipgate-release:${input.release.id}`,
       release: input.release,
+      // The environment's approval, through the Map's item selector, for the shipgate/<env> status.
+      approval: expect.objectContaining({ approvalId: 'appr-staging' }),
     });
     expect(starts.map((p) => (p.image as { service: string }).service).sort()).toEqual([
       'billing',
@@ -78,6 +80,7 @@ describe('release workflow executed locally (aws-local-stepfunctions)', () => {
       environment: 'production',
       release: input.release,
       images: expect.arrayContaining([expect.objectContaining({ service: 'web' })]),
+      approval: expect.objectContaining({ approvalId: 'appr-production', approvedBy: ['ann'] }),
     });
   });
 

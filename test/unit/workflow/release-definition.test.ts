@@ -153,6 +153,16 @@ describe('release state machine definition (example config)', () => {
       environment: 'production',
       'release.$': '$.release',
       'image.$': '$.image',
+      'approval.$': '$.approval',
+    });
+    // The Map hands each item the environment's approval, so shipgate/<env> can name who approved.
+    expect((deploy as { ItemSelector?: State }).ItemSelector).toEqual({
+      'release.$': '$.release',
+      'image.$': '$$.Map.Item.Value',
+      'approval.$': '$.approvals.production',
+    });
+    expect(states['Verify production'].Parameters).toMatchObject({
+      'approval.$': '$.approvals.production',
     });
     expect(states['Await rollout production'].Catch).toEqual(start.Catch);
     expect(states['Check rollout production'].Next).toBe('Rollout production settled?');
