@@ -149,7 +149,7 @@ describe('one owner for every ECS service setting', () => {
       version: 1,
       projects: [{ path: 'g/p', services: ['svc'] }],
       services: { svc: { repository: 'svc' } },
-      approvers: { a: { name: 'A', gitlab: 'a', email: 'a@example.com' } },
+      approvers: { a: { name: 'A', email: 'a@example.com' } },
       environments: [{ name: 'production', approval: { approvers: ['a'], quorum: 1, timeout: '1h' } }],
       rollout: { timeout: '1h', eventGrace: '5m', lockLease: '4h' },
     }) as ShipgateConfig;
