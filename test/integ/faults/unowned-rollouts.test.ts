@@ -544,8 +544,11 @@ states: ${(await entered(r.arn)).join(' > ')}`);
       note: 'finished after the release ended',
       digest: r.digest,
     });
-    const q = await quarantine(r);
-    expect(q).toBeDefined();
+    // The ledger's writes come one after another (entry, rollback entry, quarantine): wait for the last.
+    const q = await waitFor(
+      `rollback case (${ending}) quarantined`,
+      async () => (await quarantine(r)) ?? undefined,
+    );
     await waitFor('billing-app lock free', async () => ((await lock(r)) ? undefined : true), 30_000);
     const told = await waitFor('rollback chat', async () =>
       (await chat()).find(
@@ -597,7 +600,7 @@ states: ${(await entered(r.arn)).join(' > ')}`);
     observed[`rollback in progress × ${ending}`] = {
       ecs: `${atEnd} at the end → ROLLBACK_SUCCESSFUL, old digest runs`,
       ledger: `${String(entry.outcome)}, "${String(entry.note)}"`,
-      quarantine: `quarantined (${String(q!.status ?? 'active')})`,
+      quarantine: `quarantined (${String(q.status ?? 'active')})`,
       lock: 'free',
       chat: told.text.split('\n')[0],
       rollback,
