@@ -33,6 +33,12 @@ import { credentials, tempDir, waitFor } from '../sandbox/support';
  * One sandbox for all cases (2 shared cores). Timing: SHIPGATE_SANDBOX_PHASE_MS=150, so inventory-app's
  * 60-minute canary bake in staging lasts 9 s (a rollout in progress to stop) and billing-app's 240-minute
  * pause 36 s; the reconciler runs every 2 s; Lambda's async retries wait 0.3 s and 0.6 s.
+ *
+ * The fourth wait, a rollback in progress, runs last, on the same sandbox restarted with 2 s phases
+ * (SHIPGATE_SANDBOX_PHASE_MS=2000): billing-app's image is annotated `unhealthy`, so the smoke check on its
+ * canary's test traffic fails and ECS rolls the service deployment back (ROLLBACK_REQUESTED → ROLLBACK_IN_PROGRESS
+ * → ROLLBACK_SUCCESSFUL, one phase each) while the release waits for it. Two phases of 2 s leave time to end
+ * the execution while ECS is rolling back.
  */
 const PROJECTS = {
   'api-gateway': { id: 10, path: 'root/api-gateway' },
@@ -102,13 +108,14 @@ describe('faults: every rollout stays in people’s hands when its execution end
     );
   });
 
-  async function release(service: Service, pipelineId: number) {
+  /** Pushes an image (with `annotations`, see sandbox/README.md) and posts its pipeline webhook. */
+  async function release(service: Service, pipelineId: number, annotations: Record<string, string> = {}) {
     const sha = randomBytes(20).toString('hex');
     const put = await new ECRClient(client()).send(
       new PutImageCommand({
         repositoryName: service,
         imageTag: sha,
-        imageManifest: demoManifest(service, sha, {}),
+        imageManifest: demoManifest(service, sha, annotations),
       }),
     );
     const payload = pipelinePayload({ id: pipelineId, sha });
@@ -485,4 +492,152 @@ describe('faults: every rollout stays in people’s hands when its execution end
       rollback: 'n/a',
     };
   }, 180_000);
+  /**
+   * A rollback in progress: billing-app's unhealthy canary fails its smoke check on test traffic and ECS rolls
+   * the service deployment back, while the release still waits in "Deploy staging" (`rollout-events` settles
+   * the rollout only once ECS's rollback ended; "Roll back staging" then finds it done). Returns the release
+   * and ECS's status at the moment it was caught.
+   */
+  async function bringToRollback(pipelineId: number) {
+    const r = await release('billing-app', pipelineId, { 'org.shipgate.sandbox.rollout': 'unhealthy' });
+    await approve(r.arn, 'staging', 'go');
+    const sfn = new SFNClient(client());
+    let seen = '';
+    const atEnd = await waitFor(
+      'ECS rolling billing-app back in staging while the release waits for it',
+      async () => {
+        const sd = await latestServiceDeployment('billing-app');
+        seen = String(sd?.status);
+        if (sd?.status !== 'ROLLBACK_REQUESTED' && sd?.status !== 'ROLLBACK_IN_PROGRESS') return undefined;
+        const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: r.arn }));
+        return status === 'RUNNING' ? sd.status : undefined;
+      },
+      120_000,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}
+ECS: ${seen}
+states: ${(await entered(r.arn)).join(' > ')}`);
+    });
+    return { r, atEnd };
+  }
+
+  /** Checks the rollback case after its execution ended and records what was observed. */
+  async function checkRollbackOutcome(ending: string, r: Release, before: string, atEnd: string) {
+    // ECS finishes the rollback: the previous revision runs again.
+    await waitFor(
+      `billing-app's rollback (${ending}) finished in ECS`,
+      async () =>
+        (await latestServiceDeployment('billing-app'))?.status === 'ROLLBACK_SUCCESSFUL' ? true : undefined,
+      120_000,
+    );
+    expect(await runningImage('billing-app')).toBe(before);
+    // The ledger: rolled back by ECS, written from ECS's final state because no workflow step was left.
+    const entry = await waitFor(
+      `rollback case (${ending}) in the ledger`,
+      async () => (await ledger(r)) ?? undefined,
+      120_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nsandbox: ${sandbox.output.slice(-3000)}`);
+    });
+    expect(entry).toMatchObject({
+      outcome: 'rolled-back-by-ecs',
+      note: 'finished after the release ended',
+      digest: r.digest,
+    });
+    // The ledger's writes come one after another (entry, rollback entry, quarantine): wait for the last.
+    const q = await waitFor(
+      `rollback case (${ending}) quarantined`,
+      async () => (await quarantine(r)) ?? undefined,
+    );
+    await waitFor('billing-app lock free', async () => ((await lock(r)) ? undefined : true), 30_000);
+    const told = await waitFor('rollback chat', async () =>
+      (await chat()).find(
+        (m) =>
+          m.text.includes('billing-app') &&
+          m.text.includes(r.sha.slice(0, 8)) &&
+          m.text.includes('rolled it back') &&
+          m.text.includes('finished after the release ended'),
+      ),
+    );
+    expect(told.text).toContain('is quarantined');
+    const rec = (await (await fetch(`${url}/api/releases/${r.id}`)).json()) as {
+      environments: { name: string; status: string }[];
+    };
+    expect(rec.environments.find((e) => e.name === 'staging')).toMatchObject({ status: 'ROLLED_BACK' });
+    // A person can still roll back: the lock the ended execution held is not in the way.
+    const res = await fetch(`${url}/api/rollbacks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        service: 'billing-app',
+        environment: 'staging',
+        reason: `after the rollback case (${ending})`,
+        by: 'carol',
+      }),
+    });
+    const answer = (await res.json()) as { code?: string; error?: string; rollback?: { id: string } };
+    expect(answer.code).not.toBe('RolloutLocked');
+    let rollback: string;
+    if (res.status === 202) {
+      const id = answer.rollback!.id;
+      const done = await waitFor(
+        'the manual rollback of billing-app',
+        async () => {
+          const rb = (
+            (await (await fetch(`${url}/api/rollbacks/${id}`)).json()) as { rollback: { status: string } }
+          ).rollback;
+          return rb.status === 'ROLLED_BACK' || rb.status === 'FAILED' ? rb : undefined;
+        },
+        180_000,
+      );
+      expect(done.status).toBe('ROLLED_BACK');
+      rollback = 'POST /api/rollbacks → 202, ROLLED_BACK to the release before';
+    } else {
+      // Nothing older to go back to: the answer says so (moot, not locked).
+      expect(res.status).toBe(409);
+      rollback = `moot: POST /api/rollbacks → 409 ${answer.code} (${String(answer.error).slice(0, 100)})`;
+    }
+    observed[`rollback in progress × ${ending}`] = {
+      ecs: `${atEnd} at the end → ROLLBACK_SUCCESSFUL, old digest runs`,
+      ledger: `${String(entry.outcome)}, "${String(entry.note)}"`,
+      quarantine: `quarantined (${String(q.status ?? 'active')})`,
+      lock: 'free',
+      chat: told.text.split('\n')[0],
+      rollback,
+    };
+  }
+
+  it('StopExecution while a rollback is in progress: ECS finishes it, the ledger and quarantine say so', async () => {
+    // Two-second phases from here on, so ECS's rollback lasts long enough to end the execution during it.
+    await sandbox.stop('SIGINT');
+    await sandbox.start(60_000, { SHIPGATE_SANDBOX_PHASE_MS: '2000' });
+    const before = await runningImage('billing-app');
+    const { r, atEnd } = await bringToRollback(27401);
+    await new SFNClient(client()).send(
+      new StopExecutionCommand({
+        executionArn: r.arn,
+        error: 'Operator.Stop',
+        cause: 'stopped by the fault suite',
+      }),
+    );
+    // The execution ended while ECS still rolled back: no workflow step is left to record it.
+    expect(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS']).toContain(
+      (await latestServiceDeployment('billing-app'))?.status,
+    );
+    await checkRollbackOutcome('StopExecution', r, before, atEnd);
+  }, 420_000);
+
+  it('SIGKILL of the sandbox while a rollback is in progress, then a restart: the same truth', async () => {
+    const before = await runningImage('billing-app');
+    const { r, atEnd } = await bringToRollback(27402);
+    expect(await sandbox.stop('SIGKILL')).toBeNull();
+    await sandbox.start(60_000, { SHIPGATE_SANDBOX_PHASE_MS: '2000' });
+    // The restart ends what the killed sandbox left running (as at the other waits).
+    const sfn = new SFNClient(client());
+    await waitFor('the killed execution ended', async () => {
+      const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: r.arn }));
+      return status !== 'RUNNING' ? status : undefined;
+    });
+    await checkRollbackOutcome('SIGKILL + restart', r, before, atEnd);
+  }, 420_000);
 });

@@ -48,8 +48,11 @@ export class SandboxProcess {
     return found[1];
   }
 
-  /** Starts `node bin/shipgate-cli.js dev` (what `npm start` runs) and resolves once it printed that it is running. */
-  async start(timeoutMs = 60000): Promise<void> {
+  /**
+   * Starts `node bin/shipgate-cli.js dev` (what `npm start` runs) and resolves once it printed that it is running.
+   * `env` overrides variables for this start only (e.g. a slower SHIPGATE_SANDBOX_PHASE_MS on the same state).
+   */
+  async start(timeoutMs = 60000, env: Record<string, string> = {}): Promise<void> {
     this.output = '';
     const child = spawn(process.execPath, ['bin/shipgate-cli.js', 'dev'], {
       cwd: ROOT,
@@ -58,6 +61,7 @@ export class SandboxProcess {
         HOME: process.env.HOME ?? '',
         SHIPGATE_LOG_LEVEL: 'WARN',
         ...this.env,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group, so a stop signals it the way a terminal's Ctrl-C does.
