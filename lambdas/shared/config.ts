@@ -251,10 +251,53 @@ const freezeWindowSchema = z
   })
   .strict();
 
+/** An AWS account id: twelve digits, kept as a string (leading zeros count). */
+const accountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id such as "222222222222"');
+
+/**
+ * Where an environment lives when it is not Shipgate's own account (`environments[].aws`). Every ECS, ECR, SSM,
+ * CloudWatch and CodeDeploy call made for the environment uses credentials of `deployRole`, assumed with STS
+ * `AssumeRole` and `externalId` (terraform/modules/shipgate-deploy-role creates the role).
+ */
+export const environmentAwsSchema = z
+  .object({
+    /** The environment's AWS account. */
+    account: accountIdSchema,
+    /** Its region; Shipgate's own region when left out. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as "eu-west-1"')
+      .optional(),
+    /** ARN of the role Shipgate assumes in that account, e.g. `arn:aws:iam::222222222222:role/shipgate-deploy`. */
+    deployRole: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+        'expected an IAM role ARN such as "arn:aws:iam::222222222222:role/shipgate-deploy"',
+      ),
+    /**
+     * The `sts:ExternalId` the role's trust policy requires (AWS's rule: 2–1224 characters of letters, digits
+     * and `+=,.@:/-`). Not a secret; it keeps another tenant's Shipgate from assuming the role.
+     */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'expected 2–1224 characters of letters, digits and "+=,.@:/-_"'),
+  })
+  .strict()
+  .refine((aws) => aws.deployRole.split(':')[4] === aws.account, {
+    message: 'expected deployRole to be a role of the environment\'s own account',
+    path: ['deployRole'],
+  });
+export type EnvironmentAws = z.infer<typeof environmentAwsSchema>;
+
 const environmentSchema = z
   .object({
     name: nameSchema,
-    /** AWS account/region are implied by where Shipgate runs; this names the ECS cluster when contracts are not used. */
+    /**
+     * The environment's own AWS account, region and deploy role. Left out: the environment lives in
+     * Shipgate's account and region, and Shipgate's functions call it with their own roles.
+     */
+    aws: environmentAwsSchema.optional(),
     approval: approvalPolicySchema,
     scan: scanPolicySchema.default({ maxFindings: { CRITICAL: 0, HIGH: 0 } }),
     rollout: rolloutOverridesSchema.default({}),
