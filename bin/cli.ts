@@ -30,6 +30,15 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
     summary: 'list quarantined (rolled-back) digests or lift one with a reason',
   },
   config: { module: '../src/cli/config', summary: 'config check: validate shipgate.config.yaml' },
+  contract: {
+    module: '../src/cli/contract',
+    summary: "contract init / check: a running ECS service's deploy contract, read from AWS or checked",
+  },
+  doctor: {
+    module: '../src/cli/doctor',
+    summary:
+      'check a deployed stack or the sandbox: GitLab, secrets, roles, contracts, event rules, webhooks',
+  },
   redrive: {
     module: '../src/cli/redrive',
     summary: 'replay events that landed in the on-failure destination (failed handler invocations)',

@@ -79,6 +79,7 @@ export class CodeDeployEmulator implements AwsServiceEmulator {
       CreateDeployment: (i: Record<string, unknown>) => this.createDeployment(i),
       GetDeployment: (i: Record<string, unknown>) => ({ deploymentInfo: this.info(this.get(i)) }),
       StopDeployment: (i: Record<string, unknown>) => this.stopDeployment(i),
+      GetDeploymentGroup: (i: Record<string, unknown>) => this.getDeploymentGroup(i),
     };
     for (const d of Object.values(this.store.data.deployments)) {
       if (d.status === 'Created' || d.status === 'InProgress') this.schedule(d);
@@ -101,6 +102,40 @@ export class CodeDeployEmulator implements AwsServiceEmulator {
       deploymentGroupId: existing?.deploymentGroupId ?? randomUUID(),
     };
     this.store.changed();
+  }
+
+  /**
+   * GetDeploymentGroup (https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_GetDeploymentGroup.html):
+   * the members the sandbox keeps of an ECS blue/green group (`computePlatform` ECS, `ecsServices`).
+   */
+  private getDeploymentGroup(input: Record<string, unknown>) {
+    const application = requireString(input, 'applicationName', 'ApplicationNameRequiredException');
+    const name = requireString(input, 'deploymentGroupName', 'DeploymentGroupNameRequiredException');
+    const groups = Object.values(this.store.data.groups);
+    if (!groups.some((g) => g.application === application)) {
+      throw new AwsServiceError(
+        'ApplicationDoesNotExistException',
+        `No application found for name: ${application}`,
+      );
+    }
+    const g = groups.find((x) => x.application === application && x.deploymentGroup === name);
+    if (!g) {
+      throw new AwsServiceError(
+        'DeploymentGroupDoesNotExistException',
+        `No Deployment Group found for name: ${name}`,
+      );
+    }
+    return {
+      deploymentGroupInfo: {
+        applicationName: g.application,
+        deploymentGroupId: g.deploymentGroupId,
+        deploymentGroupName: g.deploymentGroup,
+        deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+        computePlatform: 'ECS',
+        deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+        ecsServices: [{ serviceName: g.service, clusterName: g.cluster }],
+      },
+    };
   }
 
   private get(input: Record<string, unknown>): StoredCodeDeployDeployment {
