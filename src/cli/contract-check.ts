@@ -41,8 +41,8 @@ export interface CheckOptions {
 }
 
 /** Formats a line: `ok   name  detail`. */
-export function formatCheck(line: CheckLine): string {
-  return `${line.status.padEnd(4)} ${line.name.padEnd(14)} ${line.detail}`;
+export function formatCheck(line: CheckLine, width = 14): string {
+  return `${line.status.padEnd(4)} ${line.name.padEnd(width)} ${line.detail}`;
 }
 
 const ok = (name: string, detail: string): CheckLine => ({ name, status: 'ok', detail });

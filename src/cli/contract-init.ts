@@ -149,7 +149,7 @@ export async function contractFromService(
     const adv = lb?.advancedConfiguration;
     if (!adv?.alternateTargetGroupArn || !adv.productionListenerRule || !adv.roleArn) {
       throw new ContractInitError(
-        `service "${req.service}" deploys ${strategy} but its load balancer has no advancedConfiguration (alternate target group, production listener rule, role); ECS needs them to shift traffic, and Shipgate reads them from there`,
+        `service "${req.service}" deploys ${strategy} but has no load balancer with advancedConfiguration (alternate target group, production listener rule, role); ECS needs them to shift traffic, and Shipgate reads them from there`,
       );
     }
     if (!adv.testListenerRule) {
