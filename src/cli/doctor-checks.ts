@@ -120,7 +120,8 @@ export async function webhookLines(
   return Promise.all(
     target.config.projects.map(async (project) => {
       const name = `webhook:${project.path}`;
-      if (!settings || !gitlabOk) return skip(name, 'not checked: GitLab is not reachable or not configured (see the gitlab line)');
+      if (!settings || !gitlabOk)
+        return skip(name, 'not checked: GitLab is not reachable or not configured (see the gitlab line)');
       if (!target.webhookUrl) return fail(name, "Shipgate's webhook URL is unknown: pass --webhook-url");
       const r = await ensureProjectHook(
         gitlabClient(settings, 10_000),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * A small GitLab REST API on 127.0.0.1 (ephemeral port) that speaks the paths `@gitbeaker/rest` calls for
  * Shipgate — commit statuses, deployments, pipeline jobs, job artifacts, project hooks, freeze periods,
- * projects, repository compare and commits — keeps their state in memory, records every request, and can be
+ * projects, repository compare and commits, the current user — keeps their state in memory, records every request, and can be
  * told to fail (`fail()`: an HTTP status, or a request that hangs until the server stops).
  */
 
@@ -232,6 +232,10 @@ export class FakeGitlab {
     const params = { ...Object.fromEntries(url.searchParams), ...(body ?? {}) } as Record<string, unknown>;
     let m: RegExpExecArray | null;
 
+    // `GET /user`: the token's own user (GitLab's "Get the current user"; `shipgate doctor` asks it).
+    if (path === '/user' && method === 'GET') {
+      return this.json(res, 200, { id: 1, username: 'shipgate-bot', name: 'Shipgate', state: 'active' });
+    }
     if ((m = /^\/projects\/([^/]+)\/statuses\/([0-9a-f]+)$/.exec(path)) && method === 'POST') {
       // Like GitLab: re-posting the state a status already has is an invalid transition.
       const current = [...this.statuses]
