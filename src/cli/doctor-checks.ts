@@ -7,7 +7,7 @@ import {
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import type { SecretName } from '../../lambdas/shared/secrets';
 import { describeGitlabError, gitlabClient, type GitlabSettings } from '../../lambdas/domain/gitlab/client';
-import { ensureProjectHook, formatHookResult } from '../../lambdas/domain/gitlab/hooks';
+import { ensureProjectHook } from '../../lambdas/domain/gitlab/hooks';
 import type { AwsBase } from './aws-environment';
 import { checkContract, type CheckClients, type CheckLine } from './contract-check';
 import { clientsFor } from './contract';
@@ -130,7 +130,13 @@ export async function webhookLines(
         { dryRun: true },
       );
       if (r.action === 'unchanged') return ok(name, `hook #${r.hookId} delivers to ${target.webhookUrl}`);
-      return fail(name, `${formatHookResult(r, target.webhookUrl)} (fix: shipgate gitlab hooks)`);
+      const why =
+        r.action === 'failed'
+          ? (r.error ?? 'GitLab refused')
+          : r.action === 'would create'
+            ? `no hook delivers to ${target.webhookUrl}`
+            : `hook #${r.hookId} differs: ${r.changes.join(', ')}`;
+      return fail(name, `${why} (fix: shipgate gitlab hooks)`);
     }),
   );
 }
