@@ -6,6 +6,7 @@ import {
   CreateDeploymentCommand,
   CodeDeployClient,
   GetDeploymentCommand,
+  GetDeploymentGroupCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
 import {
@@ -381,6 +382,20 @@ describe('sandbox AWS endpoint (SDK v3 and AWS CLI against the emulators)', () =
         }),
       );
       const cd = new CodeDeployClient(cfg());
+      // GetDeploymentGroup names the ECS service the group deploys (what `shipgate contract check` compares).
+      const group = await cd.send(
+        new GetDeploymentGroupCommand({ applicationName: 'app', deploymentGroupName: 'bg' }),
+      );
+      expect(group.deploymentGroupInfo).toMatchObject({
+        computePlatform: 'ECS',
+        ecsServices: [{ serviceName: 'bg', clusterName: 'staging' }],
+      });
+      await expect(
+        cd.send(new GetDeploymentGroupCommand({ applicationName: 'app', deploymentGroupName: 'nope' })),
+      ).rejects.toMatchObject({ name: 'DeploymentGroupDoesNotExistException' });
+      await expect(
+        cd.send(new GetDeploymentGroupCommand({ applicationName: 'nope', deploymentGroupName: 'bg' })),
+      ).rejects.toMatchObject({ name: 'ApplicationDoesNotExistException' });
       const appSpec = {
         version: 0.0,
         Resources: [
