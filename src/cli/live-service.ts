@@ -133,7 +133,7 @@ export async function describeTargetGroups(
   return found;
 }
 
-/** Target groups an action list forwards to (plain `TargetGroupArn` or weighted `ForwardConfig`). */
+/** Target groups an action list forwards to (an action's own target group ARN, or the weighted ForwardConfig). */
 export function forwardedTargetGroups(actions: Action[] | undefined): string[] {
   const arns = new Set<string>();
   for (const a of actions ?? []) {
