@@ -96,6 +96,17 @@ function pickContainer(
 }
 
 /**
+ * Whether a lifecycle hook is Shipgate's verify hook, which stays on a service Shipgate deployed (strategy.ts,
+ * `configurationBetweenDeployments`) and must not be copied into the contract (it would run twice). The stack
+ * creates it as construct `VerifyHook<Environment>`, so CloudFormation names the function
+ * `<stack>-VerifyHook<Environment>…`, and ECS runs it at POST_TEST_TRAFFIC_SHIFT only.
+ */
+export function isShipgateVerifyHook(hookTargetArn: string, stages: string[]): boolean {
+  const fn = /:function:([^:]+)/.exec(hookTargetArn)?.[1] ?? '';
+  return /-VerifyHook[A-Z]/.test(fn) && stages.length === 1 && stages[0] === 'POST_TEST_TRAFFIC_SHIFT';
+}
+
+/**
  * Reads the running service and builds its contract; checks it the way a release will (schema, the config's
  * repository, the strategy planned against the config).
  * @throws ContractInitError naming the flag to pass for what AWS cannot tell, or what disagrees.
@@ -244,6 +255,13 @@ export async function contractFromService(
   }
   const lifecycleHooks = (dc?.lifecycleHooks ?? [])
     .filter((h) => h.hookTargetArn && h.roleArn && h.lifecycleStages?.length)
+    .filter((h) => {
+      if (!isShipgateVerifyHook(h.hookTargetArn!, h.lifecycleStages!)) return true;
+      notes.push(
+        `left out lifecycle hook ${h.hookTargetArn}: Shipgate's own verify hook, which it adds at each deployment`,
+      );
+      return false;
+    })
     .map((h) => ({
       hookTargetArn: h.hookTargetArn!,
       roleArn: h.roleArn!,

@@ -109,6 +109,31 @@ describe('shipgate contract init', () => {
     );
   });
 
+  it("keeps the infrastructure's Lambda hooks and leaves out Shipgate's own verify hook", async () => {
+    mocks.reset();
+    const hook = (fn: string, stages: ('POST_SCALE_UP' | 'POST_TEST_TRAFFIC_SHIFT')[]) => ({
+      hookTargetArn: `arn:aws:lambda:eu-west-1:222222222222:function:${fn}`,
+      roleArn: 'arn:aws:iam::222222222222:role/ecs-hooks',
+      lifecycleStages: stages,
+    });
+    const base = billingService();
+    mocks = mockLiveService({
+      ...base,
+      deploymentConfiguration: {
+        ...base.deploymentConfiguration,
+        lifecycleHooks: [
+          hook('warm-caches', ['POST_SCALE_UP']),
+          hook('Shipgate-VerifyHookProductionHook12AB34CD-Xy9', ['POST_TEST_TRAFFIC_SHIFT']),
+          { targetType: 'PAUSE', lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT'] },
+        ],
+      },
+    });
+    const { code, out, err } = await cli(INIT);
+    expect(code).toBe(0);
+    expect(JSON.parse(out).lifecycleHooks).toEqual([hook('warm-caches', ['POST_SCALE_UP'])]);
+    expect(err).toContain("Shipgate's own verify hook, which it adds at each deployment");
+  });
+
   it('refuses a container that runs another ECR repository than the config names', async () => {
     const { code, err } = await cli([...INIT, '--name', 'inventory-app']);
     expect(code).toBe(1);
