@@ -78,7 +78,7 @@ export async function environmentAws(
   } catch (err) {
     const e = err as Error;
     throw new RoleNotAssumableError(
-      `cannot assume ${aws.deployRole} for environment "${environment.name}" (external id from environments[].aws.externalId): ${e.name}: ${e.message}. Check the role's trust policy names your Shipgate account and that external id (terraform/modules/shipgate-deploy-role).`,
+      `cannot assume ${aws.deployRole} for environment "${environment.name}" (external id from environments[].aws.externalId): ${e.name}: ${e.message}. The role's trust policy must require that external id and trust the principal making this call: Shipgate's functions in AWS, and for the CLI your own credentials too (terraform/modules/shipgate-deploy-role).`,
       { cause: err },
     );
   }
