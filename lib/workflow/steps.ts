@@ -20,7 +20,8 @@ export type StepName =
   | 'report-failure'
   | 'manual-rollback'
   | 'execution-events'
-  | 'reconcile';
+  | 'reconcile'
+  | 'follow-up';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -191,6 +192,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: () => 300,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'follow-up': {
+    entry: 'lambdas/steps/follow-up.ts',
+    description:
+      'Follow-ups of approval votes and pause decisions (invoked asynchronously by the HTTP function): chat, the release record, GitLab',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
   },
 };
 
