@@ -25,7 +25,7 @@ import { ShipgateSecrets } from './constructs/shipgate-secrets';
 import { WebhookApi } from './constructs/webhook-api';
 import { GitLabNetwork, callsGitLab } from './constructs/gitlab-network';
 import { SmokeCheckHook } from './constructs/smoke-check-hook';
-import { SHARED_STEP_NAMES, STEPS, type SharedStepName } from './workflow/steps';
+import { HTTP_MEMORY_MB, SHARED_STEP_NAMES, STEPS, type SharedStepName } from './workflow/steps';
 
 /** Properties of {@link ShipgateStack}. */
 export interface ShipgateStackProps extends StackProps {
@@ -171,7 +171,7 @@ export class ShipgateStack extends Stack {
       'http',
       'Shipgate HTTP API: GitLab webhooks, approvals, Slack interactions, release status',
       15,
-      1024,
+      HTTP_MEMORY_MB,
     );
     const steps = {} as Record<SharedStepName, LambdaFunction>;
     for (const step of SHARED_STEP_NAMES) {

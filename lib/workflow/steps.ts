@@ -52,6 +52,11 @@ export interface StepSpec {
   readonly memorySize?: number;
 }
 
+/** Memory of the HTTP function in MB (the stack's `HttpFunction`). */
+export const HTTP_MEMORY_MB = 1024;
+/** Memory of a step function without its own `memorySize` (ShipgateFunction's default). */
+export const DEFAULT_STEP_MEMORY_MB = 512;
+
 const LAMBDA_MAX_SECONDS = 900;
 const capped = (seconds: number): number => Math.min(LAMBDA_MAX_SECONDS, Math.max(10, Math.ceil(seconds)));
 
