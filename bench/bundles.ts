@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import {
@@ -39,6 +39,52 @@ export interface BundleResults {
   httpComposition: { module: string; bytes: number }[];
   /** Seconds to build every bundle from scratch (no cache), and to take them from the cache. */
   buildSeconds: { cold: number; cached: number };
+  /** Each bundle against its size before issue 32 (bench/bundles-before.json): what left it. */
+  versusBefore: {
+    name: string;
+    beforeBytes?: number;
+    bytes: number;
+    beforeImportMs?: number;
+    importMs: number;
+    left: string;
+  }[];
+}
+
+/** Sizes and packages of every bundle before issue 32's work (measured once, kept in the repository). */
+interface BundlesBefore {
+  commit: string;
+  emptyModuleImportMs: number;
+  bundles: Record<string, { bytes: number; importMs: number; packages: Record<string, number> }>;
+}
+
+/** Output bytes per npm package (or `shipgate`), all of them. */
+function packagesOf(metafile: Metafile, name: BundleName): Record<string, number> {
+  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(`${name}/index.js`));
+  const sums: Record<string, number> = {};
+  for (const [path, { bytesInOutput }] of Object.entries(output?.[1].inputs ?? {})) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const key = m ? m[1] : 'shipgate';
+    sums[key] = (sums[key] ?? 0) + bytesInOutput;
+  }
+  return sums;
+}
+
+/** "@gitbeaker/core −99 KB, zod −80 KB, …": the packages that shrank most (≥ 2 KB), largest first. */
+function whatLeft(before: Record<string, number>, after: Record<string, number>): string {
+  const gone = Object.entries(before)
+    .map(([pkg, bytes]) => ({ pkg, delta: (after[pkg] ?? 0) - bytes, all: !(pkg in after) }))
+    .filter((d) => d.delta <= -2048)
+    .sort((a, b) => a.delta - b.delta);
+  const grown = Object.entries(after)
+    .map(([pkg, bytes]) => ({ pkg, delta: bytes - (before[pkg] ?? 0) }))
+    .filter((d) => d.delta >= 2048)
+    .sort((a, b) => b.delta - a.delta);
+  const kb = (n: number) => `${Math.round(n / 1024)} KB`;
+  return [
+    ...gone.slice(0, 7).map((d) => `${d.pkg} −${kb(-d.delta)}${d.all ? ' (all)' : ''}`),
+    ...(gone.length > 7 ? [`${gone.length - 7} more`] : []),
+    ...grown.slice(0, 3).map((d) => `${d.pkg} +${kb(d.delta)}`),
+  ].join(', ');
 }
 
 /** Output bytes per npm package (or `shipgate` for the repository's own code), largest first. */
@@ -138,7 +184,22 @@ export async function benchBundles(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuildVersion = (require('esbuild/package.json') as { version: string }).version;
   const options = bundleOptions(document);
+  const before = JSON.parse(
+    readFileSync(join(ROOT, 'bench', 'bundles-before.json'), 'utf8'),
+  ) as BundlesBefore;
+  const versusBefore = bundles.map((b) => {
+    const old = before.bundles[b.name];
+    return {
+      name: b.name,
+      beforeBytes: old?.bytes,
+      bytes: b.bytes,
+      beforeImportMs: old?.importMs,
+      importMs: b.importMs,
+      left: old ? whatLeft(old.packages, packagesOf(built.metafile, b.name as BundleName)) : 'new function',
+    };
+  });
   return {
+    versusBefore,
     esbuild: esbuildVersion,
     options: `bundle, platform node, target ${String(options.target)}, format ${options.format}, minify, keepNames, external source map, AWS SDK inside (credential chain reduced to the environment), external ${BUNDLE_EXTERNALS.join(' ')}, config inlined via define (lib/build/lambda-bundles.ts)`,
     runsPerImport: runs,

@@ -13,6 +13,8 @@ import { decideAs, demoManifest } from '../sandbox/demo';
 import { SandboxProcess, writeTestConfig } from '../test/integ/sandbox/sandbox-process';
 import { freePort } from '../test/integ/sandbox/support';
 import { gitlabDelivery, pipelinePayload } from '../test/helpers/gitlab-deliveries';
+import type { MeterSnapshot } from '../sandbox/meter';
+import { priceRelease, usageBetween, type ReleasePrice } from './price';
 
 /** Results of the sandbox part. */
 export interface SandboxResults {
@@ -30,6 +32,31 @@ export interface SandboxResults {
   /** The waits the configuration imposes on the release (included in wallMs). */
   configuredWaits: string;
   startupMs: number;
+  /** What the release used, counted by the sandbox's meter, and its price (bench/price.ts). */
+  price: ReleasePrice;
+}
+
+/** The sandbox's meter (`GET /_sandbox/api/meter`). */
+async function meter(url: string): Promise<MeterSnapshot> {
+  const res = await fetch(`${url}/_sandbox/api/meter`);
+  if (!res.ok) throw new Error(`the sandbox meter answered HTTP ${res.status}`);
+  return (await res.json()) as MeterSnapshot;
+}
+
+/**
+ * The meter once it stopped moving: the execution has ended, but asynchronous work it caused (follow-ups of
+ * the last vote, the deployment events of the last rollout) may still run. Waits until two readings 500 ms
+ * apart agree (at most 15 s).
+ */
+async function settledMeter(url: string): Promise<MeterSnapshot> {
+  let last = JSON.stringify(await meter(url));
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await meter(url);
+    if (JSON.stringify(now) === last) return now;
+    last = JSON.stringify(now);
+  }
+  return JSON.parse(last) as MeterSnapshot;
 }
 
 /**
@@ -80,6 +107,7 @@ export async function benchSandboxRelease(
       token,
     });
     const sfn = new SFNClient(client);
+    const metered = await meter(url);
     const start = performance.now();
     const res = await fetch(`${url}/webhooks/gitlab`, {
       method: 'POST',
@@ -134,12 +162,17 @@ export async function benchSandboxRelease(
       events.push(...(page.events ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
+    const stateTransitions = events.filter((e) => e.type?.endsWith('StateEntered')).length;
+    // The bench's own calls to the endpoint (DescribeExecution, GetExecutionHistory) are Step Functions
+    // reads, not counted by the meter; its approval polling reads the sandbox's own API, not DynamoDB.
+    const usage = usageBetween(metered, await settledMeter(url), stateTransitions);
     return {
+      price: priceRelease(usage, config),
       wallMs,
       status,
       environments: config.environments.map((e) => e.name),
       votes,
-      stateTransitions: events.filter((e) => e.type?.endsWith('StateEntered')).length,
+      stateTransitions,
       historyEvents: events.length,
       approvalMs: Math.round(approvalMs),
       configuredWaits: `emulated rollout phase ${phaseMs} ms each (SHIPGATE_SANDBOX_PHASE_MS), verify ${config.verify.attempts} attempts ${config.verify.interval} s apart, no freezes`,

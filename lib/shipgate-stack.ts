@@ -25,7 +25,7 @@ import { ShipgateSecrets } from './constructs/shipgate-secrets';
 import { WebhookApi } from './constructs/webhook-api';
 import { GitLabNetwork, callsGitLab } from './constructs/gitlab-network';
 import { SmokeCheckHook } from './constructs/smoke-check-hook';
-import { SHARED_STEP_NAMES, STEPS, type SharedStepName } from './workflow/steps';
+import { HTTP_MEMORY_MB, SHARED_STEP_NAMES, STEPS, type SharedStepName } from './workflow/steps';
 
 /** Properties of {@link ShipgateStack}. */
 export interface ShipgateStackProps extends StackProps {
@@ -47,16 +47,15 @@ export interface ShipgateStackProps extends StackProps {
   readonly stateMachineName?: string;
 }
 
-/** Secrets read by the webhook/approvals/Slack HTTP Lambda. */
+/**
+ * Secrets read by the webhook/approvals/Slack HTTP Lambda. No GitLab token and no chat secret: a decision's
+ * follow-ups (chat, GitLab commit status) run in the follow-up function, which it invokes asynchronously.
+ */
 export const HTTP_SECRETS: readonly SecretName[] = [
   'webhookToken',
   'webhookSigningKey',
   'slackSigningSecret',
   'linkSigningKey',
-  'chatWebhookUrl',
-  'slackBotToken',
-  // Pause decisions report the pause on the GitLab commit status.
-  'gitlabToken',
   // Review pages sign people in with GitLab (OpenID Connect) before they vote.
   'oidcClientSecret',
 ];
@@ -172,7 +171,7 @@ export class ShipgateStack extends Stack {
       'http',
       'Shipgate HTTP API: GitLab webhooks, approvals, Slack interactions, release status',
       15,
-      1024,
+      HTTP_MEMORY_MB,
     );
     const steps = {} as Record<SharedStepName, LambdaFunction>;
     for (const step of SHARED_STEP_NAMES) {
@@ -264,6 +263,17 @@ export class ShipgateStack extends Stack {
       }),
     );
     this.workflow.stateMachine.grantRead(this.httpFunction);
+    // A vote's or a pause decision's follow-ups (chat, the release record, GitLab) go to the follow-up
+    // function as asynchronous invocations (lambdas/domain/followups): the answer never waits for them.
+    // Only the function itself (no `:*` versions or aliases: it is invoked unqualified).
+    this.httpFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'HandOffFollowUps',
+        actions: ['lambda:InvokeFunction'],
+        resources: [steps['follow-up'].functionArn],
+      }),
+    );
+    this.httpFunction.addEnvironment('SHIPGATE_FOLLOW_UP_FUNCTION', steps['follow-up'].functionName);
     // POST /api/rollbacks records the request and starts one execution of the rollback state machine, which
     // waits for ECS with a task token (no Lambda waits); a failure is recorded on the rollback entry.
     this.rollbackWorkflow.stateMachine.grantStartExecution(this.httpFunction);
@@ -275,6 +285,7 @@ export class ShipgateStack extends Stack {
         { fn: steps['rollout-events'] },
         { fn: steps['execution-events'] },
         { fn: steps.reconcile },
+        { fn: steps['follow-up'] },
       ],
     });
     new ReconcilerSchedule(this, 'Reconciler', {

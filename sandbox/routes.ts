@@ -14,6 +14,7 @@ import { rolloutViews } from './console/rollouts';
 import { serviceEndpoints } from './service-endpoints';
 import type { LocalWorkflow } from './workflow/release';
 import type { Fault, FaultSwitch } from './workflow/faults';
+import { usageMeter } from './meter';
 
 /** What the sandbox's own routes read. */
 export interface SandboxRouteSources {
@@ -78,6 +79,8 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
   routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));
   routes.get('/api/chat', (c) => c.json({ messages: chat.data.messages }));
   routes.get('/api/events', (c) => c.json({ events: s.recentEvents }));
+  // What the sandbox served, counted as AWS bills it (sandbox/meter.ts): the bench prices a release with it.
+  routes.get('/api/meter', (c) => c.json(usageMeter.snapshot()));
   routes.get('/api/info', (c) =>
     c.json({ url, awsEndpoint, publicUrl, stateDir, stateMachineArn, table: SANDBOX_TABLE }),
   );

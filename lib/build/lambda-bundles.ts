@@ -74,6 +74,16 @@ export function bundleOptions(configDocument: unknown): BuildOptions {
   };
 }
 
+/**
+ * Extra `define`s of the HTTP bundle (built apart from the others for that). `SHIPGATE_FOLLOW_UPS`
+ * = "hand-off": a decision's follow-ups (chat, the release record, GitLab) go to the follow-up function as
+ * asynchronous invocations (lambdas/domain/followups/dispatch.ts), and the code that runs them in place is
+ * dead and left out of the bundle: the HTTP function carries no chat or GitLab client.
+ */
+export const HTTP_DEFINES: Readonly<Record<string, string>> = {
+  'process.env.SHIPGATE_FOLLOW_UPS': JSON.stringify('hand-off'),
+};
+
 /** One built bundle. */
 export interface LambdaBundle {
   name: BundleName;
@@ -127,6 +137,7 @@ export function bundleHash(configDocument: unknown, rootDir = REPO_ROOT): string
   hash.update(`esbuild ${esbuildVersion}\n`);
   hash.update(JSON.stringify(bundleOptions(configDocument)));
   hash.update(JSON.stringify(BUNDLE_ENTRIES));
+  hash.update(JSON.stringify(HTTP_DEFINES));
   for (const file of [
     ...sourceFiles(join(rootDir, 'lambdas')),
     join(rootDir, 'package-lock.json'),
@@ -173,15 +184,25 @@ export function buildLambdaBundles(
   }
   mkdirSync(cacheDir, { recursive: true });
   const staging = join(cacheDir, `.${hash}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const result = buildSync({
-    ...bundleOptions(configDocument),
-    absWorkingDir: rootDir,
-    entryPoints: Object.fromEntries(
-      BUNDLE_NAMES.map((name) => [`${name}/index`, resolve(rootDir, BUNDLE_ENTRIES[name])]),
-    ),
-    outdir: staging,
-  });
-  writeFileSync(join(staging, 'meta.json'), JSON.stringify(result.metafile));
+  const common = bundleOptions(configDocument);
+  const build = (names: BundleName[], define: Record<string, string> = {}) =>
+    buildSync({
+      ...common,
+      define: { ...common.define, ...define },
+      absWorkingDir: rootDir,
+      entryPoints: Object.fromEntries(
+        names.map((name) => [`${name}/index`, resolve(rootDir, BUNDLE_ENTRIES[name])]),
+      ),
+      outdir: staging,
+    }).metafile!;
+  // Two builds: the HTTP bundle with its own defines, every step with the common options.
+  const http = build(['http'], { ...HTTP_DEFINES });
+  const steps = build(BUNDLE_NAMES.filter((name) => name !== 'http'));
+  const metafile: Metafile = {
+    inputs: { ...steps.inputs, ...http.inputs },
+    outputs: { ...steps.outputs, ...http.outputs },
+  };
+  writeFileSync(join(staging, 'meta.json'), JSON.stringify(metafile));
   try {
     renameSync(staging, dir);
   } catch (err) {
@@ -189,5 +210,5 @@ export function buildLambdaBundles(
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(metaFile)) throw err;
   }
-  return { hash, dir, built: true, bundles: bundlesIn(dir), metafile: result.metafile! };
+  return { hash, dir, built: true, bundles: bundlesIn(dir), metafile };
 }

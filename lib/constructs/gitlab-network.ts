@@ -6,13 +6,14 @@ import type { SecretName } from '../../lambdas/shared/secrets';
 import type { ShipgateFunctionProps } from './shipgate-function';
 
 /**
- * Whether a function calls GitLab: every GitLab call (commit statuses, deployments, compare, security reports,
- * freeze periods, merge request labels, pause feedback) authenticates with the GitLab token
- * (`lambdas/domain/gitlab/client.ts`, `feedback.ts`), so the functions given that secret are exactly the ones
- * that call GitLab.
+ * Whether a function calls GitLab: every GitLab API call (commit statuses, deployments, compare, security
+ * reports, freeze periods, merge request labels, pause feedback) authenticates with the GitLab token
+ * (`lambdas/domain/gitlab/client.ts`, `feedback.ts`), and signing in on a review page exchanges the code at
+ * GitLab's token endpoint with the OpenID Connect client secret (`lambdas/domain/decisions/oidc.ts`); so the
+ * functions given either secret are exactly the ones that call GitLab.
  */
 export function callsGitLab(secrets: readonly SecretName[]): boolean {
-  return secrets.includes('gitlabToken');
+  return secrets.includes('gitlabToken') || secrets.includes('oidcClientSecret');
 }
 
 /** Properties of {@link GitLabNetwork}. */

@@ -20,7 +20,8 @@ export type StepName =
   | 'report-failure'
   | 'manual-rollback'
   | 'execution-events'
-  | 'reconcile';
+  | 'reconcile'
+  | 'follow-up';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -50,6 +51,11 @@ export interface StepSpec {
   /** Memory in MB. @default 512 */
   readonly memorySize?: number;
 }
+
+/** Memory of the HTTP function in MB (the stack's `HttpFunction`). */
+export const HTTP_MEMORY_MB = 1024;
+/** Memory of a step function without its own `memorySize` (ShipgateFunction's default). */
+export const DEFAULT_STEP_MEMORY_MB = 512;
 
 const LAMBDA_MAX_SECONDS = 900;
 const capped = (seconds: number): number => Math.min(LAMBDA_MAX_SECONDS, Math.max(10, Math.ceil(seconds)));
@@ -191,6 +197,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: () => 300,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'follow-up': {
+    entry: 'lambdas/steps/follow-up.ts',
+    description:
+      'Follow-ups of approval votes and pause decisions (invoked asynchronously by the HTTP function): chat, the release record, GitLab',
+    timeoutSeconds: () => 60,
+    secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
   },
 };
 

@@ -6,6 +6,8 @@ import {
   type Server,
 } from 'node:http';
 import { logger } from '../../lambdas/shared/logger';
+import { usageMeter } from '../meter';
+import { meteredRequest, meteredResponse } from './dynamo-meter';
 import { AwsServiceEmulator, AwsServiceError, SANDBOX_ACCOUNT, SANDBOX_REGION, requestId } from './protocol';
 
 /** Largest request body accepted (ECR manifests and SFN inputs are far smaller). */
@@ -150,13 +152,33 @@ function sendJson(
   res.end(text);
 }
 
-function proxyToDynalite(req: IncomingMessage, res: ServerResponse, body: Buffer, port: number): void {
+function proxyToDynalite(
+  req: IncomingMessage,
+  res: ServerResponse,
+  original: Buffer,
+  port: number,
+  operation: string,
+): void {
+  // Metered (sandbox/aws/dynamo-meter.ts): the units each request consumed, for the price of a release.
+  const { body, injected } = meteredRequest(operation, original);
   const headers = { ...req.headers, host: `127.0.0.1:${port}`, 'content-length': String(body.length) };
   const upstream = httpRequest(
     { host: '127.0.0.1', port, method: req.method, path: req.url, headers },
     (up) => {
-      res.writeHead(up.statusCode ?? 500, up.headers);
-      up.pipe(res);
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const out = meteredResponse(
+          usageMeter,
+          operation,
+          up.statusCode ?? 500,
+          up.headers,
+          Buffer.concat(chunks),
+          injected,
+        );
+        res.writeHead(up.statusCode ?? 500, out.headers);
+        res.end(out.body);
+      });
     },
   );
   upstream.on('error', (err) => {
@@ -184,7 +206,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
       try {
         const body = await readBody(req);
         if (prefix === 'DynamoDB_20120810') {
-          proxyToDynalite(req, res, body, options.dynamoDbPort);
+          proxyToDynalite(req, res, body, options.dynamoDbPort, operation);
           return;
         }
         const invokePath = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;

@@ -59,6 +59,8 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
     SHIPGATE_GITLAB_URL: gitlabOn ? env.SHIPGATE_GITLAB_URL : undefined,
     // POST /api/rollbacks starts an execution of the rollback state machine, as in AWS.
     SHIPGATE_ROLLBACK_STATE_MACHINE_ARN: i.rollbackStateMachineArn,
+    // The HTTP function hands a decision's follow-ups (chat, GitLab) to this one asynchronously, as in AWS.
+    SHIPGATE_FOLLOW_UP_FUNCTION: 'shipgate-follow-up',
     // The local API has no IAM authorizer: /api/rollbacks takes the "by" the CLI states.
     SHIPGATE_API_TRUSTS_BY: 'sandbox',
     // Signing in on review pages goes to the sandbox's own OpenID provider (its port is chosen at start).

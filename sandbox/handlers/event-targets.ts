@@ -5,6 +5,7 @@ import type { StoredExecution } from '../aws/sfn-model';
 import type { AsyncInvoker } from '../workflow/async-invoke';
 import type { LocalLambdas } from '../workflow/lambda';
 import { FUNCTION_ARNS } from './functions';
+import { usageMeter } from '../meter';
 
 /** AWS's "Step Functions Execution Status Change" event of an execution. */
 export function executionStatusChangeEvent(e: StoredExecution) {
@@ -49,6 +50,7 @@ export class EventTargets {
 
   /** Delivers an ECS or CodeDeploy deployment event to rollout-events. */
   deliverDeploymentEvent(event: EventBridgeEvent): void {
+    usageMeter.event(`${event.source} ${event['detail-type']}`);
     this.invoker.invoke(FUNCTION_ARNS.rolloutEvents, event);
   }
 
@@ -61,6 +63,7 @@ export class EventTargets {
     )
       return;
     this.announced.add(e.executionArn);
+    usageMeter.event('aws.states Step Functions Execution Status Change');
     this.invoker.invoke(FUNCTION_ARNS.executionEvents, executionStatusChangeEvent(e));
   }
 

@@ -24,6 +24,7 @@ export const FUNCTION_ARNS = {
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
   reconcile: `${FUNCTION_ARN_PREFIX}shipgate-reconcile`,
+  followUp: `${FUNCTION_ARN_PREFIX}shipgate-follow-up`,
 } as const;
 
 /**
@@ -35,6 +36,7 @@ export const ASYNC_CONFIGS = {
   [FUNCTION_ARNS.rolloutEvents]: { maximumRetryAttempts: 2 },
   [FUNCTION_ARNS.executionEvents]: { maximumRetryAttempts: 2 },
   [FUNCTION_ARNS.reconcile]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.followUp]: { maximumRetryAttempts: 2 },
 };
 
 /**
@@ -66,6 +68,8 @@ export function localFunctions(
       },
       [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
       [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
+      // The HTTP function hands vote and pause follow-ups to it (Invoke, InvocationType Event).
+      [FUNCTION_ARNS.followUp]: { step: 'follow-up', entry: bundles.bundles['follow-up'].file },
       // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
       ...Object.fromEntries(
         Object.values(sandboxVerifyHookArns(environments)).map((arn) => [

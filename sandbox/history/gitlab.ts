@@ -46,7 +46,7 @@ function commitView(p: Project, c: PlannedCommit, parent?: PlannedCommit) {
 
 /**
  * The GitLab that `--history` releases come from: a loopback REST API (the `/api/v4` paths Shipgate calls
- * through @gitbeaker/rest) that knows the planned commits, so the release ledger reads real commit times from
+ * through the GitLab client, lambdas/domain/gitlab/rest.ts) that knows the planned commits, so the release ledger reads real commit times from
  * the compare API (`GET /projects/:id/repository/compare?from&to`, oldest first, as GitLab lists them) and
  * change lead time starts at each commit; a hotfix's commit belongs to a merge request labelled `hotfix`
  * (`GET …/repository/commits/:sha/merge_requests`). Commit statuses and deployments are accepted and kept in memory;

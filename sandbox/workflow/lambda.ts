@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ShipgateError } from '../../lambdas/shared/errors';
+import { usageMeter } from '../meter';
 import type { FaultSwitch } from './faults';
 
 /** Which handler code runs for a Lambda function ARN (from `renderLocalDefinition(config).tasks`). */
@@ -164,6 +165,7 @@ export class LocalLambdas {
       fail: () => undefined,
       succeed: () => undefined,
     };
+    const started = performance.now();
     try {
       const handler = this.load(binding);
       const event = JSON.parse(JSON.stringify(payload ?? {})) as unknown;
@@ -174,6 +176,9 @@ export class LocalLambdas {
       if (err instanceof LambdaFunctionError) throw err;
       const document = lambdaErrorDocument(err);
       throw new LambdaFunctionError(document.errorType, JSON.stringify(document));
+    } finally {
+      // Billed duration, as Lambda counts it (sandbox/meter.ts).
+      usageMeter.lambda(binding.step, performance.now() - started);
     }
   }
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A small GitLab REST API on 127.0.0.1 (ephemeral port) that speaks the paths `@gitbeaker/rest` calls for
+ * A small GitLab REST API on 127.0.0.1 (ephemeral port) that speaks the paths the GitLab client (lambdas/domain/gitlab/rest.ts) calls for
  * Shipgate — commit statuses, deployments, pipeline jobs, job artifacts, project hooks, freeze periods,
  * projects, repository compare and commits, the current user — keeps their state in memory, records every request, and can be
  * told to fail (`fail()`: an HTTP status, or a request that hangs until the server stops).

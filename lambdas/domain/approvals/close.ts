@@ -1,7 +1,6 @@
 import { logger } from '../../shared/logger';
 import type { ApprovalDeps } from './deps';
-import { notifyOutcome } from './notify';
-import { recordApprovalProgress } from './progress';
+import { followUp } from '../followups/dispatch';
 import { closeApprovalRecord, listPendingApprovalIds, readApprovalRecord, toView } from './store';
 import { sendFailed } from './task';
 import type { ApprovalOutcome, ApprovalRecord, ApprovalView } from './types';
@@ -26,8 +25,7 @@ async function closeAndFail(
   });
   await sendFailed(deps, closed, error, outcome.reason ?? outcome.status);
   const view = toView(closed);
-  await notifyOutcome(deps, view);
-  await recordApprovalProgress(deps, view);
+  await followUp(deps, { kind: 'approval', id: view.id, tell: 'outcome' });
   return view;
 }
 

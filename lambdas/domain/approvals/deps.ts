@@ -5,6 +5,7 @@ import { sfn as defaultSfn } from '../../shared/clients/sfn';
 import { getConfig, type ShipgateConfig } from '../../shared/config';
 import { tableName } from '../../shared/env';
 import { getSecret as defaultGetSecret, type SecretName } from '../../shared/secrets';
+import type { FollowUp } from '../followups/types';
 
 /** Everything the approval functions touch; each is injectable, the defaults are the process-wide ones. */
 export interface ApprovalDeps {
@@ -18,6 +19,11 @@ export interface ApprovalDeps {
   env: NodeJS.ProcessEnv;
   /** How long a chat post may take (default 5 s; the Slack path uses less to ack within 3 s). */
   chatTimeoutMs?: number;
+  /**
+   * Sends a decision's follow-up (chat, the release record, GitLab; lambdas/domain/followups/dispatch.ts).
+   * @default run in place, or handed to the follow-up function in the HTTP bundle
+   */
+  followUp?: (task: FollowUp) => Promise<void>;
 }
 
 /** Fills in the process-wide defaults for whatever `overrides` leaves out. */
@@ -33,6 +39,7 @@ export function approvalDeps(overrides: Partial<ApprovalDeps> = {}): ApprovalDep
     fetch: overrides.fetch ?? ((...args) => fetch(...args)),
     env,
     chatTimeoutMs: overrides.chatTimeoutMs,
+    ...(overrides.followUp ? { followUp: overrides.followUp } : {}),
   };
 }
 

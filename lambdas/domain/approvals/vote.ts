@@ -13,8 +13,7 @@ import {
   SelfApprovalError,
 } from './errors';
 import { noLongerWaiting } from './liveness';
-import { notifyEnded, notifyOutcome } from './notify';
-import { recordApprovalProgress } from './progress';
+import { followUp } from '../followups/dispatch';
 import { closeApprovalRecord, putVote, readApprovalRecord, reviseOutcome, toView } from './store';
 import { sendApproved, sendFailed } from './task';
 import type {
@@ -196,7 +195,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
     .sort(([, a], [, b]) => a.at.localeCompare(b.at))
     .map(([k]) => k);
   if (approvedBy.length < updated.policy.quorum) {
-    await recordApprovalProgress(deps, toView(updated));
+    await followUp(deps, { kind: 'approval', id: updated.id, tell: 'progress' });
     return {
       approval: toView(updated),
       decided: false,
@@ -242,8 +241,7 @@ async function finish(
           reason: ended,
         }),
       );
-      await notifyEnded(deps, view);
-      await recordApprovalProgress(deps, view);
+      await followUp(deps, { kind: 'approval', id: view.id, tell: 'ended' });
       throw closedError(view);
     }
     // Step Functions no longer waits (its TimeoutSeconds fired before our deadline): the gate already
@@ -257,13 +255,11 @@ async function finish(
         reason,
       }),
     );
-    await notifyOutcome(deps, view);
-    await recordApprovalProgress(deps, view);
+    await followUp(deps, { kind: 'approval', id: view.id, tell: 'outcome' });
     throw closedError(view);
   }
   const view = toView(closed);
-  await notifyOutcome(deps, view);
-  await recordApprovalProgress(deps, view);
+  await followUp(deps, { kind: 'approval', id: view.id, tell: 'outcome' });
   return { approval: view, decided: true, remaining: 0, delivery };
 }
 
@@ -281,8 +277,7 @@ export async function endApproval(deps: ApprovalDeps, id: string, reason: string
   if (!closed) return getApprovalView(deps, id);
   const view = toView(closed);
   logger.info(`Approval ${id} closed as ENDED`, { approvalId: id });
-  await notifyEnded(deps, view);
-  await recordApprovalProgress(deps, view);
+  await followUp(deps, { kind: 'approval', id: view.id, tell: 'ended' });
   return view;
 }
 

@@ -1,9 +1,9 @@
-import { Gitlab } from '@gitbeaker/rest';
 import type { ShipgateConfig } from '../../shared/config';
 import { getSecret as defaultGetSecret, type SecretName } from '../../shared/secrets';
+import { gitlabRest, type GitlabRest } from './rest';
 
-/** The gitbeaker API object Shipgate uses (`@gitbeaker/rest`). */
-export type GitlabApi = Gitlab<false>;
+/** The GitLab API client Shipgate uses (./rest.ts: the calls it makes, on `fetch`). */
+export type GitlabApi = GitlabRest;
 
 /** Where GitLab is and how to authenticate; never logged. */
 export interface GitlabSettings {
@@ -38,21 +38,21 @@ export async function gitlabSettings(
 const clients = new Map<string, GitlabApi>();
 
 /**
- * A gitbeaker client for these settings, created once per (URL, token, timeout) and reused. Every request is
- * aborted after `timeoutMs` (gitbeaker's `queryTimeout`), so a hanging GitLab cannot stall a caller.
+ * A GitLab client for these settings, created once per (URL, token, timeout) and reused. Every request is
+ * aborted after `timeoutMs`, so a hanging GitLab cannot stall a caller.
  * @example const api = gitlabClient(settings, 3000); await api.Commits.editStatus(…);
  */
 export function gitlabClient(settings: GitlabSettings, timeoutMs = 10_000): GitlabApi {
   const key = `${settings.url}\n${settings.token}\n${timeoutMs}`;
   let api = clients.get(key);
   if (!api) {
-    api = new Gitlab({ host: settings.url, token: settings.token, queryTimeout: timeoutMs });
+    api = gitlabRest({ host: settings.url, token: settings.token, timeoutMs });
     clients.set(key, api);
   }
   return api;
 }
 
-/** HTTP status of a failed gitbeaker request, when it got an answer. */
+/** HTTP status of a failed GitLab request, when it got an answer. */
 export function gitlabErrorStatus(err: unknown): number | undefined {
   const cause = (err as { cause?: { response?: { status?: unknown } } } | undefined)?.cause;
   const status = cause?.response?.status;

@@ -1,5 +1,5 @@
 import { scryptSync } from 'node:crypto';
-import type { AddResourceHookOptions } from '@gitbeaker/rest';
+import type { HookOptions } from './rest';
 import type { ProjectConfig } from '../../shared/config';
 import { describeGitlabError, gitlabErrorStatus, type GitlabApi } from './client';
 
@@ -177,7 +177,7 @@ export async function ensureProjectHook(
         : existing?.signing_token_present
           ? { signingToken: '' }
           : {}),
-    } as AddResourceHookOptions & { signingToken?: string; name?: string; description?: string };
+    } as HookOptions & { signingToken?: string; name?: string; description?: string };
 
     const write = (opts: typeof options) =>
       existing

@@ -1,4 +1,4 @@
-import type { JobSchema } from '@gitbeaker/rest';
+import type { GitlabJob as JobSchema } from './rest';
 import { describeGitlabError, gitlabErrorStatus, type GitlabApi } from './client';
 
 /**

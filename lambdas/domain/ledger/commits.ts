@@ -4,7 +4,7 @@ import { describeGitlabError, gitlabClient, gitlabSettings, type GitlabApi } fro
 import type { CommitsSource, LedgerCommit } from './types';
 
 /**
- * Reads from GitLab what the ledger needs about a release's commits, through the shared gitbeaker client:
+ * Reads from GitLab what the ledger needs about a release's commits, through the shared GitLab client:
  * - the commits new to an environment: `GET /projects/:id/repository/compare?from=<previous SHA>&to=<SHA>`
  *   (Repositories API, "Compare branches, tags or commits": `commits` oldest first, each with
  *   `authored_date` and `committed_date`; https://docs.gitlab.com/api/repositories/#compare-branches-tags-or-commits);
@@ -53,7 +53,7 @@ export function toLedgerCommit(c: GitlabCommitLike): LedgerCommit | undefined {
   };
 }
 
-/** A {@link CommitReader} over a gitbeaker client. */
+/** A {@link CommitReader} over a GitLab client. */
 export function gitlabCommitReader(api: GitlabApi): CommitReader {
   return async (project, commit, from) => {
     let commits: LedgerCommit[];

@@ -1,4 +1,5 @@
-import { loadContract, shortTaskDefinition, type RolloutDeps } from '../rollout/deps';
+import { loadContract, shortTaskDefinition } from '../rollout/contract';
+import type { RolloutDeps } from '../rollout/deps';
 import { getRecord } from '../rollout/records';
 import { planRollout } from '../rollout/strategy';
 import { releaseExecutionArn } from '../gitlab/feedback';

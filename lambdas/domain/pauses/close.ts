@@ -1,7 +1,7 @@
 import { logger } from '../../shared/logger';
 import type { PauseDeps } from './deps';
 import { pauseDeps } from './deps';
-import { notifyPauseOutcome, recordPauseProgress } from './notify';
+import { followUp } from '../followups/dispatch';
 import { closePauseRecord, toPauseView } from './store';
 import type { PauseOutcome, PauseView } from './types';
 
@@ -21,8 +21,7 @@ export async function endPause(
   if (!closed) return undefined;
   const view = toPauseView(closed);
   logger.info(`Pause ${pauseId} closed as ${outcome.status}`, { pauseId, status: outcome.status });
-  await notifyPauseOutcome(deps, view);
-  await recordPauseProgress(deps, view);
+  await followUp(deps, { kind: 'pause', id: view.id, tell: 'outcome' });
   return view;
 }
 

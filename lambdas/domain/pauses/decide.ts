@@ -18,7 +18,7 @@ import { describeServiceDeployment } from '../rollout/service-deployments';
 import { endPause } from './close';
 import type { PauseDeps } from './deps';
 import { pauseOutcomeSentence, stageWords } from './messages';
-import { notifyPauseOutcome, recordPauseProgress } from './notify';
+import { followUp } from '../followups/dispatch';
 import {
   closePauseRecord,
   pauseKey,
@@ -270,7 +270,7 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
     .map(([k]) => k);
   if (input.decision === 'continue' && continuers.length < updated.policy.quorum) {
     const open = toPauseView(updated);
-    await recordPauseProgress(deps, open);
+    await followUp(deps, { kind: 'pause', id: open.id, tell: 'progress' });
     return { pause: open, decided: false, remaining: updated.policy.quorum - continuers.length };
   }
   const closed = await closePauseRecord(deps, view.id, {
@@ -332,8 +332,7 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
     const revised = toPauseView(
       await revisePauseRecord(deps, view.id, { ...truth, at: deps.now().toISOString(), by: [] }),
     );
-    await notifyPauseOutcome(deps, revised);
-    await recordPauseProgress(deps, revised);
+    await followUp(deps, { kind: 'pause', id: revised.id, tell: 'outcome' });
     throw pauseClosedError(revised);
   }
   logger.info(`ContinueServiceDeployment ${action} for pause ${view.id}`, { pauseId: view.id, action });
@@ -348,8 +347,7 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
   };
   const token = rollout ? await takePauseWaiter(rollout, closed.hookId, deps) : undefined;
   if (token) await resumeWith(token, output, deps);
-  await notifyPauseOutcome(deps, view);
-  await recordPauseProgress(deps, view);
+  await followUp(deps, { kind: 'pause', id: view.id, tell: 'outcome' });
   return view;
 }
 

@@ -5,7 +5,7 @@ import { publicUrl } from '../../shared/links';
 import { reportStatus } from '../gitlab/feedback';
 import { getRelease, updateRelease, type ReleasePauseEvent } from '../releases/store';
 import { logger } from '../../shared/logger';
-import type { PauseDeps } from './deps';
+import type { ApprovalDeps } from '../approvals/deps';
 import { pauseOutcomeMessage, pauseOutcomeSentence, pauseRequestMessage, stageWords } from './messages';
 import type { PauseView } from './types';
 
@@ -16,12 +16,12 @@ import type { PauseView } from './types';
  */
 
 /** The pause's one review link (anyone may open it; deciding needs signing in with GitLab). */
-export function pauseReviewUrl(deps: Pick<PauseDeps, 'env'>, view: Pick<PauseView, 'id'>): string {
+export function pauseReviewUrl(deps: Pick<ApprovalDeps, 'env'>, view: Pick<PauseView, 'id'>): string {
   return `${publicUrl(deps.env)}${gatePath({ kind: 'pause', id: view.id })}`;
 }
 
 /** The request message as the pause stands now. */
-export async function pauseMessage(deps: PauseDeps, view: PauseView) {
+export async function pauseMessage(deps: ApprovalDeps, view: PauseView) {
   return pauseRequestMessage(view, {
     ...(view.status === 'OPEN' ? { reviewUrl: pauseReviewUrl(deps, view) } : {}),
     slackApp: await slackAppEnabled(deps),
@@ -29,7 +29,7 @@ export async function pauseMessage(deps: PauseDeps, view: PauseView) {
 }
 
 /** Posts the pause request in the release's thread (remembered, so its outcome can replace it). */
-export async function notifyPauseRequest(deps: PauseDeps, view: PauseView) {
+export async function notifyPauseRequest(deps: ApprovalDeps, view: PauseView) {
   return deliverReleaseMessage(
     view.release.id,
     await pauseMessage(deps, view),
@@ -39,7 +39,7 @@ export async function notifyPauseRequest(deps: PauseDeps, view: PauseView) {
 }
 
 /** Posts the outcome and, with a Slack bot, turns the request message into its closed form. */
-export async function notifyPauseOutcome(deps: PauseDeps, view: PauseView): Promise<void> {
+export async function notifyPauseOutcome(deps: ApprovalDeps, view: PauseView): Promise<void> {
   const chat = { ...deps, timeoutMs: deps.chatTimeoutMs };
   await deliverReleaseMessage(view.release.id, pauseOutcomeMessage(view), {}, chat);
   if (await slackBot(deps)) {
@@ -53,7 +53,7 @@ export async function notifyPauseOutcome(deps: PauseDeps, view: PauseView): Prom
 }
 
 /** Records the pause's current state on the release (`pauses[]`, environment detail) and in GitLab. */
-export async function recordPauseProgress(deps: PauseDeps, view: PauseView): Promise<void> {
+export async function recordPauseProgress(deps: ApprovalDeps, view: PauseView): Promise<void> {
   const at = deps.now().toISOString();
   const open = view.status === 'OPEN';
   const waiting = `${view.service} paused ${stageWords(view.stage)}: ${view.facts.step}; waiting for ${view.policy.quorum} "continue" of ${view.policy.approvers

@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../../shared/logger';
-import { shortTaskDefinition, type RolloutDeps } from '../rollout/deps';
+import { shortTaskDefinition } from '../rollout/contract';
+import type { RolloutDeps } from '../rollout/deps';
 import type { RolloutRecord } from '../rollout/types';
 import { getLedgerEntry, releaseEntryId } from '../ledger/store';
 import { recordReleaseInLedger, type LedgerRecordDeps, type ReleaseDocument } from '../ledger/record';

@@ -8,7 +8,8 @@ import { reportDeployment, type FeedbackDeps } from '../gitlab/feedback';
 import { recordManualRollbackInLedger } from '../ledger/record';
 import { announceOutcome, type AnnounceDeps } from '../outcomes/announce';
 import { getRelease, updateRelease, type ReleaseRecord, type ReleaseRollback } from '../releases/store';
-import { loadContract, shortTaskDefinition, type RolloutDeps } from '../rollout/deps';
+import { loadContract, shortTaskDefinition } from '../rollout/contract';
+import type { RolloutDeps } from '../rollout/deps';
 import {
   currentTaskDefinition,
   describeService,

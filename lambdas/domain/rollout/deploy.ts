@@ -15,7 +15,7 @@ import {
 import { ContractError, NotFoundError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
-import { shortTaskDefinition } from './deps';
+import { shortTaskDefinition } from './contract';
 import { ImageNotPinned, RolloutFailed } from './errors';
 import {
   buildCreateDeploymentInput,

@@ -1,6 +1,6 @@
 import type { DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import type { Service } from '@aws-sdk/client-ecs';
-import { shortTaskDefinition } from './deps';
+import { shortTaskDefinition } from './contract';
 import type { Observation } from './types';
 
 /**

@@ -2,7 +2,8 @@ import { StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
-import { loadContract, shortTaskDefinition, type RolloutDeps } from './deps';
+import { loadContract, shortTaskDefinition } from './contract';
+import type { RolloutDeps } from './deps';
 import {
   currentTaskDefinition,
   describeService,

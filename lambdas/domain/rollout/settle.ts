@@ -2,7 +2,7 @@ import type { Service } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../../shared/logger';
 import type { RolloutDeps } from './deps';
-import { shortTaskDefinition } from './deps';
+import { shortTaskDefinition } from './contract';
 import { describeService, getCodeDeployDeployment, restoreBetweenDeployments } from './deploy';
 import { evaluateCodeDeploy, evaluateEcsService } from './evaluate';
 import { releaseLock } from './lock';

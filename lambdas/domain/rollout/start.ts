@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
-import { loadContract, type RolloutDeps } from './deps';
+import { loadContract } from './contract';
+import type { RolloutDeps } from './deps';
 import {
   assertPinned,
   currentTaskDefinition,

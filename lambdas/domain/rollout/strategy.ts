@@ -5,7 +5,7 @@ import { getEnvironment, pauseAllowanceSeconds, rolloutSettings } from '../../sh
 import type { DeployContract } from '../../shared/contract';
 import { verifyHook } from '../../shared/env';
 import { ConfigError, ContractError } from '../../shared/errors';
-import { resourceName } from './deps';
+import { resourceName } from './contract';
 
 /** ECS defaults (API reference) used when the config does not say. */
 export const ECS_DEFAULTS = {

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ShipgateConfig } from '../../shared/config';
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
-import { loadContract } from '../rollout/deps';
+import { loadContract } from '../rollout/contract';
 import { markVerified } from '../rollout/records';
 import type { EnvironmentImagesInput } from '../rollout/types';
 

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../../shared/zod';
 import { logger } from '../../shared/logger';
-import { loadContract } from '../rollout/deps';
+import { loadContract } from '../rollout/contract';
 import { parseServiceArn } from '../rollout/events';
 import { getRecord } from '../rollout/records';
 import { runSmokeCheck, smokeUrl, type VerifyDeps } from './smoke';

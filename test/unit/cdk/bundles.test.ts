@@ -45,8 +45,9 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    // The HTTP function, 17 shared steps (reconcile among them) and one verify hook per environment.
-    expect(Object.keys(bundles)).toHaveLength(20);
+    // The HTTP function, 18 shared steps (reconcile and follow-up among them) and one verify hook per
+    // environment.
+    expect(Object.keys(bundles)).toHaveLength(21);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };
@@ -117,7 +118,40 @@ describe('Lambda bundles', () => {
       'lib-dynamodb',
     ]);
     expect(clients('record-release')).not.toContain('client-ecs');
+    // The follow-up function tells chat and GitLab; it decides nothing in ECS or Step Functions.
+    expect(clients('follow-up')).not.toContain('client-ecs');
     expect(clients('start-rollout')).toEqual(expect.arrayContaining(['client-ecs']));
+  });
+
+  it('hands the HTTP function’s chat and GitLab follow-ups off: neither client is in its bundle', () => {
+    const { document } = readConfigDocument(join(REPO_ROOT, 'shipgate.config.yaml'));
+    const { metafile } = buildLambdaBundles(document);
+    const sources = (name: BundleName) => {
+      const [, output] = Object.entries(metafile.outputs).find(([out]) => out.endsWith(`${name}/index.js`))!;
+      return Object.entries(output.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([p]) => p);
+    };
+    const http = sources('http');
+    // GIVEN the HTTP bundle THEN it has the hand-off and none of the GitLab client, chat delivery or runner
+    expect(http).toContain('lambdas/domain/followups/hand-off.ts');
+    expect(
+      http.filter((p) =>
+        /lambdas\/domain\/(gitlab\/|chat\/(deliver|slack-api)\.ts|followups\/run\.ts)/.test(p),
+      ),
+    ).toEqual([]);
+    // AND the follow-up function runs them, with no hand-off of its own
+    const followUp = sources('follow-up');
+    expect(followUp).toEqual(
+      expect.arrayContaining(['lambdas/domain/followups/run.ts', 'lambdas/domain/gitlab/rest.ts']),
+    );
+    // AND no bundle carries gitbeaker (replaced by lambdas/domain/gitlab/rest.ts)
+    for (const [out, output] of Object.entries(metafile.outputs)) {
+      const beaker = Object.keys(output.inputs).filter((p) => p.includes('@gitbeaker/'));
+      expect({ out, beaker }).toEqual({ out, beaker: [] });
+    }
+    const code = readFileSync(join(bundles.HttpFunction, 'index.js'), 'utf8');
+    expect(code).toContain('x-amz-invocation-type');
   });
 
   it('leaves out yaml: a bundle never reads a config file, so the parser would be dead weight', () => {

@@ -27,7 +27,8 @@ function synth(config: ShipgateConfig) {
     ...Object.entries(stack.stepFunctions).map(([step, f]) => [id(f), step] as [string, string]),
     ...Object.entries(stack.verifyHooks).map(([env, f]) => [id(f), `verify-hook ${env}`] as [string, string]),
   ]);
-  const gitlabSecret = id(stack.secrets.secrets.gitlabToken);
+  // GitLab's API (the token) and its OpenID Connect token endpoint (the client secret, signing in).
+  const gitlabSecrets = [stack.secrets.secrets.gitlabToken, stack.secrets.secrets.oidcClientSecret].map(id);
   const chatSecrets = [stack.secrets.secrets.chatWebhookUrl, stack.secrets.secrets.slackBotToken].map(id);
   const functions = Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -45,8 +46,9 @@ function synth(config: ShipgateConfig) {
         logicalId,
         bundle: named.get(logicalId),
         vpcConfig: r.Properties.VpcConfig as { SubnetIds: unknown; SecurityGroupIds: unknown } | undefined,
-        // Granted the GitLab token secret: the functions that call GitLab (every call authenticates with it).
-        gitlab: JSON.stringify(policies).includes(`"Ref":"${gitlabSecret}"`),
+        // Granted the GitLab token or the OIDC client secret: the functions that call GitLab (every call
+        // authenticates with one of them).
+        gitlab: gitlabSecrets.some((secret) => JSON.stringify(policies).includes(`"Ref":"${secret}"`)),
         // Granted the chat webhook URL or the Slack bot token: posts to chat.
         chat: chatSecrets.some((secret) => JSON.stringify(policies).includes(`"Ref":"${secret}"`)),
         services: new Set(
@@ -91,6 +93,7 @@ describe('gitlab.network: the functions that call GitLab in the operator’s sub
         'manual-rollback',
         'execution-events',
         'reconcile',
+        'follow-up',
       ].sort(),
     );
     for (const f of inGitLabNetwork) {

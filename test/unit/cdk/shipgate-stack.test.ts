@@ -221,10 +221,11 @@ describe('ShipgateStack', () => {
     // The GitLab OAuth application's secret: only the sign-in on review pages.
     expect(readers('oidcClientSecret')).toEqual(['HttpFunction']);
     expect(readers('chatWebhookUrl')).toEqual(
-      expect.arrayContaining(['HttpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
+      expect.arrayContaining(['FollowUpFunction', 'RequestApprovalFunction', 'ReportFailureFunction']),
     );
-    // GitLab feedback (commit statuses, deployments) is sent by these steps only (the webhook never calls
-    // GitLab); the HTTP function and the rollout waiters report pauses (decided, timed out) on the commit status.
+    // GitLab feedback (commit statuses, deployments) is sent by these steps only (the HTTP function never calls
+    // GitLab's API: a decision's follow-ups run in the follow-up function, which with the rollout waiters
+    // reports pauses (decided, timed out) on the commit status).
     // Record release reads the commits new to each environment for the ledger (compare API).
     expect(readers('gitlabToken').sort()).toEqual([
       'AwaitRolloutFunction',
@@ -232,7 +233,7 @@ describe('ShipgateStack', () => {
       'CheckRolloutFunction',
       // The ledger of a rollout that ends after its release ended (issue 27) reads the commits too.
       'ExecutionEventsFunction',
-      'HttpFunction',
+      'FollowUpFunction',
       'ManualRollbackFunction',
       'ReconcileFunction',
       'RecordReleaseFunction',
@@ -283,6 +284,8 @@ describe('ShipgateStack', () => {
       'rollout-events': 2,
       'execution-events': 2,
       reconcile: 2,
+      // The HTTP function's hand-off of a decision's follow-ups (InvocationType Event).
+      'follow-up': 2,
     } as const;
     // Exactly these: the manual rollback is a task of its own state machine, never invoked asynchronously.
     expect(configs).toHaveLength(Object.keys(async).length);

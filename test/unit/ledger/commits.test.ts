@@ -3,7 +3,7 @@ import { gitlabCommitReader, toLedgerCommit } from '../../../lambdas/domain/ledg
 import { startFakeGitlab, type FakeGitlab } from '../../helpers/fake-gitlab';
 
 /**
- * The ledger's GitLab reads through the real gitbeaker client against the fake GitLab: compare between the
+ * The ledger's GitLab reads through the real GitLab client against the fake GitLab: compare between the
  * SHA that ran before and the new one (GET /projects/:id/repository/compare?from=&to=), the single commit of a
  * first release, the labels of the commit's merge requests, and the fallback when GitLab fails.
  */
