@@ -1,11 +1,11 @@
 /**
  * The GitLab REST API (v4) calls Shipgate makes, on `fetch`: commit statuses, deployments, freeze periods,
- * pipeline jobs and their artifacts, projects, project hooks, repository compare and commits.
+ * pipeline jobs and their artifacts, projects, project hooks, repository compare and commits, and the current user (`shipgate doctor`).
  *
  * Why not `@gitbeaker/rest`: it builds every resource of the API (`import * as CORE`), so a bundle that
  * sets one commit status carried about 250 KB of it and its requester (rate-limiter-flexible, qs with its
  * polyfills, picomatch) — a quarter of each Lambda's bundle and of its cold start (issue 32). Shipgate makes
- * fourteen calls; each is written here against GitLab's API reference, with the same paths, parameters and
+ * fifteen calls; each is written here against GitLab's API reference, with the same paths, parameters and
  * answers gitbeaker sent and returned (snake_case JSON, camelCase options written as snake_case, `link`
  * pagination), and the same error shape (`cause.response.status`), so callers did not change.
  * Retries and bounded waits stay with the callers (`bestEffort` in ./retry.ts); this client tries once, and
@@ -232,6 +232,10 @@ export function gitlabRest(options: GitlabRestOptions) {
       /** `PUT /projects/:id/hooks/:hook_id` */
       edit: (projectId: number | string, hookId: number, url: string, opts?: HookOptions) =>
         json<GitlabRecord>('PUT', path`projects/${projectId}/hooks/${hookId}`, { url, ...snakeKeys(opts) }),
+    },
+    Users: {
+      /** `GET /user`: the user the token belongs to (`shipgate doctor`). */
+      showCurrentUser: () => json<GitlabRecord>('GET', 'user'),
     },
     Repositories: {
       /** `GET /projects/:id/repository/compare?from=&to=` */
