@@ -24,6 +24,7 @@ import { Shutdown } from './shutdown';
 import { localSecrets, prepareStateDir } from './state-dir';
 import { loadReleaseWorkflow, type LocalWorkflow } from './workflow/release';
 import { AsyncInvoker } from './workflow/async-invoke';
+import { parseFunctionRef } from './workflow/lambda';
 import { FaultSwitch } from './workflow/faults';
 
 export { SANDBOX_TABLE } from './handlers/environment';
@@ -212,16 +213,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
-    // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it).
-    const known = (name: string) =>
-      Object.values(FUNCTION_ARNS).find((arn) => arn.endsWith(`:function:${name}`));
+    // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it),
+    // by name or ARN, with a version or alias qualifier as Lambda accepts them.
+    const known = (ref: string) => {
+      const { name, qualifier } = parseFunctionRef(ref);
+      const arn = Object.values(FUNCTION_ARNS).find((a) => a.endsWith(`:function:${name}`));
+      const qualified = arn && qualifier ? `${arn}:${qualifier}` : arn;
+      return qualified && lambdas.binding(qualified) ? qualified : undefined;
+    };
     aws.connect({
-      invokeLambda: (name, payload) => {
-        const arn = known(name);
+      invokeLambda: (ref, payload) => {
+        const arn = known(ref);
         return arn ? lambdas.invoke(arn, payload) : undefined;
       },
-      invokeLambdaAsync: (name, payload) => {
-        const arn = known(name);
+      invokeLambdaAsync: (ref, payload) => {
+        const arn = known(ref);
         if (arn) void invoker.invoke(arn, payload);
         return Boolean(arn);
       },

@@ -119,7 +119,8 @@ describe('release state machine definition (example config)', () => {
       expect(approve.TimeoutSeconds).toBe(env.approval.timeout);
       expect(approve.ResultPath).toBe(`$.approvals.${env.name}`);
       expect(approve.Parameters).toEqual({
-        FunctionName: localFunctionArn('request-approval'),
+        // The version the deploy published, never the unqualified function.
+        FunctionName: `${localFunctionArn('request-approval')}:1`,
         Payload: {
           'taskToken.$': '$$.Task.Token',
           'executionArn.$': '$$.Execution.Id',
