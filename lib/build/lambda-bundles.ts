@@ -68,10 +68,24 @@ export function bundleOptions(configDocument: unknown): BuildOptions {
     define: {
       // A JS string literal whose value is the JSON document (esbuild `define` takes JS expressions).
       'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(configDocument)),
+      // TEST-ONLY (issue 31's upgrade test): a mark fixed at build time, which `record-release` adds to its
+      // output, so a test can tell a release that ran old code from one that ran new code. Empty everywhere
+      // else; it is part of the options, hence of the bundle hash.
+      'process.env.SHIPGATE_TEST_BUILD_MARK': JSON.stringify(testBuildMark()),
     },
     logLevel: 'silent',
     metafile: true,
   };
+}
+
+/**
+ * TEST-ONLY: the contents of the file `SHIPGATE_TEST_BUILD_MARK_FILE` names, read at each build (a file, so
+ * a test can change what a running sandbox builds next); empty when the variable is unset. Never set it for
+ * a real deploy: it changes what "Record release" returns.
+ */
+export function testBuildMark(env: NodeJS.ProcessEnv = process.env): string {
+  const file = env.SHIPGATE_TEST_BUILD_MARK_FILE;
+  return file ? readFileSync(file, 'utf8').trim() : '';
 }
 
 /** One built bundle. */
