@@ -61,8 +61,8 @@ export const LIVE_ALIAS = 'live';
  * Every deploy that changes the code or configuration publishes a new version ({@link version}); the state
  * machines invoke versions, so an execution that started before an upgrade runs the code it started with to
  * its end. Old versions are retained (`RemovalPolicy.RETAIN`): CloudFormation would otherwise delete a
- * version while executions still invoke it. `shipgate versions prune` removes those no running execution
- * needs (docs/architecture.md, "Upgrading Shipgate"). Event sources (API Gateway, EventBridge, the
+ * version while executions still invoke it; docs/architecture.md ("Upgrading Shipgate") says how to remove
+ * those no running execution needs. Event sources (API Gateway, EventBridge, the
  * scheduler, ECS lifecycle hooks) invoke the {@link liveAlias}, which each deploy moves to the new version.
  */
 export class ShipgateFunction extends Construct {
