@@ -8,7 +8,7 @@ import {
   type StackProps,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Alias, IVersion, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { rolloutSettings, type ShipgateConfig } from '../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
@@ -92,6 +92,13 @@ export class ShipgateStack extends Stack {
   readonly httpFunction: LambdaFunction;
   /** The Lambda behind each step (the verify hook is per environment: {@link verifyHooks}). */
   readonly stepFunctions: Readonly<Record<SharedStepName, LambdaFunction>>;
+  /** The version of each step this deploy published: what the state machines' tasks invoke. */
+  readonly stepVersions: Readonly<Record<SharedStepName, IVersion>>;
+  /**
+   * The alias `live` of every function (the HTTP API's under `http`, each verify hook's under
+   * `verify-hook-<environment>`): what event sources invoke, moved to the new version by each deploy.
+   */
+  readonly liveAliases: Readonly<Record<string, Alias>>;
   /**
    * The verify hook of each environment (config order), in that environment's VPC: ECS invokes it at
    * POST_TEST_TRAFFIC_SHIFT and it calls the test listener, which admits its security group.
@@ -163,34 +170,42 @@ export class ShipgateStack extends Stack {
         network: placed ? gitlabNetwork.placement : undefined,
       });
       if (placed) gitlabNetwork.acknowledgeVpcAccess(made);
-      return made.function;
+      return made;
     };
 
-    this.httpFunction = fn(
+    const http = fn(
       'HttpFunction',
       'http',
       'Shipgate HTTP API: GitLab webhooks, approvals, Slack interactions, release status',
       15,
       HTTP_MEMORY_MB,
     );
+    this.httpFunction = http.function;
     const steps = {} as Record<SharedStepName, LambdaFunction>;
+    const versions = {} as Record<SharedStepName, IVersion>;
+    const aliases: Record<string, Alias> = { http: http.liveAlias };
     for (const step of SHARED_STEP_NAMES) {
       const spec = STEPS[step];
-      steps[step] = fn(
+      const made = fn(
         `${pascal(step)}Function`,
         step,
         spec.description,
         spec.timeoutSeconds(config),
         spec.memorySize,
       );
+      steps[step] = made.function;
+      versions[step] = made.version;
+      aliases[step] = made.liveAlias;
     }
     this.stepFunctions = steps;
+    this.stepVersions = versions;
     // One verify hook per environment, each in its environment's VPC (staging and production have their
     // own), with the subnets and security group Terraform publishes for it (terraform/modules/smoke-check).
     const hookSpec = STEPS['verify-hook'];
     const hooks: Record<string, LambdaFunction> = {};
+    const hookAliases: Record<string, Alias> = {};
     for (const env of config.environments) {
-      hooks[env.name] = new SmokeCheckHook(this, `VerifyHook${pascal(env.name)}`, {
+      const hook = new SmokeCheckHook(this, `VerifyHook${pascal(env.name)}`, {
         environment: env.name,
         parameterPrefix: config.contractsPrefix,
         bundle: bundles?.['verify-hook'],
@@ -198,27 +213,33 @@ export class ShipgateStack extends Stack {
         description: `${hookSpec.description} in ${env.name}`,
         timeout: Duration.seconds(hookSpec.timeoutSeconds(config)),
         environmentVariables: { SHIPGATE_TABLE: this.table.table.tableName },
-      }).function;
+      });
+      hooks[env.name] = hook.function;
+      hookAliases[env.name] = hook.liveAlias;
+      aliases[`verify-hook-${env.name}`] = hook.liveAlias;
     }
     this.verifyHooks = hooks;
+    this.liveAliases = aliases;
 
-    this.api = new WebhookApi(this, 'WebhookApi', { handler: this.httpFunction });
+    // Event sources invoke the alias `live` (the version this deploy published); the state machines invoke
+    // the versions their definition names (docs/architecture.md, "Upgrading Shipgate").
+    this.api = new WebhookApi(this, 'WebhookApi', { handler: http.liveAlias });
     const publicUrl = props.publicUrl ?? this.api.url;
 
     this.workflow = new ReleaseWorkflow(this, 'ReleaseWorkflow', {
       config,
-      functions: steps,
+      functions: versions,
       stateMachineName,
     });
     this.rollbackWorkflow = new RollbackWorkflow(this, 'RollbackWorkflow', {
       config,
-      handler: steps['manual-rollback'],
+      handler: versions['manual-rollback'],
       stateMachineName: rollbackMachineName,
     });
-    new RolloutEventRules(this, 'RolloutEvents', { handler: steps['rollout-events'] });
+    new RolloutEventRules(this, 'RolloutEvents', { handler: aliases['rollout-events'] });
     new ExecutionEventRule(this, 'ExecutionEvents', {
       stateMachineArn: this.workflow.stateMachine.stateMachineArn,
-      handler: steps['execution-events'],
+      handler: aliases['execution-events'],
     });
     // It reads the stopped execution's history to record where the release stopped.
     this.workflow.stateMachine.grantRead(steps['execution-events']);
@@ -249,11 +270,10 @@ export class ShipgateStack extends Stack {
       f.addEnvironment('SHIPGATE_PUBLIC_URL', publicUrl);
       this.table.table.grantReadWriteData(f);
     }
-    this.httpFunction.addEnvironment(
-      'SHIPGATE_STATE_MACHINE_ARN',
-      this.workflow.stateMachine.stateMachineArn,
-    );
-    this.workflow.stateMachine.grantStartExecution(this.httpFunction);
+    // New releases start through the alias (the version the last deploy published); the rest of the code
+    // derives execution ARNs from it without its qualifier (releases/naming.ts).
+    this.httpFunction.addEnvironment('SHIPGATE_STATE_MACHINE_ARN', this.workflow.published.aliasArn);
+    this.workflow.published.grantStartExecution(this.httpFunction, this.workflow.stateMachine);
     // Approval decisions answer the waiting "Approve <env>" task: success on quorum, failure on a reject.
     this.httpFunction.addToRolePolicy(
       new iam.PolicyStatement({
@@ -265,36 +285,43 @@ export class ShipgateStack extends Stack {
     this.workflow.stateMachine.grantRead(this.httpFunction);
     // A vote's or a pause decision's follow-ups (chat, the release record, GitLab) go to the follow-up
     // function as asynchronous invocations (lambdas/domain/followups): the answer never waits for them.
-    // Only the function itself (no `:*` versions or aliases: it is invoked unqualified).
+    // Only its alias `live`, which the invocation names (`<name>:live`), like every event-driven function's source.
     this.httpFunction.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'HandOffFollowUps',
         actions: ['lambda:InvokeFunction'],
-        resources: [steps['follow-up'].functionArn],
+        resources: [aliases['follow-up'].functionArn],
       }),
     );
-    this.httpFunction.addEnvironment('SHIPGATE_FOLLOW_UP_FUNCTION', steps['follow-up'].functionName);
+    this.httpFunction.addEnvironment(
+      'SHIPGATE_FOLLOW_UP_FUNCTION',
+      `${steps['follow-up'].functionName}:${aliases['follow-up'].aliasName}`,
+    );
     // POST /api/rollbacks records the request and starts one execution of the rollback state machine, which
     // waits for ECS with a task token (no Lambda waits); a failure is recorded on the rollback entry.
-    this.rollbackWorkflow.stateMachine.grantStartExecution(this.httpFunction);
+    this.rollbackWorkflow.published.grantStartExecution(
+      this.httpFunction,
+      this.rollbackWorkflow.stateMachine,
+    );
     // Every asynchronously invoked function gets an on-failure destination (issue 27): `shipgate redrive`
     // replays it. The event handlers and the reconciler keep Lambda's two retries. (The manual rollback is a
     // task of its own state machine now, not invoked asynchronously.)
     this.failedEvents = new FailedEvents(this, 'FailedEvents', {
+      // On the alias: asynchronous invocation settings are per qualifier, and the event sources invoke `live`.
       functions: [
-        { fn: steps['rollout-events'] },
-        { fn: steps['execution-events'] },
-        { fn: steps.reconcile },
-        { fn: steps['follow-up'] },
+        { fn: aliases['rollout-events'] },
+        { fn: aliases['execution-events'] },
+        { fn: aliases.reconcile },
+        { fn: aliases['follow-up'] },
       ],
     });
     new ReconcilerSchedule(this, 'Reconciler', {
-      handler: steps.reconcile,
+      handler: aliases.reconcile,
       deadLetterQueue: this.failedEvents.queue,
     });
     this.httpFunction.addEnvironment(
       'SHIPGATE_ROLLBACK_STATE_MACHINE_ARN',
-      this.rollbackWorkflow.stateMachine.stateMachineArn,
+      this.rollbackWorkflow.published.aliasArn,
     );
     this.secrets.grantTo(this.httpFunction, HTTP_SECRETS);
     for (const step of SHARED_STEP_NAMES) this.secrets.grantTo(steps[step], STEPS[step].secrets);
@@ -429,9 +456,10 @@ export class ShipgateStack extends Stack {
       assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
       description: 'Assumed by ECS to invoke the Shipgate verify hooks (POST_TEST_TRAFFIC_SHIFT)',
     });
-    for (const hook of Object.values(hooks)) hook.grantInvoke(this.lifecycleHookRole);
+    for (const hook of Object.values(hookAliases)) hook.grantInvoke(this.lifecycleHookRole);
+    // ECS invokes the alias, so a rollout started after a deploy runs the hook code of that deploy.
     const hookArns = this.toJsonString(
-      Object.fromEntries(Object.entries(hooks).map(([env, hook]) => [env, hook.functionArn])),
+      Object.fromEntries(Object.entries(hookAliases).map(([env, hook]) => [env, hook.functionArn])),
     );
     for (const step of [...ROLLOUT_STEPS, 'rollout-events'] as const) {
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ARNS', hookArns);
@@ -446,6 +474,10 @@ export class ShipgateStack extends Stack {
       description: 'URL to configure as the GitLab project webhook',
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', {
+      value: this.workflow.published.aliasArn,
+      description: 'Alias new releases start through (the state machine version the last deploy published)',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'FailedEventsQueueUrl', {
       value: this.failedEvents.queue.queueUrl,

@@ -39,6 +39,8 @@ export interface SandboxRouteSources {
   faults?: FaultSwitch;
   /** Runs the reconciler once now (`POST /_sandbox/reconcile`), answering its result. */
   reconcile?: () => Promise<unknown>;
+  /** Rolls out a new build (`POST /_sandbox/upgrade`, sandbox/upgrade.ts). */
+  upgrade?: () => Promise<unknown>;
   /** How long a configured minute of a rollout lasts (SHIPGATE_SANDBOX_PHASE_MS). */
   phaseMs: number;
 }
@@ -73,6 +75,15 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
   routes.post('/reconcile', async (c) => {
     if (!s.reconcile) return c.json({ error: 'no reconciler in this sandbox' }, 404);
     return c.json((await s.reconcile()) as object);
+  });
+  // Rebuilds and publishes the working tree's code; running executions keep theirs (issue 31).
+  routes.post('/upgrade', async (c) => {
+    if (!s.upgrade) return c.json({ error: 'no upgrades in this sandbox' }, 404);
+    try {
+      return c.json((await s.upgrade()) as object);
+    } catch (err) {
+      return c.json({ error: `the upgrade failed and changed nothing: ${(err as Error).message}` }, 500);
+    }
   });
   routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
   routes.get('/api/pauses', async (c) => c.json({ pauses: await s.pendingPauses() }));

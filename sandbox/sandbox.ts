@@ -24,13 +24,18 @@ import { Shutdown } from './shutdown';
 import { localSecrets, prepareStateDir } from './state-dir';
 import { loadReleaseWorkflow, type LocalWorkflow } from './workflow/release';
 import { AsyncInvoker } from './workflow/async-invoke';
+import { parseFunctionRef } from './workflow/lambda';
 import { FaultSwitch } from './workflow/faults';
+import { readConfigDocument } from '../lib/config-document';
+import { SandboxUpgrades, type UpgradeResult } from './upgrade';
+import { WORKFLOW_ALIAS } from './aws/sfn-versions';
 
 export { SANDBOX_TABLE } from './handlers/environment';
 export { sandboxVerifyHookArn } from './handlers/functions';
 export { startingResponse } from './listen';
 export { SandboxStartError };
 export type { LocalWorkflow } from './workflow/release';
+export type { UpgradeResult } from './upgrade';
 
 /** Options of `startSandbox`. */
 export interface SandboxOptions {
@@ -104,6 +109,11 @@ export interface Sandbox {
   /** The Lambda bundles the sandbox runs (the same build `cdk synth` packages). */
   bundles: LambdaBundles;
   emulators: Emulators;
+  /**
+   * Rolls out a new build while the sandbox runs (`POST /_sandbox/upgrade`, SIGHUP to `shipgate dev`):
+   * executions that started before keep their bundles, new ones get the new build (sandbox/upgrade.ts).
+   */
+  upgrade(): Promise<UpgradeResult>;
   /** Stops everything; running executions are recorded as ABORTED with `reason`. */
   close(reason?: string): Promise<void>;
 }
@@ -130,7 +140,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // Read before the handlers' environment is applied: that sets SHIPGATE_CHAT_WEBHOOK_URL to the sandbox's own
   // chat inbox, and forwarding the inbox to itself would loop.
   const forwardChatTo = env.SHIPGATE_CHAT_WEBHOOK_URL;
-  const { workflow, bundles } = loadReleaseWorkflow(options);
+  // Read once: an upgrade rebuilds the code from the working tree with the config the sandbox started with
+  // (the emulated environment was seeded from it).
+  const source = {
+    ...options,
+    configDocument: options.configDocument ?? readConfigDocument(options.configPath).document,
+  };
+  const { workflow, bundles } = loadReleaseWorkflow(source);
   // Fixed now (drawn if unset) so the start-up banner can print it and a run can be replayed.
   try {
     sandboxSeed();
@@ -180,8 +196,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         awsEndpoint,
         url,
         publicUrl,
-        stateMachineArn,
-        rollbackStateMachineArn,
+        // New executions start through the aliases, as the stack configures the HTTP function (issue 31).
+        stateMachineArn: `${stateMachineArn}:${WORKFLOW_ALIAS}`,
+        rollbackStateMachineArn: rollbackStateMachineArn && `${rollbackStateMachineArn}:${WORKFLOW_ALIAS}`,
         configPath: options.configPath,
         webhookToken,
         secrets,
@@ -193,13 +210,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await ensureTable(awsEndpoint, SANDBOX_TABLE);
     const seed = seedFromConfig(options.config, emulators, url);
 
-    const lambdas = localFunctions(
-      workflow,
-      bundles,
-      rootDir,
-      options.config.environments.map((e) => e.name),
-      options.rolloutEventsEntry,
-    );
+    const environments = options.config.environments.map((e) => e.name);
+    const lambdas = localFunctions(workflow, bundles, rootDir, environments, '1', options.rolloutEventsEntry);
     const faults = new FaultSwitch();
     lambdas.faults = faults;
     // Asynchronous invocations (EventBridge rules, the schedule, Invoke with InvocationType Event): Lambda's
@@ -212,16 +224,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
-    // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it).
-    const known = (name: string) =>
-      Object.values(FUNCTION_ARNS).find((arn) => arn.endsWith(`:function:${name}`));
+    // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it),
+    // by name or ARN, with a version or alias qualifier as Lambda accepts them.
+    const known = (ref: string) => {
+      const { name, qualifier } = parseFunctionRef(ref);
+      const arn = Object.values(FUNCTION_ARNS).find((a) => a.endsWith(`:function:${name}`));
+      const qualified = arn && qualifier ? `${arn}:${qualifier}` : arn;
+      return qualified && lambdas.binding(qualified) ? qualified : undefined;
+    };
     aws.connect({
-      invokeLambda: (name, payload) => {
-        const arn = known(name);
+      invokeLambda: (ref, payload) => {
+        const arn = known(ref);
         return arn ? lambdas.invoke(arn, payload) : undefined;
       },
-      invokeLambdaAsync: (name, payload) => {
-        const arn = known(name);
+      invokeLambdaAsync: (ref, payload) => {
+        const arn = known(ref);
         if (arn) void invoker.invoke(arn, payload);
         return Boolean(arn);
       },
@@ -235,6 +252,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         lambdas,
       );
     }
+    const upgrades = new SandboxUpgrades(
+      { source, lambdas, sfn: emulators.sfn, environments, rolloutEventsEntry: options.rolloutEventsEntry },
+      { workflow, bundleHash: bundles.hash },
+    );
     const targets = new EventTargets(invoker, lambdas);
     emulators.sfn.onChange = (e) => targets.executionChanged(e);
     const recovered = emulators.sfn.recoverInterrupted('The sandbox stopped');
@@ -267,6 +288,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateMachineArn,
       faults,
       reconcile: () => lambdas.invoke(FUNCTION_ARNS.reconcile, {}),
+      upgrade: () => upgrades.upgrade(),
       phaseMs: options.phaseMs ?? 300,
     });
     const appRoot = new Hono();
@@ -309,6 +331,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       interrupted,
       bundles,
       emulators,
+      upgrade: () => upgrades.upgrade(),
       close: async (reason?: string) => {
         if (reason) stopReason = reason;
         await shutdown.run();

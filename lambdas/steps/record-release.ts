@@ -194,5 +194,16 @@ export async function recordRelease(
   return { recordedAt: now.toISOString(), recorded };
 }
 
+/**
+ * TEST-ONLY: `SHIPGATE_TEST_BUILD_MARK`, fixed into the bundle when it is built (lib/build/lambda-bundles.ts
+ * defines it from the file `SHIPGATE_TEST_BUILD_MARK_FILE` names). Set only by the sandbox upgrade test, to
+ * build code whose "Record release" output differs; empty in every real build, and then the output carries
+ * no `build` field.
+ */
+const TEST_BUILD_MARK = process.env.SHIPGATE_TEST_BUILD_MARK ?? '';
+
 /** Lambda entry of "Record release" (see {@link recordRelease}). */
-export const handler = async (event: unknown): Promise<RecordResult> => recordRelease(event);
+export const handler = async (event: unknown): Promise<RecordResult & { build?: string }> => {
+  const result = await recordRelease(event);
+  return TEST_BUILD_MARK ? { ...result, build: TEST_BUILD_MARK } : result;
+};

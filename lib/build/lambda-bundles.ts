@@ -68,12 +68,17 @@ export function bundleOptions(configDocument: unknown): BuildOptions {
     define: {
       // A JS string literal whose value is the JSON document (esbuild `define` takes JS expressions).
       'process.env.SHIPGATE_CONFIG_JSON': JSON.stringify(JSON.stringify(configDocument)),
+      // TEST-ONLY (issue 31's upgrade test): a mark fixed at build time, which `record-release` adds to its
+      // output, so a test can tell a release that ran old code from one that ran new code. Empty everywhere
+      // else; it is part of the options, hence of the bundle hash.
+      'process.env.SHIPGATE_TEST_BUILD_MARK': JSON.stringify(testBuildMark()),
     },
     logLevel: 'silent',
     metafile: true,
   };
 }
 
+/**
 /**
  * Extra `define`s of the HTTP bundle (built apart from the others for that). `SHIPGATE_FOLLOW_UPS`
  * = "hand-off": a decision's follow-ups (chat, the release record, GitLab) go to the follow-up function as
@@ -83,6 +88,16 @@ export function bundleOptions(configDocument: unknown): BuildOptions {
 export const HTTP_DEFINES: Readonly<Record<string, string>> = {
   'process.env.SHIPGATE_FOLLOW_UPS': JSON.stringify('hand-off'),
 };
+
+/**
+ * TEST-ONLY: the contents of the file `SHIPGATE_TEST_BUILD_MARK_FILE` names, read at each build (a file, so
+ * a test can change what a running sandbox builds next); empty when the variable is unset. Never set it for
+ * a real deploy: it changes what "Record release" returns.
+ */
+export function testBuildMark(env: NodeJS.ProcessEnv = process.env): string {
+  const file = env.SHIPGATE_TEST_BUILD_MARK_FILE;
+  return file ? readFileSync(file, 'utf8').trim() : '';
+}
 
 /** One built bundle. */
 export interface LambdaBundle {

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -51,13 +51,27 @@ export interface ShipgateFunctionProps {
 const PLACEHOLDER_CODE =
   "exports.handler = async () => { throw new Error('Shipgate placeholder: rendered for local execution only'); };";
 
+/** Name of the alias every Shipgate function's event sources invoke: the version the last deploy published. */
+export const LIVE_ALIAS = 'live';
+
 /**
  * One Shipgate Lambda: Node.js 22 on arm64, the esbuild bundle of `buildLambdaBundles` (CommonJS, source
  * maps, the AWS SDK v3 inside, the config inlined), X-Ray tracing, JSON logs and Powertools settings.
+ *
+ * Every deploy that changes the code or configuration publishes a new version ({@link version}); the state
+ * machines invoke versions, so an execution that started before an upgrade runs the code it started with to
+ * its end. Old versions are retained (`RemovalPolicy.RETAIN`): CloudFormation would otherwise delete a
+ * version while executions still invoke it; docs/architecture.md ("Upgrading Shipgate") says how to remove
+ * those no running execution needs. Event sources (API Gateway, EventBridge, the
+ * scheduler, ECS lifecycle hooks) invoke the {@link liveAlias}, which each deploy moves to the new version.
  */
 export class ShipgateFunction extends Construct {
-  /** The Lambda function. */
+  /** The Lambda function (grants and environment go here; invoke the version or the alias). */
   readonly function: lambda.Function;
+  /** The version this deploy published (what the state machines' tasks invoke). */
+  readonly version: lambda.IVersion;
+  /** Alias `live` → {@link version}: what event sources invoke. */
+  readonly liveAlias: lambda.Alias;
 
   constructor(scope: Construct, id: string, props: ShipgateFunctionProps) {
     super(scope, id);
@@ -98,15 +112,7 @@ export class ShipgateFunction extends Construct {
       'Shipgate pins Node.js 22 (LTS), the runtime its code and bundles are built and tested for; moving to a newer runtime is a deliberate upgrade.',
     );
 
-    if (mode === 'placeholder') {
-      this.function = new lambda.Function(this, 'Function', {
-        ...common,
-        handler: 'index.handler',
-        code: lambda.Code.fromInline(PLACEHOLDER_CODE),
-      });
-      return;
-    }
-    if (!props.bundle) {
+    if (mode !== 'placeholder' && !props.bundle) {
       throw new Error(
         `ShipgateFunction ${id}: a bundle (buildLambdaBundles) is required unless code is 'placeholder'`,
       );
@@ -114,7 +120,22 @@ export class ShipgateFunction extends Construct {
     this.function = new lambda.Function(this, 'Function', {
       ...common,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(props.bundle.dir),
+      code:
+        mode === 'placeholder'
+          ? lambda.Code.fromInline(PLACEHOLDER_CODE)
+          : lambda.Code.fromAsset(props.bundle!.dir),
+      // A changed bundle or configuration gets a new AWS::Lambda::Version (CDK hashes both into its logical
+      // id). The replaced one is retained: executions that started before the deploy still invoke it.
+      currentVersionOptions: {
+        removalPolicy: RemovalPolicy.RETAIN,
+        description: 'Published by a Shipgate deploy; executions that started on it keep invoking it',
+      },
+    });
+    this.version = this.function.currentVersion;
+    this.liveAlias = new lambda.Alias(this, 'Live', {
+      aliasName: LIVE_ALIAS,
+      version: this.version,
+      description: 'What event sources invoke: the version the last deploy published',
     });
   }
 }

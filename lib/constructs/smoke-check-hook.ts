@@ -47,6 +47,8 @@ export interface SmokeCheckHookProps {
 export class SmokeCheckHook extends Construct {
   /** The hook function. */
   readonly function: lambda.Function;
+  /** Its alias `live` (what ECS invokes: `SHIPGATE_VERIFY_HOOK_ARNS`). */
+  readonly liveAlias: lambda.Alias;
   /** The CloudFormation parameter holding the hook's security group id. */
   readonly securityGroupIdParameter: CfnParameter;
   /** The CloudFormation parameter holding the hook's subnet ids. */
@@ -95,7 +97,7 @@ export class SmokeCheckHook extends Construct {
       this.securityGroupIdParameter.valueAsString,
       { mutable: false, allowAllOutbound: false },
     );
-    this.function = new ShipgateFunction(this, 'Hook', {
+    const made = new ShipgateFunction(this, 'Hook', {
       bundle: props.bundle,
       code: props.code,
       description: props.description,
@@ -106,7 +108,9 @@ export class SmokeCheckHook extends Construct {
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
         securityGroups: [securityGroup],
       },
-    }).function;
+    });
+    this.function = made.function;
+    this.liveAlias = made.liveAlias;
     new CfnOutput(this, 'Network', {
       value: Fn.join(' ', [
         vpcId.valueAsString,

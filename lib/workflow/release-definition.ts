@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IVersion } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -12,8 +12,10 @@ import { STEPS, type SharedStepName } from './steps';
 export interface ReleaseDefinitionProps {
   /** The validated Shipgate configuration; its environments become the workflow's stages. */
   readonly config: ShipgateConfig;
-  /** The Lambda function behind each step. */
-  readonly functions: Readonly<Record<SharedStepName, IFunction>>;
+  /** The Lambda version behind each step: Task states name versions, never the unqualified function. */
+  readonly functions: Readonly<Record<SharedStepName, IVersion>>;
+  /** Collects the steps the definition invokes (for grants that outlive this deploy). @default not collected */
+  readonly invoked?: Set<SharedStepName>;
 }
 
 /** Extra seconds a state waits beyond its Lambda's own timeout (cold start, retries of the invoke). */
@@ -133,13 +135,17 @@ export const STATE_NAMES = {
  */
 export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitionProps): sfn.IChainable {
   const { config, functions } = props;
+  const used = (name: string, step: SharedStepName) => {
+    props.invoked?.add(step);
+    return name;
+  };
 
   const invoke = (
     name: string,
     step: SharedStepName,
     options: { payload?: Record<string, unknown>; resultPath: string; comment?: string },
   ) =>
-    new tasks.LambdaInvoke(scope, name, {
+    new tasks.LambdaInvoke(scope, used(name, step), {
       lambdaFunction: functions[step],
       payloadResponseOnly: true,
       payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
@@ -160,7 +166,7 @@ export function buildReleaseDefinition(scope: Construct, props: ReleaseDefinitio
       comment: string;
     },
   ) =>
-    new tasks.LambdaInvoke(scope, name, {
+    new tasks.LambdaInvoke(scope, used(name, step), {
       lambdaFunction: functions[step],
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({

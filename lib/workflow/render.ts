@@ -18,10 +18,24 @@ export function localFunctionArn(step: StepName): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:shipgate-${step}`;
 }
 
+/**
+ * The version ARN a locally rendered definition invokes for a step: on AWS every Task state names the
+ * function version the deploy published; locally the version is whatever the sandbox published last.
+ * @example localFunctionVersionArn('scan', '3') // 'arn:aws:lambda:us-east-1:000000000000:function:shipgate-scan:3'
+ */
+export function localFunctionVersionArn(step: StepName, version: string): string {
+  return `${localFunctionArn(step)}:${version}`;
+}
+
 /** Options of {@link renderLocalDefinition}. */
 export interface RenderOptions {
   /** Stack name used for the rendering; it also names the state machine. @default 'Shipgate' */
   readonly stackName?: string;
+  /**
+   * Version number the Task states invoke (`…:function:shipgate-<step>:<version>`): the sandbox publishes a
+   * new one per upgrade. @default '1'
+   */
+  readonly functionVersion?: string;
 }
 
 /** The Lambda behind a Task state of the rendered definition. */
@@ -42,7 +56,7 @@ export type AslDefinition = {
 
 /** A Task state of the rendered definition and the Lambda behind it. */
 export interface LocalTaskState extends LocalTask {
-  /** Function ARN the state invokes. */
+  /** Function version ARN the state invokes (`…:function:shipgate-<step>:<version>`). */
   readonly functionArn: string;
   /**
    * True for `lambda:invoke.waitForTaskToken` states: the state's effective input (after `Parameters`) is
@@ -58,15 +72,15 @@ export interface RenderedWorkflow {
   /**
    * The release state machine's ASL exactly as the stack deploys it, with every CDK token resolved
    * (account `000000000000`, region `us-east-1`, partition `aws`). Lambda steps appear as:
-   * - invoke steps: `Resource` = the function ARN (payloadResponseOnly), `Parameters` = the payload;
+   * - invoke steps: `Resource` = the function version ARN (payloadResponseOnly), `Parameters` = the payload;
    * - waitForTaskToken steps ("Approve <env>", "Start rollout <env>", "Await rollout <env>"):
-   *   `Resource` = `arn:aws:states:::lambda:invoke.waitForTaskToken`, function ARN in
+   *   `Resource` = `arn:aws:states:::lambda:invoke.waitForTaskToken`, function version ARN in
    *   `Parameters.FunctionName`, payload (with `taskToken.$: "$$.Task.Token"`) in `Parameters.Payload`.
    */
   readonly definition: AslDefinition;
   /**
-   * Function ARN (`arn:aws:lambda:us-east-1:000000000000:function:shipgate-<step>`) → the step and its
-   * handler file, for every Lambda the definition references.
+   * Function version ARN (`arn:aws:lambda:us-east-1:000000000000:function:shipgate-<step>:<version>`) → the
+   * step and its handler file, for every Lambda the definition references.
    */
   readonly tasks: Record<string, LocalTask>;
   /** Every Task state (including those inside Map item processors) by state name. */
@@ -99,21 +113,25 @@ export function renderLocalDefinition(config: ShipgateConfig, options: RenderOpt
     code: 'placeholder',
     env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
   });
-  const byLogicalId = new Map<string, StepName>();
+  const version = options.functionVersion ?? '1';
+  // The definition names each step's published version (`Ref` of its AWS::Lambda::Version).
+  const byVersionId = new Map<string, StepName>();
   for (const step of SHARED_STEP_NAMES) {
-    byLogicalId.set(stack.getLogicalId(stack.stepFunctions[step].node.defaultChild as CfnResource), step);
+    // The version's logical id ends in a hash of the function's configuration, resolved lazily.
+    const id = stack.resolve((stack.stepVersions[step].node.defaultChild as CfnResource).logicalId);
+    byVersionId.set(id as string, step);
   }
   let used = new Set<StepName>();
   const render = (machine: CfnStateMachine): AslDefinition => {
     const resolved = resolveIntrinsics(stack.resolve(machine.definitionString), (logicalId, attribute) => {
-      const step = byLogicalId.get(logicalId);
-      if (!step || attribute !== 'Arn') {
+      const step = byVersionId.get(logicalId);
+      if (!step || attribute !== 'Ref') {
         throw new Error(
-          `renderLocalDefinition: unexpected reference ${logicalId}.${attribute} in the definition`,
+          `renderLocalDefinition: unexpected reference ${logicalId}.${attribute} in the definition (Task states must name a function version)`,
         );
       }
       used.add(step);
-      return localFunctionArn(step);
+      return localFunctionVersionArn(step, version);
     });
     if (typeof resolved !== 'string') {
       throw new Error('renderLocalDefinition: the state machine definition did not resolve to a string');
@@ -129,7 +147,7 @@ export function renderLocalDefinition(config: ShipgateConfig, options: RenderOpt
   const taskMap = (steps: Iterable<StepName>) => {
     const tasks: Record<string, LocalTask> = {};
     for (const step of steps) {
-      tasks[localFunctionArn(step)] = { step, entry: resolve(REPO_ROOT, STEPS[step].entry) };
+      tasks[localFunctionVersionArn(step, version)] = { step, entry: resolve(REPO_ROOT, STEPS[step].entry) };
     }
     return tasks;
   };
@@ -182,7 +200,10 @@ const PSEUDO: Record<string, string> = {
   'AWS::URLSuffix': 'amazonaws.com',
 };
 
-/** Evaluates the CloudFormation intrinsics CDK uses in a definition string (Fn::Join, Ref, Fn::GetAtt). */
+/**
+ * Evaluates the CloudFormation intrinsics CDK uses in a definition string (Fn::Join, Ref, Fn::GetAtt); a
+ * `Ref` of a resource reaches `getAtt` with the attribute `Ref`.
+ */
 function resolveIntrinsics(
   value: unknown,
   getAtt: (logicalId: string, attribute: string) => string,
@@ -200,7 +221,7 @@ function resolveIntrinsics(
     if (key === 'Ref') {
       const name = obj[key] as string;
       if (name in PSEUDO) return PSEUDO[name];
-      throw new Error(`renderLocalDefinition: unexpected Ref ${name} in the definition`);
+      return getAtt(name, 'Ref');
     }
     if (key === 'Fn::GetAtt') {
       const [logicalId, attribute] = obj[key] as [string, string];

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IVersion } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -10,8 +10,8 @@ import { STEPS } from './steps';
 export interface RollbackDefinitionProps {
   /** The validated configuration (`rollout.eventGrace` bounds each wait for an event). */
   readonly config: ShipgateConfig;
-  /** The `manual-rollback` step function. */
-  readonly handler: IFunction;
+  /** The `manual-rollback` version the tasks invoke. */
+  readonly handler: IVersion;
 }
 
 /** State names of the rollback state machine, as the console shows them. */

@@ -41,27 +41,46 @@ export interface AwsEndpointOptions {
   invokeLambdaAsync?: (name: string, payload: unknown) => boolean;
 }
 
-const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations(?:\?.*)?$/;
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations(?:\?(.*))?$/;
 
 /**
  * Lambda `Invoke` as the API reference describes it
  * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html): `X-Amz-Invocation-Type: Event` queues
  * the call and answers 202 with an empty body; `RequestResponse` (the default) answers 200 with the
  * function's result, or 200 with `X-Amz-Function-Error: Unhandled` and `{ errorType, errorMessage }` when the
- * function threw; an unknown function is 404 `ResourceNotFoundException`. `DryRun` is not emulated.
+ * function threw; an unknown function is 404 `ResourceNotFoundException`. `DryRun` is not emulated. The
+ * function is named as Invoke accepts it: a name, a name with a version or alias (`name:3`, `name:live`), a
+ * full or partial ARN, or any of these with the `Qualifier` query parameter (which must not contradict a
+ * qualifier in the name: `InvalidParameterValueException`, as Lambda answers).
  */
 async function invokeLambda(
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
   name: string,
+  query: string,
   invoke: NonNullable<AwsEndpointOptions['invokeLambda']>,
   invokeAsync?: AwsEndpointOptions['invokeLambdaAsync'],
 ): Promise<void> {
-  const fn = decodeURIComponent(name).split(':').pop() ?? '';
   const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
   const restError = (status: number, errorType: string, message: string) =>
     sendJson(res, status, 'application/json', { Type: 'User', message }, { 'x-amzn-errortype': errorType });
+  let fn = decodeURIComponent(name);
+  const qualifier = new URLSearchParams(query).get('Qualifier');
+  if (qualifier) {
+    const named = fn.includes('function:')
+      ? /function:[^:]+:([^:]+)$/.exec(fn)?.[1]
+      : /^[^:]+:([^:]+)$/.exec(fn)?.[1];
+    if (named !== undefined && named !== qualifier) {
+      restError(
+        400,
+        'InvalidParameterValueException',
+        `The derived qualifier from the function name does not match the specified qualifier (${named} ≠ ${qualifier}).`,
+      );
+      return;
+    }
+    if (named === undefined) fn = `${fn}:${qualifier}`;
+  }
   if (type !== 'Event' && type !== 'RequestResponse') {
     restError(400, 'InvalidParameterValueException', `X-Amz-Invocation-Type ${type} is not emulated.`);
     return;
@@ -211,7 +230,15 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
         }
         const invokePath = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;
         if (invokePath && options.invokeLambda) {
-          await invokeLambda(req, res, body, invokePath[1], options.invokeLambda, options.invokeLambdaAsync);
+          await invokeLambda(
+            req,
+            res,
+            body,
+            invokePath[1],
+            invokePath[2] ?? '',
+            options.invokeLambda,
+            options.invokeLambdaAsync,
+          );
           return;
         }
         if (!target) {

@@ -22,6 +22,10 @@ export interface StoredExecution {
   output?: string;
   error?: string;
   cause?: string;
+  /** The state machine version it runs, when started with a version or alias ARN (issue 31). */
+  stateMachineVersionArn?: string;
+  /** The alias it was started through, if any. */
+  stateMachineAliasArn?: string;
   history: HistoryEvent[];
 }
 
@@ -33,6 +37,10 @@ export interface LocalStateMachine {
   definitionText: string;
   createdAt: number;
   lambdas: LocalLambdas;
+  /** The published version this is (`<arn>:<version>`); every registration publishes one. */
+  version: string;
+  /** When this version was published (epoch seconds). */
+  versionCreatedAt: number;
 }
 
 /** Performs an AWS SDK service integration (`arn:aws:states:::aws-sdk:<service>:<action>`) locally. */

@@ -175,7 +175,8 @@ export async function runTask(
       const invoked = await abandonedOnAbort(m.lambdas.invoke(fn, payload), ctx.signal);
       result = lambdaInvoke
         ? {
-            ExecutedVersion: '$LATEST',
+            // The version that ran: the one the Task state names (issue 31).
+            ExecutedVersion: /:function:[^:]+:([0-9]+)$/.exec(fn)?.[1] ?? '$LATEST',
             Payload: invoked,
             SdkHttpMetadata: { HttpStatusCode: 200 },
             SdkResponseMetadata: { RequestId: randomUUID() },

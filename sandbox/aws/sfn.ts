@@ -7,6 +7,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { StateMachineRegistry } from './sfn-versions';
 import type { LocalLambdas } from '../workflow/lambda';
 import { TaskTokens } from '../workflow/tokens';
 import {
@@ -45,7 +46,7 @@ export class SfnEmulator implements AwsServiceEmulator {
   readonly targetPrefix = 'AWSStepFunctions';
   readonly contentType = 'application/x-amz-json-1.0';
   readonly operations;
-  private readonly machines = new Map<string, LocalStateMachine>();
+  private readonly machines = new StateMachineRegistry();
   private readonly running = new Map<string, Running>();
   readonly tokens = new TaskTokens();
   /** Called after every change of an execution (console refresh, tests). */
@@ -77,14 +78,15 @@ export class SfnEmulator implements AwsServiceEmulator {
         return {};
       },
       ListStateMachines: () => ({
-        stateMachines: [...this.machines.values()].map((m) => ({
+        stateMachines: this.machines.list().map((m) => ({
           stateMachineArn: m.arn,
           name: m.name,
           type: 'STANDARD',
           creationDate: m.createdAt,
         })),
       }),
-      DescribeStateMachine: (i: Record<string, unknown>) => this.describeStateMachine(i),
+      DescribeStateMachine: (i: Record<string, unknown>) => this.machines.describe(i.stateMachineArn),
+      ListStateMachineVersions: (i: Record<string, unknown>) => this.machines.listVersions(i),
     };
   }
 
@@ -119,32 +121,21 @@ export class SfnEmulator implements AwsServiceEmulator {
     return currentState(e);
   }
 
-  /** Registers a state machine; returns its ARN. */
+  /**
+   * Registers a state machine, or publishes a new version of one already registered (a sandbox upgrade):
+   * the alias `live` moves to it; executions already running keep the version they started on.
+   */
   registerStateMachine(
     name: string,
     definition: StateMachineDefinition,
     lambdas: LocalLambdas,
   ): LocalStateMachine {
-    // Validate now, so a broken definition fails at start-up, not at the first release. Also the form each
-    // execution runs (explicit timeouts), which `run` then does not validate again: asl-validator compiles its
-    // JSON schema with ajv on every check, ~170 ms of CPU per execution (bench/README.md, "Scaling").
-    new StateMachine(definition, { validationOptions: { checkArn: false } });
-    new StateMachine(withExplicitTimeouts(definition), { validationOptions: { checkArn: false } });
-    const machine: LocalStateMachine = {
-      name,
-      arn: `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:${name}`,
-      definition,
-      definitionText: JSON.stringify(definition, null, 2),
-      createdAt: epochSeconds(),
-      lambdas,
-    };
-    this.machines.set(machine.arn, machine);
-    return machine;
+    return this.machines.publish(name, definition, lambdas);
   }
 
-  /** Registered state machines. */
+  /** Registered state machines (the newest version of each). */
   stateMachines(): LocalStateMachine[] {
-    return [...this.machines.values()];
+    return this.machines.list();
   }
 
   /** All executions (of one state machine when given), newest first. */
@@ -158,31 +149,9 @@ export class SfnEmulator implements AwsServiceEmulator {
     return this.store.executions[arn];
   }
 
-  private machine(arn: unknown): LocalStateMachine {
-    const m = typeof arn === 'string' ? this.machines.get(arn) : undefined;
-    if (!m) {
-      throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
-    }
-    return m;
-  }
-
-  private describeStateMachine(input: Record<string, unknown>) {
-    const m = this.machine(input.stateMachineArn);
-    return {
-      stateMachineArn: m.arn,
-      name: m.name,
-      status: 'ACTIVE',
-      definition: m.definitionText,
-      roleArn: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${m.name}-role`,
-      type: 'STANDARD',
-      creationDate: m.createdAt,
-      loggingConfiguration: { level: 'ALL', includeExecutionData: true },
-      tracingConfiguration: { enabled: true },
-    };
-  }
-
   private startExecution(input: Record<string, unknown>) {
-    const m = this.machine(input.stateMachineArn);
+    // An alias or version ARN runs that version to the end, whatever is published meanwhile (issue 31).
+    const { machine: m, versionArn, aliasArn } = this.machines.resolve(input.stateMachineArn);
     const name = typeof input.name === 'string' ? input.name : randomUUID();
     if (!validName(name)) {
       throw new AwsServiceError(
@@ -216,6 +185,8 @@ export class SfnEmulator implements AwsServiceEmulator {
       status: 'RUNNING',
       startDate: epochSeconds(),
       input: inputText,
+      ...(versionArn ? { stateMachineVersionArn: versionArn } : {}),
+      ...(aliasArn ? { stateMachineAliasArn: aliasArn } : {}),
       history: [],
     };
     this.store.executions[arn] = execution;
@@ -357,14 +328,22 @@ export class SfnEmulator implements AwsServiceEmulator {
       ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
       ...(e.error !== undefined ? { error: e.error } : {}),
       ...(e.cause !== undefined ? { cause: e.cause } : {}),
+      ...(e.stateMachineVersionArn ? { stateMachineVersionArn: e.stateMachineVersionArn } : {}),
+      ...(e.stateMachineAliasArn ? { stateMachineAliasArn: e.stateMachineAliasArn } : {}),
     };
   }
 
   private listExecutions(input: Record<string, unknown>) {
-    const m = this.machine(input.stateMachineArn);
+    // A version or alias ARN lists the executions associated with it (ListExecutions, API reference).
+    const { machine: m, versionArn, aliasArn } = this.machines.resolve(input.stateMachineArn);
     const filter = typeof input.statusFilter === 'string' ? input.statusFilter : undefined;
     const list = this.executions().filter(
-      (e) => e.stateMachineArn === m.arn && (!filter || e.status === filter),
+      (e) =>
+        e.stateMachineArn === m.arn &&
+        (!filter || e.status === filter) &&
+        (aliasArn
+          ? e.stateMachineAliasArn === aliasArn
+          : !versionArn || e.stateMachineVersionArn === versionArn),
     );
     const { page, nextToken } = paginate(list, input.maxResults, input.nextToken);
     return { executions: page.map((e) => this.summary(e)), nextToken };

@@ -60,7 +60,7 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
     // POST /api/rollbacks starts an execution of the rollback state machine, as in AWS.
     SHIPGATE_ROLLBACK_STATE_MACHINE_ARN: i.rollbackStateMachineArn,
     // The HTTP function hands a decision's follow-ups (chat, GitLab) to this one asynchronously, as in AWS.
-    SHIPGATE_FOLLOW_UP_FUNCTION: 'shipgate-follow-up',
+    SHIPGATE_FOLLOW_UP_FUNCTION: 'shipgate-follow-up:live',
     // The local API has no IAM authorizer: /api/rollbacks takes the "by" the CLI states.
     SHIPGATE_API_TRUSTS_BY: 'sandbox',
     // Signing in on review pages goes to the sandbox's own OpenID provider (its port is chosen at start).

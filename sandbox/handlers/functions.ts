@@ -1,5 +1,5 @@
 import type { LambdaBundles } from '../../lib/build/lambda-bundles';
-import { LocalLambdas } from '../workflow/lambda';
+import { LocalLambdas, parseFunctionRef, type LambdaBinding } from '../workflow/lambda';
 import type { LocalWorkflow } from '../workflow/release';
 
 const FUNCTION_ARN_PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function:';
@@ -40,44 +40,66 @@ export const ASYNC_CONFIGS = {
 };
 
 /**
- * Every Lambda function of the sandbox, bound to its built bundle: the state machine's tasks, the
- * EventBridge targets, the manual rollback state machine's step, the hono app and each environment's verify hook
- * (which ECS invokes as a lifecycle hook, not the state machine).
+ * Every Lambda function of the sandbox bound to its built bundle, as version `version` of each (the keys
+ * are version ARNs): the state machines' tasks, the EventBridge targets, the manual rollback state machine's
+ * step, the hono app and each environment's verify hook (which ECS invokes as a lifecycle hook, not the
+ * state machine). A sandbox upgrade publishes the next version of all of them at once, so `live` and
+ * `$LATEST` always name the same version here.
  */
+export function functionBindings(
+  workflow: LocalWorkflow,
+  bundles: LambdaBundles,
+  environments: readonly string[],
+  version: string,
+  rolloutEventsEntry?: string,
+): Record<string, LambdaBinding> {
+  const unversioned: Record<string, LambdaBinding> = {
+    ...workflow.tasks,
+    ...workflow.rollback?.tasks,
+    [FUNCTION_ARNS.rolloutEvents]: {
+      step: 'rollout-events',
+      entry: rolloutEventsEntry ?? bundles.bundles['rollout-events'].file,
+    },
+    [FUNCTION_ARNS.manualRollback]: {
+      step: 'manual-rollback',
+      entry: bundles.bundles['manual-rollback'].file,
+    },
+    [FUNCTION_ARNS.executionEvents]: {
+      step: 'execution-events',
+      entry: bundles.bundles['execution-events'].file,
+    },
+    [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
+    [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
+    // The HTTP function hands vote and pause follow-ups to it (Invoke, InvocationType Event).
+    [FUNCTION_ARNS.followUp]: { step: 'follow-up', entry: bundles.bundles['follow-up'].file },
+    // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
+    ...Object.fromEntries(
+      Object.values(sandboxVerifyHookArns(environments)).map((arn) => [
+        arn,
+        { step: 'verify-hook' as const, entry: bundles.bundles['verify-hook'].file },
+      ]),
+    ),
+  };
+  const bindings: Record<string, LambdaBinding> = {};
+  for (const [ref, binding] of Object.entries(unversioned)) {
+    // The rendered tasks already name `version` (renderLocalDefinition's functionVersion).
+    const qualified = parseFunctionRef(ref).qualifier === undefined ? `${ref}:${version}` : ref;
+    bindings[qualified] = binding;
+  }
+  return bindings;
+}
+
+/** The sandbox's functions, each published as version `version` (see {@link functionBindings}). */
 export function localFunctions(
   workflow: LocalWorkflow,
   bundles: LambdaBundles,
   rootDir: string,
   environments: readonly string[],
+  version: string,
   rolloutEventsEntry?: string,
 ): LocalLambdas {
   return new LocalLambdas(
-    {
-      ...workflow.tasks,
-      [FUNCTION_ARNS.rolloutEvents]: {
-        step: 'rollout-events',
-        entry: rolloutEventsEntry ?? bundles.bundles['rollout-events'].file,
-      },
-      [FUNCTION_ARNS.manualRollback]: {
-        step: 'manual-rollback',
-        entry: bundles.bundles['manual-rollback'].file,
-      },
-      [FUNCTION_ARNS.executionEvents]: {
-        step: 'execution-events',
-        entry: bundles.bundles['execution-events'].file,
-      },
-      [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
-      [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
-      // The HTTP function hands vote and pause follow-ups to it (Invoke, InvocationType Event).
-      [FUNCTION_ARNS.followUp]: { step: 'follow-up', entry: bundles.bundles['follow-up'].file },
-      // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
-      ...Object.fromEntries(
-        Object.values(sandboxVerifyHookArns(environments)).map((arn) => [
-          arn,
-          { step: 'verify-hook' as const, entry: bundles.bundles['verify-hook'].file },
-        ]),
-      ),
-    },
+    functionBindings(workflow, bundles, environments, version, rolloutEventsEntry),
     rootDir,
   );
 }

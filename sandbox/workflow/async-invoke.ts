@@ -75,7 +75,7 @@ export class AsyncInvoker {
       for (let attempt = 1; attempt <= retries + 1; attempt++) {
         if (attempt > 1 && !(await this.wait((attempt - 1) * this.retryUnitMs))) return;
         try {
-          await this.lambdas.invoke(binding.arn, payload);
+          await this.lambdas.invoke(functionRef, payload);
           return;
         } catch (err) {
           lastError = err;

@@ -56,19 +56,45 @@ export function lambdaErrorDocument(err: unknown): LambdaErrorDocument {
   return { errorType: typeof err, errorMessage: String(err), trace: [] };
 }
 
-/** Normalizes a function ARN or name to its bare name (no qualifier). */
-function functionName(ref: string): string {
-  const m = /:function:([^:]+)/.exec(ref);
-  return m ? m[1] : ref.split(':')[0];
+/**
+ * A function reference as Lambda's Invoke accepts it (FunctionName, API reference): a name (`my-function`),
+ * a name with a qualifier (`my-function:3`, `my-function:live`), a full ARN with or without a qualifier, or
+ * a partial ARN (`123456789012:function:my-function[:qualifier]`).
+ */
+export function parseFunctionRef(ref: string): { name: string; qualifier?: string } {
+  const m = /(?:^|:)function:([^:]+)(?::([^:]+))?$/.exec(ref);
+  if (m) return { name: m[1], qualifier: m[2] };
+  const [name, qualifier, ...rest] = ref.split(':');
+  if (rest.length > 0) return { name: ref };
+  return { name, qualifier };
+}
+
+/** The alias the sandbox keeps on each function's newest version, as each deploy moves it on AWS. */
+export const LIVE_ALIAS = 'live';
+
+/** A binding resolved for one invocation: the function's unqualified ARN and the version that runs. */
+export type ResolvedBinding = LambdaBinding & { arn: string; version: string };
+
+interface PublishedFunction {
+  arn: string;
+  /** Version number → code (versions are immutable, as Lambda's are). */
+  versions: Map<string, LambdaBinding>;
+  /** The newest version ($LATEST and the alias `live` run it). */
+  latest: string;
 }
 
 /**
  * Runs Lambda handler code in this process the way the Lambda service would: the payload is serialized
  * and parsed (no shared references), the handler gets a Lambda-shaped context, and a thrown error becomes
  * the error type and JSON cause Step Functions reports.
+ *
+ * Functions have versions, as on AWS: each {@link publish} (a sandbox upgrade) adds an immutable version
+ * bound to its own bundle directory, and moves `$LATEST` and the alias `live` to it. An invocation of a
+ * qualified ARN (`…:function:shipgate-scan:3`, what the state machine's Task states name) runs that
+ * version's code whatever was published since; an unqualified one or `live` runs the newest.
  */
 export class LocalLambdas {
-  private readonly byName = new Map<string, LambdaBinding & { arn: string }>();
+  private readonly byName = new Map<string, PublishedFunction>();
   private readonly loaded = new Map<string, Handler>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The sandbox's test-only fault switch, when set. */
@@ -79,14 +105,58 @@ export class LocalLambdas {
     private readonly rootDir: string,
     private readonly timeoutMs = 15 * 60 * 1000,
   ) {
-    for (const [arn, binding] of Object.entries(tasks)) {
-      this.byName.set(functionName(arn), { ...binding, arn });
-    }
+    this.publish(tasks);
   }
 
-  /** The binding of a function ARN or name, if the state machine declares it. */
-  binding(functionRef: string): (LambdaBinding & { arn: string }) | undefined {
-    return this.byName.get(functionName(functionRef));
+  /**
+   * Publishes a version of every function named: a key with a numeric qualifier (`…:shipgate-scan:3`)
+   * publishes that version number; an unqualified key publishes the function's next number. The newest
+   * version becomes `$LATEST` and `live`. Published versions are never changed (Lambda refuses too), so
+   * republishing a version with other code is an error.
+   * @returns the version published for each function name.
+   */
+  publish(functions: Record<string, LambdaBinding>): Record<string, string> {
+    const published: Record<string, string> = {};
+    for (const [ref, binding] of Object.entries(functions)) {
+      const { name, qualifier } = parseFunctionRef(ref);
+      if (qualifier !== undefined && !/^[1-9][0-9]*$/.test(qualifier)) {
+        throw new Error(`Cannot publish ${ref}: a version is a positive number, received "${qualifier}"`);
+      }
+      let fn = this.byName.get(name);
+      if (!fn) {
+        fn = { arn: unqualifiedArn(ref, name), versions: new Map(), latest: '0' };
+        this.byName.set(name, fn);
+      }
+      const version = qualifier ?? String(Number(fn.latest) + 1);
+      const existing = fn.versions.get(version);
+      if (existing && (existing.entry !== binding.entry || existing.step !== binding.step)) {
+        throw new Error(`Version ${version} of ${name} is published already with other code`);
+      }
+      fn.versions.set(version, { step: binding.step, entry: binding.entry });
+      if (Number(version) > Number(fn.latest)) fn.latest = version;
+      published[name] = version;
+    }
+    return published;
+  }
+
+  /** Every version of a function (by name or ARN), oldest first; empty when unknown. */
+  versions(functionRef: string): string[] {
+    const fn = this.byName.get(parseFunctionRef(functionRef).name);
+    return fn ? [...fn.versions.keys()].sort((a, b) => Number(a) - Number(b)) : [];
+  }
+
+  /**
+   * The binding an invocation of `functionRef` runs: the version it names, the version an alias points at,
+   * or the newest for an unqualified reference or `$LATEST`; undefined for an unknown function or version.
+   */
+  binding(functionRef: string): ResolvedBinding | undefined {
+    const { name, qualifier } = parseFunctionRef(functionRef);
+    const fn = this.byName.get(name);
+    if (!fn) return undefined;
+    const version =
+      qualifier === undefined || qualifier === '$LATEST' || qualifier === LIVE_ALIAS ? fn.latest : qualifier;
+    const binding = fn.versions.get(version);
+    return binding ? { ...binding, arn: fn.arn, version } : undefined;
   }
 
   private load(binding: LambdaBinding): Handler {
@@ -146,18 +216,19 @@ export class LocalLambdas {
     if (!binding) {
       throw new LambdaFunctionError(
         'Lambda.ResourceNotFoundException',
-        `Function not found: ${functionRef} (the sandbox binds only the functions of the release state machine: ${[...this.byName.values()].map((b) => b.step).join(', ')})`,
+        `Function not found: ${functionRef} (the sandbox serves ${[...this.byName.entries()].map(([name, fn]) => `${name} (versions ${[...fn.versions.keys()].join(', ')})`).join(', ')})`,
       );
     }
     const requestId = randomUUID();
     const deadline = Date.now() + this.timeoutMs;
+    const { name, qualifier } = parseFunctionRef(functionRef);
     const context = {
-      functionName: functionName(binding.arn),
-      functionVersion: '$LATEST',
-      invokedFunctionArn: binding.arn,
+      functionName: name,
+      functionVersion: binding.version,
+      invokedFunctionArn: qualifier ? `${binding.arn}:${qualifier}` : binding.arn,
       memoryLimitInMB: '512',
       awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${functionName(binding.arn)}`,
+      logGroupName: `/aws/lambda/${name}`,
       logStreamName: `sandbox/${requestId}`,
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -181,4 +252,10 @@ export class LocalLambdas {
       usageMeter.lambda(binding.step, performance.now() - started);
     }
   }
+}
+
+/** The unqualified ARN of a function published under `ref` (an ARN, or a bare name in the sandbox's account). */
+function unqualifiedArn(ref: string, name: string): string {
+  const m = /^(arn:[^:]+:lambda:[^:]+:[^:]+:function:[^:]+)/.exec(ref);
+  return m ? m[1] : `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 }

@@ -23,6 +23,11 @@ export interface ReleaseWorkflowSource {
   configPath: string;
   configDocument?: unknown;
   renderWorkflow?: (config: ShipgateConfig) => LocalWorkflow;
+  /**
+   * The function version the rendered Task states invoke (each sandbox upgrade publishes the next).
+   * @default '1'
+   */
+  functionVersion?: string;
 }
 
 /**
@@ -40,9 +45,9 @@ export function loadReleaseWorkflow(source: ReleaseWorkflowSource): {
       // Loaded lazily: CDK is heavy, and tests may inject their own workflow.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require('../../lib/workflow/render') as {
-        renderLocalDefinition(c: ShipgateConfig): LocalWorkflow;
+        renderLocalDefinition(c: ShipgateConfig, o: { functionVersion?: string }): LocalWorkflow;
       };
-      return mod.renderLocalDefinition(config);
+      return mod.renderLocalDefinition(config, { functionVersion: source.functionVersion });
     });
   try {
     let workflow = renderWorkflow(source.config);

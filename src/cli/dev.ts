@@ -23,6 +23,10 @@ Environment:
   SHIPGATE_SANDBOX_PHASE_MS     duration of each emulated rollout phase (default 300)
   SHIPGATE_SANDBOX_REQUEST_LOG  file recording every request to the emulated AWS services (JSON lines)
   SHIPGATE_SANDBOX_HUMAN_WAIT_MS  least real time people get to decide a pause (default 120000)
+
+Upgrade while it runs: send SIGHUP (kill -HUP <pid>) or POST /_sandbox/upgrade. The sandbox rebuilds the
+Lambda bundles from the working tree and publishes them as new function and state machine versions;
+executions already running finish on the code they started with, new ones get the new build.
 `;
 
 function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -118,7 +122,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     );
   }
   out();
-  out('Try it: npm run demo  (in another terminal). Stop with Ctrl-C.');
+  out(`Try it: npm run demo  (in another terminal). Upgrade: kill -HUP ${process.pid}. Stop with Ctrl-C.`);
 
   return new Promise<number>((resolveRun) => {
     let stopping = false;
@@ -142,6 +146,24 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
     };
     // `on`, not `once`: a signal can arrive twice (a second Ctrl-C, or a wrapper such as `npm start` or tsx
     // relaying what the terminal already sent); the second one must not fall through to "exit now".
+    // SIGHUP rolls out the working tree's build (sandbox/upgrade.ts), as a deploy would; one at a time.
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      out('Upgrading: building the working tree…');
+      s.upgrade().then(
+        (r) =>
+          out(
+            r.changed
+              ? `Upgraded to function version ${r.functionVersion} (bundles ${r.bundleHash.slice(0, 12)}); ${r.runningOnOlderVersions} running execution(s) keep the code they started with.`
+              : `Nothing changed: still function version ${r.functionVersion}.`,
+          ),
+        (err: unknown) =>
+          process.stderr.write(
+            `shipgate dev: the upgrade failed and changed nothing: ${(err as Error).message}
+`,
+          ),
+      );
+    });
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });

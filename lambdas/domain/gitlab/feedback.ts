@@ -102,7 +102,10 @@ export function releaseExecutionArn(
 ): string | undefined {
   const machine = env.SHIPGATE_STATE_MACHINE_ARN;
   if (!machine || !machine.includes(':stateMachine:')) return undefined;
-  return `${machine.replace(':stateMachine:', ':execution:')}:${release.id}`;
+  // The HTTP function holds the alias ARN (`…:stateMachine:<name>:live`, issue 31); execution ARNs name the
+  // state machine without a qualifier.
+  const unqualified = machine.split(':').slice(0, 7).join(':');
+  return `${unqualified.replace(':stateMachine:', ':execution:')}:${release.id}`;
 }
 
 function defaultTarget(release: Release, options: StatusOptions): string {

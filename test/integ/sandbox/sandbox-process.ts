@@ -89,6 +89,12 @@ export class SandboxProcess {
     });
   }
 
+  /** Sends `signal` to the sandbox process alone (not its group), e.g. SIGHUP to upgrade it. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.child?.pid) throw new Error('the sandbox is not running');
+    process.kill(this.child.pid, signal);
+  }
+
   /** Stops it with a signal and resolves with the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;

@@ -83,8 +83,9 @@ describe('no Lambda waits for ECS', () => {
         Variables: Record<string, unknown>;
       }
     ).Variables;
+    // Started through the alias "live" (issue 31): the version the last deploy published.
     expect(httpEnv.SHIPGATE_ROLLBACK_STATE_MACHINE_ARN).toEqual({
-      Ref: logicalId(stack.rollbackWorkflow.stateMachine),
+      'Fn::GetAtt': [stack.getLogicalId(stack.rollbackWorkflow.published.alias), 'Arn'],
     });
     expect(httpEnv.SHIPGATE_MANUAL_ROLLBACK_FUNCTION).toBeUndefined();
     // …and it is never invoked asynchronously (no on-failure destination of its own).

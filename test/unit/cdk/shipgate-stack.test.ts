@@ -158,7 +158,10 @@ describe('ShipgateStack', () => {
     const statements = statementsOf({ role: stack.lifecycleHookRole });
     expect(statements.length).toBeGreaterThan(0);
     expect([...new Set(statements.flatMap(actions))]).toEqual(['lambda:InvokeFunction']);
-    const hookIds = Object.values(stack.verifyHooks).map((fn) => logicalId(fn));
+    // ECS invokes each hook's alias `live` (the version the last deploy published).
+    const hookIds = Object.keys(stack.verifyHooks).map((env) =>
+      logicalId(stack.liveAliases[`verify-hook-${env}`]),
+    );
     expect(hookIds).toHaveLength(config.environments.length);
     const invokable = JSON.stringify(statements.map((s) => s.Resource));
     for (const id of hookIds) expect(invokable).toContain(id);
@@ -173,13 +176,18 @@ describe('ShipgateStack', () => {
     // Each environment's rollouts name that environment's hook (SHIPGATE_VERIFY_HOOK_ARNS, a JSON object):
     // resolve the Fn::Join with each GetAtt written as <logical id>, then read it as JSON.
     const joined = env(stack.stepFunctions['start-rollout']).SHIPGATE_VERIFY_HOOK_ARNS as {
-      'Fn::Join': [string, (string | { 'Fn::GetAtt': [string, string] })[]];
+      'Fn::Join': [string, (string | { Ref: string })[]];
     };
     const text = joined['Fn::Join'][1]
-      .map((part) => (typeof part === 'string' ? part : `<${part['Fn::GetAtt'][0]}>`))
+      .map((part) => (typeof part === 'string' ? part : `<${part.Ref}>`))
       .join('');
     expect(JSON.parse(text)).toEqual(
-      Object.fromEntries(Object.entries(stack.verifyHooks).map(([name, fn]) => [name, `<${logicalId(fn)}>`])),
+      Object.fromEntries(
+        Object.keys(stack.verifyHooks).map((name) => [
+          name,
+          `<${logicalId(stack.liveAliases[`verify-hook-${name}`])}>`,
+        ]),
+      ),
     );
   });
 
@@ -274,6 +282,7 @@ describe('ShipgateStack', () => {
       (r) =>
         r.Properties as {
           FunctionName?: { Ref?: string };
+          Qualifier?: unknown;
           MaximumRetryAttempts?: number;
           DestinationConfig?: { OnFailure?: { Destination?: unknown } };
         },
@@ -291,7 +300,11 @@ describe('ShipgateStack', () => {
     expect(configs).toHaveLength(Object.keys(async).length);
     for (const [step, retries] of Object.entries(async)) {
       const id = logicalOf(stack.stepFunctions[step as keyof typeof async]);
-      const config = configs.find((c) => c.FunctionName?.Ref === id);
+      // On the alias the event sources invoke: asynchronous invocation settings are per qualifier.
+      const alias = logicalOf(stack.liveAliases[step]);
+      const config = configs.find(
+        (c) => c.FunctionName?.Ref === id && JSON.stringify(c.Qualifier).includes(`"Ref":"${alias}"`),
+      );
       expect({
         step,
         retries: config?.MaximumRetryAttempts,
@@ -305,7 +318,7 @@ describe('ShipgateStack', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(5 minutes)',
       Target: Match.objectLike({
-        Arn: { 'Fn::GetAtt': [logicalOf(stack.stepFunctions.reconcile), 'Arn'] },
+        Arn: { Ref: logicalOf(stack.liveAliases.reconcile) },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
       }),
     });
@@ -370,7 +383,7 @@ describe('ShipgateStack', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
-      IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.httpFunction), 'Arn'] },
+      IntegrationUri: { Ref: logicalId(stack.liveAliases.http) },
     });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -404,9 +417,7 @@ describe('ShipgateStack', () => {
   });
 
   it('sends ECS and CodeDeploy deployment events to rollout-events', () => {
-    const target = [
-      Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.stepFunctions['rollout-events']), 'Arn'] } }),
-    ];
+    const target = [Match.objectLike({ Arn: { Ref: logicalId(stack.liveAliases['rollout-events']) } })];
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'] },
       Targets: target,

@@ -268,6 +268,13 @@ describe('step payload adapters (one line per step handler)', () => {
         SHIPGATE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:shipgate-release',
       }),
     ).toBe(executionArn);
+    // The HTTP function holds the alias new releases start through (issue 31).
+    expect(
+      releaseExecutionArn(release, {
+        SHIPGATE_STATE_MACHINE_ARN:
+          'arn:aws:states:eu-west-1:123456789012:stateMachine:shipgate-release:live',
+      }),
+    ).toBe(executionArn);
     expect(releaseExecutionArn(release, {})).toBeUndefined();
   });
 });

@@ -39,6 +39,17 @@ describe('executionArnFor', () => {
     ).toBe('arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:a-p1-b');
   });
 
+  it('drops the alias or version a release is started through (issue 31): executions are named without it', () => {
+    for (const qualifier of ['live', '12']) {
+      expect(
+        executionArnFor(
+          `arn:aws:states:eu-west-1:123456789012:stateMachine:shipgate-release:${qualifier}`,
+          'a-p1-b',
+        ),
+      ).toBe('arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:a-p1-b');
+    }
+  });
+
   it('names the misconfigured variable for a wrong ARN', () => {
     expect(() => executionArnFor('shipgate-release', 'x')).toThrow(/SHIPGATE_STATE_MACHINE_ARN/);
   });

@@ -43,7 +43,9 @@ let handlers: Record<string, Handler>;
 let tokens: Record<string, string[]>;
 let machineArn: string;
 
-const stepOf = (arn: string) => arn.slice(arn.lastIndexOf(':shipgate-') + ':shipgate-'.length);
+// Task states invoke function versions (`…:function:shipgate-<step>:<version>`).
+const stepOf = (arn: string) =>
+  arn.slice(arn.lastIndexOf(':shipgate-') + ':shipgate-'.length).replace(/:[^:]+$/, '');
 
 /** Step Functions as the releases API calls it, answered by the emulator. */
 const sfn = {

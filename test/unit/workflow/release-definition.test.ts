@@ -119,7 +119,8 @@ describe('release state machine definition (example config)', () => {
       expect(approve.TimeoutSeconds).toBe(env.approval.timeout);
       expect(approve.ResultPath).toBe(`$.approvals.${env.name}`);
       expect(approve.Parameters).toEqual({
-        FunctionName: localFunctionArn('request-approval'),
+        // The version the deploy published, never the unqualified function.
+        FunctionName: `${localFunctionArn('request-approval')}:1`,
         Payload: {
           'taskToken.$': '$$.Task.Token',
           'executionArn.$': '$$.Execution.Id',
@@ -217,7 +218,8 @@ describe('release state machine definition (example config)', () => {
 
   it('maps every Lambda ARN to its handler file', () => {
     for (const [arn, task] of Object.entries(rendered.tasks)) {
-      expect(arn).toBe(`arn:aws:lambda:us-east-1:000000000000:function:shipgate-${task.step}`);
+      // Version-qualified (issue 31): the version the deploy (or sandbox upgrade) published.
+      expect(arn).toBe(`arn:aws:lambda:us-east-1:000000000000:function:shipgate-${task.step}:1`);
       expect(task.entry.endsWith(STEPS[task.step].entry)).toBe(true);
     }
     expect(rendered.states['Start rollout staging']).toMatchObject({
