@@ -58,4 +58,22 @@ environment = {
     host_instance_type = "mq.m5.large"
     deployment_mode    = "CLUSTER_MULTI_AZ"
   }
+
+  # Production lives in its own AWS account (222222222222 in shipgate.config.yaml `environments[].aws`), not
+  # Shipgate's (111111111111 here): Shipgate assumes the deploy role this creates. Apply after Shipgate's
+  # stack; the values are its outputs (README, "One AWS account per environment"):
+  #   role_arns                = jq '.production' of output DeployRoleCallerArns (every role listed there)
+  #   event_bus_arn            = output EventBusArn
+  #   verify_hook_function_arn = output VerifyHookProductionArn
+  shipgate = {
+    deploy_role_name = "shipgate-deploy"
+    external_id      = "shipgate-production"
+    role_arns = [
+      "arn:aws:iam::111111111111:role/Shipgate-StartRolloutFunctionServiceRole-EXAMPLE",
+      "arn:aws:iam::111111111111:role/Shipgate-RolloutEventsFunctionServiceRole-EXAMPLE",
+      "arn:aws:iam::111111111111:role/Shipgate-VerifyHookProductionHookServiceRole-EXAMPLE",
+    ]
+    event_bus_arn            = "arn:aws:events:us-east-1:111111111111:event-bus/default"
+    verify_hook_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:Shipgate-VerifyHookProductionHookFunction-EXAMPLE"
+  }
 }

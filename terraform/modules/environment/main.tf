@@ -243,3 +243,24 @@ module "contract" {
   alarms          = module.monitoring.alarm_names[each.key]
   repository      = each.value.repository
 }
+
+# An environment in an AWS account of its own (shipgate.config.yaml `environments[].aws`): the role Shipgate
+# assumes here, allowed exactly what Shipgate does for this environment (passing only these services' roles),
+# the role ECS invokes Shipgate's verify hook with, and the forwarding of deployment events to Shipgate's bus.
+module "shipgate_deploy_role" {
+  source = "../shipgate-deploy-role"
+  count  = var.environment.shipgate == null ? 0 : 1
+
+  name                     = var.environment.shipgate.deploy_role_name
+  environment              = var.environment.name
+  contracts_prefix         = var.environment.contracts_prefix
+  shipgate_role_arns       = var.environment.shipgate.role_arns
+  external_id              = var.environment.shipgate.external_id
+  shipgate_event_bus_arn   = var.environment.shipgate.event_bus_arn
+  verify_hook_function_arn = var.environment.shipgate.verify_hook_function_arn
+  task_role_arns           = flatten([for k in keys(var.environment.services) : [module.service[k].task_role_arn, module.service[k].execution_role_arn]])
+  ecs_role_arns = distinct(flatten([for k in keys(var.environment.services) : concat(
+    module.service[k].lifecycle_hooks == null ? [] : [for h in module.service[k].lifecycle_hooks : h.role_arn],
+    module.service[k].blue_green == null ? [] : [module.service[k].blue_green.infrastructure_role_arn],
+  )]))
+}

@@ -39,6 +39,13 @@ variable "environment" {
       `database`; see the data module.
     - `rabbitmq`: Amazon MQ for RabbitMQ broker settings; null creates no broker.
     - `alarm_actions`: ARNs (e.g. SNS topics) notified when a service alarm fires.
+    - `shipgate`: set when this environment lives in an AWS account of its own, not Shipgate's
+      (shipgate.config.yaml `environments[].aws`): creates Shipgate's deploy role, the role ECS invokes its
+      verify hook with and the rule forwarding deployment events to its bus (modules/shipgate-deploy-role),
+      from the Shipgate stack's outputs: `role_arns` = this environment's entry of `DeployRoleCallerArns`,
+      `event_bus_arn` = `EventBusArn`, `verify_hook_function_arn` = `VerifyHook<Environment>Arn`;
+      `external_id` = `environments[].aws.externalId`; `deploy_role_name` = the name in `deployRole`.
+      null (default): Shipgate's own account, its functions' own roles.
   EOT
   type = object({
     name                    = string
@@ -92,6 +99,13 @@ variable "environment" {
       deployment_mode    = optional(string, "SINGLE_INSTANCE")
     }))
     alarm_actions = optional(list(string), [])
+    shipgate = optional(object({
+      deploy_role_name         = optional(string, "shipgate-deploy")
+      role_arns                = list(string)
+      external_id              = string
+      event_bus_arn            = string
+      verify_hook_function_arn = string
+    }))
   })
 
   validation {
