@@ -91,7 +91,9 @@ export class EnvironmentAccounts extends Construct {
   deployRoles(environments?: readonly string[]): string[] {
     return [
       ...new Set(
-        this.foreign.filter((e) => !environments || environments.includes(e.name)).map((e) => e.aws.deployRole),
+        this.foreign
+          .filter((e) => !environments || environments.includes(e.name))
+          .map((e) => e.aws.deployRole),
       ),
     ];
   }
@@ -113,13 +115,19 @@ export class EnvironmentAccounts extends Construct {
   }
 
   /** `sts:AssumeRole` on the deploy roles of those of `environments` (default: all) in other accounts. */
-  grantAssumeDeployRoles(fn: { readonly role?: iam.IRole } & iam.IGrantable, environments?: readonly string[]): void {
+  grantAssumeDeployRoles(
+    fn: { readonly role?: iam.IRole } & iam.IGrantable,
+    environments?: readonly string[],
+  ): void {
     const targets = this.foreign.filter((e) => !environments || environments.includes(e.name));
     if (targets.length === 0) return;
     const principal = fn.grantPrincipal;
     let statement = this.assumeStatements.get(principal);
     if (!statement) {
-      statement = new iam.PolicyStatement({ sid: 'AssumeEnvironmentDeployRoles', actions: ['sts:AssumeRole'] });
+      statement = new iam.PolicyStatement({
+        sid: 'AssumeEnvironmentDeployRoles',
+        actions: ['sts:AssumeRole'],
+      });
       this.assumeStatements.set(principal, statement);
       principal.addToPrincipalPolicy(statement);
     }

@@ -29,7 +29,8 @@ const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
 /** Statements of the inline policies attached to a function's role (in `of`, default the example's stack). */
 function statementsOf(fn: { role?: { node: { defaultChild?: unknown } } }, of = stack): Statement[] {
   const roleId = of.getLogicalId(fn.role!.node.defaultChild as never);
-  const all = of === stack ? resources : (Template.fromStack(of).toJSON().Resources as Record<string, Resource>);
+  const all =
+    of === stack ? resources : (Template.fromStack(of).toJSON().Resources as Record<string, Resource>);
   return Object.values(all)
     .filter((p) => p.Type === 'AWS::IAM::Policy')
     .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
@@ -174,7 +175,8 @@ describe('ShipgateStack', () => {
     const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
     const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
       stack.getLogicalId(construct.node.defaultChild as never);
-    const statementsOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => statementsOfExample(fn, stack);
+    const statementsOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
+      statementsOfExample(fn, stack);
     const roles = ofType('AWS::IAM::Role').filter(([id]) => id === logicalId(stack.lifecycleHookRole));
     expect(roles).toHaveLength(1);
     const trust = roles[0][1].Properties.AssumeRolePolicyDocument as { Statement: Statement[] };
