@@ -67,7 +67,7 @@ environment = {
   #   verify_hook_function_arn = output VerifyHookProductionArn
   shipgate = {
     deploy_role_name = "shipgate-deploy"
-    external_id      = "shipgate-production"
+    external_id      = "shipgate-production-deploys"
     role_arns = [
       "arn:aws:iam::111111111111:role/Shipgate-StartRolloutFunctionServiceRole-EXAMPLE",
       "arn:aws:iam::111111111111:role/Shipgate-RolloutEventsFunctionServiceRole-EXAMPLE",
