@@ -60,12 +60,14 @@ environment = {
   }
 
   # Production lives in its own AWS account (222222222222 in shipgate.config.yaml `environments[].aws`), not
-  # Shipgate's (111111111111 here): Shipgate assumes the deploy role this creates. Apply after Shipgate's
-  # stack; the values are its outputs (README, "One AWS account per environment"):
+  # Shipgate's (111111111111 here). First apply with account_id alone (the smoke check's subnets and group are
+  # shared with Shipgate's account); after Shipgate's stack, add its outputs and apply again for the deploy
+  # role Shipgate assumes (README, "One AWS account per environment"):
   #   role_arns                = jq '.production' of output DeployRoleCallerArns (every role listed there)
   #   event_bus_arn            = output EventBusArn
   #   verify_hook_function_arn = output VerifyHookProductionArn
   shipgate = {
+    account_id       = "111111111111"
     deploy_role_name = "shipgate-deploy"
     external_id      = "shipgate-production-deploys"
     role_arns = [

@@ -79,6 +79,8 @@ module "network" {
   interface_endpoints = concat(
     ["ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager"],
     var.environment.cluster_capacity == "EC2" ? ["ecs", "ecs-agent", "ecs-telemetry", "ec2messages", "ssmmessages"] : [],
+    # In an account of its own, Shipgate's verify hook runs in these subnets and assumes the deploy role.
+    try(var.environment.shipgate.account_id, null) == null ? [] : ["sts"],
   )
 }
 
@@ -124,6 +126,8 @@ module "smoke_check" {
   test_listener_ports             = length(local.ecs_traffic_services) > 0 ? [local.test_listener_port] : []
   endpoints_security_group_id     = module.network.endpoints_security_group_id
   dynamodb_prefix_list_id         = module.network.dynamodb_prefix_list_id
+  # In an account of its own: shared with Shipgate's account, where its verify hook function is.
+  share_with_account_id = try(var.environment.shipgate.account_id, null)
 }
 
 module "cluster" {
@@ -249,7 +253,8 @@ module "contract" {
 # the role ECS invokes Shipgate's verify hook with, and the forwarding of deployment events to Shipgate's bus.
 module "shipgate_deploy_role" {
   source = "../shipgate-deploy-role"
-  count  = var.environment.shipgate == null ? 0 : 1
+  # Once Shipgate's stack exists: its outputs name the roles to trust, the bus and the hook.
+  count = try(var.environment.shipgate.role_arns, null) == null ? 0 : 1
 
   name                     = var.environment.shipgate.deploy_role_name
   environment              = var.environment.name

@@ -264,7 +264,7 @@ describe('production, in an account of its own, applies it', () => {
     const call = (main.json.module as Record<string, Block[]>).shipgate_deploy_role[0];
     expect(call).toMatchObject({
       source: '../shipgate-deploy-role',
-      count: '${var.environment.shipgate == null ? 0 : 1}',
+      count: '${try(var.environment.shipgate.role_arns, null) == null ? 0 : 1}',
       external_id: '${var.environment.shipgate.external_id}',
       shipgate_role_arns: '${var.environment.shipgate.role_arns}',
       shipgate_event_bus_arn: '${var.environment.shipgate.event_bus_arn}',
@@ -272,6 +272,64 @@ describe('production, in an account of its own, applies it', () => {
     });
     expect(String(call.task_role_arns)).toContain('task_role_arn');
     expect(String(call.ecs_role_arns)).toContain('infrastructure_role_arn');
+  });
+
+  it('shares the smoke check’s subnets and group with Shipgate’s account, and adds an STS endpoint', async () => {
+    const main = await parseFile('modules/environment/main.tf');
+    const modules = main.json.module as Record<string, Block[]>;
+    expect(modules.smoke_check[0].share_with_account_id).toBe(
+      '${try(var.environment.shipgate.account_id, null)}',
+    );
+    expect(String(modules.network[0].interface_endpoints)).toContain(
+      'try(var.environment.shipgate.account_id, null) == null ? [] : ["sts"]',
+    );
+    const smoke = await parseFile('modules/smoke-check/main.tf');
+    const byType = (type: string) =>
+      blocksOf(smoke)
+        .filter(([t]) => t === type)
+        .map(([, , body]) => body);
+    expect(byType('aws_ram_resource_share')).toEqual([
+      expect.objectContaining({ allow_external_principals: false }),
+    ]);
+    expect(byType('aws_ram_principal_association')).toEqual([
+      expect.objectContaining({ principal: '${var.share_with_account_id}' }),
+    ]);
+    const shared = byType('aws_ram_resource_association')
+      .map((b) => String(b.resource_arn))
+      .sort();
+    expect(shared).toEqual([
+      '${aws_security_group.this.arn}',
+      expect.stringContaining(':subnet/${var.subnet_ids[count.index]}'),
+    ]);
+    // Nothing is shared for an environment in Shipgate's own account.
+    for (const type of [
+      'aws_ram_resource_share',
+      'aws_ram_principal_association',
+      'aws_ram_resource_association',
+    ]) {
+      for (const body of byType(type))
+        expect(String(body.count)).toMatch(/^\$\{var\.share_with_account_id == null \? 0 : /);
+    }
+    const ram: Record<string, string[]> = {
+      aws_ram_resource_share: ['allow_external_principals', 'name', 'permission_arns', 'region', 'tags'],
+      aws_ram_principal_association: ['principal', 'region', 'resource_share_arn'],
+      aws_ram_resource_association: ['region', 'resource_arn', 'resource_share_arn'],
+    };
+    for (const [type, name, body] of blocksOf(smoke).filter(([t]) => t in ram)) {
+      for (const arg of Object.keys(body).filter((a) => a !== 'count')) {
+        expect({ resource: `${type}.${name}`, arg, known: ram[type].includes(arg) }).toEqual({
+          resource: `${type}.${name}`,
+          arg,
+          known: true,
+        });
+      }
+    }
+    const tfvars = (await parseTfvars('environments/production/terraform.tfvars')) as {
+      environment: { shipgate: { account_id: string; event_bus_arn: string } };
+    };
+    expect(tfvars.environment.shipgate.event_bus_arn.split(':')[4]).toBe(
+      tfvars.environment.shipgate.account_id,
+    );
   });
 
   it('and terraform/global lets the environment accounts pull the images', async () => {
