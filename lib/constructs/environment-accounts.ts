@@ -87,17 +87,6 @@ export class EnvironmentAccounts extends Construct {
     return this.local.some((name) => !environments || environments.includes(name));
   }
 
-  /** The deploy role ARNs of those of `environments` (default: all) that live in other accounts. */
-  deployRoles(environments?: readonly string[]): string[] {
-    return [
-      ...new Set(
-        this.foreign
-          .filter((e) => !environments || environments.includes(e.name))
-          .map((e) => e.aws.deployRole),
-      ),
-    ];
-  }
-
   /**
    * Grants a function what it needs to act on `environments` (default: all): `local()`'s statements, on
    * Shipgate's own account, when one of them lives there; `sts:AssumeRole` on the deploy role of each one that
