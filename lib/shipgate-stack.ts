@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { rolloutSettings, type ShipgateConfig } from '../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
 import { buildLambdaBundles, type BundleName } from './build/lambda-bundles';
+import { EnvironmentAccounts, ecsHookRoleArn } from './constructs/environment-accounts';
 import { ReleaseTable } from './constructs/release-table';
 import { ReleaseWorkflow } from './constructs/release-workflow';
 import { RollbackWorkflow } from './constructs/rollback-workflow';
@@ -114,6 +115,8 @@ export class ShipgateStack extends Stack {
   readonly api: WebhookApi;
   /** The on-failure destination of the asynchronously invoked functions. */
   readonly failedEvents: FailedEvents;
+  /** Which environments live in other accounts, their deploy roles and the bus policy for their events. */
+  readonly accounts: EnvironmentAccounts;
 
   constructor(scope: Construct, id: string, props: ShipgateStackProps) {
     super(scope, id, props);
@@ -138,6 +141,9 @@ export class ShipgateStack extends Stack {
     });
 
     this.table = new ReleaseTable(this, 'Table');
+    // Environments in other accounts (config `environments[].aws`): grants go through their deploy roles.
+    const accounts = new EnvironmentAccounts(this, 'EnvironmentAccounts', { config });
+    this.accounts = accounts;
     this.secrets = new ShipgateSecrets(this, 'Secrets');
 
     if (code === 'bundle' && props.configDocument === undefined) {
@@ -373,36 +379,49 @@ export class ShipgateStack extends Stack {
       }),
     );
 
-    const contractsRead = new iam.PolicyStatement({
-      sid: 'ReadDeployContracts',
-      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-      resources: [
-        this.formatArn({
-          service: 'ssm',
-          resource: 'parameter',
-          resourceName: `${config.contractsPrefix.slice(1)}/*`,
-        }),
-      ],
-    });
-    for (const step of CONTRACT_STEPS) steps[step].addToRolePolicy(contractsRead);
-    for (const hook of Object.values(hooks)) hook.addToRolePolicy(contractsRead);
-
-    for (const step of ROLLOUT_STEPS) {
-      for (const statement of rolloutStatements(this)) steps[step].addToRolePolicy(statement);
+    // Deploy contracts of the environments in this account, each under its own path; those of an environment
+    // in another account are read there, with its deploy role.
+    const contractsRead = (environments: readonly string[]) =>
+      new iam.PolicyStatement({
+        sid: 'ReadDeployContracts',
+        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+        resources: environments
+          .filter((name) => accounts.local.includes(name))
+          .map((name) =>
+            this.formatArn({
+              service: 'ssm',
+              resource: 'parameter',
+              resourceName: `${config.contractsPrefix.slice(1)}/${name}/*`,
+            }),
+          ),
+      });
+    const allEnvironments = config.environments.map((e) => e.name);
+    for (const step of CONTRACT_STEPS) {
+      accounts.grant(steps[step], () => [contractsRead(allEnvironments)]);
     }
+    // Each verify hook reads its own environment's contracts only.
+    for (const [env, hook] of Object.entries(hooks)) {
+      accounts.grant(hook, () => [contractsRead([env])], [env]);
+    }
+
+    for (const step of ROLLOUT_STEPS) accounts.grant(steps[step], () => rolloutStatements(this));
     // ECS PAUSE hooks. The HTTP function decides pauses (the confirm page and Slack buttons): it reads the
     // paused service deployment and calls ContinueServiceDeployment, on the services that have pauses
     // configured and nothing else. Service deployment ARNs are `…:service-deployment/<cluster>/<service>/<id>`
     // (the scoping the stack already uses for DescribeServiceDeployments / StopServiceDeployment); we could
     // not find ContinueServiceDeployment's row of the Service Authorization Reference in our sources, so the
     // resource type is taken to be the same `service-deployment` these sibling actions use.
-    const pausedServices = pausedEcsServices(config);
-    if (pausedServices.length > 0) {
-      this.httpFunction.addToRolePolicy(
+    // (In this account: the services paused in its environments; an environment elsewhere: its deploy role.)
+    const pausedEnvironments = config.environments
+      .filter((env) => pausedEcsServices(config, [env.name]).length > 0)
+      .map((env) => env.name);
+    accounts.grant(
+      this.httpFunction,
+      () => [
         new iam.PolicyStatement({
           sid: 'DecidePauses',
           actions: ['ecs:ContinueServiceDeployment', 'ecs:DescribeServiceDeployments'],
-          resources: pausedServices.map((service) =>
+          resources: pausedEcsServices(config, accounts.local).map((service) =>
             this.formatArn({
               service: 'ecs',
               resource: 'service-deployment',
@@ -410,9 +429,13 @@ export class ShipgateStack extends Stack {
             }),
           ),
         }),
-      );
-      // The pause message shows the contract's alarms (names known only from the contracts at run time).
-      steps['request-pause'].addToRolePolicy(
+      ],
+      pausedEnvironments,
+    );
+    // The pause message shows the contract's alarms (names known only from the contracts at run time).
+    accounts.grant(
+      steps['request-pause'],
+      () => [
         new iam.PolicyStatement({
           sid: 'ReadAlarmStates',
           actions: ['cloudwatch:DescribeAlarms'],
@@ -425,29 +448,30 @@ export class ShipgateStack extends Stack {
             }),
           ],
         }),
-      );
-    }
+      ],
+      pausedEnvironments,
+    );
     // A paused rollout whose release ended is rolled back at its pause (reconcile/orphans.ts).
     for (const step of ['execution-events', 'reconcile'] as const) {
-      steps[step].addToRolePolicy(
+      accounts.grant(steps[step], () => [
         new iam.PolicyStatement({
           sid: 'RollBackOrphanedPauses',
           actions: ['ecs:ContinueServiceDeployment'],
           resources: [this.formatArn({ service: 'ecs', resource: 'service-deployment', resourceName: '*' })],
         }),
-      );
+      ]);
     }
     // rollout-events observes: it reads the service/deployment an event names, then settles the waiter. Its
     // one write to ECS: once a Shipgate deployment ended, an UpdateService of deploymentConfiguration alone
     // (which starts no deployment) takes that deployment's PAUSE hooks off the service.
-    for (const statement of rolloutReadStatements(this)) steps['rollout-events'].addToRolePolicy(statement);
-    steps['rollout-events'].addToRolePolicy(
+    accounts.grant(steps['rollout-events'], () => [
+      ...rolloutReadStatements(this),
       new iam.PolicyStatement({
         sid: 'RestoreServiceSettings',
         actions: ['ecs:UpdateService'],
         resources: [this.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
       }),
-    );
+    ]);
 
     // Shipgate's verify hooks for BLUE_GREEN / LINEAR / CANARY: ECS invokes the environment's own at
     // POST_TEST_TRAFFIC_SHIFT, assuming this role (which may invoke those functions and nothing else). The
@@ -456,14 +480,34 @@ export class ShipgateStack extends Stack {
       assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
       description: 'Assumed by ECS to invoke the Shipgate verify hooks (POST_TEST_TRAFFIC_SHIFT)',
     });
-    for (const hook of Object.values(hookAliases)) hook.grantInvoke(this.lifecycleHookRole);
     // ECS invokes the alias, so a rollout started after a deploy runs the hook code of that deploy.
+    // ECS of this account invokes the hooks of the environments here. An environment in another account
+    // passes a role of its own account (UpdateService can pass no other): `<deploy role>-ecs-hooks`, which
+    // terraform/modules/shipgate-deploy-role creates with lambda:InvokeFunction on that environment's hook
+    // alone; the hook's resource policy admits that account (docs/architecture.md, "One AWS account per
+    // environment").
+    const hookRoleArns: Record<string, string> = {};
+    for (const [env, hook] of Object.entries(hookAliases)) {
+      const elsewhere = accounts.foreign.find((e) => e.name === env);
+      if (!elsewhere) {
+        hook.grantInvoke(this.lifecycleHookRole);
+        hookRoleArns[env] = this.lifecycleHookRole.roleArn;
+        continue;
+      }
+      hook.addPermission(`InvokedByEcsOf${pascal(env)}`, {
+        principal: new iam.AccountPrincipal(elsewhere.aws.account),
+        action: 'lambda:InvokeFunction',
+      });
+      hookRoleArns[env] = ecsHookRoleArn(elsewhere.aws.deployRole);
+    }
     const hookArns = this.toJsonString(
       Object.fromEntries(Object.entries(hookAliases).map(([env, hook]) => [env, hook.functionArn])),
     );
     for (const step of [...ROLLOUT_STEPS, 'rollout-events'] as const) {
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ARNS', hookArns);
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARN', this.lifecycleHookRole.roleArn);
+      // The role ECS invokes each environment's hook with ({ environment: role ARN }).
+      steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARNS', this.toJsonString(hookRoleArns));
     }
 
     this.acknowledgeWildcards(config);
@@ -479,6 +523,24 @@ export class ShipgateStack extends Stack {
       description: 'Alias new releases start through (the state machine version the last deploy published)',
     });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'EventBusArn', {
+      value: accounts.eventBusArn,
+      description:
+        'Event bus that environments in other accounts forward their ECS and CodeDeploy events to (terraform/modules/shipgate-deploy-role `shipgate_event_bus_arn`)',
+    });
+    if (accounts.foreign.length > 0) {
+      new CfnOutput(this, 'DeployRoleCallerArns', {
+        value: this.toJsonString(accounts.callerRoleArns()),
+        description:
+          'JSON { environment: [role ARN] }: the function roles each environment’s deploy role must trust (terraform/modules/shipgate-deploy-role `shipgate_role_arns`)',
+      });
+    }
+    for (const [env, hook] of Object.entries(hooks)) {
+      new CfnOutput(this, `VerifyHook${pascal(env)}Arn`, {
+        value: hook.functionArn,
+        description: `The ${env} verify hook function ECS invokes at POST_TEST_TRAFFIC_SHIFT (terraform/modules/shipgate-deploy-role \`verify_hook_function_arn\`)`,
+      });
+    }
     new CfnOutput(this, 'FailedEventsQueueUrl', {
       value: this.failedEvents.queue.queueUrl,
       description:
@@ -509,9 +571,12 @@ function pascal(name: string): string {
  * ECS service names Shipgate may pause (services with `pauses` in any environment). The ECS service is named
  * after the config's service (terraform/modules/ecs-service `name = var.name`, the sandbox's seed alike).
  */
-export function pausedEcsServices(config: ShipgateConfig): string[] {
+export function pausedEcsServices(
+  config: ShipgateConfig,
+  environments: readonly string[] = config.environments.map((e) => e.name),
+): string[] {
   return Object.keys(config.services).filter((service) =>
-    config.environments.some((env) => (rolloutSettings(config, service, env.name).pauses ?? []).length > 0),
+    environments.some((env) => (rolloutSettings(config, service, env).pauses ?? []).length > 0),
   );
 }
 
@@ -535,8 +600,12 @@ function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<s
       'The status API reads executions of this one state machine, whose names are only known at run time.',
     [arn('states', `execution:${stack.stackName.toLowerCase()}-rollback:*`)]:
       'A manual rollback may take over a lock held by an ended execution of the rollback state machine (DescribeExecution only), whose names are only known at run time.',
-    [arn('ssm', `parameter${contractsPrefix}/*`)]:
-      'Deploy contracts are published by Terraform under the configured prefix, one per environment and service, read only.',
+    ...Object.fromEntries(
+      stack.accounts.local.map((env) => [
+        arn('ssm', `parameter${contractsPrefix}/${env}/*`),
+        `Deploy contracts of ${env} are published by Terraform under the configured prefix, one per service, read only.`,
+      ]),
+    ),
     [`<${stack.getLogicalId(stack.stepFunctions.reconcile.node.defaultChild as CfnResource)}.Arn>:*`]:
       'EventBridge Scheduler may invoke the reconciler function by any of its versions (grantInvoke); the function itself is named.',
     [arn('ecs', 'task-definition/*')]:
@@ -552,7 +621,7 @@ function wildcardReasons(stack: ShipgateStack, config: ShipgateConfig): Record<s
     [arn('codedeploy', 'deploymentconfig:*')]:
       'Deployment configs are chosen per service by config and contract.',
     ...Object.fromEntries(
-      pausedEcsServices(config).map((service) => [
+      pausedEcsServices(config, stack.accounts.local).map((service) => [
         arn('ecs', `service-deployment/*/${service}/*`),
         `Pause decisions continue or roll back service deployments of "${service}" only; cluster and deployment id are known at run time.`,
       ]),

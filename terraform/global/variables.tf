@@ -15,3 +15,14 @@ variable "max_image_count" {
   type        = number
   default     = 200
 }
+
+variable "environment_account_ids" {
+  description = "AWS accounts of the environments that live in accounts of their own (shipgate.config.yaml `environments[].aws.account`): their ECS tasks may pull from the repositories (the repository policy admits the account; its IAM decides which roles)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.environment_account_ids : can(regex("^\\d{12}$", id))])
+    error_message = "Each account id must be 12 digits, e.g. \"222222222222\"."
+  }
+}

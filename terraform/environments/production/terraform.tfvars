@@ -58,4 +58,24 @@ environment = {
     host_instance_type = "mq.m5.large"
     deployment_mode    = "CLUSTER_MULTI_AZ"
   }
+
+  # Production lives in its own AWS account (222222222222 in shipgate.config.yaml `environments[].aws`), not
+  # Shipgate's (111111111111 here). First apply with account_id alone (the smoke check's subnets and group are
+  # shared with Shipgate's account); after Shipgate's stack, add its outputs and apply again for the deploy
+  # role Shipgate assumes (README, "One AWS account per environment"):
+  #   role_arns                = jq '.production' of output DeployRoleCallerArns (every role listed there)
+  #   event_bus_arn            = output EventBusArn
+  #   verify_hook_function_arn = output VerifyHookProductionArn
+  shipgate = {
+    account_id       = "111111111111"
+    deploy_role_name = "shipgate-deploy"
+    external_id      = "shipgate-production-deploys"
+    role_arns = [
+      "arn:aws:iam::111111111111:role/Shipgate-StartRolloutFunctionServiceRole-EXAMPLE",
+      "arn:aws:iam::111111111111:role/Shipgate-RolloutEventsFunctionServiceRole-EXAMPLE",
+      "arn:aws:iam::111111111111:role/Shipgate-VerifyHookProductionHookServiceRole-EXAMPLE",
+    ]
+    event_bus_arn            = "arn:aws:events:us-east-1:111111111111:event-bus/default"
+    verify_hook_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:Shipgate-VerifyHookProductionHookFunction-EXAMPLE"
+  }
 }

@@ -79,6 +79,8 @@ module "network" {
   interface_endpoints = concat(
     ["ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager"],
     var.environment.cluster_capacity == "EC2" ? ["ecs", "ecs-agent", "ecs-telemetry", "ec2messages", "ssmmessages"] : [],
+    # In an account of its own, Shipgate's verify hook runs in these subnets and assumes the deploy role.
+    try(var.environment.shipgate.account_id, null) == null ? [] : ["sts"],
   )
 }
 
@@ -124,6 +126,8 @@ module "smoke_check" {
   test_listener_ports             = length(local.ecs_traffic_services) > 0 ? [local.test_listener_port] : []
   endpoints_security_group_id     = module.network.endpoints_security_group_id
   dynamodb_prefix_list_id         = module.network.dynamodb_prefix_list_id
+  # In an account of its own: shared with Shipgate's account, where its verify hook function is.
+  share_with_account_id = try(var.environment.shipgate.account_id, null)
 }
 
 module "cluster" {
@@ -242,4 +246,26 @@ module "contract" {
   smoke_path      = "/readyz"
   alarms          = module.monitoring.alarm_names[each.key]
   repository      = each.value.repository
+}
+
+# An environment in an AWS account of its own (shipgate.config.yaml `environments[].aws`): the role Shipgate
+# assumes here, allowed exactly what Shipgate does for this environment (passing only these services' roles),
+# the role ECS invokes Shipgate's verify hook with, and the forwarding of deployment events to Shipgate's bus.
+module "shipgate_deploy_role" {
+  source = "../shipgate-deploy-role"
+  # Once Shipgate's stack exists: its outputs name the roles to trust, the bus and the hook.
+  count = try(var.environment.shipgate.role_arns, null) == null ? 0 : 1
+
+  name                     = var.environment.shipgate.deploy_role_name
+  environment              = var.environment.name
+  contracts_prefix         = var.environment.contracts_prefix
+  shipgate_role_arns       = var.environment.shipgate.role_arns
+  external_id              = var.environment.shipgate.external_id
+  shipgate_event_bus_arn   = var.environment.shipgate.event_bus_arn
+  verify_hook_function_arn = var.environment.shipgate.verify_hook_function_arn
+  task_role_arns           = flatten([for k in keys(var.environment.services) : [module.service[k].task_role_arn, module.service[k].execution_role_arn]])
+  ecs_role_arns = distinct(flatten([for k in keys(var.environment.services) : concat(
+    module.service[k].lifecycle_hooks == null ? [] : [for h in module.service[k].lifecycle_hooks : h.role_arn],
+    module.service[k].blue_green == null ? [] : [module.service[k].blue_green.infrastructure_role_arn],
+  )]))
 }

@@ -61,3 +61,12 @@ output "smoke_check" {
     security_group_id_parameter = module.smoke_check.security_group_id_parameter
   }, null)
 }
+
+output "shipgate_deploy_role" {
+  description = "Only for an environment in an account of its own, once `shipgate` has the stack's outputs: the deploy role (shipgate.config.yaml `environments[].aws.deployRole`), the ECS hook role and the event forwarding rule."
+  value = try(length(module.shipgate_deploy_role) == 0 ? null : {
+    role_arn          = module.shipgate_deploy_role[0].role_arn
+    ecs_hook_role_arn = module.shipgate_deploy_role[0].ecs_hook_role_arn
+    event_rule_arn    = module.shipgate_deploy_role[0].event_rule_arn
+  }, null)
+}

@@ -39,6 +39,15 @@ variable "environment" {
       `database`; see the data module.
     - `rabbitmq`: Amazon MQ for RabbitMQ broker settings; null creates no broker.
     - `alarm_actions`: ARNs (e.g. SNS topics) notified when a service alarm fires.
+    - `shipgate`: set when this environment lives in an AWS account of its own, not Shipgate's
+      (shipgate.config.yaml `environments[].aws`). `account_id` (Shipgate's account) alone, before Shipgate's
+      stack exists: the smoke check's subnets and security group are shared with that account (AWS RAM) and the
+      VPC gets an STS endpoint. With the stack's outputs added, it also creates Shipgate's deploy role, the role
+      ECS invokes its verify hook with and the rule forwarding deployment events to its bus
+      (modules/shipgate-deploy-role): `role_arns` = this environment's entry of `DeployRoleCallerArns`,
+      `event_bus_arn` = `EventBusArn`, `verify_hook_function_arn` = `VerifyHook<Environment>Arn`,
+      `external_id` = `environments[].aws.externalId`, `deploy_role_name` = the name in `deployRole`.
+      null (default): Shipgate's own account, its functions' own roles.
   EOT
   type = object({
     name                    = string
@@ -92,6 +101,14 @@ variable "environment" {
       deployment_mode    = optional(string, "SINGLE_INSTANCE")
     }))
     alarm_actions = optional(list(string), [])
+    shipgate = optional(object({
+      account_id               = string
+      deploy_role_name         = optional(string, "shipgate-deploy")
+      external_id              = optional(string)
+      role_arns                = optional(list(string))
+      event_bus_arn            = optional(string)
+      verify_hook_function_arn = optional(string)
+    }))
   })
 
   validation {

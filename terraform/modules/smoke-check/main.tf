@@ -73,3 +73,44 @@ resource "aws_ssm_parameter" "security_group_id" {
 
   tags = merge(var.tags, { Environment = var.environment })
 }
+
+# --- An environment in an account of its own ---------------------------------------------------------------
+# Shipgate's stack (and so the hook function) is in Shipgate's account. Sharing the subnets and this security
+# group with that account (AWS RAM, within the Organization only) lets the function run in this VPC with this
+# group, so the test listener's reference above still means exactly the hook. Shipgate's stack reads the three
+# parameters in its own account: write them there too (README, "One AWS account per environment", step 3).
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+resource "aws_ram_resource_share" "shipgate" {
+  count = var.share_with_account_id == null ? 0 : 1
+
+  name                      = "${var.name}-smoke-check"
+  allow_external_principals = false
+
+  tags = var.tags
+}
+
+resource "aws_ram_principal_association" "shipgate" {
+  count = var.share_with_account_id == null ? 0 : 1
+
+  principal          = var.share_with_account_id
+  resource_share_arn = aws_ram_resource_share.shipgate[0].arn
+}
+
+resource "aws_ram_resource_association" "subnets" {
+  # count, not for_each: the subnet ids are only known after apply, their number before.
+  count = var.share_with_account_id == null ? 0 : length(var.subnet_ids)
+
+  resource_arn       = "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:subnet/${var.subnet_ids[count.index]}"
+  resource_share_arn = aws_ram_resource_share.shipgate[0].arn
+}
+
+resource "aws_ram_resource_association" "security_group" {
+  count = var.share_with_account_id == null ? 0 : 1
+
+  resource_arn       = aws_security_group.this.arn
+  resource_share_arn = aws_ram_resource_share.shipgate[0].arn
+}

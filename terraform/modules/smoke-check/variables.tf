@@ -64,3 +64,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "share_with_account_id" {
+  description = "Shipgate's AWS account when this environment lives in an account of its own: the subnets and the security group are shared with it through AWS RAM (both accounts in one AWS Organization), so its verify hook function runs here. null: Shipgate is in this account, nothing is shared."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.share_with_account_id == null || can(regex("^\\d{12}$", var.share_with_account_id))
+    error_message = "share_with_account_id must be a 12-digit AWS account id or null."
+  }
+}

@@ -160,6 +160,9 @@ const SERVICE_WORDS: Record<string, string | null> = {
   inspector2: 'Inspector',
   sqs: 'SQS',
   xray: 'X-Ray',
+  // sts:AssumeRole of an environment in another account (its ECS, SSM, CloudWatch and CodeDeploy calls then go
+  // to that account's endpoints, through the same interface endpoints: the table names them with the service)
+  sts: 'STS',
   iam: null, // iam:PassRole rides on the ECS call; no request goes to IAM
 };
 

@@ -26,13 +26,24 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   stack.getLogicalId(construct.node.defaultChild as never);
 
-/** Statements of the inline policies attached to a function's role. */
-function statementsOf(fn: { role?: { node: { defaultChild?: unknown } } }): Statement[] {
-  const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
-  return ofType('AWS::IAM::Policy')
-    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
-    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+/** Statements of the inline policies attached to a function's role (in `of`, default the example's stack). */
+function statementsOf(fn: { role?: { node: { defaultChild?: unknown } } }, of = stack): Statement[] {
+  const roleId = of.getLogicalId(fn.role!.node.defaultChild as never);
+  const all =
+    of === stack ? resources : (Template.fromStack(of).toJSON().Resources as Record<string, Resource>);
+  return Object.values(all)
+    .filter((p) => p.Type === 'AWS::IAM::Policy')
+    .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+    .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
+
+// AND the same config with every environment in Shipgate's own account (no `environments[].aws`): today's
+// single-account grants, which an environment in another account replaces with its deploy role.
+const statementsOfExample = statementsOf;
+const oneAccount = new ShipgateStack(new App(), 'Shipgate', {
+  config: { ...config, environments: config.environments.map(({ aws: _aws, ...env }) => env) },
+  code: 'placeholder',
+});
 
 describe('ShipgateStack', () => {
   it('runs every Lambda on Node.js 22, arm64, with X-Ray tracing and the table name', () => {
@@ -116,7 +127,16 @@ describe('ShipgateStack', () => {
     expect(JSON.stringify(stop.Resource)).toContain(':service-deployment/*');
     // The HTTP Lambda decides pauses: ContinueServiceDeployment (and the DescribeServiceDeployments that
     // checks the hook still waits) on the service deployments of the services that pause, and nothing else.
-    const http = statementsOf(stack.httpFunction).filter((st) =>
+    // (The example pauses in production, which lives in another account: there, through its deploy role.)
+    expect(
+      statementsOf(stack.httpFunction).filter((st) => actions(st).some((a) => /^(ecs|sts):/.test(a))),
+    ).toEqual([
+      expect.objectContaining({
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::222222222222:role/shipgate-deploy',
+      }),
+    ]);
+    const http = statementsOf(oneAccount.httpFunction, oneAccount).filter((st) =>
       actions(st).some((a) => a.startsWith('ecs:') || a === 'iam:PassRole'),
     );
     expect(http).toHaveLength(1);
@@ -149,6 +169,14 @@ describe('ShipgateStack', () => {
   });
 
   it('lets ECS (and only ECS) invoke the verify hooks, and only those functions', () => {
+    // (Shipgate's role invokes the hooks of environments in Shipgate's account: all of them in `oneAccount`.)
+    const stack = oneAccount;
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+    const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+    const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+      stack.getLogicalId(construct.node.defaultChild as never);
+    const statementsOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
+      statementsOfExample(fn, stack);
     const roles = ofType('AWS::IAM::Role').filter(([id]) => id === logicalId(stack.lifecycleHookRole));
     expect(roles).toHaveLength(1);
     const trust = roles[0][1].Properties.AssumeRolePolicyDocument as { Statement: Statement[] };
@@ -191,11 +219,20 @@ describe('ShipgateStack', () => {
     );
   });
 
-  it('reads deploy contracts only under the configured SSM prefix', () => {
+  it('reads deploy contracts only under the configured SSM prefix, each environment of this account under its own path', () => {
     const ssm = statementsOf(stack.stepFunctions['resolve-release']).find((s) =>
       actions(s).includes('ssm:GetParameter'),
     )!;
-    expect(JSON.stringify(ssm.Resource)).toContain(':parameter/shipgate/*');
+    // production lives in another account: its contracts are read there, with its deploy role
+    expect(JSON.stringify(ssm.Resource)).toContain(':parameter/shipgate/staging/*"');
+    expect(JSON.stringify(ssm.Resource)).not.toContain('production');
+    const both = statementsOf(oneAccount.stepFunctions['resolve-release'], oneAccount).find((s) =>
+      actions(s).includes('ssm:GetParameter'),
+    )!;
+    expect([both.Resource].flat().map((r) => JSON.stringify(r).replace(/^.*:parameter/, ''))).toEqual([
+      '/shipgate/staging/*"]]}',
+      '/shipgate/production/*"]]}',
+    ]);
     expect(statementsOf(stack.httpFunction).flatMap(actions)).not.toContain('ssm:GetParameter');
   });
 
