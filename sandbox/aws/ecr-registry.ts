@@ -101,3 +101,29 @@ export function allowsPull(repo: PolicyHolder, account: string): boolean {
   if (parsed.some((s) => s.Effect === 'Deny' && matches(s))) return false;
   return parsed.some((s) => s.Effect === 'Allow' && matches(s));
 }
+
+/** What the ECS emulator asks of a registry (structural, so this module needs nothing of ecr.ts). */
+interface Registry<B> {
+  imageBehaviour(reference: string): B | undefined;
+  resolveReference(reference: string): { repository: PolicyHolder; image: unknown } | undefined;
+}
+
+/**
+ * The images the ECS of `account` can run: its own registry's, and those of Shipgate's registry whose
+ * repository policy lets `account` pull (see {@link allowsPull}); an image of Shipgate's registry that it may
+ * not pull fails to start (`rollout: 'fail'`), as tasks stop with CannotPullContainerError in AWS.
+ */
+export function pullableImages<B>(
+  account: string,
+  own: Pick<Registry<B>, 'imageBehaviour'>,
+  shipgate: Registry<B>,
+): { imageBehaviour(reference: string): B | { rollout: 'fail' } | undefined } {
+  return {
+    imageBehaviour(reference) {
+      if (!reference.startsWith(`${REGISTRY_HOST}/`)) return own.imageBehaviour(reference);
+      const found = shipgate.resolveReference(reference);
+      if (found && !allowsPull(found.repository, account)) return { rollout: 'fail' };
+      return shipgate.imageBehaviour(reference);
+    },
+  };
+}
