@@ -52,6 +52,15 @@ export function sandboxAdminKeys(account: string): AccessKeys {
   return { accessKeyId: `AKIA${account}ADMN`, secretAccessKey: `sandbox-${account}-admin-not-a-secret` };
 }
 
+/** The key the release state machine's service integrations (`aws-sdk:*`) sign with: its role's. */
+export const STATE_MACHINE_KEY_ID = 'AKIASHIPGATESTATES00';
+
+/** The key `shipgate` CLI commands sign with when they talk to the sandbox (`redrive`). */
+export const CLI_KEYS: AccessKeys = {
+  accessKeyId: 'AKIASHIPGATECLI00000',
+  secretAccessKey: 'shipgate-cli-not-a-secret',
+};
+
 /** Long-term keys of account 000000000000 that tools of this repository sign with, and who they are. */
 const TOOL_USERS: Record<string, string> = {
   AKIASANDBOXTEST00000: 'shipgate-tests',
