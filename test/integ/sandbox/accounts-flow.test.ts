@@ -188,14 +188,14 @@ describe('sandbox: production in its own account (222222222222)', () => {
       `arn:aws:ecs:us-east-1:${PRODUCTION}:cluster/shipgate-production`,
     );
     const contract = await new SSMClient(productionAdmin()).send(
-      new GetParameterCommand({ Name: '/shipgate/contracts/production/inventory-app' }),
+      new GetParameterCommand({ Name: '/shipgate/production/services/inventory-app' }),
     );
     expect(contract.Parameter?.ARN).toBe(
-      `arn:aws:ssm:us-east-1:${PRODUCTION}:parameter/shipgate/contracts/production/inventory-app`,
+      `arn:aws:ssm:us-east-1:${PRODUCTION}:parameter/shipgate/production/services/inventory-app`,
     );
     await expect(
       new SSMClient(client()).send(
-        new GetParameterCommand({ Name: '/shipgate/contracts/production/inventory-app' }),
+        new GetParameterCommand({ Name: '/shipgate/production/services/inventory-app' }),
       ),
     ).rejects.toMatchObject({ name: 'ParameterNotFound' });
     // Unknown keys: the JSON services and STS answer as AWS does.
