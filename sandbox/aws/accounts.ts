@@ -68,6 +68,7 @@ const TOOL_USERS: Record<string, string> = {
   AKIASHIPGATEHISTORY0: 'shipgate-history',
   AKIASHIPGATECLI00000: 'shipgate-cli',
   AKIASHIPGATESTATES00: 'shipgate-release-state-machine',
+  AKIABENCH00000000000: 'shipgate-bench',
 };
 
 /** A role an account has, with the trust policy that says who may assume it. */
