@@ -53,7 +53,7 @@ function assumeRole(params: URLSearchParams, caller: Caller, accounts: SandboxAc
   const roleArn = params.get('RoleArn') ?? undefined;
   const sessionName = params.get('RoleSessionName') ?? undefined;
   const externalId = params.get('ExternalId') ?? undefined;
-  validate(roleArn, 'roleArn', 20, 2048, /^[\u0009\u000A\u000D\u0020-\u007E]+$/);
+  validate(roleArn, 'roleArn', 20, 2048, /^[\t\n\r\u0020-\u007E]+$/);
   validate(sessionName, 'roleSessionName', 2, 64, /^[\w+=,.@-]*$/);
   if (externalId !== undefined) validate(externalId, 'externalId', 2, 1224, /^[\w+=,.@:/-]*$/);
   const durationText = params.get('DurationSeconds');

@@ -57,7 +57,8 @@ export function describeClusters(ctx: EcsContext, input: Record<string, unknown>
   for (const n of names) {
     const c = ctx.store.data.clusters[shortName(n)];
     if (c) clusters.push(clusterJson(ctx, c));
-    else failures.push({ arn: n.startsWith('arn:') ? n : `${arnPrefix(ctx)}:cluster/${n}`, reason: 'MISSING' });
+    else
+      failures.push({ arn: n.startsWith('arn:') ? n : `${arnPrefix(ctx)}:cluster/${n}`, reason: 'MISSING' });
   }
   return { clusters, failures };
 }

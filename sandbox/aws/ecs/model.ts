@@ -1,4 +1,4 @@
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../protocol';
+import { SANDBOX_REGION } from '../protocol';
 import type { StoredServiceDeployment } from './service-deployment-model';
 
 /** A registered task-definition revision. */

@@ -3,7 +3,14 @@ import { paginateUnordered } from '../variation';
 import { cluster } from './clusters';
 import type { EcsContext } from './context';
 import { addEvent } from './events';
-import { arnPrefix, arnPrefixOf, serviceKey, shortName, type StoredService, type StoredTaskDefinition } from './model';
+import {
+  arnPrefix,
+  arnPrefixOf,
+  serviceKey,
+  shortName,
+  type StoredService,
+  type StoredTaskDefinition,
+} from './model';
 import { newDeployment, startDeployment } from './rolling';
 import { validateDeploymentConfiguration } from './service-deployment-model';
 import { startServiceDeployment, trafficShifting } from './service-deployments';

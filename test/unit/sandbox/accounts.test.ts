@@ -66,29 +66,31 @@ describe('emulated STS', () => {
     );
   });
 
+  const assumeWith = (params: Record<string, string>, signer: string) =>
+    handleSts(
+      form({ Action: 'AssumeRole', RoleSessionName: 's1', ...params }),
+      { accessKeyId: signer },
+      emulators.accounts,
+    );
+
   it.each([
-    ['a wrong external id', { ExternalId: 'ext-2' }, FUNCTIONS_KEYS.accessKeyId],
-    ['no external id', { ExternalId: '' }, FUNCTIONS_KEYS.accessKeyId],
-    ['a caller the trust policy does not name', {}, sandboxAdminKeys('000000000000').accessKeyId],
+    ['a wrong external id', { RoleArn: ROLE, ExternalId: 'ext-2' }, FUNCTIONS_KEYS.accessKeyId],
+    ['no external id', { RoleArn: ROLE }, FUNCTIONS_KEYS.accessKeyId],
+    [
+      'a caller the trust policy does not name',
+      { RoleArn: ROLE, ExternalId: 'ext-1' },
+      sandboxAdminKeys('000000000000').accessKeyId,
+    ],
     [
       'a role that does not exist',
-      { RoleArn: `arn:aws:iam::${PRODUCTION}:role/nobody` },
+      { RoleArn: `arn:aws:iam::${PRODUCTION}:role/nobody`, ExternalId: 'ext-1' },
       FUNCTIONS_KEYS.accessKeyId,
     ],
   ])('refuses %s with 403 AccessDenied', (_what, params, signer) => {
-    const p = { ...params } as Record<string, string>;
-    if (p.ExternalId === '') delete p.ExternalId;
-    const body =
-      p.ExternalId === undefined && 'ExternalId' in params
-        ? handleSts(
-            form({ Action: 'AssumeRole', RoleArn: ROLE, RoleSessionName: 's1' }),
-            { accessKeyId: signer },
-            emulators.accounts,
-          )
-        : assume(p, signer);
-    expect(body.status).toBe(403);
-    expect(body.body).toContain('<Code>AccessDenied</Code>');
-    expect(body.body).toMatch(
+    const answer = assumeWith(params, signer);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toContain('<Code>AccessDenied</Code>');
+    expect(answer.body).toMatch(
       /is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role\//,
     );
   });
