@@ -58,6 +58,7 @@ beforeEach(() => {
   jest.spyOn(Date, 'now').mockImplementation(() => now);
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'shipgate-start-rollout';
   // The function's own (execution role) credentials, as Lambda passes them.
+  process.env.AWS_REGION = 'us-east-1'; // Shipgate's own region, as Lambda sets it
   process.env.AWS_ACCESS_KEY_ID = 'ASIAFUNCTIONROLE0000';
   process.env.AWS_SECRET_ACCESS_KEY = 'function-secret';
   stsAnswers();
@@ -69,6 +70,7 @@ afterEach(() => {
   jest.restoreAllMocks();
   delete process.env.AWS_LAMBDA_FUNCTION_NAME;
   delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_REGION;
   delete process.env.AWS_SECRET_ACCESS_KEY;
 });
 
@@ -119,6 +121,7 @@ describe('per-environment AWS clients', () => {
     const staging = await credentialsOf(1);
     expect(staging.client).toBe(processEcs);
     expect(staging.credentials.accessKeyId).toBe('ASIAFUNCTIONROLE0000');
+    expect(staging.region).toBe('us-east-1');
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1); // staging assumed nothing
   });
 
