@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
@@ -129,6 +129,22 @@ function writeBenchConfig(dir: string): string {
   const file = join(dir, 'shipgate.config.yaml');
   writeFileSync(file, stringify(config));
   return file;
+}
+
+/** The ECS state of every emulated account, merged (services, task definitions, the deployment log). */
+function ecsStateOfAllAccounts(awsDir: string): EcsState {
+  const accountsDir = join(awsDir, 'accounts');
+  const files = [
+    join(awsDir, 'ecs.json'),
+    ...(existsSync(accountsDir) ? readdirSync(accountsDir).map((a) => join(accountsDir, a, 'ecs.json')) : []),
+  ].filter((f) => existsSync(f));
+  const states = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as EcsState);
+  return {
+    ...states[0],
+    services: Object.assign({}, ...states.map((x) => x.services)),
+    taskDefinitions: Object.assign({}, ...states.map((x) => x.taskDefinitions)),
+    deploymentLog: states.flatMap((x) => x.deploymentLog ?? []),
+  };
 }
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -383,7 +399,8 @@ async function runLevel(
     }
     await sandbox.stop();
     // The emulator's own deployment log, as it persisted it in the state dir on shutdown.
-    const ecsState = JSON.parse(readFileSync(join(stateDir, 'aws', 'ecs.json'), 'utf8')) as EcsState;
+    // Every account's ECS (production lives in its own account: <state>/aws/accounts/<id>/ecs.json).
+    const ecsState = ecsStateOfAllAccounts(join(stateDir, 'aws'));
     seen.log = ecsState.deploymentLog ?? [];
     const log_ = seen.log;
     const taskDefinitions = ecsState.taskDefinitions;

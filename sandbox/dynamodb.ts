@@ -6,6 +6,8 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import { sandboxAdminKeys } from './aws/accounts';
+import { SANDBOX_ACCOUNT } from './aws/protocol';
 import { TABLE_KEYS } from '../lambdas/shared/table';
 
 /** A running dynalite. */
@@ -69,7 +71,8 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    // The administrator of Shipgate's account creates the table (what the CDK stack does in AWS).
+    credentials: sandboxAdminKeys(SANDBOX_ACCOUNT),
   });
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));

@@ -46,6 +46,8 @@ export interface EmulatedAwsOptions {
   requestLog?: string;
   /** Shortest real wait of an ECS PAUSE hook (ms). */
   humanWaitMs?: number;
+  /** The environments' own accounts (`environments[].aws.account`), emulated beside Shipgate's. */
+  accounts?: readonly string[];
 }
 
 /**
@@ -81,11 +83,16 @@ export async function startEmulatedAws(o: EmulatedAwsOptions, shutdown: Shutdown
     phaseMs: o.phaseMs,
     endpoint: () => `http://${reachableHost(o.host)}:${awsPort}`,
     humanWaitMs: o.humanWaitMs,
+    accounts: o.accounts,
   });
   shutdown.add(() => emulators.close());
 
   const awsServer = createAwsEndpoint({
     emulators: servedEmulators(emulators),
+    accounts: {
+      directory: emulators.accounts,
+      emulatorsOf: (account) => servedEmulators(emulators, account),
+    },
     dynamoDbPort: dynamo.port,
     invokeLambda: (name, payload) => targets.invokeLambda(name, payload),
     recordRequest: o.requestLog

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { ofEnvironment } from './seed-accounts';
 import type { ShipgateConfig } from '../lambdas/shared/config';
 import type { EventBridgeEvent } from './aws/ecs';
 import type { Emulators } from './aws/emulators';
@@ -110,7 +111,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     gitlabUrl: s.config.gitlab.url,
     rollouts: (filter) =>
       rolloutViews(
-        emulators.ecs.operations,
+        (environment) => ofEnvironment(s.config, emulators, environment).ecs.operations,
         rolloutTargets(s.config, emulators, filter),
         s.phaseMs,
         Date.now(),

@@ -164,6 +164,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         phaseMs: options.phaseMs,
         requestLog: options.requestLog,
         humanWaitMs: options.humanWaitMs ?? humanWaitMs(env),
+        // Every environment with its own account gets that account (sandbox/aws/accounts.ts).
+        accounts: options.config.environments.flatMap((e) => (e.aws ? [e.aws.account] : [])),
       },
       shutdown,
     );
@@ -223,7 +225,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       Number(env.SHIPGATE_SANDBOX_RETRY_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_RETRY_MS) : 1000,
     );
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
-    emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
+    for (const account of emulators.accounts.accounts) {
+      emulators.inAccount(account).ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
+    }
     // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it),
     // by name or ARN, with a version or alias qualifier as Lambda accepts them.
     const known = (ref: string) => {

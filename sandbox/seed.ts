@@ -1,7 +1,9 @@
 import { rolloutSettings, type ShipgateConfig } from '../lambdas/shared/config';
 import { contractParameterName, deployContractSchema, type DeployContract } from '../lambdas/shared/contract';
-import type { Emulators } from './aws/emulators';
+import type { AccountEmulators, Emulators } from './aws/emulators';
 import { EcrEmulator } from './aws/ecr';
+import { SANDBOX_ACCOUNT } from './aws/protocol';
+import { seedAccounts } from './seed-accounts';
 
 /** Port every sample container listens on (what the contracts and task definitions declare). */
 export const CONTAINER_PORT = 8080;
@@ -22,14 +24,19 @@ const TRAFFIC_SHIFTING = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
  * blue/green family (names follow its naming), and a test URL served by the sandbox that reaches the
  * target revision once ECS moved test traffic to it.
  */
-export function blueGreenContract(environment: string, service: string, serviceBaseUrl: string) {
-  const elb = 'arn:aws:elasticloadbalancing:us-east-1:000000000000';
+export function blueGreenContract(
+  environment: string,
+  service: string,
+  serviceBaseUrl: string,
+  account = SANDBOX_ACCOUNT,
+) {
+  const elb = `arn:aws:elasticloadbalancing:us-east-1:${account}`;
   const lb = `app/shipgate-${environment}/50dc6c495c0c9188`;
   return {
     alternateTargetGroupArn: `${elb}:targetgroup/${environment}-${service}-alt/6d0ecf831eec9f09`,
     productionListenerRuleArn: `${elb}:listener-rule/${lb}/f2f7dc8efc522ab2/9683b2d02a6cabee`,
     testListenerRuleArn: `${elb}:listener-rule/${lb}/5ce3a4ff9ba6ffb0/1bd9a3a0fa5d1c1a`,
-    infrastructureRoleArn: `arn:aws:iam::000000000000:role/${environment}-${service}-ecs-infrastructure`,
+    infrastructureRoleArn: `arn:aws:iam::${account}:role/${environment}-${service}-ecs-infrastructure`,
     testUrl: `${serviceBaseUrl}/_sandbox/test-traffic/${environment}/${service}`,
   };
 }
@@ -66,7 +73,7 @@ function pauseAlarms(
   config: ShipgateConfig,
   environment: string,
   service: string,
-  emulators: Emulators,
+  emulators: Pick<AccountEmulators, 'cloudwatch'>,
 ): string[] {
   if (!(rolloutSettings(config, service, environment).pauses ?? []).length) return [];
   const name = `${environment}-${service}-5xx`;
@@ -99,7 +106,7 @@ export function seedFromConfig(
   emulators: Emulators,
   serviceBaseUrl: string,
 ): SeedSummary {
-  const { ecr, ecs, ssm, codeDeploy: codeDeployGroups } = emulators;
+  const { ecr } = emulators;
   const summary: SeedSummary = { repositories: [], services: [], contracts: [] };
   const initialDigest = new Map<string, string>();
   for (const [service, svc] of Object.entries(config.services)) {
@@ -125,6 +132,10 @@ export function seedFromConfig(
     summary.repositories.push(svc.repository);
   }
   for (const env of config.environments) {
+    // An environment with its own account (environments[].aws) has its resources there, as in AWS.
+    const account = env.aws?.account ?? SANDBOX_ACCOUNT;
+    const inAccount = emulators.inAccount(account);
+    const { ecs, ssm, codeDeploy: codeDeployGroups } = inAccount;
     const cluster = clusterName(env.name);
     ecs.ensureCluster({ clusterName: cluster });
     for (const [service, svc] of Object.entries(config.services)) {
@@ -140,7 +151,7 @@ export function seedFromConfig(
           requiresCompatibilities: ['FARGATE'],
           cpu: '256',
           memory: '512',
-          executionRoleArn: `arn:aws:iam::000000000000:role/${family}-execution`,
+          executionRoleArn: `arn:aws:iam::${account}:role/${family}-execution`,
           containerDefinitions: [
             {
               name: service,
@@ -194,12 +205,12 @@ export function seedFromConfig(
             }
           : null,
         blueGreen: TRAFFIC_SHIFTING.has(strategy)
-          ? blueGreenContract(env.name, service, serviceBaseUrl)
+          ? blueGreenContract(env.name, service, serviceBaseUrl, account)
           : null,
         lifecycleHooks: [],
         smokeUrl: `${serviceBaseUrl}/_sandbox/services/${env.name}/${service}`,
         smokePath: '/readyz',
-        alarms: pauseAlarms(config, env.name, service, emulators),
+        alarms: pauseAlarms(config, env.name, service, inAccount),
         repository: svc.repository,
       });
       const name = contractParameterName(config.contractsPrefix, env.name, service);
@@ -217,5 +228,6 @@ export function seedFromConfig(
       });
     }
   }
+  seedAccounts(config, emulators);
   return summary;
 }

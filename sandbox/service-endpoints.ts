@@ -1,6 +1,7 @@
 import type { ShipgateConfig } from '../lambdas/shared/config';
 import { contractParameterName } from '../lambdas/shared/contract';
 import type { Emulators } from './aws/emulators';
+import { ofEnvironment } from './seed-accounts';
 import type { RunningService } from './console/pages';
 
 /**
@@ -19,10 +20,11 @@ export function serviceEndpoints(
       return Response.json({ error: `No service ${service} in ${environment}` }, { status: 404 });
     }
     if (testTraffic) {
+      const { ssm, ecs } = ofEnvironment(config, emulators, environment);
       const contract = JSON.parse(
-        emulators.ssm.value(contractParameterName(config.contractsPrefix, environment, service)) ?? '{}',
+        ssm.value(contractParameterName(config.contractsPrefix, environment, service)) ?? '{}',
       ) as { cluster?: string; service?: string };
-      const td = emulators.ecs.testTrafficTaskDefinition(contract.cluster ?? '', contract.service ?? '');
+      const td = ecs.testTrafficTaskDefinition(contract.cluster ?? '', contract.service ?? '');
       const image = (td?.body.containerDefinitions as { image?: string }[] | undefined)?.[0]?.image ?? '';
       if (image.includes('@')) running.digest = image.slice(image.indexOf('@') + 1);
     }

@@ -1,4 +1,6 @@
 import { ddb } from '../shared/clients/dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { clientForEnvironment, environmentAws } from '../shared/clients/environment';
 import { ssm } from '../shared/clients/ssm';
 import { getConfig } from '../shared/config';
 import { tableName } from '../shared/env';
@@ -22,9 +24,19 @@ export const handler = async (event: unknown): Promise<VerifyResult> => {
     );
   }
   const config = getConfig();
-  const startedAt = await rolloutStartedAt(parsed.data, { ssm, ddb, table: tableName(), config });
+  // Contracts of an environment with its own account are read there, with its deploy role.
+  const environmentSsm = (environment: string) =>
+    clientForEnvironment(SSMClient, ssm, environmentAws(config, environment));
+  const startedAt = await rolloutStartedAt(parsed.data, {
+    ssm,
+    environmentSsm,
+    ddb,
+    table: tableName(),
+    config,
+  });
   const result = await verifyRelease(parsed.data, {
     ssm,
+    environmentSsm,
     ddb,
     table: tableName(),
     config,

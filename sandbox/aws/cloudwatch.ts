@@ -47,7 +47,11 @@ export class CloudWatchEmulator implements AwsServiceEmulator {
   readonly contentType = 'application/x-amz-json-1.0';
   readonly operations;
 
-  constructor(private readonly store: JsonStore<CloudWatchState>) {
+  constructor(
+    private readonly store: JsonStore<CloudWatchState>,
+    /** The account whose alarms these are. */
+    readonly account = SANDBOX_ACCOUNT,
+  ) {
     this.store.data.alarms ??= {};
     this.operations = {
       DescribeAlarms: (i: Record<string, unknown>) => this.describeAlarms(i),
@@ -101,7 +105,7 @@ export class CloudWatchEmulator implements AwsServiceEmulator {
     const existing = this.store.data.alarms[name];
     this.store.data.alarms[name] = {
       AlarmName: name,
-      AlarmArn: `arn:aws:cloudwatch:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:alarm:${name}`,
+      AlarmArn: `arn:aws:cloudwatch:${SANDBOX_REGION}:${this.account}:alarm:${name}`,
       ...(typeof input.AlarmDescription === 'string' ? { AlarmDescription: input.AlarmDescription } : {}),
       StateValue: existing?.StateValue ?? 'INSUFFICIENT_DATA',
       StateReason: existing?.StateReason ?? 'Unchecked: Initial alarm creation',

@@ -74,6 +74,8 @@ export class CodeDeployEmulator implements AwsServiceEmulator {
     private readonly ecs: EcsDeploymentTarget,
     private readonly sink: EventSink,
     private readonly phaseMs = 300,
+    /** The account whose deployments these are (ARNs and events carry it). */
+    readonly account = SANDBOX_ACCOUNT,
   ) {
     this.operations = {
       CreateDeployment: (i: Record<string, unknown>) => this.createDeployment(i),
@@ -318,14 +320,15 @@ export class CodeDeployEmulator implements AwsServiceEmulator {
     const group = this.store.data.groups[`${d.applicationName}/${d.deploymentGroupName}`];
     this.sink(
       eventEnvelope(
+        this.account,
         'CodeDeploy Deployment State-change Notification',
         'aws.codedeploy',
         [
-          `arn:aws:codedeploy:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:application:${d.applicationName}`,
-          `arn:aws:codedeploy:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:deploymentgroup:${d.applicationName}/${d.deploymentGroupName}`,
+          `arn:aws:codedeploy:${SANDBOX_REGION}:${this.account}:application:${d.applicationName}`,
+          `arn:aws:codedeploy:${SANDBOX_REGION}:${this.account}:deploymentgroup:${d.applicationName}/${d.deploymentGroupName}`,
         ],
         {
-          account: SANDBOX_ACCOUNT,
+          account: this.account,
           region: SANDBOX_REGION,
           deploymentId: d.deploymentId,
           instanceGroupId: group?.deploymentGroupId ?? '',

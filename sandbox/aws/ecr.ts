@@ -16,7 +16,9 @@ import {
   paginate,
   requireString,
 } from './protocol';
+import * as registry from './ecr-registry';
 
+export { REGISTRY_HOST, registryHost } from './ecr-registry';
 export {
   FAILABLE_STAGES,
   FAIL_AT_ANNOTATION,
@@ -25,6 +27,8 @@ export {
   parseFindings,
   type ImageBehaviour,
 } from './ecr-annotations';
+
+type R = Record<string, unknown>;
 
 /** An image stored in an emulated repository. */
 export interface StoredImage {
@@ -43,15 +47,14 @@ export interface StoredRepository {
   tagMutability: 'MUTABLE' | 'IMMUTABLE';
   scanOnPush: boolean;
   images: StoredImage[];
+  /** The repository policy (SetRepositoryPolicy), as JSON text. */
+  policyText?: string;
 }
 
 /** Persistent ECR state. */
 export interface EcrState {
   repositories: Record<string, StoredRepository>;
 }
-
-/** Registry host of the emulated account (same shape as ECR's). */
-export const REGISTRY_HOST = `${SANDBOX_ACCOUNT}.dkr.ecr.${SANDBOX_REGION}.amazonaws.com`;
 
 /**
  * Emulated Amazon ECR: repositories, `PutImage` with OCI/Docker manifests (digest = sha256 of the
@@ -63,7 +66,11 @@ export class EcrEmulator implements AwsServiceEmulator {
   readonly contentType = 'application/x-amz-json-1.1';
   readonly operations;
 
-  constructor(private readonly store: JsonStore<EcrState>) {
+  constructor(
+    private readonly store: JsonStore<EcrState>,
+    /** The account whose registry this is. */
+    readonly account = SANDBOX_ACCOUNT,
+  ) {
     this.operations = {
       CreateRepository: (i: Record<string, unknown>) => this.createRepository(i),
       DescribeRepositories: (i: Record<string, unknown>) => this.describeRepositories(i),
@@ -71,20 +78,25 @@ export class EcrEmulator implements AwsServiceEmulator {
       BatchGetImage: (i: Record<string, unknown>) => this.batchGetImage(i),
       DescribeImages: (i: Record<string, unknown>) => this.describeImages(i),
       DescribeImageScanFindings: (i: Record<string, unknown>) => this.describeImageScanFindings(i),
+      SetRepositoryPolicy: (i: R) =>
+        this.changed(registry.setRepositoryPolicy(this.named(i), this.account, i)),
+      GetRepositoryPolicy: (i: R) => registry.getRepositoryPolicy(this.named(i), this.account),
+      DeleteRepositoryPolicy: (i: R) =>
+        this.changed(registry.deleteRepositoryPolicy(this.named(i), this.account)),
     };
   }
 
-  /** Repository URI as images reference it. */
+  /** Repository URI in Shipgate's registry, as images reference it (policies: ecr-registry.ts). */
   static repositoryUri(name: string): string {
-    return `${REGISTRY_HOST}/${name}`;
+    return `${registry.REGISTRY_HOST}/${name}`;
   }
 
   private repoJson(r: StoredRepository) {
     return {
-      repositoryArn: `arn:aws:ecr:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:repository/${r.name}`,
-      registryId: SANDBOX_ACCOUNT,
+      repositoryArn: `arn:aws:ecr:${SANDBOX_REGION}:${this.account}:repository/${r.name}`,
+      registryId: this.account,
       repositoryName: r.name,
-      repositoryUri: EcrEmulator.repositoryUri(r.name),
+      repositoryUri: `${registry.registryHost(this.account)}/${r.name}`,
       createdAt: r.createdAt,
       imageTagMutability: r.tagMutability,
       imageScanningConfiguration: { scanOnPush: r.scanOnPush },
@@ -92,12 +104,19 @@ export class EcrEmulator implements AwsServiceEmulator {
     };
   }
 
+  private changed<T>(out: T): T {
+    this.store.changed();
+    return out;
+  }
+
+  private named = (i: R) => this.repo(requireString(i, 'repositoryName'));
+
   private repo(name: string): StoredRepository {
     const r = this.store.data.repositories[name];
     if (!r) {
       throw new AwsServiceError(
         'RepositoryNotFoundException',
-        `The repository with name '${name}' does not exist in the registry with id '${SANDBOX_ACCOUNT}'`,
+        `The repository with name '${name}' does not exist in the registry with id '${this.account}'`,
       );
     }
     return r;
@@ -115,7 +134,7 @@ export class EcrEmulator implements AwsServiceEmulator {
     if (this.store.data.repositories[name]) {
       throw new AwsServiceError(
         'RepositoryAlreadyExistsException',
-        `The repository with name '${name}' already exists in the registry with id '${SANDBOX_ACCOUNT}'`,
+        `The repository with name '${name}' already exists in the registry with id '${this.account}'`,
       );
     }
     const scanning = input.imageScanningConfiguration as { scanOnPush?: boolean } | undefined;
@@ -176,7 +195,7 @@ export class EcrEmulator implements AwsServiceEmulator {
       if (holder && holder.digest === digest) {
         throw new AwsServiceError(
           'ImageAlreadyExistsException',
-          `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${repo.name}' in registry with id '${SANDBOX_ACCOUNT}'`,
+          `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${repo.name}' in registry with id '${this.account}'`,
         );
       }
       if (holder && repo.tagMutability === 'IMMUTABLE') {
@@ -189,7 +208,7 @@ export class EcrEmulator implements AwsServiceEmulator {
     } else if (existing) {
       throw new AwsServiceError(
         'ImageAlreadyExistsException',
-        `Image with digest '${digest}' already exists in the repository with name '${repo.name}' in registry with id '${SANDBOX_ACCOUNT}'`,
+        `Image with digest '${digest}' already exists in the repository with name '${repo.name}' in registry with id '${this.account}'`,
       );
     }
     const image = existing ?? {
@@ -205,7 +224,7 @@ export class EcrEmulator implements AwsServiceEmulator {
     this.store.changed();
     return {
       image: {
-        registryId: SANDBOX_ACCOUNT,
+        registryId: this.account,
         repositoryName: repo.name,
         imageId: { imageDigest: digest, ...(tag ? { imageTag: tag } : {}) },
         imageManifest: manifest,
@@ -245,7 +264,7 @@ export class EcrEmulator implements AwsServiceEmulator {
         continue;
       }
       images.push({
-        registryId: SANDBOX_ACCOUNT,
+        registryId: this.account,
         repositoryName: repo.name,
         imageId: { imageDigest: image.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
         imageManifest: image.manifest,
@@ -258,7 +277,7 @@ export class EcrEmulator implements AwsServiceEmulator {
   private imageDetail(repo: StoredRepository, image: StoredImage) {
     const counts = this.behaviour(image).findings;
     return {
-      registryId: SANDBOX_ACCOUNT,
+      registryId: this.account,
       repositoryName: repo.name,
       imageDigest: image.digest,
       ...(image.tags.length ? { imageTags: image.tags } : {}),
@@ -284,7 +303,7 @@ export class EcrEmulator implements AwsServiceEmulator {
         if (!image) {
           throw new AwsServiceError(
             'ImageNotFoundException',
-            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${SANDBOX_ACCOUNT}'`,
+            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${this.account}'`,
           );
         }
         return image;
@@ -304,7 +323,7 @@ export class EcrEmulator implements AwsServiceEmulator {
     if (!image) {
       throw new AwsServiceError(
         'ImageNotFoundException',
-        `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${SANDBOX_ACCOUNT}'`,
+        `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${this.account}'`,
       );
     }
     const counts = this.behaviour(image).findings;
@@ -326,7 +345,7 @@ export class EcrEmulator implements AwsServiceEmulator {
     }
     const { page, nextToken } = paginate(findings, input.maxResults, input.nextToken, 100);
     return {
-      registryId: SANDBOX_ACCOUNT,
+      registryId: this.account,
       repositoryName: repo.name,
       imageId: { imageDigest: image.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
       imageScanStatus: { status: 'COMPLETE', description: 'The scan was completed successfully.' },
@@ -363,7 +382,8 @@ export class EcrEmulator implements AwsServiceEmulator {
     const path = at >= 0 ? reference.slice(0, at) : reference.replace(/:[^/:]+$/, '');
     const tag =
       at < 0 && /:[^/:]+$/.test(reference) ? reference.slice(reference.lastIndexOf(':') + 1) : 'latest';
-    const repoName = path.startsWith(`${REGISTRY_HOST}/`) ? path.slice(REGISTRY_HOST.length + 1) : path;
+    const host = registry.registryHost(this.account);
+    const repoName = path.startsWith(`${host}/`) ? path.slice(host.length + 1) : path;
     const repository = this.store.data.repositories[repoName];
     if (!repository) return undefined;
     const image =

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './protocol';
+import { SANDBOX_REGION } from './protocol';
 
 /** An event in EventBridge's envelope, as a rule target receives it. */
 export interface EventBridgeEvent {
@@ -17,8 +17,9 @@ export interface EventBridgeEvent {
 /** Receives deployment state-change events (the sandbox's stand-in for an EventBridge rule). */
 export type EventSink = (event: EventBridgeEvent) => void;
 
-/** Builds an EventBridge envelope. */
+/** Builds an EventBridge envelope of an event that happened in `account`. */
 export function eventEnvelope(
+  account: string,
   detailType: string,
   source: string,
   resources: string[],
@@ -29,7 +30,7 @@ export function eventEnvelope(
     id: randomUUID(),
     'detail-type': detailType,
     source,
-    account: SANDBOX_ACCOUNT,
+    account,
     time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     region: SANDBOX_REGION,
     resources,

@@ -8,14 +8,23 @@ import {
 import { logger } from '../../lambdas/shared/logger';
 import { usageMeter } from '../meter';
 import { meteredRequest, meteredResponse } from './dynamo-meter';
+import type { SandboxAccounts } from './accounts';
 import { AwsServiceEmulator, AwsServiceError, SANDBOX_ACCOUNT, SANDBOX_REGION, requestId } from './protocol';
+import { handleSts } from './sts';
 
 /** Largest request body accepted (ECR manifests and SFN inputs are far smaller). */
 const MAX_BODY = 8 * 1024 * 1024;
 
 /** Options of the AWS-compatible endpoint. */
 export interface AwsEndpointOptions {
+  /** The emulators of account 000000000000 (every caller's, unless `accounts` is given). */
   emulators: AwsServiceEmulator[];
+  /**
+   * Accounts, as AWS keeps them: the request's access key says whose resources it touches (`emulatorsOf`),
+   * unknown keys are refused, and STS (query protocol) answers AssumeRole and GetCallerIdentity. Without it
+   * (tests that serve a few emulators of one account) every caller is account 000000000000.
+   */
+  accounts?: { directory: SandboxAccounts; emulatorsOf(account: string): AwsServiceEmulator[] };
   /** Where DynamoDB requests (`X-Amz-Target: DynamoDB_20120810.*`) are forwarded (dynalite). */
   dynamoDbPort: number;
   /**
@@ -148,10 +157,28 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Region from a SigV4 `Authorization` header's credential scope; any credentials are accepted. */
-function regionOf(req: IncomingMessage): string {
-  const m = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ''));
-  return m ? m[1] : SANDBOX_REGION;
+/** Access key id and region from a SigV4 `Authorization` header's credential scope. */
+function signerOf(req: IncomingMessage): { accessKeyId?: string; region: string; sessionToken?: string } {
+  const m = /Credential=([^/]+)\/\d{8}\/([a-z0-9-]+)\//.exec(String(req.headers.authorization ?? ''));
+  const token = req.headers['x-amz-security-token'];
+  return {
+    accessKeyId: m?.[1],
+    region: m ? m[2] : SANDBOX_REGION,
+    sessionToken: typeof token === 'string' ? token : undefined,
+  };
+}
+
+/**
+ * The account of a request signed with `signer` (the caller's, as AWS tells it from the access key).
+ * @throws AwsServiceError `MissingAuthenticationTokenException`, `UnrecognizedClientException` or
+ *   `ExpiredTokenException`, as the JSON protocols answer them.
+ */
+function accountOf(signer: ReturnType<typeof signerOf>, accounts: AwsEndpointOptions['accounts']): string {
+  if (!accounts) return SANDBOX_ACCOUNT;
+  if (!signer.accessKeyId) {
+    throw new AwsServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+  return accounts.directory.identify(signer.accessKeyId, signer.sessionToken).account;
 }
 
 function sendJson(
@@ -216,7 +243,11 @@ function proxyToDynalite(
  * the exception they would against AWS. DynamoDB is forwarded to dynalite.
  */
 export function createAwsEndpoint(options: AwsEndpointOptions): Server {
-  const byPrefix = new Map(options.emulators.map((e) => [e.targetPrefix, e]));
+  const own = new Map(options.emulators.map((e) => [e.targetPrefix, e]));
+  const served = (account: string) =>
+    account === SANDBOX_ACCOUNT || !options.accounts
+      ? own
+      : new Map(options.accounts.emulatorsOf(account).map((e) => [e.targetPrefix, e]));
   return createServer((req, res) => {
     void (async () => {
       const target = String(req.headers['x-amz-target'] ?? '');
@@ -224,12 +255,39 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
       let contentType = 'application/x-amz-json-1.1';
       try {
         const body = await readBody(req);
+        const signer = signerOf(req);
+        const form = String(req.headers['content-type'] ?? '').startsWith(
+          'application/x-www-form-urlencoded',
+        );
+        if (!target && form && options.accounts && req.method === 'POST') {
+          const answer = handleSts(body.toString('utf8'), signer, options.accounts.directory);
+          res.writeHead(answer.status, {
+            'content-type': 'text/xml',
+            'content-length': Buffer.byteLength(answer.body),
+            'x-amzn-requestid': requestId(),
+          });
+          res.end(answer.body);
+          return;
+        }
+        const info = !target && req.method === 'GET';
+        const account = info ? SANDBOX_ACCOUNT : accountOf(signer, options.accounts);
+        const byPrefix = served(account);
+        const onlyShipgate = (what: string) => {
+          if (account !== SANDBOX_ACCOUNT) {
+            throw new AwsServiceError(
+              'UnknownOperationException',
+              `The sandbox emulates ${what} in Shipgate's account (${SANDBOX_ACCOUNT}) only; this request is signed by a key of account ${account}.`,
+            );
+          }
+        };
         if (prefix === 'DynamoDB_20120810') {
+          onlyShipgate('DynamoDB');
           proxyToDynalite(req, res, body, options.dynamoDbPort, operation);
           return;
         }
         const invokePath = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;
         if (invokePath && options.invokeLambda) {
+          onlyShipgate('Lambda');
           await invokeLambda(
             req,
             res,
@@ -248,7 +306,9 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
               account: SANDBOX_ACCOUNT,
               region: SANDBOX_REGION,
               services: [...byPrefix.keys(), 'DynamoDB_20120810'],
-              usage: 'aws --endpoint-url http://<host>:<port> <service> <command> (any credentials)',
+              usage: options.accounts
+                ? "aws --endpoint-url http://<host>:<port> <service> <command>, with an account's keys (sandbox/README.md, Accounts)"
+                : 'aws --endpoint-url http://<host>:<port> <service> <command> (any credentials)',
             });
             return;
           }
@@ -288,7 +348,7 @@ export function createAwsEndpoint(options: AwsEndpointOptions): Server {
           input,
           userAgent: String(req.headers['user-agent'] ?? ''),
         });
-        const output = await op(input ?? {}, { region: regionOf(req), accountId: SANDBOX_ACCOUNT });
+        const output = await op(input ?? {}, { region: signer.region, accountId: account });
         sendJson(res, 200, contentType, output ?? {});
       } catch (err) {
         if (err instanceof AwsServiceError) {

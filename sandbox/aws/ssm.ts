@@ -30,7 +30,11 @@ export class SsmEmulator implements AwsServiceEmulator {
   readonly contentType = 'application/x-amz-json-1.1';
   readonly operations;
 
-  constructor(private readonly store: JsonStore<SsmState>) {
+  constructor(
+    private readonly store: JsonStore<SsmState>,
+    /** The account whose parameters these are. */
+    readonly account = SANDBOX_ACCOUNT,
+  ) {
     this.operations = {
       PutParameter: (i: Record<string, unknown>) => this.putParameter(i),
       GetParameter: (i: Record<string, unknown>) => this.getParameter(i),
@@ -42,7 +46,7 @@ export class SsmEmulator implements AwsServiceEmulator {
     const name = p.Name.startsWith('/') ? p.Name : `/${p.Name}`;
     return {
       ...p,
-      ARN: `arn:aws:ssm:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:parameter${name}`,
+      ARN: `arn:aws:ssm:${SANDBOX_REGION}:${this.account}:parameter${name}`,
     };
   }
 

@@ -138,7 +138,8 @@ export function hookStages(d: {
  * `minuteMs` is how long a configured minute lasts (60000 in AWS; SHIPGATE_SANDBOX_PHASE_MS in the sandbox).
  */
 export function rolloutViews(
-  ecs: EcsReader,
+  /** ECS, or ECS of each environment (its own account's). */
+  ecsOf: EcsReader | ((environment: string) => EcsReader),
   targets: { environment: string; service: string; cluster: string; ecsService: string }[],
   minuteMs: number,
   now = Date.now(),
@@ -146,6 +147,7 @@ export function rolloutViews(
 ): RolloutView[] {
   const out: RolloutView[] = [];
   for (const t of targets) {
+    const ecs = typeof ecsOf === 'function' ? ecsOf(t.environment) : ecsOf;
     let arns: string[];
     try {
       const listed = ecs.ListServiceDeployments({

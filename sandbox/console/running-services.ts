@@ -1,6 +1,7 @@
 import type { ShipgateConfig } from '../../lambdas/shared/config';
 import { contractParameterName } from '../../lambdas/shared/contract';
 import type { Emulators } from '../aws/emulators';
+import { ofEnvironment } from '../seed-accounts';
 import type { RunningService } from './pages';
 
 /** The (environment, service) pairs to watch for rollouts, with their cluster and ECS service from the contracts. */
@@ -15,7 +16,9 @@ export function rolloutTargets(
       Object.keys(config.services)
         .filter((service) => !filter.services || filter.services.includes(service))
         .flatMap((service) => {
-          const text = emulators.ssm.value(contractParameterName(config.contractsPrefix, e.name, service));
+          const text = ofEnvironment(config, emulators, e.name).ssm.value(
+            contractParameterName(config.contractsPrefix, e.name, service),
+          );
           if (!text) return [];
           const c = JSON.parse(text) as { cluster: string; service: string };
           return [{ environment: e.name, service, cluster: c.cluster, ecsService: c.service }];
@@ -30,9 +33,9 @@ export function rolloutTargets(
 export function runningServices(config: ShipgateConfig, emulators: Emulators): RunningService[] {
   return config.environments.flatMap((e) =>
     Object.keys(config.services).map((service) => {
-      const contractText = emulators.ssm.value(
-        contractParameterName(config.contractsPrefix, e.name, service),
-      );
+      // Each environment's ECS and SSM are its account's; images come from Shipgate's registry.
+      const { ecs, ssm } = ofEnvironment(config, emulators, e.name);
+      const contractText = ssm.value(contractParameterName(config.contractsPrefix, e.name, service));
       const contract = contractText
         ? (JSON.parse(contractText) as {
             cluster: string;
@@ -41,10 +44,8 @@ export function runningServices(config: ShipgateConfig, emulators: Emulators): R
             smokeUrl: string;
           })
         : undefined;
-      const svc = contract ? emulators.ecs.findService(contract.cluster, contract.service) : undefined;
-      const td = contract
-        ? emulators.ecs.runningTaskDefinition(contract.cluster, contract.service)
-        : undefined;
+      const svc = contract ? ecs.findService(contract.cluster, contract.service) : undefined;
+      const td = contract ? ecs.runningTaskDefinition(contract.cluster, contract.service) : undefined;
       const containers = (td?.body.containerDefinitions ?? []) as { name: string; image: string }[];
       const image =
         (containers.find((c) => c.name === contract?.containerName) ?? containers[0])?.image ?? '';

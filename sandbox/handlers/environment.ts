@@ -1,3 +1,4 @@
+import { FUNCTIONS_KEYS } from '../aws/accounts';
 import { SECRET_ENV } from '../../lambdas/shared/secrets';
 import type { LocalSecrets } from '../state-dir';
 import { sandboxVerifyHookArns } from './functions';
@@ -34,8 +35,9 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
   const gitlabOn = Boolean(env.SHIPGATE_GITLAB_URL && env.SHIPGATE_GITLAB_TOKEN);
   const handlerEnv: Record<string, string | undefined> = {
     AWS_ENDPOINT_URL: i.awsEndpoint,
-    AWS_ACCESS_KEY_ID: 'AKIASHIPGATESANDBOX0',
-    AWS_SECRET_ACCESS_KEY: 'shipgate-sandbox-not-a-secret',
+    // A session of the functions' role in account 000000000000 (sandbox/aws/accounts.ts), as Lambda gives.
+    AWS_ACCESS_KEY_ID: FUNCTIONS_KEYS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FUNCTIONS_KEYS.secretAccessKey,
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     AWS_REGION: 'us-east-1',

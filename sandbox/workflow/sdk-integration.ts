@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { STATE_MACHINE_KEY_ID } from '../aws/accounts';
 
 const TARGETS: Record<string, { prefix: string; camelCase: boolean; version: string }> = {
   ecs: { prefix: 'AmazonEC2ContainerServiceV20141113', camelCase: true, version: '1.1' },
@@ -63,7 +64,7 @@ export function localSdkIntegration(endpointPort: () => number) {
               .toISOString()
               .replace(/[-:]/g, '')
               .replace(/\.\d{3}/, ''),
-            authorization: `AWS4-HMAC-SHA256 Credential=sandbox/${new Date().toISOString().slice(0, 10).replace(/-/g, '')}/us-east-1/${service}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
+            authorization: `AWS4-HMAC-SHA256 Credential=${STATE_MACHINE_KEY_ID}/${new Date().toISOString().slice(0, 10).replace(/-/g, '')}/us-east-1/${service}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
             'content-length': Buffer.byteLength(body),
           },
         },

@@ -97,6 +97,9 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
   );
   out(`  State machine      ${s.stateMachineArn}`);
   out(
+    "  AWS accounts       000000000000 (Shipgate; keys AKIA000000000000ADMN / sandbox-000000000000-admin-not-a-secret) and each environment's own (keys AKIA<account>ADMN / sandbox-<account>-admin-not-a-secret; sandbox/README.md, Accounts)",
+  );
+  out(
     `  GitLab sign-in     ${s.oidcIssuer}   (the sandbox's OpenID provider: review pages sign in here as an approver)`,
   );
   out(
@@ -118,7 +121,7 @@ export async function run(args: string[], env: NodeJS.ProcessEnv = process.env):
       `  Warning: listening on ${host}. Anyone who can reach it can use the console, which shows approvers'`,
     );
     out(
-      '  personal approval links, and the AWS endpoint, which accepts any credentials. Use a trusted network.',
+      '  personal approval links, and the AWS endpoint, whose keys are printed above. Use a trusted network.',
     );
   }
   out();

@@ -175,12 +175,12 @@ export async function run(
       const region = /sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1] ?? env.AWS_REGION;
       deps = { sqs: new SQSClient({ region }), lambda: new LambdaClient({ region }), queueUrl };
     } else {
-      // The running sandbox: its AWS endpoint takes any credentials.
+      // The running sandbox, with the keys it gives this CLI in Shipgate's account (sandbox/aws/accounts.ts).
       const endpoint = env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${env.SHIPGATE_AWS_PORT ?? 4566}`;
       const config = {
         endpoint,
         region: 'us-east-1',
-        credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+        credentials: { accessKeyId: 'AKIASHIPGATECLI00000', secretAccessKey: 'shipgate-cli-not-a-secret' },
         maxAttempts: 2,
       };
       const sqs = new SQSClient(config);

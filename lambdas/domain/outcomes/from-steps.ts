@@ -187,13 +187,18 @@ export async function announceFailure(doc: FailureDocument, deps: AnnounceDeps) 
  */
 export async function rolloutStartedAt(
   input: { environment: string; release: Release; images: { service: string }[] },
-  deps: Pick<RolloutDeps, 'ssm' | 'ddb' | 'table' | 'config'>,
+  deps: Pick<RolloutDeps, 'ssm' | 'ddb' | 'table' | 'config'> & {
+    environmentSsm?: (environment: string) => RolloutDeps['ssm'];
+  },
 ): Promise<string | undefined> {
   const starts = await Promise.all(
     [...new Set(input.images.map((i) => i.service))].map(async (service) => {
       try {
         const plan = planRollout(
-          await loadContract(input.environment, service, deps),
+          await loadContract(input.environment, service, {
+            ...deps,
+            ssm: deps.environmentSsm?.(input.environment) ?? deps.ssm,
+          }),
           deps.config,
           service,
           input.environment,

@@ -16,7 +16,7 @@ import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pau
 import { getRecord } from '../rollout/records';
 import { describeServiceDeployment } from '../rollout/service-deployments';
 import { endPause } from './close';
-import type { PauseDeps } from './deps';
+import { pauseInEnvironment, type PauseDeps } from './deps';
 import { pauseOutcomeSentence, stageWords } from './messages';
 import { followUp } from '../followups/dispatch';
 import {
@@ -98,7 +98,9 @@ export function pauseClosedError(view: PauseView): ApprovalClosedError {
 
 /** What ECS says about the pause's hook right now. */
 async function ecsHook(deps: PauseDeps, record: PauseRecord) {
-  const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
+  const sd = await describeServiceDeployment(record.serviceDeploymentArn, {
+    ecs: deps.environmentEcs(record.environment),
+  });
   const hook = sd.lifecycleHookDetails?.find((h) => h.hookId === record.hookId);
   return { sd, hook, waits: sd.status === 'IN_PROGRESS' && hook?.status === 'AWAITING_ACTION' };
 }
@@ -289,6 +291,7 @@ export async function decidePause(input: PauseVoteInput, deps: PauseDeps): Promi
 
 /** ContinueServiceDeployment for a just-closed pause, then the waiting task, chat and the release record. */
 async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | undefined): Promise<PauseView> {
+  deps = pauseInEnvironment(deps, closed.environment);
   const view = toPauseView(closed);
   const outcome = closed.outcome!;
   const action = outcome.status === 'ROLLED_BACK' ? 'ROLLBACK' : 'CONTINUE';

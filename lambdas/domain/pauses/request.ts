@@ -5,7 +5,7 @@ import { getEnvironment, type PauseConfig } from '../../shared/config';
 import { ShipgateError } from '../../shared/errors';
 import { executionUrl } from '../../shared/links';
 import { logger } from '../../shared/logger';
-import { loadContract, type RolloutDeps } from '../rollout/deps';
+import { forEnvironment, loadContract, type RolloutDeps } from '../rollout/deps';
 import { RolloutFailed } from '../rollout/errors';
 import { registerPauseWaiter, resumeWith } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';
@@ -108,6 +108,7 @@ async function openPause(
 ): Promise<RequestPauseResult> {
   const { environment, image, release, executionArn, taskToken } = input;
   const { hookId, stage } = input.rollout;
+  deps = { ...deps, rollout: forEnvironment(deps.rollout, environment) };
   const contract = await loadContract(environment, image.service, deps.rollout);
   const plan = planRollout(contract, deps.rollout.config, image.service, environment);
   const record = ownRecordOrThrow(await getRecord(plan.clusterName, plan.serviceName, deps.rollout), input);
@@ -160,7 +161,13 @@ async function openPause(
     clusterName: record.clusterName,
     serviceName: record.serviceName,
     policy: pausePolicy(deps.pause, plan, stage, hook.timeoutAction),
-    facts: await pauseFacts(sd, record, plan, plan.alarms, deps.pause.cloudwatch),
+    facts: await pauseFacts(
+      sd,
+      record,
+      plan,
+      plan.alarms,
+      deps.pause.environmentCloudwatch?.(environment) ?? deps.pause.cloudwatch,
+    ),
     votes: {},
     continueCount: 0,
     createdAt: now.toISOString(),

@@ -5,7 +5,7 @@ import { isConditionFailure, TABLE_KEYS } from '../../shared/table';
 import { pauseKey } from '../pauses/store';
 import { announceDeps, announceOutcome } from '../outcomes/announce';
 import { getRelease } from '../releases/store';
-import type { RolloutDeps } from '../rollout/deps';
+import { forEnvironment, type RolloutDeps } from '../rollout/deps';
 import { awaitingPause, recordPauseDecision } from '../rollout/pauses';
 import { getRecord, ROLLOUTS_INDEX } from '../rollout/records';
 import { settleRollbackFromEvent } from '../rollout/rollback-wait';
@@ -109,6 +109,7 @@ export async function takeOverRollout(
   executionStatus: string,
   deps: OrphanDeps,
 ): Promise<OrphanAction> {
+  deps = forEnvironment(deps, record.environment);
   const base = { releaseId: record.releaseId, environment: record.environment, service: record.service };
   const afterDeps: AfterReleaseDeps = deps;
 

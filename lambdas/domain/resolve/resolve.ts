@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ecr as defaultEcr } from '../../shared/clients/ecr';
+import { clientForEnvironment, environmentAws } from '../../shared/clients/environment';
 import { ssm as defaultSsm } from '../../shared/clients/ssm';
 import { formatIssues, getEnvironment, type ShipgateConfig } from '../../shared/config';
 import { contractParameterName, deployContractSchema, type DeployContract } from '../../shared/contract';
@@ -13,7 +14,12 @@ import type { ReleaseInput, ResolvedImage, ResolvedRelease } from '../../shared/
 export interface ResolveDeps {
   /** The validated configuration (services → ECR repositories, contracts prefix). */
   config: ShipgateConfig;
+  /** ECR of Shipgate's own account, where the pipeline pushes the images. */
   ecr?: Pick<ECRClient, 'send'>;
+  /**
+   * SSM for every environment's contracts (tests); by default an environment with its own account
+   * (`environments[].aws`) is read with its deploy role there, the others in Shipgate's account.
+   */
   ssm?: Pick<SSMClient, 'send'>;
   /**
    * Refuses a digest rolled back for the service and still quarantined (throws `DigestQuarantined`); the
@@ -99,8 +105,9 @@ export async function resolveImage(
 export async function readContract(
   environment: string,
   service: string,
-  { config, ssm = defaultSsm }: ResolveDeps,
+  { config, ssm }: ResolveDeps,
 ): Promise<DeployContract> {
+  ssm ??= clientForEnvironment(SSMClient, defaultSsm, environmentAws(config, environment));
   const name = contractParameterName(config.contractsPrefix, environment, service);
   let text: string | undefined;
   try {

@@ -9,7 +9,8 @@ import { recordManualRollbackInLedger } from '../ledger/record';
 import { announceOutcome, type AnnounceDeps } from '../outcomes/announce';
 import { getRelease, updateRelease, type ReleaseRecord, type ReleaseRollback } from '../releases/store';
 import { loadContract, shortTaskDefinition } from '../rollout/contract';
-import type { RolloutDeps } from '../rollout/deps';
+import { forEnvironment, type RolloutDeps } from '../rollout/deps';
+import { originMismatch } from '../rollout/event-origin';
 import {
   currentTaskDefinition,
   describeService,
@@ -77,6 +78,12 @@ export const manualRollbackPayloadSchema = z.union([
 ]);
 
 type Outcome = { status: 'COMPLETED' } | { status: 'FAILED'; error: string; cause: string };
+
+/** `deps` with the rollout clients of the rollback's environment (its own account's, see forEnvironment). */
+const inEnvironment = (deps: ManualRollbackDeps, environment: string): ManualRollbackDeps => ({
+  ...deps,
+  rollout: forEnvironment(deps.rollout, environment),
+});
 
 const tables = (deps: Pick<ManualRollbackDeps, 'rollout'>) => ({
   ddb: deps.rollout.ddb,
@@ -151,6 +158,7 @@ export async function startManualRollback(
   const store = tables(deps);
   let entry = await getRollback(id, store);
   if (!entry) throw new NotFoundError(`No rollback "${id.slice(0, 120)}"; GET /api/rollbacks lists them.`);
+  deps = inEnvironment(deps, entry.environment);
   if (entry.status === 'REQUESTED') {
     const line = `Rolling back without pauses or bakes (all traffic at once), pinned by digest; ECS is followed for at most ${deps.rollout.config.rollout.timeout} s.`;
     if (await updateRollback(id, 'REQUESTED', { status: 'ROLLING_BACK' }, store, line)) {
@@ -326,6 +334,7 @@ export async function checkManualRollback(
   const entry = await getRollback(id, tables(deps));
   if (!entry) throw new NotFoundError(`No rollback "${id.slice(0, 120)}"; GET /api/rollbacks lists them.`);
   if (entry.status === 'ROLLED_BACK' || entry.status === 'FAILED') return resultOf(entry);
+  deps = inEnvironment(deps, entry.environment);
   const seen = await observe(entry, deps);
   if (seen.state !== 'IN_PROGRESS') return resultOf(await settle(entry, outcomeOf(entry, seen), deps));
   const since = Date.parse(entry.deploymentStartedAt ?? entry.requestedAt);
@@ -347,6 +356,8 @@ export async function checkManualRollback(
 
 /** The part of an ECS deployment event the manual rollback needs. */
 const ecsEventSchema = z.object({
+  account: z.string().optional(),
+  region: z.string().optional(),
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
   resources: z.array(z.string()).min(1),
@@ -376,7 +387,12 @@ export async function settleManualRollbackFromEvent(
   if (!entry || entry.status !== 'ROLLING_BACK') {
     return { action: 'ignored', rollbackId: waiter.rollbackId, status: entry?.status ?? 'UNKNOWN' };
   }
-  const result = await lookOnce(entry, deps, waiter.taskToken);
+  const mismatch = originMismatch(parsed.data, entry.environment, deps.rollout.config);
+  if (mismatch) {
+    logger.info('deployment event ignored', { rollbackId: entry.id, reason: mismatch });
+    return { action: 'ignored', rollbackId: entry.id, status: entry.status };
+  }
+  const result = await lookOnce(entry, inEnvironment(deps, entry.environment), waiter.taskToken);
   return { action: result.settled ? 'settled' : 'ignored', rollbackId: entry.id, status: result.status };
 }
 

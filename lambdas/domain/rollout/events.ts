@@ -1,6 +1,7 @@
 import * as z from '../../shared/zod';
 import { logger } from '../../shared/logger';
-import type { RolloutDeps } from './deps';
+import { forEnvironment, type RolloutDeps } from './deps';
+import { originMismatch } from './event-origin';
 import { describeService } from './deploy';
 import { evaluateEcsService } from './evaluate';
 import { passPauseOnEvent } from '../pauses/close';
@@ -29,7 +30,10 @@ export type { EventHandling } from './types';
  * waiting task; everything else is ignored with a reason.
  */
 
+const origin = { account: z.string().optional(), region: z.string().optional() };
+
 const ecsEventSchema = z.object({
+  ...origin,
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
   resources: z.array(z.string()).min(1),
@@ -50,6 +54,7 @@ const ecsEventSchema = z.object({
  * PRE_PRODUCTION_TRAFFIC_SHIFT (ServiceDeploymentLifecycleStage), so it cannot say where such a pause is.
  */
 const hookEventSchema = z.object({
+  ...origin,
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Hook State Change'),
   resources: z.array(z.string()).default([]),
@@ -61,6 +66,7 @@ const hookEventSchema = z.object({
 });
 
 const codeDeployEventSchema = z.object({
+  ...origin,
   source: z.literal('aws.codedeploy'),
   'detail-type': z.literal('CodeDeploy Deployment State-change Notification'),
   detail: z.object({
@@ -117,6 +123,17 @@ function waiting(record: RolloutRecord | undefined, what: string): string | unde
   return undefined;
 }
 
+/** Why the event is not about `record` because it comes from another account or region (`undefined` when it is). */
+function elsewhere(
+  event: { account?: string; region?: string },
+  record: RolloutRecord | undefined,
+  what: string,
+  deps: Pick<RolloutDeps, 'config'>,
+): string | undefined {
+  const mismatch = record && originMismatch(event, record.environment, deps.config);
+  return mismatch && `${what}: ${mismatch}`;
+}
+
 async function handleEcsEvent(
   event: z.infer<typeof ecsEventSchema>,
   deps: RolloutDeps,
@@ -127,8 +144,9 @@ async function handleEcsEvent(
   if (!names) return ignored(`no ECS service ARN with a cluster in resources ${event.resources.join(', ')}`);
   const what = `${names.clusterName}/${names.serviceName}`;
   const record = await getRecord(names.clusterName, names.serviceName, deps);
-  const notWaiting = waiting(record, what);
+  const notWaiting = waiting(record, what) ?? elsewhere(event, record, what, deps);
   if (notWaiting || !record) return ignored(notWaiting ?? what);
+  deps = forEnvironment(deps, record.environment);
 
   if (record.rollback?.status === 'IN_PROGRESS')
     return afterRelease(await settleRollbackFromEvent(record, deps), record, deps);
@@ -204,6 +222,9 @@ async function handleHookEvent(
   if (!record || record.status !== 'IN_PROGRESS' || !record.serviceDeploymentArn) {
     return ignored(`no Shipgate rollout of ${what} in progress on a service deployment`);
   }
+  const foreign = elsewhere(event, record, what, deps);
+  if (foreign) return ignored(foreign);
+  deps = forEnvironment(deps, record.environment);
   const sd = await describeServiceDeployment(record.serviceDeploymentArn, deps);
   const { hookId, lifecycleStage } = event.detail;
   const hook = awaitingPause(sd, hookId);
@@ -253,8 +274,9 @@ async function handleCodeDeployEvent(
   if (!CODEDEPLOY_FINAL.has(state)) return ignored(`CodeDeploy state ${state} is not final`);
   const what = `CodeDeploy ${application}/${deploymentGroup}`;
   const record = await getRecordByGroup(application, deploymentGroup, deps);
-  const notWaiting = waiting(record, what);
+  const notWaiting = waiting(record, what) ?? elsewhere(event, record, what, deps);
   if (notWaiting || !record) return ignored(notWaiting ?? what);
+  deps = forEnvironment(deps, record.environment);
   if (record.rollback?.status === 'IN_PROGRESS')
     return afterRelease(await settleRollbackFromEvent(record, deps), record, deps);
   if (record.deploymentId && record.deploymentId !== deploymentId) {

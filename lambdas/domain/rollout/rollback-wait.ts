@@ -3,7 +3,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { loadContract, shortTaskDefinition } from './contract';
-import type { RolloutDeps } from './deps';
+import { forEnvironment, type RolloutDeps } from './deps';
 import {
   currentTaskDefinition,
   describeService,
@@ -210,6 +210,7 @@ export async function settleRollbackFromEvent(
   record: RolloutRecord,
   deps: RolloutDeps,
 ): Promise<EventHandling> {
+  deps = forEnvironment(deps, record.environment);
   const seen = await observeRollback(record, deps);
   if (seen.state === 'IN_PROGRESS') {
     logger.info('deployment event ignored', { reason: `rollback still in progress: ${seen.detail}` });
@@ -325,6 +326,7 @@ export async function startRollback(
   deps: RolloutDeps,
 ): Promise<RollbackTaskResult> {
   const { environment, release, image } = input;
+  deps = forEnvironment(deps, environment);
   const service = image.service;
   const untouched = async (reason: string): Promise<RollbackTaskResult> => {
     await deliverRollback(
@@ -450,6 +452,7 @@ export async function checkRollback(
   input: CheckRolloutInput,
   deps: RolloutDeps,
 ): Promise<CheckRollbackResult> {
+  deps = forEnvironment(deps, input.environment);
   const contract = await loadContract(input.environment, input.image.service, deps);
   const plan = planRollout(contract, deps.config, input.image.service, input.environment);
   const record = await getRecord(plan.clusterName, plan.serviceName, deps);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ShipgateError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { loadContract } from './contract';
-import type { RolloutDeps } from './deps';
+import { forEnvironment, type RolloutDeps } from './deps';
 import {
   assertPinned,
   currentTaskDefinition,
@@ -200,6 +200,7 @@ async function handOverPause(
  */
 export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): Promise<RolloutTaskResult> {
   const { environment, release, image } = input;
+  deps = forEnvironment(deps, environment);
   assertPinned(image);
   const plan = await planFor(environment, image.service, deps);
   await assertPromotable(input, deps);
@@ -307,6 +308,7 @@ export function ownRecordOrThrow(record: RolloutRecord | undefined, input: Check
 
 /** `await-rollout`: re-registers the task token for the rollout in flight (settles at once if it finished). */
 export async function awaitRollout(input: RolloutTaskInput, deps: RolloutDeps): Promise<RolloutTaskResult> {
+  deps = forEnvironment(deps, input.environment);
   const plan = await planFor(input.environment, input.image.service, deps);
   const record = ownRecordOrThrow(await getRecord(plan.clusterName, plan.serviceName, deps), input);
   return rewait(record, input, deps);
@@ -318,6 +320,7 @@ export async function awaitRollout(input: RolloutTaskInput, deps: RolloutDeps): 
  * @throws RolloutFailed when it failed or rolled back; RolloutStuck once `rollout.timeout` has passed.
  */
 export async function checkRollout(input: CheckRolloutInput, deps: RolloutDeps): Promise<CheckRolloutResult> {
+  deps = forEnvironment(deps, input.environment);
   const plan = await planFor(input.environment, input.image.service, deps);
   const record = ownRecordOrThrow(await getRecord(plan.clusterName, plan.serviceName, deps), input);
   const settle = (s: Settlement): CheckRolloutResult => {

@@ -41,7 +41,10 @@ export interface VerifyResult {
 
 /** Dependencies of the verify step. */
 export interface VerifyDeps {
+  /** SSM of Shipgate's own account (contracts of environments without `aws`). */
   ssm: SSMClient;
+  /** SSM of an environment (its deploy role's in its own account); `ssm` when not given. */
+  environmentSsm?: (environment: string) => SSMClient;
   ddb: DynamoDBDocumentClient;
   table: string;
   config: ShipgateConfig;
@@ -118,7 +121,8 @@ export async function verifyRelease(input: EnvironmentImagesInput, deps: VerifyD
   const services = [...new Set(input.images.map((i) => i.service))];
   const checks = await Promise.all(
     services.map(async (service) => {
-      const contract = await loadContract(environment, service, deps);
+      const ssm = deps.environmentSsm?.(environment) ?? deps.ssm;
+      const contract = await loadContract(environment, service, { ...deps, ssm });
       return runSmokeCheck(service, smokeUrl(contract.smokeUrl, contract.smokePath), settings, deps);
     }),
   );

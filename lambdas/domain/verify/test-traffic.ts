@@ -54,7 +54,8 @@ export async function verifyTestTraffic(event: unknown, deps: VerifyDeps): Promi
     });
     return { hookStatus: 'SUCCEEDED' };
   }
-  const contract = await loadContract(record.environment, record.service, deps);
+  const ssm = deps.environmentSsm?.(record.environment) ?? deps.ssm;
+  const contract = await loadContract(record.environment, record.service, { ...deps, ssm });
   const url = smokeUrl(contract.blueGreen?.testUrl ?? contract.smokeUrl, contract.smokePath);
   const check = await runSmokeCheck(
     record.service,

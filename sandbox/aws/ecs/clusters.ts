@@ -34,7 +34,7 @@ export function ensureCluster(
   const name = typeof input.clusterName === 'string' && input.clusterName ? input.clusterName : 'default';
   let cluster = ctx.store.data.clusters[name];
   if (!cluster) {
-    cluster = { name, arn: `${arnPrefix}:cluster/${name}`, createdAt: epochSeconds() };
+    cluster = { name, arn: `${arnPrefix(ctx)}:cluster/${name}`, createdAt: epochSeconds() };
     ctx.store.data.clusters[name] = cluster;
     ctx.store.changed();
   }
@@ -57,7 +57,8 @@ export function describeClusters(ctx: EcsContext, input: Record<string, unknown>
   for (const n of names) {
     const c = ctx.store.data.clusters[shortName(n)];
     if (c) clusters.push(clusterJson(ctx, c));
-    else failures.push({ arn: n.startsWith('arn:') ? n : `${arnPrefix}:cluster/${n}`, reason: 'MISSING' });
+    else
+      failures.push({ arn: n.startsWith('arn:') ? n : `${arnPrefix(ctx)}:cluster/${n}`, reason: 'MISSING' });
   }
   return { clusters, failures };
 }

@@ -43,6 +43,8 @@ export class Timers {
 
 /** What every part of the ECS emulator shares: its state, its timers and its ports to the outside. */
 export interface EcsContext {
+  /** The account whose ECS this is (resources, ARNs and events carry it). */
+  readonly account: string;
   readonly store: JsonStore<EcsState>;
   readonly images: ImageRegistry;
   readonly sink: EventSink;

@@ -1,7 +1,7 @@
 import { continueServiceDeployment, rearmPause } from './pause-hooks';
 import type { JsonStore } from '../../store';
 import type { EventSink } from '../eventbridge';
-import { type AwsServiceEmulator, requireString } from '../protocol';
+import { type AwsServiceEmulator, SANDBOX_ACCOUNT, requireString } from '../protocol';
 import { describeClusters, clusterJson, ensureCluster, listClusters } from './clusters';
 import { type EcsContext, Timers } from './context';
 import {
@@ -65,8 +65,10 @@ export class EcsEmulator implements AwsServiceEmulator {
     phaseMs = 300,
     /** Shortest real wait of a PAUSE hook (ms, see `EcsContext.humanWaitMs`). */
     humanWaitMs = 0,
+    /** The account whose ECS this is. @default SANDBOX_ACCOUNT */
+    readonly account = SANDBOX_ACCOUNT,
   ) {
-    const ctx: EcsContext = { store, images, sink, phaseMs, humanWaitMs, timers: new Timers() };
+    const ctx: EcsContext = { account, store, images, sink, phaseMs, humanWaitMs, timers: new Timers() };
     this.ctx = ctx;
     this.operations = {
       CreateCluster: (i: Record<string, unknown>) => ({ cluster: clusterJson(ctx, ensureCluster(ctx, i)) }),

@@ -29,7 +29,7 @@ export function emit(
   reason: string,
 ): void {
   ctx.sink(
-    eventEnvelope('ECS Deployment State Change', 'aws.ecs', [s.arn], {
+    eventEnvelope(ctx.account, 'ECS Deployment State Change', 'aws.ecs', [s.arn], {
       eventType,
       eventName,
       deploymentId: d.id,

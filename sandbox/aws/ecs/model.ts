@@ -1,4 +1,4 @@
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../protocol';
+import { SANDBOX_REGION } from '../protocol';
 import type { StoredServiceDeployment } from './service-deployment-model';
 
 /** A registered task-definition revision. */
@@ -99,8 +99,15 @@ export interface ImageRegistry {
   ): { rollout: string; failAt?: { stage: string; environment?: string } } | undefined;
 }
 
-/** ARN prefix of every emulated ECS resource. */
-export const arnPrefix = `arn:aws:ecs:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}`;
+/** ARN prefix of the emulated ECS resources of an account (`arn:aws:ecs:<region>:<account>`). */
+export function arnPrefix(ctx: { readonly account: string }): string {
+  return `arn:aws:ecs:${SANDBOX_REGION}:${ctx.account}`;
+}
+
+/** The `arn:aws:ecs:<region>:<account>` part of an ECS ARN (a resource knows its own account). */
+export function arnPrefixOf(arn: string): string {
+  return arn.split(':').slice(0, 5).join(':');
+}
 
 /** Name part of an ECS cluster/service given by name or ARN. */
 export function shortName(value: string): string {

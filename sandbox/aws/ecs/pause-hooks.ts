@@ -89,7 +89,7 @@ export function pauseAll(
     ctx.store.changed();
     armTimeout(ctx, sd, detail, waitMs, scheduleStep);
     ctx.sink(
-      eventEnvelope('ECS Hook State Change', 'aws.ecs', [s.arn, sd.arn], {
+      eventEnvelope(ctx.account, 'ECS Hook State Change', 'aws.ecs', [s.arn, sd.arn], {
         eventName: 'HOOK_AWAITING_ACTION',
         eventType: 'INFO',
         hookId: detail.hookId,

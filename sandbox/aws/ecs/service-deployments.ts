@@ -5,7 +5,7 @@ import { runStageHooks } from './lifecycle-hooks';
 import { cancelPauses, pauseAll, stageHooksDone } from './pause-hooks';
 import { reason } from './reasons';
 import {
-  arnPrefix,
+  arnPrefixOf,
   deploymentIn,
   serviceDeploymentStore,
   serviceOf,
@@ -49,7 +49,7 @@ export function serviceDeploymentOf(
 }
 
 function revisionArn(s: StoredService): string {
-  return `${arnPrefix}:service-revision/${s.cluster}/${s.name}/${BigInt(`0x${randomHex(8)}`).toString()}`;
+  return `${arnPrefixOf(s.arn)}:service-revision/${s.cluster}/${s.name}/${BigInt(`0x${randomHex(8)}`).toString()}`;
 }
 
 /** Starts a service deployment of `taskDefinition`, stopping one still in flight on the same service. */
@@ -77,9 +77,9 @@ export function startServiceDeployment(
   const strategy = cfg.strategy as StoredServiceDeployment['strategy'];
   const id = randomHex(11);
   const sd: StoredServiceDeployment = {
-    arn: `${arnPrefix}:service-deployment/${s.cluster}/${s.name}/${id}`,
+    arn: `${arnPrefixOf(s.arn)}:service-deployment/${s.cluster}/${s.name}/${id}`,
     serviceArn: s.arn,
-    clusterArn: `${arnPrefix}:cluster/${s.cluster}`,
+    clusterArn: `${arnPrefixOf(s.arn)}:cluster/${s.cluster}`,
     strategy,
     status: 'IN_PROGRESS',
     statusReason: `${strategy} service deployment in progress.`,

@@ -1,9 +1,16 @@
-import { AwsServiceError, SANDBOX_ACCOUNT, epochSeconds, requireString } from '../protocol';
+import { AwsServiceError, epochSeconds, requireString } from '../protocol';
 import { paginateUnordered } from '../variation';
 import { cluster } from './clusters';
 import type { EcsContext } from './context';
 import { addEvent } from './events';
-import { arnPrefix, serviceKey, shortName, type StoredService, type StoredTaskDefinition } from './model';
+import {
+  arnPrefix,
+  arnPrefixOf,
+  serviceKey,
+  shortName,
+  type StoredService,
+  type StoredTaskDefinition,
+} from './model';
 import { newDeployment, startDeployment } from './rolling';
 import { validateDeploymentConfiguration } from './service-deployment-model';
 import { startServiceDeployment, trafficShifting } from './service-deployments';
@@ -34,7 +41,7 @@ export function requireService(ctx: EcsContext, input: Record<string, unknown>):
 
 /** The Service shape the API returns. */
 function serviceJson(s: StoredService) {
-  const clusterArn = `${arnPrefix}:cluster/${s.cluster}`;
+  const clusterArn = `${arnPrefixOf(s.arn)}:cluster/${s.cluster}`;
   return {
     serviceArn: s.arn,
     serviceName: s.name,
@@ -68,7 +75,7 @@ function serviceJson(s: StoredService) {
     })),
     events: s.events,
     createdAt: s.createdAt,
-    createdBy: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/shipgate-sandbox`,
+    createdBy: `arn:aws:iam::${s.arn.split(':')[4]}:role/shipgate-sandbox`,
     deploymentController: s.deploymentController,
     ...(s.currentServiceDeployment ? { currentServiceDeployment: s.currentServiceDeployment } : {}),
     schedulingStrategy: 'REPLICA',
@@ -98,7 +105,7 @@ export function createService(ctx: EcsContext, input: Record<string, unknown>, s
   const td = resolveTaskDefinition(ctx, requireString(input, 'taskDefinition', 'InvalidParameterException'));
   const s: StoredService = {
     name,
-    arn: `${arnPrefix}:service/${c.name}/${name}`,
+    arn: `${arnPrefix(ctx)}:service/${c.name}/${name}`,
     cluster: c.name,
     taskDefinition: td.arn,
     desiredCount: typeof input.desiredCount === 'number' ? input.desiredCount : 1,
@@ -169,7 +176,7 @@ export function describeServices(ctx: EcsContext, input: Record<string, unknown>
     if (s) services.push(serviceJson(s));
     else
       failures.push({
-        arn: n.startsWith('arn:') ? n : `${arnPrefix}:service/${c.name}/${n}`,
+        arn: n.startsWith('arn:') ? n : `${arnPrefix(ctx)}:service/${c.name}/${n}`,
         reason: 'MISSING',
       });
   }

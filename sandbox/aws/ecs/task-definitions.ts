@@ -1,4 +1,4 @@
-import { AwsServiceError, SANDBOX_ACCOUNT, epochSeconds, requireString } from '../protocol';
+import { AwsServiceError, epochSeconds, requireString } from '../protocol';
 import type { EcsContext } from './context';
 import { arnPrefix, type StoredTaskDefinition } from './model';
 import type { LifecycleStage } from './service-deployment-model';
@@ -31,7 +31,7 @@ export function registerTaskDefinition(ctx: EcsContext, input: Record<string, un
   const body = { ...input };
   delete body.tags;
   const td: StoredTaskDefinition = {
-    arn: `${arnPrefix}:task-definition/${family}:${revision}`,
+    arn: `${arnPrefix(ctx)}:task-definition/${family}:${revision}`,
     family,
     revision,
     registeredAt: epochSeconds(),
@@ -52,7 +52,7 @@ export function taskDefinitionJson(td: StoredTaskDefinition) {
     status: 'ACTIVE',
     compatibilities: ['EC2', 'FARGATE'],
     registeredAt: td.registeredAt,
-    registeredBy: `arn:aws:iam::${SANDBOX_ACCOUNT}:user/shipgate-sandbox`,
+    registeredBy: `arn:aws:iam::${td.arn.split(':')[4]}:user/shipgate-sandbox`,
   };
 }
 

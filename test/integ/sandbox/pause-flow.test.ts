@@ -14,7 +14,7 @@ import { SESSION_COOKIE } from '../../../lambdas/domain/decisions/session';
 import { BrowserSession, decideAs, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { type SandboxProcess, testSandbox, writeTestConfig } from './sandbox-process';
-import { credentials, tempDir, waitFor } from './support';
+import { credentials, environmentCredentials, tempDir, waitFor } from './support';
 
 /**
  * Issues 17, 26 and 28, "Done when", against `shipgate dev` in a child process: a CANARY paused before each
@@ -185,7 +185,8 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
   }
 
   async function runningImage(service: string): Promise<string> {
-    const ecs = new ECSClient(client());
+    // Production's ECS is in its own account (222222222222): read it with that account's keys.
+    const ecs = new ECSClient({ ...client(), credentials: environmentCredentials('production') });
     const svc = (
       await ecs.send(new DescribeServicesCommand({ cluster: 'shipgate-production', services: [service] }))
     ).services![0];

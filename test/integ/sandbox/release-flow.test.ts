@@ -25,7 +25,7 @@ import {
   requestViolations,
 } from '../../helpers/ecs-service-ownership';
 import { SandboxProcess, testSandbox } from './sandbox-process';
-import { awsCli, credentials, tempDir, waitFor } from './support';
+import { awsCli, credentials, environmentCredentials, tempDir, waitFor } from './support';
 
 /**
  * The sandbox as a user meets it: `shipgate dev` in its own process on free ports with a temporary state
@@ -127,7 +127,8 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
   }
 
   async function runningImage(environment: string, service = 'inventory-app'): Promise<string> {
-    const ecs = new ECSClient(client());
+    // Read in the environment's own account (production: 222222222222), with that account's keys.
+    const ecs = new ECSClient({ ...client(), credentials: environmentCredentials(environment) });
     const svc = (
       await ecs.send(new DescribeServicesCommand({ cluster: `shipgate-${environment}`, services: [service] }))
     ).services![0];
@@ -182,14 +183,11 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
       expect(text).toContain(`Release: `);
       expect(text).toContain(`Execution: ${url}/#/executions/`);
     }
-    const cli = await awsCli(endpoint, [
-      'ecs',
-      'describe-services',
-      '--cluster',
-      'shipgate-production',
-      '--services',
-      'inventory-app',
-    ]);
+    const cli = await awsCli(
+      endpoint,
+      ['ecs', 'describe-services', '--cluster', 'shipgate-production', '--services', 'inventory-app'],
+      environmentCredentials('production'),
+    );
     expect(
       (cli.services as { deployments: { rolloutState: string }[] }[])[0].deployments[0].rolloutState,
     ).toBe('COMPLETED');
@@ -261,22 +259,18 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(await runningImage('production', 'billing-app')).toMatch(
       new RegExp(`/billing-app@${image.digest}$`),
     );
-    const list = await awsCli(endpoint, [
-      'ecs',
-      'list-service-deployments',
-      '--cluster',
-      'shipgate-production',
-      '--service',
-      'billing-app',
-    ]);
+    const list = await awsCli(
+      endpoint,
+      ['ecs', 'list-service-deployments', '--cluster', 'shipgate-production', '--service', 'billing-app'],
+      environmentCredentials('production'),
+    );
     const newest = (list.serviceDeployments as { serviceDeploymentArn: string; status: string }[])[0];
     expect(newest.status).toBe('SUCCESSFUL');
-    const described = await awsCli(endpoint, [
-      'ecs',
-      'describe-service-deployments',
-      '--service-deployment-arns',
-      newest.serviceDeploymentArn,
-    ]);
+    const described = await awsCli(
+      endpoint,
+      ['ecs', 'describe-service-deployments', '--service-deployment-arns', newest.serviceDeploymentArn],
+      environmentCredentials('production'),
+    );
     const sd = (described.serviceDeployments as Record<string, unknown>[])[0];
     expect(sd).toMatchObject({
       lifecycleStage: 'CLEAN_UP',

@@ -1,16 +1,36 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { sandboxAdminKeys } from '../../../sandbox/aws/accounts';
 
-/** Dummy credentials: the sandbox accepts any. */
+/**
+ * The tests' keys: a user of Shipgate's account (000000000000) that the sandbox knows
+ * (sandbox/aws/accounts.ts); resources of another account need that account's keys ({@link environmentCredentials}).
+ */
 export const credentials = {
   accessKeyId: 'AKIASANDBOXTEST00000',
   secretAccessKey: 'sandbox-secret-not-real',
 };
+
+/**
+ * Keys of the account an environment of the example config lives in (`environments[].aws.account`; production
+ * is in 222222222222): that account's administrator keys, or {@link credentials} for Shipgate's own account.
+ */
+export function environmentCredentials(environment: string): {
+  accessKeyId: string;
+  secretAccessKey: string;
+} {
+  const config = parse(readFileSync(join(__dirname, '../../../shipgate.config.yaml'), 'utf8')) as {
+    environments: { name: string; aws?: { account: string } }[];
+  };
+  const account = config.environments.find((e) => e.name === environment)?.aws?.account;
+  return account ? sandboxAdminKeys(account) : credentials;
+}
 
 /** A fresh temporary directory, removed by `cleanup`. */
 export function tempDir(prefix = 'shipgate-sandbox-'): { dir: string; cleanup(): void } {
@@ -53,7 +73,11 @@ export async function waitFor<T>(
 export const HAS_AWS_CLI = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Runs the AWS CLI against the endpoint with dummy credentials; resolves to parsed JSON output. */
-export async function awsCli(endpoint: string, args: string[]): Promise<Record<string, unknown>> {
+export async function awsCli(
+  endpoint: string,
+  args: string[],
+  keys: { accessKeyId: string; secretAccessKey: string } = credentials,
+): Promise<Record<string, unknown>> {
   if (!HAS_AWS_CLI) {
     throw new Error(
       'These checks drive the sandbox with the AWS CLI, which is not installed: apt-get install awscli (bash .ci/run does), or pip install awscli.',
@@ -66,8 +90,8 @@ export async function awsCli(endpoint: string, args: string[]): Promise<Record<s
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
         AWS_PAGER: '',
       },
     },

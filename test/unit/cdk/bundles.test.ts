@@ -109,12 +109,14 @@ describe('Lambda bundles', () => {
     };
     // The webhook and approval routes talk to Step Functions and DynamoDB (Secrets Manager via Powertools);
     // POST /api/rollbacks starts the rollback state machine (Step Functions); a pause decision calls ECS's
-    // ContinueServiceDeployment (and DescribeServiceDeployments to check the hook still waits).
+    // ContinueServiceDeployment (and DescribeServiceDeployments to check the hook still waits), with STS
+    // AssumeRole for an environment in its own account (issue 29).
     expect(clients('http')).toEqual([
       'client-dynamodb',
       'client-ecs',
       'client-secrets-manager',
       'client-sfn',
+      'client-sts',
       'lib-dynamodb',
     ]);
     expect(clients('record-release')).not.toContain('client-ecs');

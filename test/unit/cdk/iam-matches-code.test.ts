@@ -46,6 +46,7 @@ const ACTIONS: Record<string, string> = {
   GetDeploymentGroup: 'codedeploy:GetDeploymentGroup',
   GetDeploymentConfig: 'codedeploy:GetDeploymentConfig',
   GetSecretValue: 'secretsmanager:GetSecretValue',
+  // Environments in their own account (environments[].aws): the deploy role is assumed (issue 29).
   AssumeRole: 'sts:AssumeRole',
 };
 const DYNAMODB = new Set([

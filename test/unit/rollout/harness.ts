@@ -343,6 +343,8 @@ export async function startWorld(config: ShipgateConfig = testConfig()): Promise
     ddb,
     sfn: sfnClient,
     ssm: ssmClient,
+    // One emulated account: every environment uses these clients.
+    environmentClients: () => deps,
     config,
     table,
     now: () => clock.now,

@@ -185,6 +185,8 @@ async function startSandbox(): Promise<Sandbox> {
     ssm: new SSMClient(clientConfig),
     sfn: sfnClient,
     ddb: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    // One emulated account: every environment uses these clients.
+    environmentClients: () => deps,
     config,
     table: TABLE,
     now: () => new Date(),

@@ -114,6 +114,8 @@ async function startSandbox(phaseMs = 40): Promise<Sandbox> {
     ssm: new SSMClient(clientConfig),
     sfn: sfnClient,
     ddb: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    // One emulated account: every environment uses these clients.
+    environmentClients: () => deps,
     config,
     table: TABLE,
     now: () => new Date(),
