@@ -505,8 +505,8 @@ export class ShipgateStack extends Stack {
     );
     for (const step of [...ROLLOUT_STEPS, 'rollout-events'] as const) {
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ARNS', hookArns);
-      steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARN', this.lifecycleHookRole.roleArn);
-      // The role ECS invokes each environment's hook with ({ environment: role ARN }).
+      // The role ECS invokes each environment's hook with ({ environment: role ARN }): a role of the
+      // environment's own account, since UpdateService passes no other.
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARNS', this.toJsonString(hookRoleArns));
     }
 

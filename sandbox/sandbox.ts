@@ -205,6 +205,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         webhookToken,
         secrets,
         environments: options.config.environments.map((e) => e.name),
+        deployRoles: Object.fromEntries(
+          options.config.environments.flatMap((e) => (e.aws ? [[e.name, e.aws.deployRole]] : [])),
+        ),
         oidc,
       }),
     );

@@ -22,6 +22,11 @@ export interface HandlerEnvironmentInput {
   secrets: LocalSecrets;
   /** The config's environment names (each gets its own verify hook). */
   environments: readonly string[];
+  /**
+   * The deploy role of each environment in another account (`environments[].aws.deployRole`): ECS there invokes
+   * the verify hook with `<deploy role>-ecs-hooks`, a role of that account, as in AWS.
+   */
+  deployRoles?: Readonly<Record<string, string>>;
   /** The sandbox's GitLab OpenID provider and Shipgate's client there. */
   oidc: { issuer: string; clientId: string; clientSecret: string };
 }
@@ -51,7 +56,17 @@ export function handlerEnvironment(i: HandlerEnvironmentInput): Record<string, s
     SHIPGATE_CONFIG_JSON: undefined,
     SHIPGATE_VERIFY_HOOK_ARNS: JSON.stringify(sandboxVerifyHookArns(i.environments)),
     SHIPGATE_VERIFY_HOOK_ARN: undefined,
-    SHIPGATE_VERIFY_HOOK_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks',
+    SHIPGATE_VERIFY_HOOK_ROLE_ARN: undefined,
+    SHIPGATE_VERIFY_HOOK_ROLE_ARNS: JSON.stringify(
+      Object.fromEntries(
+        i.environments.map((e) => [
+          e,
+          i.deployRoles?.[e]
+            ? `${i.deployRoles[e]}-ecs-hooks`
+            : 'arn:aws:iam::000000000000:role/shipgate-ecs-lifecycle-hooks',
+        ]),
+      ),
+    ),
     [SECRET_ENV.webhookToken]: i.webhookToken,
     [SECRET_ENV.linkSigningKey]: env.SHIPGATE_LINK_SIGNING_KEY || i.secrets.linkSigningKey,
     [SECRET_ENV.chatWebhookUrl]: `${url}/_sandbox/chat`,

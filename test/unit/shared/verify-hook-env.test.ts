@@ -19,6 +19,22 @@ describe('verifyHook: each environment’s own smoke-check function (SHIPGATE_VE
     expect(verifyHook('production', env())).toEqual({ arn: HOOKS.production, roleArn: ROLE });
   });
 
+  it('passes each environment the hook role of its own account (SHIPGATE_VERIFY_HOOK_ROLE_ARNS)', () => {
+    const elsewhere = 'arn:aws:iam::222222222222:role/shipgate-deploy-ecs-hooks';
+    const both = {
+      SHIPGATE_VERIFY_HOOK_ARNS: JSON.stringify(HOOKS),
+      SHIPGATE_VERIFY_HOOK_ROLE_ARNS: JSON.stringify({ staging: ROLE, production: elsewhere }),
+    };
+    expect(verifyHook('staging', both)).toEqual({ arn: HOOKS.staging, roleArn: ROLE });
+    expect(verifyHook('production', both)).toEqual({ arn: HOOKS.production, roleArn: elsewhere });
+    // A build before the map set one role for all: an environment the map leaves out keeps it.
+    const older = { ...env(), SHIPGATE_VERIFY_HOOK_ROLE_ARNS: JSON.stringify({ production: elsewhere }) };
+    expect(verifyHook('staging', older)?.roleArn).toBe(ROLE);
+    expect(() => verifyHook('staging', { ...env(), SHIPGATE_VERIFY_HOOK_ROLE_ARNS: '["x"]' })).toThrow(
+      /SHIPGATE_VERIFY_HOOK_ROLE_ARNS must be a JSON object of role ARNs by environment/,
+    );
+  });
+
   it('is off when the stack set no hooks (no smoke check on test traffic)', () => {
     expect(verifyHook('production', {})).toBeUndefined();
     expect(verifyHook('production', { SHIPGATE_VERIFY_HOOK_ARNS: JSON.stringify(HOOKS) })).toBeUndefined();
