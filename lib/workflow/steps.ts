@@ -20,7 +20,8 @@ export type StepName =
   | 'report-failure'
   | 'manual-rollback'
   | 'execution-events'
-  | 'reconcile';
+  | 'reconcile'
+  | 'alarm-chat';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -191,6 +192,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
     timeoutSeconds: () => 300,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
     taskResponses: ['SendTaskSuccess', 'SendTaskFailure'],
+  },
+  'alarm-chat': {
+    entry: 'lambdas/steps/alarm-chat.ts',
+    description:
+      'Subscribed to the alarm topic (SNS): tells chat, as "Shipgate itself", when one of Shipgate\'s own alarms changes state',
+    timeoutSeconds: () => 30,
+    secrets: ['chatWebhookUrl', 'slackBotToken'],
   },
 };
 
