@@ -252,7 +252,9 @@ const freezeWindowSchema = z
   .strict();
 
 /** An AWS account id: twelve digits, kept as a string (leading zeros count). */
-const accountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id such as "222222222222"');
+const accountIdSchema = z
+  .string()
+  .regex(/^\d{12}$/, 'expected a 12-digit AWS account id such as "222222222222"');
 
 /**
  * Where an environment lives when it is not Shipgate's own account (`environments[].aws`). Every ECS, ECR, SSM,
@@ -285,7 +287,7 @@ export const environmentAwsSchema = z
   })
   .strict()
   .refine((aws) => aws.deployRole.split(':')[4] === aws.account, {
-    message: 'expected deployRole to be a role of the environment\'s own account',
+    message: "expected deployRole to be a role of the environment's own account",
     path: ['deployRole'],
   });
 export type EnvironmentAws = z.infer<typeof environmentAwsSchema>;

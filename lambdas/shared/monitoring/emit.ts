@@ -14,7 +14,11 @@ const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_
 export function putMetric(
   name: string,
   value: number,
-  options: { dimensions?: Record<string, string>; unit?: (typeof MetricUnit)[keyof typeof MetricUnit]; timestamp?: number } = {},
+  options: {
+    dimensions?: Record<string, string>;
+    unit?: (typeof MetricUnit)[keyof typeof MetricUnit];
+    timestamp?: number;
+  } = {},
 ): void {
   const single = metrics.singleMetric();
   for (const [k, v] of Object.entries(options.dimensions ?? {})) single.addDimension(k, v);
