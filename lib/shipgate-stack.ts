@@ -282,6 +282,8 @@ export class ShipgateStack extends Stack {
         { fn: steps['rollout-events'] },
         { fn: steps['execution-events'] },
         { fn: steps.reconcile },
+        // SNS invokes it asynchronously (the alarm topic's subscription).
+        { fn: steps['alarm-chat'] },
       ],
     });
     new ReconcilerSchedule(this, 'Reconciler', {

@@ -11,6 +11,7 @@ import { SANDBOX_TABLE } from './handlers/environment';
 import { sandboxVerifyHookArns } from './handlers/functions';
 import { rolloutTargets } from './console/running-services';
 import { rolloutViews } from './console/rollouts';
+import { shipgateAlarmStates } from './console/alarms';
 import { serviceEndpoints } from './service-endpoints';
 import type { LocalWorkflow } from './workflow/release';
 import type { Fault, FaultSwitch } from './workflow/faults';
@@ -38,6 +39,8 @@ export interface SandboxRouteSources {
   faults?: FaultSwitch;
   /** Runs the reconciler once now (`POST /_sandbox/reconcile`), answering its result. */
   reconcile?: () => Promise<unknown>;
+  /** Evaluates Shipgate's alarms now (`POST /_sandbox/alarms/evaluate`), as the next minute would. */
+  evaluateAlarms?: () => void;
   /** How long a configured minute of a rollout lasts (SHIPGATE_SANDBOX_PHASE_MS). */
   phaseMs: number;
 }
@@ -73,6 +76,12 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     if (!s.reconcile) return c.json({ error: 'no reconciler in this sandbox' }, 404);
     return c.json((await s.reconcile()) as object);
   });
+  routes.post('/alarms/evaluate', (c) => {
+    if (!s.evaluateAlarms) return c.json({ error: 'no alarms in this sandbox' }, 404);
+    s.evaluateAlarms();
+    return c.json({ alarms: shipgateAlarmStates(emulators) });
+  });
+  routes.get('/api/alarms', (c) => c.json({ alarms: shipgateAlarmStates(emulators) }));
   routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
   routes.get('/api/pauses', async (c) => c.json({ pauses: await s.pendingPauses() }));
   routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));
@@ -93,6 +102,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     runningServices: s.runningServices,
     overview: () => overview({ ...s, sfn: emulators.sfn, stateMachineArn }),
     chat: () => chat.data.messages,
+    alarms: () => shipgateAlarmStates(emulators),
     gitlabUrl: s.config.gitlab.url,
     rollouts: (filter) =>
       rolloutViews(

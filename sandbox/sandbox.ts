@@ -25,6 +25,7 @@ import { localSecrets, prepareStateDir } from './state-dir';
 import { loadReleaseWorkflow, type LocalWorkflow } from './workflow/release';
 import { AsyncInvoker } from './workflow/async-invoke';
 import { FaultSwitch } from './workflow/faults';
+import { startAlarmMonitor } from './alarms/monitor';
 
 export { SANDBOX_TABLE } from './handlers/environment';
 export { sandboxVerifyHookArn } from './handlers/functions';
@@ -210,6 +211,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ASYNC_CONFIGS,
       Number(env.SHIPGATE_SANDBOX_RETRY_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_RETRY_MS) : 1000,
     );
+    // Shipgate's alarms on itself, evaluated by the emulated CloudWatch against the sandbox's own signals;
+    // their actions reach alarm-chat as the alarm topic's subscription would (SHIPGATE_SANDBOX_ALARM_MS, 10 s).
+    const alarmMonitor = startAlarmMonitor({
+      cloudwatch: emulators.cloudwatch,
+      sqs: emulators.sqs,
+      lambdas,
+      invokeAsync: (arn, payload) => invoker.invoke(arn, payload),
+      intervalMs: Number(env.SHIPGATE_SANDBOX_ALARM_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_ALARM_MS) : 10_000,
+    });
+    shutdown.add(() => alarmMonitor.stop());
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     emulators.ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
     // Lambda Invoke on the endpoint reaches the sandbox's functions (`shipgate redrive` replays through it).
@@ -267,6 +278,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateMachineArn,
       faults,
       reconcile: () => lambdas.invoke(FUNCTION_ARNS.reconcile, {}),
+      evaluateAlarms: () => alarmMonitor.evaluate(),
       phaseMs: options.phaseMs ?? 300,
     });
     const appRoot = new Hono();

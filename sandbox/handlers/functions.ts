@@ -24,6 +24,8 @@ export const FUNCTION_ARNS = {
   executionEvents: `${FUNCTION_ARN_PREFIX}shipgate-execution-events`,
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
   reconcile: `${FUNCTION_ARN_PREFIX}shipgate-reconcile`,
+  /** Subscribed to the alarm topic (issue 31): SNS invokes it asynchronously. */
+  alarmChat: `${FUNCTION_ARN_PREFIX}shipgate-alarm-chat`,
 } as const;
 
 /**
@@ -35,6 +37,7 @@ export const ASYNC_CONFIGS = {
   [FUNCTION_ARNS.rolloutEvents]: { maximumRetryAttempts: 2 },
   [FUNCTION_ARNS.executionEvents]: { maximumRetryAttempts: 2 },
   [FUNCTION_ARNS.reconcile]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.alarmChat]: { maximumRetryAttempts: 2 },
 };
 
 /**
@@ -66,6 +69,7 @@ export function localFunctions(
       },
       [FUNCTION_ARNS.http]: { step: 'http', entry: bundles.bundles.http.file },
       [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
+      [FUNCTION_ARNS.alarmChat]: { step: 'alarm-chat', entry: bundles.bundles['alarm-chat'].file },
       // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
       ...Object.fromEntries(
         Object.values(sandboxVerifyHookArns(environments)).map((arn) => [

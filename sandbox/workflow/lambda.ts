@@ -72,6 +72,11 @@ export class LocalLambdas {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The sandbox's test-only fault switch, when set. */
   faults?: FaultSwitch;
+  /**
+   * Told of every invocation once it ended, with its start (epoch ms) and the error type when it failed: the
+   * sandbox's CloudWatch counts AWS/Lambda Invocations and Errors from it, as Lambda reports them.
+   */
+  onInvoked?: (functionName: string, outcome: { startedAt: number; errorType?: string }) => void;
 
   constructor(
     tasks: Record<string, LambdaBinding>,
@@ -81,6 +86,11 @@ export class LocalLambdas {
     for (const [arn, binding] of Object.entries(tasks)) {
       this.byName.set(functionName(arn), { ...binding, arn });
     }
+  }
+
+  /** The names of every bound function (`shipgate-<step>`…). */
+  functionNames(): string[] {
+    return [...this.byName.keys()];
   }
 
   /** The binding of a function ARN or name, if the state machine declares it. */
@@ -164,13 +174,16 @@ export class LocalLambdas {
       fail: () => undefined,
       succeed: () => undefined,
     };
+    const startedAt = Date.now();
     try {
       const handler = this.load(binding);
       const event = JSON.parse(JSON.stringify(payload ?? {})) as unknown;
       this.faults?.check(binding.step, event);
       const result = await handler(event, context);
+      this.onInvoked?.(context.functionName, { startedAt });
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
     } catch (err) {
+      this.onInvoked?.(context.functionName, { startedAt, errorType: (err as Error)?.name ?? typeof err });
       if (err instanceof LambdaFunctionError) throw err;
       const document = lambdaErrorDocument(err);
       throw new LambdaFunctionError(document.errorType, JSON.stringify(document));

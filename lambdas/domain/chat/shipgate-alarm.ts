@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 import { BadRequestError } from '../../shared/errors';
 import { formatIssues } from '../../shared/config';
 import { escapeChat, slackLink, truncate } from './format';

@@ -45,8 +45,8 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    // The HTTP function, 17 shared steps (reconcile among them) and one verify hook per environment.
-    expect(Object.keys(bundles)).toHaveLength(20);
+    // The HTTP function, 18 shared steps (reconcile and alarm-chat among them) and one verify hook per environment.
+    expect(Object.keys(bundles)).toHaveLength(21);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };

@@ -7,13 +7,13 @@ const notification = {
   AlarmName: 'Shipgate-ScanErrors',
   AlarmDescription: 'The scan function failed for a reason of Shipgate’s own. Read its log group.',
   AWSAccountId: '123456789012',
-  NewStateValue: 'ALARM',
+  NewStateValue: 'ALARM' as const,
   NewStateReason:
     'Threshold Crossed: 1 datapoint [1.0 (07/12/26 05:40:00)] was greater than or equal to the threshold (1.0).',
   StateChangeTime: '2026-12-07T05:41:02.123+0000',
   Region: 'eu-west-1',
   AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Shipgate-ScanErrors',
-  OldStateValue: 'OK',
+  OldStateValue: 'OK' as const,
   Trigger: { MetricName: 'Errors', Namespace: 'AWS/Lambda', Period: 300 },
 };
 const snsEvent = (message: unknown) => ({
@@ -58,7 +58,7 @@ describe('"Shipgate itself" chat messages', () => {
 
   it('says when an alarm recovers, and links the sandbox console when there is one', () => {
     const message = shipgateAlarmMessage(
-      { ...notification, NewStateValue: 'OK', OldStateValue: 'ALARM' },
+      { ...notification, NewStateValue: 'OK' as const, OldStateValue: 'ALARM' as const },
       { SHIPGATE_CONSOLE_URL: 'http://127.0.0.1:3000' },
     );
     expect(message.blocks[0]).toMatchObject({
