@@ -19,9 +19,10 @@ export const handler = async (event: unknown): Promise<StoppedHandling> => {
     announce: announceDeps({ config: approvals.config }),
     rollouts: rolloutDeps({ config: approvals.config }),
   });
-  // Metrics: a stopped execution is a person's doing; one that timed out as a whole is Shipgate's.
+  // Metrics: a stopped execution is a person's doing; one that timed out as a whole is Shipgate's. Once per
+  // execution: a redelivered event finds its "ended" chat message already claimed ('duplicate').
   const status = (event as { detail?: { status?: unknown } } | undefined)?.detail?.status;
-  if (handled.handled && typeof status === 'string') {
+  if (handled.handled && handled.chat !== 'duplicate' && typeof status === 'string') {
     putMetric(METRICS.releasesFailed, 1, { dimensions: { Reason: executionEndReason(status) } });
   }
   return handled;
