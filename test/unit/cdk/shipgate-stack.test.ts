@@ -283,6 +283,8 @@ describe('ShipgateStack', () => {
       'rollout-events': 2,
       'execution-events': 2,
       reconcile: 2,
+      // The alarm topic's subscriber: SNS invokes Lambda asynchronously (issue 31).
+      'alarm-chat': 2,
     } as const;
     // Exactly these: the manual rollback is a task of its own state machine, never invoked asynchronously.
     expect(configs).toHaveLength(Object.keys(async).length);
