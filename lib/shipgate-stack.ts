@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Alias, IVersion, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { rolloutSettings, type ShipgateConfig } from '../lambdas/shared/config';
 import { SECRET_ENV, type SecretName } from '../lambdas/shared/secrets';
@@ -23,6 +24,8 @@ import { ReconcilerSchedule } from './constructs/reconciler-schedule';
 import { RolloutEventRules } from './constructs/rollout-event-rules';
 import { ShipgateFunction, type FunctionCodeMode } from './constructs/shipgate-function';
 import { ShipgateSecrets } from './constructs/shipgate-secrets';
+import { ShipgateAlarms } from './constructs/shipgate-alarms';
+import { RELEASE_ERROR_FUNCTIONS, shipgateAlarms, type QueueKey } from './monitoring/alarms';
 import { WebhookApi } from './constructs/webhook-api';
 import { GitLabNetwork, callsGitLab } from './constructs/gitlab-network';
 import { SmokeCheckHook } from './constructs/smoke-check-hook';
@@ -117,6 +120,8 @@ export class ShipgateStack extends Stack {
   readonly failedEvents: FailedEvents;
   /** Which environments live in other accounts, their deploy roles and the bus policy for their events. */
   readonly accounts: EnvironmentAccounts;
+  /** Shipgate's alarms on itself, their topic and the dashboard. */
+  readonly monitoring: ShipgateAlarms;
 
   constructor(scope: Construct, id: string, props: ShipgateStackProps) {
     super(scope, id, props);
@@ -242,8 +247,10 @@ export class ShipgateStack extends Stack {
       handler: versions['manual-rollback'],
       stateMachineName: rollbackMachineName,
     });
-    new RolloutEventRules(this, 'RolloutEvents', { handler: aliases['rollout-events'] });
-    new ExecutionEventRule(this, 'ExecutionEvents', {
+    const rolloutEventRules = new RolloutEventRules(this, 'RolloutEvents', {
+      handler: aliases['rollout-events'],
+    });
+    const executionEventRule = new ExecutionEventRule(this, 'ExecutionEvents', {
       stateMachineArn: this.workflow.stateMachine.stateMachineArn,
       handler: aliases['execution-events'],
     });
@@ -319,6 +326,8 @@ export class ShipgateStack extends Stack {
         { fn: aliases['execution-events'] },
         { fn: aliases.reconcile },
         { fn: aliases['follow-up'] },
+        // SNS invokes it asynchronously (the alarm topic's subscription).
+        { fn: aliases['alarm-chat'] },
       ],
     });
     new ReconcilerSchedule(this, 'Reconciler', {
@@ -510,6 +519,33 @@ export class ShipgateStack extends Stack {
       steps[step].addEnvironment('SHIPGATE_VERIFY_HOOK_ROLE_ARNS', this.toJsonString(hookRoleArns));
     }
 
+    // Shipgate watches itself (issue 31): every queue, every function, the workflow; one topic; chat.
+    const monitoredFunctions: Record<string, LambdaFunction> = {
+      http: this.httpFunction,
+      ...steps,
+      ...Object.fromEntries(Object.entries(hooks).map(([env, hook]) => [`verify-hook-${env}`, hook])),
+    };
+    const queues: Record<QueueKey, sqs.IQueue> = {
+      'failed-events': this.failedEvents.queue,
+      'rollout-events-dead-letters': rolloutEventRules.deadLetterQueue,
+      'execution-events-dead-letters': executionEventRule.deadLetterQueue,
+    };
+    this.monitoring = new ShipgateAlarms(this, 'Monitoring', {
+      alarms: shipgateAlarms({
+        functions: Object.fromEntries(
+          Object.keys(monitoredFunctions).map((key) => [
+            key,
+            { releaseErrors: RELEASE_ERROR_FUNCTIONS.includes(key) },
+          ]),
+        ),
+      }),
+      functions: monitoredFunctions,
+      queues,
+      // Subscribed through its alias, like every event source (issue 31).
+      notify: aliases['alarm-chat'],
+      alarmNamePrefix: this.stackName,
+    });
+
     this.acknowledgeWildcards(config);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Shipgate HTTP API' });
@@ -546,6 +582,11 @@ export class ShipgateStack extends Stack {
       description:
         'On-failure destination of the event handlers; replay with `shipgate redrive` (SHIPGATE_FAILED_EVENTS_QUEUE_URL)',
     });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Every Shipgate alarm notifies this SNS topic: subscribe e-mail or a pager to it',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     for (const [name, secret] of Object.entries(this.secrets.secrets)) {
       new CfnOutput(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}SecretArn`, {
         value: secret.secretArn,

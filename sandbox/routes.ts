@@ -12,6 +12,7 @@ import { SANDBOX_TABLE } from './handlers/environment';
 import { sandboxVerifyHookArns } from './handlers/functions';
 import { rolloutTargets } from './console/running-services';
 import { rolloutViews } from './console/rollouts';
+import { shipgateAlarmStates } from './console/alarms';
 import { serviceEndpoints } from './service-endpoints';
 import type { LocalWorkflow } from './workflow/release';
 import type { Fault, FaultSwitch } from './workflow/faults';
@@ -42,6 +43,8 @@ export interface SandboxRouteSources {
   reconcile?: () => Promise<unknown>;
   /** Rolls out a new build (`POST /_sandbox/upgrade`, sandbox/upgrade.ts). */
   upgrade?: () => Promise<unknown>;
+  /** Evaluates Shipgate's alarms now (`POST /_sandbox/alarms/evaluate`), as the next minute would. */
+  evaluateAlarms?: () => void;
   /** How long a configured minute of a rollout lasts (SHIPGATE_SANDBOX_PHASE_MS). */
   phaseMs: number;
 }
@@ -86,6 +89,12 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
       return c.json({ error: `the upgrade failed and changed nothing: ${(err as Error).message}` }, 500);
     }
   });
+  routes.post('/alarms/evaluate', (c) => {
+    if (!s.evaluateAlarms) return c.json({ error: 'no alarms in this sandbox' }, 404);
+    s.evaluateAlarms();
+    return c.json({ alarms: shipgateAlarmStates(emulators) });
+  });
+  routes.get('/api/alarms', (c) => c.json({ alarms: shipgateAlarmStates(emulators) }));
   routes.get('/api/approvals', async (c) => c.json({ approvals: await s.pendingApprovals() }));
   routes.get('/api/pauses', async (c) => c.json({ pauses: await s.pendingPauses() }));
   routes.get('/api/environments', (c) => c.json({ environments: s.runningServices() }));
@@ -108,6 +117,7 @@ export function sandboxRoutes(s: SandboxRouteSources): { sandbox: Hono; shell: H
     runningServices: s.runningServices,
     overview: () => overview({ ...s, sfn: emulators.sfn, stateMachineArn }),
     chat: () => chat.data.messages,
+    alarms: () => shipgateAlarmStates(emulators),
     gitlabUrl: s.config.gitlab.url,
     rollouts: (filter) =>
       rolloutViews(

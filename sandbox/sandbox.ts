@@ -29,6 +29,7 @@ import { FaultSwitch } from './workflow/faults';
 import { readConfigDocument } from '../lib/config-document';
 import { SandboxUpgrades, type UpgradeResult } from './upgrade';
 import { WORKFLOW_ALIAS } from './aws/sfn-versions';
+import { startAlarmMonitor } from './alarms/monitor';
 
 export { SANDBOX_TABLE } from './handlers/environment';
 export { sandboxVerifyHookArn } from './handlers/functions';
@@ -227,6 +228,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ASYNC_CONFIGS,
       Number(env.SHIPGATE_SANDBOX_RETRY_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_RETRY_MS) : 1000,
     );
+    // Shipgate's alarms on itself, evaluated by the emulated CloudWatch against the sandbox's own signals;
+    // their actions reach alarm-chat as the alarm topic's subscription would (SHIPGATE_SANDBOX_ALARM_MS, 10 s).
+    const alarmMonitor = startAlarmMonitor({
+      cloudwatch: emulators.cloudwatch,
+      sqs: emulators.sqs,
+      lambdas,
+      invokeAsync: (arn, payload) => invoker.invoke(arn, payload),
+      intervalMs: Number(env.SHIPGATE_SANDBOX_ALARM_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_ALARM_MS) : 10_000,
+    });
+    shutdown.add(() => alarmMonitor.stop());
     // Lifecycle hooks of blue/green-family deployments run as ECS would run them: a Lambda invocation.
     for (const account of emulators.accounts.accounts) {
       emulators.inAccount(account).ecs.setHookInvoker((arn, payload) => lambdas.invoke(arn, payload));
@@ -296,6 +307,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       faults,
       reconcile: () => lambdas.invoke(FUNCTION_ARNS.reconcile, {}),
       upgrade: () => upgrades.upgrade(),
+      evaluateAlarms: () => alarmMonitor.evaluate(),
       phaseMs: options.phaseMs ?? 300,
     });
     const appRoot = new Hono();

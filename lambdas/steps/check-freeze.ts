@@ -6,6 +6,7 @@ import { checkFreeze } from '../domain/freeze/check';
 import type { FreezeState } from '../domain/freeze/windows';
 import { announceDeps } from '../domain/outcomes/announce';
 import { announceFrozen } from '../domain/outcomes/from-steps';
+import { countReleaseErrors } from '../shared/monitoring/emit';
 
 const payloadSchema = z.object({ environment: z.string().min(1), release: releaseSchema });
 
@@ -13,7 +14,7 @@ const payloadSchema = z.object({ environment: z.string().min(1), release: releas
  * "Check freeze <env>" state: `{ environment, release }` → `{ frozen, until?, reason? }`. The state machine
  * waits until `until` when frozen; throws `DeployFrozen` when the environment's `onFreeze` is `fail`.
  */
-export const handler = async (event: unknown): Promise<FreezeState> => {
+export const handler = countReleaseErrors('check-freeze', async (event: unknown): Promise<FreezeState> => {
   const parsed = payloadSchema.safeParse(event);
   if (!parsed.success) {
     throw new BadRequestError(`Check freeze payload is invalid:\n${formatIssues(parsed.error.issues)}`);
@@ -22,4 +23,4 @@ export const handler = async (event: unknown): Promise<FreezeState> => {
   // Chat: "Held by a deploy freeze until …", once per window end; never throws.
   await announceFrozen(parsed.data, state, announceDeps());
   return state;
-};
+});

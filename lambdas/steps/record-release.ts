@@ -9,8 +9,12 @@ import {
   updateRelease,
   type EnvironmentOutcome,
   type ReleasePatch,
+  type ReleaseRecord,
   type StoreDeps,
 } from '../domain/releases/store';
+import { releaseWaits } from '../domain/outcomes/waits';
+import { putMetric, putReleaseWaits } from '../shared/monitoring/emit';
+import { METRICS } from '../shared/monitoring/names';
 
 /** The parts of the release document (`$`) that "Record release" and "Report failure" read. */
 export const releaseDocumentSchema = z.object({
@@ -140,16 +144,40 @@ export interface RecordResult {
  * meanwhile (left as it is) or that was started outside the webhook (no item to update).
  */
 export async function applyOutcome(id: string, patch: ReleasePatch, deps: StoreDeps = {}): Promise<boolean> {
+  return (await applyOutcomeRecord(id, patch, deps)) !== undefined;
+}
+
+/** {@link applyOutcome}, answering the updated record (`undefined` when it was not stored). */
+export async function applyOutcomeRecord(
+  id: string,
+  patch: ReleasePatch,
+  deps: StoreDeps = {},
+): Promise<ReleaseRecord | undefined> {
   try {
-    await updateRelease(id, patch, deps);
-    return true;
+    return await updateRelease(id, patch, deps);
   } catch (err) {
     if (err instanceof ConflictError || err instanceof NotFoundError) {
       logger.warn('Release outcome not stored', { releaseId: id, reason: err.message });
-      return false;
+      return undefined;
     }
     throw err;
   }
+}
+
+/**
+ * Writes how a release ended and how long it waited for people and for ECS (issue 31 metrics). Only when
+ * this call stored the outcome, so a retried step counts nothing twice.
+ */
+export function countReleaseEnd(
+  doc: ReleaseDocument,
+  record: ReleaseRecord | undefined,
+  ended: { metric: string; dimensions?: Record<string, string> },
+): void {
+  if (!record) return;
+  putMetric(ended.metric, 1, { dimensions: ended.dimensions });
+  putReleaseWaits(
+    releaseWaits({ approvals: doc.approvals, deployments: doc.deployments, pauses: record.pauses }),
+  );
 }
 
 /**
@@ -188,7 +216,9 @@ export async function recordRelease(
 ): Promise<RecordResult> {
   const doc = parseReleaseDocument(event, 'Record release');
   const now = deps.now?.() ?? new Date();
-  const recorded = await applyOutcome(doc.release.id, successPatch(doc, now), deps);
+  const record = await applyOutcomeRecord(doc.release.id, successPatch(doc, now), deps);
+  const recorded = record !== undefined;
+  countReleaseEnd(doc, record, { metric: METRICS.releasesSucceeded });
   await recordLedger(doc, 'success', deps);
   logger.info('Release recorded', { releaseId: doc.release.id, recorded });
   return { recordedAt: now.toISOString(), recorded };

@@ -9,7 +9,8 @@ import { ddb as defaultDdb } from '../shared/clients/dynamodb';
 import { tableName } from '../shared/env';
 import { logger } from '../shared/logger';
 import {
-  applyOutcome,
+  applyOutcomeRecord,
+  countReleaseEnd,
   deployedOutcome,
   digestsOf,
   parseReleaseDocument,
@@ -17,6 +18,8 @@ import {
   type ReleaseDocument,
 } from './record-release';
 import type { LedgerRecordDeps } from '../domain/ledger/record';
+import { METRICS } from '../shared/monitoring/names';
+import { failureReason } from '../shared/monitoring/reasons';
 
 /**
  * The readable part of a Step Functions cause: Lambda errors arrive as a JSON string
@@ -161,7 +164,13 @@ export async function reportFailure(
   const doc = parseReleaseDocument(event, 'Report failure');
   const now = deps.now?.() ?? new Date();
   const patch = failurePatch(doc, now);
-  const recorded = await applyOutcome(doc.release.id, patch, deps);
+  const record = await applyOutcomeRecord(doc.release.id, patch, deps);
+  const recorded = record !== undefined;
+  // Metrics: failed, for the release's reason or Shipgate's (the alarm pages only on Shipgate's).
+  countReleaseEnd(doc, record, {
+    metric: METRICS.releasesFailed,
+    dimensions: { Reason: failureReason(doc.error?.Error) },
+  });
   // Ledger: the environments it finished, the one it stopped in; rollback entries and quarantines.
   await recordLedger(doc, 'failure', deps);
   const environment = timedOutApproval(doc);

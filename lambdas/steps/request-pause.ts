@@ -4,13 +4,14 @@ import { clientForEnvironment, environmentAws } from '../shared/clients/environm
 import { rolloutDeps } from '../domain/rollout/deps';
 import { pauseDeps } from '../domain/pauses/deps';
 import { requestPause, type RequestPauseResult } from '../domain/pauses/request';
+import { countReleaseErrors } from '../shared/monitoring/emit';
 
 /**
  * "Paused in <env>: wait for decision" (waitForTaskToken): a rollout stopped at an ECS PAUSE hook. Opens the
  * pause decision and posts it to chat; the task resumes with people's decision or with what ECS does next.
  * Alarm states are read in the environment's account (its deploy role) when it has one of its own.
  */
-export const handler = async (event: unknown): Promise<RequestPauseResult> => {
+export const handler = countReleaseErrors('request-pause', async (event: unknown): Promise<RequestPauseResult> => {
   const rollout = rolloutDeps();
   return requestPause(event, {
     rollout,
@@ -21,4 +22,4 @@ export const handler = async (event: unknown): Promise<RequestPauseResult> => {
         clientForEnvironment(CloudWatchClient, cloudwatch, environmentAws(rollout.config, environment)),
     }),
   });
-};
+});

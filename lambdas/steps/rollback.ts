@@ -1,5 +1,6 @@
 import { rolloutDeps } from '../domain/rollout/deps';
 import { runRollbackTask, type RollbackTaskResult } from '../domain/rollout/rollback-wait';
+import { countReleaseErrors } from '../shared/monitoring/emit';
 
 /**
  * "Start rollback <env>" / "Await rollback <env>" (Lambda, `waitForTaskToken`): payload `{ taskToken,
@@ -8,5 +9,6 @@ import { runRollbackTask, type RollbackTaskResult } from '../domain/rollout/roll
  * revision) and returns at once; the deployment event that ends the rollback resumes the task with
  * `{ service, rolledBack }` or `{ service, untouched }`, or fails it `RollbackFailed`.
  */
-export const handler = async (event: unknown): Promise<RollbackTaskResult> =>
-  runRollbackTask(event, rolloutDeps());
+export const handler = countReleaseErrors('rollback', async (event: unknown): Promise<RollbackTaskResult> =>
+  runRollbackTask(event, rolloutDeps()),
+);

@@ -5,6 +5,7 @@ import { releaseSchema } from '../shared/release';
 import { reportStatus } from '../domain/gitlab/feedback';
 import { runScanGate, type ScanPayload } from '../domain/scan/gate';
 import { ScanGateFailed, type ScanSummary } from '../domain/scan/types';
+import { countReleaseErrors } from '../shared/monitoring/emit';
 
 const payloadSchema = z.object({
   release: releaseSchema,
@@ -40,37 +41,37 @@ export function ecrWaitSeconds(configured: number, remainingMs: number | undefin
  * Throws `ScanGateFailed` (message = summary text) when the policy fails, so the release ends before any
  * approval is asked. Reports `shipgate/scan` running → success / failed to GitLab (best effort).
  */
-export const handler = async (
-  event: unknown,
-  context?: { getRemainingTimeInMillis?: () => number },
-): Promise<ScanSummary> => {
-  const parsed = payloadSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new BadRequestError(`Scan payload is invalid:\n${formatIssues(parsed.error.issues)}`);
-  }
-  const payload = parsed.data as ScanPayload;
-  const { release } = payload;
-  const link = { executionArn: payload.executionArn };
-  // In parallel with the scan (never delays it); awaited before the final state so GitLab sees them in order.
-  const running = reportStatus(release, 'scan', 'running', {
-    ...link,
-    description: `Scanning ${payload.resolved.images.length} image(s)`,
-  });
-  let summary: ScanSummary;
-  try {
-    const waitForSeconds = ecrWaitSeconds(getConfig().scan.waitFor, context?.getRemainingTimeInMillis?.());
-    summary = await runScanGate(payload, { waitForSeconds });
-  } catch (err) {
+export const handler = countReleaseErrors(
+  'scan',
+  async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<ScanSummary> => {
+    const parsed = payloadSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new BadRequestError(`Scan payload is invalid:\n${formatIssues(parsed.error.issues)}`);
+    }
+    const payload = parsed.data as ScanPayload;
+    const { release } = payload;
+    const link = { executionArn: payload.executionArn };
+    // In parallel with the scan (never delays it); awaited before the final state so GitLab sees them in order.
+    const running = reportStatus(release, 'scan', 'running', {
+      ...link,
+      description: `Scanning ${payload.resolved.images.length} image(s)`,
+    });
+    let summary: ScanSummary;
+    try {
+      const waitForSeconds = ecrWaitSeconds(getConfig().scan.waitFor, context?.getRemainingTimeInMillis?.());
+      summary = await runScanGate(payload, { waitForSeconds });
+    } catch (err) {
+      await running;
+      await reportStatus(release, 'scan', 'failed', { ...link, description: 'Scan could not run' });
+      throw err;
+    }
     await running;
-    await reportStatus(release, 'scan', 'failed', { ...link, description: 'Scan could not run' });
-    throw err;
-  }
-  await running;
-  const headline = summary.text.split('\n')[0];
-  await reportStatus(release, 'scan', summary.passed ? 'success' : 'failed', {
-    ...link,
-    description: headline,
-  });
-  if (!summary.passed) throw new ScanGateFailed(summary.text, summary);
-  return summary;
-};
+    const headline = summary.text.split('\n')[0];
+    await reportStatus(release, 'scan', summary.passed ? 'success' : 'failed', {
+      ...link,
+      description: headline,
+    });
+    if (!summary.passed) throw new ScanGateFailed(summary.text, summary);
+    return summary;
+  },
+);

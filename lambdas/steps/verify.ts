@@ -10,13 +10,14 @@ import { verifyRelease, type VerifyResult } from '../domain/verify/smoke';
 import { feedbackForVerifiedPayload } from '../domain/gitlab/stages';
 import { announceDeps } from '../domain/outcomes/announce';
 import { announceDeployed, rolloutStartedAt } from '../domain/outcomes/from-steps';
+import { countReleaseErrors } from '../shared/monitoring/emit';
 
 /**
  * "Verify <env>" (Lambda): payload `{ environment, release, images }`. HTTP smoke checks of every
  * service; `{ passed: true, checks }` or error `VerifyFailed` with per-service detail. On success it posts
  * the environment's "Deployed" message.
  */
-export const handler = async (event: unknown): Promise<VerifyResult> => {
+export const handler = countReleaseErrors('verify', async (event: unknown): Promise<VerifyResult> => {
   const parsed = environmentImagesInputSchema.safeParse(event);
   if (!parsed.success) {
     throw new BadRequestError(
@@ -48,4 +49,4 @@ export const handler = async (event: unknown): Promise<VerifyResult> => {
   // Chat: "Deployed to <env>" with digests and how long rollout + smoke checks took; never throws.
   await announceDeployed(parsed.data, { startedAt, checks: result.checks.length }, announceDeps({ config }));
   return result;
-};
+});

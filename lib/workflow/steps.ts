@@ -21,7 +21,8 @@ export type StepName =
   | 'manual-rollback'
   | 'execution-events'
   | 'reconcile'
-  | 'follow-up';
+  | 'follow-up'
+  | 'alarm-chat';
 
 /** A Step Functions task-token answer (`states:<name>`). */
 export type TaskResponse = 'SendTaskSuccess' | 'SendTaskFailure' | 'SendTaskHeartbeat';
@@ -204,6 +205,13 @@ export const STEPS: Readonly<Record<StepName, StepSpec>> = {
       'Follow-ups of approval votes and pause decisions (invoked asynchronously by the HTTP function): chat, the release record, GitLab',
     timeoutSeconds: () => 60,
     secrets: ['chatWebhookUrl', 'gitlabToken', 'slackBotToken'],
+  },
+  'alarm-chat': {
+    entry: 'lambdas/steps/alarm-chat.ts',
+    description:
+      'Subscribed to the alarm topic (SNS): tells chat, as "Shipgate itself", when one of Shipgate\'s own alarms changes state',
+    timeoutSeconds: () => 30,
+    secrets: ['chatWebhookUrl', 'slackBotToken'],
   },
 };
 

@@ -70,6 +70,19 @@ export class SqsEmulator implements AwsServiceEmulator {
     };
   }
 
+  /**
+   * Each queue's visible and in-flight messages now: what SQS publishes to CloudWatch as AWS/SQS
+   * `ApproximateNumberOfMessagesVisible` / `…NotVisible` (the sandbox's alarms read them).
+   */
+  depths(): { name: string; visible: number; notVisible: number }[] {
+    const now = Date.now();
+    return Object.values(this.store.data.queues).map((q) => ({
+      name: q.name,
+      visible: q.messages.filter((m) => m.visibleAt <= now).length,
+      notVisible: q.messages.filter((m) => m.visibleAt > now).length,
+    }));
+  }
+
   /** Queue URL of `name` (`<endpoint>/<account>/<name>`). */
   url(name: string): string {
     return `${this.endpoint()}/${SANDBOX_ACCOUNT}/${name}`;

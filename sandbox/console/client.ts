@@ -1,7 +1,7 @@
 /**
  * The console in the browser (bundled by esbuild when the sandbox serves /_sandbox/assets/console.js).
  * Routes `#/` (overview), `#/executions/<arn>?state=&expand=&catch=`, `#/environments/<name>` and
- * `#/dora?environment=&window=&service=` (charts drawn by the Chart.js bundle, loaded on first use), fetches
+ * `#/alarms`, `#/dora?environment=&window=&service=` (charts drawn by the Chart.js bundle, loaded on first use), fetches
  * the server-rendered fragment and morphs it into the page (morphdom): unchanged nodes are left alone, so
  * opened panels stay open and selected text stays selected. Views that can still change refresh every 2 s.
  */
@@ -68,6 +68,7 @@ function route(): { url: string; key: string } {
     return { url: `/_sandbox/ui/execution?${params}`, key: `exec:${exec[1]}` };
   }
   if (path === '/dora') return { url: `/_sandbox/ui/dora?${q}`, key: `dora:${q}` };
+  if (path === '/alarms') return { url: '/_sandbox/ui/alarms', key: 'alarms' };
   const env = /^\/environments\/(.+)$/.exec(path);
   if (env) return { url: `/_sandbox/ui/environment?name=${env[1]}`, key: `env:${env[1]}` };
   return { url: `/_sandbox/ui/overview?chat=${encodeURIComponent(q.get('chat') ?? '1')}`, key: 'overview' };

@@ -163,7 +163,7 @@ export function renderShell(
     .map((e) => `<a href="${esc(environmentHref(e))}">${esc(e)}</a>`)
     .join(
       '',
-    )}<a href="#/dora">DORA</a></nav><span class="muted info">AWS endpoint ${esc(info.awsEndpoint)} · state ${esc(info.stateDir)}</span></header>
+    )}<a href="#/dora">DORA</a><a href="#/alarms">Alarms</a></nav><span class="muted info">AWS endpoint ${esc(info.awsEndpoint)} · state ${esc(info.stateDir)}</span></header>
 <main id="app">${firstView}</main>
 <script src="/_sandbox/assets/console.js"></script></body></html>`;
 }

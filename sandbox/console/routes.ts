@@ -18,6 +18,7 @@ import type { HistoryEvent } from './trace';
 import { renderOverview, renderShell, type OverviewModel, type PendingApproval } from './pages';
 import type { PendingPause } from './pending-pauses';
 import { renderRollouts, type RolloutView } from './rollouts';
+import { renderAlarms, type AlarmState } from './alarms';
 
 /** What the console routes read. */
 export interface ConsoleSources {
@@ -33,6 +34,8 @@ export interface ConsoleSources {
   /** The overview model without chat paging (the sandbox builds it). */
   overview(): Promise<OverviewModel>;
   chat(): ChatMessage[];
+  /** Shipgate's alarms on itself (the alarms area). */
+  alarms?(): AlarmState[];
   gitlabUrl?: string;
   /** Service deployments in progress (the live rollout view), of one environment and/or some services. */
   rollouts?(filter: { environment?: string; services?: string[] }): RolloutView[];
@@ -130,6 +133,7 @@ export function consoleRoutes(s: ConsoleSources): { routes: Hono; shell: Hono } 
       ) + live,
     );
   });
+  routes.get('/ui/alarms', (c) => c.html(renderAlarms(s.alarms?.() ?? [])));
   routes.route('/', doraRoutes(s));
   const shell = new Hono();
   shell.get('/', async (c) => c.html(renderShell(await overviewFragment(s, 1), s.info, s.environments)));

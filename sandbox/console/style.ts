@@ -66,4 +66,6 @@ tr.state-row{cursor:pointer}tr.selected td{background:#f0f5ff}
 .rollout-facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 10px;margin:0;font-size:13px}.rollout-facts dt{color:#5b6475}.rollout-facts dd{margin:0;overflow-wrap:anywhere}
 .hooks{list-style:none;margin:0;padding:0}.hooks .hook{margin:1px 0;overflow-wrap:anywhere}
 code.triggered{color:#8f1d1d;font-weight:600}
+.table-wrap{overflow-x:auto}table.alarms td{vertical-align:top;overflow-wrap:anywhere}.alarm-watches{font-size:12px}.alarm-what{font-size:12.5px;max-width:32em}
+tr.alarm-row.alarm td{background:#fff5f5}.alarm-summary.firing{color:#8f1d1d;font-weight:600}
 `;

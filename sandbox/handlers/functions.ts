@@ -25,6 +25,8 @@ export const FUNCTION_ARNS = {
   http: `${FUNCTION_ARN_PREFIX}shipgate-http`,
   reconcile: `${FUNCTION_ARN_PREFIX}shipgate-reconcile`,
   followUp: `${FUNCTION_ARN_PREFIX}shipgate-follow-up`,
+  /** Subscribed to the alarm topic (issue 31): SNS invokes it asynchronously. */
+  alarmChat: `${FUNCTION_ARN_PREFIX}shipgate-alarm-chat`,
 } as const;
 
 /**
@@ -37,6 +39,7 @@ export const ASYNC_CONFIGS = {
   [FUNCTION_ARNS.executionEvents]: { maximumRetryAttempts: 2 },
   [FUNCTION_ARNS.reconcile]: { maximumRetryAttempts: 2 },
   [FUNCTION_ARNS.followUp]: { maximumRetryAttempts: 2 },
+  [FUNCTION_ARNS.alarmChat]: { maximumRetryAttempts: 2 },
 };
 
 /**
@@ -72,6 +75,8 @@ export function functionBindings(
     [FUNCTION_ARNS.reconcile]: { step: 'reconcile', entry: bundles.bundles.reconcile.file },
     // The HTTP function hands vote and pause follow-ups to it (Invoke, InvocationType Event).
     [FUNCTION_ARNS.followUp]: { step: 'follow-up', entry: bundles.bundles['follow-up'].file },
+    // Subscribed to the alarm topic: the sandbox's alarm actions invoke it as SNS would (issue 31).
+    [FUNCTION_ARNS.alarmChat]: { step: 'alarm-chat', entry: bundles.bundles['alarm-chat'].file },
     // ECS invokes the verify hooks itself (lifecycle hooks), not the state machine.
     ...Object.fromEntries(
       Object.values(sandboxVerifyHookArns(environments)).map((arn) => [

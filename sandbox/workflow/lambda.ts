@@ -99,6 +99,11 @@ export class LocalLambdas {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The sandbox's test-only fault switch, when set. */
   faults?: FaultSwitch;
+  /**
+   * Told of every invocation once it ended, with its start (epoch ms) and the error type when it failed: the
+   * sandbox's CloudWatch counts AWS/Lambda Invocations and Errors from it, as Lambda reports them.
+   */
+  onInvoked?: (functionName: string, outcome: { startedAt: number; errorType?: string }) => void;
 
   constructor(
     tasks: Record<string, LambdaBinding>,
@@ -106,6 +111,11 @@ export class LocalLambdas {
     private readonly timeoutMs = 15 * 60 * 1000,
   ) {
     this.publish(tasks);
+  }
+
+  /** The names of every bound function (`shipgate-<step>`…). */
+  functionNames(): string[] {
+    return [...this.byName.keys()];
   }
 
   /**
@@ -237,13 +247,16 @@ export class LocalLambdas {
       succeed: () => undefined,
     };
     const started = performance.now();
+    const startedAt = Date.now();
     try {
       const handler = this.load(binding);
       const event = JSON.parse(JSON.stringify(payload ?? {})) as unknown;
       this.faults?.check(binding.step, event);
       const result = await handler(event, context);
+      this.onInvoked?.(context.functionName, { startedAt });
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
     } catch (err) {
+      this.onInvoked?.(context.functionName, { startedAt, errorType: (err as Error)?.name ?? typeof err });
       if (err instanceof LambdaFunctionError) throw err;
       const document = lambdaErrorDocument(err);
       throw new LambdaFunctionError(document.errorType, JSON.stringify(document));

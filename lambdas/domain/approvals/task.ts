@@ -19,6 +19,8 @@ export interface ApprovalTaskOutput {
   /** The display names of `approvedBy` (from the approval's policy), in the same order. */
   approvedNames?: string[];
   decidedAt: string;
+  /** When the request was opened (ISO 8601): with `decidedAt`, how long people took (issue 31 metrics). */
+  requestedAt?: string;
   /** Present (true) when an approver marked the release as a hotfix: the ledger counts it as unplanned. */
   hotfix?: boolean;
 }

@@ -219,6 +219,7 @@ export async function castVote(input: VoteInput, deps: ApprovalDeps): Promise<Vo
     approvedVia: approvedBy.map((k) => updated.votes[k].via),
     approvedNames: approvedBy.map((k) => updated.policy.approvers.find((a) => a.key === k)?.name ?? k),
     decidedAt: at,
+    requestedAt: closed.createdAt,
     ...(hotfix ? { hotfix: true } : {}),
   });
   return finish(deps, closed, delivery);

@@ -414,7 +414,10 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
       messages: { text: string }[];
     };
     expect(after.messages.filter((m) => m.text === text)).toHaveLength(1);
-    expect(after.messages.length).toBe(Math.min(before.messages.length + 1, 300));
+    // Messages about Shipgate itself (an alarm changing state, issue 31) may arrive at any time: not counted.
+    const releaseMessages = (messages: unknown[]) =>
+      messages.filter((m) => !(m as { text: string }).text.includes('Shipgate itself')).length;
+    expect(releaseMessages(after.messages)).toBe(Math.min(releaseMessages(before.messages) + 1, 300));
   });
 
   it('survives a restart in the middle: state is kept and the interrupted execution shows ABORTED with the reason', async () => {

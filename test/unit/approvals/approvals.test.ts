@@ -354,6 +354,7 @@ describe('confirm page', () => {
       approvedVia: ['gitlab', 'gitlab'],
       approvedNames: ['Alice', 'Bob'],
       decidedAt: expect.stringMatching(/^\d{4}-/),
+      requestedAt: expect.stringMatching(/^\d{4}-/),
       hotfix: true,
     });
   });
@@ -384,6 +385,8 @@ describe('confirm page', () => {
       approvedVia: ['gitlab', 'gitlab'],
       approvedNames: ['Alice', 'Bob'],
       decidedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      // When the request opened: how long people took (issue 31's WaitingForPeopleSeconds).
+      requestedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
 
     const late = await vote(links.Carol, 'approve');

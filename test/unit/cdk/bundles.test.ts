@@ -45,9 +45,9 @@ describe('Lambda bundles', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('builds one bundle per function that loads and exports handler', () => {
-    // The HTTP function, 18 shared steps (reconcile and follow-up among them) and one verify hook per
-    // environment.
-    expect(Object.keys(bundles)).toHaveLength(21);
+    // The HTTP function, 19 shared steps (reconcile, follow-up and alarm-chat among them) and one verify hook
+    // per environment.
+    expect(Object.keys(bundles)).toHaveLength(22);
     for (const [name, dir] of Object.entries(bundles)) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, 'index.js')) as { handler?: unknown };

@@ -332,6 +332,8 @@ describe('ShipgateStack', () => {
       reconcile: 2,
       // The HTTP function's hand-off of a decision's follow-ups (InvocationType Event).
       'follow-up': 2,
+      // The alarm topic's subscriber: SNS invokes Lambda asynchronously (issue 31).
+      'alarm-chat': 2,
     } as const;
     // Exactly these: the manual rollback is a task of its own state machine, never invoked asynchronously.
     expect(configs).toHaveLength(Object.keys(async).length);
