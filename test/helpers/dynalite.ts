@@ -11,6 +11,8 @@ import { ensureTable, startDynalite } from '../../sandbox/dynamodb';
 export interface LocalTable {
   /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` or a client of the test's own. */
   endpoint: string;
+  /** dynalite's port (what the sandbox's AWS endpoint forwards DynamoDB calls to). */
+  port: number;
   /** The table's name. */
   table: string;
   /** A low-level client on the endpoint (dummy credentials). */
@@ -40,6 +42,7 @@ export async function startLocalTable(table = 'shipgate-test', region = 'eu-west
   const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
     endpoint,
+    port: dynamo.port,
     table,
     client,
     ddb,
