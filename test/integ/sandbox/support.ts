@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 
 /** Dummy credentials: the sandbox accepts any. */
 export const credentials = {
@@ -73,4 +74,21 @@ export async function awsCli(endpoint: string, args: string[]): Promise<Record<s
     },
   );
   return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
+}
+
+/**
+ * The image the PRIMARY deployment of `service` on `cluster` runs, as the sandbox's ECS (at `endpoint`)
+ * describes it: what a person checking "which image is live" would read.
+ * @example expect(await runningImage(endpoint, 'shipgate-production', 'billing-app')).toMatch(/@sha256:/);
+ */
+export async function runningImage(endpoint: string, cluster: string, service: string): Promise<string> {
+  const ecs = new ECSClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 2 });
+  try {
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services![0];
+    const primary = svc.deployments!.find((d) => d.status === 'PRIMARY')!;
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: primary.taskDefinition }));
+    return td.taskDefinition!.containerDefinitions![0].image!;
+  } finally {
+    ecs.destroy();
+  }
 }
