@@ -33,7 +33,8 @@ class OpenHandlesReporter {
 
   async onRunComplete() {
     // What closes on its own shortly (a socket's end, a timer of a few ms) is not a leak.
-    await require('node:timers/promises').setTimeout(500, undefined, { ref: false });
+    // A referenced timer: with an unreferenced one the process could end here, before jest sets its exit code.
+    await require('node:timers/promises').setTimeout(500);
     const open = refHandles().filter((h) => !this.baseline.has(h));
     const lines = open.map((h) => `  ${describe(h)} (open since ${this.seen.get(h) ?? 'the run ended'})`);
     const timers = timerCount();
