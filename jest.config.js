@@ -18,7 +18,12 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   // One SHIPGATE_SANDBOX_SEED per run (the emulators' variation), printed when a suite fails.
   globalSetup: '<rootDir>/test/helpers/sandbox-seed.js',
-  reporters: ['default', '<rootDir>/test/helpers/sandbox-seed-reporter.js'],
+  // open-handles-reporter: names what a suite left open (server, socket, child process, timer) when the run ends.
+  reporters: [
+    'default',
+    '<rootDir>/test/helpers/sandbox-seed-reporter.js',
+    '<rootDir>/test/helpers/open-handles-reporter.js',
+  ],
   testTimeout: 60000,
   modulePathIgnorePatterns: ['<rootDir>/cdk.out'],
   // Every suite passes, but since the merge of this session's branches one of them leaves an asynchronous

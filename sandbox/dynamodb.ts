@@ -17,12 +17,20 @@ export interface LocalDynamo {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1 with its LevelDB data under `dataDir` (persistent across restarts). */
-export async function startDynalite(dataDir: string): Promise<LocalDynamo> {
-  mkdirSync(dataDir, { recursive: true });
+/**
+ * Starts dynalite on 127.0.0.1 with its LevelDB data under `dataDir` (persistent across restarts), or in
+ * memory when no `dataDir` is given (tests).
+ */
+export async function startDynalite(dataDir?: string): Promise<LocalDynamo> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as (opts: Record<string, unknown>) => import('node:http').Server;
-  const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({
+    ...(dataDir ? { path: dataDir } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolveListen());

@@ -12,6 +12,7 @@ import {
 import { noLongerWaiting } from '../approvals/liveness';
 import { provenBy } from '../decisions/identity';
 import { selfApprovalWhy } from '../decisions/self-approval';
+import { updateAttempt } from '../rollout/attempt-update';
 import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';
 import { describeServiceDeployment } from '../rollout/service-deployments';
@@ -359,15 +360,9 @@ async function forgetDecision(
   rollout: { pk: string; sk: string; attempt: string },
   hookId: string,
 ) {
-  await deps.ddb
-    .send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: rollout.pk, sk: rollout.sk },
-        UpdateExpression: 'REMOVE pause.decision',
-        ConditionExpression: 'attempt = :a AND pause.hookId = :h',
-        ExpressionAttributeValues: { ':a': rollout.attempt, ':h': hookId },
-      }),
-    )
-    .catch(() => undefined);
+  await updateAttempt(
+    rollout,
+    { update: 'REMOVE pause.decision', condition: 'pause.hookId = :h', values: { ':h': hookId } },
+    deps,
+  ).catch(() => undefined);
 }

@@ -1,9 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../../shared/logger';
+import { appliedToAttempt, type AttemptUpdate, updateAttempt } from './attempt-update';
 import type { RolloutDeps } from './deps';
-import { isConditionFailure } from '../../shared/table';
 import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
 
 /**
@@ -75,29 +74,27 @@ export async function notePause(
   pause: RolloutPause,
   deps: Pick<RolloutDeps, 'ddb' | 'table'>,
 ): Promise<RolloutRecord | undefined> {
-  try {
-    const out = await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET pause = :p REMOVE taskToken',
-        ConditionExpression:
-          'attempt = :a AND #status = :inProgress AND (attribute_not_exists(pause) OR pause.hookId <> :h)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':p': pause,
-          ':a': record.attempt,
-          ':inProgress': 'IN_PROGRESS',
-          ':h': pause.hookId,
-        },
-        ReturnValues: 'ALL_OLD',
+  const applied = await updateAttempt(
+    record,
+    {
+      update: 'SET pause = :p REMOVE taskToken',
+      ...inProgress('(attribute_not_exists(pause) OR pause.hookId <> :h)', {
+        ':p': pause,
+        ':h': pause.hookId,
       }),
-    );
-    return out.Attributes as RolloutRecord;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
+    },
+    deps,
+  );
+  return applied?.old;
+}
+
+/** The condition of a write to an attempt still IN_PROGRESS for which `also` holds too. */
+function inProgress(also: string, values: Record<string, unknown>): Omit<AttemptUpdate, 'update'> {
+  return {
+    condition: `#status = :inProgress AND ${also}`,
+    names: { '#status': 'status' },
+    values: { ...values, ':inProgress': 'IN_PROGRESS' },
+  };
 }
 
 /** The pause a hook detail describes, seen now at `stage`. */
@@ -143,29 +140,19 @@ export async function registerPauseWaiter(
   executionArn: string,
   deps: Pick<RolloutDeps, 'ddb' | 'table'>,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET taskToken = :t, executionArn = :e, pause.pauseId = :p',
-        ConditionExpression: 'attempt = :a AND #status = :inProgress AND pause.hookId = :h',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':t': taskToken,
-          ':e': executionArn,
-          ':p': pauseId,
-          ':a': record.attempt,
-          ':inProgress': 'IN_PROGRESS',
-          ':h': hookId,
-        },
+  return appliedToAttempt(
+    record,
+    {
+      update: 'SET taskToken = :t, executionArn = :e, pause.pauseId = :p',
+      ...inProgress('pause.hookId = :h', {
+        ':t': taskToken,
+        ':e': executionArn,
+        ':p': pauseId,
+        ':h': hookId,
       }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+    },
+    deps,
+  );
 }
 
 /**
@@ -178,21 +165,15 @@ export async function recordPauseDecision(
   decision: NonNullable<RolloutPause['decision']>,
   deps: Pick<RolloutDeps, 'ddb' | 'table'>,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET pause.decision = :d',
-        ConditionExpression: 'attempt = :a AND pause.hookId = :h',
-        ExpressionAttributeValues: { ':d': decision, ':a': record.attempt, ':h': hookId },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+  return appliedToAttempt(
+    record,
+    {
+      update: 'SET pause.decision = :d',
+      condition: 'pause.hookId = :h',
+      values: { ':d': decision, ':h': hookId },
+    },
+    deps,
+  );
 }
 
 /**
@@ -204,22 +185,13 @@ export async function takePauseWaiter(
   hookId: string,
   deps: Pick<RolloutDeps, 'ddb' | 'table'>,
 ): Promise<string | undefined> {
-  try {
-    const out = await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'REMOVE taskToken',
-        ConditionExpression:
-          'attempt = :a AND #status = :inProgress AND pause.hookId = :h AND attribute_exists(taskToken)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':a': record.attempt, ':inProgress': 'IN_PROGRESS', ':h': hookId },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return (out.Attributes as RolloutRecord | undefined)?.taskToken;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
+  const applied = await updateAttempt(
+    record,
+    {
+      update: 'REMOVE taskToken',
+      ...inProgress('pause.hookId = :h AND attribute_exists(taskToken)', { ':h': hookId }),
+    },
+    deps,
+  );
+  return applied?.old?.taskToken;
 }

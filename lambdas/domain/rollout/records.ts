@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { appliedToAttempt, type AttemptUpdate, updateAttempt } from './attempt-update';
 import type { RolloutDeps } from './deps';
 import { isConditionFailure } from '../../shared/table';
 import type { DeployedEntry, DeployedItem, RollbackState, RolloutOutcome, RolloutRecord } from './types';
@@ -92,27 +93,16 @@ export async function setDeploymentId(
   deps: TableDeps,
   serviceDeploymentArn?: string,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: serviceDeploymentArn
-          ? 'SET deploymentId = :d, serviceDeploymentArn = :sd'
-          : 'SET deploymentId = :d',
-        ConditionExpression: 'attempt = :a',
-        ExpressionAttributeValues: {
-          ':d': deploymentId,
-          ':a': record.attempt,
-          ...(serviceDeploymentArn ? { ':sd': serviceDeploymentArn } : {}),
-        },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+  return appliedToAttempt(
+    record,
+    {
+      update: serviceDeploymentArn
+        ? 'SET deploymentId = :d, serviceDeploymentArn = :sd'
+        : 'SET deploymentId = :d',
+      values: { ':d': deploymentId, ...(serviceDeploymentArn ? { ':sd': serviceDeploymentArn } : {}) },
+    },
+    deps,
+  );
 }
 
 /**
@@ -125,27 +115,16 @@ export async function registerToken(
   executionArn: string,
   deps: TableDeps,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET taskToken = :t, executionArn = :e',
-        ConditionExpression: 'attempt = :a AND #status = :inProgress',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':t': taskToken,
-          ':e': executionArn,
-          ':a': record.attempt,
-          ':inProgress': 'IN_PROGRESS',
-        },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+  return appliedToAttempt(
+    record,
+    {
+      update: 'SET taskToken = :t, executionArn = :e',
+      condition: '#status = :inProgress',
+      names: { '#status': 'status' },
+      values: { ':t': taskToken, ':e': executionArn, ':inProgress': 'IN_PROGRESS' },
+    },
+    deps,
+  );
 }
 
 /** How an attempt ended. */
@@ -166,7 +145,6 @@ export async function settleRecord(
   const values: Record<string, unknown> = {
     ':status': settlement.status,
     ':finishedAt': finishedAt,
-    ':a': record.attempt,
     ':inProgress': 'IN_PROGRESS',
   };
   let set = '#status = :status, finishedAt = :finishedAt';
@@ -177,23 +155,17 @@ export async function settleRecord(
     set += ', failure = :failure';
     values[':failure'] = settlement.failure;
   }
-  try {
-    const out = await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: `SET ${set} REMOVE taskToken`,
-        ConditionExpression: 'attempt = :a AND #status = :inProgress',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return out.Attributes as RolloutRecord;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
+  const applied = await updateAttempt(
+    record,
+    {
+      update: `SET ${set} REMOVE taskToken`,
+      condition: '#status = :inProgress',
+      names: { '#status': 'status' },
+      values,
+    },
+    deps,
+  );
+  return applied?.old;
 }
 
 /** Marks an attempt as rolled back by "Roll back <env>" (whatever state it was in). */
@@ -202,20 +174,16 @@ export async function markRolledBack(
   finishedAt: string,
   deps: TableDeps,
 ): Promise<void> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET #status = :s, finishedAt = if_not_exists(finishedAt, :f) REMOVE taskToken',
-        ConditionExpression: 'attempt = :a',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':s': 'ROLLED_BACK', ':f': finishedAt, ':a': record.attempt },
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
+  // A newer attempt owns the record when the condition fails: nothing of this one is left to mark.
+  await updateAttempt(
+    record,
+    {
+      update: 'SET #status = :s, finishedAt = if_not_exists(finishedAt, :f) REMOVE taskToken',
+      names: { '#status': 'status' },
+      values: { ':s': 'ROLLED_BACK', ':f': finishedAt },
+    },
+    deps,
+  );
 }
 
 /** The deployed history of a service in an environment, if any. */
@@ -371,22 +339,16 @@ export async function putRollback(
   rollback: RollbackState,
   deps: TableDeps,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET #rollback = :r',
-        ConditionExpression: 'attempt = :a AND attribute_not_exists(#rollback)',
-        ExpressionAttributeNames: { '#rollback': 'rollback' },
-        ExpressionAttributeValues: { ':r': rollback, ':a': record.attempt },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+  return appliedToAttempt(
+    record,
+    {
+      update: 'SET #rollback = :r',
+      condition: 'attribute_not_exists(#rollback)',
+      names: { '#rollback': 'rollback' },
+      values: { ':r': rollback },
+    },
+    deps,
+  );
 }
 
 /** Records what a rollback waits on once ECS / CodeDeploy answered (deployment id, service deployment). */
@@ -396,7 +358,7 @@ export async function setRollbackTarget(
   deps: TableDeps,
 ): Promise<void> {
   const sets: string[] = [];
-  const values: Record<string, unknown> = { ':a': record.attempt, ':inProgress': 'IN_PROGRESS' };
+  const values: Record<string, unknown> = {};
   if (target.deploymentId) {
     sets.push('#rollback.deploymentId = :d');
     values[':d'] = target.deploymentId;
@@ -406,20 +368,8 @@ export async function setRollbackTarget(
     values[':sd'] = target.serviceDeploymentArn;
   }
   if (!sets.length) return;
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attempt = :a AND #rollback.#st = :inProgress',
-        ExpressionAttributeNames: { '#rollback': 'rollback', '#st': 'status' },
-        ExpressionAttributeValues: values,
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
+  // A rollback that settled meanwhile needs no target any more: a failed condition is not an error.
+  await updateAttempt(record, { update: `SET ${sets.join(', ')}`, ...rollbackInProgress(values) }, deps);
 }
 
 /** Makes `taskToken` the one a rollback in flight resumes. Returns false once it settled. */
@@ -429,27 +379,14 @@ export async function registerRollbackToken(
   executionArn: string,
   deps: TableDeps,
 ): Promise<boolean> {
-  try {
-    await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: 'SET #rollback.taskToken = :t, #rollback.executionArn = :e',
-        ConditionExpression: 'attempt = :a AND #rollback.#st = :inProgress',
-        ExpressionAttributeNames: { '#rollback': 'rollback', '#st': 'status' },
-        ExpressionAttributeValues: {
-          ':t': taskToken,
-          ':e': executionArn,
-          ':a': record.attempt,
-          ':inProgress': 'IN_PROGRESS',
-        },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+  return appliedToAttempt(
+    record,
+    {
+      update: 'SET #rollback.taskToken = :t, #rollback.executionArn = :e',
+      ...rollbackInProgress({ ':t': taskToken, ':e': executionArn }),
+    },
+    deps,
+  );
 }
 
 /**
@@ -463,12 +400,7 @@ export async function settleRollback(
   finishedAt: string,
   deps: TableDeps,
 ): Promise<RolloutRecord | undefined> {
-  const values: Record<string, unknown> = {
-    ':s': outcome.status,
-    ':f': finishedAt,
-    ':a': record.attempt,
-    ':inProgress': 'IN_PROGRESS',
-  };
+  const values: Record<string, unknown> = { ':s': outcome.status, ':f': finishedAt };
   let set = '#rollback.#st = :s, #rollback.finishedAt = :f';
   if (outcome.status === 'COMPLETED') {
     set += ', #st = :rolledBack, finishedAt = if_not_exists(finishedAt, :f)';
@@ -477,21 +409,19 @@ export async function settleRollback(
     set += ', #rollback.failure = :failure';
     values[':failure'] = outcome.failure;
   }
-  try {
-    const out = await deps.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table,
-        Key: { pk: record.pk, sk: record.sk },
-        UpdateExpression: `SET ${set} REMOVE #rollback.taskToken, taskToken`,
-        ConditionExpression: 'attempt = :a AND #rollback.#st = :inProgress',
-        ExpressionAttributeNames: { '#rollback': 'rollback', '#st': 'status' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return out.Attributes as RolloutRecord;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
+  const applied = await updateAttempt(
+    record,
+    { update: `SET ${set} REMOVE #rollback.taskToken, taskToken`, ...rollbackInProgress(values) },
+    deps,
+  );
+  return applied?.old;
+}
+
+/** The condition (and its names and values, besides `values`) of a write to a rollback still in flight. */
+function rollbackInProgress(values: Record<string, unknown>): Omit<AttemptUpdate, 'update'> {
+  return {
+    condition: '#rollback.#st = :inProgress',
+    names: { '#rollback': 'rollback', '#st': 'status' },
+    values: { ...values, ':inProgress': 'IN_PROGRESS' },
+  };
 }

@@ -1,8 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../../shared/zod';
 import { logger } from '../../shared/logger';
 import { loadContract } from '../rollout/contract';
 import { parseServiceArn } from '../rollout/events';
+import { updateAttempt } from '../rollout/attempt-update';
 import { getRecord } from '../rollout/records';
 import { runSmokeCheck, smokeUrl, type VerifyDeps } from './smoke';
 
@@ -86,28 +86,26 @@ export async function verifyTestTraffic(event: unknown, deps: VerifyDeps): Promi
       attempts: check.attempts,
       at: deps.now().toISOString(),
     };
-    await deps.ddb
-      .send(
-        new UpdateCommand({
-          TableName: deps.table,
-          Key: { pk: record.pk, sk: record.sk },
-          UpdateExpression: 'SET smokeChecks = list_append(if_not_exists(smokeChecks, :none), :c)',
-          ConditionExpression: 'attempt = :a',
-          ExpressionAttributeValues: { ':c': [entry], ':none': [], ':a': record.attempt },
-        }),
-      )
-      .catch((err: Error) => logger.warn('verify hook: smoke result not kept', { error: err.name }));
+    await updateAttempt(
+      record,
+      {
+        update: 'SET smokeChecks = list_append(if_not_exists(smokeChecks, :none), :c)',
+        values: { ':c': [entry], ':none': [] },
+      },
+      deps,
+    ).catch((err: Error) => logger.warn('verify hook: smoke result not kept', { error: err.name }));
     return { hookStatus: 'SUCCEEDED' };
   }
   const detail = `${record.service}: GET ${url} (test listener) → ${check.error ?? 'failed'} after ${check.attempts} attempt${check.attempts === 1 ? '' : 's'}`;
-  await deps.ddb.send(
-    new UpdateCommand({
-      TableName: deps.table,
-      Key: { pk: record.pk, sk: record.sk },
-      UpdateExpression: 'SET verifyFailure = :v, verifyFailureDeployment = :d',
-      ConditionExpression: 'attempt = :a',
-      ExpressionAttributeValues: { ':v': detail, ':d': resourceArn, ':a': record.attempt },
-    }),
+  const kept = await updateAttempt(
+    record,
+    {
+      update: 'SET verifyFailure = :v, verifyFailureDeployment = :d',
+      values: { ':v': detail, ':d': resourceArn },
+    },
+    deps,
   );
+  // A newer attempt took the record meanwhile: this deployment's check failed all the same.
+  if (!kept) logger.info('verify hook: the rollout record moved on; failure not kept', { detail });
   return { hookStatus: 'FAILED' };
 }

@@ -2,12 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  ECSClient,
-  ListServiceDeploymentsCommand,
-} from '@aws-sdk/client-ecs';
+import { ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeExecutionCommand,
@@ -20,7 +15,7 @@ import { decideAs, demoManifest } from '../../../sandbox/demo';
 import { run as redrive } from '../../../src/cli/redrive';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { type SandboxProcess, testSandbox, writeTestConfig } from '../sandbox/sandbox-process';
-import { credentials, tempDir, waitFor } from '../sandbox/support';
+import { credentials, runningImage as runningImageOf, tempDir, waitFor } from '../sandbox/support';
 
 /**
  * Issue 27, "Done when": every kind of wait a release can be in when its execution ends — an approval, a
@@ -186,15 +181,7 @@ describe('faults: every rollout stays in people’s hands when its execution end
   const quarantine = (r: Release) => item(`QUARANTINE#${r.service}#${r.digest}`, 'QUARANTINE');
   const lock = (r: Release) => item(`LOCK#staging#${r.service}`, 'LOCK');
 
-  async function runningImage(service: string): Promise<string> {
-    const ecs = new ECSClient(client());
-    const svc = (
-      await ecs.send(new DescribeServicesCommand({ cluster: 'shipgate-staging', services: [service] }))
-    ).services![0];
-    const primary = svc.deployments!.find((d) => d.status === 'PRIMARY')!;
-    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: primary.taskDefinition }));
-    return td.taskDefinition!.containerDefinitions![0].image!;
-  }
+  const runningImage = (service: string) => runningImageOf(endpoint, 'shipgate-staging', service);
 
   async function latestServiceDeployment(service: string) {
     const out = await new ECSClient(client()).send(

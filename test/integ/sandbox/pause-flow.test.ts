@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeExecutionCommand,
@@ -14,7 +13,13 @@ import { SESSION_COOKIE } from '../../../lambdas/domain/decisions/session';
 import { BrowserSession, decideAs, demoManifest } from '../../../sandbox/demo';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { type SandboxProcess, testSandbox, writeTestConfig } from './sandbox-process';
-import { credentials, environmentCredentials, tempDir, waitFor } from './support';
+import {
+  credentials,
+  environmentCredentials,
+  runningImage as runningImageOf,
+  tempDir,
+  waitFor,
+} from './support';
 
 /**
  * Issues 17, 26 and 28, "Done when", against `shipgate dev` in a child process: a CANARY paused before each
@@ -184,16 +189,9 @@ describe('sandbox: canary pauses decided from chat (ECS PAUSE hooks)', () => {
     );
   }
 
-  async function runningImage(service: string): Promise<string> {
-    // Production's ECS is in its own account (222222222222): read it with that account's keys.
-    const ecs = new ECSClient({ ...client(), credentials: environmentCredentials('production') });
-    const svc = (
-      await ecs.send(new DescribeServicesCommand({ cluster: 'shipgate-production', services: [service] }))
-    ).services![0];
-    const primary = svc.deployments!.find((d) => d.status === 'PRIMARY')!;
-    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: primary.taskDefinition }));
-    return td.taskDefinition!.containerDefinitions![0].image!;
-  }
+  // Production's ECS is in its own account (222222222222): read it with that account's keys.
+  const runningImage = (service: string) =>
+    runningImageOf(endpoint, 'shipgate-production', service, environmentCredentials('production'));
 
   async function history(executionArn: string) {
     const out = await new SFNClient(client()).send(

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { parse } from 'yaml';
 import { sandboxAdminKeys } from '../../../sandbox/aws/accounts';
 
@@ -97,4 +98,27 @@ export async function awsCli(
     },
   );
   return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
+}
+
+/**
+ * The image the PRIMARY deployment of `service` on `cluster` runs, as the sandbox's ECS (at `endpoint`)
+ * describes it: what a person checking "which image is live" would read.
+ * `keys` are of the account the cluster lives in (default: Shipgate's own; see {@link environmentCredentials}).
+ * @example expect(await runningImage(endpoint, 'shipgate-production', 'billing-app', environmentCredentials('production'))).toMatch(/@sha256:/);
+ */
+export async function runningImage(
+  endpoint: string,
+  cluster: string,
+  service: string,
+  keys: { accessKeyId: string; secretAccessKey: string } = credentials,
+): Promise<string> {
+  const ecs = new ECSClient({ endpoint, region: 'us-east-1', credentials: keys, maxAttempts: 2 });
+  try {
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))).services![0];
+    const primary = svc.deployments!.find((d) => d.status === 'PRIMARY')!;
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: primary.taskDefinition }));
+    return td.taskDefinition!.containerDefinitions![0].image!;
+  } finally {
+    ecs.destroy();
+  }
 }

@@ -1,20 +1,15 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseConfig, setConfigForTesting, type ShipgateConfig } from '../../../lambdas/shared/config';
 import { logger } from '../../../lambdas/shared/logger';
 import type { Release } from '../../../lambdas/shared/release';
-import { TABLE_KEYS } from '../../../lambdas/shared/table';
+import { startLocalTable } from '../../helpers/dynalite';
 
 /**
  * Test harness for approvals: a real DynamoDB (dynalite) on loopback so conditional writes are real, a
  * loopback "chat server" that records every incoming-webhook and response_url POST, a captured logger, and
  * the Shipgate config and secrets the tests use (all obviously fake).
  */
-
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
 
 /** Secrets of the test environment; the leak scan looks for each of them. */
 export const SECRETS = {
@@ -74,8 +69,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 /** Starts dynalite and the chat server, sets the environment and config, and captures the logger. */
 export async function startHarness(): Promise<Harness> {
-  const db = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
+  const db = await startLocalTable(TABLE);
   const posts: Posted[] = [];
   const chat = createServer((req, res) => {
     void readBody(req).then((text) => {
@@ -86,7 +80,7 @@ export async function startHarness(): Promise<Harness> {
   await new Promise<void>((resolve) => chat.listen(0, '127.0.0.1', resolve));
   const chatBase = `http://127.0.0.1:${(chat.address() as AddressInfo).port}`;
 
-  const dbUrl = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+  const dbUrl = db.endpoint;
   Object.assign(process.env, {
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -100,35 +94,6 @@ export async function startHarness(): Promise<Harness> {
   });
   delete process.env.SHIPGATE_CONSOLE_URL;
   setConfigForTesting(TEST_CONFIG);
-
-  const client = new DynamoDBClient({ endpoint: dbUrl, region: 'eu-west-1' });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.gsi1.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.gsi1.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: TABLE_KEYS.gsi1.name,
-          KeySchema: [
-            { AttributeName: TABLE_KEYS.gsi1.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE_KEYS.gsi1.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  client.destroy();
 
   // Capture what the logger prints (it is silent under jest by default) so tests can scan it.
   const logs: string[] = [];
@@ -145,7 +110,7 @@ export async function startHarness(): Promise<Harness> {
     responseUrl: `${chatBase}/slack-response`,
     close: async () => {
       await new Promise<void>((resolve) => chat.close(() => resolve()));
-      await new Promise<void>((resolve) => db.close(() => resolve()));
+      await db.close();
       setConfigForTesting(undefined);
     },
   };

@@ -4,7 +4,7 @@ import { quarantineDigest } from '../../../lambdas/domain/ledger/quarantine';
 import { appendLedgerEntry } from '../../../lambdas/domain/ledger/store';
 import { setConfigForTesting } from '../../../lambdas/shared/config';
 import { TEST_CONFIG } from '../webhook/harness';
-import { startLocalTable, type LocalTable } from './dynalite';
+import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
 import { commit, releaseEntry, rollbackEntry } from './entries';
 
 /**

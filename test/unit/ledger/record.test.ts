@@ -15,7 +15,7 @@ import { ConflictError, BadRequestError, NotFoundError } from '../../../lambdas/
 import type { Release } from '../../../lambdas/shared/release';
 import type { ReleaseDocument } from '../../../lambdas/steps/record-release';
 import { TEST_CONFIG } from '../webhook/harness';
-import { startLocalTable, type LocalTable } from './dynalite';
+import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
 
 /**
  * The ledger as the workflow's steps write it, against dynalite: entries per (release, environment,
@@ -24,7 +24,7 @@ import { startLocalTable, type LocalTable } from './dynalite';
 
 let local: LocalTable;
 beforeAll(async () => {
-  local = await startLocalTable();
+  local = await startLocalTable('shipgate-ledger-test');
 });
 afterAll(() => local.close());
 

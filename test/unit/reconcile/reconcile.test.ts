@@ -16,7 +16,7 @@ import { lockOwnerEnded } from '../../../lambdas/domain/rollout/lock-owner';
 import { recordDeployed, putRecord } from '../../../lambdas/domain/rollout/records';
 import type { RolloutRecord } from '../../../lambdas/domain/rollout/types';
 import type { Release } from '../../../lambdas/shared/release';
-import { startLocalTable, type LocalTable } from '../ledger/dynalite';
+import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
 
 /**
  * Issue 27: what ECS did is recorded when the release's execution has ended (ledger entry noted "finished

@@ -1,7 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   createRelease,
   getRelease,
@@ -11,14 +7,10 @@ import {
 } from '../../../lambdas/domain/releases/store';
 import { deliveryKey, getDelivery, recordDelivery } from '../../../lambdas/domain/webhook/deliveries';
 import type { Release } from '../../../lambdas/shared/release';
-import { TABLE_KEYS } from '../../../lambdas/shared/table';
-
-// dynalite ships no types; it is a real DynamoDB implementation, so the store's expressions are checked for real.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
+import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
 
 const TABLE = 'shipgate-store-test';
-let server: Server;
+let local: LocalTable;
 let deps: StoreDeps;
 
 const release = (n: number, createdAt: string): Release => ({
@@ -37,49 +29,11 @@ const release = (n: number, createdAt: string): Release => ({
 const arn = (id: string) => `arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:${id}`;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.gsi1.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.gsi1.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: TABLE_KEYS.gsi1.name,
-          KeySchema: [
-            { AttributeName: TABLE_KEYS.gsi1.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE_KEYS.gsi1.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  deps = {
-    ddb: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-    table: TABLE,
-    now: () => new Date('2026-11-22T00:10:00.000Z'),
-  };
+  local = await startLocalTable(TABLE);
+  deps = { ddb: local.ddb, table: TABLE, now: () => new Date('2026-11-22T00:10:00.000Z') };
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => local.close());
 
 describe('release store (against dynalite)', () => {
   it('creates a release as RUNNING and reads it back', async () => {

@@ -1,12 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setConfigForTesting } from '../../../lambdas/shared/config';
-import { TABLE_KEYS } from '../../../lambdas/shared/table';
+import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
 import { contractFor, imageOf, makeRelease, testConfig, token } from './harness';
 
 /**
@@ -15,41 +12,22 @@ import { contractFor, imageOf, makeRelease, testConfig, token } from './harness'
  * at class level, as the handlers build their own clients.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
-
 describe('rollout Lambda handlers (default wiring)', () => {
-  let db: Server;
+  let db: LocalTable;
   const ecs = mockClient(ECSClient);
   const ssm = mockClient(SSMClient);
   const sfn = mockClient(SFNClient);
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    db = dynalite({ createTableMs: 0 });
-    await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
+    db = await startLocalTable('handlers-test');
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'fake',
       AWS_SECRET_ACCESS_KEY: 'fake',
       SHIPGATE_TABLE: 'handlers-test',
     });
-    await new DynamoDBClient({ endpoint, region: 'eu-west-1' }).send(
-      new CreateTableCommand({
-        TableName: 'handlers-test',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-    );
     setConfigForTesting(testConfig());
     ssm.on(GetParameterCommand).resolves({
       Parameter: { Value: JSON.stringify(contractFor('staging', 'storefront')) },
@@ -62,7 +40,7 @@ describe('rollout Lambda handlers (default wiring)', () => {
     ecs.restore();
     ssm.restore();
     sfn.restore();
-    await new Promise<void>((resolve) => db.close(() => resolve()));
+    await db.close();
   });
 
   test('start-rollout turns a missing ECS service into a task failure with a readable cause', async () => {

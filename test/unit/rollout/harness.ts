@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CodeDeployClient,
   CreateDeploymentCommand,
@@ -7,7 +5,7 @@ import {
   StopDeploymentCommand,
   type DeploymentInfo,
 } from '@aws-sdk/client-codedeploy';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -20,24 +18,19 @@ import {
 } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
 import type { ResolvedImage } from '../../../lambdas/shared/release';
 import { parseConfig, type ShipgateConfig } from '../../../lambdas/shared/config';
 import type { DeployContract } from '../../../lambdas/shared/contract';
 import type { Release } from '../../../lambdas/shared/release';
-import { TABLE_KEYS } from '../../../lambdas/shared/table';
+import { startLocalTable } from '../../helpers/dynalite';
 
 /**
  * Rollout test world: a real DynamoDB (dynalite on loopback, so conditional writes and leases behave as
  * in AWS), and ECS / CodeDeploy / SSM / Step Functions mocked with aws-sdk-client-mock, backed by a small
  * model of ECS services so DescribeServices answers what UpdateService did. All values are fake.
  */
-
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
 
 export const ACCOUNT = '000011112222';
 export const REGION = 'eu-west-1';
@@ -173,30 +166,8 @@ let tableCounter = 0;
 
 /** Starts dynalite, creates a fresh table, and wires the mocks. Call `close()` in afterEach/afterAll. */
 export async function startWorld(config: ShipgateConfig = testConfig()): Promise<World> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const ddbClient = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: REGION,
-    credentials: { accessKeyId: 'fake', secretAccessKey: 'fake' },
-  });
-  const table = `rollout-test-${++tableCounter}`;
-  await ddbClient.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  const ddb = DynamoDBDocumentClient.from(ddbClient, { marshallOptions: { removeUndefinedValues: true } });
+  const local = await startLocalTable(`rollout-test-${++tableCounter}`, REGION);
+  const { client: ddbClient, ddb, table } = local;
 
   const ecsClient = new ECSClient({ region: REGION });
   const codeDeployClient = new CodeDeployClient({ region: REGION });
@@ -441,8 +412,7 @@ export async function startWorld(config: ShipgateConfig = testConfig()): Promise
       codeDeploy.restore();
       sfn.restore();
       ssm.restore();
-      ddbClient.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await local.close();
     },
   };
   return world;

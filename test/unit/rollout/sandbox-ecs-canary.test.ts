@@ -1,22 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeServiceDeploymentsCommand,
-  ECSClient,
-  StopServiceDeploymentCommand,
-} from '@aws-sdk/client-ecs';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
+import { DescribeServiceDeploymentsCommand, StopServiceDeploymentCommand } from '@aws-sdk/client-ecs';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { announceDeps } from '../../../lambdas/domain/outcomes/announce';
 import {
   requestManualRollback,
@@ -25,20 +12,14 @@ import {
   type ManualRollbackDeps,
 } from '../../../lambdas/domain/rollback/manual';
 import { getRollback } from '../../../lambdas/domain/rollback/store';
-import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
+import { handleDeploymentEvent } from '../../../lambdas/domain/rollout/events';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getDeployed, getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
 import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import { runRolloutTask, startRollout } from '../../../lambdas/domain/rollout/start';
 import { verifyTestTraffic } from '../../../lambdas/domain/verify/test-traffic';
-import { TABLE_KEYS } from '../../../lambdas/shared/table';
 import type { ResolvedImage } from '../../../lambdas/shared/release';
-import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
-import { EcrEmulator } from '../../../sandbox/aws/ecr';
-import type { EventBridgeEvent } from '../../../sandbox/aws/ecs';
-import type { SdkIntegration } from '../../../sandbox/aws/sfn';
-import { createAwsEndpoint } from '../../../sandbox/aws/server';
-import { seedFromConfig } from '../../../sandbox/seed';
+import { startRolloutBed, type RolloutBed } from './ecs-bed';
 import { makeRelease, testConfig, token } from './harness';
 
 /**
@@ -47,10 +28,6 @@ import { makeRelease, testConfig, token } from './harness';
  * EventBridge would). ECS invokes the real verify hook at POST_TEST_TRAFFIC_SHIFT against a test listener
  * served here. Only Step Functions is mocked, to see what each waiting task receives.
  */
-
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
 
 const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:shipgate-release:canary-test';
 const TABLE = 'shipgate-canary-sandbox-test';
@@ -80,23 +57,13 @@ afterAll(async () => {
   await new Promise<void>((r) => smokeServer.close(() => r()));
 });
 
-interface Sandbox {
-  deps: RolloutDeps;
-  /** What the manual rollback runs with (chat messages land in `chat`). */
+/** The rollout bed, with what the manual rollback runs with (its chat messages land in `chat`). */
+interface Sandbox extends RolloutBed {
   manual: ManualRollbackDeps;
   chat: string[];
-  /** The emulated AWS endpoint (what the AWS CLI talks to with --endpoint-url). */
-  endpoint: string;
-  emulators: Emulators;
-  sfn: ReturnType<typeof mockClient>;
-  handled: EventHandling[];
-  push(service: string, salt: string, annotations?: Record<string, string>): ResolvedImage;
-  settled(): Promise<void>;
-  close(): Promise<void>;
 }
 
 async function startSandbox(): Promise<Sandbox> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-rollout-'));
   const config = testConfig({
     services: {
       storefront: {
@@ -129,70 +96,20 @@ async function startSandbox(): Promise<Sandbox> {
     projects: [{ path: 'shop/storefront', services: ['storefront', 'cart', 'checkout'] }],
     rollout: { timeout: '2h', eventGrace: '5m', maxConcurrency: 2, lockLease: '4h' },
   });
-  const handled: EventHandling[] = [];
-  const pending: Promise<unknown>[] = [];
-  const wired: { deps?: RolloutDeps; manual?: ManualRollbackDeps } = {};
-  const sink = (event: EventBridgeEvent) => {
-    // EventBridge delivers asynchronously, after the API call that caused the event returned; rollout-events
-    // settles a manual rollback in flight on the service first, else the release waiting on it.
-    pending.push(
-      new Promise((r) => setImmediate(r)).then(async () => {
-        if (!wired.deps || !wired.manual) return;
-        const manual = await settleManualRollbackFromEvent(event, wired.manual);
-        if (!manual) handled.push(await handleDeploymentEvent(event, wired.deps));
-      }),
-    );
-  };
-  const emulators = createEmulators({ stateDir, sink, sdk: {} as SdkIntegration, phaseMs: PHASE_MS });
-  seedFromConfig(config, emulators, smokeBase);
-
-  const db = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-  const dbPort = (db.address() as AddressInfo).port;
-  const endpointServer = createAwsEndpoint({
-    emulators: [emulators.ecr, emulators.ecs, emulators.ssm, emulators.codeDeploy, emulators.sfn],
-    dynamoDbPort: dbPort,
-  });
-  await new Promise<void>((resolve) => endpointServer.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(endpointServer.address() as AddressInfo).port}`;
-  const clientConfig = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-  };
-  const dynamo = new DynamoDBClient(clientConfig);
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  const sfnClient = new SFNClient(clientConfig);
-  const sfn = mockClient(sfnClient);
-  sfn.on(SendTaskSuccessCommand).resolves({});
-  sfn.on(SendTaskFailureCommand).resolves({});
-  const deps: RolloutDeps = {
-    ecs: new ECSClient(clientConfig),
-    codeDeploy: new CodeDeployClient(clientConfig),
-    ssm: new SSMClient(clientConfig),
-    sfn: sfnClient,
-    ddb: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    // One emulated account: every environment uses these clients.
-    environmentClients: () => deps,
+  const wired: { manual?: ManualRollbackDeps } = {};
+  const bed = await startRolloutBed({
     config,
+    phaseMs: PHASE_MS,
     table: TABLE,
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
-  };
-  wired.deps = deps;
+    smokeBase,
+    // rollout-events settles a manual rollback in flight on the service first, else the release waiting on it.
+    deliver: async (event, deps) => {
+      if (!wired.manual) return undefined;
+      const manual = await settleManualRollbackFromEvent(event, wired.manual);
+      return manual ? undefined : handleDeploymentEvent(event, deps);
+    },
+  });
+  const { deps } = bed;
   const chat: string[] = [];
   wired.manual = {
     rollout: deps,
@@ -210,61 +127,10 @@ async function startSandbox(): Promise<Sandbox> {
     }),
   };
   // ECS invokes the verify hook as a Lambda at POST_TEST_TRAFFIC_SHIFT.
-  emulators.ecs.setHookInvoker((_arn, payload) =>
+  bed.emulators.ecs.setHookInvoker((_arn, payload) =>
     verifyTestTraffic(payload, { ...deps, fetch: globalThis.fetch, sleep: async () => undefined }),
   );
-  return {
-    deps,
-    manual: wired.manual,
-    chat,
-    endpoint,
-    emulators,
-    sfn,
-    handled,
-    push(service, salt, annotations = {}) {
-      const repositoryName = config.services[service].repository;
-      const manifest = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: {
-          mediaType: 'application/vnd.oci.image.config.v1+json',
-          digest: `sha256:${'1'.repeat(64)}`,
-          size: 2,
-        },
-        layers: [],
-        annotations: { 'org.opencontainers.image.revision': salt, ...annotations },
-      });
-      emulators.ecr.putImage({ repositoryName, imageManifest: manifest, imageTag: salt });
-      const repo = emulators.ecr.repositories().find((r) => r.name === repositoryName)!;
-      const image = repo.images.find((i) => i.tags.includes(salt))!;
-      return {
-        service,
-        repository: repositoryName,
-        digest: image.digest,
-        imageUri: `${EcrEmulator.repositoryUri(repositoryName)}@${image.digest}`,
-      };
-    },
-    async settled() {
-      for (let i = 0; i < 200; i++) {
-        await Promise.all(pending);
-        if (
-          sfn.commandCalls(SendTaskSuccessCommand).length + sfn.commandCalls(SendTaskFailureCommand).length >
-          0
-        )
-          return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('no task result within 4 s');
-    },
-    async close() {
-      emulators.close();
-      await Promise.all(pending);
-      endpointServer.closeAllConnections();
-      await new Promise<void>((resolve) => endpointServer.close(() => resolve()));
-      await new Promise<void>((resolve) => db.close(() => resolve()));
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
+  return Object.assign(bed, { manual: wired.manual, chat });
 }
 
 let sb: Sandbox;

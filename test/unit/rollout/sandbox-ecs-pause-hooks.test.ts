@@ -1,24 +1,18 @@
 import { REASONS } from '../../../sandbox/aws/ecs/reasons';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   ContinueServiceDeploymentCommand,
   DescribeServiceDeploymentsCommand,
-  ECSClient,
+  type ECSClient,
   ListServiceDeploymentsCommand,
   UpdateServiceCommand,
   type DeploymentLifecycleHook,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
-import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
-import { EcrEmulator } from '../../../sandbox/aws/ecr';
+import type { Emulators } from '../../../sandbox/aws/emulators';
 import type { EventBridgeEvent } from '../../../sandbox/aws/ecs';
-import type { SdkIntegration } from '../../../sandbox/aws/sfn';
-import { createAwsEndpoint } from '../../../sandbox/aws/server';
+import { startEcsBed, type EcsBed } from './ecs-bed';
 import { HAS_AWS_CLI } from '../../integ/sandbox/support';
 
 /**
@@ -33,71 +27,25 @@ const PHASE_MS = 25;
 const CLUSTER = 'shipgate-production';
 const exec = promisify(execFile);
 
+/** A CANARY with one-minute bakes (scaled to PHASE_MS each). */
+const CANARY = {
+  strategy: 'CANARY',
+  bakeTimeInMinutes: 1,
+  canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 },
+} as const;
+
+let bed: EcsBed;
+let ecs: ECSClient;
 let emulators: Emulators;
 let events: EventBridgeEvent[];
-let ecs: ECSClient;
 let endpoint: string;
-let close: () => void;
-let n = 0;
 
 beforeEach(async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-pause-'));
-  events = [];
-  emulators = createEmulators({
-    stateDir,
-    sink: (e) => events.push(e),
-    sdk: {} as SdkIntegration,
-    phaseMs: PHASE_MS,
-  });
-  emulators.ecs.setHookInvoker(async () => ({ hookStatus: 'SUCCEEDED' }));
-  emulators.ecr.createRepository({ repositoryName: 'billing-app' });
-  emulators.ecs.ensureCluster({ clusterName: CLUSTER });
-  emulators.ecs.seedService({
-    cluster: CLUSTER,
-    serviceName: 'billing-app',
-    taskDefinition: revision(),
-    desiredCount: 2,
-    deploymentConfiguration: {
-      deploymentCircuitBreaker: { enable: true, rollback: true },
-      strategy: 'CANARY',
-      bakeTimeInMinutes: 1,
-      canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 },
-    },
-  });
-  const server = createAwsEndpoint({ emulators: [emulators.ecs, emulators.ecr], dynamoDbPort: 1 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  ecs = new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },
-  });
-  close = () => {
-    emulators.close();
-    server.closeAllConnections();
-    server.close();
-    rmSync(stateDir, { recursive: true, force: true });
-  };
+  bed = await startEcsBed({ phaseMs: PHASE_MS, deploymentConfiguration: CANARY });
+  ({ ecs, emulators, events, endpoint } = bed);
 });
 
-afterEach(() => close());
-
-function revision(): string {
-  n += 1;
-  emulators.ecr.putImage({
-    repositoryName: 'billing-app',
-    imageTag: `v${n}`,
-    imageManifest: JSON.stringify({ schemaVersion: 2, layers: [], annotations: { n: String(n) } }),
-  });
-  const image = emulators.ecr.repositories()[0].images.at(-1)!;
-  const td = emulators.ecs.operations.RegisterTaskDefinition({
-    family: 'production-billing-app',
-    containerDefinitions: [
-      { name: 'billing-app', image: `${EcrEmulator.repositoryUri('billing-app')}@${image.digest}` },
-    ],
-  }) as { taskDefinition: { taskDefinitionArn: string } };
-  return td.taskDefinition.taskDefinitionArn;
-}
+afterEach(() => bed.close());
 
 const pause = (stage: string, timeoutInMinutes = 600, action: 'ROLLBACK' | 'CONTINUE' = 'ROLLBACK') =>
   ({
@@ -111,11 +59,9 @@ async function deploy(hooks: DeploymentLifecycleHook[]): Promise<string> {
     new UpdateServiceCommand({
       cluster: CLUSTER,
       service: 'billing-app',
-      taskDefinition: revision(),
+      taskDefinition: bed.revision(),
       deploymentConfiguration: {
-        strategy: 'CANARY',
-        bakeTimeInMinutes: 1,
-        canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 },
+        ...CANARY,
         deploymentCircuitBreaker: { enable: true, rollback: true },
         lifecycleHooks: hooks,
       },
@@ -343,61 +289,31 @@ test('refuses what ECS refuses: PAUSE at TEST_TRAFFIC_SHIFT / PRODUCTION_TRAFFIC
 );
 
 test('people get at least the human floor (humanWaitMs) to decide, however short the scaled timeout', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-pause-floor-'));
-  const floored = createEmulators({
-    stateDir,
-    sink: () => undefined,
-    sdk: {} as SdkIntegration,
+  const floored = await startEcsBed({
     phaseMs: PHASE_MS,
     humanWaitMs: 120_000,
+    deploymentConfiguration: CANARY,
   });
   try {
-    floored.ecs.setHookInvoker(async () => ({ hookStatus: 'SUCCEEDED' }));
-    floored.ecr.createRepository({ repositoryName: 'billing-app' });
-    floored.ecs.ensureCluster({ clusterName: CLUSTER });
-    const td = (tag: string) => {
-      floored.ecr.putImage({
-        repositoryName: 'billing-app',
-        imageTag: tag,
-        imageManifest: JSON.stringify({ schemaVersion: 2, layers: [], annotations: { tag } }),
-      });
-      const image = floored.ecr.repositories()[0].images.at(-1)!;
-      const out = floored.ecs.operations.RegisterTaskDefinition({
-        family: 'production-billing-app',
-        containerDefinitions: [
-          { name: 'billing-app', image: `${EcrEmulator.repositoryUri('billing-app')}@${image.digest}` },
-        ],
-      }) as { taskDefinition: { taskDefinitionArn: string } };
-      return out.taskDefinition.taskDefinitionArn;
-    };
-    const config = {
-      deploymentCircuitBreaker: { enable: true, rollback: true },
-      strategy: 'CANARY',
-      bakeTimeInMinutes: 1,
-      canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 },
-    };
-    floored.ecs.seedService({
-      cluster: CLUSTER,
-      serviceName: 'billing-app',
-      taskDefinition: td('a'),
-      desiredCount: 2,
-      deploymentConfiguration: config,
-    });
     const started = Date.now();
     // A one-minute pause: scaled, it would last PHASE_MS (25 ms); the floor gives people two minutes.
-    floored.ecs.operations.UpdateService({
+    floored.emulators.ecs.operations.UpdateService({
       cluster: CLUSTER,
       service: 'billing-app',
-      taskDefinition: td('b'),
-      deploymentConfiguration: { ...config, lifecycleHooks: [pause('POST_TEST_TRAFFIC_SHIFT', 1)] },
+      taskDefinition: floored.revision(),
+      deploymentConfiguration: {
+        ...CANARY,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        lifecycleHooks: [pause('POST_TEST_TRAFFIC_SHIFT', 1)],
+      },
     });
     let hook: { status: string; expiresAt: number } | undefined;
     while (!hook) {
-      const list = floored.ecs.operations.ListServiceDeployments({
+      const list = floored.emulators.ecs.operations.ListServiceDeployments({
         cluster: CLUSTER,
         service: 'billing-app',
       }) as { serviceDeployments: { serviceDeploymentArn: string }[] };
-      const described = floored.ecs.operations.DescribeServiceDeployments({
+      const described = floored.emulators.ecs.operations.DescribeServiceDeployments({
         serviceDeploymentArns: list.serviceDeployments.map((d) => d.serviceDeploymentArn),
       }) as { serviceDeployments: { lifecycleHookDetails?: { status: string; expiresAt: number }[] }[] };
       hook = described.serviceDeployments
@@ -407,7 +323,6 @@ test('people get at least the human floor (humanWaitMs) to decide, however short
     }
     expect(hook.expiresAt * 1000 - started).toBeGreaterThanOrEqual(119_000);
   } finally {
-    floored.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    await floored.close();
   }
 });

@@ -1,23 +1,15 @@
 import { REASONS } from '../../../sandbox/aws/ecs/reasons';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   DescribeServiceDeploymentsCommand,
-  ECSClient,
   ListServiceDeploymentsCommand,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
-import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
-import { EcrEmulator, FAIL_AT_ANNOTATION } from '../../../sandbox/aws/ecr';
-import type { EventBridgeEvent } from '../../../sandbox/aws/ecs';
-import type { SdkIntegration } from '../../../sandbox/aws/sfn';
-import { createAwsEndpoint } from '../../../sandbox/aws/server';
+import { FAIL_AT_ANNOTATION } from '../../../sandbox/aws/ecr';
+import { startEcsBed, type EcsBed } from './ecs-bed';
 
 /**
  * The emulated ECS runs BLUE_GREEN / LINEAR / CANARY as service deployments (ECS API reference,
@@ -29,93 +21,17 @@ import { createAwsEndpoint } from '../../../sandbox/aws/server';
 const PHASE_MS = 25;
 const CLUSTER = 'shipgate-production';
 
-interface Bed {
-  ecs: ECSClient;
-  emulators: Emulators;
-  events: EventBridgeEvent[];
-  endpoint: string;
-  hookCalls: { arn: string; payload: Record<string, unknown> }[];
-  hookAnswer: (payload: Record<string, unknown>) => unknown;
-  /** Registers a task definition running an image pushed with `annotations`. */
-  revision(annotations?: Record<string, string>): Promise<string>;
-  close(): void;
-}
-
-let bed: Bed;
+let bed: EcsBed;
 
 beforeEach(async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-sd-'));
-  const events: EventBridgeEvent[] = [];
-  const emulators = createEmulators({
-    stateDir,
-    sink: (e) => events.push(e),
-    sdk: {} as SdkIntegration,
+  bed = await startEcsBed({
     phaseMs: PHASE_MS,
-  });
-  const hookCalls: Bed['hookCalls'] = [];
-  const partial: Partial<Bed> = { hookAnswer: () => ({ hookStatus: 'SUCCEEDED' }) };
-  emulators.ecs.setHookInvoker(async (arn, payload) => {
-    hookCalls.push({ arn, payload });
-    return partial.hookAnswer!(payload);
-  });
-  emulators.ecr.createRepository({ repositoryName: 'billing-app' });
-  emulators.ecs.ensureCluster({ clusterName: CLUSTER });
-  let n = 0;
-  const revision = async (annotations: Record<string, string> = {}) => {
-    n += 1;
-    emulators.ecr.putImage({
-      repositoryName: 'billing-app',
-      imageTag: `v${n}`,
-      imageManifest: JSON.stringify({
-        schemaVersion: 2,
-        layers: [],
-        annotations: { n: String(n), ...annotations },
-      }),
-    });
-    const image = emulators.ecr.repositories()[0].images.at(-1)!;
-    const td = emulators.ecs.operations.RegisterTaskDefinition({
-      family: 'production-billing-app',
-      containerDefinitions: [
-        { name: 'billing-app', image: `${EcrEmulator.repositoryUri('billing-app')}@${image.digest}` },
-      ],
-    }) as { taskDefinition: { taskDefinitionArn: string } };
-    return td.taskDefinition.taskDefinitionArn;
-  };
-  const first = await revision();
-  emulators.ecs.seedService({
-    cluster: CLUSTER,
-    serviceName: 'billing-app',
-    taskDefinition: first,
-    desiredCount: 2,
     deploymentConfiguration: {
-      deploymentCircuitBreaker: { enable: true, rollback: true },
       strategy: 'CANARY',
       bakeTimeInMinutes: 2,
       canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 5 },
     },
   });
-  const server = createAwsEndpoint({ emulators: [emulators.ecs, emulators.ecr], dynamoDbPort: 1 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const ecs = new ECSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },
-  });
-  bed = Object.assign(partial, {
-    ecs,
-    emulators,
-    events,
-    endpoint,
-    hookCalls,
-    revision,
-    close: () => {
-      emulators.close();
-      server.closeAllConnections();
-      server.close();
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  }) as Bed;
 });
 
 afterEach(() => bed.close());

@@ -1,35 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  ECSClient,
-  type Service,
-} from '@aws-sdk/client-ecs';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service } from '@aws-sdk/client-ecs';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
-import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
+import { type EventHandling } from '../../../lambdas/domain/rollout/events';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
 import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import { startRollout } from '../../../lambdas/domain/rollout/start';
 import type { RolloutOutcome } from '../../../lambdas/domain/rollout/types';
-import { TABLE_KEYS } from '../../../lambdas/shared/table';
-import type { ResolvedImage } from '../../../lambdas/shared/release';
-import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
-import { EcrEmulator, ROLLOUT_ANNOTATION } from '../../../sandbox/aws/ecr';
-import type { EventBridgeEvent } from '../../../sandbox/aws/ecs';
-import type { SdkIntegration } from '../../../sandbox/aws/sfn';
-import { createAwsEndpoint } from '../../../sandbox/aws/server';
-import { seedFromConfig } from '../../../sandbox/seed';
+import { ROLLOUT_ANNOTATION } from '../../../sandbox/aws/ecr';
+import { startRolloutBed, type RolloutBed } from './ecs-bed';
 import { makeRelease, testConfig, token } from './harness';
 
 /**
@@ -39,139 +18,10 @@ import { makeRelease, testConfig, token } from './harness';
  * Functions is mocked, to see what the waiting task would receive.
  */
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
-
 const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:shipgate-release:sandbox-test';
-const TABLE = 'shipgate-rollout-sandbox-test';
 
-interface Sandbox {
-  deps: RolloutDeps;
-  emulators: Emulators;
-  sfn: ReturnType<typeof mockClient>;
-  handled: EventHandling[];
-  /** Pushes an image to the emulated ECR and returns it pinned by digest. */
-  push(service: string, salt: string, annotations?: Record<string, string>): ResolvedImage;
-  /** Waits (bounded, real time) until a task of the mocked Step Functions got a result. */
-  settled(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startSandbox(phaseMs = 40): Promise<Sandbox> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'shipgate-rollout-'));
-  const config = testConfig();
-  const handled: EventHandling[] = [];
-  const pending: Promise<unknown>[] = [];
-  const wired: { deps?: RolloutDeps } = {};
-  const sink = (event: EventBridgeEvent) => {
-    // EventBridge delivers asynchronously, after the API call that caused the event returned.
-    pending.push(
-      new Promise((r) => setImmediate(r)).then(async () => {
-        if (wired.deps) handled.push(await handleDeploymentEvent(event, wired.deps));
-      }),
-    );
-  };
-  const emulators = createEmulators({ stateDir, sink, sdk: {} as SdkIntegration, phaseMs });
-  seedFromConfig(config, emulators, 'http://127.0.0.1:1');
-
-  const db = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-  const dbPort = (db.address() as AddressInfo).port;
-  const endpointServer = createAwsEndpoint({
-    emulators: [emulators.ecr, emulators.ecs, emulators.ssm, emulators.codeDeploy, emulators.sfn],
-    dynamoDbPort: dbPort,
-  });
-  await new Promise<void>((resolve) => endpointServer.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(endpointServer.address() as AddressInfo).port}`;
-  const clientConfig = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-  };
-  const dynamo = new DynamoDBClient(clientConfig);
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  const sfnClient = new SFNClient(clientConfig);
-  const sfn = mockClient(sfnClient);
-  sfn.on(SendTaskSuccessCommand).resolves({});
-  sfn.on(SendTaskFailureCommand).resolves({});
-  const deps: RolloutDeps = {
-    ecs: new ECSClient(clientConfig),
-    codeDeploy: new CodeDeployClient(clientConfig),
-    ssm: new SSMClient(clientConfig),
-    sfn: sfnClient,
-    ddb: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    // One emulated account: every environment uses these clients.
-    environmentClients: () => deps,
-    config,
-    table: TABLE,
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
-  };
-  wired.deps = deps;
-  return {
-    deps,
-    emulators,
-    sfn,
-    handled,
-    push(service, salt, annotations = {}) {
-      const repositoryName = config.services[service].repository;
-      const manifest = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: {
-          mediaType: 'application/vnd.oci.image.config.v1+json',
-          digest: `sha256:${'1'.repeat(64)}`,
-          size: 2,
-        },
-        layers: [],
-        annotations: { 'org.opencontainers.image.revision': salt, ...annotations },
-      });
-      emulators.ecr.putImage({ repositoryName, imageManifest: manifest, imageTag: salt });
-      const repo = emulators.ecr.repositories().find((r) => r.name === repositoryName)!;
-      const image = repo.images.find((i) => i.tags.includes(salt))!;
-      return {
-        service,
-        repository: repositoryName,
-        digest: image.digest,
-        imageUri: `${EcrEmulator.repositoryUri(repositoryName)}@${image.digest}`,
-      };
-    },
-    async settled() {
-      for (let i = 0; i < 200; i++) {
-        await Promise.all(pending);
-        if (
-          sfn.commandCalls(SendTaskSuccessCommand).length + sfn.commandCalls(SendTaskFailureCommand).length >
-          0
-        )
-          return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('no task result within 4 s');
-    },
-    async close() {
-      emulators.close();
-      await Promise.all(pending);
-      endpointServer.closeAllConnections();
-      await new Promise<void>((resolve) => endpointServer.close(() => resolve()));
-      await new Promise<void>((resolve) => db.close(() => resolve()));
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
+const startSandbox = (phaseMs = 40) =>
+  startRolloutBed({ config: testConfig(), phaseMs, table: 'shipgate-rollout-sandbox-test' });
 
 /** The reason of an ignored event ('' for anything else). */
 function reasonOf(h: EventHandling): string {
@@ -190,7 +40,7 @@ async function runningImage(
 }
 
 describe('rollouts against the sandbox ECS emulator', () => {
-  let sandbox: Sandbox;
+  let sandbox: RolloutBed;
   beforeEach(async () => {
     sandbox = await startSandbox();
   });
