@@ -11,15 +11,18 @@ import { countReleaseErrors } from '../shared/monitoring/emit';
  * pause decision and posts it to chat; the task resumes with people's decision or with what ECS does next.
  * Alarm states are read in the environment's account (its deploy role) when it has one of its own.
  */
-export const handler = countReleaseErrors('request-pause', async (event: unknown): Promise<RequestPauseResult> => {
-  const rollout = rolloutDeps();
-  return requestPause(event, {
-    rollout,
-    pause: pauseDeps({
-      config: rollout.config,
-      cloudwatch,
-      environmentCloudwatch: (environment) =>
-        clientForEnvironment(CloudWatchClient, cloudwatch, environmentAws(rollout.config, environment)),
-    }),
-  });
-});
+export const handler = countReleaseErrors(
+  'request-pause',
+  async (event: unknown): Promise<RequestPauseResult> => {
+    const rollout = rolloutDeps();
+    return requestPause(event, {
+      rollout,
+      pause: pauseDeps({
+        config: rollout.config,
+        cloudwatch,
+        environmentCloudwatch: (environment) =>
+          clientForEnvironment(CloudWatchClient, cloudwatch, environmentAws(rollout.config, environment)),
+      }),
+    });
+  },
+);
