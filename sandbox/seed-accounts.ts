@@ -6,13 +6,16 @@ import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './aws/protocol';
 /**
  * What an environment in its own account needs, created the way Terraform creates it in AWS
  * (terraform/modules/shipgate-deploy-role in the environment's account, Shipgate's stack in its own):
- * - the deploy role, trusting only Shipgate's functions (their role in 000000000000) and requiring the
- *   environment's external id;
+ * - the deploy role, trusting only Shipgate's functions (their role in 000000000000) and the operator who runs
+ *   `shipgate contract` and `shipgate doctor` (the CLI's user), and requiring the environment's external id;
  * - a rule on the account's default bus that forwards ECS and CodeDeploy deployment events to Shipgate's bus;
  * - a statement in Shipgate's bus policy that accepts events from the account;
  * - a statement in each service repository's policy that lets the account pull the images.
  * Re-applied at every start, as `terraform apply` would (a rule or statement removed by hand comes back).
  */
+
+/** The operator principal the deploy role trusts besides the functions: the `shipgate` CLI's user. */
+export const OPERATOR_PRINCIPAL = `arn:aws:iam::${SANDBOX_ACCOUNT}:user/shipgate-cli`;
 
 /** Name of the forwarding rule in an environment's account. */
 export const FORWARD_RULE = 'shipgate-forward-deployment-events';
@@ -37,7 +40,9 @@ export function seedAccounts(config: ShipgateConfig, emulators: Emulators): void
     const aws = env.aws!;
     emulators.accounts.putRole({
       arn: aws.deployRole,
-      trusted: [`arn:aws:iam::${SANDBOX_ACCOUNT}:role/${FUNCTIONS_ROLE}`],
+      // Shipgate's functions, and the operator running `shipgate contract`/`doctor` (the module's
+      // `operator_principal_arns`): in the sandbox, the CLI's user.
+      trusted: [`arn:aws:iam::${SANDBOX_ACCOUNT}:role/${FUNCTIONS_ROLE}`, OPERATOR_PRINCIPAL],
       externalId: aws.externalId,
       maxSessionDuration: 3600,
     });

@@ -40,7 +40,8 @@ export function sandboxAws(env: NodeJS.ProcessEnv): AwsBase {
   return {
     region: 'us-east-1',
     endpoint: env.AWS_ENDPOINT_URL ?? `http://127.0.0.1:${env.SHIPGATE_AWS_PORT ?? 4566}`,
-    credentials: { accessKeyId: 'AKIASANDBOXCLI000000', secretAccessKey: 'sandbox' },
+    // The keys the sandbox gives this CLI in Shipgate's account (sandbox/aws/accounts.ts, CLI_KEYS): an operator.
+    credentials: { accessKeyId: 'AKIASHIPGATECLI00000', secretAccessKey: 'shipgate-cli-not-a-secret' },
   };
 }
 

@@ -42,6 +42,26 @@ data "aws_iam_policy_document" "trust" {
       values   = [var.external_id]
     }
   }
+
+  # Operators who run `shipgate contract` and `shipgate doctor` for this environment, if any.
+  dynamic "statement" {
+    for_each = length(var.operator_principal_arns) > 0 ? [1] : []
+    content {
+      sid     = "ShipgateOperators"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.operator_principal_arns
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "sts:ExternalId"
+        values   = [var.external_id]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role" "this" {

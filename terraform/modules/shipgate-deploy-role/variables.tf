@@ -36,6 +36,17 @@ variable "shipgate_role_arns" {
   }
 }
 
+variable "operator_principal_arns" {
+  description = "People or roles who may assume the deploy role besides Shipgate's functions, with the same external id: whoever runs `shipgate contract init/check` and `shipgate doctor` for this environment (e.g. the platform team's SSO role). Empty: only the functions."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.operator_principal_arns : can(regex("^arn:aws[a-z-]*:(iam::\\d{12}:(role|user)/.+|sts::\\d{12}:assumed-role/.+)$", arn))])
+    error_message = "Each operator principal is an IAM role or user ARN, e.g. arn:aws:iam::111111111111:role/platform-admins."
+  }
+}
+
 variable "external_id" {
   description = "The `sts:ExternalId` every AssumeRole must carry: `environments[].aws.externalId` in shipgate.config.yaml."
   type        = string

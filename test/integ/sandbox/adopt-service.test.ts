@@ -16,7 +16,7 @@ import { run as gitlabCli } from '../../../src/cli/gitlab';
 import { startFakeGitlab, type FakeGitlab } from '../../helpers/fake-gitlab';
 import { deliveryInit, gitlabDelivery, pipelinePayload } from '../../helpers/gitlab-deliveries';
 import { SandboxProcess, testSandbox } from './sandbox-process';
-import { credentials, tempDir, waitFor } from './support';
+import { credentials, environmentCredentials, tempDir, waitFor } from './support';
 
 /**
  * Adopting a service that already runs, against a running sandbox (`shipgate dev` in a child process):
@@ -202,7 +202,11 @@ describe('sandbox: contract init / check and doctor', () => {
       /^ok +gitlab +http:\/\/127\.0\.0\.1:\d+ answers with the token \(user @shipgate-bot\)/m,
     );
     expect(out).toMatch(/^ok +secret:webhookToken +set \(SHIPGATE_WEBHOOK_TOKEN\)/m);
-    expect(out).toMatch(/^ok +role:production +same account/m);
+    // Production lives in account 222222222222: doctor assumes its deploy role through the sandbox's STS.
+    expect(out).toMatch(
+      /^ok +role:production +assumed arn:aws:iam::222222222222:role\/shipgate-deploy \(account 222222222222\)/m,
+    );
+    expect(out).toMatch(/^ok +role:staging +same account/m);
     for (const env of ['staging', 'production']) {
       for (const service of ['api-gateway', 'inventory-app', 'billing-app']) {
         expect(out).toMatch(new RegExp(`^ok +contract:${env}/${service} `, 'm'));
@@ -220,7 +224,8 @@ describe('sandbox: contract init / check and doctor', () => {
     // The sandbox's generated secrets are gone from its state dir and none is in the environment.
     const secretsFile = join(tmp.dir, 'secrets.json');
     renameSync(secretsFile, `${secretsFile}.moved`);
-    const ssm = new SSMClient(client());
+    // Production's contracts live in its own account (222222222222).
+    const ssm = new SSMClient({ ...client(), credentials: environmentCredentials('production') });
     const billing = '/shipgate/production/services/billing-app';
     const before = (await ssm.send(new GetParameterCommand({ Name: billing }))).Parameter!.Value!;
     await ssm.send(
@@ -254,14 +259,14 @@ describe('sandbox: contract init / check and doctor', () => {
   }, 60000);
 
   /**
-   * Needs the sandbox's emulated STS (issue 29's multi-account runtime, merged separately): after that merge,
-   * change `it.skip` to `it`. A config whose production lives in account 222222222222 behind a role the
-   * sandbox's STS must refuse (an external id the role does not trust). The same case with STS mocked runs
-   * in test/unit/cli/doctor.test.ts.
+   * The sandbox's emulated STS refuses the deploy role of production (account 222222222222) when the config
+   * carries an external id the role does not trust. The same case with STS mocked runs in
+   * test/unit/cli/doctor.test.ts.
    */
-  it.skip('doctor names an environment whose deploy role cannot be assumed (sandbox STS)', async () => {
-    // Fails loudly if turned on before the sandbox answers STS.
-    await new STSClient(client()).send(new GetCallerIdentityCommand({}));
+  it('doctor names an environment whose deploy role cannot be assumed (sandbox STS)', async () => {
+    // The sandbox answers STS: the test's keys are a user of Shipgate's account.
+    const me = await new STSClient(client()).send(new GetCallerIdentityCommand({}));
+    expect(me.Account).toBe('000000000000');
     const config = parse(readFileSync(configFile, 'utf8')) as { environments: Record<string, unknown>[] };
     config.environments.find((e) => e.name === 'production')!.aws = {
       account: '222222222222',

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../../lambdas/shared/config';
@@ -10,6 +12,7 @@ import {
   children,
   parseFile,
   parseTfvars,
+  TERRAFORM_DIR,
   variablesOf,
   type Block,
   type TfFile,
@@ -142,16 +145,27 @@ describe('terraform/modules/shipgate-deploy-role', () => {
     expect(problems).toEqual([]);
   });
 
-  it('trusts only the given Shipgate function roles, and only with the external id', () => {
+  it('trusts only the given Shipgate function roles and the named operators, and only with the external id', () => {
     const trust = statementsOf(main, 'trust');
+    const externalId = [{ test: 'StringEquals', variable: 'sts:ExternalId', values: ['${var.external_id}'] }];
     expect(trust).toEqual([
       {
         sid: 'ShipgateFunctions',
         actions: ['sts:AssumeRole'],
         principals: [{ type: 'AWS', identifiers: '${var.shipgate_role_arns}' }],
-        condition: [{ test: 'StringEquals', variable: 'sts:ExternalId', values: ['${var.external_id}'] }],
+        condition: externalId,
+      },
+      // A dynamic block: present only when operator_principal_arns is not empty.
+      {
+        sid: 'ShipgateOperators',
+        actions: ['sts:AssumeRole'],
+        principals: [{ type: 'AWS', identifiers: '${var.operator_principal_arns}' }],
+        condition: externalId,
       },
     ]);
+    expect(readFileSync(join(TERRAFORM_DIR, MODULE, 'main.tf'), 'utf8')).toContain(
+      'for_each = length(var.operator_principal_arns) > 0 ? [1] : []',
+    );
     const role = blocksOf(main).find(([t, n]) => t === 'aws_iam_role' && n === 'this')![2];
     expect(role.assume_role_policy).toBe('${data.aws_iam_policy_document.trust.json}');
   });
