@@ -30,6 +30,8 @@ import { getDelivery } from '../../../lambdas/domain/webhook/deliveries';
 import {
   SCHEMA_VERSION,
   SchemaVersionError,
+  versionReads,
+  versionWrites,
   withSchemaVersion,
 } from '../../../lambdas/shared/schema-version';
 import { fixtureWorld as w } from '../../fixtures/table-items/world';
@@ -240,5 +242,55 @@ describe('schema version on write', () => {
     );
     // A listing that meets it refuses too, rather than showing a misread entry.
     await expect(listRollbacks(10, deps)).rejects.toThrow(/schema version/);
+  });
+});
+
+describe('versionWrites / versionReads (the middleware on every request shape)', () => {
+  it('stamps puts and updates inside transactions and batch writes, in both value forms', () => {
+    const input = versionWrites({
+      TransactItems: [
+        { Put: { TableName: 't', Item: { pk: 'A#1', sk: 'A' } } },
+        { Update: { TableName: 't', Key: { pk: 'A#2', sk: 'A' }, UpdateExpression: 'REMOVE x' } },
+        {
+          Update: {
+            TableName: 't',
+            Key: { pk: { S: 'A#3' }, sk: { S: 'A' } },
+            UpdateExpression: 'SET #offset = :v',
+          },
+        },
+      ],
+    });
+    const [put, remove, set] = input.TransactItems as Record<string, Record<string, unknown>>[];
+    expect(put.Put.Item).toEqual({ pk: 'A#1', sk: 'A', sv: SCHEMA_VERSION });
+    expect(remove.Update).toMatchObject({
+      UpdateExpression: 'SET #shipgateSv = :shipgateSv REMOVE x',
+      ExpressionAttributeNames: { '#shipgateSv': 'sv' },
+      ExpressionAttributeValues: { ':shipgateSv': SCHEMA_VERSION },
+    });
+    expect(set.Update).toMatchObject({
+      UpdateExpression: 'SET #shipgateSv = :shipgateSv, #offset = :v',
+      ExpressionAttributeValues: { ':shipgateSv': { N: String(SCHEMA_VERSION) } },
+    });
+    const batch = versionWrites({ RequestItems: { t: [{ PutRequest: { Item: { pk: 'B#1', sk: 'B' } } }] } });
+    expect(batch.RequestItems).toEqual({
+      t: [{ PutRequest: { Item: { pk: 'B#1', sk: 'B', sv: SCHEMA_VERSION } } }],
+    });
+  });
+
+  it('checks and strips items of every read shape', () => {
+    expect(
+      versionReads({
+        Responses: [{ Item: { pk: 'A#1', sk: 'A', sv: SCHEMA_VERSION } }, {}],
+        Attributes: { pk: 'A#2', sk: 'A', sv: 0 },
+      }),
+    ).toEqual({ Responses: [{ Item: { pk: 'A#1', sk: 'A' } }, {}], Attributes: { pk: 'A#2', sk: 'A' } });
+    expect(
+      versionReads({ Responses: { t: [{ pk: { S: 'A#1' }, sk: { S: 'A' }, sv: { N: '1' } }] } }),
+    ).toEqual({
+      Responses: { t: [{ pk: { S: 'A#1' }, sk: { S: 'A' } }] },
+    });
+    expect(() => versionReads({ Items: [{ pk: 'LOCK#p#s', sk: 'LOCK', sv: 'one' }] })).toThrow(
+      'table item LOCK#p#s/LOCK (LOCK) has schema version one',
+    );
   });
 });
