@@ -24,7 +24,13 @@ import { readPauseRecord, toPauseView } from '../../../lambdas/domain/pauses/sto
 import { getRelease, listReleases, updateRelease } from '../../../lambdas/domain/releases/store';
 import { getRollback, listRollbacks } from '../../../lambdas/domain/rollback/store';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
-import { getDeployed, getRecord, registerToken } from '../../../lambdas/domain/rollout/records';
+import { listRolloutRecords } from '../../../lambdas/domain/reconcile/orphans';
+import {
+  getDeployed,
+  getRecord,
+  getRecordByGroup,
+  registerToken,
+} from '../../../lambdas/domain/rollout/records';
 import type { RolloutRecord } from '../../../lambdas/domain/rollout/types';
 import { getDelivery } from '../../../lambdas/domain/webhook/deliveries';
 import {
@@ -99,6 +105,7 @@ it('has the fixture of the items written before schema versions (v0), one item o
       'RELEASE',
       'ROLLBACK',
       'ROLLOUT',
+      'ROLLOUTGROUP',
     ].sort(),
   );
   expect(loadFixture('v0-items.json').every((i) => !('sv' in i))).toBe(true);
@@ -155,6 +162,8 @@ describe.each(fixtureFiles)('the current code reads the items of %s', (file) => 
   it('rollout records and their task token, locks and deployed history (rollout-events, the reconciler)', async () => {
     const record = await getRecord(w.rollout.clusterName, w.rollout.serviceName, deps);
     expect(record).toMatchObject({ ...w.rollout, taskToken: w.rolloutTaskToken });
+    expect(await getRecordByGroup('shop', 'inventory-app-production', deps)).toEqual(record);
+    expect(await listRolloutRecords(deps, w.release.id)).toEqual([expect.objectContaining({ ...w.rollout })]);
     expect(await readLock('production', 'inventory-app', deps)).toMatchObject({
       owner: w.release.id,
       executionArn: w.executionArn,
