@@ -21,7 +21,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
  * | ledger env head   | `LEDGER_HEAD#<env>#<service>` | `HEAD`   |                            |            |
  * | digest quarantine | `QUARANTINE#<service>#<digest>` | `QUARANTINE` | `QUARANTINES`        | `<service>#<digest>` |
  *
- * `ttl` (epoch seconds) expires short-lived items such as deliveries.
+ * `ttl` (epoch seconds) expires short-lived items such as deliveries. `sv` is the item's schema version, set
+ * and checked by the shared client (`./schema-version`); items without it are version 0.
  */
 export const TABLE_KEYS = {
   partitionKey: 'pk',
