@@ -326,8 +326,9 @@ export class ShipgateStack extends Stack {
         { fn: aliases['execution-events'] },
         { fn: aliases.reconcile },
         { fn: aliases['follow-up'] },
-        // SNS invokes it asynchronously (the alarm topic's subscription).
-        { fn: aliases['alarm-chat'] },
+        // SNS invokes it asynchronously (the alarm topic's subscription), unqualified: an SNS subscription's
+        // endpoint is a function, not an alias (CloudFormation's validation says so), so this runs `$LATEST`.
+        { fn: steps['alarm-chat'] },
       ],
     });
     new ReconcilerSchedule(this, 'Reconciler', {
@@ -541,8 +542,8 @@ export class ShipgateStack extends Stack {
       }),
       functions: monitoredFunctions,
       queues,
-      // Subscribed through its alias, like every event source (issue 31).
-      notify: aliases['alarm-chat'],
+      // The function itself (see the on-failure destination above): it keeps no state across builds.
+      notify: steps['alarm-chat'],
       alarmNamePrefix: this.stackName,
     });
 

@@ -339,10 +339,11 @@ describe('ShipgateStack', () => {
     expect(configs).toHaveLength(Object.keys(async).length);
     for (const [step, retries] of Object.entries(async)) {
       const id = logicalOf(stack.stepFunctions[step as keyof typeof async]);
-      // On the alias the event sources invoke: asynchronous invocation settings are per qualifier.
-      const alias = logicalOf(stack.liveAliases[step]);
+      // On the alias the event sources invoke: asynchronous invocation settings are per qualifier. SNS
+      // subscribes the function itself (an endpoint is not an alias), so alarm-chat's are on `$LATEST`.
+      const qualifier = step === 'alarm-chat' ? '"$LATEST"' : `"Ref":"${logicalOf(stack.liveAliases[step])}"`;
       const config = configs.find(
-        (c) => c.FunctionName?.Ref === id && JSON.stringify(c.Qualifier).includes(`"Ref":"${alias}"`),
+        (c) => c.FunctionName?.Ref === id && JSON.stringify(c.Qualifier).includes(qualifier),
       );
       expect({
         step,
