@@ -41,7 +41,7 @@ import {
   withSchemaVersion,
 } from '../../../lambdas/shared/schema-version';
 import { fixtureWorld as w } from '../../fixtures/table-items/world';
-import { startLocalTable, type LocalTable } from '../ledger/dynalite';
+import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
 
 /**
  * Issue 31: the functions that answer parked releases (the HTTP app, `rollout-events`, `execution-events`,
