@@ -180,7 +180,7 @@ describe('in-flight executions keep their code (issue 31)', () => {
     }
   });
 
-  it('points every event source at the alias "live", never at the unqualified function', () => {
+  it('points every event source at the alias "live", never at the unqualified function (except SNS)', () => {
     const aliasIds = new Set(Object.values(stack.liveAliases).map((a) => logicalId(a)));
     for (const [id, alias] of ofType('AWS::Lambda::Alias')) {
       expect({ id, name: alias.Properties.Name }).toEqual({ id, name: 'live' });
@@ -204,10 +204,20 @@ describe('in-flight executions keep their code (issue 31)', () => {
       const ref = (arn as { Ref?: string }).Ref;
       if (ref && resources[ref]?.Type === 'AWS::Lambda::Alias') expect(aliasIds.has(ref)).toBe(true);
     }
-    // Asynchronous invocation settings (the on-failure destination) belong to the qualifier invoked.
+    // Asynchronous invocation settings (the on-failure destination) belong to the qualifier invoked. The one
+    // exception: an SNS subscription's endpoint is a function, not an alias, so the alarm topic invokes
+    // alarm-chat unqualified ($LATEST); it keeps no state across builds.
+    const alarmChat = logicalId(stack.stepFunctions['alarm-chat']);
     for (const [, c] of ofType('AWS::Lambda::EventInvokeConfig')) {
       const qualifier = JSON.stringify(c.Properties.Qualifier);
+      if ((c.Properties.FunctionName as { Ref?: string }).Ref === alarmChat) {
+        expect(qualifier).toBe('"$LATEST"');
+        continue;
+      }
       expect([...aliasIds].some((id) => qualifier.includes(`"Ref":"${id}"`))).toBe(true);
+    }
+    for (const [, sub] of ofType('AWS::SNS::Subscription')) {
+      expect(sub.Properties.Endpoint).toEqual({ 'Fn::GetAtt': [alarmChat, 'Arn'] });
     }
   });
 
