@@ -268,7 +268,7 @@ resource "aws_ecs_service" "this" {
   }
 
   load_balancer {
-    target_group_arn = aws_lb_target_group.blue.arn
+    target_group_arn = aws_lb_target_group.this["blue"].arn
     container_name   = local.container_name
     container_port   = var.container_port
   }
@@ -291,7 +291,7 @@ resource "aws_ecs_service" "this" {
     ]
   }
 
-  depends_on = [aws_iam_role_policy.execution, aws_lb_listener_rule.production]
+  depends_on = [aws_iam_role_policy.execution, aws_lb_listener_rule.this]
 }
 
 resource "aws_ecs_service" "traffic_shifting" {
@@ -377,7 +377,7 @@ resource "aws_ecs_service" "traffic_shifting" {
   }
 
   load_balancer {
-    target_group_arn = aws_lb_target_group.blue.arn
+    target_group_arn = aws_lb_target_group.this["blue"].arn
     container_name   = local.container_name
     container_port   = var.container_port
 
@@ -388,9 +388,9 @@ resource "aws_ecs_service" "traffic_shifting" {
       for_each = local.ecs_traffic ? [1] : []
 
       content {
-        alternate_target_group_arn = aws_lb_target_group.green[0].arn
-        production_listener_rule   = aws_lb_listener_rule.production[0].arn
-        test_listener_rule         = aws_lb_listener_rule.test[0].arn
+        alternate_target_group_arn = aws_lb_target_group.this["green"].arn
+        production_listener_rule   = aws_lb_listener_rule.this["production"].arn
+        test_listener_rule         = aws_lb_listener_rule.this["test"].arn
         role_arn                   = aws_iam_role.infrastructure[0].arn
       }
     }
@@ -414,7 +414,7 @@ resource "aws_ecs_service" "traffic_shifting" {
 
   # ECS refuses a target group that no listener routes to: the rules (or, for CodeDeploy, the
   # service's own listeners, known through var.listener) come first.
-  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy_attachment.infrastructure, aws_iam_role_policy.hooks, aws_lb_listener_rule.production, aws_lb_listener_rule.test, terraform_data.listener]
+  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy_attachment.infrastructure, aws_iam_role_policy.hooks, aws_lb_listener_rule.this, terraform_data.listener]
 }
 
 # The listeners the service's traffic arrives on, as a node the services can depend on.

@@ -60,25 +60,25 @@ output "url" {
 
 output "target_group_arn" {
   description = "ARN of the target group that takes the first revision's traffic."
-  value       = try(aws_lb_target_group.blue.arn, null)
+  value       = try(aws_lb_target_group.this["blue"].arn, null)
 }
 
 output "target_group_names" {
   description = "Names of the service's target groups: the first, then the alternate one when the strategy shifts traffic (CodeDeploy deployment groups name both)."
-  value       = try(concat([aws_lb_target_group.blue.name], aws_lb_target_group.green[*].name), null)
+  value       = try(values(aws_lb_target_group.this)[*].name, null) # keys in lexical order: blue, then green
 }
 
 output "target_group_arn_suffixes" {
   description = "ARN suffixes of the service's target groups (the `TargetGroup` dimension of their CloudWatch metrics)."
-  value       = try(concat([aws_lb_target_group.blue.arn_suffix], aws_lb_target_group.green[*].arn_suffix), null)
+  value       = try(values(aws_lb_target_group.this)[*].arn_suffix, null)
 }
 
 output "blue_green" {
   description = "BLUE_GREEN, LINEAR and CANARY: what ECS shifts traffic with (deploy contract `blueGreen`); null for other strategies."
   value = try(local.ecs_traffic ? {
-    alternate_target_group_arn   = aws_lb_target_group.green[0].arn
-    production_listener_rule_arn = aws_lb_listener_rule.production[0].arn
-    test_listener_rule_arn       = aws_lb_listener_rule.test[0].arn
+    alternate_target_group_arn   = aws_lb_target_group.this["green"].arn
+    production_listener_rule_arn = aws_lb_listener_rule.this["production"].arn
+    test_listener_rule_arn       = aws_lb_listener_rule.this["test"].arn
     infrastructure_role_arn      = aws_iam_role.infrastructure[0].arn
     test_url                     = "${var.listener.test_url}${local.url_path}"
   } : null, null)

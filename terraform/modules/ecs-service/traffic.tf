@@ -9,14 +9,23 @@ locals {
   path_patterns       = var.path_prefix == null ? ["/*"] : [var.path_prefix, "${var.path_prefix}/*"]
   url_path            = local.codedeploy || var.path_prefix == null ? "" : var.path_prefix
   hooks               = local.ecs_traffic ? var.lifecycle_hooks : []
+  # Target group key => name suffix.
+  target_groups = local.traffic_shifting ? { blue = "1", green = "2" } : { blue = "1" }
+  # Listener rule key => listener ARN.
+  listener_rules = merge(
+    local.codedeploy ? {} : { production = var.listener.production_arn },
+    local.ecs_traffic ? { test = var.listener.test_arn } : {},
+  )
 }
 
 # Target groups: tuned for fast, safe rollouts. A new task is healthy after two
 # checks 10 s apart (~20 s); a draining task is gone after at most 30 s. `blue`
-# serves every strategy; `green` is the alternate one the blue/green family and
-# CodeDeploy move the new revision into.
-resource "aws_lb_target_group" "blue" {
-  name                 = "${local.target_group_prefix}-1"
+# (name suffix -1) serves every strategy; `green` (-2) is the alternate one the
+# blue/green family and CodeDeploy move the new revision into.
+resource "aws_lb_target_group" "this" {
+  for_each = local.target_groups
+
+  name                 = "${local.target_group_prefix}-${each.value}"
   vpc_id               = var.vpc_id
   target_type          = "ip"
   protocol             = "HTTP"
@@ -35,109 +44,32 @@ resource "aws_lb_target_group" "blue" {
     unhealthy_threshold = 3
   }
 
-  tags = merge(var.tags, { Name = "${local.family}-1", Service = var.name })
+  tags = merge(var.tags, { Name = "${local.family}-${each.value}", Service = var.name })
 }
 
-resource "aws_lb_target_group" "green" {
-  count = local.traffic_shifting ? 1 : 0
+# Listener rules, one per listener the service is reached on: `production` on
+# the production listener (a CodeDeploy service has listeners of its own, alb
+# module, and no rule), `test` on the test listener for ECS's blue/green, linear
+# and canary. Both forward to blue (weight 100) and green (weight 0); ECS moves
+# the weights during a rollout, so Terraform must not put them back: `action` is
+# ignored after creation.
+resource "aws_lb_listener_rule" "this" {
+  for_each = local.listener_rules
 
-  name                 = "${local.target_group_prefix}-2"
-  vpc_id               = var.vpc_id
-  target_type          = "ip"
-  protocol             = "HTTP"
-  port                 = var.container_port
-  deregistration_delay = var.deregistration_delay
-
-  health_check {
-    enabled             = true
-    path                = var.health_check_path
-    protocol            = "HTTP"
-    port                = "traffic-port"
-    matcher             = "200-299"
-    interval            = 10
-    timeout             = 5
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
-  }
-
-  tags = merge(var.tags, { Name = "${local.family}-2", Service = var.name })
-}
-
-# Listener rules. ECS (blue/green, linear, canary) moves the weights of these rules
-# during a rollout, so Terraform must not put them back: `action` is ignored after
-# creation. A CodeDeploy service has listeners of its own (alb module), no rules.
-resource "aws_lb_listener_rule" "production" {
-  count = local.codedeploy ? 0 : 1
-
-  listener_arn = var.listener.production_arn
+  listener_arn = each.value
   priority     = var.priority
 
   action {
     type = "forward"
 
     forward {
-      target_group {
-        arn    = aws_lb_target_group.blue.arn
-        weight = 100
-      }
-
       dynamic "target_group" {
-        for_each = aws_lb_target_group.green
+        for_each = aws_lb_target_group.this
 
         content {
           arn    = target_group.value.arn
-          weight = 0
+          weight = target_group.key == "blue" ? 100 : 0
         }
-      }
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = local.path_patterns
-    }
-  }
-
-  dynamic "transform" {
-    for_each = var.path_prefix == null ? [] : [var.path_prefix]
-
-    content {
-      type = "url-rewrite"
-
-      url_rewrite_config {
-        rewrite {
-          regex   = "^${transform.value}/?(.*)$"
-          replace = "/$1"
-        }
-      }
-    }
-  }
-
-  tags = merge(var.tags, { Service = var.name })
-
-  lifecycle {
-    ignore_changes = [action]
-  }
-}
-
-resource "aws_lb_listener_rule" "test" {
-  count = local.ecs_traffic ? 1 : 0
-
-  listener_arn = var.listener.test_arn
-  priority     = var.priority
-
-  action {
-    type = "forward"
-
-    forward {
-      target_group {
-        arn    = aws_lb_target_group.blue.arn
-        weight = 100
-      }
-
-      target_group {
-        arn    = aws_lb_target_group.green[0].arn
-        weight = 0
       }
     }
   }
@@ -169,10 +101,31 @@ resource "aws_lb_listener_rule" "test" {
     ignore_changes = [action]
 
     precondition {
-      condition     = var.listener.test_arn != null && var.listener.test_url != null
+      condition     = each.key != "test" || (var.listener.test_arn != null && var.listener.test_url != null)
       error_message = "Strategy ${var.strategy} needs the load balancer's test listener (listener.test_arn and listener.test_url; alb module `test_listener = true`)."
     }
   }
+}
+
+# Addresses before the two pairs became one resource each: state moves, nothing is replaced.
+moved {
+  from = aws_lb_target_group.blue
+  to   = aws_lb_target_group.this["blue"]
+}
+
+moved {
+  from = aws_lb_target_group.green[0]
+  to   = aws_lb_target_group.this["green"]
+}
+
+moved {
+  from = aws_lb_listener_rule.production[0]
+  to   = aws_lb_listener_rule.this["production"]
+}
+
+moved {
+  from = aws_lb_listener_rule.test[0]
+  to   = aws_lb_listener_rule.this["test"]
 }
 
 # Infrastructure role: lets ECS move the listener rules' weights during native

@@ -30,7 +30,9 @@ describe('Terraform settings that make rollouts fast and safe', () => {
           .filter((g) => g.file !== 'modules/ecs-service/traffic.tf')
           .map((g) => [g.file, g.name, g.body.target_type]),
       ).toEqual([['modules/alb/main.tf', 'public_entry', 'alb']]);
-      expect(groups.map((g) => g.name).sort()).toEqual(['blue', 'green']);
+      // One resource, one instance per group: blue (suffix -1) always, green (-2) where traffic shifts.
+      expect(groups.map((g) => g.name)).toEqual(['this']);
+      expect(groups[0].body.for_each).toBe('${local.target_groups}');
       expect(new Set(groups.map((g) => g.file))).toEqual(new Set(['modules/ecs-service/traffic.tf']));
       const vars = variablesOf(await parseFile('modules/ecs-service/variables.tf'));
       expect(vars.health_check_path.default).toBe('/readyz');
@@ -57,13 +59,15 @@ describe('Terraform settings that make rollouts fast and safe', () => {
     });
 
     it('give the blue/green family and CodeDeploy a second target group, and the blue/green family a test rule', () => {
-      const groups = resourcesOfType(files, 'aws_lb_target_group');
-      expect(groups.find((g) => g.name === 'green')?.body.count).toBe('${local.traffic_shifting ? 1 : 0}');
+      const traffic = files.find((f) => f.path === 'modules/ecs-service/traffic.tf')!;
+      const locals = (traffic.json.locals as Record<string, string>[])[0];
+      expect(locals.target_groups).toBe('${local.traffic_shifting ? { blue = "1", green = "2" } : { blue = "1" }}');
       const listeners = resourcesOfType(files, 'aws_lb_listener').map((l) => l.name);
       expect(listeners).toEqual(expect.arrayContaining(['http', 'https', 'test']));
       const rules = resourcesOfType(files, 'aws_lb_listener_rule');
-      expect(rules.map((r) => r.name).sort()).toEqual(['production', 'test']);
-      expect(rules.find((r) => r.name === 'test')?.body.count).toBe('${local.ecs_traffic ? 1 : 0}');
+      expect(rules.map((r) => r.name)).toEqual(['this']);
+      expect(rules[0].body.for_each).toBe('${local.listener_rules}');
+      expect(locals.listener_rules).toMatch(/local\.ecs_traffic \? \{ test = var\.listener\.test_arn \} : \{\}/);
       // ECS and CodeDeploy move the weights during a rollout: Terraform must not move them back.
       for (const r of rules) expect(ignoreChanges(r.body)).toContain('action');
     });
@@ -77,8 +81,9 @@ describe('Terraform settings that make rollouts fast and safe', () => {
         expect(l.body.for_each).toBe('${local.codedeploy}');
         expect(ignoreChanges(l.body)).toEqual(['default_action']);
       }
-      const production = resourcesOfType(files, 'aws_lb_listener_rule').find((r) => r.name === 'production')!;
-      expect(production.body.count).toBe('${local.codedeploy ? 0 : 1}');
+      const traffic = files.find((f) => f.path === 'modules/ecs-service/traffic.tf')!;
+      const locals = (traffic.json.locals as Record<string, string>[])[0];
+      expect(locals.listener_rules).toMatch(/local\.codedeploy \? \{\} : \{ production = var\.listener\.production_arn \}/);
     });
   });
 
@@ -127,9 +132,9 @@ describe('Terraform settings that make rollouts fast and safe', () => {
       expect(children(config, 'linear_configuration')[0]).toHaveProperty('step_percent');
       const lb = child(shifting.body, 'load_balancer');
       expect(children(lb, 'advanced_configuration')[0]).toEqual({
-        alternate_target_group_arn: '${aws_lb_target_group.green[0].arn}',
-        production_listener_rule: '${aws_lb_listener_rule.production[0].arn}',
-        test_listener_rule: '${aws_lb_listener_rule.test[0].arn}',
+        alternate_target_group_arn: '${aws_lb_target_group.this["green"].arn}',
+        production_listener_rule: '${aws_lb_listener_rule.this["production"].arn}',
+        test_listener_rule: '${aws_lb_listener_rule.this["test"].arn}',
         role_arn: '${aws_iam_role.infrastructure[0].arn}',
       });
       // Hooks are Shipgate's, per deployment (docs/architecture.md, "Who owns each ECS service setting"):

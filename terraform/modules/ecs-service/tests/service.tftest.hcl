@@ -113,9 +113,9 @@ run "bootstrap_task_definition" {
 
   assert {
     condition = (
-      length(aws_lb_target_group.green) == 0 && length(aws_lb_listener_rule.production) == 1 && length(aws_lb_listener_rule.test) == 0 &&
-      aws_lb_target_group.blue.name == "shipgate-staging-inventory-app-1" && aws_lb_target_group.blue.health_check[0].path == "/readyz" &&
-      aws_lb_target_group.blue.health_check[0].interval <= 10 && aws_lb_target_group.blue.deregistration_delay <= 30 &&
+      join(",", keys(aws_lb_target_group.this)) == "blue" && join(",", keys(aws_lb_listener_rule.this)) == "production" &&
+      aws_lb_target_group.this["blue"].name == "shipgate-staging-inventory-app-1" && aws_lb_target_group.this["blue"].health_check[0].path == "/readyz" &&
+      aws_lb_target_group.this["blue"].health_check[0].interval <= 10 && aws_lb_target_group.this["blue"].deregistration_delay <= 30 &&
       output.blue_green == null && output.url == "http://alb.example.com/inventory-app"
     )
     error_message = "ROLLING: one fast target group, a production rule on the service's prefix, no blue/green resources."
@@ -171,7 +171,7 @@ run "codedeploy_variant" {
   }
 
   assert {
-    condition     = length(aws_lb_target_group.green) == 1 && length(aws_lb_listener_rule.production) == 0 && output.url == "http://alb.example.com:8081" && length(output.target_group_names) == 2
+    condition     = join(",", keys(aws_lb_target_group.this)) == "blue,green" && length(aws_lb_listener_rule.this) == 0 && output.url == "http://alb.example.com:8081" && length(output.target_group_names) == 2
     error_message = "CODEDEPLOY: two target groups, no path rules (its listeners are its own), reached on its own port."
   }
 }
@@ -198,10 +198,10 @@ run "canary_builds_what_ecs_shifts_traffic_with" {
 
   assert {
     condition = (
-      length(aws_lb_target_group.green) == 1 && aws_lb_target_group.green[0].name == "shipgate-staging-inventory-app-2" &&
-      aws_lb_listener_rule.production[0].listener_arn == var.listener.production_arn &&
-      aws_lb_listener_rule.test[0].listener_arn == var.listener.test_arn &&
-      length(aws_lb_listener_rule.production[0].action[0].forward[0].target_group) == 2
+      join(",", keys(aws_lb_target_group.this)) == "blue,green" && aws_lb_target_group.this["green"].name == "shipgate-staging-inventory-app-2" &&
+      aws_lb_listener_rule.this["production"].listener_arn == var.listener.production_arn &&
+      aws_lb_listener_rule.this["test"].listener_arn == var.listener.test_arn &&
+      length(aws_lb_listener_rule.this["production"].action[0].forward[0].target_group) == 2
     )
     error_message = "CANARY needs the alternate target group and a production and a test rule forwarding to both groups."
   }
@@ -219,9 +219,9 @@ run "canary_builds_what_ecs_shifts_traffic_with" {
 
   assert {
     condition = (
-      aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].alternate_target_group_arn == aws_lb_target_group.green[0].arn &&
-      aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].production_listener_rule == aws_lb_listener_rule.production[0].arn &&
-      aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].test_listener_rule == aws_lb_listener_rule.test[0].arn &&
+      aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].alternate_target_group_arn == aws_lb_target_group.this["green"].arn &&
+      aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].production_listener_rule == aws_lb_listener_rule.this["production"].arn &&
+      aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].test_listener_rule == aws_lb_listener_rule.this["test"].arn &&
       aws_ecs_service.traffic_shifting[0].load_balancer[0].advanced_configuration[0].role_arn == aws_iam_role.infrastructure[0].arn
     )
     error_message = "advanced_configuration must name the alternate target group, both rules and the infrastructure role."
@@ -244,9 +244,9 @@ run "canary_builds_what_ecs_shifts_traffic_with" {
 
   assert {
     condition = output.blue_green == {
-      alternate_target_group_arn   = aws_lb_target_group.green[0].arn
-      production_listener_rule_arn = aws_lb_listener_rule.production[0].arn
-      test_listener_rule_arn       = aws_lb_listener_rule.test[0].arn
+      alternate_target_group_arn   = aws_lb_target_group.this["green"].arn
+      production_listener_rule_arn = aws_lb_listener_rule.this["production"].arn
+      test_listener_rule_arn       = aws_lb_listener_rule.this["test"].arn
       infrastructure_role_arn      = aws_iam_role.infrastructure[0].arn
       test_url                     = "http://alb.example.com:8443/inventory-app"
     }
@@ -261,7 +261,7 @@ run "blue_green_family_needs_a_test_listener" {
     strategy = "CANARY"
   }
 
-  expect_failures = [aws_lb_listener_rule.test]
+  expect_failures = [aws_lb_listener_rule.this]
 }
 
 run "canary_percent_ecs_refuses" {
