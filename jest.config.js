@@ -18,7 +18,8 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   // One SHIPGATE_SANDBOX_SEED per run (the emulators' variation), printed when a suite fails.
   globalSetup: '<rootDir>/test/helpers/sandbox-seed.js',
-  // open-handles-reporter: names what a suite left open (server, socket, child process, timer) when the run ends.
+  // No forceExit: a run ends on its own. open-handles-reporter names what a suite left open (server, socket,
+  // child process, timer) if one ever keeps it from ending.
   reporters: [
     'default',
     '<rootDir>/test/helpers/sandbox-seed-reporter.js',
@@ -26,8 +27,4 @@ module.exports = {
   ],
   testTimeout: 60000,
   modulePathIgnorePatterns: ['<rootDir>/cdk.out'],
-  // Every suite passes, but since the merge of this session's branches one of them leaves an asynchronous
-  // handle open after its last test (not found yet: --detectOpenHandles names none), and jest would wait
-  // forever. Exit when the run is over; finding the handle is an open item in the closing note.
-  forceExit: true,
 };

@@ -182,6 +182,14 @@ describeIfChromium('sandbox console (headless Chromium)', () => {
     expect(start!.x).toBeGreaterThanOrEqual(frame!.x);
     expect(start!.x + start!.width).toBeLessThanOrEqual(frame!.x + frame!.width);
     await page.click('#svg-pan-zoom-zoom-in');
+    // svg-pan-zoom applies the zoom on a later frame: wait for it (the assertion below says if it never came).
+    await page
+      .waitForFunction(
+        (h) => (document.querySelector('svg.graph g.node text')?.getBoundingClientRect().height ?? 0) > h,
+        before[0],
+        { timeout: 5000 },
+      )
+      .catch(() => undefined);
     const after = await heights();
     expect(after[0]).toBeGreaterThan(before[0]);
     await page.close();

@@ -61,13 +61,17 @@ describe('Terraform settings that make rollouts fast and safe', () => {
     it('give the blue/green family and CodeDeploy a second target group, and the blue/green family a test rule', () => {
       const traffic = files.find((f) => f.path === 'modules/ecs-service/traffic.tf')!;
       const locals = (traffic.json.locals as Record<string, string>[])[0];
-      expect(locals.target_groups).toBe('${local.traffic_shifting ? { blue = "1", green = "2" } : { blue = "1" }}');
+      expect(locals.target_groups).toBe(
+        '${local.traffic_shifting ? { blue = "1", green = "2" } : { blue = "1" }}',
+      );
       const listeners = resourcesOfType(files, 'aws_lb_listener').map((l) => l.name);
       expect(listeners).toEqual(expect.arrayContaining(['http', 'https', 'test']));
       const rules = resourcesOfType(files, 'aws_lb_listener_rule');
       expect(rules.map((r) => r.name)).toEqual(['this']);
       expect(rules[0].body.for_each).toBe('${local.listener_rules}');
-      expect(locals.listener_rules).toMatch(/local\.ecs_traffic \? \{ test = var\.listener\.test_arn \} : \{\}/);
+      expect(locals.listener_rules).toMatch(
+        /local\.ecs_traffic \? \{ test = var\.listener\.test_arn \} : \{\}/,
+      );
       // ECS and CodeDeploy move the weights during a rollout: Terraform must not move them back.
       for (const r of rules) expect(ignoreChanges(r.body)).toContain('action');
     });
@@ -83,7 +87,9 @@ describe('Terraform settings that make rollouts fast and safe', () => {
       }
       const traffic = files.find((f) => f.path === 'modules/ecs-service/traffic.tf')!;
       const locals = (traffic.json.locals as Record<string, string>[])[0];
-      expect(locals.listener_rules).toMatch(/local\.codedeploy \? \{\} : \{ production = var\.listener\.production_arn \}/);
+      expect(locals.listener_rules).toMatch(
+        /local\.codedeploy \? \{\} : \{ production = var\.listener\.production_arn \}/,
+      );
     });
   });
 
