@@ -6,8 +6,8 @@
  * (`process.getActiveResourcesInfo()`, `process._getActiveHandles()`), and keeps the new ones with the suite
  * they appeared after. When the run ends with any still open, it prints them.
  *
- * It sees only suites run in this process: in band, which is how jest runs on a machine with 2 cores
- * (`maxWorkers` 1). A worker's leftovers end with the worker.
+ * It sees only suites run in this process: in band (`npx jest --runInBand`; `npm test` uses workers,
+ * jest.config.js says why). With workers, jest itself names a worker that did not exit.
  */
 class OpenHandlesReporter {
   constructor() {
