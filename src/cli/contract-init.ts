@@ -1,4 +1,5 @@
 import type { ContainerDefinition, LoadBalancer as EcsLoadBalancer } from '@aws-sdk/client-ecs';
+import type { MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { formatIssues, type ShipgateConfig } from '../../lambdas/shared/config';
 import { deployContractSchema, type DeployContract } from '../../lambdas/shared/contract';
 import { ShipgateError } from '../../lambdas/shared/errors';
@@ -145,7 +146,10 @@ export async function contractFromService(
       `container "${container.name}" runs ${container.image ?? '(no image)'}, not an ECR image: releases will replace it with images of ECR repository "${configured.repository}"`,
     );
   }
-  const containerPort = lb?.containerPort ?? container.portMappings?.[0]?.containerPort;
+  // The load balancer's port belongs to the load balancer's container; another container has its own.
+  const containerPort =
+    (lb && lb.containerName === container.name ? lb.containerPort : undefined) ??
+    container.portMappings?.[0]?.containerPort;
   if (!containerPort) {
     throw new ContractInitError(
       `container "${container.name}" has no port mapping and the service no load balancer, so its port is unknown; add a portMapping to the task definition`,
@@ -248,6 +252,12 @@ export async function contractFromService(
     targetGroupArns,
   )) {
     if (!alarm.AlarmName || alarms.has(alarm.AlarmName)) continue;
+    if (isScalingAlarm(alarm)) {
+      // Target tracking's AlarmLow is in ALARM whenever load is low: as a deployment alarm it would roll back
+      // every release.
+      notes.push(`left out alarm ${alarm.AlarmName}: it drives Application Auto Scaling, not a rollback`);
+      continue;
+    }
     alarms.add(alarm.AlarmName);
     notes.push(
       `alarm ${alarm.AlarmName}: its metric ${alarm.Namespace}/${alarm.MetricName} is on this service; remove it if it should not roll a deployment back`,
@@ -296,4 +306,13 @@ export async function contractFromService(
     });
   }
   return { contract: parsed.data, notes };
+}
+
+/**
+ * An alarm Application Auto Scaling acts on: its actions name a scaling policy (`arn:…:autoscaling:…`), or its
+ * name is one target tracking creates (`TargetTracking-<resource>-AlarmHigh/AlarmLow-<id>`).
+ */
+export function isScalingAlarm(alarm: Pick<MetricAlarm, 'AlarmName' | 'AlarmActions'>): boolean {
+  if (alarm.AlarmName?.startsWith('TargetTracking-')) return true;
+  return (alarm.AlarmActions ?? []).some((a) => /^arn:[^:]+:autoscaling:/.test(a));
 }

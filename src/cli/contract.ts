@@ -82,10 +82,19 @@ export async function clientsFor(
 export function contractDiff(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   return keys
-    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k]))
     .map(
       (k) => `  ${k}: ${JSON.stringify(before[k]) ?? '(absent)'} → ${JSON.stringify(after[k]) ?? '(absent)'}`,
     );
+}
+
+/** JSON with every object's keys sorted: Terraform's `jsonencode` sorts them, `contract init` does not. */
+function canonicalJson(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 }
 
 function required(value: string | undefined, flag: string): string {

@@ -83,7 +83,8 @@ async function stackTarget(
     if (arn) {
       try {
         const value = (await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
-        state.value = value?.trim() ? value : undefined;
+        // Trimmed as the functions read it (lambdas/shared/secrets.ts): a trailing newline is no error there.
+        state.value = value?.trim() || undefined;
       } catch (err) {
         state.source = `${arn}: ${(err as Error).name}`;
       }

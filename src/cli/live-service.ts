@@ -254,8 +254,15 @@ export async function resolveListenerUrl(
       });
       if (url) return url;
     }
-    const rules =
-      (await clients.elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules ?? [];
+    const rules: Rule[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await clients.elb.send(
+        new DescribeRulesCommand({ ListenerArn: listener.ListenerArn, Marker, PageSize: 400 }),
+      );
+      rules.push(...(page.Rules ?? []));
+      Marker = page.NextMarker;
+    } while (Marker);
     const rule = rules.find((r) => forwardedTargetGroups(r.Actions).includes(targetGroupArn));
     if (rule) {
       const url = ruleBaseUrl({ arn: rule.RuleArn ?? '', rule, listener, loadBalancer, targetGroupArns: [] });
@@ -297,15 +304,21 @@ export async function alarmsWatching(
 export async function missingAlarms(clients: LiveClients, names: string[]): Promise<string[]> {
   const found = new Set<string>();
   for (let i = 0; i < names.length; i += 100) {
-    const out = await clients.cloudwatch.send(
-      new DescribeAlarmsCommand({
-        AlarmNames: names.slice(i, i + 100),
-        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-      }),
-    );
-    for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
-      if (a.AlarmName) found.add(a.AlarmName);
-    }
+    let NextToken: string | undefined;
+    do {
+      const out = await clients.cloudwatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: names.slice(i, i + 100),
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          MaxRecords: 100,
+          NextToken,
+        }),
+      );
+      for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+        if (a.AlarmName) found.add(a.AlarmName);
+      }
+      NextToken = out.NextToken;
+    } while (NextToken);
   }
   return names.filter((n) => !found.has(n));
 }

@@ -176,6 +176,19 @@ export function mockLiveService(service: Service = billingService()) {
         MetricName: 'TargetResponseTime',
         Dimensions: [{ Name: 'TargetGroup', Value: 'targetgroup/billing-blue/6d0ecf831eec9f09' }],
       },
+      // Application Auto Scaling's target tracking alarm on the service: low load puts it in ALARM.
+      {
+        AlarmName: 'TargetTracking-service/prod/billing-app-AlarmLow-0f3e',
+        Namespace: 'AWS/ECS',
+        MetricName: 'CPUUtilization',
+        Dimensions: [
+          { Name: 'ClusterName', Value: 'prod' },
+          { Name: 'ServiceName', Value: 'billing-app' },
+        ],
+        AlarmActions: [
+          `arn:aws:autoscaling:eu-west-1:${ACCOUNT}:scalingPolicy:1a2b:resource/ecs/service/prod/billing-app:policyName/cpu`,
+        ],
+      },
       {
         AlarmName: 'other-cpu',
         Namespace: 'AWS/ECS',

@@ -175,6 +175,37 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.this.json
 }
 
+# What `shipgate contract init --write` needs beyond the functions' grants: the service's load balancer
+# (read only) and writing its deploy contract. Only while operators are named: the functions share the role,
+# so empty `operator_principal_arns` once the environment is onboarded and the grant is gone again.
+data "aws_iam_policy_document" "operators" {
+  statement {
+    sid = "ReadLoadBalancers"
+    actions = [
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeTargetGroups",
+    ]
+    # The Describe actions have no resource-level permissions.
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WriteDeployContracts"
+    actions   = ["ssm:PutParameter"]
+    resources = ["${local.arn.ssm}:parameter${var.contracts_prefix}/${var.environment}/services/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "operators" {
+  count = length(var.operator_principal_arns) > 0 ? 1 : 0
+
+  name   = "shipgate-operators"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.operators.json
+}
+
 # --- The role ECS invokes Shipgate's verify hook with ----------------------------------------------------
 # UpdateService passes a role of this account (iam:PassRole cannot pass another account's), so the role is
 # here; Shipgate's hook function admits this account in its resource policy, and this role may invoke that

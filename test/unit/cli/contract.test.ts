@@ -3,7 +3,7 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { parseConfig } from '../../../lambdas/shared/config';
 import { deployContractSchema } from '../../../lambdas/shared/contract';
-import { run } from '../../../src/cli/contract';
+import { contractDiff, run } from '../../../src/cli/contract';
 import {
   billingService,
   DEPLOY_ROLE,
@@ -70,6 +70,11 @@ describe('shipgate contract init', () => {
     expect(err).toContain("smokePath /healthz: the target group's health check path");
     expect(err).toContain('alarm billing-latency: its metric AWS/ApplicationELB/TargetResponseTime');
     expect(out).not.toContain('other-cpu');
+    // Auto scaling's alarm on the service is left out, and the note says why.
+    expect(out).not.toContain('TargetTracking-');
+    expect(err).toContain(
+      'left out alarm TargetTracking-service/prod/billing-app-AlarmLow-0f3e: it drives Application Auto Scaling',
+    );
     // The environment lives in 222222222222: its deploy role was assumed with the external id.
     expect(mocks.sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
       RoleArn: DEPLOY_ROLE,
@@ -276,5 +281,14 @@ describe('shipgate contract check', () => {
     expect(gone.out).toMatch(
       /^fail +service +ECS cluster "prod" has no active service "billing-app" \(MISSING\)/m,
     );
+  });
+});
+
+describe('contractDiff', () => {
+  it('ignores the order of keys (Terraform writes them sorted) and names what differs', () => {
+    const ours = { blueGreen: { testUrl: 'https://t', alternateTargetGroupArn: 'tg' }, alarms: ['a'] };
+    const terraform = { alarms: ['a'], blueGreen: { alternateTargetGroupArn: 'tg', testUrl: 'https://t' } };
+    expect(contractDiff(terraform, ours)).toEqual([]);
+    expect(contractDiff(terraform, { ...ours, alarms: ['b'] })).toEqual(['  alarms: ["a"] → ["b"]']);
   });
 });

@@ -170,6 +170,37 @@ describe('terraform/modules/shipgate-deploy-role', () => {
     expect(role.assume_role_policy).toBe('${data.aws_iam_policy_document.trust.json}');
   });
 
+  it('lets named operators read load balancers and write contracts (contract init --write), only while there are any', () => {
+    expect(statementsOf(main, 'operators').map((st) => [st.sid, st.actions, st.resources])).toEqual([
+      [
+        'ReadLoadBalancers',
+        [
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeLoadBalancers',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTargetGroups',
+        ],
+        ['*'],
+      ],
+      [
+        'WriteDeployContracts',
+        ['ssm:PutParameter'],
+        ['${local.arn.ssm}:parameter${var.contracts_prefix}/${var.environment}/services/*'],
+      ],
+    ]);
+    const policy = blocksOf(main).find(([t, n]) => t === 'aws_iam_role_policy' && n === 'operators')![2];
+    expect(policy.count).toBe('${length(var.operator_principal_arns) > 0 ? 1 : 0}');
+    expect(policy.policy).toBe('${data.aws_iam_policy_document.operators.json}');
+    // What contract init calls on the load balancer is what the policy allows.
+    const calls = readFileSync(join(__dirname, '../../../src/cli/live-service.ts'), 'utf8').match(
+      /new (Describe(?:Listeners|LoadBalancers|Rules|TargetGroups))Command/g,
+    )!;
+    const used = [
+      ...new Set(calls.map((c) => `elasticloadbalancing:${c.slice(4, -'Command'.length)}`)),
+    ].sort();
+    expect(used).toEqual(statementsOf(main, 'operators')[0].actions);
+  });
+
   it('allows what Shipgate does for an environment: the single-account stack’s actions, nothing more', () => {
     const granted = actionsOf(statementsOf(main, 'this'));
     // GetParametersByPath: the stack grants it with the contracts, no Shipgate code calls it.
