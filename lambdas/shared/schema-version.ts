@@ -55,7 +55,11 @@ export function itemKind(item: Item): string {
 export function readVersioned<T extends Item>(item: T): T {
   if (!(SCHEMA_VERSION_ATTRIBUTE in item)) return item;
   const { [SCHEMA_VERSION_ATTRIBUTE]: raw, ...rest } = item;
-  const version = isRaw(item) ? Number((raw as { N?: string })?.N) : raw;
+  // A raw number ({ N: "1" }) also where the item has no raw `pk` (UPDATED_NEW attributes, projections).
+  const version =
+    isRaw(item) || (typeof raw === 'object' && raw !== null && 'N' in raw)
+      ? Number((raw as { N?: string })?.N)
+      : raw;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || version > SCHEMA_VERSION) {
     throw new SchemaVersionError(itemKind(item), `${str(item.pk)}/${str(item.sk)}`, version);
   }

@@ -154,6 +154,11 @@ export function gitlabRest(options: GitlabRestOptions) {
     for (let pages = 1; pages < MAX_PAGES; pages += 1) {
       const next = nextLink(response.headers.get('link'));
       if (!next) break;
+      // The token goes only where the configured GitLab is: a `link` elsewhere (another host, scheme or port,
+      // from a proxy or a wrong external_url) is not followed.
+      if (!sameApi(next, base)) {
+        throw new Error(`GitLab's next-page link leaves ${new URL(base).origin}; not followed`);
+      }
       response = await request('GET', next);
       out.push(...((await response.json()) as T[]));
     }
@@ -216,7 +221,10 @@ export function gitlabRest(options: GitlabRestOptions) {
         { jobId, artifactPath }: { jobId: number; artifactPath: string },
       ): Promise<Blob> =>
         (
-          await request('GET', `${path`projects/${projectId}/jobs/${jobId}/artifacts`}/${artifactPath}`)
+          await request(
+            'GET',
+            `${path`projects/${projectId}/jobs/${jobId}/artifacts`}/${artifactSegments(artifactPath)}`,
+          )
         ).blob(),
     },
     Projects: {
@@ -247,3 +255,25 @@ export function gitlabRest(options: GitlabRestOptions) {
 
 /** The client {@link gitlabRest} returns. */
 export type GitlabRest = ReturnType<typeof gitlabRest>;
+
+/** Whether `next` (a `link` header's URL) is on the same origin as the API's `base` URL. */
+function sameApi(next: string, base: string): boolean {
+  try {
+    return new URL(next, base).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A path inside a job's artifacts archive, as URL segments. The names come from the pipeline (CI config):
+ * `#`, `?`, `%` and spaces are encoded, and `.`/`..` or empty segments, which would leave the artifacts
+ * route once the URL is normalized, are refused.
+ */
+export function artifactSegments(artifactPath: string): string {
+  const segments = artifactPath.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new Error(`Invalid artifact path "${artifactPath}": empty, "." or ".." segments`);
+  }
+  return segments.map(encodeURIComponent).join('/');
+}

@@ -89,7 +89,10 @@ export function assumedRoleCredentials(role: DeployRole): () => Promise<AwsCrede
     if (cached) {
       const c = await cached.catch(() => undefined);
       if (c && fresh(c, Date.now())) return c;
-      if (cache.get(key) !== cached) return cache.get(key)!;
+      // Another caller started a newer AssumeRole meanwhile: share it. (Gone from the cache, because it
+      // failed: assume again below, never hand the SDK `undefined` as credentials.)
+      const current = cache.get(key);
+      if (current && current !== cached) return current;
     }
     const pending = assume(role);
     cache.set(key, pending);

@@ -379,10 +379,15 @@ describe('sandbox: release flow end to end (shipgate dev in a child process)', (
     expect(out).not.toMatch(/^\{/m); // human lines, no JSON log lines
     expect(await runningImage('production')).toMatch(new RegExp(`@${good.digest}$`));
 
-    const undone = (await (await fetch(`${url}/api/releases/${started.body.release}`)).json()) as {
+    type Undone = {
       environments: { name: string; status: string; detail?: string }[];
       rollbacks: { by: string; reason: string; from: { digest: string }; to: { digest: string } }[];
     };
+    // The rollback is ROLLED_BACK (what the CLI waits for) a moment before the undone release is marked.
+    const undone = await waitFor('the undone release to be marked', async () => {
+      const r = (await (await fetch(`${url}/api/releases/${started.body.release}`)).json()) as Undone;
+      return r.rollbacks?.length ? r : undefined;
+    });
     expect(undone.environments.find((e) => e.name === 'production')).toMatchObject({
       status: 'ROLLED_BACK',
       detail: expect.stringContaining('inventory-app rolled back by ada'),

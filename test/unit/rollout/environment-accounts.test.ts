@@ -3,7 +3,11 @@ import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ecs as processEcs } from '../../../lambdas/shared/clients/ecs';
-import { resetAssumedRoles, roleSessionName } from '../../../lambdas/shared/clients/assume-role';
+import {
+  assumedRoleCredentials,
+  resetAssumedRoles,
+  roleSessionName,
+} from '../../../lambdas/shared/clients/assume-role';
 import { resetEnvironmentClients } from '../../../lambdas/shared/clients/environment';
 import { forEnvironment, rolloutDeps, loadContract } from '../../../lambdas/domain/rollout/deps';
 import { describeService } from '../../../lambdas/domain/rollout/deploy';
@@ -181,6 +185,27 @@ describe('per-environment AWS clients', () => {
     sts.reset();
     stsAnswers();
     expect((await credentialsOf(0)).credentials.accessKeyId).toBe('ASIAPRODUCTION00001');
+  });
+
+  it('gives a caller that waited on a failed AssumeRole credentials of a new one, never nothing', async () => {
+    let n = 0;
+    sts.on(AssumeRoleCommand).callsFake(async () => {
+      n += 1;
+      await new Promise((r) => setTimeout(r, 10)); // both callers wait on the first
+      if (n === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      return {
+        Credentials: {
+          AccessKeyId: 'ASIAPRODUCTION00002',
+          SecretAccessKey: 'secret-2',
+          SessionToken: 'token-2',
+          Expiration: new Date(now + 900_000),
+        },
+      };
+    });
+    const provider = assumedRoleCredentials({ deployRole: ROLE, externalId: 'shipgate-prod' });
+    const [first, second] = await Promise.allSettled([provider(), provider()]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { name: 'AssumeRoleError' } });
+    expect(second).toMatchObject({ status: 'fulfilled', value: { accessKeyId: 'ASIAPRODUCTION00002' } });
   });
 
   it("keeps RoleSessionName within STS's 64 characters of [\\w+=,.@-]", () => {

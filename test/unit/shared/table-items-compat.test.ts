@@ -298,6 +298,10 @@ describe('versionWrites / versionReads (the middleware on every request shape)',
     ).toEqual({
       Responses: { t: [{ pk: { S: 'A#1' }, sk: { S: 'A' } }] },
     });
+    // Raw attributes without a raw key (UPDATED_NEW, a projection): the version is still a raw number.
+    expect(versionReads({ Attributes: { status: { S: 'DONE' }, sv: { N: '1' } } })).toEqual({
+      Attributes: { status: { S: 'DONE' } },
+    });
     expect(() => versionReads({ Items: [{ pk: 'LOCK#p#s', sk: 'LOCK', sv: 'one' }] })).toThrow(
       'table item LOCK#p#s/LOCK (LOCK) has schema version one',
     );
