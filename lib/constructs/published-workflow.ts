@@ -67,13 +67,14 @@ export class PublishedWorkflow extends Construct {
 /**
  * Lets the state machine invoke every version of the function behind `version`. CDK's LambdaInvoke grants
  * only the version this deploy published; executions that started before the deploy still invoke older
- * versions, with the same role.
+ * versions, with the same role. The unqualified function too: executions started by a Shipgate from before
+ * published versions name it, and they may wait at an approval through the upgrade that brings versions.
  */
 export function grantInvokeEveryVersion(stateMachine: sfn.StateMachine, version: IVersion): void {
   stateMachine.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ['lambda:InvokeFunction'],
-      resources: [`${version.lambda.functionArn}:*`],
+      resources: [version.lambda.functionArn, `${version.lambda.functionArn}:*`],
     }),
   );
 }
