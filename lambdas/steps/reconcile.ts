@@ -3,6 +3,7 @@ import { announceDeps } from '../domain/outcomes/announce';
 import { reconcile, type ReconcileResult } from '../domain/reconcile/reconcile';
 import { findStuckReleases, type StuckRelease } from '../domain/reconcile/stuck';
 import { rolloutDeps } from '../domain/rollout/deps';
+import { stateMachineArn } from '../shared/env';
 import { logger } from '../shared/logger';
 import { putMetric } from '../shared/monitoring/emit';
 import { METRICS } from '../shared/monitoring/names';
@@ -22,16 +23,17 @@ export const handler = async (): Promise<ReconcileResult & { stuck: StuckRelease
     approvals,
     announce: announceDeps({ config: approvals.config }),
   });
-  let stuck: StuckRelease[] = [];
+  let stuck: StuckRelease[] | undefined;
   try {
-    stuck = await findStuckReleases(rollouts);
+    stuck = await findStuckReleases({ ...rollouts, stateMachineArn: stateMachineArn() });
   } catch (err) {
     result.errors.push(
       `stuck releases: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? ''}`.slice(0, 300),
     );
   }
-  for (const s of stuck) logger.warn('Release stuck past its configured waits', { ...s });
+  for (const s of stuck ?? []) logger.warn('Release stuck past its configured waits', { ...s });
   putMetric(METRICS.reconcilerRepairs, result.repaired.length);
-  putMetric(METRICS.releasesStuck, stuck.length);
-  return { ...result, stuck };
+  // Not counted when the lookup failed: a 0 would say "none stuck", which nobody knows then.
+  if (stuck) putMetric(METRICS.releasesStuck, stuck.length);
+  return { ...result, stuck: stuck ?? [] };
 };

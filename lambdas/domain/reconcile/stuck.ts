@@ -1,14 +1,13 @@
-import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ShipgateConfig } from '../../shared/config';
 import { releaseBoundSeconds } from '../../shared/monitoring/bound';
-import { listReleases } from '../releases/store';
+import { getRelease } from '../releases/store';
 
 /**
  * Releases stuck longer than their configured waits allow (issue 31, alarm `ReleaseStuck`): RUNNING, older
  * than {@link releaseBoundSeconds}, once the time the execution spent waiting for deploy freezes to end is
- * taken off (a freeze has its own end, outside Shipgate's config). The history is read only for releases
- * already past the bound, which should be none.
+ * taken off (a freeze has its own end, outside Shipgate's config).
  */
 
 /** What {@link findStuckReleases} reads. */
@@ -17,6 +16,8 @@ export interface StuckDeps {
   sfn: Pick<SFNClient, 'send'>;
   table: string;
   config: ShipgateConfig;
+  /** The release state machine (unqualified: its executions of every version and alias). */
+  stateMachineArn: string;
   now: () => Date;
 }
 
@@ -69,30 +70,45 @@ export async function freezeWaitMs(
 }
 
 /**
- * The RUNNING releases among the newest 100 that run past their bound.
- * @example const stuck = await findStuckReleases({ ddb, sfn, table, config, now: () => new Date() });
+ * The running releases past their bound. Step Functions says which run (ListExecutions, RUNNING, every page:
+ * however many releases came since, a stuck one is found); the history is read only for those already past
+ * the bound, which should be none, and an unreadable history counts whole (the alarm errs towards firing).
+ * @example const stuck = await findStuckReleases({ ddb, sfn, table, config, stateMachineArn, now: () => new Date() });
  */
 export async function findStuckReleases(deps: StuckDeps): Promise<StuckRelease[]> {
   const bound = releaseBoundSeconds(deps.config);
-  const { releases } = await listReleases(
-    { limit: 100 },
-    { ddb: deps.ddb as DynamoDBDocumentClient, table: deps.table },
-  );
   const now = deps.now().getTime();
   const stuck: StuckRelease[] = [];
-  for (const r of releases) {
-    if (r.status !== 'RUNNING') continue;
-    const age = (now - Date.parse(r.createdAt)) / 1000;
-    if (!(age > bound)) continue;
-    const running = age - (await freezeWaitMs(r.executionArn, deps)) / 1000;
-    if (running > bound) {
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: deps.stateMachineArn,
+        statusFilter: 'RUNNING',
+        maxResults: 1000,
+        nextToken,
+      }),
+    );
+    for (const execution of page.executions ?? []) {
+      const started = execution.startDate ? new Date(execution.startDate).getTime() : NaN;
+      const age = (now - started) / 1000;
+      if (!execution.executionArn || !execution.name || !(age > bound)) continue;
+      const frozenMs = await freezeWaitMs(execution.executionArn, deps).catch(() => 0);
+      const running = age - frozenMs / 1000;
+      if (!(running > bound)) continue;
+      // The execution is named after its release (releases/start.ts).
+      const release = await getRelease(execution.name, {
+        ddb: deps.ddb as DynamoDBDocumentClient,
+        table: deps.table,
+      }).catch(() => undefined);
       stuck.push({
-        id: r.id,
+        id: execution.name,
         runningSeconds: Math.round(running),
         boundSeconds: bound,
-        ...(r.currentStep ? { currentStep: r.currentStep } : {}),
+        ...(release?.currentStep ? { currentStep: release.currentStep } : {}),
       });
     }
-  }
+    nextToken = page.nextToken;
+  } while (nextToken);
   return stuck;
 }
