@@ -5,7 +5,7 @@ import type { ReleasePauseEvent } from '../releases/store';
  *
  * - people: each approval, from its request (`requestedAt`) to its decision (`decidedAt`), in the task
  *   output `$.approvals.<env>`; and each rollout pause (ECS PAUSE hook), from PAUSED to the next event of
- *   the same pause in the release record's `pauses`;
+ *   the same pause in the release record's `pauses` (pauses of services rolling out side by side count once);
  * - ECS: per environment, the rollouts' wall time (first `startedAt` to last `finishedAt` of the "Deploy
  *   <env>" results; services roll out in parallel), less the time that environment spent held at pauses.
  *
@@ -41,9 +41,12 @@ function rolloutTimes(item: unknown): { start: number; end: number } | undefined
   return o.rollout ? rolloutTimes(o.rollout) : undefined;
 }
 
-/** Milliseconds each environment spent held at pauses (PAUSED until the next event of that pause). */
+/**
+ * Milliseconds each environment spent held at pauses (PAUSED until the next event of that pause). Services
+ * roll out in parallel, so their pauses may overlap: the time counts once (the union of the intervals).
+ */
 function pauseMsByEnvironment(pauses: readonly ReleasePauseEvent[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  const intervals: Record<string, [number, number][]> = {};
   const open = new Map<string, number>();
   for (const p of [...pauses].sort((a, b) => (ms(a.at) ?? 0) - (ms(b.at) ?? 0))) {
     const at = ms(p.at);
@@ -51,12 +54,27 @@ function pauseMsByEnvironment(pauses: readonly ReleasePauseEvent[]): Record<stri
     const key = `${p.environment}#${p.pauseId}`;
     const since = open.get(key);
     if (since !== undefined) {
-      out[p.environment] = (out[p.environment] ?? 0) + (at - since);
+      (intervals[p.environment] ??= []).push([since, at]);
       open.delete(key);
     }
     if (p.event === 'PAUSED') open.set(key, at);
   }
-  return out;
+  return Object.fromEntries(Object.entries(intervals).map(([env, list]) => [env, unionMs(list)]));
+}
+
+/** Total length of the union of `[start, end]` intervals. */
+function unionMs(list: [number, number][]): number {
+  let total = 0;
+  let current: [number, number] | undefined;
+  for (const [start, end] of [...list].sort((a, b) => a[0] - b[0])) {
+    if (current && start <= current[1]) {
+      current[1] = Math.max(current[1], end);
+      continue;
+    }
+    if (current) total += current[1] - current[0];
+    current = [start, end];
+  }
+  return total + (current ? current[1] - current[0] : 0);
 }
 
 /**

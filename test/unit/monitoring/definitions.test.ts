@@ -94,6 +94,36 @@ describe('waiting for people versus for ECS', () => {
     expect(waits).toEqual({ people: 35 * 60, ecs: 15 * 60 });
   });
 
+  it('counts pauses of services rolling out side by side once (their union)', () => {
+    const pause = (service: string, pauseId: string, at: string, event: string) => ({
+      at,
+      environment: 'production',
+      service,
+      pauseId,
+      stage: 'S',
+      event,
+      detail: '',
+    });
+    const waits = releaseWaits({
+      deployments: {
+        production: [{ startedAt: '2026-12-07T10:00:00Z', finishedAt: '2026-12-07T10:30:00Z' }],
+      },
+      pauses: [
+        // Three services held 10:05–10:25 at once, and one of them again 10:26–10:27.
+        pause('a', 'pa', '2026-12-07T10:05:00Z', 'PAUSED'),
+        pause('b', 'pb', '2026-12-07T10:05:00Z', 'PAUSED'),
+        pause('c', 'pc', '2026-12-07T10:06:00Z', 'PAUSED'),
+        pause('a', 'pa', '2026-12-07T10:20:00Z', 'CONTINUED'),
+        pause('b', 'pb', '2026-12-07T10:25:00Z', 'CONTINUED'),
+        pause('c', 'pc', '2026-12-07T10:24:00Z', 'CONTINUED'),
+        pause('a', 'pa2', '2026-12-07T10:26:00Z', 'PAUSED'),
+        pause('a', 'pa2', '2026-12-07T10:27:00Z', 'CONTINUED'),
+      ],
+    });
+    // Held 20 + 1 minutes of the 30-minute rollout: 21 minutes for people, 9 for ECS.
+    expect(waits).toEqual({ people: 21 * 60, ecs: 9 * 60 });
+  });
+
   it('is zero when nothing is known', () => {
     expect(releaseWaits({})).toEqual({ people: 0, ecs: 0 });
   });
