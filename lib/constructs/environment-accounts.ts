@@ -1,9 +1,15 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DEPLOY_ROLE_ACTIONS_ENV } from '../../lambdas/shared/clients/assume-role';
 import type { EnvironmentAws, ShipgateConfig } from '../../lambdas/shared/config';
 import { ROLLOUT_EVENT_PATTERNS } from './rollout-event-rules';
+
+/** A function that may assume deploy roles: its role, and where its environment variables go. */
+export type DeployRoleCaller = { readonly role?: iam.IRole } & iam.IGrantable & {
+    addEnvironment?(key: string, value: string): unknown;
+  };
 
 /** Properties of {@link EnvironmentAccounts}. */
 export interface EnvironmentAccountsProps {
@@ -42,6 +48,8 @@ export class EnvironmentAccounts extends Construct {
   private readonly assumeStatements = new Map<iam.IPrincipal, iam.PolicyStatement>();
   /** The roles that may assume each foreign environment's deploy role, by environment. */
   private readonly callers = new Map<string, Set<iam.IRole>>();
+  /** The actions each function may use with a deploy role: its session policy (see {@link grant}). */
+  private readonly sessionActions = new Map<iam.IPrincipal, Set<string>>();
 
   constructor(scope: Construct, id: string, props: EnvironmentAccountsProps) {
     super(scope, id);
@@ -92,24 +100,37 @@ export class EnvironmentAccounts extends Construct {
    * Shipgate's own account, when one of them lives there; `sts:AssumeRole` on the deploy role of each one that
    * lives elsewhere (nothing broader: no wildcard, no other role).
    */
-  grant(
-    fn: { readonly role?: iam.IRole } & iam.IGrantable,
-    local: () => iam.PolicyStatement[],
-    environments?: readonly string[],
-  ): void {
+  grant(fn: DeployRoleCaller, local: () => iam.PolicyStatement[], environments?: readonly string[]): void {
     if (this.anyLocal(environments)) {
       for (const statement of local()) fn.grantPrincipal.addToPrincipalPolicy(statement);
     }
-    this.grantAssumeDeployRoles(fn, environments);
+    if (!this.grantAssumeDeployRoles(fn, environments)) return;
+    // One deploy role per environment serves every function, so each function narrows its own sessions to
+    // the actions it is granted here (an inline session policy on AssumeRole: the session may do what both
+    // the role and that policy allow). The internet-facing HTTP function gets a session that may decide
+    // pauses, not one that may deploy.
+    let actions = this.sessionActions.get(fn.grantPrincipal);
+    if (!actions) {
+      const set = new Set<string>();
+      actions = set;
+      this.sessionActions.set(fn.grantPrincipal, set);
+      fn.addEnvironment?.(DEPLOY_ROLE_ACTIONS_ENV, Lazy.string({ produce: () => [...set].sort().join(',') }));
+    }
+    for (const statement of local()) for (const action of statement.actions) actions.add(action);
+  }
+
+  /** The actions `fn`'s deploy role sessions are narrowed to (empty: it assumes no deploy role). */
+  sessionActionsOf(fn: iam.IGrantable): string[] {
+    return [...(this.sessionActions.get(fn.grantPrincipal) ?? [])].sort();
   }
 
   /** `sts:AssumeRole` on the deploy roles of those of `environments` (default: all) in other accounts. */
   grantAssumeDeployRoles(
     fn: { readonly role?: iam.IRole } & iam.IGrantable,
     environments?: readonly string[],
-  ): void {
+  ): boolean {
     const targets = this.foreign.filter((e) => !environments || environments.includes(e.name));
-    if (targets.length === 0) return;
+    if (targets.length === 0) return false;
     const principal = fn.grantPrincipal;
     let statement = this.assumeStatements.get(principal);
     if (!statement) {
@@ -128,6 +149,7 @@ export class EnvironmentAccounts extends Construct {
         this.callers.set(name, set);
       }
     }
+    return true;
   }
 
   /**

@@ -56,6 +56,21 @@ function assumeRole(params: URLSearchParams, caller: Caller, accounts: SandboxAc
   validate(roleArn, 'roleArn', 20, 2048, /^[\t\n\r\u0020-\u007E]+$/);
   validate(sessionName, 'roleSessionName', 2, 64, /^[\w+=,.@-]*$/);
   if (externalId !== undefined) validate(externalId, 'externalId', 2, 1224, /^[\w+=,.@:/-]*$/);
+  // An inline session policy (the functions narrow their sessions with one): AWS's length and characters,
+  // and it must be a JSON policy document. (The sandbox keeps no IAM: what the session may do is not checked.)
+  const policy = params.get('Policy') ?? undefined;
+  if (policy !== undefined) {
+    validate(policy, 'policy', 1, 2048, /^[\t\n\r\u0020-\u00FF]+$/);
+    let document: unknown;
+    try {
+      document = JSON.parse(policy);
+    } catch {
+      document = undefined;
+    }
+    if (!document || typeof document !== 'object' || !('Statement' in document)) {
+      throw new AwsServiceError('MalformedPolicyDocument', 'The policy is not a JSON policy document.');
+    }
+  }
   const durationText = params.get('DurationSeconds');
   const duration = durationText === null ? 3600 : Number(durationText);
   if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {

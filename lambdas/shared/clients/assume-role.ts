@@ -30,6 +30,29 @@ export class AssumeRoleError extends ShipgateError {
   static override readonly errorName: string = 'AssumeRoleError';
 }
 
+/**
+ * Environment variable with the actions this function's deploy role sessions may use, comma-separated; the
+ * stack sets it from the function's own grants (lib/constructs/environment-accounts.ts).
+ */
+export const DEPLOY_ROLE_ACTIONS_ENV = 'SHIPGATE_DEPLOY_ROLE_ACTIONS';
+
+/**
+ * The inline session policy narrowing a deploy role session to `actions` (resources stay as the role's own
+ * policy scopes them), or undefined when there is no list (every action the role allows).
+ * @example sessionPolicy('ssm:GetParameter') // '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:GetParameter"],"Resource":"*"}]}'
+ */
+export function sessionPolicy(actions = process.env[DEPLOY_ROLE_ACTIONS_ENV]): string | undefined {
+  const list = (actions ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (list.length === 0) return undefined;
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: list, Resource: '*' }],
+  });
+}
+
 let sts: STSClient | undefined;
 const cache = new Map<string, Promise<AwsCredentialIdentity>>();
 
@@ -52,6 +75,7 @@ async function assume(role: DeployRole): Promise<AwsCredentialIdentity> {
         ExternalId: role.externalId,
         RoleSessionName: roleSessionName(),
         DurationSeconds: ASSUMED_ROLE_SECONDS,
+        Policy: sessionPolicy(),
       }),
     );
     const c = out.Credentials;

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig, parseConfig, type ShipgateConfig } from '../../../lambdas/shared/config';
+import { DEPLOY_ROLE_ACTIONS_ENV, sessionPolicy } from '../../../lambdas/shared/clients/assume-role';
 import { ROLLOUT_EVENT_PATTERNS } from '../../../lib/constructs/rollout-event-rules';
 import { readConfigDocument } from '../../../lib/config-document';
 import { ShipgateStack } from '../../../lib/shipgate-stack';
@@ -91,6 +92,37 @@ describe('two environments, each in its own account', () => {
     for (const fn of ['scan', 'check-freeze', 'request-approval', 'record-release', 'report-failure']) {
       expect({ fn, roles: assumable(byFunction[fn]) }).toEqual({ fn, roles: [] });
     }
+  });
+
+  it('narrows each function’s deploy role sessions to its own actions (inline session policy)', () => {
+    const envOf = (name: string) =>
+      (
+        resources[id(fns[name as keyof typeof fns] as never)].Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables[DEPLOY_ROLE_ACTIONS_ENV];
+    const fns = {
+      http: stack.httpFunction,
+      ...stack.stepFunctions,
+      ...Object.fromEntries(Object.entries(stack.verifyHooks).map(([env, f]) => [`verify-hook ${env}`, f])),
+    };
+    for (const name of Object.keys(fns)) {
+      const assumes = assumable(byFunction[name]).length > 0;
+      // Every function that may assume a deploy role says what its sessions may do; no other does.
+      expect({ name, narrowed: typeof envOf(name) === 'string' && envOf(name) !== '' }).toEqual({
+        name,
+        narrowed: assumes,
+      });
+      if (assumes) expect(sessionPolicy(envOf(name) as string)!.length).toBeLessThanOrEqual(2048);
+    }
+    // The internet-facing function may decide pauses there, not deploy.
+    expect(envOf('http')).toBe('ecs:ContinueServiceDeployment,ecs:DescribeServiceDeployments');
+    expect(envOf('verify-hook production')).toBe(
+      'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
+    );
+    expect(String(envOf('start-rollout')).split(',')).toEqual(
+      expect.arrayContaining(['ecs:UpdateService', 'iam:PassRole', 'codedeploy:CreateDeployment']),
+    );
   });
 
   it('grants no ECS, SSM, CloudWatch, CodeDeploy or PassRole action in Shipgate’s account, and ECR only on the release images', () => {

@@ -95,7 +95,7 @@ describe('waiting for people versus for ECS', () => {
   });
 
   it('counts pauses of services rolling out side by side once (their union)', () => {
-    const pause = (service: string, pauseId: string, at: string, event: string) => ({
+    const pause = (service: string, pauseId: string, at: string, event: 'PAUSED' | 'CONTINUED') => ({
       at,
       environment: 'production',
       service,

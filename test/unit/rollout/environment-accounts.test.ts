@@ -148,6 +148,23 @@ describe('per-environment AWS clients', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1); // one role, one AssumeRole, shared
   });
 
+  it('narrows the session to the actions the stack gave the function (inline session policy)', async () => {
+    process.env.SHIPGATE_DEPLOY_ROLE_ACTIONS = 'ecs:DescribeServices,ecs:UpdateService';
+    try {
+      const deps = rolloutDeps({ config, ddb: {} as never, sfn: {} as never, table: 't' });
+      await describeService(plan('production'), forEnvironment(deps, 'production'));
+      await credentialsOf(0);
+      expect(JSON.parse(sts.commandCalls(AssumeRoleCommand)[0].args[0].input.Policy!)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: '*' },
+        ],
+      });
+    } finally {
+      delete process.env.SHIPGATE_DEPLOY_ROLE_ACTIONS;
+    }
+  });
+
   it('reuses the credentials until shortly before they expire, then assumes the role again', async () => {
     const deps = forEnvironment(
       rolloutDeps({ config, ddb: {} as never, sfn: {} as never, table: 't' }),

@@ -104,6 +104,18 @@ describe('emulated STS', () => {
     );
   });
 
+  it('takes an inline session policy that is a JSON policy document of at most 2,048 characters', () => {
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: '*' }],
+    });
+    expect(assume({ Policy: policy }).body).toContain('<AccessKeyId>ASIA');
+    expect(assume({ Policy: 'not json' }).body).toContain('<Code>MalformedPolicyDocument</Code>');
+    expect(assume({ Policy: policy.padEnd(2049, ' ') }).body).toMatch(
+      /ValidationError.*less than or equal to 2048/s,
+    );
+  });
+
   it('answers GetCallerIdentity, and InvalidClientTokenId for an unknown key', () => {
     const me = handleSts(
       form({ Action: 'GetCallerIdentity' }),
