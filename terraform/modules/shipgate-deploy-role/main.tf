@@ -306,4 +306,67 @@ resource "aws_cloudwatch_event_target" "forward" {
   target_id = "shipgate"
   arn       = var.shipgate_event_bus_arn
   role_arn  = aws_iam_role.events.arn
+
+  # An event EventBridge cannot put on Shipgate's bus (the bus policy, a throttle) is retried for a day, then
+  # kept here instead of dropped, and the alarm below says so: a lost ECS event is a rollout Shipgate does
+  # not see end (the reconciler repairs it later, this says why).
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.forward_failed.arn
+  }
+}
+
+resource "aws_sqs_queue" "forward_failed" {
+  name                      = "${var.name}-forward-failed"
+  message_retention_seconds = 1209600 # 14 days, SQS's longest
+  sqs_managed_sse_enabled   = true
+
+  tags = var.tags
+}
+
+# EventBridge may send the rule's undeliverable events here, and nothing else may
+# ("Granting permissions to the dead-letter queue", EventBridge user guide).
+data "aws_iam_policy_document" "forward_failed" {
+  statement {
+    sid       = "EventBridgeDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.forward_failed.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.forward.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "forward_failed" {
+  queue_url = aws_sqs_queue.forward_failed.id
+  policy    = data.aws_iam_policy_document.forward_failed.json
+}
+
+resource "aws_cloudwatch_metric_alarm" "forward_failed" {
+  alarm_name          = "${var.name}-forward-failed"
+  alarm_description   = "ECS or CodeDeploy events of ${var.environment} could not be forwarded to Shipgate's bus: they are in ${aws_sqs_queue.forward_failed.name}. Check Shipgate's bus policy (stack output EventBusArn), then send them again with PutEvents."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.forward_failed.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+
+  tags = var.tags
 }

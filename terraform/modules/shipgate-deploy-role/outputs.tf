@@ -17,3 +17,8 @@ output "events_role_arn" {
   description = "ARN of the role EventBridge sends the forwarded events with."
   value       = try(aws_iam_role.events.arn, null)
 }
+
+output "forward_failed_queue_arn" {
+  description = "ARN of the queue holding events the rule could not put on Shipgate's bus (alarm `<name>-forward-failed`)."
+  value       = try(aws_sqs_queue.forward_failed.arn, null)
+}

@@ -89,6 +89,12 @@ variable "ecs_role_arns" {
   default     = []
 }
 
+variable "alarm_actions" {
+  description = "Where the alarm on undeliverable forwarded events notifies (SNS topic ARNs of this account). Empty: the alarm only shows in CloudWatch."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags added to every resource of the module (on top of the provider's default tags)."
   type        = map(string)

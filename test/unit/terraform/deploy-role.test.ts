@@ -60,6 +60,53 @@ const PROVIDER_ARGUMENTS: Record<string, string[]> = {
     'state',
     'tags',
   ],
+  aws_sqs_queue: [
+    'content_based_deduplication',
+    'deduplication_scope',
+    'delay_seconds',
+    'fifo_queue',
+    'fifo_throughput_limit',
+    'kms_data_key_reuse_period_seconds',
+    'kms_master_key_id',
+    'max_message_size',
+    'message_retention_seconds',
+    'name',
+    'name_prefix',
+    'policy',
+    'receive_wait_time_seconds',
+    'redrive_allow_policy',
+    'redrive_policy',
+    'region',
+    'sqs_managed_sse_enabled',
+    'tags',
+    'visibility_timeout_seconds',
+  ],
+  aws_sqs_queue_policy: ['policy', 'queue_url', 'region'],
+  aws_cloudwatch_metric_alarm: [
+    'actions_enabled',
+    'alarm_actions',
+    'alarm_description',
+    'alarm_name',
+    'comparison_operator',
+    'datapoints_to_alarm',
+    'dimensions',
+    'evaluate_low_sample_count_percentiles',
+    'evaluation_periods',
+    'extended_statistic',
+    'insufficient_data_actions',
+    'metric_name',
+    'metric_query',
+    'namespace',
+    'ok_actions',
+    'period',
+    'region',
+    'statistic',
+    'tags',
+    'threshold',
+    'threshold_metric_id',
+    'treat_missing_data',
+    'unit',
+  ],
   aws_cloudwatch_event_target: [
     'appsync_target',
     'arn',
@@ -272,16 +319,55 @@ describe('terraform/modules/shipgate-deploy-role', () => {
     ]);
   });
 
-  it('keeps every name it derives within IAM’s and EventBridge’s 64 characters', async () => {
+  it('keeps what it cannot forward in a queue of its own, for a day of retries, and alarms on it', () => {
+    const find = (type: string) => blocksOf(main).find(([t]) => t === type)![2];
+    const target = find('aws_cloudwatch_event_target');
+    expect(children(target, 'dead_letter_config')).toEqual([{ arn: '${aws_sqs_queue.forward_failed.arn}' }]);
+    expect(children(target, 'retry_policy')).toEqual([
+      { maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 },
+    ]);
+    // Only EventBridge, for this rule, may put dead letters there.
+    expect(statementsOf(main, 'forward_failed')).toEqual([
+      {
+        sid: 'EventBridgeDeadLetters',
+        actions: ['sqs:SendMessage'],
+        resources: ['${aws_sqs_queue.forward_failed.arn}'],
+        principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
+        condition: [
+          {
+            test: 'ArnEquals',
+            variable: 'aws:SourceArn',
+            values: ['${aws_cloudwatch_event_rule.forward.arn}'],
+          },
+        ],
+      },
+    ]);
+    expect(find('aws_cloudwatch_metric_alarm')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: '${aws_sqs_queue.forward_failed.name}' },
+      threshold: 1,
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+      alarm_actions: '${var.alarm_actions}',
+    });
+  });
+
+  it('keeps every name it derives within IAM’s and EventBridge’s 64 characters, SQS’s 80', async () => {
     const vars = variablesOf(await parseFile(`${MODULE}/variables.tf`));
     // name is at most 54 characters; the longest suffix is "-ecs-hooks" (10).
     expect(String(child(vars.name, 'validation')?.condition)).toContain('{1,54}');
-    const suffixes = blocksOf(main)
-      .map(([, , body]) => String(body.name ?? ''))
-      .filter((n) => n.startsWith('${var.name}'))
-      .map((n) => n.replace('${var.name}', ''));
-    expect(suffixes.sort()).toEqual(['', '-ecs-hooks', '-events', '-forward']);
-    expect(Math.max(...suffixes.map((s) => s.length))).toBeLessThanOrEqual(10);
+    const suffixes = (types: string[]) =>
+      blocksOf(main)
+        .filter(([t]) => types.includes(t))
+        .map(([, , body]) => String(body.name ?? ''))
+        .filter((n) => n.startsWith('${var.name}'))
+        .map((n) => n.replace('${var.name}', ''));
+    const limited = suffixes(['aws_iam_role', 'aws_cloudwatch_event_rule']);
+    expect(limited.sort()).toEqual(['', '-ecs-hooks', '-events', '-forward']);
+    expect(Math.max(...limited.map((s) => s.length))).toBeLessThanOrEqual(10);
+    // A queue name may have 80 characters.
+    expect(suffixes(['aws_sqs_queue'])).toEqual(['-forward-failed']);
+    expect(54 + '-forward-failed'.length).toBeLessThanOrEqual(80);
   });
 });
 
