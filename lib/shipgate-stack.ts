@@ -542,6 +542,10 @@ export class ShipgateStack extends Stack {
       }),
       functions: monitoredFunctions,
       queues,
+      stateMachineArns: {
+        release: this.workflow.stateMachine.stateMachineArn,
+        rollback: this.rollbackWorkflow.stateMachine.stateMachineArn,
+      },
       // The function itself (see the on-failure destination above): it keeps no state across builds.
       notify: steps['alarm-chat'],
       alarmNamePrefix: this.stackName,

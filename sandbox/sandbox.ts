@@ -29,7 +29,7 @@ import { FaultSwitch } from './workflow/faults';
 import { readConfigDocument } from '../lib/config-document';
 import { SandboxUpgrades, type UpgradeResult } from './upgrade';
 import { WORKFLOW_ALIAS } from './aws/sfn-versions';
-import { startAlarmMonitor } from './alarms/monitor';
+import { SANDBOX_STATE_MACHINE_ARNS, startAlarmMonitor } from './alarms/monitor';
 
 export { SANDBOX_TABLE } from './handlers/environment';
 export { sandboxVerifyHookArn } from './handlers/functions';
@@ -233,6 +233,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const alarmMonitor = startAlarmMonitor({
       cloudwatch: emulators.cloudwatch,
       sqs: emulators.sqs,
+      sfn: emulators.sfn,
+      stateMachineArns: {
+        release: stateMachineArn,
+        rollback: rollbackStateMachineArn ?? SANDBOX_STATE_MACHINE_ARNS.rollback,
+      },
       lambdas,
       invokeAsync: (arn, payload) => invoker.invoke(arn, payload),
       intervalMs: Number(env.SHIPGATE_SANDBOX_ALARM_MS) > 0 ? Number(env.SHIPGATE_SANDBOX_ALARM_MS) : 10_000,

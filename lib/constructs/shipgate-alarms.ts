@@ -14,7 +14,7 @@ import {
   METRICS,
   SERVICE_DIMENSION,
 } from '../../lambdas/shared/monitoring/names';
-import type { AlarmDefinition, AlarmMetric, QueueKey } from '../monitoring/alarms';
+import type { AlarmDefinition, AlarmMetric, QueueKey, StateMachineKey } from '../monitoring/alarms';
 
 /** Properties of {@link ShipgateAlarms}. */
 export interface ShipgateAlarmsProps {
@@ -24,6 +24,8 @@ export interface ShipgateAlarmsProps {
   readonly functions: Readonly<Record<string, IFunction>>;
   /** Every queue the definitions name, by key. */
   readonly queues: Readonly<Record<QueueKey, IQueue>>;
+  /** The state machines the definitions name, by key: their ARNs (the `StateMachineArn` dimension). */
+  readonly stateMachineArns: Readonly<Record<StateMachineKey, string>>;
   /** The function that tells chat (`alarm-chat`), subscribed to the topic. */
   readonly notify: IFunction;
   /** Alarm names are `<prefix>-<definition id>`. */
@@ -99,6 +101,7 @@ export class ShipgateAlarms extends Construct {
           if (!fn) throw new Error(`ShipgateAlarms: no function "${value.function}" for an alarm metric`);
           return [name, fn.functionName];
         }
+        if ('stateMachine' in value) return [name, props.stateMachineArns[value.stateMachine]];
         const queue = props.queues[value.queue as QueueKey];
         if (!queue) throw new Error(`ShipgateAlarms: no queue "${value.queue}" for an alarm metric`);
         return [name, queue.queueName];
@@ -120,7 +123,10 @@ export class ShipgateAlarms extends Construct {
       expression: def.expression,
       usingMetrics: Object.fromEntries(def.metrics.map((m) => [m.id, this.metric(m, props, period)])),
       period,
-      label: `${def.subject}: errors of Shipgate's own`,
+      label:
+        def.kind === 'rollback-failures'
+          ? `${def.subject}: failed or timed out`
+          : `${def.subject}: errors of Shipgate's own`,
     });
   }
 
@@ -141,7 +147,7 @@ export class ShipgateAlarms extends Construct {
       });
     const all = Object.values(this.alarms);
     const workflow = props.alarms.filter((d) =>
-      ['shipgate-failures', 'release-stuck', 'reconciler-repairs'].includes(d.kind),
+      ['shipgate-failures', 'rollback-failures', 'release-stuck', 'reconciler-repairs'].includes(d.kind),
     );
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${props.alarmNamePrefix}-shipgate`,

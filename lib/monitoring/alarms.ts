@@ -12,8 +12,15 @@ import {
  * `{ function: 'scan' }`, `{ queue: 'failed-events' }` — and each side resolves that to its resource.
  */
 
-/** A dimension value: a literal, or the name of one of Shipgate's functions or queues. */
-export type DimensionValue = string | { readonly function: string } | { readonly queue: string };
+/** Shipgate's state machines, as an alarm names them. */
+export type StateMachineKey = 'release' | 'rollback';
+
+/** A dimension value: a literal, or the name of one of Shipgate's functions, queues or state machines. */
+export type DimensionValue =
+  | string
+  | { readonly function: string }
+  | { readonly queue: string }
+  | { readonly stateMachine: StateMachineKey };
 
 /** One metric an alarm reads. */
 export interface AlarmMetric {
@@ -32,7 +39,8 @@ export type AlarmKind =
   | 'function-throttles'
   | 'shipgate-failures'
   | 'release-stuck'
-  | 'reconciler-repairs';
+  | 'reconciler-repairs'
+  | 'rollback-failures';
 
 /** One alarm. */
 export interface AlarmDefinition {
@@ -109,8 +117,8 @@ export function pascalCase(name: string): string {
 
 /**
  * Every alarm for an inventory: each queue not empty; errors (less the release's own) and throttles of each
- * function; executions ending for Shipgate's reasons; a release running past its configured bound; the
- * reconciler repairing something.
+ * function; executions ending for Shipgate's reasons; manual rollback workflows failing or timing out; a
+ * release running past its configured bound; the reconciler repairing something.
  * @example shipgateAlarms({ functions: { scan: { releaseErrors: true } } }).map((a) => a.id)
  */
 export function shipgateAlarms(inventory: MonitoredInventory): AlarmDefinition[] {
@@ -180,6 +188,30 @@ export function shipgateAlarms(inventory: MonitoredInventory): AlarmDefinition[]
     description:
       'A release ended for a reason of Shipgate’s own (States.Runtime, Lambda.Unknown, a task timeout, an unexpected error), not for the release’s (scan stop, rejection, failed rollout). Open the execution in the Step Functions console; the release record names the error.',
     metrics: [shipgateMetric('failed', METRICS.releasesFailed, { Reason: FAILURE_REASONS.shipgate })],
+    periodSeconds: FIVE_MINUTES,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparison: 'GreaterThanOrEqualToThreshold',
+  });
+  // The manual rollback workflow has no release record to classify its ends by: Step Functions' own counts.
+  const rollbackMachine = (id: string, metricName: string): AlarmMetric => ({
+    id,
+    namespace: 'AWS/States',
+    metricName,
+    dimensions: { StateMachineArn: { stateMachine: 'rollback' } },
+    statistic: 'Sum',
+  });
+  alarms.push({
+    id: 'RollbacksFailed',
+    kind: 'rollback-failures',
+    subject: 'rollback workflow',
+    description:
+      'A manual rollback’s workflow failed or timed out: ECS could not roll the service back (its entry, `GET /api/rollbacks/<id>`, and chat say why), or Shipgate failed on its own (States.Runtime, Lambda.Unknown, a timeout). Either way the service may not run what was asked: check it with `aws ecs describe-services` and roll back again.',
+    metrics: [
+      rollbackMachine('failed', 'ExecutionsFailed'),
+      rollbackMachine('timedOut', 'ExecutionsTimedOut'),
+    ],
+    expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
     periodSeconds: FIVE_MINUTES,
     evaluationPeriods: 1,
     threshold: 1,

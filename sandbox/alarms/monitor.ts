@@ -3,9 +3,11 @@ import {
   MONITORED_QUEUES,
   shipgateAlarms,
   type AlarmDefinition,
+  type StateMachineKey,
 } from '../../lib/monitoring/alarms';
 import type { CloudWatchEmulator, AlarmNotification } from '../aws/cloudwatch';
 import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../aws/protocol';
+import type { SfnEmulator } from '../aws/sfn';
 import type { SqsEmulator } from '../aws/sqs';
 import { FUNCTION_ARNS } from '../handlers/functions';
 import type { LocalLambdas } from '../workflow/lambda';
@@ -19,6 +21,8 @@ import { tapEmfLines } from './emf-tap';
  * - AWS/Lambda `Invocations` and `Errors` of every local function, from the local Lambda runner (timestamped
  *   at the invocation's start, as Lambda does); `Throttles` never: the sandbox has no concurrency limit;
  * - AWS/SQS `ApproximateNumberOfMessagesVisible` / `…NotVisible` of each queue, sampled before each evaluation;
+ * - AWS/States `ExecutionsSucceeded` / `…Failed` / `…TimedOut` / `…Aborted` of each state machine, from the
+ *   Step Functions emulator when an execution ends (dimension `StateMachineArn`);
  * - Shipgate's own metrics from the EMF lines the bundles print (Powertools Metrics), parsed as CloudWatch
  *   Logs would.
  *
@@ -46,8 +50,17 @@ export function sandboxAlarms(functionNames: readonly string[]): AlarmDefinition
   });
 }
 
-/** The PutMetricAlarm input of a definition, its functions and queues named as the sandbox names them. */
-export function putMetricAlarmInput(def: AlarmDefinition): Record<string, unknown> {
+/** The sandbox's state machines (sandbox/workflow/release.ts names them `shipgate-release` and `shipgate-rollback`). */
+export const SANDBOX_STATE_MACHINE_ARNS: Readonly<Record<StateMachineKey, string>> = {
+  release: `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:shipgate-release`,
+  rollback: `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:shipgate-rollback`,
+};
+
+/** The PutMetricAlarm input of a definition, its functions, queues and state machines named as the sandbox names them. */
+export function putMetricAlarmInput(
+  def: AlarmDefinition,
+  stateMachineArns: Readonly<Record<StateMachineKey, string>> = SANDBOX_STATE_MACHINE_ARNS,
+): Record<string, unknown> {
   const dimensions = (dims: AlarmDefinition['metrics'][number]['dimensions']) =>
     Object.entries(dims).map(([Name, v]) => ({
       Name,
@@ -56,7 +69,9 @@ export function putMetricAlarmInput(def: AlarmDefinition): Record<string, unknow
           ? v
           : 'function' in v
             ? `${FUNCTION_PREFIX}${v.function}`
-            : `${FUNCTION_PREFIX}${v.queue}`,
+            : 'stateMachine' in v
+              ? stateMachineArns[v.stateMachine]
+              : `${FUNCTION_PREFIX}${v.queue}`,
     }));
   const base = {
     AlarmName: `${SANDBOX_ALARM_PREFIX}-${def.id}`,
@@ -125,6 +140,10 @@ export function snsEvent(topicArn: string, n: AlarmNotification): unknown {
 export interface AlarmMonitorOptions {
   cloudwatch: CloudWatchEmulator;
   sqs: SqsEmulator;
+  /** Step Functions: AWS/States metrics of the executions that end. */
+  sfn: Pick<SfnEmulator, 'onFinished'>;
+  /** The ARNs of the release and rollback state machines. */
+  stateMachineArns?: Readonly<Record<StateMachineKey, string>>;
   lambdas: LocalLambdas;
   /** Invokes a function asynchronously (SNS → Lambda). */
   invokeAsync: (functionArn: string, payload: unknown) => Promise<void>;
@@ -143,7 +162,22 @@ export interface AlarmMonitor {
 export function startAlarmMonitor(o: AlarmMonitorOptions): AlarmMonitor {
   for (const queue of Object.keys(MONITORED_QUEUES)) o.sqs.createQueue(`${FUNCTION_PREFIX}${queue}`);
   for (const def of sandboxAlarms(o.lambdas.functionNames()))
-    o.cloudwatch.putMetricAlarm(putMetricAlarmInput(def));
+    o.cloudwatch.putMetricAlarm(putMetricAlarmInput(def, o.stateMachineArns));
+  o.sfn.onFinished = (e) => {
+    const name = { SUCCEEDED: 'Succeeded', FAILED: 'Failed', TIMED_OUT: 'TimedOut', ABORTED: 'Aborted' }[
+      e.status as string
+    ];
+    if (!name) return;
+    o.cloudwatch.record(
+      {
+        namespace: 'AWS/States',
+        metricName: `Executions${name}`,
+        dimensions: { StateMachineArn: e.stateMachineArn },
+      },
+      1,
+      Date.now(),
+    );
+  };
   o.lambdas.onInvoked = (FunctionName, { startedAt, errorType }) => {
     const metric = (metricName: string) => ({
       namespace: 'AWS/Lambda',
@@ -178,6 +212,7 @@ export function startAlarmMonitor(o: AlarmMonitorOptions): AlarmMonitor {
       clearInterval(timer);
       untap();
       o.lambdas.onInvoked = undefined;
+      o.sfn.onFinished = undefined;
       o.cloudwatch.onAction = undefined;
     },
   };

@@ -51,6 +51,8 @@ export class SfnEmulator implements AwsServiceEmulator {
   readonly tokens = new TaskTokens();
   /** Called after every change of an execution (console refresh, tests). */
   onChange: (execution: StoredExecution) => void = () => undefined;
+  /** Called once when an execution ends (the sandbox's CloudWatch counts AWS/States metrics with it). */
+  onFinished?: (execution: StoredExecution) => void;
 
   private readonly history: ExecutionHistory;
 
@@ -233,6 +235,7 @@ export class SfnEmulator implements AwsServiceEmulator {
       this.record(e, key[0], { [key[1]]: { error: e.error, cause: e.cause } });
     }
     this.store.changed(e.executionArn);
+    this.onFinished?.(e);
   }
 
   private run(m: LocalStateMachine, e: StoredExecution, input: unknown): void {

@@ -108,6 +108,24 @@ describe('Shipgate watches itself (template)', () => {
     expect(alarms.filter((a) => a.MetricName === 'ReconcilerRepairs')).toHaveLength(1);
   });
 
+  it('alarms on the manual rollback workflow failing or timing out (Step Functions’ own counts)', () => {
+    const rollbackMachine = {
+      Name: 'StateMachineArn',
+      Value: { Ref: stack.getLogicalId(stack.rollbackWorkflow.stateMachine.node.defaultChild as never) },
+    };
+    const onRollbacks = alarms.filter((a) =>
+      metricsOf(a).some(
+        (m) =>
+          m.Namespace === 'AWS/States' && JSON.stringify(m.Dimensions) === JSON.stringify([rollbackMachine]),
+      ),
+    );
+    expect(onRollbacks).toHaveLength(1);
+    expect(metricsOf(onRollbacks[0]).map((m) => m.MetricName)).toEqual([
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+    ]);
+  });
+
   it('sends every alarm, and its recovery, to the topic', () => {
     expect(alarms.length).toBeGreaterThan(40);
     for (const alarm of alarms) {

@@ -20,6 +20,7 @@ describe('alarm definitions', () => {
         'ReconcilerRepaired',
         'ReleaseStuck',
         'ReleasesFailedForShipgate',
+        'RollbacksFailed',
         'RolloutEventsDeadLettersNotEmpty',
         'ScanErrors',
         'ScanThrottles',

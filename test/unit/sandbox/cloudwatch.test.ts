@@ -8,7 +8,13 @@ import {
 } from '../../../sandbox/aws/cloudwatch';
 import { emfDatapoints } from '../../../sandbox/aws/cloudwatch-metrics';
 import { parseExpression } from '../../../sandbox/aws/cloudwatch-alarms';
-import { putMetricAlarmInput, sandboxAlarms } from '../../../sandbox/alarms/monitor';
+import {
+  putMetricAlarmInput,
+  sandboxAlarms,
+  SANDBOX_STATE_MACHINE_ARNS,
+  startAlarmMonitor,
+} from '../../../sandbox/alarms/monitor';
+import type { SfnEmulator } from '../../../sandbox/aws/sfn';
 import { JsonStore } from '../../../sandbox/store';
 
 const dir = mkdtempSync(join(tmpdir(), 'shipgate-cw-'));
@@ -106,5 +112,41 @@ describe('the sandbox CloudWatch', () => {
     cw.evaluateAlarms(now + def.periodSeconds * 1000 + 10);
     expect(state()).toBe('OK');
     expect(sent.map((s) => s.NewStateValue)).toEqual(['OK', 'ALARM', 'OK']);
+  });
+
+  it('counts the executions Step Functions ends (AWS/States) and alarms on a failed manual rollback', () => {
+    // GIVEN the monitor on the sandbox's CloudWatch, with the Step Functions emulator's end-of-execution hook
+    const cw = emulator();
+    const sfn: Pick<SfnEmulator, 'onFinished'> = {};
+    const monitor = startAlarmMonitor({
+      cloudwatch: cw,
+      sqs: { createQueue: () => undefined, depths: () => [] } as never,
+      sfn,
+      lambdas: { functionNames: () => [] } as never,
+      invokeAsync: async () => undefined,
+      intervalMs: 3_600_000,
+    });
+    try {
+      const rollbacksFailed = () =>
+        (cw.describeAlarms({}).MetricAlarms as { AlarmName: string; StateValue: string }[]).find(
+          (a) => a.AlarmName === 'Shipgate-RollbacksFailed',
+        )!.StateValue;
+      const end = (machine: string, status: string) =>
+        sfn.onFinished!({ stateMachineArn: machine, status } as never);
+      // WHEN releases fail and a rollback succeeds
+      end(SANDBOX_STATE_MACHINE_ARNS.release, 'FAILED');
+      end(SANDBOX_STATE_MACHINE_ARNS.rollback, 'SUCCEEDED');
+      monitor.evaluate();
+      // THEN the rollback alarm is OK
+      expect(rollbacksFailed()).toBe('OK');
+      // WHEN a manual rollback's execution fails
+      end(SANDBOX_STATE_MACHINE_ARNS.rollback, 'FAILED');
+      cw.evaluateAlarms(Date.now() + 1); // a period that ends after the datapoint
+      // THEN it alarms
+      expect(rollbacksFailed()).toBe('ALARM');
+    } finally {
+      monitor.stop();
+    }
+    expect(sfn.onFinished).toBeUndefined();
   });
 });
