@@ -64,6 +64,20 @@ export const HTTP_SECRETS: readonly SecretName[] = [
   'oidcClientSecret',
 ];
 
+/**
+ * Functions no state machine invokes: API Gateway, EventBridge, the scheduler, SNS and the HTTP function's
+ * hand-off call them through their alias (or, SNS, unqualified), so their replaced versions are not kept
+ * (published-versions.test.ts checks this against the state machines' definitions).
+ */
+const EVENT_INVOKED: readonly BundleName[] = [
+  'http',
+  'rollout-events',
+  'execution-events',
+  'reconcile',
+  'follow-up',
+  'alarm-chat',
+];
+
 /** Steps that talk to ECS/CodeDeploy to roll out or roll back. */
 const ROLLOUT_STEPS: readonly SharedStepName[] = [
   'start-rollout',
@@ -169,6 +183,7 @@ export class ShipgateStack extends Stack {
       timeoutSeconds: number,
       memorySize?: number,
     ) => {
+      const invokedByStateMachine = !EVENT_INVOKED.includes(bundle);
       const secrets = bundle === 'http' ? HTTP_SECRETS : (STEPS[bundle as SharedStepName]?.secrets ?? []);
       const placed = gitlabNetwork && callsGitLab(secrets);
       const made = new ShipgateFunction(this, id, {
@@ -179,6 +194,7 @@ export class ShipgateStack extends Stack {
         code,
         environment: { SHIPGATE_TABLE: this.table.table.tableName },
         network: placed ? gitlabNetwork.placement : undefined,
+        invokedByStateMachine,
       });
       if (placed) gitlabNetwork.acknowledgeVpcAccess(made);
       return made;

@@ -38,6 +38,13 @@ export interface ShipgateFunctionProps {
   /** Log retention of the function's log group. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Whether a state machine invokes the function's versions. Then a replaced version is retained, since
+   * executions that started on it still invoke it; otherwise (only the alias `live` is invoked) CloudFormation
+   * deletes it once the alias has moved on.
+   * @default true
+   */
+  readonly invokedByStateMachine?: boolean;
+  /**
    * Place the function in a VPC: these subnets and security groups (CDK then adds the VPC access execution
    * role's permissions). @default not in a VPC
    */
@@ -60,9 +67,9 @@ export const LIVE_ALIAS = 'live';
  *
  * Every deploy that changes the code or configuration publishes a new version ({@link version}); the state
  * machines invoke versions, so an execution that started before an upgrade runs the code it started with to
- * its end. Old versions are retained (`RemovalPolicy.RETAIN`): CloudFormation would otherwise delete a
- * version while executions still invoke it; docs/architecture.md ("Upgrading Shipgate") says how to remove
- * those no running execution needs. Event sources (API Gateway, EventBridge, the
+ * its end. Old versions of the functions state machines invoke are retained (`RemovalPolicy.RETAIN`):
+ * CloudFormation would otherwise delete a version while executions still invoke it; docs/architecture.md
+ * ("Upgrading Shipgate") says how to remove those no running execution needs. Those of the others go. Event sources (API Gateway, EventBridge, the
  * scheduler, ECS lifecycle hooks) invoke the {@link liveAlias}, which each deploy moves to the new version.
  */
 export class ShipgateFunction extends Construct {
@@ -125,11 +132,17 @@ export class ShipgateFunction extends Construct {
           ? lambda.Code.fromInline(PLACEHOLDER_CODE)
           : lambda.Code.fromAsset(props.bundle!.dir),
       // A changed bundle or configuration gets a new AWS::Lambda::Version (CDK hashes both into its logical
-      // id). The replaced one is retained: executions that started before the deploy still invoke it.
-      currentVersionOptions: {
-        removalPolicy: RemovalPolicy.RETAIN,
-        description: 'Published by a Shipgate deploy; executions that started on it keep invoking it',
-      },
+      // id). The replaced one is retained when executions that started before the deploy still invoke it.
+      currentVersionOptions:
+        props.invokedByStateMachine === false
+          ? {
+              removalPolicy: RemovalPolicy.DESTROY,
+              description: 'Published by a Shipgate deploy; invoked through the alias live only',
+            }
+          : {
+              removalPolicy: RemovalPolicy.RETAIN,
+              description: 'Published by a Shipgate deploy; executions that started on it keep invoking it',
+            },
     });
     this.version = this.function.currentVersion;
     this.liveAlias = new lambda.Alias(this, 'Live', {

@@ -98,6 +98,8 @@ export class SmokeCheckHook extends Construct {
       { mutable: false, allowAllOutbound: false },
     );
     const made = new ShipgateFunction(this, 'Hook', {
+      // ECS invokes the alias `live`; no state machine invokes the hook.
+      invokedByStateMachine: false,
       bundle: props.bundle,
       code: props.code,
       description: props.description,

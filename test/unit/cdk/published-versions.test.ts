@@ -143,15 +143,35 @@ describe('in-flight executions keep their code (issue 31)', () => {
     );
   });
 
-  it('retains replaced function versions, which executions started before a deploy still invoke', () => {
+  it('retains the replaced versions of the functions the state machines invoke, and only those', () => {
     const versions = ofType('AWS::Lambda::Version');
     // One per function: the HTTP function, each shared step, each environment's verify hook.
     expect(versions).toHaveLength(1 + SHARED_STEP_NAMES.length + config.environments.length);
+    // The functions some state machine's task names (by their version's FunctionName).
+    const invoked = new Set(
+      [...machines].flatMap(([, wf]) =>
+        tasksOf(definitionOf(logicalId(wf.stateMachine))).map(([, state]) => {
+          const versionId = /^<<Ref (\w+)>>$/.exec(invokedFunction(state))![1];
+          return (resources[versionId].Properties.FunctionName as { Ref: string }).Ref;
+        }),
+      ),
+    );
+    expect(invoked.size).toBeGreaterThan(10);
     for (const [id, v] of versions) {
-      expect({ id, deletion: v.DeletionPolicy, replace: v.UpdateReplacePolicy }).toEqual({
+      const fn = (v.Properties.FunctionName as { Ref: string }).Ref;
+      // Executions that started before a deploy still invoke the old version of a step: it stays. The others
+      // are invoked through the alias `live` (or, SNS, unqualified): the old version goes.
+      const kept = invoked.has(fn) ? 'Retain' : 'Delete';
+      expect({
         id,
-        deletion: 'Retain',
-        replace: 'Retain',
+        fn,
+        deletion: v.DeletionPolicy ?? 'Delete',
+        replace: v.UpdateReplacePolicy ?? 'Delete',
+      }).toEqual({
+        id,
+        fn,
+        deletion: kept,
+        replace: kept,
       });
     }
   });
