@@ -47,7 +47,11 @@ export function shipgateAlarmStates(emulators: Pick<Emulators, 'cloudwatch'>): A
         ? (a.Metrics.find((m) => m.Expression)?.Expression ?? '') +
           ' of ' +
           a.Metrics.filter((m) => m.MetricStat)
-            .map((m) => `${m.Id} = ${m.MetricStat!.Metric.Namespace} ${m.MetricStat!.Metric.MetricName}`)
+            .map((m) => {
+              const { Namespace, MetricName, Dimensions } = m.MetricStat!.Metric;
+              const dims = (Dimensions ?? []).map((d) => ` ${d.Name}=${d.Value}`).join('');
+              return `${m.Id} = ${Namespace} ${MetricName}${dims}`;
+            })
             .join(', ')
         : `${a.Namespace ?? ''} ${a.MetricName ?? ''} ${(a.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).join(' ')}`,
     }))
