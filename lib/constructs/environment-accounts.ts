@@ -119,11 +119,6 @@ export class EnvironmentAccounts extends Construct {
     for (const statement of local()) for (const action of statement.actions) actions.add(action);
   }
 
-  /** The actions `fn`'s deploy role sessions are narrowed to (empty: it assumes no deploy role). */
-  sessionActionsOf(fn: iam.IGrantable): string[] {
-    return [...(this.sessionActions.get(fn.grantPrincipal) ?? [])].sort();
-  }
-
   /** `sts:AssumeRole` on the deploy roles of those of `environments` (default: all) in other accounts. */
   grantAssumeDeployRoles(
     fn: { readonly role?: iam.IRole } & iam.IGrantable,
