@@ -33,9 +33,9 @@ import type { PausePolicySnapshot, PauseRecord } from './types';
 export const requestPauseInputSchema = rolloutTaskInputSchema.extend({
   rollout: z.object({
     status: z.literal('PAUSED'),
-    hookId: z.string().min(1),
-    stage: z.string().min(1),
-    expiresAt: z.string().optional(),
+    hookId: z.string().check(z.minLength(1)),
+    stage: z.string().check(z.minLength(1)),
+    expiresAt: z.optional(z.string()),
   }),
 });
 /** Payload of `request-pause`. */
