@@ -6,8 +6,13 @@
  * webhook Lambda's 588 KB — and a bundler must keep all of a namespace object it is handed. Named
  * re-exports let esbuild keep only what is used; English messages are installed here explicitly, since
  * zod's own `config(en())` lives in the module the bundle no longer takes whole.
+ *
+ * The functions come from `zod/mini`, zod's functional API: a classic schema carries every method
+ * (`.optional()`, `.min()`, `.transform()`, …) and so pulls all of them into the bundle; a mini schema has
+ * only `.check()`/`.parse()`, and wrappers and checks are functions (`z.optional(s)`, `s.check(z.minLength(1))`)
+ * that esbuild keeps only when used.
  */
-import { config } from 'zod';
+import { config } from 'zod/mini';
 import { en } from 'zod/locales';
 
 export {
@@ -18,6 +23,7 @@ export {
   coerce,
   email,
   enum,
+  extend,
   gte,
   int,
   iso,
@@ -33,6 +39,7 @@ export {
   number,
   object,
   optional,
+  partial,
   partialRecord,
   pipe,
   record,
@@ -46,8 +53,8 @@ export {
   union,
   unknown,
   url,
-} from 'zod';
-export type { infer } from 'zod';
+} from 'zod/mini';
+export type { infer } from 'zod/mini';
 export type * as core from 'zod/v4/core';
 
 config(en());

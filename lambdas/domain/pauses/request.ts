@@ -30,7 +30,7 @@ import type { PausePolicySnapshot, PauseRecord } from './types';
  */
 
 /** Payload of `request-pause`. */
-export const requestPauseInputSchema = rolloutTaskInputSchema.extend({
+export const requestPauseInputSchema = z.extend(rolloutTaskInputSchema, {
   rollout: z.object({
     status: z.literal('PAUSED'),
     hookId: z.string().check(z.minLength(1)),

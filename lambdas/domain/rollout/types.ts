@@ -44,7 +44,7 @@ export const environmentImagesInputSchema = z.object({
   release: releaseSchema,
   images: z.array(resolvedImageSchema).check(z.minLength(1)),
   /** Set by the `Catch` that routed here (`rollback` only). */
-  error: z.nullish(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }).partial()),
+  error: z.nullish(z.partial(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
 });
 /** Payload of `verify` / `rollback`. */
 export type EnvironmentImagesInput = z.infer<typeof environmentImagesInputSchema>;
@@ -104,8 +104,8 @@ export interface RollbackState {
 }
 
 /** Payload of `rollback` ("Start rollback <env>" / "Await rollback <env>", `waitForTaskToken`). */
-export const rollbackTaskInputSchema = rolloutTaskInputSchema.extend({
-  error: z.nullish(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }).partial()),
+export const rollbackTaskInputSchema = z.extend(rolloutTaskInputSchema, {
+  error: z.nullish(z.partial(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
 });
 /** Payload of `rollback`. */
 export type RollbackTaskInput = z.infer<typeof rollbackTaskInputSchema>;
