@@ -11,9 +11,11 @@ import { ConfigError } from './errors';
 
 const nameSchema = z
   .string()
-  .regex(
-    /^[a-z][a-z0-9-]{0,39}$/,
-    'expected a lower-case name of letters, digits and "-" (max 40 characters)',
+  .check(
+    z.regex(
+      /^[a-z][a-z0-9-]{0,39}$/,
+      'expected a lower-case name of letters, digits and "-" (max 40 characters)',
+    ),
   );
 
 /**
@@ -36,16 +38,18 @@ export type Severity = z.infer<typeof severitySchema>;
 const strategySchema = z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY', 'CODEDEPLOY']);
 export type DeploymentStrategy = z.infer<typeof strategySchema>;
 
-const regexSchema = z.string().refine(
-  (v) => {
-    try {
-      new RegExp(v);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected a valid regular expression' },
+const regexSchema = z.string().check(
+  z.refine(
+    (v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected a valid regular expression' },
+  ),
 );
 
 /** A GitLab username (GitLab's own rule: letters, digits, `_`, `-`, `.`; no leading `-` or `.`). */
@@ -56,62 +60,54 @@ export const GITLAB_USERNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
  * (OpenID Connect), so the key is the identity. The old shape (any key plus `gitlab: <username>`) is refused
  * with a message that says how to migrate, since a key that is not the username would silently match nobody.
  */
-const approverSchema = z
-  .object({
-    /** Display name used on pages and chat ("Alice"). Defaults to the username. */
-    name: z.string().min(1).optional(),
-    /** Slack user id (U…): a Slack button press by this user votes as this GitLab user. */
-    slack: z
-      .string()
-      .regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as "U012AB3CD"')
-      .optional(),
-    /** Commit author e-mail addresses of this person (self-approval by commit authorship). */
-    email: z.union([z.email(), z.array(z.email()).min(1)]).optional(),
-    gitlab: z
-      .unknown()
-      .optional()
-      .refine((v) => v === undefined, {
-        message:
-          'approvers are keyed by their GitLab username now (votes come from GitLab sign-in): rename the key to the GitLab username and remove "gitlab:" (e.g. "approvers: { alice: { name: Alice, gitlab: alice } }" becomes "approvers: { alice: { name: Alice } }")',
-      }),
-  })
-  .strict();
+const approverSchema = z.strictObject({
+  /** Display name used on pages and chat ("Alice"). Defaults to the username. */
+  name: z.optional(z.string().check(z.minLength(1))),
+  /** Slack user id (U…): a Slack button press by this user votes as this GitLab user. */
+  slack: z.optional(
+    z.string().check(z.regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user id such as "U012AB3CD"')),
+  ),
+  /** Commit author e-mail addresses of this person (self-approval by commit authorship). */
+  email: z.optional(z.union([z.email(), z.array(z.email()).check(z.minLength(1))])),
+  gitlab: z.optional(z.unknown()).check(
+    z.refine((v) => v === undefined, {
+      message:
+        'approvers are keyed by their GitLab username now (votes come from GitLab sign-in): rename the key to the GitLab username and remove "gitlab:" (e.g. "approvers: { alice: { name: Alice, gitlab: alice } }" becomes "approvers: { alice: { name: Alice } }")',
+    }),
+  ),
+});
 
 /**
  * Who counts as the release's own author for `allowSelfApproval: false`: the GitLab user who triggered the
  * pipeline, the authors of the release's commits (by e-mail), or both (the default).
  */
-const selfApprovalRulesSchema = z
-  .object({
-    pipelineUser: z.boolean().default(true),
-    commitAuthors: z.boolean().default(true),
-  })
-  .strict();
-const selfApprovalSchema = selfApprovalRulesSchema.default({ pipelineUser: true, commitAuthors: true });
+const selfApprovalRulesSchema = z.strictObject({
+  pipelineUser: z._default(z.boolean(), true),
+  commitAuthors: z._default(z.boolean(), true),
+});
+const selfApprovalSchema = z._default(selfApprovalRulesSchema, { pipelineUser: true, commitAuthors: true });
 
-const approvalPolicySchema = z
-  .object({
-    /** GitLab usernames (keys of `approvers`); each may vote once. */
-    approvers: z.array(z.string().min(1)).min(1, 'expected at least one approver'),
-    /** Distinct approvals needed. */
-    quorum: z.number().int().min(1).default(1),
-    /** How long the request stays open; on expiry the gate fails closed. */
-    timeout: durationSchema.default(24 * 3600),
-    /** Whether the release's own people (see `selfApproval`) may approve it. */
-    allowSelfApproval: z.boolean().default(false),
-    /** Who counts as the release's own people. */
-    selfApproval: selfApprovalSchema,
-  })
-  .strict();
+const approvalPolicySchema = z.strictObject({
+  /** GitLab usernames (keys of `approvers`); each may vote once. */
+  approvers: z
+    .array(z.string().check(z.minLength(1)))
+    .check(z.minLength(1, 'expected at least one approver')),
+  /** Distinct approvals needed. */
+  quorum: z._default(z.number().check(z.int(), z.gte(1)), 1),
+  /** How long the request stays open; on expiry the gate fails closed. */
+  timeout: z._default(durationSchema, 24 * 3600),
+  /** Whether the release's own people (see `selfApproval`) may approve it. */
+  allowSelfApproval: z._default(z.boolean(), false),
+  /** Who counts as the release's own people. */
+  selfApproval: selfApprovalSchema,
+});
 
-const severityLimitsSchema = z.partialRecord(severitySchema, z.number().int().min(0));
+const severityLimitsSchema = z.partialRecord(severitySchema, z.number().check(z.int(), z.gte(0)));
 
-const scanPolicySchema = z
-  .object({
-    /** Maximum findings allowed per severity; severities not listed are unlimited. */
-    maxFindings: severityLimitsSchema.default({ CRITICAL: 0, HIGH: 0 }),
-  })
-  .strict();
+const scanPolicySchema = z.strictObject({
+  /** Maximum findings allowed per severity; severities not listed are unlimited. */
+  maxFindings: z._default(severityLimitsSchema, { CRITICAL: 0, HIGH: 0 }),
+});
 
 /** Longest bake (and canary / linear step) time ECS accepts, in minutes. */
 export const MAX_BAKE_MINUTES = 1440;
@@ -155,33 +151,39 @@ const pauseStageSchema = z.enum(PAUSE_STAGES, {
  * nobody does. `onTimeout` is ROLLBACK unless the config says CONTINUE (ECS's own default is ROLLBACK too).
  */
 const pauseSchema = z
-  .object({
+  .strictObject({
     /** ECS lifecycle stage to pause at. */
     at: pauseStageSchema,
     /** Keys of `approvers` who may decide. */
-    approvers: z.array(z.string().min(1)).min(1, 'expected at least one approver'),
+    approvers: z
+      .array(z.string().check(z.minLength(1)))
+      .check(z.minLength(1, 'expected at least one approver')),
     /** Distinct "continue" decisions needed; one "roll back" decides at once. */
-    quorum: z.number().int().min(1).default(1),
+    quorum: z._default(z.number().check(z.int(), z.gte(1)), 1),
     /** How long ECS waits (whole minutes, 1 minute to 14 days, as timeoutInMinutes accepts). */
-    timeout: durationSchema
-      .refine((s) => s >= 60 && Math.ceil(s / 60) <= MAX_PAUSE_MINUTES, {
-        error: (issue) =>
-          `expected 1m to ${MAX_PAUSE_MINUTES}m (14d), the PAUSE hook timeouts ECS accepts (timeoutInMinutes 1–20160); received ${String(issue.input)} s`,
-      })
-      .default(1440 * 60),
+    timeout: z._default(
+      durationSchema.check(
+        z.refine((s) => s >= 60 && Math.ceil(s / 60) <= MAX_PAUSE_MINUTES, {
+          error: (issue) =>
+            `expected 1m to ${MAX_PAUSE_MINUTES}m (14d), the PAUSE hook timeouts ECS accepts (timeoutInMinutes 1–20160); received ${String(issue.input)} s`,
+        }),
+      ),
+      1440 * 60,
+    ),
     /** What ECS does when nobody decided in time. */
-    onTimeout: z.enum(['ROLLBACK', 'CONTINUE']).default('ROLLBACK'),
+    onTimeout: z._default(z.enum(['ROLLBACK', 'CONTINUE']), 'ROLLBACK'),
     /** Whether the release's own people (see `selfApproval`) may continue it. */
-    allowSelfApproval: z.boolean().default(false),
+    allowSelfApproval: z._default(z.boolean(), false),
     /** Who counts as the release's own people (default: the environment's approval setting). */
-    selfApproval: selfApprovalRulesSchema.optional(),
+    selfApproval: z.optional(selfApprovalRulesSchema),
   })
-  .strict()
-  .refine((p) => p.at !== VERIFY_HOOK_STAGE, {
-    path: ['at'],
-    error: () =>
-      `a pause cannot be at ${VERIFY_HOOK_STAGE}: Shipgate's smoke check (the verify hook) runs there, and ECS runs all hooks of one stage in parallel ("All hooks configured at the same lifecycle stage run in parallel"), so people would be asked before the smoke check answered. To pause after the smoke check, use PRE_PRODUCTION_TRAFFIC_SHIFT (before each production traffic step: the canary step and the rest, or every linear step) or POST_PRODUCTION_TRAFFIC_SHIFT (after all production traffic moved, before the bake)`,
-  });
+  .check(
+    z.refine((p) => p.at !== VERIFY_HOOK_STAGE, {
+      path: ['at'],
+      error: () =>
+        `a pause cannot be at ${VERIFY_HOOK_STAGE}: Shipgate's smoke check (the verify hook) runs there, and ECS runs all hooks of one stage in parallel ("All hooks configured at the same lifecycle stage run in parallel"), so people would be asked before the smoke check answered. To pause after the smoke check, use PRE_PRODUCTION_TRAFFIC_SHIFT (before each production traffic step: the canary step and the rest, or every linear step) or POST_PRODUCTION_TRAFFIC_SHIFT (after all production traffic moved, before the bake)`,
+    }),
+  );
 /** One configured pause. */
 export type PauseConfig = z.infer<typeof pauseSchema>;
 
@@ -194,67 +196,68 @@ export function onTenthGrid(percent: number): boolean {
   return Math.abs(Math.round(percent * 10) - percent * 10) < 1e-9;
 }
 
-const rolloutOverridesSchema = z
-  .object({
-    strategy: strategySchema.optional(),
-    /**
-     * CANARY: percentage of traffic shifted first. ECS: "Valid values are multiples of 0.1 from 0.1 to 100.0"
-     * (CanaryConfiguration.canaryPercent).
-     */
-    canaryPercent: z
-      .number()
-      .refine((p) => p >= 0.1 && p <= 100 && onTenthGrid(p), {
+const rolloutOverridesSchema = z.strictObject({
+  strategy: z.optional(strategySchema),
+  /**
+   * CANARY: percentage of traffic shifted first. ECS: "Valid values are multiples of 0.1 from 0.1 to 100.0"
+   * (CanaryConfiguration.canaryPercent).
+   */
+  canaryPercent: z.optional(
+    z.number().check(
+      z.refine((p) => p >= 0.1 && p <= 100 && onTenthGrid(p), {
         error: (issue) =>
           `expected a percentage from 0.1 to 100 in steps of 0.1, as ECS canaryConfiguration.canaryPercent accepts; received ${String(issue.input)}`,
-      })
-      .optional(),
-    /**
-     * LINEAR: percentage shifted per step. ECS: "Valid values are multiples of 0.1 from 3.0 to 100.0"
-     * (LinearConfiguration.stepPercent).
-     */
-    linearStepPercent: z
-      .number()
-      .refine((p) => p >= 3 && p <= 100 && onTenthGrid(p), {
+      }),
+    ),
+  ),
+  /**
+   * LINEAR: percentage shifted per step. ECS: "Valid values are multiples of 0.1 from 3.0 to 100.0"
+   * (LinearConfiguration.stepPercent).
+   */
+  linearStepPercent: z.optional(
+    z.number().check(
+      z.refine((p) => p >= 3 && p <= 100 && onTenthGrid(p), {
         error: (issue) =>
           `expected a multiple of 0.1 from 3 to 100, as ECS linearConfiguration.stepPercent accepts; received ${String(issue.input)}`,
-      })
-      .optional(),
-    /** Time to watch the new revision before finishing (ECS bake time, at most 1440 minutes). */
-    bakeTime: durationSchema
-      .refine((seconds) => seconds <= MAX_BAKE_MINUTES * 60, {
+      }),
+    ),
+  ),
+  /** Time to watch the new revision before finishing (ECS bake time, at most 1440 minutes). */
+  bakeTime: z.optional(
+    durationSchema.check(
+      z.refine((seconds) => seconds <= MAX_BAKE_MINUTES * 60, {
         error: (issue) =>
           `expected at most ${MAX_BAKE_MINUTES} minutes (24h), the longest bake time ECS accepts; received ${String(issue.input)} s`,
-      })
-      .optional(),
-    /** CodeDeploy deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes. */
-    codeDeployConfig: z.string().min(1).optional(),
-    /** ECS PAUSE hooks: the rollout stops at these stages until people decide in chat (BLUE_GREEN, LINEAR, CANARY). */
-    pauses: z
-      .array(pauseSchema)
-      .refine((list) => new Set(list.map((p) => p.at)).size === list.length, {
+      }),
+    ),
+  ),
+  /** CodeDeploy deployment config name, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes. */
+  codeDeployConfig: z.optional(z.string().check(z.minLength(1))),
+  /** ECS PAUSE hooks: the rollout stops at these stages until people decide in chat (BLUE_GREEN, LINEAR, CANARY). */
+  pauses: z.optional(
+    z.array(pauseSchema).check(
+      z.refine((list) => new Set(list.map((p) => p.at)).size === list.length, {
         message: 'expected at most one pause per stage',
-      })
-      .optional(),
-  })
-  .strict();
+      }),
+    ),
+  ),
+});
 
-const freezeWindowSchema = z
-  .object({
-    /** Human label shown when a release waits. */
-    name: z.string().min(1).optional(),
-    /** Cron expression (5 fields) when the freeze starts, as in GitLab's Freeze Periods API. */
-    start: z.string().min(1),
-    /** Cron expression (5 fields) when the freeze ends. */
-    end: z.string().min(1),
-    /** IANA time zone for both cron expressions. */
-    timezone: z.string().min(1).default('UTC'),
-  })
-  .strict();
+const freezeWindowSchema = z.strictObject({
+  /** Human label shown when a release waits. */
+  name: z.optional(z.string().check(z.minLength(1))),
+  /** Cron expression (5 fields) when the freeze starts, as in GitLab's Freeze Periods API. */
+  start: z.string().check(z.minLength(1)),
+  /** Cron expression (5 fields) when the freeze ends. */
+  end: z.string().check(z.minLength(1)),
+  /** IANA time zone for both cron expressions. */
+  timezone: z._default(z.string().check(z.minLength(1)), 'UTC'),
+});
 
 /** An AWS account id: twelve digits, kept as a string (leading zeros count). */
 const accountIdSchema = z
   .string()
-  .regex(/^\d{12}$/, 'expected a 12-digit AWS account id such as "222222222222"');
+  .check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id such as "222222222222"'));
 
 /**
  * Where an environment lives when it is not Shipgate's own account (`environments[].aws`). Every ECS, ECR, SSM,
@@ -262,20 +265,21 @@ const accountIdSchema = z
  * `AssumeRole` and `externalId` (terraform/modules/shipgate-deploy-role creates the role).
  */
 export const environmentAwsSchema = z
-  .object({
+  .strictObject({
     /** The environment's AWS account. */
     account: accountIdSchema,
     /** Its region; Shipgate's own region when left out. */
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as "eu-west-1"')
-      .optional(),
+    region: z.optional(
+      z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as "eu-west-1"')),
+    ),
     /** ARN of the role Shipgate assumes in that account, e.g. `arn:aws:iam::222222222222:role/shipgate-deploy`. */
     deployRole: z
       .string()
-      .regex(
-        /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
-        'expected an IAM role ARN such as "arn:aws:iam::222222222222:role/shipgate-deploy"',
+      .check(
+        z.regex(
+          /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+          'expected an IAM role ARN such as "arn:aws:iam::222222222222:role/shipgate-deploy"',
+        ),
       ),
     /**
      * The `sts:ExternalId` the role's trust policy requires (AWS's rule: 2–1224 characters of letters, digits
@@ -283,223 +287,223 @@ export const environmentAwsSchema = z
      */
     externalId: z
       .string()
-      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'expected 2–1224 characters of letters, digits and "+=,.@:/-_"'),
+      .check(
+        z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'expected 2–1224 characters of letters, digits and "+=,.@:/-_"'),
+      ),
   })
-  .strict()
-  .refine((aws) => aws.deployRole.split(':')[4] === aws.account, {
-    message: "expected deployRole to be a role of the environment's own account",
-    path: ['deployRole'],
-  });
+  .check(
+    z.refine((aws) => aws.deployRole.split(':')[4] === aws.account, {
+      message: "expected deployRole to be a role of the environment's own account",
+      path: ['deployRole'],
+    }),
+  );
 export type EnvironmentAws = z.infer<typeof environmentAwsSchema>;
 
-const environmentSchema = z
-  .object({
-    name: nameSchema,
-    /**
-     * The environment's own AWS account, region and deploy role. Left out: the environment lives in
-     * Shipgate's account and region, and Shipgate's functions call it with their own roles.
-     */
-    aws: environmentAwsSchema.optional(),
-    approval: approvalPolicySchema,
-    scan: scanPolicySchema.default({ maxFindings: { CRITICAL: 0, HIGH: 0 } }),
-    rollout: rolloutOverridesSchema.default({}),
-    /** Deploy freeze windows (in addition to the project's GitLab freeze periods). */
-    freezes: z.array(freezeWindowSchema).default([]),
-    /** What a release does when it reaches a frozen environment. */
-    onFreeze: z.enum(['wait', 'fail']).default('wait'),
-    /**
-     * Which outcome messages of this environment go to chat: `all` (deployed, held by a freeze, failed,
-     * stopped, superseded, aborted, rolled back), `failures` (everything but "deployed" and freeze holds) or
-     * `none`. Approval requests are always posted.
-     */
-    notify: z.enum(['all', 'failures', 'none']).default('all'),
-  })
-  .strict();
+const environmentSchema = z.strictObject({
+  name: nameSchema,
+  /**
+   * The environment's own AWS account, region and deploy role. Left out: the environment lives in
+   * Shipgate's account and region, and Shipgate's functions call it with their own roles.
+   */
+  aws: z.optional(environmentAwsSchema),
+  approval: approvalPolicySchema,
+  scan: z._default(scanPolicySchema, { maxFindings: { CRITICAL: 0, HIGH: 0 } }),
+  rollout: z._default(rolloutOverridesSchema, {}),
+  /** Deploy freeze windows (in addition to the project's GitLab freeze periods). */
+  freezes: z._default(z.array(freezeWindowSchema), []),
+  /** What a release does when it reaches a frozen environment. */
+  onFreeze: z._default(z.enum(['wait', 'fail']), 'wait'),
+  /**
+   * Which outcome messages of this environment go to chat: `all` (deployed, held by a freeze, failed,
+   * stopped, superseded, aborted, rolled back), `failures` (everything but "deployed" and freeze holds) or
+   * `none`. Approval requests are always posted.
+   */
+  notify: z._default(z.enum(['all', 'failures', 'none']), 'all'),
+});
 
-const serviceSchema = z
-  .object({
-    /** ECR repository name holding the images tagged with the commit SHA. */
-    repository: z.string().regex(/^[a-z0-9._/-]+$/, 'expected an ECR repository name'),
-    /** Rollout settings for every environment, overridable per environment. */
-    rollout: rolloutOverridesSchema.default({}),
-    /** Per-environment overrides, keyed by environment name. */
-    environments: z.record(z.string(), rolloutOverridesSchema).default({}),
-  })
-  .strict();
+const serviceSchema = z.strictObject({
+  /** ECR repository name holding the images tagged with the commit SHA. */
+  repository: z.string().check(z.regex(/^[a-z0-9._/-]+$/, 'expected an ECR repository name')),
+  /** Rollout settings for every environment, overridable per environment. */
+  rollout: z._default(rolloutOverridesSchema, {}),
+  /** Per-environment overrides, keyed by environment name. */
+  environments: z._default(z.record(z.string(), rolloutOverridesSchema), {}),
+});
 
-const projectSchema = z
-  .object({
-    /** GitLab project path with namespace, e.g. `root/api-gateway`. */
-    path: z.string().regex(/^[\w.-]+(\/[\w.-]+)+$/, 'expected a GitLab project path such as "group/project"'),
-    /** Services this project releases (keys of `services`). */
-    services: z.array(z.string().min(1)).min(1, 'expected at least one service'),
-    release: z
-      .object({
-        /** Branch that releases; `default` means the project's default branch as GitLab reports it. */
-        branch: z.string().min(1).default('default'),
-        /** Never release a ref GitLab reports as unprotected; a missing flag (older GitLab) is unknown, so the branch rule decides. */
-        requireProtected: z.boolean().default(true),
-        /** Tags matching this regular expression release too. */
-        tags: regexSchema.optional(),
-      })
-      .strict()
-      .default({ branch: 'default', requireProtected: true }),
-  })
-  .strict();
+const projectSchema = z.strictObject({
+  /** GitLab project path with namespace, e.g. `root/api-gateway`. */
+  path: z
+    .string()
+    .check(z.regex(/^[\w.-]+(\/[\w.-]+)+$/, 'expected a GitLab project path such as "group/project"')),
+  /** Services this project releases (keys of `services`). */
+  services: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'expected at least one service')),
+  release: z._default(
+    z.strictObject({
+      /** Branch that releases; `default` means the project's default branch as GitLab reports it. */
+      branch: z._default(z.string().check(z.minLength(1)), 'default'),
+      /** Never release a ref GitLab reports as unprotected; a missing flag (older GitLab) is unknown, so the branch rule decides. */
+      requireProtected: z._default(z.boolean(), true),
+      /** Tags matching this regular expression release too. */
+      tags: z.optional(regexSchema),
+    }),
+    { branch: 'default', requireProtected: true },
+  ),
+});
 
-const allowlistEntrySchema = z
-  .object({
-    /** Finding id: CVE, GHSA, or a scanner rule id such as B608. */
-    id: z.string().min(1),
-    reason: z
-      .string()
-      .min(10, 'expected a reason of at least 10 characters explaining why this is acceptable'),
-    /** Date (YYYY-MM-DD) after which the entry stops counting. */
-    expires: z.iso.date('expected a date such as "2027-01-31"'),
-    /** Limit the entry to these services (default: all). */
-    services: z.array(z.string()).optional(),
-  })
-  .strict();
+const allowlistEntrySchema = z.strictObject({
+  /** Finding id: CVE, GHSA, or a scanner rule id such as B608. */
+  id: z.string().check(z.minLength(1)),
+  reason: z
+    .string()
+    .check(z.minLength(10, 'expected a reason of at least 10 characters explaining why this is acceptable')),
+  /** Date (YYYY-MM-DD) after which the entry stops counting. */
+  expires: z.iso.date('expected a date such as "2027-01-31"'),
+  /** Limit the entry to these services (default: all). */
+  services: z.optional(z.array(z.string())),
+});
 
 /** Where the functions that call a private GitLab run (`gitlab.network`). */
-export const gitlabNetworkSchema = z
-  .object({
-    /** The VPC of the subnets and security groups, e.g. `vpc-0abc…`. */
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as "vpc-0123456789abcdef0"'),
-    /**
-     * Private subnets with a route to GitLab, to the AWS endpoints Shipgate calls (VPC endpoints or a NAT)
-     * and, for chat, to the internet (NAT). Two or more in different zones keep Shipgate up when one zone is not.
-     */
-    subnetIds: z
-      .array(
-        z
-          .string()
-          .regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as "subnet-0123456789abcdef0"'),
-      )
-      .min(1, 'expected at least one subnet id')
-      .max(16, 'expected at most 16 subnets (the Lambda limit)')
-      .refine((ids) => new Set(ids).size === ids.length, 'expected each subnet id once'),
-    /** Security groups of the functions (their egress must allow GitLab, HTTPS to the endpoints and chat). */
-    securityGroupIds: z
-      .array(
-        z
-          .string()
-          .regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as "sg-0123456789abcdef0"'),
-      )
-      .min(1, 'expected at least one security group id')
-      .max(5, 'expected at most 5 security groups (the Lambda limit)')
-      .refine((ids) => new Set(ids).size === ids.length, 'expected each security group id once'),
-  })
-  .strict();
+export const gitlabNetworkSchema = z.strictObject({
+  /** The VPC of the subnets and security groups, e.g. `vpc-0abc…`. */
+  vpcId: z
+    .string()
+    .check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as "vpc-0123456789abcdef0"')),
+  /**
+   * Private subnets with a route to GitLab, to the AWS endpoints Shipgate calls (VPC endpoints or a NAT)
+   * and, for chat, to the internet (NAT). Two or more in different zones keep Shipgate up when one zone is not.
+   */
+  subnetIds: z
+    .array(
+      z
+        .string()
+        .check(z.regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as "subnet-0123456789abcdef0"')),
+    )
+    .check(
+      z.minLength(1, 'expected at least one subnet id'),
+      z.maxLength(16, 'expected at most 16 subnets (the Lambda limit)'),
+      z.refine((ids) => new Set(ids).size === ids.length, 'expected each subnet id once'),
+    ),
+  /** Security groups of the functions (their egress must allow GitLab, HTTPS to the endpoints and chat). */
+  securityGroupIds: z
+    .array(
+      z
+        .string()
+        .check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as "sg-0123456789abcdef0"')),
+    )
+    .check(
+      z.minLength(1, 'expected at least one security group id'),
+      z.maxLength(5, 'expected at most 5 security groups (the Lambda limit)'),
+      z.refine((ids) => new Set(ids).size === ids.length, 'expected each security group id once'),
+    ),
+});
 
 /** `gitlab.network` of the config. */
 export type GitLabNetwork = z.infer<typeof gitlabNetworkSchema>;
 
 /** Schema of `shipgate.config.yaml`. */
 export const configSchema = z
-  .object({
+  .strictObject({
     version: z.literal(1),
-    gitlab: z
-      .object({
+    gitlab: z._default(
+      z.strictObject({
         /** Base URL of the GitLab instance (feedback, webhook setup). */
-        url: z.url().optional(),
+        url: z.optional(z.url()),
         /**
          * Sign-in for votes from links (OpenID Connect, authorization code with PKCE, scopes `openid profile`).
          * `issuer` defaults to `url`; `clientId` is the Application ID of the OAuth application registered
          * in GitLab (its secret is the `oidcClientSecret` secret, never here).
          */
-        oidc: z
-          .object({
-            issuer: z.url().optional(),
-            clientId: z.string().min(1),
-          })
-          .strict()
-          .optional(),
+        oidc: z.optional(
+          z.strictObject({
+            issuer: z.optional(z.url()),
+            clientId: z.string().check(z.minLength(1)),
+          }),
+        ),
         /**
          * A GitLab reachable only from a private network: the functions that call GitLab (those given the
          * GitLab token, README "Network paths") run in these subnets with these security groups. Omit it
          * when GitLab answers from the internet. Subnets and groups must belong to `vpcId`.
          */
-        network: gitlabNetworkSchema.optional(),
-      })
-      .strict()
-      .default({}),
-    projects: z.array(projectSchema).min(1, 'expected at least one project'),
+        network: z.optional(gitlabNetworkSchema),
+      }),
+      {},
+    ),
+    projects: z.array(projectSchema).check(z.minLength(1, 'expected at least one project')),
     services: z.record(nameSchema, serviceSchema),
     /** Environments in release order. */
-    environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
+    environments: z.array(environmentSchema).check(z.minLength(1, 'expected at least one environment')),
     /** Approvers keyed by GitLab username. */
-    approvers: z.record(z.string().min(1), approverSchema).default({}),
-    scan: z
-      .object({
+    approvers: z._default(z.record(z.string().check(z.minLength(1)), approverSchema), {}),
+    scan: z._default(
+      z.strictObject({
         /** What happens when no scan result exists for an image. */
-        whenMissing: z.enum(['fail', 'pass']).default('fail'),
+        whenMissing: z._default(z.enum(['fail', 'pass']), 'fail'),
         /** How long to wait for ECR to finish scanning an image. */
-        waitFor: durationSchema.default(300),
-        allowlist: z.array(allowlistEntrySchema).default([]),
-      })
-      .strict()
-      .default({ whenMissing: 'fail', waitFor: 300, allowlist: [] }),
-    rollout: z
-      .object({
+        waitFor: z._default(durationSchema, 300),
+        allowlist: z._default(z.array(allowlistEntrySchema), []),
+      }),
+      { whenMissing: 'fail', waitFor: 300, allowlist: [] },
+    ),
+    rollout: z._default(
+      z.strictObject({
         /** How long a rollout may take before it fails as stuck. */
-        timeout: durationSchema.default(1800),
+        timeout: z._default(durationSchema, 1800),
         /** How long to wait for a deployment event before checking the service once. */
-        eventGrace: durationSchema.default(300),
+        eventGrace: z._default(durationSchema, 300),
         /** Services of one release rolled out at once. */
-        maxConcurrency: z.number().int().min(1).max(20).default(3),
+        maxConcurrency: z._default(z.number().check(z.int(), z.gte(1), z.lte(20)), 3),
         /** Lease of the per-(environment, service) rollout lock. */
-        lockLease: durationSchema.default(3600),
-      })
-      .strict()
-      .default({ timeout: 1800, eventGrace: 300, maxConcurrency: 3, lockLease: 3600 }),
-    verify: z
-      .object({
+        lockLease: z._default(durationSchema, 3600),
+      }),
+      { timeout: 1800, eventGrace: 300, maxConcurrency: 3, lockLease: 3600 },
+    ),
+    verify: z._default(
+      z.strictObject({
         /** Attempts of the smoke check before Verify fails. */
-        attempts: z.number().int().min(1).max(30).default(5),
+        attempts: z._default(z.number().check(z.int(), z.gte(1), z.lte(30)), 5),
         /** Pause between attempts. */
-        interval: durationSchema.default(5),
+        interval: z._default(durationSchema, 5),
         /** Per-request timeout. */
-        requestTimeout: durationSchema.default(5),
-      })
-      .strict()
-      .default({ attempts: 5, interval: 5, requestTimeout: 5 }),
-    ledger: z
-      .object({
+        requestTimeout: z._default(durationSchema, 5),
+      }),
+      { attempts: 5, interval: 5, requestTimeout: 5 },
+    ),
+    ledger: z._default(
+      z.strictObject({
         /** GitLab merge request labels that mark a release as unplanned work (a hotfix). */
-        hotfixLabels: z.array(z.string().min(1)).default(['hotfix']),
+        hotfixLabels: z._default(z.array(z.string().check(z.minLength(1))), ['hotfix']),
         /** A release deployed within this long after a failed deployment of the service there is unplanned. */
-        unplannedAfterFailure: durationSchema.default(86400),
-      })
-      .strict()
-      .default({ hotfixLabels: ['hotfix'], unplannedAfterFailure: 86400 }),
-    notifications: z
-      .object({
+        unplannedAfterFailure: z._default(durationSchema, 86400),
+      }),
+      { hotfixLabels: ['hotfix'], unplannedAfterFailure: 86400 },
+    ),
+    notifications: z._default(
+      z.strictObject({
         /** Send chat messages (the webhook URL itself is a secret). */
-        chat: z.boolean().default(true),
+        chat: z._default(z.boolean(), true),
         /**
          * Slack channel id (`C0123…`) for the Slack app's bot: with the bot token secret set, each release is
          * one thread (its first approval request), follow-ups go in the thread and the first message is
          * updated to the release's final state. Without it, messages go to the incoming webhook.
          */
-        slackChannel: z
-          .string()
-          .regex(/^[CG][A-Z0-9]{4,}$/, 'expected a Slack channel id such as C0123ABCDEF')
-          .optional(),
-      })
-      .strict()
-      .default({ chat: true }),
+        slackChannel: z.optional(
+          z.string().check(z.regex(/^[CG][A-Z0-9]{4,}$/, 'expected a Slack channel id such as C0123ABCDEF')),
+        ),
+      }),
+      { chat: true },
+    ),
     /** Name of the SSM path prefix where Terraform publishes deploy contracts. */
-    contractsPrefix: z
-      .string()
-      .regex(/^\/[\w./-]*[^/]$/, 'expected an SSM path such as "/shipgate"')
-      .default('/shipgate'),
+    contractsPrefix: z._default(
+      z.string().check(z.regex(/^\/[\w./-]*[^/]$/, 'expected an SSM path such as "/shipgate"')),
+      '/shipgate',
+    ),
   })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    for (const issue of crossIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
-    for (const issue of pauseIssues(cfg as ShipgateConfig)) ctx.addIssue({ code: 'custom', ...issue });
-  });
+  .check(
+    z.superRefine((cfg, ctx) => {
+      for (const issue of crossIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+      for (const issue of pauseIssues(cfg as ShipgateConfig)) ctx.addIssue({ code: 'custom', ...issue });
+    }),
+  );
 
 type Loose = Record<string, unknown>;
 const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);

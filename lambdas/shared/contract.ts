@@ -15,7 +15,7 @@ export const HOOK_LIFECYCLE_STAGES = [
 export type HookLifecycleStage = (typeof HOOK_LIFECYCLE_STAGES)[number];
 
 const arn = (service: string) =>
-  z.string().regex(new RegExp(`^arn:aws[\\w-]*:${service}:`), `expected an ${service} ARN`);
+  z.string().check(z.regex(new RegExp(`^arn:aws[\\w-]*:${service}:`), `expected an ${service} ARN`));
 
 /**
  * The deploy contract Terraform publishes for each (environment, service) as the SSM parameter
@@ -23,29 +23,29 @@ const arn = (service: string) =>
  * creates environments. `terraform/modules/deploy-contract` writes exactly these keys; a test checks the two
  * agree (see `DEPLOY_CONTRACT_KEYS`).
  */
-export const deployContractSchema = z
-  .object({
-    /** Contract format version. */
-    version: z.literal(1),
-    /** ECS cluster name or ARN. */
-    cluster: z.string().min(1),
-    /** ECS service name or ARN. */
-    service: z.string().min(1),
-    /** Container in the task definition whose image Shipgate replaces. */
-    containerName: z.string().min(1),
-    /** Port the container listens on (used by CodeDeploy AppSpecs). */
-    containerPort: z.number().int().min(1).max(65535),
-    /** How the infrastructure is set up to roll out; config may refine percentages and bake time. */
-    strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY', 'CODEDEPLOY']),
-    /** CodeDeploy application and deployment group, when `strategy` is CODEDEPLOY. */
-    codeDeploy: z
-      .object({
-        application: z.string().min(1),
-        deploymentGroup: z.string().min(1),
-        deploymentConfig: z.string().min(1).optional(),
+export const deployContractSchema = z.looseObject({
+  /** Contract format version. */
+  version: z.literal(1),
+  /** ECS cluster name or ARN. */
+  cluster: z.string().check(z.minLength(1)),
+  /** ECS service name or ARN. */
+  service: z.string().check(z.minLength(1)),
+  /** Container in the task definition whose image Shipgate replaces. */
+  containerName: z.string().check(z.minLength(1)),
+  /** Port the container listens on (used by CodeDeploy AppSpecs). */
+  containerPort: z.number().check(z.int(), z.gte(1), z.lte(65535)),
+  /** How the infrastructure is set up to roll out; config may refine percentages and bake time. */
+  strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY', 'CODEDEPLOY']),
+  /** CodeDeploy application and deployment group, when `strategy` is CODEDEPLOY. */
+  codeDeploy: z._default(
+    z.nullable(
+      z.object({
+        application: z.string().check(z.minLength(1)),
+        deploymentGroup: z.string().check(z.minLength(1)),
+        deploymentConfig: z.optional(z.string().check(z.minLength(1))),
         /** Optional AppSpec lifecycle hook Lambdas (function name or ARN) per ECS hook. */
-        hooks: z
-          .partialRecord(
+        hooks: z.optional(
+          z.partialRecord(
             z.enum([
               'BeforeInstall',
               'AfterInstall',
@@ -53,47 +53,50 @@ export const deployContractSchema = z
               'BeforeAllowTraffic',
               'AfterAllowTraffic',
             ]),
-            z.string().min(1),
-          )
-          .optional(),
-      })
-      .nullable()
-      .default(null),
-    /**
-     * What ECS needs to shift traffic for BLUE_GREEN, LINEAR and CANARY (null for ROLLING / CODEDEPLOY):
-     * the alternate (green) target group, the production and test listener rules, the role ECS assumes to
-     * move ALB traffic, and the test listener's base URL, where the test-traffic smoke check runs.
-     */
-    blueGreen: z
-      .object({
+            z.string().check(z.minLength(1)),
+          ),
+        ),
+      }),
+    ),
+    null,
+  ),
+  /**
+   * What ECS needs to shift traffic for BLUE_GREEN, LINEAR and CANARY (null for ROLLING / CODEDEPLOY):
+   * the alternate (green) target group, the production and test listener rules, the role ECS assumes to
+   * move ALB traffic, and the test listener's base URL, where the test-traffic smoke check runs.
+   */
+  blueGreen: z._default(
+    z.nullable(
+      z.object({
         alternateTargetGroupArn: arn('elasticloadbalancing'),
         productionListenerRuleArn: arn('elasticloadbalancing'),
         testListenerRuleArn: arn('elasticloadbalancing'),
         infrastructureRoleArn: arn('iam'),
         testUrl: z.url(),
-      })
-      .nullable()
-      .default(null),
-    /** Lifecycle hooks the infrastructure adds (Shipgate adds its own verify hook for the blue/green family). */
-    lifecycleHooks: z
-      .array(
-        z.object({
-          hookTargetArn: arn('lambda'),
-          roleArn: arn('iam'),
-          lifecycleStages: z.array(z.enum(HOOK_LIFECYCLE_STAGES)).min(1),
-        }),
-      )
-      .default([]),
-    /** Base URL of the service as reachable by the Verify step (ALB listener). */
-    smokeUrl: z.url(),
-    /** Path of the readiness check, e.g. `/readyz`. */
-    smokePath: z.string().startsWith('/').default('/readyz'),
-    /** CloudWatch alarms that roll a deployment back. */
-    alarms: z.array(z.string().min(1)).default([]),
-    /** ECR repository name of the service's images. */
-    repository: z.string().min(1),
-  })
-  .passthrough();
+      }),
+    ),
+    null,
+  ),
+  /** Lifecycle hooks the infrastructure adds (Shipgate adds its own verify hook for the blue/green family). */
+  lifecycleHooks: z._default(
+    z.array(
+      z.object({
+        hookTargetArn: arn('lambda'),
+        roleArn: arn('iam'),
+        lifecycleStages: z.array(z.enum(HOOK_LIFECYCLE_STAGES)).check(z.minLength(1)),
+      }),
+    ),
+    [],
+  ),
+  /** Base URL of the service as reachable by the Verify step (ALB listener). */
+  smokeUrl: z.url(),
+  /** Path of the readiness check, e.g. `/readyz`. */
+  smokePath: z._default(z.string().check(z.startsWith('/')), '/readyz'),
+  /** CloudWatch alarms that roll a deployment back. */
+  alarms: z._default(z.array(z.string().check(z.minLength(1))), []),
+  /** ECR repository name of the service's images. */
+  repository: z.string().check(z.minLength(1)),
+});
 
 /** A validated deploy contract. */
 export type DeployContract = z.infer<typeof deployContractSchema>;

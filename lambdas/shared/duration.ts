@@ -29,14 +29,15 @@ export function parseDuration(value: string): number {
 }
 
 /** zod schema for a duration string; the parsed value is the number of seconds (at most 365 days). */
-export const durationSchema = z
-  .string()
-  .regex(/^\d+\s*[smhd]$/, 'expected a duration like "90s", "30m", "24h" or "7d"')
-  .transform((v, ctx) => {
+export const durationSchema = z.pipe(
+  z.string().check(z.regex(/^\d+\s*[smhd]$/, 'expected a duration like "90s", "30m", "24h" or "7d"')),
+  z.transform((v, ctx) => {
     try {
       return parseDuration(v);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      // zod/mini's transform context has no addIssue(): push the issue zod classic's addIssue() would.
+      ctx.issues.push({ code: 'custom', message: (err as Error).message, input: v });
       return z.NEVER;
     }
-  });
+  }),
+);

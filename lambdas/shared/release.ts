@@ -12,31 +12,31 @@ import * as z from './zod';
  */
 export const releaseSchema = z.object({
   /** Release id; equals the execution name. */
-  id: z.string().min(1).max(80),
+  id: z.string().check(z.minLength(1), z.maxLength(80)),
   project: z.object({
-    id: z.number().int(),
-    path: z.string().min(1),
-    webUrl: z.string().optional(),
+    id: z.number().check(z.int()),
+    path: z.string().check(z.minLength(1)),
+    webUrl: z.optional(z.string()),
   }),
   commit: z.object({
-    sha: z.string().regex(/^[0-9a-f]{40}$/),
+    sha: z.string().check(z.regex(/^[0-9a-f]{40}$/)),
     title: z.string(),
-    url: z.string().optional(),
-    author: z.string().optional(),
+    url: z.optional(z.string()),
+    author: z.optional(z.string()),
   }),
   /** Short ref name (`main`, `v1.2.3`). */
-  ref: z.string().min(1),
+  ref: z.string().check(z.minLength(1)),
   tag: z.boolean(),
-  pipeline: z.object({ id: z.number().int(), url: z.string().optional() }),
+  pipeline: z.object({ id: z.number().check(z.int()), url: z.optional(z.string()) }),
   triggeredBy: z.object({
     username: z.string(),
-    name: z.string().optional(),
-    email: z.string().optional(),
+    name: z.optional(z.string()),
+    email: z.optional(z.string()),
   }),
   /** Services this release deploys (config keys). */
-  services: z.array(z.string().min(1)).min(1),
+  services: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** Environments in order (config names). */
-  environments: z.array(z.string().min(1)).min(1),
+  environments: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /**
    * Deterministic key of the GitLab event that started it (`gitlab:<projectId>:pipeline:<pipelineId>:<status>`),
    * not the per-delivery Idempotency-Key, so every delivery of one event builds the same input.

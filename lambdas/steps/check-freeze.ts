@@ -8,7 +8,7 @@ import { announceDeps } from '../domain/outcomes/announce';
 import { announceFrozen } from '../domain/outcomes/from-steps';
 import { countReleaseErrors } from '../shared/monitoring/emit';
 
-const payloadSchema = z.object({ environment: z.string().min(1), release: releaseSchema });
+const payloadSchema = z.object({ environment: z.string().check(z.minLength(1)), release: releaseSchema });
 
 /**
  * "Check freeze <env>" state: `{ environment, release }` → `{ frozen, until?, reason? }`. The state machine

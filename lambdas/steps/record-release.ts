@@ -19,60 +19,50 @@ import { METRICS } from '../shared/monitoring/names';
 /** The parts of the release document (`$`) that "Record release" and "Report failure" read. */
 export const releaseDocumentSchema = z.object({
   release: releaseSchema,
-  resolved: z
-    .object({ images: z.array(z.object({ service: z.string(), digest: z.string() }).passthrough()) })
-    .passthrough()
-    .optional(),
-  scan: z.object({ passed: z.boolean().optional() }).passthrough().optional(),
-  approvals: z
-    .record(
+  resolved: z.optional(
+    z.looseObject({ images: z.array(z.looseObject({ service: z.string(), digest: z.string() })) }),
+  ),
+  scan: z.optional(z.looseObject({ passed: z.optional(z.boolean()) })),
+  approvals: z.optional(
+    z.record(
       z.string(),
-      z
-        .object({ approvedBy: z.array(z.string()).optional(), approvedVia: z.array(z.string()).optional() })
-        .passthrough(),
-    )
-    .optional(),
-  deployments: z.record(z.string(), z.unknown()).optional(),
-  verify: z
-    .record(
+      z.looseObject({
+        approvedBy: z.optional(z.array(z.string())),
+        approvedVia: z.optional(z.array(z.string())),
+      }),
+    ),
+  ),
+  deployments: z.optional(z.record(z.string(), z.unknown())),
+  verify: z.optional(
+    z.record(
       z.string(),
-      z.object({ passed: z.boolean().optional(), checks: z.array(z.unknown()).optional() }).passthrough(),
-    )
-    .optional(),
+      z.looseObject({ passed: z.optional(z.boolean()), checks: z.optional(z.array(z.unknown())) }),
+    ),
+  ),
   // "Roll back <env>": one result per service (`{ service, rolledBack }` / `{ service, untouched }`); the
   // single-object form `{ rolledBack: [] }` is what executions from before the per-service rollback wrote.
-  rollback: z
-    .union([
+  rollback: z.optional(
+    z.union([
       z.array(
-        z
-          .object({
-            service: z.string(),
-            rolledBack: z
-              .object({ service: z.string(), from: z.string().optional(), to: z.string().optional() })
-              .passthrough()
-              .optional(),
-          })
-          .passthrough(),
+        z.looseObject({
+          service: z.string(),
+          rolledBack: z.optional(
+            z.looseObject({ service: z.string(), from: z.optional(z.string()), to: z.optional(z.string()) }),
+          ),
+        }),
       ),
-      z
-        .object({
-          rolledBack: z
-            .array(
-              z
-                .object({ service: z.string(), from: z.string().optional(), to: z.string().optional() })
-                .passthrough(),
-            )
-            .optional(),
-        })
-        .passthrough(),
-    ])
-    .optional(),
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough().optional(),
+      z.looseObject({
+        rolledBack: z.optional(
+          z.array(
+            z.looseObject({ service: z.string(), from: z.optional(z.string()), to: z.optional(z.string()) }),
+          ),
+        ),
+      }),
+    ]),
+  ),
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
   /** Set when "Roll back <env>" itself failed (`$.error` keeps the original error). */
-  rollbackError: z
-    .object({ Error: z.string().optional(), Cause: z.string().optional() })
-    .passthrough()
-    .optional(),
+  rollbackError: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
 });
 
 /** The release document as the state machine passes it (`$`). */

@@ -13,15 +13,17 @@ const payloadSchema = z.object({
     images: z
       .array(
         z.object({
-          service: z.string().min(1),
-          repository: z.string().min(1),
-          digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest "sha256:<64 hex>"'),
-          imageUri: z.string().min(1),
+          service: z.string().check(z.minLength(1)),
+          repository: z.string().check(z.minLength(1)),
+          digest: z
+            .string()
+            .check(z.regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest "sha256:<64 hex>"')),
+          imageUri: z.string().check(z.minLength(1)),
         }),
       )
-      .min(1, 'expected at least one resolved image'),
+      .check(z.minLength(1, 'expected at least one resolved image')),
   }),
-  executionArn: z.string().optional(),
+  executionArn: z.optional(z.string()),
 });
 
 /** Time kept back from the Lambda's remaining time for GitLab statuses and the summary (s). */

@@ -29,27 +29,26 @@ import type { ApprovalPolicySnapshot, ApprovalRecord, ApprovalStatus } from './t
  */
 
 const imageSchema = z.object({
-  service: z.string().min(1),
-  repository: z.string().optional(),
-  digest: z.string().min(1),
-  imageUri: z.string().min(1),
+  service: z.string().check(z.minLength(1)),
+  repository: z.optional(z.string()),
+  digest: z.string().check(z.minLength(1)),
+  imageUri: z.string().check(z.minLength(1)),
 });
 
 /** Payload of the `request-approval` step (see docs/architecture.md). */
 export const requestApprovalPayloadSchema = z.object({
-  taskToken: z.string().min(1),
-  executionArn: z.string().min(1),
-  environment: z.string().min(1),
+  taskToken: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
+  environment: z.string().check(z.minLength(1)),
   release: releaseSchema,
   resolved: z.object({ images: z.array(imageSchema) }),
-  scan: z
-    .object({
-      passed: z.boolean().optional(),
-      text: z.string().optional(),
-      counts: z.record(z.string(), z.number()).optional(),
-    })
-    .loose()
-    .nullish(),
+  scan: z.nullish(
+    z.looseObject({
+      passed: z.optional(z.boolean()),
+      text: z.optional(z.string()),
+      counts: z.optional(z.record(z.string(), z.number())),
+    }),
+  ),
 });
 
 /** Payload of the `request-approval` step. */

@@ -15,18 +15,16 @@ import type { ChatMessage } from './messages';
  * The CloudWatch alarm state-change notification (the JSON `Message` of the SNS notification CloudWatch
  * publishes to an alarm action topic). Only the members the message shows; unknown ones are kept.
  */
-export const alarmNotificationSchema = z
-  .object({
-    AlarmName: z.string().min(1),
-    AlarmDescription: z.string().nullish(),
-    NewStateValue: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-    OldStateValue: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).nullish(),
-    NewStateReason: z.string().nullish(),
-    StateChangeTime: z.string().nullish(),
-    Region: z.string().nullish(),
-    AlarmArn: z.string().nullish(),
-  })
-  .passthrough();
+export const alarmNotificationSchema = z.looseObject({
+  AlarmName: z.string().check(z.minLength(1)),
+  AlarmDescription: z.nullish(z.string()),
+  NewStateValue: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+  OldStateValue: z.nullish(z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA'])),
+  NewStateReason: z.nullish(z.string()),
+  StateChangeTime: z.nullish(z.string()),
+  Region: z.nullish(z.string()),
+  AlarmArn: z.nullish(z.string()),
+});
 
 /** A parsed alarm notification. */
 export type AlarmNotification = z.infer<typeof alarmNotificationSchema>;
@@ -37,10 +35,10 @@ const snsEventSchema = z.object({
     .array(
       z.object({
         EventSource: z.literal('aws:sns'),
-        Sns: z.object({ Message: z.string(), TopicArn: z.string().optional() }).passthrough(),
+        Sns: z.looseObject({ Message: z.string(), TopicArn: z.optional(z.string()) }),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /**

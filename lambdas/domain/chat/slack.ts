@@ -60,15 +60,15 @@ export function slackSignature(secret: string, timestamp: number, rawBody: strin
 
 const actionSchema = z.object({
   action_id: z.string(),
-  value: z.string().optional(),
-  block_id: z.string().optional(),
+  value: z.optional(z.string()),
+  block_id: z.optional(z.string()),
 });
 
 const interactionSchema = z.object({
   type: z.string(),
-  user: z.object({ id: z.string(), username: z.string().optional(), name: z.string().optional() }),
-  actions: z.array(actionSchema).default([]),
-  response_url: z.url().optional(),
+  user: z.object({ id: z.string(), username: z.optional(z.string()), name: z.optional(z.string()) }),
+  actions: z._default(z.array(actionSchema), []),
+  response_url: z.optional(z.url()),
 });
 
 /** The parts of a Slack `block_actions` payload Shipgate acts on. */

@@ -189,19 +189,20 @@ export async function feedbackFailed(doc: FailedReleaseDocument, deps: FeedbackD
 
 const stepPayloadSchema = z.object({
   release: releaseSchema,
-  environment: z.string().min(1).optional(),
-  executionArn: z.string().optional(),
-  image: z.object({ service: z.string() }).passthrough().optional(),
+  environment: z.optional(z.string().check(z.minLength(1))),
+  executionArn: z.optional(z.string()),
+  image: z.optional(z.looseObject({ service: z.string() })),
   /** `$.approvals.<env>` (start-rollout and verify get it); anything unexpected is ignored, not fatal. */
-  approval: z
-    .object({
-      approvedBy: z.array(z.string()).optional(),
-      approvedVia: z.array(z.string()).optional(),
-      approvedNames: z.array(z.string()).optional(),
-    })
-    .passthrough()
-    .optional()
-    .catch(undefined),
+  approval: z.catch(
+    z.optional(
+      z.looseObject({
+        approvedBy: z.optional(z.array(z.string())),
+        approvedVia: z.optional(z.array(z.string())),
+        approvedNames: z.optional(z.array(z.string())),
+      }),
+    ),
+    undefined,
+  ),
 });
 
 function readPayload(event: unknown) {

@@ -20,15 +20,13 @@ import { takeOverRelease, type OrphanAction, type OrphanDeps } from '../reconcil
 const eventSchema = z.object({
   source: z.literal('aws.states'),
   'detail-type': z.literal('Step Functions Execution Status Change'),
-  detail: z
-    .object({
-      executionArn: z.string(),
-      name: z.string(),
-      status: z.string(),
-      error: z.string().nullish(),
-      cause: z.string().nullish(),
-    })
-    .passthrough(),
+  detail: z.looseObject({
+    executionArn: z.string(),
+    name: z.string(),
+    status: z.string(),
+    error: z.nullish(z.string()),
+    cause: z.nullish(z.string()),
+  }),
 });
 
 /** What was done with one event. */

@@ -30,12 +30,12 @@ import type { PausePolicySnapshot, PauseRecord } from './types';
  */
 
 /** Payload of `request-pause`. */
-export const requestPauseInputSchema = rolloutTaskInputSchema.extend({
+export const requestPauseInputSchema = z.extend(rolloutTaskInputSchema, {
   rollout: z.object({
     status: z.literal('PAUSED'),
-    hookId: z.string().min(1),
-    stage: z.string().min(1),
-    expiresAt: z.string().optional(),
+    hookId: z.string().check(z.minLength(1)),
+    stage: z.string().check(z.minLength(1)),
+    expiresAt: z.optional(z.string()),
   }),
 });
 /** Payload of `request-pause`. */

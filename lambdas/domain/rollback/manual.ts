@@ -66,15 +66,16 @@ export interface ManualRollbackResult {
 
 /** Payload of the `manual-rollback` step: start (or re-park the token of) a rollback, or look once. */
 export const manualRollbackPayloadSchema = z.union([
-  z
-    .object({
-      action: z.literal('start'),
-      rollbackId: z.string().min(1).max(120),
-      taskToken: z.string().min(1),
-      executionArn: z.string().min(1),
-    })
-    .strict(),
-  z.object({ action: z.literal('check'), rollbackId: z.string().min(1).max(120) }).strict(),
+  z.strictObject({
+    action: z.literal('start'),
+    rollbackId: z.string().check(z.minLength(1), z.maxLength(120)),
+    taskToken: z.string().check(z.minLength(1)),
+    executionArn: z.string().check(z.minLength(1)),
+  }),
+  z.strictObject({
+    action: z.literal('check'),
+    rollbackId: z.string().check(z.minLength(1), z.maxLength(120)),
+  }),
 ]);
 
 type Outcome = { status: 'COMPLETED' } | { status: 'FAILED'; error: string; cause: string };
@@ -356,11 +357,11 @@ export async function checkManualRollback(
 
 /** The part of an ECS deployment event the manual rollback needs. */
 const ecsEventSchema = z.object({
-  account: z.string().optional(),
-  region: z.string().optional(),
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
-  resources: z.array(z.string()).min(1),
+  resources: z.array(z.string()).check(z.minLength(1)),
   detail: z.looseObject({ eventName: z.string() }),
 });
 

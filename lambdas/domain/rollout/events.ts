@@ -30,19 +30,19 @@ export type { EventHandling } from './types';
  * waiting task; everything else is ignored with a reason.
  */
 
-const origin = { account: z.string().optional(), region: z.string().optional() };
+const origin = { account: z.optional(z.string()), region: z.optional(z.string()) };
 
 const ecsEventSchema = z.object({
   ...origin,
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Deployment State Change'),
-  resources: z.array(z.string()).min(1),
+  resources: z.array(z.string()).check(z.minLength(1)),
   detail: z.object({
-    eventType: z.string().optional(),
+    eventType: z.optional(z.string()),
     eventName: z.string(),
     deploymentId: z.string(),
-    updatedAt: z.string().optional(),
-    reason: z.string().optional(),
+    updatedAt: z.optional(z.string()),
+    reason: z.optional(z.string()),
   }),
 });
 
@@ -57,11 +57,11 @@ const hookEventSchema = z.object({
   ...origin,
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Hook State Change'),
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
   detail: z.looseObject({
-    eventName: z.string().optional(),
-    hookId: z.string().optional(),
-    lifecycleStage: z.string().optional(),
+    eventName: z.optional(z.string()),
+    hookId: z.optional(z.string()),
+    lifecycleStage: z.optional(z.string()),
   }),
 });
 

@@ -12,17 +12,17 @@ export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /** One service's image as resolved by "Resolve release" (`$.resolved.images[]`). */
 export const resolvedImageSchema = z.object({
-  service: z.string().min(1),
-  repository: z.string().min(1),
+  service: z.string().check(z.minLength(1)),
+  repository: z.string().check(z.minLength(1)),
   digest: z.string(),
-  imageUri: z.string().min(1),
+  imageUri: z.string().check(z.minLength(1)),
 });
 
 /** Payload of `start-rollout` and `await-rollout` (`waitForTaskToken`). */
 export const rolloutTaskInputSchema = z.object({
-  taskToken: z.string().min(1),
-  executionArn: z.string().min(1),
-  environment: z.string().min(1),
+  taskToken: z.string().check(z.minLength(1)),
+  executionArn: z.string().check(z.minLength(1)),
+  environment: z.string().check(z.minLength(1)),
   release: releaseSchema,
   image: resolvedImageSchema,
 });
@@ -31,7 +31,7 @@ export type RolloutTaskInput = z.infer<typeof rolloutTaskInputSchema>;
 
 /** Payload of `check-rollout`. */
 export const checkRolloutInputSchema = z.object({
-  environment: z.string().min(1),
+  environment: z.string().check(z.minLength(1)),
   release: releaseSchema,
   image: resolvedImageSchema,
 });
@@ -40,11 +40,11 @@ export type CheckRolloutInput = z.infer<typeof checkRolloutInputSchema>;
 
 /** Payload of `verify` and `rollback`: every image of the release in one environment. */
 export const environmentImagesInputSchema = z.object({
-  environment: z.string().min(1),
+  environment: z.string().check(z.minLength(1)),
   release: releaseSchema,
-  images: z.array(resolvedImageSchema).min(1),
+  images: z.array(resolvedImageSchema).check(z.minLength(1)),
   /** Set by the `Catch` that routed here (`rollback` only). */
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).partial().nullish(),
+  error: z.nullish(z.partial(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
 });
 /** Payload of `verify` / `rollback`. */
 export type EnvironmentImagesInput = z.infer<typeof environmentImagesInputSchema>;
@@ -104,8 +104,8 @@ export interface RollbackState {
 }
 
 /** Payload of `rollback` ("Start rollback <env>" / "Await rollback <env>", `waitForTaskToken`). */
-export const rollbackTaskInputSchema = rolloutTaskInputSchema.extend({
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).partial().nullish(),
+export const rollbackTaskInputSchema = z.extend(rolloutTaskInputSchema, {
+  error: z.nullish(z.partial(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
 });
 /** Payload of `rollback`. */
 export type RollbackTaskInput = z.infer<typeof rollbackTaskInputSchema>;

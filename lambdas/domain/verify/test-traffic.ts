@@ -16,9 +16,9 @@ import { runSmokeCheck, smokeUrl, type VerifyDeps } from './smoke';
  */
 
 const hookEventSchema = z.object({
-  resourceArn: z.string().min(1),
-  lifecycleStage: z.string().min(1),
-  executionDetails: z.object({ serviceArn: z.string().min(1) }).passthrough(),
+  resourceArn: z.string().check(z.minLength(1)),
+  lifecycleStage: z.string().check(z.minLength(1)),
+  executionDetails: z.looseObject({ serviceArn: z.string().check(z.minLength(1)) }),
 });
 
 /** ECS's expected answer. */

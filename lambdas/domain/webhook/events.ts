@@ -8,23 +8,23 @@ import { BadRequestError } from '../../shared/errors';
  * after release, and unknown ones must never make a delivery fail. The fields Shipgate uses are strict.
  */
 
-const sha40 = z.string().regex(/^[0-9a-f]{40}$/, 'expected a 40-character hexadecimal commit SHA');
-const id = z.number().int().nonnegative();
+const sha40 = z.string().check(z.regex(/^[0-9a-f]{40}$/, 'expected a 40-character hexadecimal commit SHA'));
+const id = z.number().check(z.int(), z.nonnegative());
 
 /** `project` object shared by most events. */
 export const projectSchema = z.looseObject({
   id,
-  path_with_namespace: z.string().min(1),
-  web_url: z.string().optional(),
+  path_with_namespace: z.string().check(z.minLength(1)),
+  web_url: z.optional(z.string()),
   /** `null` for an empty repository. */
-  default_branch: z.string().nullable().optional(),
+  default_branch: z.optional(z.nullable(z.string())),
 });
 
 const userSchema = z.looseObject({
   username: z.string(),
-  name: z.string().nullable().optional(),
+  name: z.optional(z.nullable(z.string())),
   /** GitLab may send `[REDACTED]`, `""` or null here. */
-  email: z.string().nullable().optional(),
+  email: z.optional(z.nullable(z.string())),
 });
 
 /** `Pipeline Hook` (`object_kind: pipeline`). */
@@ -33,40 +33,43 @@ export const pipelineEventSchema = z.looseObject({
   object_attributes: z.looseObject({
     id,
     /** Short ref name (`main`, `v1.2.3`); `tag` says which. */
-    ref: z.string().min(1),
+    ref: z.string().check(z.minLength(1)),
     tag: z.boolean(),
     sha: sha40,
     /** push, web, trigger, schedule, api, merge_request_event, parent_pipeline, … */
-    source: z.string().optional(),
+    source: z.optional(z.string()),
     /** created, pending, running, success, failed, canceled, skipped, manual, … */
-    status: z.string().min(1),
+    status: z.string().check(z.minLength(1)),
     /** GitLab always sends it ("2026-11-21 23:52:09 UTC"); without it a release would date from 1970. */
     created_at: z
       .string({ error: 'created_at is required: GitLab sends it with every pipeline event' })
-      .refine((s) => Number.isFinite(Date.parse(s)), {
-        error: 'created_at must be a time such as "2026-11-21 23:52:09 UTC"',
-      }),
-    finished_at: z.string().nullable().optional(),
-    url: z.string().optional(),
+      .check(
+        z.refine((s) => Number.isFinite(Date.parse(s)), {
+          error: 'created_at must be a time such as "2026-11-21 23:52:09 UTC"',
+        }),
+      ),
+    finished_at: z.optional(z.nullable(z.string())),
+    url: z.optional(z.string()),
     /** Absent on older GitLab: unknown, not false. */
-    protected_ref: z.boolean().optional(),
+    protected_ref: z.optional(z.boolean()),
   }),
-  merge_request: z.looseObject({ iid: z.number().int().optional() }).nullable().optional(),
-  user: userSchema.nullable().optional(),
+  merge_request: z.optional(z.nullable(z.looseObject({ iid: z.optional(z.number().check(z.int())) }))),
+  user: z.optional(z.nullable(userSchema)),
   project: projectSchema,
-  commit: z
-    .looseObject({
-      id: z.string().optional(),
-      message: z.string().nullable().optional(),
-      title: z.string().nullable().optional(),
-      url: z.string().optional(),
-      timestamp: z.string().optional(),
-      author: z
-        .looseObject({ name: z.string().optional(), email: z.string().nullable().optional() })
-        .optional(),
-    })
-    .nullable()
-    .optional(),
+  commit: z.optional(
+    z.nullable(
+      z.looseObject({
+        id: z.optional(z.string()),
+        message: z.optional(z.nullable(z.string())),
+        title: z.optional(z.nullable(z.string())),
+        url: z.optional(z.string()),
+        timestamp: z.optional(z.string()),
+        author: z.optional(
+          z.looseObject({ name: z.optional(z.string()), email: z.optional(z.nullable(z.string())) }),
+        ),
+      }),
+    ),
+  ),
 });
 
 const pushShape = {
@@ -74,14 +77,14 @@ const pushShape = {
   /** 40 zeros when the ref was deleted. */
   after: z.string(),
   /** Full ref: `refs/heads/main`, `refs/tags/v1.0.0`. */
-  ref: z.string().min(1),
+  ref: z.string().check(z.minLength(1)),
   /** null on deletion. */
-  checkout_sha: z.string().nullable().optional(),
-  ref_protected: z.boolean().optional(),
-  user_username: z.string().optional(),
+  checkout_sha: z.optional(z.nullable(z.string())),
+  ref_protected: z.optional(z.boolean()),
+  user_username: z.optional(z.string()),
   project_id: id,
   project: projectSchema,
-  total_commits_count: z.number().int().optional(),
+  total_commits_count: z.optional(z.number().check(z.int())),
 };
 
 /** `Push Hook` (`object_kind: push`). */
@@ -95,8 +98,8 @@ export const mergeRequestEventSchema = z.looseObject({
   object_kind: z.literal('merge_request'),
   project: projectSchema,
   object_attributes: z.looseObject({
-    iid: z.number().int(),
-    action: z.string().optional(),
+    iid: z.number().check(z.int()),
+    action: z.optional(z.string()),
     state: z.string(),
     source_branch: z.string(),
     target_branch: z.string(),
@@ -114,8 +117,8 @@ export const jobEventSchema = z.looseObject({
   build_status: z.string(),
   pipeline_id: id,
   project_id: id,
-  project: projectSchema.optional(),
-  project_name: z.string().optional(),
+  project: z.optional(projectSchema),
+  project_name: z.optional(z.string()),
 });
 
 /** `Deployment Hook` (`object_kind: deployment`). */
@@ -124,7 +127,7 @@ export const deploymentEventSchema = z.looseObject({
   status: z.string(),
   deployment_id: id,
   environment: z.string(),
-  short_sha: z.string().optional(),
+  short_sha: z.optional(z.string()),
   project: projectSchema,
 });
 

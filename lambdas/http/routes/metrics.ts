@@ -5,13 +5,11 @@ import { doraReport } from '../../domain/ledger/report';
 import { formatIssues } from '../../shared/config';
 import { BadRequestError } from '../../shared/errors';
 
-const doraQuery = z
-  .object({
-    environment: z.string().min(1).max(100).default('production'),
-    window: z.string().min(2).max(8).default('30d'),
-    service: z.string().min(1).max(100).optional(),
-  })
-  .strict();
+const doraQuery = z.strictObject({
+  environment: z._default(z.string().check(z.minLength(1), z.maxLength(100)), 'production'),
+  window: z._default(z.string().check(z.minLength(2), z.maxLength(8)), '30d'),
+  service: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+});
 
 /**
  * `GET /api/metrics/dora?environment=production&window=30d[&service=<name>]`: the DORA figures of one

@@ -6,15 +6,13 @@ import { BadRequestError } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import { requester } from './rollbacks';
 
-const liftSchema = z
-  .object({
-    service: z.string().min(1).max(100),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest such as sha256:…'),
-    reason: z.string().min(1).max(500),
-    /** Only where no API Gateway identity exists (the local sandbox); AWS takes the IAM caller. */
-    by: z.string().min(1).max(200).optional(),
-  })
-  .strict();
+const liftSchema = z.strictObject({
+  service: z.string().check(z.minLength(1), z.maxLength(100)),
+  digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, 'expected an image digest such as sha256:…')),
+  reason: z.string().check(z.minLength(1), z.maxLength(500)),
+  /** Only where no API Gateway identity exists (the local sandbox); AWS takes the IAM caller. */
+  by: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+});
 
 /**
  * Digest quarantine: `GET /api/quarantines` lists every quarantine (lifted ones with their lifts);

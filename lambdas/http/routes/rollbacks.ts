@@ -19,15 +19,13 @@ export class RollbackNotStarted extends ShipgateError {
   override readonly status: number = 503;
 }
 
-const bodySchema = z
-  .object({
-    service: z.string().min(1).max(100),
-    environment: z.string().min(1).max(100),
-    reason: z.string().max(MAX_ROLLBACK_REASON).optional(),
-    /** Only where no API Gateway identity exists (the local sandbox); AWS takes the IAM caller. */
-    by: z.string().min(1).max(200).optional(),
-  })
-  .strict();
+const bodySchema = z.strictObject({
+  service: z.string().check(z.minLength(1), z.maxLength(100)),
+  environment: z.string().check(z.minLength(1), z.maxLength(100)),
+  reason: z.optional(z.string().check(z.maxLength(MAX_ROLLBACK_REASON))),
+  /** Only where no API Gateway identity exists (the local sandbox); AWS takes the IAM caller. */
+  by: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+});
 
 /** The IAM caller of an API Gateway (HTTP API, payload v2) request with IAM authorization, if any. */
 function iamCaller(c: Context): string | undefined {

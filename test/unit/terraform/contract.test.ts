@@ -38,7 +38,7 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
     const expr = String((await contractLocal()).codeDeploy);
     const written = [...expr.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
     const inner = (
-      deployContractSchema.shape.codeDeploy.unwrap().unwrap() as unknown as {
+      deployContractSchema.shape.codeDeploy._zod.def.innerType._zod.def.innerType as unknown as {
         shape: Record<string, { safeParse(v: unknown): { success: boolean } }>;
       }
     ).shape;
@@ -60,12 +60,12 @@ describe('deploy contract: Terraform writes exactly what Shipgate validates', ()
   it('writes blueGreen with exactly the keys of the schema, from the ecs-service module', async () => {
     const expr = String((await contractLocal()).blueGreen);
     const written = [...expr.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
-    const inner = deployContractSchema.shape.blueGreen.unwrap().unwrap().shape;
+    const inner = deployContractSchema.shape.blueGreen._zod.def.innerType._zod.def.innerType.shape;
     expect(written).toEqual(Object.keys(inner).sort());
     const hooks = String((await contractLocal()).lifecycleHooks);
     const hookKeys = [...hooks.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort();
     expect(hookKeys).toEqual(
-      Object.keys(deployContractSchema.shape.lifecycleHooks.unwrap().element.shape).sort(),
+      Object.keys(deployContractSchema.shape.lifecycleHooks._zod.def.innerType._zod.def.element.shape).sort(),
     );
     const env = await parseFile('modules/environment/main.tf');
     const contract = (env.json.module as Record<string, Record<string, unknown>[]>).contract[0];
