@@ -7,6 +7,7 @@ import { environmentAws, sandboxAws, type AwsBase } from './aws-environment';
 import { checkContract, formatCheck, type CheckClients } from './contract-check';
 import { contractFromService, type ContractInitRequest } from './contract-init';
 import { liveClients } from './live-service';
+import { canonicalJson } from '../../lambdas/domain/releases/start';
 
 const USAGE = `Usage: shipgate contract init --environment <env> --cluster <cluster> --service <service> [options]
        shipgate contract check <env> <service> [--config <file>] [--sandbox]
@@ -81,19 +82,14 @@ export async function clientsFor(
 /** `key: before → after` for each top-level key that differs between two contracts. */
 export function contractDiff(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys
-    .filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k]))
-    .map(
-      (k) => `  ${k}: ${JSON.stringify(before[k]) ?? '(absent)'} → ${JSON.stringify(after[k]) ?? '(absent)'}`,
-    );
-}
-
-/** JSON with every object's keys sorted: Terraform's `jsonencode` sorts them, `contract init` does not. */
-function canonicalJson(value: unknown): string | undefined {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
+  return (
+    keys
+      // Key-sorted: Terraform's `jsonencode` sorts keys, `contract init` writes them in schema order.
+      .filter((k) => canonicalJson(before[k]) !== canonicalJson(after[k]))
+      .map(
+        (k) =>
+          `  ${k}: ${JSON.stringify(before[k]) ?? '(absent)'} → ${JSON.stringify(after[k]) ?? '(absent)'}`,
+      )
   );
 }
 
