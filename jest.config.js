@@ -26,6 +26,8 @@ module.exports = {
     'default',
     '<rootDir>/test/helpers/sandbox-seed-reporter.js',
     '<rootDir>/test/helpers/open-handles-reporter.js',
+    // The slowest tests and any over 60 s, at the end of every run (a list, never a failure).
+    '<rootDir>/test/helpers/slow-tests-reporter.js',
   ],
   testTimeout: 60000,
   // At least two workers, also on a 2-core machine (where jest's default, cores - 1, runs in band): the sandbox

@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Metafile } from 'esbuild';
+import { buildSync, type Metafile } from 'esbuild';
 import {
+  BUNDLE_ENTRIES,
   BUNDLE_EXTERNALS,
   BUNDLE_NAMES,
   bundleOptions,
   buildLambdaBundles,
+  HTTP_DEFINES,
   type BundleName,
 } from '../lib/build/lambda-bundles';
 import { readConfigDocument } from '../lib/config-document';
@@ -39,6 +41,11 @@ export interface BundleResults {
   httpComposition: { module: string; bytes: number }[];
   /** Seconds to build every bundle from scratch (no cache), and to take them from the cache. */
   buildSeconds: { cold: number; cached: number };
+  /**
+   * The same bundles with the AWS SDK left out, loaded from node_modules as the Lambda runtime's own SDK
+   * would be (`NODE_PATH`): what the byte goals would cost in import time.
+   */
+  sdkFromRuntime: SdkFromRuntime[];
   /** Each bundle against its size before issue 32 (bench/bundles-before.json): what left it. */
   versusBefore: {
     name: string;
@@ -48,6 +55,15 @@ export interface BundleResults {
     importMs: number;
     left: string;
   }[];
+}
+
+/** One bundle built twice: the AWS SDK inside (as shipped) and the SDK left to the runtime. */
+export interface SdkFromRuntime {
+  name: BundleName;
+  insideBytes: number;
+  insideImportMs: number;
+  runtimeBytes: number;
+  runtimeImportMs: number;
 }
 
 /** Sizes and packages of every bundle before issue 32's work (measured once, kept in the repository). */
@@ -106,7 +122,12 @@ function composition(metafile: Metafile, name: BundleName): { module: string; by
  * Time to `require()` `file` in a fresh node process (node's own start-up excluded), median of `runs`; also
  * checks that it exports a `handler` function (unless `expectHandler` is false).
  */
-function importTime(file: string, runs: number, expectHandler: boolean): { ms: number; smoke: string } {
+function importTime(
+  file: string,
+  runs: number,
+  expectHandler: boolean,
+  nodePath?: string,
+): { ms: number; smoke: string } {
   const script = `
 const t0 = process.hrtime.bigint();
 const mod = require(${JSON.stringify(file)});
@@ -125,6 +146,7 @@ process.stdout.write(JSON.stringify({ ms, handler: typeof mod.handler }));`;
           AWS_LAMBDA_FUNCTION_NAME: 'bench',
           SHIPGATE_LOG_LEVEL: 'ERROR',
           AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+          ...(nodePath ? { NODE_PATH: nodePath } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -140,6 +162,55 @@ process.stdout.write(JSON.stringify({ ms, handler: typeof mod.handler }));`;
     }
   }
   return { ms: median(times), smoke };
+}
+
+/** Packages the Lambda runtime for Node.js 22 ships (the AWS SDK for JavaScript v3 and what it is built on). */
+export const RUNTIME_SDK_PACKAGES: readonly string[] = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*'];
+
+/**
+ * Builds `names` again with the AWS SDK external and times both builds' imports, alternating run by run so
+ * both meet the same machine. The SDK-less bundle loads the SDK from the repository's node_modules through
+ * `NODE_PATH`, as a function without a bundled SDK loads the runtime's (/var/runtime/node_modules): the same
+ * CommonJS files, one `require` each. Answers "what would the byte goals cost": the bytes fall, and this says
+ * what the import does.
+ */
+function sdkFromRuntime(
+  document: unknown,
+  built: ReturnType<typeof buildLambdaBundles>,
+  names: BundleName[],
+  isolated: string,
+  runs: number,
+): SdkFromRuntime[] {
+  const options = bundleOptions(document);
+  const out = join(isolated, 'sdk-from-runtime');
+  buildSync({
+    ...options,
+    // The clients then load their own credential chain from node_modules too, as they would on Lambda.
+    external: [...BUNDLE_EXTERNALS, ...RUNTIME_SDK_PACKAGES],
+    define: { ...options.define, ...(names.includes('http') ? HTTP_DEFINES : {}) },
+    absWorkingDir: ROOT,
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(ROOT, BUNDLE_ENTRIES[name])])),
+    outdir: out,
+  });
+  return names.map((name) => {
+    const inside = join(isolated, name, 'index.js');
+    const runtime = join(out, name, 'index.js');
+    const insideTimes: number[] = [];
+    const runtimeTimes: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      insideTimes.push(importTime(inside, 1, true).ms);
+      const r = importTime(runtime, 1, true, join(ROOT, 'node_modules'));
+      if (r.smoke !== 'ok') throw new Error(`${name} without the SDK: ${r.smoke}`);
+      runtimeTimes.push(r.ms);
+    }
+    return {
+      name,
+      insideBytes: statSync(built.bundles[name].file).size,
+      insideImportMs: Math.round(median(insideTimes) * 10) / 10,
+      runtimeBytes: statSync(runtime).size,
+      runtimeImportMs: Math.round(median(runtimeTimes) * 10) / 10,
+    };
+  });
 }
 
 /**
@@ -198,7 +269,16 @@ export async function benchBundles(
       left: old ? whatLeft(old.packages, packagesOf(built.metafile, b.name as BundleName)) : 'new function',
     };
   });
+  // The webhook's bundle and the largest of the others.
+  const largest = bundles.filter((b) => b.name !== 'http').reduce((a, b) => (b.bytes > a.bytes ? b : a))
+    .name as BundleName;
+  const sdk = sdkFromRuntime(document, built, ['http', largest], isolated, runs);
+  for (const x of sdk)
+    log(
+      `  ${x.name} without the SDK: ${x.runtimeBytes} bytes, import ${x.runtimeImportMs} ms (${x.insideImportMs} ms inside)`,
+    );
   return {
+    sdkFromRuntime: sdk,
     versusBefore,
     esbuild: esbuildVersion,
     options: `bundle, platform node, target ${String(options.target)}, format ${options.format}, minify, keepNames, external source map, AWS SDK inside (credential chain reduced to the environment), external ${BUNDLE_EXTERNALS.join(' ')}, config inlined via define (lib/build/lambda-bundles.ts)`,

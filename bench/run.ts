@@ -102,6 +102,13 @@ function goals(
             .join(', ')}`,
       mark(over.length === 0),
     ]);
+    const httpBare = b.sdkFromRuntime.find((x) => x.name === 'http');
+    if (httpBare)
+      rows.push([
+        'what the byte goals cost: the http bundle with the runtime’s AWS SDK instead of its own',
+        `${fmt(httpBare.runtimeBytes / 1024, 1)} KB, import ${httpBare.runtimeImportMs} ms (${fmt(httpBare.runtimeImportMs / httpBare.insideImportMs, 2)}× the ${httpBare.insideImportMs} ms of the SDK inside)`,
+        'measured',
+      ]);
     const failed = b.bundles.filter((x) => x.smoke !== 'ok');
     rows.push([
       'every bundle imports and exports handler',
@@ -297,6 +304,19 @@ function markdown(results: {
       '|---|---|',
     );
     for (const c of b.httpComposition) lines.push(`| ${c.module} | ${fmt(c.bytes)} |`);
+    lines.push(
+      '',
+      '### The SDK inside, or the runtime’s',
+      '',
+      `The same entry points built with ${'`'}@aws-sdk/*${'`'}, ${'`'}@smithy/*${'`'} and ${'`'}@aws-crypto/*${'`'} external, and imported with ${'`'}NODE_PATH${'`'} pointing at node_modules, as a function without a bundled SDK loads the Lambda runtime’s. Imports alternate between the two builds run by run; medians of ${b.runsPerImport}.`,
+      '',
+      '| Lambda | SDK inside: KB | import ms | runtime’s SDK: KB | import ms | import, runtime’s ÷ inside |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const x of b.sdkFromRuntime)
+      lines.push(
+        `| ${x.name} | ${fmt(x.insideBytes / 1024, 1)} | ${x.insideImportMs} | ${fmt(x.runtimeBytes / 1024, 1)} | ${x.runtimeImportMs} | ${fmt(x.runtimeImportMs / x.insideImportMs, 2)}× |`,
+      );
     lines.push(
       '',
       '### Before and after issue 32: what left each bundle',
