@@ -229,40 +229,17 @@ describe('recordReleaseInLedger', () => {
     await expect(assertNotQuarantined('inventory-app', DIGEST(2), local)).resolves.toBeUndefined();
     await expect(assertNotQuarantined('billing-app', DIGEST(3), local)).resolves.toBeUndefined();
 
-    await expect(
-      liftQuarantine(
-        'inventory-app',
-        DIGEST(3),
-        { by: 'dana', reason: '  ', at: '2026-11-02T01:00:00.000Z' },
-        local,
-      ),
-    ).rejects.toBeInstanceOf(BadRequestError);
-    await expect(
-      liftQuarantine(
-        'inventory-app',
-        DIGEST(9),
-        { by: 'dana', reason: 'x', at: '2026-11-02T01:00:00.000Z' },
-        local,
-      ),
-    ).rejects.toBeInstanceOf(NotFoundError);
-    const lifted = await liftQuarantine(
-      'inventory-app',
-      DIGEST(3),
-      { by: 'dana', reason: 'readyz fixed by config change', at: '2026-11-02T01:00:00.000Z' },
-      local,
-    );
+    // Dana lifts the quarantine of an inventory-app digest.
+    const lift = (digest: string, reason: string, at = '2026-11-02T01:00:00.000Z') =>
+      liftQuarantine('inventory-app', digest, { by: 'dana', reason, at }, local);
+    await expect(lift(DIGEST(3), '  ')).rejects.toBeInstanceOf(BadRequestError);
+    await expect(lift(DIGEST(9), 'x')).rejects.toBeInstanceOf(NotFoundError);
+    const lifted = await lift(DIGEST(3), 'readyz fixed by config change');
     expect(lifted).toMatchObject({
       status: 'lifted',
       lifts: [{ by: 'dana', at: '2026-11-02T01:00:00.000Z', reason: 'readyz fixed by config change' }],
     });
-    await expect(
-      liftQuarantine(
-        'inventory-app',
-        DIGEST(3),
-        { by: 'dana', reason: 'again', at: '2026-11-02T01:05:00.000Z' },
-        local,
-      ),
-    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(lift(DIGEST(3), 'again', '2026-11-02T01:05:00.000Z')).rejects.toBeInstanceOf(ConflictError);
     await expect(assertNotQuarantined('inventory-app', DIGEST(3), local)).resolves.toBeUndefined();
     expect((await listQuarantines(local)).map((x) => [x.digest, x.status])).toEqual([[DIGEST(3), 'lifted']]);
   });
