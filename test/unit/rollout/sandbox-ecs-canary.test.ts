@@ -325,6 +325,19 @@ const describeWithCli = async (arn: string) =>
       serviceDeployments: CliServiceDeployment[];
     }
   ).serviceDeployments[0];
+/** What an operator runs to redeploy `service` as it is: the ARN of the service deployment it started. */
+const forceNewDeploymentWithCli = async (service: string) =>
+  (
+    (await aws([
+      'ecs',
+      'update-service',
+      '--cluster',
+      CLUSTER,
+      '--service',
+      service,
+      '--force-new-deployment',
+    ])) as { service: { currentServiceDeployment: string } }
+  ).service.currentServiceDeployment;
 const checkoutRecord = () => getRecord(CLUSTER, 'checkout', sb.deps);
 /**
  * Whether ECS ran a service deployment with all production traffic at once and no wait at all (no canary or
@@ -390,17 +403,8 @@ test('Verify fails after a completed CANARY with pauses: the rollback has no pau
   expect(await readLock('production', 'checkout', sb.deps)).toBeUndefined();
 
   // WHEN an operator forces a new deployment afterwards
-  const forced = (await aws([
-    'ecs',
-    'update-service',
-    '--cluster',
-    CLUSTER,
-    '--service',
-    'checkout',
-    '--force-new-deployment',
-  ])) as { service: { currentServiceDeployment: string } };
+  const arn = await forceNewDeploymentWithCli('checkout');
   // THEN it runs to the end without stopping at any pause
-  const arn = forced.service.currentServiceDeployment;
   expect(arn).not.toBe(rollbackArn);
   let seen: CliServiceDeployment | undefined;
   await waitFor(async () => {
@@ -416,18 +420,10 @@ test('an operator force-new-deployment right after a completed rollout with paus
   await waitFor(async () => (await checkoutRecord())?.status === 'COMPLETED', 15000);
   await waitFor(async () => (await readLock('production', 'checkout', sb.deps)) === undefined);
   sb.handled.length = 0;
-  const forced = (await aws([
-    'ecs',
-    'update-service',
-    '--cluster',
-    CLUSTER,
-    '--service',
-    'checkout',
-    '--force-new-deployment',
-  ])) as { service: { currentServiceDeployment: string } };
+  const arn = await forceNewDeploymentWithCli('checkout');
   let seen: CliServiceDeployment | undefined;
   await waitFor(async () => {
-    seen = await describeWithCli(forced.service.currentServiceDeployment);
+    seen = await describeWithCli(arn);
     return seen.status === 'SUCCESSFUL' || seen.status.startsWith('ROLLBACK');
   }, 15000);
   expect(seen!.status).toBe('SUCCESSFUL');
