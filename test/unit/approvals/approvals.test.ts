@@ -2,9 +2,7 @@ import {
   DescribeExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
-  SFNClient,
 } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,15 +15,14 @@ import { slackSignature } from '../../../lambdas/domain/chat/slack';
 import { app } from '../../../lambdas/http/app';
 import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
 import type { Release } from '../../../lambdas/shared/release';
-import { BrowserSession, startSignInRig, type SignInRig } from '../../helpers/sign-in';
+import { BrowserSession } from '../../helpers/sign-in';
 import {
   fakeTaskToken,
   freshProjectId,
   makePayload,
   makeRelease,
   SECRETS,
-  startHarness,
-  type Harness,
+  useSignedInHarness,
   type Posted,
 } from './harness';
 
@@ -36,30 +33,13 @@ import {
  * Step Functions is mocked, chat lands on a loopback server.
  */
 
-const sfnMock = mockClient(SFNClient);
-let h: Harness;
-let rig: SignInRig;
+const suite = useSignedInHarness(app);
+const { sfnMock } = suite;
 
 /** Everything produced during the tests, for the final leak scan. */
 const issuedTokens: string[] = [];
 const produced: string[] = [];
 
-beforeAll(async () => {
-  h = await startHarness();
-  rig = await startSignInRig(
-    app,
-    ['alice', 'bob', 'carol', 'dave'].map((u) => ({ username: u, name: u[0].toUpperCase() + u.slice(1) })),
-  );
-});
-afterAll(async () => {
-  await rig?.close();
-  await h?.close();
-});
-beforeEach(() => {
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
-});
 afterEach(() => {
   for (const call of sfnMock.calls()) {
     const input = call.args[0].input as { output?: string; cause?: string; error?: string };
@@ -94,10 +74,10 @@ function voters(url: string): Opened['links'] {
 
 async function open(release: Release, environment: string, token = fakeTaskToken()): Promise<Opened> {
   issuedTokens.push(token);
-  const before = h.posts.length;
+  const before = suite.harness.posts.length;
   const result = await requestApprovalHandler(makePayload(release, environment, token));
   produced.push(JSON.stringify(result));
-  const message = h.posts
+  const message = suite.harness.posts
     .slice(before)
     .find((p) => JSON.stringify(p.body).includes(`/approvals/${result.approvalId}`));
   if (!message) throw new Error(`no chat message for ${result.approvalId}`);
@@ -120,7 +100,7 @@ function reviewLink(post: Posted): string {
 /** A request as a browser that is not signed in sends it. */
 async function request(target: string | Voter, init: RequestInit = {}) {
   const url =
-    typeof target === 'string' ? (target.startsWith('/') ? `${rig.url}${target}` : target) : target.url;
+    typeof target === 'string' ? (target.startsWith('/') ? `${suite.rig.url}${target}` : target) : target.url;
   const res = await fetch(url, { redirect: 'manual', ...init });
   const body = await res.text();
   const headers: string[] = [];
@@ -156,7 +136,9 @@ const record = (id: string) => readApprovalRecord(approvalDeps(), id);
 const successCalls = () => sfnMock.commandCalls(SendTaskSuccessCommand);
 const failureCalls = () => sfnMock.commandCalls(SendTaskFailureCommand);
 const followUps = (id: string, word: string) =>
-  h.posts.filter((p) => String(p.body.text).startsWith(`${word}:`) && JSON.stringify(p.body).includes(id));
+  suite.harness.posts.filter(
+    (p) => String(p.body.text).startsWith(`${word}:`) && JSON.stringify(p.body).includes(id),
+  );
 
 describe('request-approval step and chat message', () => {
   it('stores the approval with its policy and posts one message with one review link for everyone', async () => {
@@ -178,7 +160,7 @@ describe('request-approval step and chat message', () => {
     expect(message.path).toBe(SECRETS.chatPath);
 
     // One URL button for everyone: the request's review page. It grants nothing by itself.
-    expect(url).toBe(`${rig.url}/approvals/${approvalId}`);
+    expect(url).toBe(`${suite.rig.url}/approvals/${approvalId}`);
     expect(JSON.stringify(message.body)).not.toMatch(/Review as|sig=|exp=/);
     const blocks = message.body.blocks as {
       type: string;
@@ -222,10 +204,10 @@ describe('request-approval step and chat message', () => {
     const release = makeRelease(2, freshProjectId());
     const token = fakeTaskToken();
     const first = await open(release, 'staging', token);
-    const postsBefore = h.posts.length;
+    const postsBefore = suite.harness.posts.length;
     const again = await requestApprovalHandler(makePayload(release, 'staging', token));
     expect(again.approvalId).toBe(first.approvalId);
-    expect(h.posts.length).toBe(postsBefore);
+    expect(suite.harness.posts.length).toBe(postsBefore);
     expect(failureCalls()).toHaveLength(0);
   });
 
@@ -239,8 +221,8 @@ describe('request-approval step and chat message', () => {
         makePayload(makeRelease(3, freshProjectId()), 'staging', token),
       );
       expect((await record(result.approvalId))?.status).toBe('OPEN');
-      expect(h.logs.some((l) => l.includes('Could not reach the chat webhook'))).toBe(true);
-      expect(h.logs.join('\n')).not.toContain('unreachable-secret-path');
+      expect(suite.harness.logs.some((l) => l.includes('Could not reach the chat webhook'))).toBe(true);
+      expect(suite.harness.logs.join('\n')).not.toContain('unreachable-secret-path');
     } finally {
       process.env.SHIPGATE_CHAT_WEBHOOK_URL = saved;
     }
@@ -295,7 +277,7 @@ describe('confirm page', () => {
       error: 'Sandbox.Interrupted',
       cause: 'The sandbox stopped',
     });
-    const postsBefore = h.posts.length;
+    const postsBefore = suite.harness.posts.length;
     const page = await request(links.Alice);
     expect(page.status).toBe(200);
     expect(page.body).toContain('This release is no longer waiting for approval');
@@ -313,7 +295,7 @@ describe('confirm page', () => {
     expect(item?.votes).toEqual({});
     expect(successCalls()).toHaveLength(0);
     expect(failureCalls()).toHaveLength(0);
-    expect(JSON.stringify(h.posts.slice(postsBefore))).not.toMatch(/Timed out|failed closed/);
+    expect(JSON.stringify(suite.harness.posts.slice(postsBefore))).not.toMatch(/Timed out|failed closed/);
 
     const again = await vote(links.Bob, 'reject', 'too late.');
     expect(again.status).toBe(409);
@@ -478,12 +460,12 @@ describe('confirm page', () => {
     issuedTokens.push(token);
     const release = makeRelease(13, freshProjectId());
     const past = new Date(Date.now() - 2 * 3600 * 1000);
-    const before = h.posts.length;
+    const before = suite.harness.posts.length;
     const { approvalId } = await requestApproval(
       makePayload(release, 'production', token),
       approvalDeps({ now: () => past }),
     );
-    const links = voters(reviewLink(h.posts.slice(before)[0]));
+    const links = voters(reviewLink(suite.harness.posts.slice(before)[0]));
 
     const page = await request(links.Alice);
     expect(page.status).toBe(200);
@@ -526,7 +508,7 @@ describe('confirm page', () => {
     expect(item?.status).toBe('APPROVED');
     expect(item?.taskResult).toMatchObject({ sent: false, note: 'approval: ServiceUnavailable' });
     expect(
-      h.logs.some(
+      suite.harness.logs.some(
         (l) => l.includes('did not take the approval of approval') && l.includes('"level":"ERROR"'),
       ),
     ).toBe(true);
@@ -591,7 +573,7 @@ describe('confirm page', () => {
     expect((await record(approvalId))?.votes).toEqual({});
     expect(sfnMock.calls().filter((c) => !(c.args[0] instanceof DescribeExecutionCommand))).toHaveLength(0);
     // The same origin as the public URL is fine (older browsers without Sec-Fetch-Site).
-    expect((await vote(links.Alice, 'approve', undefined, { origin: rig.url })).status).toBe(200);
+    expect((await vote(links.Alice, 'approve', undefined, { origin: suite.rig.url })).status).toBe(200);
   });
 });
 
@@ -654,11 +636,11 @@ describe('superseding', () => {
     // Release 19 (older than 21) asks now: superseded at once, no request message.
     const token = fakeTaskToken();
     issuedTokens.push(token);
-    const before = h.posts.length;
+    const before = suite.harness.posts.length;
     const late = await requestApprovalHandler(makePayload(makeRelease(19, projectId), 'staging', token));
     expect(late.status).toBe('SUPERSEDED');
     expect(failureCalls()[1].args[0].input).toMatchObject({ taskToken: token, error: 'ApprovalSuperseded' });
-    const lateMessages = h.posts.slice(before);
+    const lateMessages = suite.harness.posts.slice(before);
     expect(lateMessages).toHaveLength(1);
     expect(String(lateMessages[0].body.text)).toMatch(/^Superseded:/);
     expect((await record(newer.approvalId))?.status).toBe('OPEN');
@@ -690,7 +672,7 @@ describe('Slack app mode', () => {
     const payload = {
       ...fixture,
       user: { ...fixture.user, id: userId },
-      response_url: h.responseUrl,
+      response_url: suite.harness.responseUrl,
       actions: [{ ...fixture.actions[0], action_id: actionId, value: approvalId }],
     };
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -708,7 +690,7 @@ describe('Slack app mode', () => {
     });
   }
 
-  const responses = () => h.posts.filter((p) => p.path === '/slack-response');
+  const responses = () => suite.harness.posts.filter((p) => p.path === '/slack-response');
 
   it('accepts signatures within ±299 s and rejects ±301 s and bad signatures with 401', async () => {
     const { approvalId } = await open(makeRelease(23, freshProjectId()), 'production');
@@ -769,7 +751,9 @@ describe('Slack app mode', () => {
       expect(successCalls()).toHaveLength(1);
       // The follow-up was given up (bounded), the Slack message itself was still updated.
       expect(
-        h.logs.some((l) => l.includes('Could not reach the chat webhook') && l.includes('TimeoutError')),
+        suite.harness.logs.some(
+          (l) => l.includes('Could not reach the chat webhook') && l.includes('TimeoutError'),
+        ),
       ).toBe(true);
       expect(responses().slice(before)).toHaveLength(1);
     } finally {
@@ -784,7 +768,7 @@ describe('Slack app mode', () => {
     const payload = {
       ...fixture,
       actions: [{ action_id: 'review:alice', block_id: 'review' }],
-      response_url: h.responseUrl,
+      response_url: suite.harness.responseUrl,
     };
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const ts = Math.floor(Date.now() / 1000);
@@ -805,8 +789,12 @@ describe('Slack app mode', () => {
 describe('secrets and task tokens', () => {
   it('never appear in logs, chat messages, HTTP responses, step results or task outputs', () => {
     expect(issuedTokens.length).toBeGreaterThan(20);
-    expect(h.logs.length).toBeGreaterThan(10);
-    const haystacks = [...h.logs, ...h.posts.map((p) => JSON.stringify(p.body)), ...produced];
+    expect(suite.harness.logs.length).toBeGreaterThan(10);
+    const haystacks = [
+      ...suite.harness.logs,
+      ...suite.harness.posts.map((p) => JSON.stringify(p.body)),
+      ...produced,
+    ];
     const needles = [
       ...issuedTokens,
       SECRETS.linkSigningKey,

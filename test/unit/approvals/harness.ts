@@ -1,9 +1,13 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import type { Hono } from 'hono';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig, setConfigForTesting, type ShipgateConfig } from '../../../lambdas/shared/config';
 import { logger } from '../../../lambdas/shared/logger';
 import type { Release } from '../../../lambdas/shared/release';
 import { startLocalTable } from '../../helpers/dynalite';
+import { startSignInRig, type SignInRig } from '../../helpers/sign-in';
 
 /**
  * Test harness for approvals: a real DynamoDB (dynalite) on loopback so conditional writes are real, a
@@ -114,6 +118,47 @@ export async function startHarness(): Promise<Harness> {
       setConfigForTesting(undefined);
     },
   };
+}
+
+/** What {@link useSignedInHarness} runs for a suite; `harness` and `rig` are there once `beforeAll` has run. */
+export interface SignedInHarness {
+  harness: Harness;
+  rig: SignInRig;
+  /** Step Functions, mocked: SendTaskSuccess and SendTaskFailure resolve; reset before each test. */
+  sfnMock: AwsClientStub<SFNClient>;
+}
+
+/**
+ * For the whole suite: the harness, then `app` served with sign-in through a test GitLab whose users are
+ * `users` (default: the approvers of the config), both closed after all tests; before each test the Step
+ * Functions mock is reset so that SendTaskSuccess and SendTaskFailure resolve. `config` (default
+ * {@link TEST_CONFIG}) is the config the suite runs with.
+ * @example const suite = useSignedInHarness(app); // then suite.harness.posts, suite.rig.url, suite.sfnMock
+ */
+export function useSignedInHarness(
+  app: Hono,
+  options: { config?: ShipgateConfig; users?: { username: string; name: string }[] } = {},
+): SignedInHarness {
+  const config = options.config ?? TEST_CONFIG;
+  const users =
+    options.users ??
+    Object.entries(config.approvers).map(([username, a]) => ({ username, name: a.name ?? username }));
+  const suite = { sfnMock: mockClient(SFNClient) } as SignedInHarness;
+  beforeAll(async () => {
+    suite.harness = await startHarness();
+    setConfigForTesting(config);
+    suite.rig = await startSignInRig(app, users);
+  });
+  afterAll(async () => {
+    await suite.rig?.close();
+    await suite.harness?.close();
+  });
+  beforeEach(() => {
+    suite.sfnMock.reset();
+    suite.sfnMock.on(SendTaskSuccessCommand).resolves({});
+    suite.sfnMock.on(SendTaskFailureCommand).resolves({});
+  });
+  return suite;
 }
 
 let counter = 0;

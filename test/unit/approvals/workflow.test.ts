@@ -1,10 +1,8 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { expireApprovalsOfRelease } from '../../../lambdas/domain/approvals/close';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
 import { app } from '../../../lambdas/http/app';
-import { setConfigForTesting, type ShipgateConfig } from '../../../lambdas/shared/config';
 import type { ReleaseInput } from '../../../lambdas/shared/release';
 import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
 import {
@@ -16,8 +14,8 @@ import {
   testRelease,
   type StateHandler,
 } from '../../helpers/local-workflow';
-import { decideAs, startSignInRig, type SignInRig } from '../../helpers/sign-in';
-import { SECRETS, startHarness, type Harness } from './harness';
+import { decideAs } from '../../helpers/sign-in';
+import { SECRETS, useSignedInHarness } from './harness';
 
 /**
  * The real release state machine (rendered from the config, run with aws-local-stepfunctions) with the real
@@ -26,29 +24,9 @@ import { SECRETS, startHarness, type Harness } from './harness';
  * failure is what Shipgate sent with SendTaskSuccess / SendTaskFailure.
  */
 
-const sfnMock = mockClient(SFNClient);
-let h: Harness;
-let config: ShipgateConfig;
-let rig: SignInRig;
-
-beforeAll(async () => {
-  h = await startHarness();
-  config = testConfig({ approvalTimeout: '2s' });
-  setConfigForTesting(config);
-  rig = await startSignInRig(
-    app,
-    Object.entries(config.approvers).map(([username, a]) => ({ username, name: a.name ?? username })),
-  );
-});
-afterAll(async () => {
-  await rig?.close();
-  await h.close();
-});
-beforeEach(() => {
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
-});
+const config = testConfig({ approvalTimeout: '2s' });
+const suite = useSignedInHarness(app, { config });
+const { sfnMock } = suite;
 
 type Votes = Record<string, { as: string; decision: 'approve' | 'reject'; reason?: string }[]>;
 
@@ -59,10 +37,12 @@ type Votes = Record<string, { as: string; decision: 'approve' | 'reject'; reason
 function approveWith(votes: Votes): StateHandler {
   return async (payload) => {
     const environment = String(payload.environment);
-    const before = h.posts.length;
+    const before = suite.harness.posts.length;
     const failuresBefore = sfnMock.commandCalls(SendTaskFailureCommand).length;
     const { approvalId } = await requestApprovalHandler(payload);
-    const message = h.posts.slice(before).find((p) => JSON.stringify(p.body).includes(approvalId));
+    const message = suite.harness.posts
+      .slice(before)
+      .find((p) => JSON.stringify(p.body).includes(approvalId));
     const review = /Review and decide \(sign in with GitLab\): (\S+)/.exec(String(message?.body.text))?.[1];
     if (!review) throw new Error(`no review link in the ${environment} message`);
     for (const v of votes[environment] ?? []) {
@@ -149,7 +129,9 @@ describe('approvals in the release workflow', () => {
     expect(run.entered).toContain('Approval of staging expired');
     expect(run.entered).toContain('Report failure');
     expect(run.entered).not.toContain('Deploy staging');
-    const timedOut = h.posts.filter((p) => String(p.body.text).startsWith('Timed out: acme/shop'));
+    const timedOut = suite.harness.posts.filter((p) =>
+      String(p.body.text).startsWith('Timed out: acme/shop'),
+    );
     expect(timedOut).toHaveLength(1);
     expect(String(timedOut[0].body.text)).toContain('with 0 of 1 approvals; the gate failed closed');
   });

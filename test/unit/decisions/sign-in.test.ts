@@ -1,11 +1,10 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
 import { app } from '../../../lambdas/http/app';
 import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
 import type { Release } from '../../../lambdas/shared/release';
-import { BrowserSession, decideAs, startSignInRig, type SignInRig } from '../../helpers/sign-in';
+import { BrowserSession, decideAs } from '../../helpers/sign-in';
 import { releaseCommitAuthors } from '../../../lambdas/domain/decisions/commit-authors';
 import { restoreLedgerHead } from '../../../lambdas/domain/ledger/store';
 import { selfApprovalReason } from '../../../lambdas/domain/approvals/vote';
@@ -14,9 +13,8 @@ import {
   freshProjectId,
   makePayload,
   makeRelease,
-  startHarness,
   TEST_CONFIG,
-  type Harness,
+  useSignedInHarness,
 } from '../approvals/harness';
 
 const TEST_CONFIG_APPROVER = (key: string): ApproverSnapshot => ({
@@ -30,10 +28,6 @@ const TEST_CONFIG_APPROVER = (key: string): ApproverSnapshot => ({
  * app on loopback and the sandbox's GitLab (the real oidc-provider) in a child process.
  */
 
-const sfnMock = mockClient(SFNClient);
-let h: Harness;
-let rig: SignInRig;
-
 const USERS = [
   { username: 'alice', name: 'Alice' },
   { username: 'bob', name: 'Bob' },
@@ -41,19 +35,8 @@ const USERS = [
   { username: 'mallory', name: 'Mallory' },
 ];
 
-beforeAll(async () => {
-  h = await startHarness();
-  rig = await startSignInRig(app, USERS);
-});
-afterAll(async () => {
-  await rig?.close();
-  await h?.close();
-});
-beforeEach(() => {
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
-});
+const suite = useSignedInHarness(app, { users: USERS });
+const { sfnMock } = suite;
 
 async function open(
   environment: string,
@@ -61,7 +44,7 @@ async function open(
 ): Promise<{ id: string; url: string }> {
   const release = makeRelease(1, freshProjectId(), overrides);
   const result = await requestApprovalHandler(makePayload(release, environment));
-  return { id: result.approvalId, url: `${rig.url}/approvals/${result.approvalId}` };
+  return { id: result.approvalId, url: `${suite.rig.url}/approvals/${result.approvalId}` };
 }
 
 const record = (id: string) => readApprovalRecord(approvalDeps(), id);

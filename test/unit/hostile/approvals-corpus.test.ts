@@ -1,5 +1,4 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { serializeSigned } from 'hono/utils/cookie';
 import { approvalDeps } from '../../../lambdas/domain/approvals/deps';
 import { readApprovalRecord } from '../../../lambdas/domain/approvals/store';
@@ -7,15 +6,8 @@ import { encodeSession, sessionSecret, SESSION_COOKIE } from '../../../lambdas/d
 import { app } from '../../../lambdas/http/app';
 import { handler as requestApprovalHandler } from '../../../lambdas/steps/request-approval';
 import type { Release } from '../../../lambdas/shared/release';
-import { BrowserSession, startSignInRig, type SignInRig } from '../../helpers/sign-in';
-import {
-  freshProjectId,
-  makePayload,
-  makeRelease,
-  SECRETS,
-  startHarness,
-  type Harness,
-} from '../approvals/harness';
+import { BrowserSession } from '../../helpers/sign-in';
+import { freshProjectId, makePayload, makeRelease, SECRETS, useSignedInHarness } from '../approvals/harness';
 
 /**
  * The review pages' attack surface as one table. Each row opens a fresh approval (the real request-approval
@@ -25,27 +17,9 @@ import {
  * no vote beyond the legitimate ones was recorded.
  */
 
-const sfnMock = mockClient(SFNClient);
-let h: Harness;
-let rig: SignInRig;
+const suite = useSignedInHarness(app);
+const { sfnMock } = suite;
 let n = 100;
-
-beforeAll(async () => {
-  h = await startHarness();
-  rig = await startSignInRig(
-    app,
-    ['alice', 'bob', 'carol', 'dave'].map((u) => ({ username: u, name: u[0].toUpperCase() + u.slice(1) })),
-  );
-});
-afterAll(async () => {
-  await rig?.close();
-  await h?.close();
-});
-beforeEach(() => {
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
-});
 
 interface Opened {
   approvalId: string;
@@ -57,11 +31,11 @@ interface Opened {
 async function open(environment: string, overrides: Partial<Release> = {}): Promise<Opened> {
   const release = makeRelease((n += 1), freshProjectId(), overrides);
   const result = await requestApprovalHandler(makePayload(release, environment));
-  return { approvalId: result.approvalId, url: `${rig.url}/approvals/${result.approvalId}`, release };
+  return { approvalId: result.approvalId, url: `${suite.rig.url}/approvals/${result.approvalId}`, release };
 }
 
 async function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
-  const res = await fetch(url.startsWith('/') ? `${rig.url}${url}` : url, {
+  const res = await fetch(url.startsWith('/') ? `${suite.rig.url}${url}` : url, {
     method,
     headers,
     redirect: 'manual',
@@ -93,7 +67,7 @@ async function postFrom(
     headers: {
       'content-type': contentType,
       cookie: browser.cookieHeader(a.url),
-      origin: rig.url,
+      origin: suite.rig.url,
       ...headers,
     },
     body: contentType.includes('json') ? JSON.stringify(body) : new URLSearchParams(body).toString(),

@@ -12,10 +12,10 @@ import { doraReport } from '../../../lambdas/domain/ledger/report';
 import { getLedgerHead, ledgerStartedAt, listLedgerEntries } from '../../../lambdas/domain/ledger/store';
 import type { ReleaseLedgerEntry, RollbackLedgerEntry } from '../../../lambdas/domain/ledger/types';
 import { ConflictError, BadRequestError, NotFoundError } from '../../../lambdas/shared/errors';
-import type { Release } from '../../../lambdas/shared/release';
 import type { ReleaseDocument } from '../../../lambdas/steps/record-release';
 import { TEST_CONFIG } from '../webhook/harness';
 import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
+import { pipelineRelease } from '../../helpers/release';
 
 /**
  * The ledger as the workflow's steps write it, against dynalite: entries per (release, environment,
@@ -31,21 +31,8 @@ afterAll(() => local.close());
 const DIGEST = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const SHA = (c: string) => c.repeat(40).slice(0, 40);
 
-function release(n: number, sha: string, createdAt: string): Release {
-  return {
-    id: `inventory-app-p${4700 + n}-${sha.slice(0, 12)}`,
-    project: { id: 12, path: 'root/inventory-app' },
-    commit: { sha, title: `change ${n}` },
-    ref: 'main',
-    tag: false,
-    pipeline: { id: 4700 + n },
-    triggeredBy: { username: 'dana' },
-    services: ['inventory-app'],
-    environments: ['staging', 'production'],
-    deliveryId: `gitlab:12:pipeline:${4700 + n}:success`,
-    createdAt,
-  };
-}
+const release = (n: number, sha: string, createdAt: string) =>
+  pipelineRelease({ pipeline: 4700 + n, commit: { sha, title: `change ${n}` }, createdAt });
 
 const rollout = (start: string, end: string) => [
   { service: 'inventory-app', status: 'COMPLETED', startedAt: start, finishedAt: end, digest: 'x' },
@@ -242,40 +229,17 @@ describe('recordReleaseInLedger', () => {
     await expect(assertNotQuarantined('inventory-app', DIGEST(2), local)).resolves.toBeUndefined();
     await expect(assertNotQuarantined('billing-app', DIGEST(3), local)).resolves.toBeUndefined();
 
-    await expect(
-      liftQuarantine(
-        'inventory-app',
-        DIGEST(3),
-        { by: 'dana', reason: '  ', at: '2026-11-02T01:00:00.000Z' },
-        local,
-      ),
-    ).rejects.toBeInstanceOf(BadRequestError);
-    await expect(
-      liftQuarantine(
-        'inventory-app',
-        DIGEST(9),
-        { by: 'dana', reason: 'x', at: '2026-11-02T01:00:00.000Z' },
-        local,
-      ),
-    ).rejects.toBeInstanceOf(NotFoundError);
-    const lifted = await liftQuarantine(
-      'inventory-app',
-      DIGEST(3),
-      { by: 'dana', reason: 'readyz fixed by config change', at: '2026-11-02T01:00:00.000Z' },
-      local,
-    );
+    // Dana lifts the quarantine of an inventory-app digest.
+    const lift = (digest: string, reason: string, at = '2026-11-02T01:00:00.000Z') =>
+      liftQuarantine('inventory-app', digest, { by: 'dana', reason, at }, local);
+    await expect(lift(DIGEST(3), '  ')).rejects.toBeInstanceOf(BadRequestError);
+    await expect(lift(DIGEST(9), 'x')).rejects.toBeInstanceOf(NotFoundError);
+    const lifted = await lift(DIGEST(3), 'readyz fixed by config change');
     expect(lifted).toMatchObject({
       status: 'lifted',
       lifts: [{ by: 'dana', at: '2026-11-02T01:00:00.000Z', reason: 'readyz fixed by config change' }],
     });
-    await expect(
-      liftQuarantine(
-        'inventory-app',
-        DIGEST(3),
-        { by: 'dana', reason: 'again', at: '2026-11-02T01:05:00.000Z' },
-        local,
-      ),
-    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(lift(DIGEST(3), 'again', '2026-11-02T01:05:00.000Z')).rejects.toBeInstanceOf(ConflictError);
     await expect(assertNotQuarantined('inventory-app', DIGEST(3), local)).resolves.toBeUndefined();
     expect((await listQuarantines(local)).map((x) => [x.digest, x.status])).toEqual([[DIGEST(3), 'lifted']]);
   });

@@ -6,26 +6,19 @@ import {
   type StoreDeps,
 } from '../../../lambdas/domain/releases/store';
 import { deliveryKey, getDelivery, recordDelivery } from '../../../lambdas/domain/webhook/deliveries';
-import type { Release } from '../../../lambdas/shared/release';
 import { startLocalTable, type LocalTable } from '../../helpers/dynalite';
+import { pipelineRelease } from '../../helpers/release';
 
 const TABLE = 'shipgate-store-test';
 let local: LocalTable;
 let deps: StoreDeps;
 
-const release = (n: number, createdAt: string): Release => ({
-  id: `inventory-app-p${4700 + n}-1a2b3c4d5e6f`,
-  project: { id: 12, path: 'root/inventory-app', webUrl: 'http://192.168.56.11/root/inventory-app' },
-  commit: { sha: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', title: 'Add stock reservation endpoint' },
-  ref: 'main',
-  tag: false,
-  pipeline: { id: 4700 + n },
-  triggeredBy: { username: 'dana' },
-  services: ['inventory-app'],
-  environments: ['staging', 'production'],
-  deliveryId: `gitlab:12:pipeline:${4700 + n}:success`,
-  createdAt,
-});
+const release = (n: number, createdAt: string) =>
+  pipelineRelease({
+    project: { id: 12, path: 'root/inventory-app', webUrl: 'http://192.168.56.11/root/inventory-app' },
+    pipeline: 4700 + n,
+    createdAt,
+  });
 const arn = (id: string) => `arn:aws:states:eu-west-1:123456789012:execution:shipgate-release:${id}`;
 
 beforeAll(async () => {

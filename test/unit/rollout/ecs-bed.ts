@@ -11,8 +11,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
 import { handleDeploymentEvent, type EventHandling } from '../../../lambdas/domain/rollout/events';
+import { runRollbackTask, type RollbackTaskResult } from '../../../lambdas/domain/rollout/rollback-wait';
 import type { ShipgateConfig } from '../../../lambdas/shared/config';
-import type { ResolvedImage } from '../../../lambdas/shared/release';
+import type { Release, ResolvedImage } from '../../../lambdas/shared/release';
 import { createEmulators, type Emulators } from '../../../sandbox/aws/emulators';
 import { EcrEmulator } from '../../../sandbox/aws/ecr';
 import type { EventBridgeEvent } from '../../../sandbox/aws/ecs';
@@ -197,6 +198,17 @@ export interface RolloutBed extends Served {
   push(service: string, salt: string, annotations?: Record<string, string>): ResolvedImage;
   /** Waits (bounded, real time) until a task of the mocked Step Functions got a result. */
   settled(): Promise<void>;
+  /**
+   * Runs "Roll back <environment>" of the bed's release execution (the `rollback` Lambda) for `release`'s
+   * `image`, its task waiting on `taskToken`, after a state failed with the error named `error` (`null`: none
+   * failed).
+   */
+  rollBack(
+    taskToken: string,
+    environment: string,
+    target: { release: Release; image: ResolvedImage },
+    error: string | null,
+  ): Promise<RollbackTaskResult>;
 }
 
 /**
@@ -207,6 +219,8 @@ export interface RolloutBed extends Served {
  */
 export async function startRolloutBed(options: {
   config: ShipgateConfig;
+  /** The release execution the bed's tasks belong to. */
+  executionArn: string;
   phaseMs: number;
   table: string;
   smokeBase?: string;
@@ -273,6 +287,18 @@ export async function startRolloutBed(options: {
       }
       throw new Error('no task result within 4 s');
     },
+    rollBack: (taskToken, environment, { release, image }, error) =>
+      runRollbackTask(
+        {
+          taskToken,
+          executionArn: options.executionArn,
+          environment,
+          release,
+          image,
+          error: error === null ? null : { Error: error },
+        },
+        deps,
+      ),
     close: async () => {
       served.emulators.close();
       await Promise.all(pending);

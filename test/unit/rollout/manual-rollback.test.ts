@@ -12,28 +12,21 @@ import {
 import { getRollback } from '../../../lambdas/domain/rollback/store';
 import { acquireLock, readLock } from '../../../lambdas/domain/rollout/lock';
 import { getDeployed, recordDeployed } from '../../../lambdas/domain/rollout/records';
-import type { Release } from '../../../lambdas/shared/release';
 import { startFakeGitlab, type FakeGitlab } from '../../helpers/fake-gitlab';
+import { pipelineRelease } from '../../helpers/release';
 import { contractFor, digest, REGISTRY, startWorld, type World } from './harness';
 
 const EXECUTIONS = 'arn:aws:states:eu-west-1:000011112222:execution:shipgate-release';
 
-function release(id: string, n: number): Release {
-  const sha = `${String(n).repeat(8)}${'0'.repeat(32)}`;
-  return {
+const release = (id: string, n: number) =>
+  pipelineRelease({
     id,
     project: { id: 7, path: 'shop/storefront' },
-    commit: { sha, title: `Change ${n}` },
-    ref: 'main',
-    tag: false,
-    pipeline: { id: 800 + n },
-    triggeredBy: { username: 'erin' },
-    services: ['storefront'],
-    environments: ['staging', 'production'],
-    deliveryId: `gitlab:7:pipeline:${800 + n}:success`,
+    pipeline: 800 + n,
+    commit: { sha: `${String(n).repeat(8)}${'0'.repeat(32)}`, title: `Change ${n}` },
+    by: 'erin',
     createdAt: `2026-11-2${n}T10:00:00.000Z`,
-  };
-}
+  });
 
 describe('manual rollback, a recorded action', () => {
   let world: World;

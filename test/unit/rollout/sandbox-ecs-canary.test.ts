@@ -15,7 +15,6 @@ import { getRollback } from '../../../lambdas/domain/rollback/store';
 import { handleDeploymentEvent } from '../../../lambdas/domain/rollout/events';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getDeployed, getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
-import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import { runRolloutTask, startRollout } from '../../../lambdas/domain/rollout/start';
 import { verifyTestTraffic } from '../../../lambdas/domain/verify/test-traffic';
 import type { ResolvedImage } from '../../../lambdas/shared/release';
@@ -99,6 +98,7 @@ async function startSandbox(): Promise<Sandbox> {
   const wired: { manual?: ManualRollbackDeps } = {};
   const bed = await startRolloutBed({
     config,
+    executionArn: EXEC,
     phaseMs: PHASE_MS,
     table: TABLE,
     smokeBase,
@@ -256,17 +256,7 @@ test('rolling back a completed 5-minute-bake CANARY waits on a token, not in a L
   const { release, image } = await rollOut('done');
   await waitFor(() => succeeded().length > 0);
   expect((await getDeployed('production', 'storefront', sb.deps))!.history[0].releaseId).toBe(release.id);
-  const result = await runRollbackTask(
-    {
-      taskToken: token('rb'),
-      executionArn: EXEC,
-      environment: 'production',
-      release,
-      image,
-      error: { Error: 'VerifyFailed' },
-    },
-    sb.deps,
-  );
+  const result = await sb.rollBack(token('rb'), 'production', { release, image }, 'VerifyFailed');
   expect(result).toMatchObject({ status: 'WAITING' });
   // The Lambda returned with the rollback still in flight (WAITING): the token waits, not the Lambda.
   expect(await readLock('production', 'storefront', sb.deps)).toBeDefined();
@@ -287,10 +277,7 @@ test('rolling back a CANARY still in flight stops its service deployment with RO
   await waitFor(
     async () => (await serviceDeployment()).targetServiceRevision?.requestedProductionTrafficWeight === 10,
   );
-  const result = await runRollbackTask(
-    { taskToken: token('rb2'), executionArn: EXEC, environment: 'production', release, image, error: null },
-    sb.deps,
-  );
+  const result = await sb.rollBack(token('rb2'), 'production', { release, image }, null);
   expect(result).toMatchObject({ status: 'WAITING' });
   expect((await serviceDeployment()).status).toMatch(/^ROLLBACK_/);
   await waitFor(() => succeeded().some((s) => s.taskToken === token('rb2')));
@@ -338,6 +325,19 @@ const describeWithCli = async (arn: string) =>
       serviceDeployments: CliServiceDeployment[];
     }
   ).serviceDeployments[0];
+/** What an operator runs to redeploy `service` as it is: the ARN of the service deployment it started. */
+const forceNewDeploymentWithCli = async (service: string) =>
+  (
+    (await aws([
+      'ecs',
+      'update-service',
+      '--cluster',
+      CLUSTER,
+      '--service',
+      service,
+      '--force-new-deployment',
+    ])) as { service: { currentServiceDeployment: string } }
+  ).service.currentServiceDeployment;
 const checkoutRecord = () => getRecord(CLUSTER, 'checkout', sb.deps);
 /**
  * Whether ECS ran a service deployment with all production traffic at once and no wait at all (no canary or
@@ -382,17 +382,7 @@ test('Verify fails after a completed CANARY with pauses: the rollback has no pau
   sb.sfn.resetHistory();
 
   // WHEN "Verify production" fails and the release rolls back
-  const result = await runRollbackTask(
-    {
-      taskToken: token('rb-checkout'),
-      executionArn: EXEC,
-      environment: 'production',
-      release,
-      image,
-      error: { Error: 'VerifyFailed' },
-    },
-    sb.deps,
-  );
+  const result = await sb.rollBack(token('rb-checkout'), 'production', { release, image }, 'VerifyFailed');
   expect(result).toMatchObject({ status: 'WAITING' });
   await waitFor(() => succeeded().some((s) => s.taskToken === token('rb-checkout')), 15000);
 
@@ -413,17 +403,8 @@ test('Verify fails after a completed CANARY with pauses: the rollback has no pau
   expect(await readLock('production', 'checkout', sb.deps)).toBeUndefined();
 
   // WHEN an operator forces a new deployment afterwards
-  const forced = (await aws([
-    'ecs',
-    'update-service',
-    '--cluster',
-    CLUSTER,
-    '--service',
-    'checkout',
-    '--force-new-deployment',
-  ])) as { service: { currentServiceDeployment: string } };
+  const arn = await forceNewDeploymentWithCli('checkout');
   // THEN it runs to the end without stopping at any pause
-  const arn = forced.service.currentServiceDeployment;
   expect(arn).not.toBe(rollbackArn);
   let seen: CliServiceDeployment | undefined;
   await waitFor(async () => {
@@ -439,18 +420,10 @@ test('an operator force-new-deployment right after a completed rollout with paus
   await waitFor(async () => (await checkoutRecord())?.status === 'COMPLETED', 15000);
   await waitFor(async () => (await readLock('production', 'checkout', sb.deps)) === undefined);
   sb.handled.length = 0;
-  const forced = (await aws([
-    'ecs',
-    'update-service',
-    '--cluster',
-    CLUSTER,
-    '--service',
-    'checkout',
-    '--force-new-deployment',
-  ])) as { service: { currentServiceDeployment: string } };
+  const arn = await forceNewDeploymentWithCli('checkout');
   let seen: CliServiceDeployment | undefined;
   await waitFor(async () => {
-    seen = await describeWithCli(forced.service.currentServiceDeployment);
+    seen = await describeWithCli(arn);
     return seen.status === 'SUCCESSFUL' || seen.status.startsWith('ROLLBACK');
   }, 15000);
   expect(seen!.status).toBe('SUCCESSFUL');
@@ -528,10 +501,7 @@ test('rolling back a completed default LINEAR waits on a token, not in a Lambda,
   const before = sb.emulators.ecs.findService(CLUSTER, 'cart')!.taskDefinition;
   const { release, image } = await rollOut('linear', {}, 'cart');
   await waitFor(() => succeeded().length > 0, 15000);
-  const result = await runRollbackTask(
-    { taskToken: token('rb3'), executionArn: EXEC, environment: 'production', release, image, error: null },
-    sb.deps,
-  );
+  const result = await sb.rollBack(token('rb3'), 'production', { release, image }, null);
   expect(result).toMatchObject({ status: 'WAITING' });
   await waitFor(() => succeeded().some((s) => s.taskToken === token('rb3')), 15000);
   // The previous revision goes back all at once: no LINEAR steps, no bake (buildRollbackDeploymentConfiguration).

@@ -4,7 +4,6 @@ import type { RolloutDeps } from '../../../lambdas/domain/rollout/deps';
 import { type EventHandling } from '../../../lambdas/domain/rollout/events';
 import { readLock } from '../../../lambdas/domain/rollout/lock';
 import { getRecord, markVerified } from '../../../lambdas/domain/rollout/records';
-import { runRollbackTask } from '../../../lambdas/domain/rollout/rollback-wait';
 import { startRollout } from '../../../lambdas/domain/rollout/start';
 import type { RolloutOutcome } from '../../../lambdas/domain/rollout/types';
 import { ROLLOUT_ANNOTATION } from '../../../sandbox/aws/ecr';
@@ -21,7 +20,12 @@ import { makeRelease, testConfig, token } from './harness';
 const EXEC = 'arn:aws:states:us-east-1:000000000000:execution:shipgate-release:sandbox-test';
 
 const startSandbox = (phaseMs = 40) =>
-  startRolloutBed({ config: testConfig(), phaseMs, table: 'shipgate-rollout-sandbox-test' });
+  startRolloutBed({
+    config: testConfig(),
+    executionArn: EXEC,
+    phaseMs,
+    table: 'shipgate-rollout-sandbox-test',
+  });
 
 /** The reason of an ignored event ('' for anything else). */
 function reasonOf(h: EventHandling): string {
@@ -106,17 +110,7 @@ describe('rollouts against the sandbox ECS emulator', () => {
     ).toBe(true);
 
     sandbox.sfn.resetHistory();
-    const started = await runRollbackTask(
-      {
-        taskToken: token('rb-uh'),
-        executionArn: EXEC,
-        environment: 'staging',
-        release,
-        image,
-        error: { Error: 'VerifyFailed' },
-      },
-      sandbox.deps,
-    );
+    const started = await sandbox.rollBack(token('rb-uh'), 'staging', { release, image }, 'VerifyFailed');
     expect(started).toEqual({ status: 'WAITING', detail: 'rollback redeploy under way' });
     await sandbox.settled();
 
@@ -175,17 +169,7 @@ describe('rollouts against the sandbox ECS emulator', () => {
       return out;
     };
 
-    const started = await runRollbackTask(
-      {
-        taskToken: token('rb'),
-        executionArn: EXEC,
-        environment: 'staging',
-        release,
-        image,
-        error: { Error: 'RolloutFailed' },
-      },
-      sandbox.deps,
-    );
+    const started = await sandbox.rollBack(token('rb'), 'staging', { release, image }, 'RolloutFailed');
 
     expect(raced).toBe(true);
     // Without a second look the token would wait for an event that already came, until TimeoutSeconds.
