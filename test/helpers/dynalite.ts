@@ -19,6 +19,12 @@ export interface LocalTable {
   client: DynamoDBClient;
   /** A document client on it, removing undefined values like the Lambdas' own. */
   ddb: DynamoDBDocumentClient;
+  /**
+   * The variables that point Shipgate's shared clients at this table, as the sandbox points them: the
+   * DynamoDB endpoint (`AWS_ENDPOINT_URL_DYNAMODB`), the region, dummy keys and `SHIPGATE_TABLE`.
+   * @example Object.assign(process.env, db.lambdaEnv, { SHIPGATE_PUBLIC_URL: 'https://shipgate.example.test' });
+   */
+  lambdaEnv: Readonly<Record<string, string>>;
   /** Destroys the clients and stops dynalite. */
   close(): Promise<void>;
 }
@@ -46,6 +52,13 @@ export async function startLocalTable(table = 'shipgate-test', region = 'eu-west
     table,
     client,
     ddb,
+    lambdaEnv: {
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      SHIPGATE_TABLE: table,
+    },
     close: async () => {
       client.destroy();
       await dynamo.close();

@@ -84,13 +84,7 @@ export async function startHarness(): Promise<Harness> {
   await new Promise<void>((resolve) => chat.listen(0, '127.0.0.1', resolve));
   const chatBase = `http://127.0.0.1:${(chat.address() as AddressInfo).port}`;
 
-  const dbUrl = db.endpoint;
-  Object.assign(process.env, {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: dbUrl,
-    SHIPGATE_TABLE: TABLE,
+  Object.assign(process.env, db.lambdaEnv, {
     SHIPGATE_PUBLIC_URL: PUBLIC_URL,
     SHIPGATE_LINK_SIGNING_KEY: SECRETS.linkSigningKey,
     SHIPGATE_SLACK_SIGNING_SECRET: SECRETS.slackSigningSecret,

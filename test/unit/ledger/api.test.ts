@@ -22,14 +22,7 @@ const DIGEST = `sha256:${'e'.repeat(64)}`;
 
 beforeAll(async () => {
   local = await startLocalTable('shipgate-api-test');
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    SHIPGATE_TABLE: local.table,
-    SHIPGATE_PUBLIC_URL: 'https://shipgate.example.test',
-  });
+  Object.assign(process.env, local.lambdaEnv, { SHIPGATE_PUBLIC_URL: 'https://shipgate.example.test' });
   setConfigForTesting(TEST_CONFIG);
   // Loaded now, so the shared DynamoDB client picks up the endpoint above.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

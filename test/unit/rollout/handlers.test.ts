@@ -21,13 +21,7 @@ describe('rollout Lambda handlers (default wiring)', () => {
 
   beforeAll(async () => {
     db = await startLocalTable('handlers-test');
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'fake',
-      AWS_SECRET_ACCESS_KEY: 'fake',
-      SHIPGATE_TABLE: 'handlers-test',
-    });
+    Object.assign(process.env, db.lambdaEnv);
     setConfigForTesting(testConfig());
     ssm.on(GetParameterCommand).resolves({
       Parameter: { Value: JSON.stringify(contractFor('staging', 'storefront')) },
