@@ -168,24 +168,6 @@ export async function settleRecord(
   return applied?.old;
 }
 
-/** Marks an attempt as rolled back by "Roll back <env>" (whatever state it was in). */
-export async function markRolledBack(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  finishedAt: string,
-  deps: TableDeps,
-): Promise<void> {
-  // A newer attempt owns the record when the condition fails: nothing of this one is left to mark.
-  await updateAttempt(
-    record,
-    {
-      update: 'SET #status = :s, finishedAt = if_not_exists(finishedAt, :f) REMOVE taskToken',
-      names: { '#status': 'status' },
-      values: { ':s': 'ROLLED_BACK', ':f': finishedAt },
-    },
-    deps,
-  );
-}
-
 /** The deployed history of a service in an environment, if any. */
 export async function getDeployed(
   environment: string,
