@@ -66,6 +66,21 @@ export async function updateAttempt(
 }
 
 /**
+ * The condition (with its names, and `values` plus its own) of a write to an attempt still IN_PROGRESS, for
+ * which `also` holds too when given.
+ */
+export function attemptInProgress(
+  values: Record<string, unknown>,
+  also?: string,
+): Omit<AttemptUpdate, 'update'> {
+  return {
+    condition: also ? `#status = :inProgress AND ${also}` : '#status = :inProgress',
+    names: { '#status': 'status' },
+    values: { ...values, ':inProgress': 'IN_PROGRESS' },
+  };
+}
+
+/**
  * Declares a named write to the rollout record of an attempt, called as `(record, ...args, deps)`. `change`
  * says what it writes given `args` (`undefined`: nothing to write, so nothing is sent and `result` gets
  * `undefined`); `result` turns {@link updateAttempt}'s answer into what the caller gets

@@ -1,7 +1,7 @@
 import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../../shared/logger';
-import { applied, attemptWrite, type AttemptUpdate, recordBefore } from './attempt-update';
+import { applied, attemptInProgress, attemptWrite, recordBefore } from './attempt-update';
 import type { RolloutDeps } from './deps';
 import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
 
@@ -72,19 +72,13 @@ export function isNewPause(record: RolloutRecord, hookId: string): boolean {
 export const notePause = attemptWrite(
   (pause: RolloutPause) => ({
     update: 'SET pause = :p REMOVE taskToken',
-    ...inProgress('(attribute_not_exists(pause) OR pause.hookId <> :h)', { ':p': pause, ':h': pause.hookId }),
+    ...attemptInProgress(
+      { ':p': pause, ':h': pause.hookId },
+      '(attribute_not_exists(pause) OR pause.hookId <> :h)',
+    ),
   }),
   recordBefore,
 );
-
-/** The condition of a write to an attempt still IN_PROGRESS for which `also` holds too. */
-function inProgress(also: string, values: Record<string, unknown>): Omit<AttemptUpdate, 'update'> {
-  return {
-    condition: `#status = :inProgress AND ${also}`,
-    names: { '#status': 'status' },
-    values: { ...values, ':inProgress': 'IN_PROGRESS' },
-  };
-}
 
 /** The pause a hook detail describes, seen now at `stage`. */
 export function pauseFromHook(hook: DeploymentLifecycleHookDetail, stage: string, now: Date): RolloutPause {
@@ -124,7 +118,10 @@ export async function resumeWith(
 export const registerPauseWaiter = attemptWrite(
   (hookId: string, pauseId: string, taskToken: string, executionArn: string) => ({
     update: 'SET taskToken = :t, executionArn = :e, pause.pauseId = :p',
-    ...inProgress('pause.hookId = :h', { ':t': taskToken, ':e': executionArn, ':p': pauseId, ':h': hookId }),
+    ...attemptInProgress(
+      { ':t': taskToken, ':e': executionArn, ':p': pauseId, ':h': hookId },
+      'pause.hookId = :h',
+    ),
   }),
   applied,
 );
@@ -149,7 +146,7 @@ export const recordPauseDecision = attemptWrite(
 export const takePauseWaiter = attemptWrite(
   (hookId: string) => ({
     update: 'REMOVE taskToken',
-    ...inProgress('pause.hookId = :h AND attribute_exists(taskToken)', { ':h': hookId }),
+    ...attemptInProgress({ ':h': hookId }, 'pause.hookId = :h AND attribute_exists(taskToken)'),
   }),
   (answer) => answer?.old?.taskToken,
 );

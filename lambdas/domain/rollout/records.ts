@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { applied, attemptWrite, type AttemptUpdate, recordBefore } from './attempt-update';
+import { applied, attemptInProgress, attemptWrite, type AttemptUpdate, recordBefore } from './attempt-update';
 import type { RolloutDeps } from './deps';
 import { isConditionFailure } from '../../shared/table';
 import type { DeployedEntry, DeployedItem, RollbackState, RolloutOutcome, RolloutRecord } from './types';
@@ -104,9 +104,7 @@ export const setDeploymentId = attemptWrite(
 export const registerToken = attemptWrite(
   (taskToken: string, executionArn: string) => ({
     update: 'SET taskToken = :t, executionArn = :e',
-    condition: '#status = :inProgress',
-    names: { '#status': 'status' },
-    values: { ':t': taskToken, ':e': executionArn, ':inProgress': 'IN_PROGRESS' },
+    ...attemptInProgress({ ':t': taskToken, ':e': executionArn }),
   }),
   applied,
 );
@@ -121,11 +119,7 @@ export type Settlement =
  * was (with the task token to resume); everyone else gets `undefined` and must read the stored result.
  */
 export const settleRecord = attemptWrite((settlement: Settlement, finishedAt: string) => {
-  const values: Record<string, unknown> = {
-    ':status': settlement.status,
-    ':finishedAt': finishedAt,
-    ':inProgress': 'IN_PROGRESS',
-  };
+  const values: Record<string, unknown> = { ':status': settlement.status, ':finishedAt': finishedAt };
   let set = '#status = :status, finishedAt = :finishedAt';
   if (settlement.status === 'COMPLETED') {
     set += ', outcome = :outcome';
@@ -134,12 +128,7 @@ export const settleRecord = attemptWrite((settlement: Settlement, finishedAt: st
     set += ', failure = :failure';
     values[':failure'] = settlement.failure;
   }
-  return {
-    update: `SET ${set} REMOVE taskToken`,
-    condition: '#status = :inProgress',
-    names: { '#status': 'status' },
-    values,
-  };
+  return { update: `SET ${set} REMOVE taskToken`, ...attemptInProgress(values) };
 }, recordBefore);
 
 /** The deployed history of a service in an environment, if any. */
