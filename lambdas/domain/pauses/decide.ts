@@ -12,7 +12,7 @@ import {
 import { noLongerWaiting } from '../approvals/liveness';
 import { provenBy } from '../decisions/identity';
 import { selfApprovalWhy } from '../decisions/self-approval';
-import { updateAttempt } from '../rollout/attempt-update';
+import { type AttemptRecord, updateAttempt } from '../rollout/attempt-update';
 import { recordPauseDecision, resumeWith, takePauseWaiter } from '../rollout/pauses';
 import { getRecord } from '../rollout/records';
 import { describeServiceDeployment } from '../rollout/service-deployments';
@@ -355,11 +355,7 @@ async function tellEcs(deps: PauseDeps, closed: PauseRecord, reason: string | un
   return view;
 }
 
-async function forgetDecision(
-  deps: PauseDeps,
-  rollout: { pk: string; sk: string; attempt: string },
-  hookId: string,
-) {
+async function forgetDecision(deps: PauseDeps, rollout: AttemptRecord, hookId: string) {
   await updateAttempt(
     rollout,
     { update: 'REMOVE pause.decision', condition: 'pause.hookId = :h', values: { ':h': hookId } },

@@ -3,6 +3,11 @@ import { isConditionFailure } from '../../shared/table';
 import type { RolloutDeps } from './deps';
 import type { RolloutRecord } from './types';
 
+/** What a write to an attempt needs of its rollout record: the key, and the attempt it was read at. */
+export type AttemptRecord = Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>;
+
+type TableDeps = Pick<RolloutDeps, 'ddb' | 'table'>;
+
 /**
  * One write to a rollout record that holds only for the attempt it was read at. Every writer of the record
  * (a rollout's steps, a pause, a rollback, the verify hook) races a newer attempt that may have replaced it,
@@ -37,9 +42,9 @@ export interface AttemptUpdated {
  * if (!applied) return false; // the record moved on
  */
 export async function updateAttempt(
-  record: Pick<RolloutRecord, 'attempt'> & { pk: string; sk: string },
+  record: AttemptRecord,
   change: AttemptUpdate,
-  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
+  deps: TableDeps,
 ): Promise<AttemptUpdated | undefined> {
   try {
     const out = await deps.ddb.send(
@@ -61,13 +66,47 @@ export async function updateAttempt(
 }
 
 /**
- * {@link updateAttempt} for writers that only need to know whether the write applied.
- * @example if (!(await appliedToAttempt(record, { update: 'SET deploymentId = :d', values }, deps))) return;
+ * The condition (with its names, and `values` plus its own) of a write to an attempt still IN_PROGRESS, for
+ * which `also` holds too when given.
  */
-export async function appliedToAttempt(
-  record: Pick<RolloutRecord, 'attempt'> & { pk: string; sk: string },
-  change: AttemptUpdate,
-  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
-): Promise<boolean> {
-  return (await updateAttempt(record, change, deps)) !== undefined;
+export function attemptInProgress(
+  values: Record<string, unknown>,
+  also?: string,
+): Omit<AttemptUpdate, 'update'> {
+  return {
+    condition: also ? `#status = :inProgress AND ${also}` : '#status = :inProgress',
+    names: { '#status': 'status' },
+    values: { ...values, ':inProgress': 'IN_PROGRESS' },
+  };
 }
+
+/**
+ * Declares a named write to the rollout record of an attempt, called as `(record, ...args, deps)`. `change`
+ * says what it writes given `args` (`undefined`: nothing to write, so nothing is sent and `result` gets
+ * `undefined`); `result` turns {@link updateAttempt}'s answer into what the caller gets
+ * ({@link applied}, {@link recordBefore}, …).
+ * @example
+ * export const setDeploymentId = attemptWrite(
+ *   (deploymentId: string) => ({ update: 'SET deploymentId = :d', values: { ':d': deploymentId } }),
+ *   applied,
+ * );
+ * if (!(await setDeploymentId(record, deploymentId, deps))) return; // the record moved on
+ */
+export function attemptWrite<A extends unknown[], R>(
+  change: (...args: A) => AttemptUpdate | undefined,
+  result: (answer: AttemptUpdated | undefined) => R,
+): (record: AttemptRecord, ...argsThenDeps: [...args: A, deps: TableDeps]) => Promise<R> {
+  return async (record, ...argsThenDeps) => {
+    // `deps` comes last, as everywhere in the domain; the write's own arguments are the ones before it.
+    const args = argsThenDeps.slice(0, -1) as A;
+    const deps = argsThenDeps[argsThenDeps.length - 1] as TableDeps;
+    const update = change(...args);
+    return result(update ? await updateAttempt(record, update, deps) : undefined);
+  };
+}
+
+/** A write's result: whether it applied (false: another attempt took the record, or its condition failed). */
+export const applied = (answer: AttemptUpdated | undefined): boolean => answer !== undefined;
+
+/** A write's result: the record as it was before the write, or `undefined` when the write did not apply. */
+export const recordBefore = (answer: AttemptUpdated | undefined): RolloutRecord | undefined => answer?.old;

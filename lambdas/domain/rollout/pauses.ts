@@ -1,7 +1,7 @@
 import type { DeploymentLifecycleHookDetail, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { logger } from '../../shared/logger';
-import { appliedToAttempt, type AttemptUpdate, updateAttempt } from './attempt-update';
+import { applied, attemptInProgress, attemptWrite, recordBefore } from './attempt-update';
 import type { RolloutDeps } from './deps';
 import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
 
@@ -69,33 +69,16 @@ export function isNewPause(record: RolloutRecord, hookId: string): boolean {
  * names the hook). Returns the record as it was (its token is the task to resume), or `undefined` when the
  * pause was already noted or the attempt ended.
  */
-export async function notePause(
-  record: RolloutRecord,
-  pause: RolloutPause,
-  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
-): Promise<RolloutRecord | undefined> {
-  const applied = await updateAttempt(
-    record,
-    {
-      update: 'SET pause = :p REMOVE taskToken',
-      ...inProgress('(attribute_not_exists(pause) OR pause.hookId <> :h)', {
-        ':p': pause,
-        ':h': pause.hookId,
-      }),
-    },
-    deps,
-  );
-  return applied?.old;
-}
-
-/** The condition of a write to an attempt still IN_PROGRESS for which `also` holds too. */
-function inProgress(also: string, values: Record<string, unknown>): Omit<AttemptUpdate, 'update'> {
-  return {
-    condition: `#status = :inProgress AND ${also}`,
-    names: { '#status': 'status' },
-    values: { ...values, ':inProgress': 'IN_PROGRESS' },
-  };
-}
+export const notePause = attemptWrite(
+  (pause: RolloutPause) => ({
+    update: 'SET pause = :p REMOVE taskToken',
+    ...attemptInProgress(
+      { ':p': pause, ':h': pause.hookId },
+      '(attribute_not_exists(pause) OR pause.hookId <> :h)',
+    ),
+  }),
+  recordBefore,
+);
 
 /** The pause a hook detail describes, seen now at `stage`. */
 export function pauseFromHook(hook: DeploymentLifecycleHookDetail, stage: string, now: Date): RolloutPause {
@@ -132,66 +115,38 @@ export async function resumeWith(
  * Registers the "Paused in <env>" task as the rollout's waiter for hook `hookId` and links the pause item.
  * False when the record moved on (settled, or stopped at another hook).
  */
-export async function registerPauseWaiter(
-  record: RolloutRecord,
-  hookId: string,
-  pauseId: string,
-  taskToken: string,
-  executionArn: string,
-  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
-): Promise<boolean> {
-  return appliedToAttempt(
-    record,
-    {
-      update: 'SET taskToken = :t, executionArn = :e, pause.pauseId = :p',
-      ...inProgress('pause.hookId = :h', {
-        ':t': taskToken,
-        ':e': executionArn,
-        ':p': pauseId,
-        ':h': hookId,
-      }),
-    },
-    deps,
-  );
-}
+export const registerPauseWaiter = attemptWrite(
+  (hookId: string, pauseId: string, taskToken: string, executionArn: string) => ({
+    update: 'SET taskToken = :t, executionArn = :e, pause.pauseId = :p',
+    ...attemptInProgress(
+      { ':t': taskToken, ':e': executionArn, ':p': pauseId, ':h': hookId },
+      'pause.hookId = :h',
+    ),
+  }),
+  applied,
+);
 
 /**
  * Records people's decision on the record's pause, before ContinueServiceDeployment is called, so the
  * outcome ECS reports next (a rollback) is told as theirs. False when the record is at another hook.
  */
-export async function recordPauseDecision(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  hookId: string,
-  decision: NonNullable<RolloutPause['decision']>,
-  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
-): Promise<boolean> {
-  return appliedToAttempt(
-    record,
-    {
-      update: 'SET pause.decision = :d',
-      condition: 'pause.hookId = :h',
-      values: { ':d': decision, ':h': hookId },
-    },
-    deps,
-  );
-}
+export const recordPauseDecision = attemptWrite(
+  (hookId: string, decision: NonNullable<RolloutPause['decision']>) => ({
+    update: 'SET pause.decision = :d',
+    condition: 'pause.hookId = :h',
+    values: { ':d': decision, ':h': hookId },
+  }),
+  applied,
+);
 
 /**
  * Takes the waiting task's token if the rollout still waits at hook `hookId` (so a decision resumes the
  * task exactly once, and never a waiter of a later step). Returns the token, or `undefined`.
  */
-export async function takePauseWaiter(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  hookId: string,
-  deps: Pick<RolloutDeps, 'ddb' | 'table'>,
-): Promise<string | undefined> {
-  const applied = await updateAttempt(
-    record,
-    {
-      update: 'REMOVE taskToken',
-      ...inProgress('pause.hookId = :h AND attribute_exists(taskToken)', { ':h': hookId }),
-    },
-    deps,
-  );
-  return applied?.old?.taskToken;
-}
+export const takePauseWaiter = attemptWrite(
+  (hookId: string) => ({
+    update: 'REMOVE taskToken',
+    ...attemptInProgress({ ':h': hookId }, 'pause.hookId = :h AND attribute_exists(taskToken)'),
+  }),
+  (answer) => answer?.old?.taskToken,
+);

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { appliedToAttempt, type AttemptUpdate, updateAttempt } from './attempt-update';
+import { applied, attemptInProgress, attemptWrite, type AttemptUpdate, recordBefore } from './attempt-update';
 import type { RolloutDeps } from './deps';
 import { isConditionFailure } from '../../shared/table';
 import type { DeployedEntry, DeployedItem, RollbackState, RolloutOutcome, RolloutRecord } from './types';
@@ -87,45 +87,27 @@ export function rolloutIndexKeys(record: Pick<RolloutRecord, 'releaseId' | 'envi
 }
 
 /** Records the deployment id of an attempt. Returns false when the record moved on (another attempt). */
-export async function setDeploymentId(
-  record: RolloutRecord,
-  deploymentId: string,
-  deps: TableDeps,
-  serviceDeploymentArn?: string,
-): Promise<boolean> {
-  return appliedToAttempt(
-    record,
-    {
-      update: serviceDeploymentArn
-        ? 'SET deploymentId = :d, serviceDeploymentArn = :sd'
-        : 'SET deploymentId = :d',
-      values: { ':d': deploymentId, ...(serviceDeploymentArn ? { ':sd': serviceDeploymentArn } : {}) },
-    },
-    deps,
-  );
-}
+export const setDeploymentId = attemptWrite(
+  (deploymentId: string, serviceDeploymentArn: string | undefined) => ({
+    update: serviceDeploymentArn
+      ? 'SET deploymentId = :d, serviceDeploymentArn = :sd'
+      : 'SET deploymentId = :d',
+    values: { ':d': deploymentId, ...(serviceDeploymentArn ? { ':sd': serviceDeploymentArn } : {}) },
+  }),
+  applied,
+);
 
 /**
  * Makes `taskToken` the one the rollout resumes. Only while the attempt is IN_PROGRESS; returns false
  * when it already settled (the caller then reports the stored result itself).
  */
-export async function registerToken(
-  record: RolloutRecord,
-  taskToken: string,
-  executionArn: string,
-  deps: TableDeps,
-): Promise<boolean> {
-  return appliedToAttempt(
-    record,
-    {
-      update: 'SET taskToken = :t, executionArn = :e',
-      condition: '#status = :inProgress',
-      names: { '#status': 'status' },
-      values: { ':t': taskToken, ':e': executionArn, ':inProgress': 'IN_PROGRESS' },
-    },
-    deps,
-  );
-}
+export const registerToken = attemptWrite(
+  (taskToken: string, executionArn: string) => ({
+    update: 'SET taskToken = :t, executionArn = :e',
+    ...attemptInProgress({ ':t': taskToken, ':e': executionArn }),
+  }),
+  applied,
+);
 
 /** How an attempt ended. */
 export type Settlement =
@@ -136,17 +118,8 @@ export type Settlement =
  * Moves an attempt from IN_PROGRESS to its final state, exactly once. The winner gets the record as it
  * was (with the task token to resume); everyone else gets `undefined` and must read the stored result.
  */
-export async function settleRecord(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  settlement: Settlement,
-  finishedAt: string,
-  deps: TableDeps,
-): Promise<RolloutRecord | undefined> {
-  const values: Record<string, unknown> = {
-    ':status': settlement.status,
-    ':finishedAt': finishedAt,
-    ':inProgress': 'IN_PROGRESS',
-  };
+export const settleRecord = attemptWrite((settlement: Settlement, finishedAt: string) => {
+  const values: Record<string, unknown> = { ':status': settlement.status, ':finishedAt': finishedAt };
   let set = '#status = :status, finishedAt = :finishedAt';
   if (settlement.status === 'COMPLETED') {
     set += ', outcome = :outcome';
@@ -155,36 +128,8 @@ export async function settleRecord(
     set += ', failure = :failure';
     values[':failure'] = settlement.failure;
   }
-  const applied = await updateAttempt(
-    record,
-    {
-      update: `SET ${set} REMOVE taskToken`,
-      condition: '#status = :inProgress',
-      names: { '#status': 'status' },
-      values,
-    },
-    deps,
-  );
-  return applied?.old;
-}
-
-/** Marks an attempt as rolled back by "Roll back <env>" (whatever state it was in). */
-export async function markRolledBack(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  finishedAt: string,
-  deps: TableDeps,
-): Promise<void> {
-  // A newer attempt owns the record when the condition fails: nothing of this one is left to mark.
-  await updateAttempt(
-    record,
-    {
-      update: 'SET #status = :s, finishedAt = if_not_exists(finishedAt, :f) REMOVE taskToken',
-      names: { '#status': 'status' },
-      values: { ':s': 'ROLLED_BACK', ':f': finishedAt },
-    },
-    deps,
-  );
-}
+  return { update: `SET ${set} REMOVE taskToken`, ...attemptInProgress(values) };
+}, recordBefore);
 
 /** The deployed history of a service in an environment, if any. */
 export async function getDeployed(
@@ -334,88 +279,69 @@ export async function restoreEntry(
  * Starts "Roll back <env>" on an attempt: stores its rollback state (with the task token that waits for
  * it). Only once per attempt; returns false when a rollback was already stored (the caller re-parks).
  */
-export async function putRollback(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  rollback: RollbackState,
-  deps: TableDeps,
-): Promise<boolean> {
-  return appliedToAttempt(
-    record,
-    {
-      update: 'SET #rollback = :r',
-      condition: 'attribute_not_exists(#rollback)',
-      names: { '#rollback': 'rollback' },
-      values: { ':r': rollback },
-    },
-    deps,
-  );
-}
+export const putRollback = attemptWrite(
+  (rollback: RollbackState) => ({
+    update: 'SET #rollback = :r',
+    condition: 'attribute_not_exists(#rollback)',
+    names: { '#rollback': 'rollback' },
+    values: { ':r': rollback },
+  }),
+  applied,
+);
 
-/** Records what a rollback waits on once ECS / CodeDeploy answered (deployment id, service deployment). */
-export async function setRollbackTarget(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  target: { deploymentId?: string; serviceDeploymentArn?: string },
-  deps: TableDeps,
-): Promise<void> {
-  const sets: string[] = [];
-  const values: Record<string, unknown> = {};
-  if (target.deploymentId) {
-    sets.push('#rollback.deploymentId = :d');
-    values[':d'] = target.deploymentId;
-  }
-  if (target.serviceDeploymentArn) {
-    sets.push('#rollback.serviceDeploymentArn = :sd');
-    values[':sd'] = target.serviceDeploymentArn;
-  }
-  if (!sets.length) return;
-  // A rollback that settled meanwhile needs no target any more: a failed condition is not an error.
-  await updateAttempt(record, { update: `SET ${sets.join(', ')}`, ...rollbackInProgress(values) }, deps);
-}
+/**
+ * Records what a rollback waits on once ECS / CodeDeploy answered (deployment id, service deployment). A
+ * rollback that settled meanwhile needs no target any more: a failed condition is not an error.
+ */
+export const setRollbackTarget = attemptWrite(
+  (target: { deploymentId?: string; serviceDeploymentArn?: string }) => {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (target.deploymentId) {
+      sets.push('#rollback.deploymentId = :d');
+      values[':d'] = target.deploymentId;
+    }
+    if (target.serviceDeploymentArn) {
+      sets.push('#rollback.serviceDeploymentArn = :sd');
+      values[':sd'] = target.serviceDeploymentArn;
+    }
+    return sets.length ? { update: `SET ${sets.join(', ')}`, ...rollbackInProgress(values) } : undefined;
+  },
+  () => undefined,
+);
 
 /** Makes `taskToken` the one a rollback in flight resumes. Returns false once it settled. */
-export async function registerRollbackToken(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  taskToken: string,
-  executionArn: string,
-  deps: TableDeps,
-): Promise<boolean> {
-  return appliedToAttempt(
-    record,
-    {
-      update: 'SET #rollback.taskToken = :t, #rollback.executionArn = :e',
-      ...rollbackInProgress({ ':t': taskToken, ':e': executionArn }),
-    },
-    deps,
-  );
-}
+export const registerRollbackToken = attemptWrite(
+  (taskToken: string, executionArn: string) => ({
+    update: 'SET #rollback.taskToken = :t, #rollback.executionArn = :e',
+    ...rollbackInProgress({ ':t': taskToken, ':e': executionArn }),
+  }),
+  applied,
+);
 
 /**
  * Ends a rollback exactly once: COMPLETED marks the attempt ROLLED_BACK, FAILED keeps its status; both drop
  * the task tokens. The winner gets the record as it was (with the token to resume); everyone else
  * `undefined`.
  */
-export async function settleRollback(
-  record: Pick<RolloutRecord, 'pk' | 'sk' | 'attempt'>,
-  outcome: { status: 'COMPLETED' } | { status: 'FAILED'; failure: { error: string; cause: string } },
-  finishedAt: string,
-  deps: TableDeps,
-): Promise<RolloutRecord | undefined> {
-  const values: Record<string, unknown> = { ':s': outcome.status, ':f': finishedAt };
-  let set = '#rollback.#st = :s, #rollback.finishedAt = :f';
-  if (outcome.status === 'COMPLETED') {
-    set += ', #st = :rolledBack, finishedAt = if_not_exists(finishedAt, :f)';
-    values[':rolledBack'] = 'ROLLED_BACK';
-  } else {
-    set += ', #rollback.failure = :failure';
-    values[':failure'] = outcome.failure;
-  }
-  const applied = await updateAttempt(
-    record,
-    { update: `SET ${set} REMOVE #rollback.taskToken, taskToken`, ...rollbackInProgress(values) },
-    deps,
-  );
-  return applied?.old;
-}
+export const settleRollback = attemptWrite(
+  (
+    outcome: { status: 'COMPLETED' } | { status: 'FAILED'; failure: { error: string; cause: string } },
+    finishedAt: string,
+  ) => {
+    const values: Record<string, unknown> = { ':s': outcome.status, ':f': finishedAt };
+    let set = '#rollback.#st = :s, #rollback.finishedAt = :f';
+    if (outcome.status === 'COMPLETED') {
+      set += ', #st = :rolledBack, finishedAt = if_not_exists(finishedAt, :f)';
+      values[':rolledBack'] = 'ROLLED_BACK';
+    } else {
+      set += ', #rollback.failure = :failure';
+      values[':failure'] = outcome.failure;
+    }
+    return { update: `SET ${set} REMOVE #rollback.taskToken, taskToken`, ...rollbackInProgress(values) };
+  },
+  recordBefore,
+);
 
 /** The condition (and its names and values, besides `values`) of a write to a rollback still in flight. */
 function rollbackInProgress(values: Record<string, unknown>): Omit<AttemptUpdate, 'update'> {

@@ -275,7 +275,7 @@ export async function startRollout(input: RolloutTaskInput, deps: RolloutDeps): 
     }
     deploymentStarted = true;
     const { deploymentId, serviceDeploymentArn } = started;
-    await setDeploymentId(record, deploymentId, deps, serviceDeploymentArn);
+    await setDeploymentId(record, deploymentId, serviceDeploymentArn, deps);
     logger.info('rollout started', {
       serviceName: image.service,
       environment,
