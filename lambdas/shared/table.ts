@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Shipgate keeps all of its state in one DynamoDB table (`SHIPGATE_TABLE`):
@@ -37,4 +38,26 @@ export function isConditionFailure(err: unknown): boolean {
     err instanceof ConditionalCheckFailedException ||
     (err as { name?: string })?.name === 'ConditionalCheckFailedException'
   );
+}
+
+/** The table and the client that reads and writes it. */
+export interface TableAccess {
+  ddb: Pick<DynamoDBDocumentClient, 'send'>;
+  table: string;
+}
+
+/** An item's primary key. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/**
+ * Reads one item by its key, strongly consistent (every read that decides a write must see the last write), or
+ * `undefined` when there is none.
+ * @example const lock = await readConsistent<LockItem>(deps, lockKey('production', 'storefront'));
+ */
+export async function readConsistent<T>(deps: TableAccess, key: ItemKey): Promise<T | undefined> {
+  const out = await deps.ddb.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
+  return out.Item as T | undefined;
 }

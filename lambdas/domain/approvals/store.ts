@@ -1,5 +1,5 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE_KEYS, isConditionFailure, readConsistent } from '../../shared/table';
 import { gateStore } from '../decisions/store';
 import type { ApprovalOutcome, ApprovalRecord, ApprovalView, Vote } from './types';
 
@@ -139,8 +139,6 @@ export async function advanceLatestRelease(
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
   }
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: latestKey(projectId), ConsistentRead: true }),
-  );
-  return String(out.Item?.releaseId ?? 'a newer release');
+  const latest = await readConsistent<{ releaseId?: string }>(deps, latestKey(projectId));
+  return String(latest?.releaseId ?? 'a newer release');
 }

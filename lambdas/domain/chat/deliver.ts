@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ShipgateConfig } from '../../shared/config';
 import { logger } from '../../shared/logger';
 import type { SecretName } from '../../shared/secrets';
-import { isConditionFailure } from '../../shared/table';
+import { isConditionFailure, readConsistent } from '../../shared/table';
 import type { ChatMessage } from './messages';
 import { postChatMessage, type PostChatResult } from './post';
 import { postSlackMessage, slackApiUrl, updateSlackMessage, type SlackMessageRef } from './slack-api';
@@ -87,10 +87,7 @@ export async function slackBot(
 }
 
 async function readThread(releaseId: string, deps: DeliverDeps): Promise<ThreadItem> {
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: threadKey(releaseId), ConsistentRead: true }),
-  );
-  return (out.Item as ThreadItem | undefined) ?? {};
+  return (await readConsistent<ThreadItem>(deps, threadKey(releaseId))) ?? {};
 }
 
 /**

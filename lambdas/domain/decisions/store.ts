@@ -1,5 +1,5 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../../shared/table';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, readConsistent, type ItemKey, type TableAccess } from '../../shared/table';
 
 /**
  * DynamoDB access shared by every gate (approvals `APPROVAL#<id>`, pauses `PAUSE#<id>`): each rule is one
@@ -9,16 +9,10 @@ import { isConditionFailure } from '../../shared/table';
  */
 
 /** Where gates live. */
-export interface GateStoreDeps {
-  ddb: Pick<DynamoDBDocumentClient, 'send'>;
-  table: string;
-}
+export type GateStoreDeps = TableAccess;
 
 /** A gate item's key. */
-export interface GateKey {
-  pk: string;
-  sk: string;
-}
+export type GateKey = ItemKey;
 
 /** Creates the item unless its key exists. Returns `true` when this call created it. */
 export async function createIfAbsent(deps: GateStoreDeps, item: GateKey & object): Promise<boolean> {
@@ -31,12 +25,6 @@ export async function createIfAbsent(deps: GateStoreDeps, item: GateKey & object
     if (isConditionFailure(err)) return false;
     throw err;
   }
-}
-
-/** Reads an item (strongly consistent), or `undefined`. */
-export async function readConsistent<T>(deps: GateStoreDeps, key: GateKey): Promise<T | undefined> {
-  const out = await deps.ddb.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
-  return out.Item as T | undefined;
 }
 
 /** How a vote counts on its gate. */

@@ -1,8 +1,8 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors';
-import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure, readConsistent } from '../../shared/table';
 import { DigestQuarantined } from './errors';
 import type { LedgerStoreDeps } from './store';
 import type { LedgerOutcome, RollbackLedgerEntry } from './types';
@@ -125,10 +125,8 @@ export async function getQuarantine(
   digest: string,
   { ddb = defaultDdb, table = tableName() }: LedgerStoreDeps = {},
 ): Promise<QuarantineRecord | undefined> {
-  const out = await ddb.send(
-    new GetCommand({ TableName: table, Key: quarantineKey(service, digest), ConsistentRead: true }),
-  );
-  return out.Item ? toRecord(out.Item) : undefined;
+  const item = await readConsistent<Record<string, unknown>>({ ddb, table }, quarantineKey(service, digest));
+  return item ? toRecord(item) : undefined;
 }
 
 /** Every quarantine (lifted ones too), by service and digest. */

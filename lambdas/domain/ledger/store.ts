@@ -1,13 +1,7 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
-import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure, readConsistent, type ItemKey } from '../../shared/table';
 import type { LedgerEntry, ReleaseLedgerEntry } from './types';
 
 /**
@@ -201,12 +195,10 @@ export async function getLedgerHead(
   service: string,
   { ddb = defaultDdb, table = tableName() }: LedgerStoreDeps = {},
 ): Promise<LedgerHead | undefined> {
-  const out = await ddb.send(
-    new GetCommand({ TableName: table, Key: headKey(environment, service), ConsistentRead: true }),
-  );
-  if (!out.Item) return undefined;
-  const { pk: _pk, sk: _sk, ...head } = out.Item;
-  return head as LedgerHead;
+  const item = await readConsistent<LedgerHead & ItemKey>({ ddb, table }, headKey(environment, service));
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, ...head } = item;
+  return head;
 }
 
 /** When the ledger's first entry was written (ISO 8601), or `undefined` while it is empty. */
@@ -214,8 +206,7 @@ export async function ledgerStartedAt({
   ddb = defaultDdb,
   table = tableName(),
 }: LedgerStoreDeps = {}): Promise<string | undefined> {
-  const out = await ddb.send(new GetCommand({ TableName: table, Key: META_KEY, ConsistentRead: true }));
-  const startedAt = out.Item?.startedAt;
+  const startedAt = (await readConsistent<{ startedAt?: unknown }>({ ddb, table }, META_KEY))?.startedAt;
   return typeof startedAt === 'string' ? startedAt : undefined;
 }
 
@@ -224,10 +215,8 @@ export async function getLedgerEntry(
   id: string,
   { ddb = defaultDdb, table = tableName() }: LedgerStoreDeps = {},
 ): Promise<LedgerEntry | undefined> {
-  const out = await ddb.send(
-    new GetCommand({ TableName: table, Key: ledgerEntryKey(id), ConsistentRead: true }),
-  );
-  return out.Item ? toEntry(out.Item) : undefined;
+  const item = await readConsistent<Record<string, unknown>>({ ddb, table }, ledgerEntryKey(id));
+  return item ? toEntry(item) : undefined;
 }
 
 /**

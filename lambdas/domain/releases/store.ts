@@ -1,15 +1,9 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors';
 import type { Release } from '../../shared/release';
-import { TABLE_KEYS, isConditionFailure } from '../../shared/table';
+import { TABLE_KEYS, isConditionFailure, readConsistent } from '../../shared/table';
 
 /**
  * The release store: one item per release in the Shipgate table (`RELEASE#<id>` / `RELEASE`, listed newest
@@ -202,8 +196,8 @@ export async function getRelease(
   id: string,
   { ddb = defaultDdb, table = tableName() }: StoreDeps = {},
 ): Promise<ReleaseRecord | undefined> {
-  const out = await ddb.send(new GetCommand({ TableName: table, Key: releaseKey(id), ConsistentRead: true }));
-  return out.Item ? toRecord(out.Item) : undefined;
+  const item = await readConsistent<Record<string, unknown>>({ ddb, table }, releaseKey(id));
+  return item ? toRecord(item) : undefined;
 }
 
 /**

@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../../shared/table';
-import { TABLE_KEYS } from '../../shared/table';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, readConsistent, TABLE_KEYS } from '../../shared/table';
 
 /**
  * Manual rollback entries (`ROLLBACK#<id>` / `ROLLBACK`, listed newest first through `gsi1` = `ROLLBACKS`):
@@ -100,10 +93,8 @@ export async function putRollback(entry: RollbackEntry, deps: RollbackStoreDeps)
 
 /** The entry with this id, or `undefined`. */
 export async function getRollback(id: string, deps: RollbackStoreDeps): Promise<RollbackEntry | undefined> {
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: key(id), ConsistentRead: true }),
-  );
-  return out.Item ? strip(out.Item) : undefined;
+  const item = await readConsistent<Record<string, unknown>>(deps, key(id));
+  return item ? strip(item) : undefined;
 }
 
 /** Newest first. */

@@ -1,5 +1,5 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, TABLE_KEYS } from '../../shared/table';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, readConsistent, TABLE_KEYS } from '../../shared/table';
 import type { RollbackStoreDeps } from './store';
 
 /**
@@ -40,11 +40,8 @@ export async function getWaiter(
   serviceName: string,
   deps: RollbackStoreDeps,
 ): Promise<ManualRollbackWaiter | undefined> {
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: key(clusterName, serviceName), ConsistentRead: true }),
-  );
-  if (!out.Item) return undefined;
-  const item = out.Item as ManualRollbackWaiter;
+  const item = await readConsistent<ManualRollbackWaiter>(deps, key(clusterName, serviceName));
+  if (!item) return undefined;
   return {
     rollbackId: item.rollbackId,
     ...(item.taskToken ? { taskToken: item.taskToken } : {}),

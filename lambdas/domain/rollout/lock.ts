@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../shared/logger';
-import { isConditionFailure } from '../../shared/table';
+import { isConditionFailure, readConsistent } from '../../shared/table';
 import type { RolloutDeps } from './deps';
 import { RolloutLocked } from './errors';
 
@@ -124,10 +124,7 @@ export async function readLock(
   service: string,
   deps: Pick<RolloutDeps, 'ddb' | 'table'>,
 ): Promise<LockItem | undefined> {
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: lockKey(environment, service), ConsistentRead: true }),
-  );
-  return out.Item as LockItem | undefined;
+  return readConsistent<LockItem>(deps, lockKey(environment, service));
 }
 
 /**

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { applied, attemptInProgress, attemptWrite, type AttemptUpdate, recordBefore } from './attempt-update';
 import type { RolloutDeps } from './deps';
-import { isConditionFailure } from '../../shared/table';
+import { isConditionFailure, readConsistent } from '../../shared/table';
 import type { DeployedEntry, DeployedItem, RollbackState, RolloutOutcome, RolloutRecord } from './types';
 
 /**
@@ -35,14 +35,7 @@ export async function getRecord(
   serviceName: string,
   deps: TableDeps,
 ): Promise<RolloutRecord | undefined> {
-  const out = await deps.ddb.send(
-    new GetCommand({
-      TableName: deps.table,
-      Key: rolloutKey(clusterName, serviceName),
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item as RolloutRecord | undefined;
+  return readConsistent<RolloutRecord>(deps, rolloutKey(clusterName, serviceName));
 }
 
 /** The rollout record a CodeDeploy deployment group leads to, if any. */
@@ -51,10 +44,10 @@ export async function getRecordByGroup(
   group: string,
   deps: TableDeps,
 ): Promise<RolloutRecord | undefined> {
-  const alias = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: groupAliasKey(application, group), ConsistentRead: true }),
+  const target = await readConsistent<{ clusterName?: string; serviceName?: string }>(
+    deps,
+    groupAliasKey(application, group),
   );
-  const target = alias.Item as { clusterName?: string; serviceName?: string } | undefined;
   if (!target?.clusterName || !target.serviceName) return undefined;
   return getRecord(target.clusterName, target.serviceName, deps);
 }
@@ -137,10 +130,7 @@ export async function getDeployed(
   service: string,
   deps: TableDeps,
 ): Promise<DeployedItem | undefined> {
-  const out = await deps.ddb.send(
-    new GetCommand({ TableName: deps.table, Key: deployedKey(environment, service), ConsistentRead: true }),
-  );
-  return out.Item as DeployedItem | undefined;
+  return readConsistent<DeployedItem>(deps, deployedKey(environment, service));
 }
 
 /** Attempts of an optimistic history update before giving up (each one re-reads the item). */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb as defaultDdb } from '../../shared/clients/dynamodb';
 import { tableName } from '../../shared/env';
-import { TABLE_KEYS } from '../../shared/table';
+import { TABLE_KEYS, readConsistent, type ItemKey } from '../../shared/table';
 import type { StoreDeps } from '../releases/store';
 import type { StartedRelease } from '../releases/start';
 
@@ -46,12 +46,13 @@ export async function getDelivery(
   deliveryKeyValue: string,
   { ddb = defaultDdb, table = tableName() }: StoreDeps = {},
 ): Promise<DeliveryRecord | undefined> {
-  const out = await ddb.send(
-    new GetCommand({ TableName: table, Key: key(deliveryKeyValue), ConsistentRead: true }),
+  const item = await readConsistent<DeliveryRecord & ItemKey & { ttl?: number }>(
+    { ddb, table },
+    key(deliveryKeyValue),
   );
-  if (!out.Item) return undefined;
-  const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = out.Item;
-  return rest as DeliveryRecord;
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = item;
+  return rest;
 }
 
 /**
