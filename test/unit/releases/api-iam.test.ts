@@ -11,6 +11,7 @@ import type { Release } from '../../../lambdas/shared/release';
 import { API_ROUTES, requiresIam } from '../../../lib/constructs/webhook-api';
 import { executionArn, useTestEnvironment } from '../webhook/harness';
 import { installMemoryTable } from './memory-table';
+import { pipelineRelease } from '../../helpers/release';
 
 /**
  * Issue 22, item 4: the read and operator routes (`/api/*`) are IAM-only in AWS. API Gateway's IAM authorizer
@@ -73,18 +74,12 @@ async function invoke(
 }
 
 const release: Release = {
-  id: 'inventory-app-p4711-1a2b3c4d5e6f',
-  project: { id: 12, path: 'root/inventory-app', webUrl: 'http://192.168.56.11/root/inventory-app' },
-  commit: { sha: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', title: 'Add stock reservation endpoint' },
-  ref: 'main',
-  tag: false,
+  ...pipelineRelease({
+    project: { id: 12, path: 'root/inventory-app', webUrl: 'http://192.168.56.11/root/inventory-app' },
+  }),
   pipeline: { id: 4711, url: 'http://192.168.56.11/root/inventory-app/-/pipelines/4711' },
   triggeredBy: { username: 'dana', name: 'Dana Developer', email: 'dana@example.com' },
-  services: ['inventory-app'],
-  environments: ['staging', 'production'],
-  deliveryId: 'gitlab:12:pipeline:4711:success',
-  createdAt: '2026-11-21T23:58:41.000Z',
-} as Release;
+};
 
 beforeEach(async () => {
   sfnMock.reset();
