@@ -308,11 +308,16 @@ function markdown(results: {
       '',
       '### The SDK inside, or the runtime’s',
       '',
-      `The same entry points built with ${'`'}@aws-sdk/*${'`'}, ${'`'}@smithy/*${'`'} and ${'`'}@aws-crypto/*${'`'} external, and imported with ${'`'}NODE_PATH${'`'} pointing at node_modules, as a function without a bundled SDK loads the Lambda runtime’s. Imports alternate between the two builds run by run; medians of ${b.runsPerImport}.`,
-      '',
-      '| Lambda | SDK inside: KB | import ms | runtime’s SDK: KB | import ms | import, runtime’s ÷ inside |',
-      '|---|---|---|---|---|---|',
+      b.sdkFromRuntime.length === 0
+        ? 'not measured (the run’s log says why)'
+        : `The same entry points built with ${'`'}@aws-sdk/*${'`'}, ${'`'}@smithy/*${'`'} and ${'`'}@aws-crypto/*${'`'} external, and imported with ${'`'}NODE_PATH${'`'} pointing at node_modules, as a function without a bundled SDK loads the Lambda runtime’s. Imports alternate between the two builds run by run; medians of ${b.runsPerImport}.`,
     );
+    if (b.sdkFromRuntime.length > 0)
+      lines.push(
+        '',
+        '| Lambda | SDK inside: KB | import ms | runtime’s SDK: KB | import ms | import, runtime’s ÷ inside |',
+        '|---|---|---|---|---|---|',
+      );
     for (const x of b.sdkFromRuntime)
       lines.push(
         `| ${x.name} | ${fmt(x.insideBytes / 1024, 1)} | ${x.insideImportMs} | ${fmt(x.runtimeBytes / 1024, 1)} | ${x.runtimeImportMs} | ${fmt(x.runtimeImportMs / x.insideImportMs, 2)}× |`,
