@@ -120,11 +120,16 @@ test('StopServiceDeployment ROLLBACK mid-bake: ROLLBACK_REQUESTED → ROLLBACK_S
       x.lifecycleStage === 'PRODUCTION_TRAFFIC_SHIFT' &&
       x.targetServiceRevision?.requestedProductionTrafficWeight === 10,
   );
-  const out = await bed.ecs.send(
-    new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }),
-  );
+  // In process, so the next phase (25 ms) cannot pass between the stop and the read on a loaded machine.
+  const ecs = bed.emulators.ecs.operations;
+  const out = ecs.StopServiceDeployment({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }) as {
+    serviceDeploymentArn?: string;
+  };
   expect(out.serviceDeploymentArn).toBe(arn);
-  expect((await describe1(arn)).status).toBe('ROLLBACK_REQUESTED');
+  const requested = ecs.DescribeServiceDeployments({ serviceDeploymentArns: [arn] }) as {
+    serviceDeployments: ServiceDeployment[];
+  };
+  expect(requested.serviceDeployments[0].status).toBe('ROLLBACK_REQUESTED');
   const { d, seen } = await watch(arn, (x) => x.status === 'ROLLBACK_SUCCESSFUL');
   expect(seen.some((l) => l.startsWith('ROLLBACK_IN_PROGRESS'))).toBe(true);
   // Undocumented wording: one of a few phrasings, never an ARN.
