@@ -3,6 +3,7 @@ import { logger } from '../../shared/logger';
 import type { ApprovalDeps } from './deps';
 import { markTaskResult } from './store';
 import type { ApprovalRecord } from './types';
+import { isTaskGone } from '../../shared/task-token';
 
 /**
  * Sending the task result of "Approve <env>" to Step Functions. Called only by whoever won the OPEN → closed
@@ -31,8 +32,6 @@ export type ApprovalTaskError = 'ApprovalRejected' | 'ApprovalSuperseded' | 'App
 /** `sent`: Step Functions took it; `gone`: the task no longer waits (timed out, execution stopped); `failed`: other error. */
 export type TaskDelivery = 'sent' | 'gone' | 'failed';
 
-const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
-
 async function deliver(
   deps: ApprovalDeps,
   record: ApprovalRecord,
@@ -46,7 +45,7 @@ async function deliver(
     return 'sent';
   } catch (err) {
     const name = (err as Error)?.name ?? 'Error';
-    const delivery: TaskDelivery = GONE.has(name) ? 'gone' : 'failed';
+    const delivery: TaskDelivery = isTaskGone(err) ? 'gone' : 'failed';
     // The SDK error message never contains the token; log only its name to be sure.
     const log = delivery === 'gone' ? logger.warn.bind(logger) : logger.error.bind(logger);
     log(`Step Functions did not take the ${what} of approval ${record.id}: ${name}`, {

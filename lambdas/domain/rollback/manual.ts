@@ -29,6 +29,7 @@ import { describeServiceDeployment } from '../rollout/service-deployments';
 import { planRollout } from '../rollout/strategy';
 import { getRollback, updateRollback, type RollbackEntry } from './store';
 import { getWaiter, parkToken, putWaiter, takeWaiter } from './waiter';
+import { isTaskGone } from '../../shared/task-token';
 
 export { MAX_ROLLBACK_REASON, requestManualRollback, type ManualRollbackRequest } from './request';
 
@@ -135,7 +136,7 @@ async function resume(
       new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(resultOf(entry)) }),
     );
   } catch (err) {
-    if (!['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'].includes((err as Error).name)) throw err;
+    if (!isTaskGone(err)) throw err;
     logger.info('manual rollback task already gone; the outcome is on the rollback entry', {
       rollbackId: entry.id,
       error: (err as Error).name,

@@ -4,6 +4,7 @@ import { logger } from '../../shared/logger';
 import { applied, attemptInProgress, attemptWrite, recordBefore } from './attempt-update';
 import type { RolloutDeps } from './deps';
 import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
+import { isTaskGone } from '../../shared/task-token';
 
 /**
  * The rollout side of ECS PAUSE hooks. ECS pauses a service deployment at a stage with a PAUSE hook and
@@ -14,8 +15,6 @@ import type { RolloutPause, RolloutPausedOutput, RolloutRecord } from './types';
  * decision". The stage comes from the event's `detail.lifecycleStage`; the hook's state and deadline from
  * DescribeServiceDeployments.
  */
-
-const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /** The PAUSE hook a service deployment waits at (status AWAITING_ACTION; the one named, if given), if any. */
 export function awaitingPause(
@@ -101,7 +100,7 @@ export async function resumeWith(
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     return true;
   } catch (err) {
-    if (GONE.has((err as Error).name)) {
+    if (isTaskGone(err)) {
       logger.info('waiting task already gone; the pause stays on the rollout record', {
         error: (err as Error).name,
       });

@@ -38,6 +38,7 @@ import {
   type RolloutRecord,
   type ServiceRollbackResult,
 } from './types';
+import { isTaskGone } from '../../shared/task-token';
 
 /**
  * "Roll back <env>" for one service, waited for the way "Start rollout" waits: the `rollback` Lambda starts
@@ -50,8 +51,6 @@ import {
  * have arrived before the token was parked. No Lambda run waits for ECS. The (environment, service) lock is held until the
  * rollback has settled, and the deployed history then drops the release.
  */
-
-const EXPIRED_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /** What `rollback` did (its return value; Step Functions waits for the token). */
 export type RollbackTaskResult =
@@ -82,7 +81,7 @@ async function deliverRollback(
       );
     }
   } catch (err) {
-    if (!EXPIRED_TOKEN_ERRORS.has((err as Error).name)) throw err;
+    if (!isTaskGone(err)) throw err;
     logger.info('rollback task already gone; outcome kept on the rollout record', {
       error: (err as Error).name,
     });

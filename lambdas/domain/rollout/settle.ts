@@ -11,13 +11,12 @@ import { verifyHook } from '../../shared/env';
 import { passPauseOnEvent } from '../pauses/close';
 import { getRecord, recordDeployed, settleRecord, type Settlement } from './records';
 import type { Observation, RolloutRecord } from './types';
+import { isTaskGone } from '../../shared/task-token';
 
 /**
  * Settling a rollout: turn an observation into a settlement, store it exactly once, record the deployed
  * digest or release the lock, and resume the waiting task.
  */
-
-const EXPIRED_TOKEN_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /**
  * Sends the settlement to a task token. A token whose task already timed out (or ended) is not an error:
@@ -45,7 +44,7 @@ export async function deliver(
     }
     return true;
   } catch (err) {
-    if (EXPIRED_TOKEN_ERRORS.has((err as Error).name)) {
+    if (isTaskGone(err)) {
       logger.info('waiting task already gone; outcome kept on the rollout record', {
         error: (err as Error).name,
       });
