@@ -362,6 +362,27 @@ const allowlistEntrySchema = z.strictObject({
   services: z.optional(z.array(z.string())),
 });
 
+/**
+ * A list of AWS resource ids of one kind (`<prefix>-` and 8 to 17 hex digits), each once, at most `max` (the
+ * Lambda limit for that kind).
+ */
+function awsIdList(prefix: string, noun: string, max: number) {
+  const example = `${prefix}-0123456789abcdef0`;
+  return z
+    .array(
+      z
+        .string()
+        .check(
+          z.regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `expected a ${noun} id such as "${example}"`),
+        ),
+    )
+    .check(
+      z.minLength(1, `expected at least one ${noun} id`),
+      z.maxLength(max, `expected at most ${max} ${noun}s (the Lambda limit)`),
+      z.refine((ids) => new Set(ids).size === ids.length, `expected each ${noun} id once`),
+    );
+}
+
 /** Where the functions that call a private GitLab run (`gitlab.network`). */
 export const gitlabNetworkSchema = z.strictObject({
   /** The VPC of the subnets and security groups, e.g. `vpc-0abc…`. */
@@ -372,29 +393,9 @@ export const gitlabNetworkSchema = z.strictObject({
    * Private subnets with a route to GitLab, to the AWS endpoints Shipgate calls (VPC endpoints or a NAT)
    * and, for chat, to the internet (NAT). Two or more in different zones keep Shipgate up when one zone is not.
    */
-  subnetIds: z
-    .array(
-      z
-        .string()
-        .check(z.regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as "subnet-0123456789abcdef0"')),
-    )
-    .check(
-      z.minLength(1, 'expected at least one subnet id'),
-      z.maxLength(16, 'expected at most 16 subnets (the Lambda limit)'),
-      z.refine((ids) => new Set(ids).size === ids.length, 'expected each subnet id once'),
-    ),
+  subnetIds: awsIdList('subnet', 'subnet', 16),
   /** Security groups of the functions (their egress must allow GitLab, HTTPS to the endpoints and chat). */
-  securityGroupIds: z
-    .array(
-      z
-        .string()
-        .check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as "sg-0123456789abcdef0"')),
-    )
-    .check(
-      z.minLength(1, 'expected at least one security group id'),
-      z.maxLength(5, 'expected at most 5 security groups (the Lambda limit)'),
-      z.refine((ids) => new Set(ids).size === ids.length, 'expected each security group id once'),
-    ),
+  securityGroupIds: awsIdList('sg', 'security group', 5),
 });
 
 /** `gitlab.network` of the config. */
